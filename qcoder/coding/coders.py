@@ -1,0 +1,40 @@
+"""Coders: every coding, memo and review belongs to one."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from qcoder.errors import NotFound, QcoderError
+from qcoder.store.models import Coder
+
+
+def clean_coder_name(name: str) -> str:
+    cleaned = " ".join(name.split())
+    if not cleaned:
+        raise QcoderError("a coder needs a name; pass --coder NAME")
+    if len(cleaned) > 120:
+        raise QcoderError("a coder's name is at most 120 characters")
+    return cleaned
+
+
+def find_coder(session: Session, name: str) -> Coder:
+    coder = session.scalar(select(Coder).where(Coder.name == clean_coder_name(name)))
+    if coder is None:
+        known = ", ".join(session.scalars(select(Coder.name).order_by(Coder.name))) or "none yet"
+        raise NotFound(f"no coder named {name!r} (coders: {known})")
+    return coder
+
+
+def get_or_create_coder(session: Session, name: str) -> Coder:
+    cleaned = clean_coder_name(name)
+    coder = session.scalar(select(Coder).where(Coder.name == cleaned))
+    if coder is None:
+        coder = Coder(name=cleaned)
+        session.add(coder)
+        session.flush()
+    return coder
+
+
+def list_coders(session: Session) -> list[Coder]:
+    return list(session.scalars(select(Coder).order_by(Coder.id)))

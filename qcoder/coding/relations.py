@@ -1,0 +1,87 @@
+"""Typed axial-coding relations between codes (causal, similarity, sequence, paradigm roles…)."""
+
+from __future__ import annotations
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from qcoder.coding.events import log_event
+from qcoder.errors import Conflict, NotFound, QcoderError
+from qcoder.store.models import Code, Coder, Relation
+from qcoder.store.settings import relation_types
+
+
+def check_relation_type(session: Session, type_: str) -> str:
+    cleaned = type_.strip().lower()
+    allowed = relation_types(session)
+    if cleaned not in allowed:
+        raise QcoderError(
+            f"unknown relation type {type_!r}; use one of: {', '.join(allowed)} "
+            "(or add a project type with `qcoder settings relation_types`)"
+        )
+    return cleaned
+
+
+def add_relation(
+    session: Session, source: Code, target: Code, type_: str, note: str = "", *,
+    coder: Coder | None = None, guid: str | None = None,
+) -> Relation:
+    if source.id == target.id:
+        raise QcoderError("a relation needs two different codes")
+    type_ = check_relation_type(session, type_)
+    clash = session.scalar(
+        select(Relation).where(
+            Relation.source_id == source.id, Relation.target_id == target.id, Relation.type == type_
+        )
+    )
+    if clash is not None:
+        raise Conflict(f"{source.name} → {target.name} ({type_}) already exists; edit its note instead")
+    relation = Relation(
+        source_id=source.id, target_id=target.id, type=type_, note=note, coder_id=coder.id if coder else None
+    )
+    if guid:
+        relation.guid = guid.lower().strip("{}")
+    session.add(relation)
+    session.flush()
+    log_event(
+        session, coder.id if coder else None, "relation.add", relation_id=relation.id,
+        source_id=source.id, target_id=target.id, type=type_,
+    )
+    return relation
+
+
+def get_relation(session: Session, relation_id: int) -> Relation:
+    relation = session.get(Relation, relation_id)
+    if relation is None:
+        raise NotFound(f"relation #{relation_id} no longer exists; refresh")
+    return relation
+
+
+def update_relation(
+    session: Session, relation: Relation, *, type_: str | None = None, note: str | None = None,
+    coder: Coder | None = None,
+) -> Relation:
+    before = {"type": relation.type, "note": relation.note}
+    if type_ is not None:
+        relation.type = check_relation_type(session, type_)
+    if note is not None:
+        relation.note = note
+    session.flush()
+    log_event(session, coder.id if coder else None, "relation.update", relation_id=relation.id, before=before)
+    return relation
+
+
+def remove_relation(session: Session, relation: Relation, *, coder: Coder | None = None) -> None:
+    log_event(
+        session, coder.id if coder else None, "relation.remove", relation_id=relation.id,
+        source_id=relation.source_id, target_id=relation.target_id, type=relation.type, note=relation.note,
+    )
+    session.delete(relation)
+    session.flush()
+
+
+def relations_of(session: Session, code_id: int | None = None) -> list[Relation]:
+    query = select(Relation).order_by(Relation.id)
+    if code_id is not None:
+        query = query.where(or_(Relation.source_id == code_id, Relation.target_id == code_id))
+    return list(session.scalars(query))

@@ -1,0 +1,92 @@
+"""Finding documents and statements by the IDs researchers see (``D03``, ``D03-S017``)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from qcoder.errors import NotFound, QcoderError
+from qcoder.store.models import Document, Sentence
+
+_STATEMENT_ID = re.compile(r"^(D\d+)-S(\d+)$", re.IGNORECASE)
+_RANGE = re.compile(r"^(D\d+-S\d+)\s*(?:\.\.|–|—)\s*(D\d+-S\d+|S\d+|\d+)$", re.IGNORECASE)
+
+
+def document_label(number: int) -> str:
+    return f"D{number:02d}"
+
+
+def statement_label(doc_label: str, ordinal: int) -> str:
+    return f"{doc_label}-S{ordinal:03d}"
+
+
+def find_document(session: Session, spec: str) -> Document:
+    """A document by label (``D03``/``3``), exact name, or unique name prefix."""
+    text = spec.strip()
+    if text.isdigit():
+        text = document_label(int(text))
+    doc = session.scalar(select(Document).where(Document.label == text.upper()))
+    if doc is None:
+        doc = session.scalar(select(Document).where(Document.name == text))
+    if doc is None:
+        matches = list(session.scalars(select(Document).where(Document.name.startswith(text))))
+        if len(matches) == 1:
+            doc = matches[0]
+        elif len(matches) > 1:
+            names = ", ".join(f"{d.label} {d.name}" for d in matches[:5])
+            raise QcoderError(f"{spec!r} matches several documents ({names}); use its ID")
+    if doc is None:
+        raise NotFound(f"no document {spec!r}; `qcoder docs` lists them")
+    return doc
+
+
+def _normalize_label(label: str) -> str:
+    match = _STATEMENT_ID.match(label.strip())
+    if not match:
+        raise QcoderError(f"{label!r} is not a statement ID (like D03-S017)")
+    doc_label = document_label(int(match.group(1)[1:]))
+    return statement_label(doc_label, int(match.group(2)))
+
+
+def expand_statement_ids(specs: Iterable[str]) -> list[str]:
+    """Accept ``D01-S003``, ``d1-s3`` and ranges ``D01-S003..D01-S010`` / ``D01-S003..10``."""
+    labels: list[str] = []
+    for spec in specs:
+        for part in spec.replace(",", " ").split():
+            range_match = _RANGE.match(part)
+            if range_match:
+                first = _normalize_label(range_match.group(1))
+                doc_label, first_ordinal = first.split("-S")[0], int(first.split("-S")[1])
+                end = range_match.group(2)
+                if "-" in end:
+                    last = _normalize_label(end)
+                    if last.split("-S")[0] != doc_label:
+                        raise QcoderError(f"range {part!r} spans two documents; give one range per document")
+                    last_ordinal = int(last.split("-S")[1])
+                else:
+                    last_ordinal = int(end.lstrip("Ss"))
+                if last_ordinal < first_ordinal:
+                    raise QcoderError(f"range {part!r} runs backwards")
+                labels.extend(statement_label(doc_label, n) for n in range(first_ordinal, last_ordinal + 1))
+            else:
+                labels.append(_normalize_label(part))
+    return labels
+
+
+def resolve_statements(session: Session, specs: Sequence[str]) -> list[Sentence]:
+    labels = expand_statement_ids(specs)
+    if not labels:
+        raise QcoderError("no statement IDs given (like D03-S017)")
+    found: dict[str, Sentence] = {}
+    for chunk_start in range(0, len(labels), 500):
+        chunk = labels[chunk_start : chunk_start + 500]
+        for sentence in session.scalars(select(Sentence).where(Sentence.label.in_(chunk))):
+            found[sentence.label] = sentence
+    missing = [label for label in labels if label not in found]
+    if missing:
+        shown = ", ".join(missing[:5]) + (" …" if len(missing) > 5 else "")
+        raise NotFound(f"no statement {shown}; `qcoder show DOC` lists a document's statement IDs")
+    return [found[label] for label in dict.fromkeys(labels)]

@@ -1,0 +1,503 @@
+"""The coding workbench: one coder's actions on one project, as the UI and CLI use them.
+
+Every action runs in its own transaction (retried on lock contention) and is committed
+before the call returns, so whatever a face shows as done is stored. Queries return
+plain records, never live ORM objects, so a face can hold them across threads.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from qcoder.coding import codes as code_ops
+from qcoder.coding import memos as memo_ops
+from qcoder.coding import relations as relation_ops
+from qcoder.coding.coders import get_or_create_coder
+from qcoder.coding.codings import add_codings, codes_on_sentences, mark_reviewed, remove_codings
+from qcoder.coding.undo import CodingStep, CreateCodeStep, History, ReviewStep
+from qcoder.corpus.search import Hit, search
+from qcoder.store.database import Project
+from qcoder.store.models import Code, Coder, Coding, Document, DocumentReview, Memo, Relation, Sentence
+from qcoder.store.settings import Level, levels
+
+
+@dataclass(frozen=True)
+class DocumentSummary:
+    id: int
+    label: str
+    name: str
+    role: str
+    statements: int
+    coded_by_me: int  # statements with at least one of this coder's codes
+    reviewed_by_me: bool
+    reviewers: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class StatementRow:
+    id: int
+    label: str
+    ordinal: int
+    kind: str
+    text: str
+    cell_width: int
+
+
+@dataclass(frozen=True)
+class CodeInfo:
+    id: int
+    guid: str
+    name: str
+    level: int
+    parent_id: int | None
+    definition: str
+    colour: str | None
+    version: int
+    codings: int  # all coders
+    mine: int  # this coder
+
+
+@dataclass(frozen=True)
+class RelationInfo:
+    id: int
+    source_id: int
+    source: str
+    target_id: int
+    target: str
+    type: str
+    note: str
+
+
+@dataclass(frozen=True)
+class MemoInfo:
+    id: int
+    type: str
+    title: str
+    text: str
+    coder: str | None
+    updated_at: str
+
+
+@dataclass(frozen=True)
+class ComparisonRow:
+    sentence_id: int
+    label: str
+    document_id: int
+    document_label: str
+    ordinal: int
+    text: str
+    code: str
+    coder: str
+
+
+class Workbench:
+    def __init__(self, project: Project, coder_name: str) -> None:
+        self.project = project
+        coder = project.run(lambda s: _coder_record(get_or_create_coder(s, coder_name)))
+        self.coder_id, self.coder_name = coder
+        self.history = History()
+
+    # ----------------------------------------------------------------- queries
+    def _read(self, work):  # type: ignore[no-untyped-def]
+        with self.project.session() as session:
+            return work(session)
+
+    def levels(self) -> list[Level]:
+        return self._read(levels)
+
+    def coders(self) -> list[tuple[int, str]]:
+        return self._read(lambda s: [(c.id, c.name) for c in s.scalars(select(Coder).order_by(Coder.id))])
+
+    def documents(self) -> list[DocumentSummary]:
+        def work(session: Session) -> list[DocumentSummary]:
+            counts = dict(
+                session.execute(
+                    select(Sentence.document_id, func.count()).group_by(Sentence.document_id)
+                ).all()
+            )
+            mine = dict(
+                session.execute(
+                    select(Sentence.document_id, func.count(func.distinct(Coding.sentence_id)))
+                    .join(Coding, Coding.sentence_id == Sentence.id)
+                    .where(Coding.coder_id == self.coder_id)
+                    .group_by(Sentence.document_id)
+                ).all()
+            )
+            reviewers: dict[int, list[str]] = {}
+            for doc_id, name in session.execute(
+                select(DocumentReview.document_id, Coder.name).join(Coder, Coder.id == DocumentReview.coder_id)
+            ):
+                reviewers.setdefault(doc_id, []).append(name)
+            rows = session.execute(select(Document.id, Document.label, Document.name, Document.role).order_by(Document.id))
+            return [
+                DocumentSummary(
+                    id=doc_id, label=label, name=name, role=role, statements=counts.get(doc_id, 0),
+                    coded_by_me=mine.get(doc_id, 0),
+                    reviewed_by_me=self.coder_name in reviewers.get(doc_id, []),
+                    reviewers=tuple(reviewers.get(doc_id, [])),
+                )
+                for doc_id, label, name, role in rows
+            ]
+
+        return self._read(work)
+
+    def statements(self, document_id: int) -> list[StatementRow]:
+        def work(session: Session) -> list[StatementRow]:
+            query = (
+                select(Sentence.id, Sentence.label, Sentence.ordinal, Sentence.kind, Sentence.text, Sentence.cell_width)
+                .where(Sentence.document_id == document_id)
+                .order_by(Sentence.ordinal)
+            )
+            return [StatementRow(*row) for row in session.execute(query)]
+
+        return self._read(work)
+
+    def document_codings(self, document_id: int, *, all_coders: bool = False) -> dict[int, list[tuple[int, int]]]:
+        """sentence id → [(code id, coder id)] in one document."""
+
+        def work(session: Session) -> dict[int, list[tuple[int, int]]]:
+            query = (
+                select(Coding.sentence_id, Coding.code_id, Coding.coder_id)
+                .join(Sentence, Sentence.id == Coding.sentence_id)
+                .where(Sentence.document_id == document_id)
+                .order_by(Coding.id)
+            )
+            if not all_coders:
+                query = query.where(Coding.coder_id == self.coder_id)
+            result: dict[int, list[tuple[int, int]]] = {}
+            for sid, cid, coder in session.execute(query):
+                result.setdefault(sid, []).append((cid, coder))
+            return result
+
+        return self._read(work)
+
+    def sentence_codes(self, sentence_ids: Sequence[int], *, all_coders: bool = False) -> dict[int, list[tuple[int, int]]]:
+        return self._read(
+            lambda s: codes_on_sentences(s, sentence_ids, None if all_coders else self.coder_id)
+        )
+
+    def codes(self) -> list[CodeInfo]:
+        def work(session: Session) -> list[CodeInfo]:
+            totals = dict(session.execute(select(Coding.code_id, func.count()).group_by(Coding.code_id)).all())
+            mine = dict(
+                session.execute(
+                    select(Coding.code_id, func.count()).where(Coding.coder_id == self.coder_id).group_by(Coding.code_id)
+                ).all()
+            )
+            return [
+                _code_record(code, totals.get(code.id, 0), mine.get(code.id, 0))
+                for code in session.scalars(select(Code).order_by(Code.level.desc(), Code.name))
+            ]
+
+        return self._read(work)
+
+    def code(self, code_id: int) -> CodeInfo:
+        def work(session: Session) -> CodeInfo:
+            code = code_ops.get_code(session, code_id)
+            total = session.scalar(select(func.count()).select_from(Coding).where(Coding.code_id == code_id)) or 0
+            mine = session.scalar(
+                select(func.count()).select_from(Coding).where(Coding.code_id == code_id, Coding.coder_id == self.coder_id)
+            ) or 0
+            return _code_record(code, total, mine)
+
+        return self._read(work)
+
+    def search(self, query: str, mode: str = "substring", limit: int | None = 2000) -> list[Hit]:
+        return self._read(lambda s: search(s, query, mode=mode, limit=limit))
+
+    def comparison(self, code_id: int, *, include_children: bool = True, all_coders: bool = True) -> list[ComparisonRow]:
+        """Constant comparison: every statement coded with the code (and its subtree)."""
+
+        def work(session: Session) -> list[ComparisonRow]:
+            ids = code_ops.descendant_ids(session, code_id) if include_children else [code_id]
+            query = (
+                select(
+                    Sentence.id, Sentence.label, Document.id, Document.label, Sentence.ordinal, Sentence.text,
+                    Code.name, Coder.name,
+                )
+                .join(Coding, Coding.sentence_id == Sentence.id)
+                .join(Code, Code.id == Coding.code_id)
+                .join(Coder, Coder.id == Coding.coder_id)
+                .join(Document, Document.id == Sentence.document_id)
+                .where(Coding.code_id.in_(ids))
+                .order_by(Document.id, Sentence.ordinal, Coder.name)
+            )
+            if not all_coders:
+                query = query.where(Coding.coder_id == self.coder_id)
+            return [ComparisonRow(*row) for row in session.execute(query)]
+
+        return self._read(work)
+
+    def relations(self, code_id: int | None = None) -> list[RelationInfo]:
+        return self._read(lambda s: [_relation_record(r) for r in relation_ops.relations_of(s, code_id)])
+
+    def memos(self, target: str, target_id: int | None = None) -> list[MemoInfo]:
+        def work(session: Session) -> list[MemoInfo]:
+            names = dict(session.execute(select(Coder.id, Coder.name)).all())
+            return [_memo_record(m, names) for m in memo_ops.memos_for(session, target, target_id)]
+
+        return self._read(work)
+
+    def storyline(self) -> MemoInfo | None:
+        def work(session: Session) -> MemoInfo | None:
+            memo = memo_ops.storyline(session)
+            names = dict(session.execute(select(Coder.id, Coder.name)).all())
+            return _memo_record(memo, names) if memo else None
+
+        return self._read(work)
+
+    def next_uncoded(self, document_id: int, after_ordinal: int) -> int | None:
+        """The ordinal of the next statement (wrapping around) without this coder's codes."""
+
+        def work(session: Session) -> int | None:
+            coded = select(Coding.sentence_id).where(Coding.coder_id == self.coder_id)
+            base = select(Sentence.ordinal).where(
+                Sentence.document_id == document_id, Sentence.kind == "sentence", Sentence.id.not_in(coded)
+            )
+            found = session.scalar(base.where(Sentence.ordinal > after_ordinal).order_by(Sentence.ordinal).limit(1))
+            if found is None:
+                found = session.scalar(base.where(Sentence.ordinal <= after_ordinal).order_by(Sentence.ordinal).limit(1))
+            return found
+
+        return self._read(work)
+
+    # ----------------------------------------------------------------- coding actions
+    def code_statements(self, sentence_ids: Sequence[int], code_id: int) -> list[int]:
+        added = self.project.run(lambda s: add_codings(s, sentence_ids, code_id, self.coder_id))
+        if added:
+            self.history.record(CodingStep("code", code_id, self.coder_id, added, added=True))
+        return added
+
+    def uncode_statements(self, sentence_ids: Sequence[int], code_id: int) -> list[int]:
+        removed = self.project.run(lambda s: remove_codings(s, sentence_ids, code_id, self.coder_id))
+        if removed:
+            self.history.record(CodingStep("uncode", code_id, self.coder_id, removed, added=False))
+        return removed
+
+    def toggle(self, sentence_ids: Sequence[int], code_id: int) -> bool:
+        """Code the statements, or uncode them if all already carry the code. True if coded."""
+        present = self.project.run(
+            lambda s: {
+                sid for sid, pairs in codes_on_sentences(s, sentence_ids, self.coder_id).items()
+                if any(cid == code_id for cid, _ in pairs)
+            }
+        )
+        if set(sentence_ids) <= present:
+            self.uncode_statements(sentence_ids, code_id)
+            return False
+        self.code_statements(sentence_ids, code_id)
+        return True
+
+    def create_code(
+        self, name: str, level: int = 0, *, parent_id: int | None = None, definition: str = "",
+        colour: str | None = None, code_sentences: Sequence[int] = (),
+    ) -> CodeInfo:
+        """Create a code (optionally coding statements with it at once), as one undoable step."""
+
+        def work(session: Session) -> CreateCodeStep:
+            coder = session.get(Coder, self.coder_id)
+            parent = code_ops.get_code(session, parent_id) if parent_id is not None else None
+            code = code_ops.create_code(
+                session, name, level=level, parent=parent, definition=definition, colour=colour, coder=coder
+            )
+            step = CreateCodeStep(
+                f"create code {code.name}",
+                {
+                    "guid": code.guid, "name": code.name, "level": code.level, "parent_id": code.parent_id,
+                    "definition": code.definition, "colour": code.colour, "created_by_id": self.coder_id,
+                    "updated_by_id": self.coder_id,
+                },
+                code_id=code.id,
+            )
+            if code_sentences:
+                added = add_codings(session, code_sentences, code.id, self.coder_id)
+                step.coding = CodingStep("code", code.id, self.coder_id, added, added=True)
+            return step
+
+        step = self.project.run(work)
+        self.history.record(step)
+        assert step.code_id is not None
+        return self.code(step.code_id)
+
+    def review(self, document_id: int, reviewed: bool = True) -> bool:
+        changed = self.project.run(lambda s: mark_reviewed(s, document_id, self.coder_id, reviewed))
+        if changed:
+            self.history.record(ReviewStep("review" if reviewed else "unreview", document_id, self.coder_id, reviewed))
+        return changed
+
+    def undo(self) -> str | None:
+        if not self.history.done:
+            return None
+        step = self.history.done[-1]
+        self.project.run(step.revert)
+        self.history.undone.append(self.history.done.pop())
+        return step.description
+
+    def redo(self) -> str | None:
+        if not self.history.undone:
+            return None
+        step = self.history.undone[-1]
+        self.project.run(step.apply)
+        self.history.done.append(self.history.undone.pop())
+        return step.description
+
+    # ----------------------------------------------------------------- codebook actions
+    def _coder(self, session: Session) -> Coder:
+        coder = session.get(Coder, self.coder_id)
+        assert coder is not None
+        return coder
+
+    def rename_code(self, code_id: int, name: str, expected_version: int | None = None) -> CodeInfo:
+        self.project.run(
+            lambda s: code_ops.rename_code(
+                s, code_ops.get_code(s, code_id), name, coder=self._coder(s), expected_version=expected_version
+            )
+        )
+        return self.code(code_id)
+
+    def update_code(
+        self, code_id: int, *, definition: str | None = None, colour: str | None = None,
+        expected_version: int | None = None, exemplar_sentence_id: int | None = None,
+    ) -> CodeInfo:
+        self.project.run(
+            lambda s: code_ops.update_code(
+                s, code_ops.get_code(s, code_id), definition=definition, colour=colour, coder=self._coder(s),
+                expected_version=expected_version, exemplar_sentence_id=exemplar_sentence_id,
+            )
+        )
+        return self.code(code_id)
+
+    def move_code(self, code_id: int, parent_id: int | None, expected_version: int | None = None) -> CodeInfo:
+        self.project.run(
+            lambda s: code_ops.move_code(
+                s, code_ops.get_code(s, code_id),
+                code_ops.get_code(s, parent_id) if parent_id is not None else None,
+                coder=self._coder(s), expected_version=expected_version,
+            )
+        )
+        return self.code(code_id)
+
+    def merge_codes(self, source_id: int, target_id: int) -> int:
+        moved = self.project.run(
+            lambda s: code_ops.merge_codes(
+                s, code_ops.get_code(s, source_id), code_ops.get_code(s, target_id), coder=self._coder(s)
+            )
+        )
+        self.history.done.clear()  # steps may name the merged code; undoing them would misfire
+        self.history.undone.clear()
+        return moved
+
+    def split_code(self, code_id: int, new_name: str, sentence_ids: Sequence[int]) -> CodeInfo:
+        new_id = self.project.run(
+            lambda s: code_ops.split_code(
+                s, code_ops.get_code(s, code_id), new_name, sentence_ids, coder=self._coder(s)
+            ).id
+        )
+        return self.code(new_id)
+
+    def delete_code(self, code_id: int) -> int:
+        removed = self.project.run(
+            lambda s: code_ops.delete_code(s, code_ops.get_code(s, code_id), coder=self._coder(s))
+        )
+        self.history.done.clear()
+        self.history.undone.clear()
+        return removed
+
+    def coding_count(self, code_id: int) -> int:
+        return self._read(lambda s: code_ops.coding_count(s, code_ops.get_code(s, code_id)))
+
+    # ----------------------------------------------------------------- relations and memos
+    def add_relation(self, source_id: int, target_id: int, type_: str, note: str = "") -> RelationInfo:
+        def work(session: Session) -> int:
+            return relation_ops.add_relation(
+                session, code_ops.get_code(session, source_id), code_ops.get_code(session, target_id), type_, note,
+                coder=self._coder(session),
+            ).id
+
+        relation_id = self.project.run(work)
+        return self._read(lambda s: _relation_record(relation_ops.get_relation(s, relation_id)))
+
+    def update_relation(self, relation_id: int, *, type_: str | None = None, note: str | None = None) -> RelationInfo:
+        self.project.run(
+            lambda s: relation_ops.update_relation(
+                s, relation_ops.get_relation(s, relation_id), type_=type_, note=note, coder=self._coder(s)
+            )
+        )
+        return self._read(lambda s: _relation_record(relation_ops.get_relation(s, relation_id)))
+
+    def remove_relation(self, relation_id: int) -> None:
+        self.project.run(
+            lambda s: relation_ops.remove_relation(s, relation_ops.get_relation(s, relation_id), coder=self._coder(s))
+        )
+
+    def relation_types(self) -> list[str]:
+        from qcoder.store.settings import relation_types
+
+        return self._read(relation_types)
+
+    def add_memo(self, text: str, *, type_: str = "theoretical", target: str = "project",
+                 target_id: int | None = None, title: str = "") -> int:
+        return self.project.run(
+            lambda s: memo_ops.add_memo(
+                s, text, type_=type_, target=target, target_id=target_id, title=title, coder=self._coder(s)
+            ).id
+        )
+
+    def update_memo(self, memo_id: int, *, text: str | None = None, title: str | None = None,
+                    type_: str | None = None) -> None:
+        self.project.run(
+            lambda s: memo_ops.update_memo(
+                s, memo_ops.get_memo(s, memo_id), text=text, title=title, type_=type_, coder=self._coder(s)
+            )
+        )
+
+    def delete_memo(self, memo_id: int) -> None:
+        self.project.run(lambda s: memo_ops.delete_memo(s, memo_ops.get_memo(s, memo_id), coder=self._coder(s)))
+
+    def set_storyline(self, text: str, core_code_id: int | None = None) -> int:
+        """Write (or rewrite) the storyline memo, attached to the core category if given."""
+
+        def work(session: Session) -> int:
+            memo = memo_ops.storyline(session)
+            if memo is None:
+                target = "code" if core_code_id is not None else "project"
+                return memo_ops.add_memo(
+                    session, text, type_="storyline", target=target, target_id=core_code_id,
+                    title="storyline", coder=self._coder(session),
+                ).id
+            memo_ops.update_memo(session, memo, text=text, coder=self._coder(session))
+            if core_code_id is not None:
+                memo.code_id = core_code_id
+            return memo.id
+
+        return self.project.run(work)
+
+
+def _coder_record(coder: Coder) -> tuple[int, str]:
+    return coder.id, coder.name
+
+
+def _code_record(code: Code, total: int, mine: int) -> CodeInfo:
+    return CodeInfo(
+        id=code.id, guid=code.guid, name=code.name, level=code.level, parent_id=code.parent_id,
+        definition=code.definition, colour=code.colour, version=code.version, codings=total, mine=mine,
+    )
+
+
+def _relation_record(relation: Relation) -> RelationInfo:
+    return RelationInfo(
+        id=relation.id, source_id=relation.source_id, source=relation.source.name, target_id=relation.target_id,
+        target=relation.target.name, type=relation.type, note=relation.note,
+    )
+
+
+def _memo_record(memo: Memo, coder_names: dict[int, str]) -> MemoInfo:
+    return MemoInfo(
+        id=memo.id, type=memo.type, title=memo.title, text=memo.text,
+        coder=coder_names.get(memo.coder_id) if memo.coder_id else None,
+        updated_at=f"{memo.updated_at:%Y-%m-%d %H:%M}",
+    )

@@ -1,0 +1,232 @@
+"""Opening a project: URL resolution, engine set-up, and schema version checks.
+
+A bare path means SQLite; ``postgresql://`` URLs go through psycopg 3. SQLite gets WAL,
+foreign keys and a busy timeout so two qcoder processes can share one file.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TypeVar
+
+import platformdirs
+from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+
+from qcoder.errors import QcoderError, SchemaMismatch
+
+T = TypeVar("T")
+
+SQLITE_BUSY_TIMEOUT_MS = 10_000
+
+
+def default_project_path() -> Path:
+    return Path(platformdirs.user_data_dir("qcoder", appauthor=False)) / "default.qcoder.db"
+
+
+def resolve_url(db: str | os.PathLike[str] | None = None) -> str:
+    """``--db`` beats ``QCODER_DB`` beats the default project under the user data dir."""
+    value = str(db) if db else os.environ.get("QCODER_DB") or str(default_project_path())
+    if "://" not in value:
+        path = Path(value).expanduser().resolve()
+        return f"sqlite:///{path}"
+    url = make_url(value)
+    if url.drivername in ("postgresql", "postgres", "postgresql+psycopg2"):
+        url = url.set(drivername="postgresql+psycopg")
+    return url.render_as_string(hide_password=False)
+
+
+def is_sqlite(url: str) -> bool:
+    return make_url(url).get_backend_name() == "sqlite"
+
+
+def sqlite_path(url: str) -> Path | None:
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or not parsed.database or parsed.database == ":memory:":
+        return None
+    return Path(parsed.database)
+
+
+def _sqlite_pragmas(dbapi_connection: sqlite3.Connection, _record: object) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+    cursor.execute("PRAGMA foreign_keys = ON")
+    cursor.execute("PRAGMA journal_mode = WAL")
+    cursor.execute("PRAGMA synchronous = NORMAL")
+    cursor.close()
+
+
+def _sqlite_begin(conn: Connection) -> None:
+    write = conn.get_execution_options().get("qcoder_write", False)
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+
+def make_engine(url: str) -> Engine:
+    if is_sqlite(url):
+        path = sqlite_path(url)
+        if path is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(
+            url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000, "check_same_thread": False}
+        )
+        event.listen(engine, "connect", _sqlite_pragmas)
+        # Take over BEGIN from pysqlite: write transactions take the write lock up front
+        # (BEGIN IMMEDIATE) so concurrent writers queue on busy_timeout instead of failing
+        # when a deferred read lock cannot be upgraded; readers stay deferred and never block.
+        event.listen(engine, "connect", lambda conn, _rec: setattr(conn, "isolation_level", None))
+        event.listen(engine, "begin", _sqlite_begin)
+        return engine
+    return create_engine(url, pool_pre_ping=True)
+
+
+def is_retryable(error: BaseException) -> bool:
+    """Lock contention and serialization failures are worth retrying; other errors are not."""
+    if isinstance(error, OperationalError):
+        text = str(error.orig).lower()
+        if "locked" in text or "busy" in text:
+            return True
+    if isinstance(error, DBAPIError):
+        code = getattr(error.orig, "sqlstate", None)
+        if code in ("40001", "40P01", "55P03"):
+            return True
+    return False
+
+
+def describe_db_error(error: BaseException, url: str) -> str:
+    """One line for a database failure the user can act on."""
+    orig = getattr(error, "orig", error)
+    text = str(orig).strip().splitlines()[0] if str(orig).strip() else type(orig).__name__
+    if is_retryable(error):
+        return f"the project database is busy (locked by another process): {text}; try again"
+    where = sqlite_path(url) or make_url(url).render_as_string(hide_password=True)
+    return f"database error on {where}: {text}"
+
+
+@dataclass
+class Project:
+    """An open project database: engine plus session factory."""
+
+    url: str
+    engine: Engine
+    session_factory: sessionmaker[Session] = field(init=False)
+    write_session_factory: sessionmaker[Session] = field(init=False)
+    notices: list[str] = field(default_factory=list)  # e.g. "backed up to …, upgraded"
+
+    def __post_init__(self) -> None:
+        self.session_factory = sessionmaker(self.engine, expire_on_commit=False)
+        self.write_session_factory = sessionmaker(
+            self.engine.execution_options(qcoder_write=True), expire_on_commit=False
+        )
+
+    @property
+    def is_sqlite(self) -> bool:
+        return is_sqlite(self.url)
+
+    def session(self) -> Session:
+        """A session for reading (on SQLite its transactions never block writers)."""
+        return self.session_factory()
+
+    @contextmanager
+    def transaction(self) -> Iterator[Session]:
+        """A session whose work is committed on success and rolled back on any error."""
+        with self.write_session_factory() as session:
+            try:
+                yield session
+                session.commit()
+            except BaseException:
+                session.rollback()
+                raise
+
+    def run(self, work: Callable[[Session], T], *, attempts: int = 8) -> T:
+        """Run ``work`` in its own transaction, retrying lock/serialization errors with backoff."""
+        delay = 0.02
+        for attempt in range(attempts):
+            try:
+                with self.transaction() as session:
+                    return work(session)
+            except DBAPIError as error:
+                if attempt + 1 >= attempts or not is_retryable(error):
+                    raise QcoderError(describe_db_error(error, self.url)) from error
+                time.sleep(delay)
+                delay = min(delay * 2, 1.0)
+        raise AssertionError("unreachable")
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def __enter__(self) -> Project:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+
+def open_project(db: str | os.PathLike[str] | None = None, *, create: bool = True) -> Project:
+    """Open (and if needed create or upgrade) a project, refusing schemas it cannot use.
+
+    An older SQLite project is copied to a backup file and then upgraded; the notice in
+    ``Project.notices`` says where the backup is. PostgreSQL is never upgraded implicitly.
+    """
+    from qcoder.store import schema
+
+    url = resolve_url(db)
+    path = sqlite_path(url)
+    if path is not None and not path.exists() and not create:
+        raise QcoderError(f"no project at {path}; create it with `qcoder init --db {path}`")
+    engine = make_engine(url)
+    project = Project(url=url, engine=engine)
+    try:
+        status = schema.state(engine)
+    except DBAPIError as error:
+        engine.dispose()
+        raise QcoderError(f"cannot open {_where(url)}: {_first_line(error)}") from error
+    except sqlite3.DatabaseError as error:  # pragma: no cover - raised raw by some drivers
+        engine.dispose()
+        raise QcoderError(f"cannot open {_where(url)}: {error}") from error
+    if status == "current":
+        return project
+    if status == "newer":
+        engine.dispose()
+        raise SchemaMismatch(
+            f"{_where(url)} was written by a newer qcoder (schema {schema.current_revision(engine)}); "
+            "upgrade qcoder to open it"
+        )
+    if status == "foreign":
+        engine.dispose()
+        raise SchemaMismatch(f"{_where(url)} is not a qcoder project (it has other tables)")
+    if status == "empty":
+        if not create:
+            engine.dispose()
+            raise QcoderError(f"{_where(url)} is empty; create a project with `qcoder init`")
+        schema.upgrade(engine)
+        return project
+    # older
+    if path is None:
+        engine.dispose()
+        raise SchemaMismatch(
+            f"{_where(url)} uses an older qcoder schema; run `qcoder db upgrade --db URL` first"
+        )
+    engine.dispose()
+    backup = schema.backup_sqlite(path, f"pre-{schema.head_revision()[:8]}")
+    schema.upgrade(engine)
+    project.notices.append(f"upgraded the project schema; the old file was backed up to {backup}")
+    return project
+
+
+def _where(url: str) -> str:
+    path = sqlite_path(url)
+    return str(path) if path is not None else make_url(url).render_as_string(hide_password=True)
+
+
+def _first_line(error: BaseException) -> str:
+    orig = getattr(error, "orig", None) or error
+    text = str(orig).strip()
+    return text.splitlines()[0] if text else type(orig).__name__

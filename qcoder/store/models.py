@@ -1,0 +1,262 @@
+"""The project schema: one database is one grounded-theory project.
+
+Typed SQLAlchemy 2 models. Constraint names follow a naming convention so Alembic
+migrations (batch mode on SQLite) can find and alter them by name.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timezone
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+DOCUMENT_ROLES = ("coding", "holdout")
+MEMO_TYPES = ("code", "theoretical", "operational", "storyline")
+BUILTIN_RELATION_TYPES = (
+    "causal",
+    "similarity",
+    "sequence",
+    "condition",
+    "context",
+    "intervening",
+    "strategy",
+    "consequence",
+)
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def new_guid() -> str:
+    return str(uuid.uuid4())
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class Setting(Base):
+    """Project settings as JSON values: level ladder, split options, user dictionary…"""
+
+    __tablename__ = "settings"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[Any] = mapped_column(JSON, nullable=False)
+
+
+class Coder(Base):
+    __tablename__ = "coders"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Document(Base):
+    __tablename__ = "documents"
+    __table_args__ = (
+        CheckConstraint("role IN ('coding', 'holdout')", name="role"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    label: Mapped[str] = mapped_column(String(16), unique=True)  # "D03"
+    name: Mapped[str] = mapped_column(String(500))
+    source_path: Mapped[str | None] = mapped_column(Text)
+    sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    raw_bytes: Mapped[bytes] = mapped_column(LargeBinary)
+    encoding: Mapped[str] = mapped_column(String(40))
+    original_text: Mapped[str] = mapped_column(Text)  # decoded, before cleaning
+    text: Mapped[str] = mapped_column(Text)  # normalized: what sentences index into
+    attributes: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
+    role: Mapped[str] = mapped_column(String(16), default="coding")
+    import_report: Mapped[list[str]] = mapped_column(JSON, default=list)
+    imported_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    sentences: Mapped[list[Sentence]] = relationship(
+        back_populates="document", order_by="Sentence.ordinal", cascade="all, delete-orphan"
+    )
+
+
+class Sentence(Base):
+    """A raw statement. Invariant: ``document.text[start:end] == text``."""
+
+    __tablename__ = "sentences"
+    __table_args__ = (
+        UniqueConstraint("document_id", "ordinal", name="uq_sentences_document_ordinal"),
+        CheckConstraint('0 <= start AND start < "end"', name="span"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    document_id: Mapped[int] = mapped_column(
+        ForeignKey("documents.id", ondelete="CASCADE"), index=True
+    )
+    ordinal: Mapped[int] = mapped_column(Integer)  # 1-based within the document
+    label: Mapped[str] = mapped_column(String(32), unique=True)  # "D03-S017"
+    start: Mapped[int] = mapped_column(Integer)
+    end: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(16), default="sentence")  # sentence | heading
+    text: Mapped[str] = mapped_column(Text)
+    tokens: Mapped[str] = mapped_column(Text, default="")  # jieba tokens, space-joined
+    cell_width: Mapped[int] = mapped_column(Integer, default=0)  # terminal cells
+
+    document: Mapped[Document] = relationship(back_populates="sentences")
+
+
+class Code(Base):
+    """A code at some level of the ladder (0 = concept, upward to the core category)."""
+
+    __tablename__ = "codes"
+    __table_args__ = (
+        UniqueConstraint("name", "level", name="uq_codes_name_level"),
+        CheckConstraint("level >= 0", name="level"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    guid: Mapped[str] = mapped_column(String(36), unique=True, default=new_guid)
+    name: Mapped[str] = mapped_column(String(200))
+    level: Mapped[int] = mapped_column(Integer, default=0)
+    parent_id: Mapped[int | None] = mapped_column(
+        ForeignKey("codes.id", ondelete="SET NULL"), index=True
+    )
+    definition: Mapped[str] = mapped_column(Text, default="")
+    colour: Mapped[str | None] = mapped_column(String(7))  # "#RRGGBB"
+    exemplar_sentence_id: Mapped[int | None] = mapped_column(
+        ForeignKey("sentences.id", ondelete="SET NULL")
+    )
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("coders.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, onupdate=utcnow
+    )
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("coders.id", ondelete="SET NULL"))
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    parent: Mapped[Code | None] = relationship(remote_side=[id], foreign_keys=[parent_id])
+    __mapper_args__ = {"version_id_col": version}
+
+
+class Coding(Base):
+    __tablename__ = "codings"
+    __table_args__ = (
+        UniqueConstraint("sentence_id", "code_id", "coder_id", name="uq_codings_sentence_code_coder"),
+        Index("ix_codings_code_coder", "code_id", "coder_id"),
+        Index("ix_codings_coder_sentence", "coder_id", "sentence_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sentence_id: Mapped[int] = mapped_column(ForeignKey("sentences.id", ondelete="CASCADE"))
+    code_id: Mapped[int] = mapped_column(ForeignKey("codes.id", ondelete="CASCADE"))
+    coder_id: Mapped[int] = mapped_column(ForeignKey("coders.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class DocumentReview(Base):
+    """The coder has coded this document completely: uncoded statements count as 0, not missing."""
+
+    __tablename__ = "document_reviews"
+    __table_args__ = (
+        UniqueConstraint("coder_id", "document_id", name="uq_document_reviews_coder_document"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    coder_id: Mapped[int] = mapped_column(ForeignKey("coders.id", ondelete="CASCADE"))
+    document_id: Mapped[int] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"))
+    reviewed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Relation(Base):
+    """A typed axial-coding relation between two codes."""
+
+    __tablename__ = "relations"
+    __table_args__ = (
+        UniqueConstraint("source_id", "target_id", "type", name="uq_relations_source_target_type"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    guid: Mapped[str] = mapped_column(String(36), unique=True, default=new_guid)
+    source_id: Mapped[int] = mapped_column(ForeignKey("codes.id", ondelete="CASCADE"), index=True)
+    target_id: Mapped[int] = mapped_column(ForeignKey("codes.id", ondelete="CASCADE"), index=True)
+    type: Mapped[str] = mapped_column(String(40))
+    note: Mapped[str] = mapped_column(Text, default="")
+    coder_id: Mapped[int | None] = mapped_column(ForeignKey("coders.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    source: Mapped[Code] = relationship(foreign_keys=[source_id])
+    target: Mapped[Code] = relationship(foreign_keys=[target_id])
+
+
+class Memo(Base):
+    """A memo on the project (no target), a document, a sentence, a code or a relation."""
+
+    __tablename__ = "memos"
+    __table_args__ = (
+        CheckConstraint(
+            "type IN ('code', 'theoretical', 'operational', 'storyline')", name="type"
+        ),
+        CheckConstraint(
+            "(CASE WHEN document_id IS NULL THEN 0 ELSE 1 END)"
+            " + (CASE WHEN sentence_id IS NULL THEN 0 ELSE 1 END)"
+            " + (CASE WHEN code_id IS NULL THEN 0 ELSE 1 END)"
+            " + (CASE WHEN relation_id IS NULL THEN 0 ELSE 1 END) <= 1",
+            name="one_target",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    guid: Mapped[str] = mapped_column(String(36), unique=True, default=new_guid)
+    type: Mapped[str] = mapped_column(String(16), default="theoretical")
+    title: Mapped[str] = mapped_column(String(200), default="")
+    text: Mapped[str] = mapped_column(Text, default="")
+    coder_id: Mapped[int | None] = mapped_column(ForeignKey("coders.id", ondelete="SET NULL"))
+    document_id: Mapped[int | None] = mapped_column(
+        ForeignKey("documents.id", ondelete="CASCADE"), index=True
+    )
+    sentence_id: Mapped[int | None] = mapped_column(
+        ForeignKey("sentences.id", ondelete="CASCADE"), index=True
+    )
+    code_id: Mapped[int | None] = mapped_column(
+        ForeignKey("codes.id", ondelete="CASCADE"), index=True
+    )
+    relation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("relations.id", ondelete="CASCADE"), index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, onupdate=utcnow
+    )
+
+
+class Event(Base):
+    """Append-only audit log: who did what when, with enough detail to undo it."""
+
+    __tablename__ = "events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+    coder_id: Mapped[int | None] = mapped_column(ForeignKey("coders.id", ondelete="SET NULL"))
+    action: Mapped[str] = mapped_column(String(40))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)

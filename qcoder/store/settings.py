@@ -1,0 +1,115 @@
+"""Project settings: the level ladder, import options, user dictionary, language.
+
+Settings live in the project database (table ``settings``) so that every coder of a
+shared project works with the same ladder and the same split rules.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from qcoder.corpus.types import PipelineOptions
+from qcoder.errors import QcoderError
+from qcoder.store.models import BUILTIN_RELATION_TYPES, Setting
+
+
+@dataclass(frozen=True)
+class Level:
+    """One rung of the ladder; ``rank`` 0 is the lowest (concepts)."""
+
+    rank: int
+    key: str
+    name: str  # label shown to the researcher, e.g. 概念
+    name_en: str
+
+    def label(self, language: str = "zh") -> str:
+        return self.name if language == "zh" else self.name_en
+
+
+DEFAULT_LADDER: list[dict[str, str]] = [
+    {"key": "concept", "name": "概念", "name_en": "concept"},
+    {"key": "initial_category", "name": "初始范畴", "name_en": "initial category"},
+    {"key": "main_category", "name": "主范畴", "name_en": "main category"},
+    {"key": "core_category", "name": "核心范畴", "name_en": "core category"},
+]
+
+DEFAULTS: dict[str, Any] = {
+    "levels": DEFAULT_LADDER,
+    "to_simplified": False,
+    "split_on_semicolon": False,
+    "user_words": ["新质生产力", "创新联合体", "揭榜挂帅"],
+    "language": "zh",
+    "relation_types": [],  # project-defined types beside the built-in ones
+}
+
+
+def get_setting(session: Session, key: str) -> Any:
+    row = session.get(Setting, key)
+    if row is None:
+        if key not in DEFAULTS:
+            raise QcoderError(f"unknown setting {key!r}; known: {', '.join(sorted(DEFAULTS))}")
+        return DEFAULTS[key]
+    return row.value
+
+
+def set_setting(session: Session, key: str, value: Any) -> None:
+    if key not in DEFAULTS:
+        raise QcoderError(f"unknown setting {key!r}; known: {', '.join(sorted(DEFAULTS))}")
+    row = session.get(Setting, key)
+    if row is None:
+        session.add(Setting(key=key, value=value))
+    else:
+        row.value = value
+
+
+def all_settings(session: Session) -> dict[str, Any]:
+    stored = {row.key: row.value for row in session.scalars(select(Setting))}
+    return {key: stored.get(key, default) for key, default in DEFAULTS.items()}
+
+
+def levels(session: Session) -> list[Level]:
+    ladder = get_setting(session, "levels")
+    return [
+        Level(rank=i, key=item["key"], name=item["name"], name_en=item.get("name_en", item["key"]))
+        for i, item in enumerate(ladder)
+    ]
+
+
+def resolve_level(session: Session, spec: str | int | None) -> Level:
+    """Accept a rank, key, Chinese or English name (``0``, ``concept``, ``概念``)."""
+    ladder = levels(session)
+    if spec is None:
+        return ladder[0]
+    text = str(spec).strip()
+    if text.isdigit() and int(text) < len(ladder):
+        return ladder[int(text)]
+    folded = text.lower().replace("-", " ").replace("_", " ")
+    for level in ladder:
+        names = {level.key.replace("_", " "), level.name.lower(), level.name_en.lower()}
+        if folded in names:
+            return level
+    choices = ", ".join(f"{lv.rank}={lv.name}/{lv.name_en}" for lv in ladder)
+    raise QcoderError(f"unknown level {text!r}; use one of: {choices}")
+
+
+def relation_types(session: Session) -> list[str]:
+    extra = [t for t in get_setting(session, "relation_types") if t not in BUILTIN_RELATION_TYPES]
+    return [*BUILTIN_RELATION_TYPES, *extra]
+
+
+def pipeline_options(session: Session, **overrides: Any) -> PipelineOptions:
+    values = all_settings(session)
+    options = PipelineOptions(
+        to_simplified=bool(values["to_simplified"]),
+        split_on_semicolon=bool(values["split_on_semicolon"]),
+        user_words=tuple(values["user_words"]),
+    )
+    if overrides:
+        from dataclasses import replace
+
+        options = replace(options, **{k: v for k, v in overrides.items() if v is not None})
+    return options
