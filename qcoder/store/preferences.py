@@ -1,0 +1,43 @@
+"""Per-user local preferences (not in the shared project): e.g. which coder you are.
+
+Kept in the user config directory, keyed by project URL (password hidden), so a
+researcher is asked for their coder name once per project.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import platformdirs
+from sqlalchemy.engine import make_url
+
+
+def preferences_path() -> Path:
+    return Path(platformdirs.user_config_dir("qcoder", appauthor=False)) / "preferences.json"
+
+
+def _load() -> dict[str, dict[str, str]]:
+    try:
+        data = json.loads(preferences_path().read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _key(url: str) -> str:
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def remembered_coder(url: str) -> str | None:
+    return _load().get(_key(url), {}).get("coder")
+
+
+def remember_coder(url: str, coder: str) -> None:
+    data = _load()
+    data.setdefault(_key(url), {})["coder"] = coder
+    path = preferences_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(data, ensure_ascii=False, indent=1), encoding="utf-8")
+    tmp.replace(path)
