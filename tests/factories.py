@@ -1,0 +1,37 @@
+"""Small projects built directly in the database, for tests that need no import pipeline."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+
+from qcoder.coding.statements import document_label, statement_label
+from qcoder.store.database import Project
+from qcoder.store.models import Document, Sentence
+
+
+def add_document(project: Project, statements: Sequence[str], *, name: str = "doc", role: str = "coding") -> int:
+    """A document whose text is the statements joined by newlines; returns its id."""
+    text = "\n".join(statements)
+
+    def work(session) -> int:  # type: ignore[no-untyped-def]
+        number = (session.query(Document).count() or 0) + 1
+        label = document_label(number)
+        doc = Document(
+            label=label, name=name, sha256=hashlib.sha256(text.encode() + label.encode()).hexdigest(),
+            raw_bytes=text.encode(), encoding="utf-8", original_text=text, text=text, role=role,
+        )
+        session.add(doc)
+        session.flush()
+        start = 0
+        for ordinal, piece in enumerate(statements, start=1):
+            session.add(
+                Sentence(
+                    document_id=doc.id, ordinal=ordinal, label=statement_label(label, ordinal),
+                    start=start, end=start + len(piece), text=piece, tokens=" ".join(piece), cell_width=2 * len(piece),
+                )
+            )
+            start += len(piece) + 1
+        return doc.id
+
+    return project.run(work)
