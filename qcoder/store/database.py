@@ -20,8 +20,9 @@ from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm.exc import StaleDataError
 
-from qcoder.errors import QcoderError, SchemaMismatch
+from qcoder.errors import Conflict, QcoderError, SchemaMismatch
 
 T = TypeVar("T")
 
@@ -84,7 +85,9 @@ def make_engine(url: str) -> Engine:
         event.listen(engine, "connect", lambda conn, _rec: setattr(conn, "isolation_level", None))
         event.listen(engine, "begin", _sqlite_begin)
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    # A colleague's open transaction must not hang the UI: lock waits end after 10 s
+    # with an error that ``Project.run`` retries.
+    return create_engine(url, pool_pre_ping=True, connect_args={"options": "-c lock_timeout=10s"})
 
 
 def is_retryable(error: BaseException) -> bool:
@@ -152,6 +155,10 @@ class Project:
             try:
                 with self.transaction() as session:
                     return work(session)
+            except StaleDataError as error:
+                raise Conflict(
+                    "someone else changed this item while you were editing it; refresh and try again"
+                ) from error
             except DBAPIError as error:
                 if attempt + 1 >= attempts or not is_retryable(error):
                     raise QcoderError(describe_db_error(error, self.url)) from error

@@ -1,0 +1,114 @@
+"""`qcoder db backup`: a consistent copy of a project while others may be coding in it.
+
+SQLite uses the online backup API, so the copy is consistent even while another qcoder
+writes (a plain file copy of a WAL database can miss committed work). PostgreSQL is
+backed up with ``pg_dump``, which qcoder does not run itself: the exact command is
+returned for the researcher (or their IT) to run with their own credentials.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import sqlite3
+from datetime import datetime
+from pathlib import Path
+
+from sqlalchemy.engine import make_url
+
+from qcoder.errors import QcoderError
+from qcoder.store.database import SQLITE_BUSY_TIMEOUT_MS, Project, sqlite_path
+
+
+def _stamp() -> str:
+    return datetime.now().strftime("%Y%m%d-%H%M%S")
+
+
+def default_sqlite_target(path: Path) -> Path:
+    """``project.backup-20250101-120000.db`` next to the project, never an existing file."""
+    suffix = path.suffix or ".db"
+    target = path.with_name(f"{path.stem}.backup-{_stamp()}{suffix}")
+    counter = 1
+    while target.exists():  # two backups within one second
+        counter += 1
+        target = path.with_name(f"{path.stem}.backup-{_stamp()}-{counter}{suffix}")
+    return target
+
+
+def backup(project: Project, target: Path | None = None) -> str:
+    """Back up the project to ``target`` (a file or a directory); return what was done.
+
+    For PostgreSQL nothing is written: the returned message holds the ``pg_dump``
+    command line to run (the password is never included).
+    """
+    if not project.is_sqlite:
+        return pg_dump_message(project.url, target)
+    source_path = sqlite_path(project.url)
+    if source_path is None:
+        raise QcoderError("an in-memory project cannot be backed up")
+    if target is None:
+        target = default_sqlite_target(source_path)
+    elif target.is_dir():
+        target = default_sqlite_target(target / source_path.name)
+    target = target.expanduser().resolve()
+    if target == source_path.resolve():
+        raise QcoderError(f"the backup target {target} is the project itself; choose another file")
+    if target.exists():
+        raise QcoderError(f"{target} already exists; choose another file or remove it first")
+    if not target.parent.is_dir():
+        raise QcoderError(f"cannot back up to {target}: folder {target.parent} does not exist")
+    partial = target.with_name(target.name + ".part")
+    try:
+        _sqlite_online_backup(source_path, partial)
+        os.replace(partial, target)  # a crash never leaves a half-written file under the name
+    except (sqlite3.Error, OSError) as error:
+        partial.unlink(missing_ok=True)
+        raise QcoderError(f"backup of {source_path} to {target} failed: {error}") from error
+    return f"backed up {source_path} to {target}"
+
+
+def _sqlite_online_backup(source_path: Path, target: Path) -> None:
+    timeout = SQLITE_BUSY_TIMEOUT_MS / 1000
+    source = sqlite3.connect(str(source_path), timeout=timeout)
+    try:
+        dest = sqlite3.connect(str(target), timeout=timeout)
+        try:
+            source.backup(dest)
+            # A backup should be one self-contained file, not a file plus -wal/-shm.
+            dest.execute("PRAGMA journal_mode = DELETE")
+        finally:
+            dest.close()
+    finally:
+        source.close()
+
+
+def pg_dump_command(url: str, target: Path | None = None) -> list[str]:
+    """The ``pg_dump`` argv for the database in ``url`` (custom format, restorable per table)."""
+    parsed = make_url(url)
+    if not parsed.database:
+        raise QcoderError("the PostgreSQL URL names no database")
+    if target is None:
+        target = Path(f"{parsed.database}-{_stamp()}.dump")
+    elif target.is_dir():
+        target = target / f"{parsed.database}-{_stamp()}.dump"
+    argv = ["pg_dump", "--format=custom", f"--file={target}"]
+    host = parsed.host or parsed.query.get("host")
+    if isinstance(host, tuple):  # ?host=a&host=b
+        host = host[0]
+    if host:
+        argv.append(f"--host={host}")
+    if parsed.port:
+        argv.append(f"--port={parsed.port}")
+    if parsed.username:
+        argv.append(f"--username={parsed.username}")
+    argv.append(parsed.database)
+    return argv
+
+
+def pg_dump_message(url: str, target: Path | None = None) -> str:
+    command = shlex.join(pg_dump_command(url, target))
+    return (
+        "qcoder does not dump PostgreSQL databases itself; run this "
+        "(pg_dump asks for the password, or reads PGPASSWORD / ~/.pgpass):\n"
+        f"  {command}"
+    )
