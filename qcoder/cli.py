@@ -14,13 +14,31 @@ from pathlib import Path
 from typing import Annotated, Any, Optional
 
 import typer
+from typer.core import TyperGroup
 from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from qcoder.errors import QcoderError
 
+class _OneLineErrors(TyperGroup):
+    """Turn every failure a user can cause into one line on stderr and exit code 1."""
+
+    def invoke(self, ctx: Any) -> Any:
+        try:
+            return super().invoke(ctx)
+        except QcoderError as error:
+            typer.echo(f"error: {error}", err=True)
+            ctx.exit(1)
+        except SQLAlchemyError as error:
+            from qcoder.store.database import describe_db_error, resolve_url
+
+            typer.echo(f"error: {describe_db_error(error, resolve_url(_state.db))}", err=True)
+            ctx.exit(1)
+
+
 app = typer.Typer(
     name="qcoder",
+    cls=_OneLineErrors,
     help="Grounded-theory qualitative coding in the terminal.",
     no_args_is_help=False,
     add_completion=False,
@@ -502,14 +520,6 @@ def main() -> None:
     """Console entry point: one-line errors, no tracebacks, for everything a user can cause."""
     try:
         app()
-    except QcoderError as error:
-        typer.echo(f"error: {error}", err=True)
-        sys.exit(1)
-    except SQLAlchemyError as error:
-        from qcoder.store.database import describe_db_error, resolve_url
-
-        typer.echo(f"error: {describe_db_error(error, resolve_url(_state.db))}", err=True)
-        sys.exit(1)
     except KeyboardInterrupt:
         typer.echo("interrupted", err=True)
         sys.exit(130)
