@@ -17,6 +17,7 @@ import argparse
 import logging
 import random
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -100,6 +101,22 @@ def _time(fn, *args, **kw):  # type: ignore[no-untyped-def]
     return time.perf_counter() - t0, result
 
 
+def _import_into_sqlite(raw: bytes, options: PipelineOptions) -> tuple[float, int]:
+    """The whole `qcoder import`: pipeline plus storing document and statements in SQLite."""
+    from qcoder.corpus.importer import import_file
+    from qcoder.store.database import open_project
+
+    with tempfile.TemporaryDirectory() as tmp:
+        source = Path(tmp) / "corpus.txt"
+        source.write_bytes(raw)
+        project = open_project(Path(tmp) / "bench.qcoder")
+        t0 = time.perf_counter()
+        result = project.run(lambda s: import_file(s, source, options=options))
+        elapsed = time.perf_counter() - t0
+        project.close()
+    return elapsed, result.statements
+
+
 def bench(label: str, raw: bytes) -> None:
     options = PipelineOptions(max_bytes=max(len(raw) + 1, PipelineOptions.max_bytes))
     text = raw.decode("utf-8")
@@ -114,6 +131,9 @@ def bench(label: str, raw: bytes) -> None:
     print(f"  jieba.lcut(text)        {t_jieba:8.2f} s   {len(tokens):,} tokens")
     print(f"  process(raw)            {t_proc:8.2f} s   {len(doc.spans):,} statements, {sum(map(len, doc.tokens)):,} tokens")
     print(f"  ratio process / jieba   {t_proc / t_jieba:8.2f}   (target ≤ 1.30)")
+    t_import, stored = _import_into_sqlite(raw, options)
+    print(f"  import into SQLite      {t_import:8.2f} s   {stored:,} statements stored")
+    print(f"  ratio import / jieba    {t_import / t_jieba:8.2f}   (target ≤ 1.30)")
     print(
         f"  stages without jieba:   decode {t_dec:.2f} s, clean {t_clean:.2f} s, split {t_split:.2f} s, "
         f"mojibake {t_moji:.2f} s"
