@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 
 from qcoder.corpus.importer import import_file
 from qcoder.errors import QcoderError
+from qcoder.exchange.bundle import load_bundle
 from qcoder.store.database import Project
 from qcoder.store.models import Code, Coder, Coding, Document, Sentence
 from qcoder.store.settings import pipeline_options
@@ -41,6 +42,11 @@ def load_demo(project: Project) -> list[str]:
         result = project.run(lambda s, path=path: import_file(s, path, options=options))
         if result.status == "imported":
             lines.append(f"imported {path.name} as {result.label}: {result.statements} statements")
+    bundle = sample_corpus_dir() / "coding" / "sample_coding.json"
+    if bundle.is_file():
+        loaded = load_bundle(project, bundle)
+        if loaded.changed:
+            lines.extend(loaded.lines())
     lines.extend(project_summary(project))
     return lines
 
