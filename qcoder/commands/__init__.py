@@ -1,0 +1,1 @@
+"""CLI sub-command sets that register themselves on the main Typer app (see ``qcoder.cli``)."""

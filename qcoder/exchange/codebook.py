@@ -1,0 +1,317 @@
+"""Codebook exchange: export in five formats, import in two phases.
+
+Import never surprises the researcher: ``plan_codebook_import`` reads the project and
+says, per code, what would happen — ``new``, ``same``, ``renamed`` (same GUID, other
+name), ``updated`` (same GUID and name; definition, colour or parent differ) or
+``conflicting`` (would break a rule: a name already used at that level under another
+GUID, a parent that is not at a higher level, a cycle…). ``apply_plan`` changes the
+database only when called, inside the caller's transaction, and skips conflicting codes.
+
+Levels: a file that states a level (qcoder level Sets, a ``level`` column) is taken at
+its word; otherwise an existing code keeps its level and a new code gets its height in
+the file's tree (leaves are concepts, their parents one level up, and so on).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from qcoder.coding.codes import create_code, move_code, rename_code, update_code
+from qcoder.coding.events import log_event
+from qcoder.errors import Conflict, QcoderError
+from qcoder.exchange.codebook_read import CodeEntry, ParsedCodebook, parse_csv, parse_json, parse_qdc, read_codebook
+from qcoder.exchange.codebook_write import (
+    EXPORTERS,
+    export_codebook,
+    export_csv,
+    export_json,
+    export_markdown,
+    export_qdc,
+    export_xlsx,
+    write_codebook,
+)
+from qcoder.store.models import Code, Coder
+from qcoder.store.settings import Level, levels, resolve_level
+
+__all__ = [
+    "EXPORTERS", "CodeEntry", "CodebookPlan", "ParsedCodebook", "PlannedCode", "apply_plan", "export_codebook",
+    "export_csv", "export_json", "export_markdown", "export_qdc", "export_xlsx", "parse_csv", "parse_json",
+    "parse_qdc", "plan_codebook_import", "read_codebook", "write_codebook",
+]
+
+KINDS = ("new", "same", "renamed", "updated", "conflicting")
+
+
+@dataclass
+class PlannedCode:
+    """What importing one entry would do."""
+
+    entry: CodeEntry
+    kind: str
+    level: int
+    code_id: int | None = None  # the project's code this entry is
+    version: int | None = None  # that code's version when planned (stale plans are refused)
+    parent_key: str | None = None  # parent defined in the file …
+    parent_code_id: int | None = None  # … or already in the project
+    set_parent: bool = True  # False: the file says nothing about the parent
+    changes: dict[str, tuple[Any, Any]] = field(default_factory=dict)  # field → (project, file)
+    reason: str = ""
+    clash_code_id: int | None = None  # conflicting: the project's code with this name and level
+
+
+@dataclass
+class CodebookPlan:
+    source: str
+    items: list[PlannedCode]
+    notes: list[str] = field(default_factory=list)
+
+    def count(self, kind: str) -> int:
+        return sum(1 for item in self.items if item.kind == kind)
+
+    def summary(self) -> str:
+        return ", ".join(f"{self.count(kind)} {kind}" for kind in KINDS)
+
+    def lines(self, ladder: Sequence[Level]) -> list[str]:
+        """One line per code for the researcher to read before confirming."""
+        out = []
+        for item in self.items:
+            level = ladder[item.level].name if 0 <= item.level < len(ladder) else f"level {item.level}"
+            detail = item.reason
+            if item.kind == "renamed":
+                old, new = item.changes["name"]
+                detail = f"{old!r} → {new!r}"
+                rest = [k for k in item.changes if k != "name"]
+                detail += f"; also {', '.join(rest)}" if rest else ""
+            elif item.kind == "updated":
+                detail = "changes " + ", ".join(item.changes)
+            out.append(f"{item.kind:<12} {item.entry.name} [{level}]" + (f"  {detail}" if detail else ""))
+        return out
+
+
+def _explicit_level(session: Session, entry: CodeEntry) -> int | None:
+    if entry.level is None:
+        return None
+    try:
+        return resolve_level(session, entry.level).rank
+    except QcoderError as error:
+        raise QcoderError(f"{entry.where}, field 'level': {error}") from None
+
+
+class _Planner:
+    """Holds the project's codebook and the file's entries while classifying."""
+
+    def __init__(self, session: Session, parsed: ParsedCodebook) -> None:
+        self.session = session
+        self.parsed = parsed
+        self.entries = parsed.entries
+        self.keys = parsed.by_key()
+        self.top = len(levels(session)) - 1
+        self.codes = list(session.scalars(select(Code)))
+        self.by_guid = {c.guid: c for c in self.codes}
+        self.by_id = {c.id: c for c in self.codes}
+        self.children: dict[str, list[CodeEntry]] = {}
+        for entry in self.entries:
+            if entry.parent_key:
+                self.children.setdefault(entry.parent_key, []).append(entry)
+        self.explicit = {e.key: lv for e in self.entries if (lv := _explicit_level(session, e)) is not None}
+        self.match: dict[str, Code | None] = {e.key: self._match(e) for e in self.entries}
+        self.level: dict[str, int] = {}
+        self.cyclic: set[str] = set()
+        for entry in self.entries:
+            self._derive(entry, [])
+
+    def _match(self, entry: CodeEntry) -> Code | None:
+        if entry.guid:
+            return self.by_guid.get(entry.guid)
+        level = self.explicit.get(entry.key)
+        named = [c for c in self.codes if c.name == entry.name and (level is None or c.level == level)]
+        if len(named) > 1:
+            raise QcoderError(
+                f"{entry.where}: {entry.name!r} names codes at several levels in the project; give a level or a GUID"
+            )
+        return named[0] if named else None
+
+    def _derive(self, entry: CodeEntry, stack: list[str]) -> int:
+        if entry.key in self.level:
+            return self.level[entry.key]
+        if entry.key in stack:
+            self.cyclic.update(stack[stack.index(entry.key) :])
+            return 0
+        matched = self.match[entry.key]
+        if entry.key in self.explicit:
+            value = self.explicit[entry.key]
+        elif matched is not None:
+            value = matched.level
+        else:
+            kids = [self._derive(child, [*stack, entry.key]) for child in self.children.get(entry.key, [])]
+            value = max(kids) + 1 if kids else 0
+        self.level[entry.key] = value
+        return value
+
+    def _parent_code(self, entry: CodeEntry) -> Code | None:
+        ref = entry.parent_ref or ""
+        code = self.by_guid.get(ref.lower().strip("{}"))
+        if code is None:
+            named = [c for c in self.codes if c.name == ref]
+            if len(named) > 1:
+                raise QcoderError(f"{entry.where}, field 'parent': {ref!r} names several codes in the project; use parent_guid")
+            code = named[0] if named else None
+        if code is None:
+            raise QcoderError(f"{entry.where}, field 'parent': {ref!r} is neither in the file nor in the project")
+        return code
+
+    def classify(self, entry: CodeEntry) -> PlannedCode:
+        level = self.level[entry.key]
+        matched = self.match[entry.key]
+        item = PlannedCode(entry=entry, kind="new", level=level, set_parent=entry.parent_known)
+        if matched is not None:
+            item.code_id, item.version = matched.id, matched.version
+        if entry.key in self.cyclic:
+            return self._conflict(item, "the file's hierarchy has a cycle through this code")
+        if not 0 <= level <= self.top:
+            return self._conflict(item, f"level {level} is outside the ladder (0–{self.top}); the hierarchy is too deep")
+        parent_level: int | None = None
+        parent_name = ""
+        if entry.parent_key:
+            item.parent_key = entry.parent_key
+            parent_level, parent_name = self.level[entry.parent_key], self.keys[entry.parent_key].name
+        elif entry.parent_ref:
+            parent = self._parent_code(entry)
+            item.parent_code_id, parent_level, parent_name = parent.id, parent.level, parent.name
+        if parent_level is not None and parent_level <= level:
+            return self._conflict(item, f"its parent {parent_name!r} is at level {parent_level}, not above {level}")
+        if matched is None:
+            clash = next((c for c in self.codes if c.name == entry.name and c.level == level), None)
+            if clash is not None:
+                item.clash_code_id = clash.id
+                return self._conflict(
+                    item, f"the project already has {entry.name!r} at this level with GUID {clash.guid} (file: {entry.guid})"
+                )
+            return item
+        return self._compare(item, matched)
+
+    def _compare(self, item: PlannedCode, code: Code) -> PlannedCode:
+        entry = item.entry
+        if item.level != code.level:
+            return self._conflict(item, f"the project has this code at level {code.level}, the file at {item.level}")
+        if entry.name != code.name:
+            item.changes["name"] = (code.name, entry.name)
+            if any(c.name == entry.name and c.level == code.level and c.id != code.id for c in self.codes):
+                return self._conflict(item, f"renaming {code.name!r} to {entry.name!r} clashes with another code at that level")
+        if item.set_parent:
+            wanted = self._wanted_parent_guid(item)
+            current = self.by_id[code.parent_id].guid if code.parent_id in self.by_id else None
+            if wanted != current:
+                item.changes["parent"] = (current, wanted)
+        if entry.definition and entry.definition != code.definition:
+            item.changes["definition"] = (code.definition, entry.definition)
+        if entry.colour and entry.colour != code.colour:
+            item.changes["colour"] = (code.colour, entry.colour)
+        item.kind = "renamed" if "name" in item.changes else "updated" if item.changes else "same"
+        return item
+
+    def _wanted_parent_guid(self, item: PlannedCode) -> str | None:
+        if item.parent_code_id is not None:
+            return self.by_id[item.parent_code_id].guid
+        if item.parent_key is None:
+            return None
+        parent = self.keys[item.parent_key]
+        matched = self.match[parent.key]
+        return matched.guid if matched is not None else parent.guid or f"(new {parent.name})"
+
+    @staticmethod
+    def _conflict(item: PlannedCode, reason: str) -> PlannedCode:
+        item.kind, item.reason = "conflicting", reason
+        return item
+
+
+def plan_codebook_import(session: Session, parsed: ParsedCodebook) -> CodebookPlan:
+    """Classify every code of the file against the project; changes nothing."""
+    planner = _Planner(session, parsed)
+    items = [planner.classify(entry) for entry in parsed.entries]
+    by_key = {item.entry.key: item for item in items}
+    _mark_duplicates(items)
+    changed = True
+    while changed:  # a code cannot be created under, or moved to, a parent that is skipped
+        changed = False
+        for item in items:
+            parent = by_key.get(item.parent_key) if item.parent_key else None
+            needs_parent = item.kind == "new" or "parent" in item.changes
+            if parent is not None and parent.kind == "conflicting" and item.kind != "conflicting" and needs_parent:
+                item.kind, item.reason = "conflicting", f"its parent {parent.entry.name!r} is conflicting"
+                changed = True
+    items.sort(key=lambda item: -item.level)  # parents first; sort is stable, so file order within a level
+    return CodebookPlan(source=parsed.source, items=items, notes=list(parsed.notes))
+
+
+def _mark_duplicates(items: list[PlannedCode]) -> None:
+    seen_codes: dict[int, str] = {}
+    seen_names: dict[tuple[str, int], str] = {}
+    for item in items:
+        if item.kind == "conflicting":
+            continue
+        if item.code_id is not None:
+            if item.code_id in seen_codes:
+                item.kind, item.reason = "conflicting", f"the same project code as {seen_codes[item.code_id]}"
+            seen_codes[item.code_id] = item.entry.where
+        target = (item.entry.name, item.level)
+        if item.kind != "conflicting" and (item.kind == "new" or "name" in item.changes):
+            if target in seen_names:
+                item.kind, item.reason = "conflicting", f"{item.entry.name!r} at this level also comes from {seen_names[target]}"
+            seen_names[target] = item.entry.where
+
+
+def apply_plan(session: Session, plan: CodebookPlan, *, coder: Coder | None = None) -> dict[str, int]:
+    """Carry out a plan in the caller's transaction; conflicting codes are skipped.
+
+    A code someone changed since the plan was made stops the whole import (Conflict), so
+    the transaction rolls back and nothing changes.
+    """
+    resolved: dict[str, Code] = {}
+    for item in plan.items:  # parents first
+        if item.code_id is not None:
+            code = session.get(Code, item.code_id)
+            if code is None or code.version != item.version:
+                raise Conflict(f"{item.entry.name!r} changed since the plan was made; plan the import again")
+            resolved[item.entry.key] = code
+    done = {kind: 0 for kind in KINDS}
+    for item in plan.items:
+        done[item.kind] += 1
+        if item.kind in ("same", "conflicting"):
+            continue
+        entry = item.entry
+        parent = _parent_of(session, item, resolved) if item.kind == "new" or "parent" in item.changes else None
+        if item.kind == "new":
+            resolved[entry.key] = create_code(
+                session, entry.name, level=item.level, parent=parent, definition=entry.definition,
+                colour=entry.colour, coder=coder, guid=entry.guid,
+            )
+            continue
+        code = resolved[entry.key]
+        if "name" in item.changes:
+            rename_code(session, code, entry.name, coder=coder)
+        if "definition" in item.changes or "colour" in item.changes:
+            update_code(
+                session, code, definition=entry.definition if "definition" in item.changes else None,
+                colour=entry.colour if "colour" in item.changes else None, coder=coder,
+            )
+        if "parent" in item.changes:
+            move_code(session, code, parent, coder=coder)
+    log_event(session, coder.id if coder else None, "codebook.import", source=plan.source, **done)
+    return done
+
+
+def _parent_of(session: Session, item: PlannedCode, resolved: dict[str, Code]) -> Code | None:
+    if item.parent_code_id is not None:
+        parent = session.get(Code, item.parent_code_id)
+        if parent is None:
+            raise Conflict(f"the parent of {item.entry.name!r} was deleted since the plan was made; plan again")
+        return parent
+    if item.parent_key is None:
+        return None
+    return resolved[item.parent_key]

@@ -1,0 +1,357 @@
+"""Importing a REFI-QDA project (``.qdpx``/``.qde``) from qcoder or another tool.
+
+``import_project`` reads and checks the whole file first (``qdpx_read``), then writes in
+the caller's transaction, so a refused or failing import leaves the project unchanged.
+What lands where:
+
+* text sources → documents (qcoder's own side data restores statements exactly; other
+  tools' texts are split but not cleaned, see ``documents``); a document already in the
+  project (same SHA-256) is reused;
+* selections → codings on every statement they overlap; a selection covering only part of
+  a statement codes the whole statement and is counted as partial in the report;
+* users → coders (only those who coded or wrote something; codings without a user go to
+  ``fallback_coder``); codes matched by GUID, then by name and level, else created;
+* notes → memos on what refers to them; links between codes → relations; review and
+  hold-out Sets → review marks and roles.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from qcoder.coding.codes import create_code
+from qcoder.coding.coders import get_or_create_coder
+from qcoder.coding.codings import add_codings, mark_reviewed
+from qcoder.coding.events import log_event
+from qcoder.coding.memos import add_memo
+from qcoder.coding.relations import add_relation
+from qcoder.corpus.types import PipelineOptions
+from qcoder.exchange import refi
+from qcoder.exchange.codebook import plan_codebook_import
+from qcoder.exchange.codebook_read import ParsedCodebook
+from qcoder.exchange.documents import StatementIndex, insert_document, verbatim_document
+from qcoder.exchange.package import Package, read_package
+from qcoder.exchange.qdpx_read import LinkData, ParsedProject, SourceData, read_project
+from qcoder.store.models import BUILTIN_RELATION_TYPES, Code, Coder, Document, Memo, Relation
+from qcoder.store.settings import get_setting, levels, pipeline_options, set_setting
+
+__all__ = ["ImportReport", "import_parsed", "import_project", "read_package", "read_project"]
+
+
+@dataclass
+class ImportReport:
+    source: str
+    origin: str = ""  # the tool that wrote the file
+    documents_new: int = 0
+    documents_existing: int = 0
+    codes_new: int = 0
+    codes_matched: int = 0
+    selections: int = 0
+    selections_partial: int = 0
+    selections_unplaced: int = 0
+    codings: int = 0
+    memos: int = 0
+    relations: int = 0
+    reviews: int = 0
+    notes: list[str] = field(default_factory=list)
+
+    def lines(self) -> list[str]:
+        head = (
+            f"{self.source}" + (f" (written by {self.origin})" if self.origin else "") + f": {self.documents_new} new documents ({self.documents_existing} already here), "
+            f"{self.codes_new} new codes ({self.codes_matched} matched), {self.codings} codings from "
+            f"{self.selections} selections, {self.memos} memos, {self.relations} relations, {self.reviews} reviews"
+        )
+        lines = [head]
+        if self.selections_partial:
+            lines.append(
+                f"{self.selections_partial} selection(s) cover only part of a statement; the whole statement was coded"
+            )
+        if self.selections_unplaced:
+            lines.append(f"{self.selections_unplaced} selection(s) cover no statement (empty or blank) and were skipped")
+        return lines + self.notes
+
+
+@dataclass
+class _Placed:
+    """A document in the project and its statements."""
+
+    document: Document
+    statements: StatementIndex
+    usable: bool = True  # False: an existing document whose text differs from the source's
+
+
+class _Writer:
+    def __init__(self, session: Session, parsed: ParsedProject, fallback_coder: str, options: PipelineOptions) -> None:
+        self.session = session
+        self.parsed = parsed
+        self.options = options
+        self.fallback_coder = fallback_coder
+        self.report = ImportReport(source=parsed.source, origin=parsed.origin, notes=list(parsed.report))
+        self.coders: dict[str | None, Coder] = {}
+        self.codes: dict[str, Code] = {}  # file GUID → project code
+        self.placed: dict[str, _Placed] = {}  # source GUID → document
+        self.memo_targets: dict[str, list[tuple[str, int | None]]] = defaultdict(list)
+        self.unknown_users = 0
+
+    def note(self, line: str) -> None:
+        self.report.notes.append(line)
+
+    def coder(self, user: str | None) -> Coder:
+        if user not in self.coders:
+            name = self.parsed.users.get(user) if user else None
+            if name is None:
+                self.unknown_users += 1
+            self.coders[user] = get_or_create_coder(self.session, name or self.fallback_coder)
+        return self.coders[user]
+
+    def run(self) -> ImportReport:
+        self.import_codes()
+        for source in self.parsed.sources:
+            self.import_source(source)
+        self.import_codings()
+        self.import_links()
+        self.import_memos()
+        self.import_reviews()
+        if self.unknown_users:
+            self.note(f"work without a known user was credited to coder {self.fallback_coder!r}")
+        report = self.report
+        if report.documents_new or report.codes_new or report.codings or report.memos or report.relations or report.reviews:
+            log_event(
+                self.session, None, "project.import", source=self.parsed.source, documents=report.documents_new,
+                codes=report.codes_new, codings=report.codings, memos=report.memos,
+            )
+        return report
+
+    # -- codes -----------------------------------------------------------------------
+
+    def import_codes(self) -> None:
+        if not self.parsed.codes:
+            return
+        plan = plan_codebook_import(self.session, ParsedCodebook(self.parsed.source, self.parsed.codes))
+        ladder = levels(self.session)
+        top = len(ladder) - 1
+        if self.parsed.ladder and self.parsed.ladder != [level.key for level in ladder]:
+            self.note(
+                f"the file's level ladder ({', '.join(self.parsed.ladder)}) differs from this project's; "
+                "codes keep their level numbers"
+            )
+        differing = 0
+        for item in plan.items:  # parents first
+            entry = item.entry
+            existing_id = item.code_id or item.clash_code_id
+            if existing_id is not None:
+                self.codes[entry.key] = self.session.get_one(Code, existing_id)
+                self.report.codes_matched += 1
+                differing += bool(item.changes)
+                continue
+            level = min(max(item.level, 0), top)
+            parent = self.codes.get(item.parent_key) if item.parent_key else None
+            dropped = parent is not None and parent.level <= level
+            if item.kind == "conflicting" or dropped:
+                self.note(
+                    f"code {entry.name!r}: {item.reason or 'its parent is not at a higher level'}; imported at level "
+                    f"{level}" + (f" without its parent {parent.name!r}" if dropped and parent is not None else "")
+                )
+            if dropped:
+                parent = None
+            clash = self.session.scalar(select(Code).where(Code.name == entry.name, Code.level == level))
+            if clash is not None:
+                self.codes[entry.key] = clash
+                self.report.codes_matched += 1
+                continue
+            self.codes[entry.key] = create_code(
+                self.session, entry.name, level=level, parent=parent, definition=entry.definition,
+                colour=entry.colour, guid=entry.guid,
+            )
+            self.report.codes_new += 1
+        if differing:
+            self.note(f"{differing} code(s) differ from the project's version (name, parent, definition or colour); kept the project's")
+        for code_guid, notes in self.parsed.code_notes.items():
+            for note in notes:
+                self.memo_targets[note].append(("code", self.codes[code_guid].id))
+
+    # -- documents -------------------------------------------------------------------
+
+    def import_source(self, source: SourceData) -> None:
+        sha = source.side.sha256 if source.side else hashlib.sha256(source.raw).hexdigest()
+        existing = self.session.scalar(select(Document).where(Document.sha256 == sha))
+        if existing is not None:
+            self.report.documents_existing += 1
+            usable = existing.text == source.text
+            if not usable:
+                self.note(
+                    f"source {source.name!r} is already here as {existing.label} but with a cleaned text; "
+                    "its selections were not placed"
+                )
+            self._place(source, existing, usable)
+            return
+        role = "holdout" if source.guid in self.parsed.holdout else "coding"
+        if source.side is not None:
+            source.side.role = role
+            document = insert_document(self.session, source.side, via="qdpx")
+        else:
+            from qcoder.corpus.importer import store_document
+
+            processed = verbatim_document(source.raw, source.decoded, source.text, self.options, source.line_ends)
+            document = store_document(
+                self.session, processed, name=source.name, source_path=f"{self.parsed.source}:{source.path}",
+                attributes=source.variables, role=role,
+            )
+        self.report.documents_new += 1
+        self._place(source, document, True)
+
+    def _place(self, source: SourceData, document: Document, usable: bool) -> None:
+        self.placed[source.guid] = _Placed(document, StatementIndex.of(self.session, document.id), usable)
+        for note in source.note_refs:
+            self.memo_targets[note].append(("document", document.id))
+
+    # -- codings ---------------------------------------------------------------------
+
+    def import_codings(self) -> None:
+        batches: dict[tuple[int, int], list[int]] = defaultdict(list)
+        for source in self.parsed.sources:
+            placed = self.placed[source.guid]
+            for selection in source.selections:
+                self.report.selections += 1
+                ids, partial = placed.statements.overlapping(selection.start, selection.end) if placed.usable else ([], False)
+                if not ids:
+                    self.report.selections_unplaced += placed.usable
+                    target: tuple[str, int | None] = ("document", placed.document.id)
+                else:
+                    self.report.selections_partial += partial
+                    target = ("sentence", ids[0])
+                for code_guid, user in selection.codings:
+                    batches[(self.codes[code_guid].id, self.coder(user).id)].extend(ids)
+                for note in selection.note_refs:
+                    self.memo_targets[note].append(target)
+                if selection.description:
+                    self._selection_comment(selection.guid, selection.description, target)
+        for (code_id, coder_id), sentence_ids in batches.items():
+            if sentence_ids:
+                self.report.codings += len(add_codings(self.session, sentence_ids, code_id, coder_id))
+
+    def _selection_comment(self, guid: str, text: str, target: tuple[str, int | None]) -> None:
+        memo_guid = refi.stable_guid("selection-comment", guid)
+        if self.session.scalar(select(Memo.id).where(Memo.guid == memo_guid)) is None:
+            add_memo(self.session, text, target=target[0], target_id=target[1], title="comment", guid=memo_guid)
+            self.report.memos += 1
+
+    # -- links, memos, reviews -------------------------------------------------------
+
+    def import_links(self) -> None:
+        kinds = self.parsed.kinds
+        skipped = 0
+        for link in self.parsed.links:
+            ends = [kinds.get(link.origin or ""), kinds.get(link.target or "")]
+            if ends == ["Code", "Code"] and link.origin != link.target:
+                self._relation(link.guid, link.origin or "", link.target or "", link.name, link.direction, link.note_refs)
+            elif "Note" in ends and self._note_link(link, ends):
+                continue
+            else:
+                skipped += 1
+        if skipped:
+            self.note(
+                f"{skipped} link(s) not imported: qcoder keeps links between two codes, "
+                "and links from a note to a code, document or statement"
+            )
+
+    def _note_link(self, link: LinkData, ends: list[str | None]) -> bool:
+        """A link from a note to what it is about: use it as the memo's target."""
+        note, other = (link.origin, link.target) if ends[0] == "Note" else (link.target, link.origin)
+        kind = self.parsed.kinds.get(other or "")
+        if kind == "Code" and other in self.codes:
+            self.memo_targets[note or ""].append(("code", self.codes[other].id))
+        elif kind == "TextSource" and other in self.placed:
+            self.memo_targets[note or ""].append(("document", self.placed[other].document.id))
+        elif kind == "PlainTextSelection":
+            for source in self.parsed.sources:
+                for selection in source.selections:
+                    if selection.guid == other:
+                        placed = self.placed[source.guid]
+                        ids, _ = placed.statements.overlapping(selection.start, selection.end)
+                        self.memo_targets[note or ""].append(("sentence", ids[0]) if ids else ("document", placed.document.id))
+                        return True
+            return False
+        else:
+            return False
+        return True
+
+    def _relation_type(self, name: str, direction: str) -> str:
+        cleaned = " ".join(name.lower().split())
+        if not cleaned:
+            cleaned = "causal" if direction == "OneWay" else "similarity"
+        known = [*BUILTIN_RELATION_TYPES, *get_setting(self.session, "relation_types")]
+        if cleaned not in known:
+            set_setting(self.session, "relation_types", [*get_setting(self.session, "relation_types"), cleaned])
+            self.note(f"relation type {cleaned!r} added to the project's relation types")
+        return cleaned
+
+    def _relation(self, guid: str, origin: str, target: str, name: str, direction: str, note_refs: list[str]) -> None:
+        source_code, target_code = self.codes[origin], self.codes[target]
+        relation = self.session.scalar(select(Relation).where(Relation.guid == guid))
+        type_ = self._relation_type(name, direction)
+        if relation is None:
+            relation = self.session.scalar(
+                select(Relation).where(
+                    Relation.source_id == source_code.id, Relation.target_id == target_code.id, Relation.type == type_
+                )
+            )
+        if relation is None:
+            own = [self.parsed.notes[n] for n in note_refs if n in self.parsed.relation_notes]
+            coder_name = self.parsed.relation_coders.get(guid)
+            if coder_name:
+                coder: Coder | None = get_or_create_coder(self.session, coder_name)
+            else:  # without qcoder's side file, the relation's note says who wrote it
+                coder = self.coder(own[0].user) if own and own[0].user in self.parsed.users else None
+            text = own[0].text if own else ""
+            relation = add_relation(self.session, source_code, target_code, type_, text, coder=coder, guid=guid)
+            self.report.relations += 1
+        for note in note_refs:
+            if note not in self.parsed.relation_notes:
+                self.memo_targets[note].append(("relation", relation.id))
+
+    def import_memos(self) -> None:
+        for ref in self.parsed.project_notes:
+            self.memo_targets[ref].append(("project", None))
+        for guid, note in self.parsed.notes.items():
+            if guid in self.parsed.relation_notes:
+                continue
+            if self.session.scalar(select(Memo.id).where(Memo.guid == guid)) is not None:
+                continue
+            targets = list(dict.fromkeys(self.memo_targets.get(guid, []))) or [("project", None)]
+            if len(targets) > 1:
+                self.note(f"note {note.name or guid!r} is referred to from {len(targets)} places; kept on the first")
+            memo_type = self.parsed.memo_types.get(guid, "theoretical")
+            coder = self.coder(note.user) if note.user in self.parsed.users else None
+            add_memo(
+                self.session, note.text, type_=memo_type, target=targets[0][0], target_id=targets[0][1],
+                title="" if guid in self.parsed.untitled_memos else note.name[:200], coder=coder, guid=guid,
+            )
+            self.report.memos += 1
+
+    def import_reviews(self) -> None:
+        for user, source in self.parsed.reviews:
+            placed = self.placed.get(source)
+            if placed is not None and user in self.parsed.users:
+                self.report.reviews += mark_reviewed(self.session, placed.document.id, self.coder(user).id)
+
+
+def import_parsed(
+    session: Session, parsed: ParsedProject, *, fallback_coder: str = "imported", options: PipelineOptions | None = None
+) -> ImportReport:
+    """Write a checked project into the session's transaction."""
+    return _Writer(session, parsed, fallback_coder, options or pipeline_options(session)).run()
+
+
+def import_project(session: Session, path: Path | Package, *, fallback_coder: str = "imported") -> ImportReport:
+    """Read, check and import a ``.qdpx``/``.qde`` in the caller's transaction."""
+    package = path if isinstance(path, Package) else read_package(path)
+    options = pipeline_options(session)
+    parsed = read_project(package, options)
+    return import_parsed(session, parsed, fallback_coder=fallback_coder, options=options)
