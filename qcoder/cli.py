@@ -433,6 +433,30 @@ def settings(
         typer.echo(f"{key} = {json.dumps(parsed, ensure_ascii=False)}")
 
 
+@app.command()
+def freeze(
+    db: DbOption = None,
+    at: Annotated[Optional[str], typer.Option("--at", help="ISO time (default: now)")] = None,
+    clear: Annotated[bool, typer.Option("--clear", help="Remove the freeze")] = False,
+) -> None:
+    """Freeze the codebook: codes or relations created later are reported by the saturation check."""
+    from datetime import datetime, timezone
+
+    from qcoder.store.settings import set_setting
+
+    if clear:
+        stamp = None
+    else:
+        try:
+            moment = datetime.fromisoformat(at) if at else datetime.now(timezone.utc)
+        except ValueError:
+            _fail(f"--at {at!r} is not an ISO time like 2026-03-01T12:00")
+        stamp = (moment if moment.tzinfo else moment.astimezone()).astimezone(timezone.utc).isoformat()
+    with _project(db) as project:
+        project.run(lambda s: set_setting(s, "codebook_frozen_at", stamp))
+    typer.echo("codebook freeze removed" if stamp is None else f"codebook frozen at {stamp}")
+
+
 @db_app.command("upgrade")
 def db_upgrade(db: DbOption = None) -> None:
     """Bring the project schema up to this qcoder's version (required on PostgreSQL)."""
@@ -514,6 +538,11 @@ def demo(
             typer.echo("(no interactive terminal: skipping the workbench; run `qcoder demo` in a terminal)")
             return
         _open_tui(target, coder)
+
+
+__import__("qcoder.commands.exchange", fromlist=["register"]).register(app)
+from qcoder.commands import reports; reports.register(app)  # noqa: E402, E702
+__import__("qcoder.commands.agreement", fromlist=["register"]).register(app)
 
 
 def main() -> None:

@@ -44,6 +44,7 @@ DEFAULTS: dict[str, Any] = {
     "user_words": ["新质生产力", "创新联合体", "揭榜挂帅"],
     "language": "zh",
     "relation_types": [],  # project-defined types beside the built-in ones
+    "codebook_frozen_at": None,  # ISO time the codebook was frozen (saturation check)
 }
 
 

@@ -157,3 +157,16 @@ def test_demo_without_terminal_sets_up_and_summarizes(tmp_path: Path) -> None:
     assert "5 documents" in out
     code, out, _ = qc("demo", "--db", db, "--no-tui")
     assert "imported" not in out  # reused, not imported twice
+
+
+def test_freeze_records_the_time_and_can_be_cleared(tmp_path: Path) -> None:
+    db = str(tmp_path / "f.qcoder")
+    code, out, _ = qc("freeze", "--db", db, "--at", "2026-03-01T12:00:00+08:00")
+    assert code == 0 and "2026-03-01T04:00:00+00:00" in out
+    code, out, _ = qc("settings", "codebook_frozen_at", "--db", db)
+    assert json.loads(out) == "2026-03-01T04:00:00+00:00"
+    code, _, err = qc("freeze", "--db", db, "--at", "yesterday")
+    assert code == 1 and "not an ISO time" in err
+    qc("freeze", "--db", db, "--clear")
+    code, out, _ = qc("settings", "codebook_frozen_at", "--db", db)
+    assert json.loads(out) is None
