@@ -1,0 +1,221 @@
+"""Benchmark the terminal UI on a large project: prints figures, asserts nothing.
+
+A generated project holds one 50,000-statement document (sentences cut from the sample
+corpus) and 20,000 codings. The UI runs headless in a child process (so the figure for
+resident memory is the UI's own, not the generator's) and reports:
+
+* launch to first interactive frame (target ≤ 1.0 s)
+* cursor move / page key to rendered frame, median (target ≤ 16 ms)
+* toggling a code (number key) to committed and rendered, median (target ≤ 20 ms on SQLite)
+* peak resident memory (target ≤ 250 MB)
+
+Usage: ``python bench/bench_tui.py [--db PATH] [--statements N] [--codings N]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import hashlib
+import json
+import random
+import re
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+CODER = "bench"
+
+
+def corpus_sentences() -> list[str]:
+    pieces: list[str] = []
+    for path in sorted((ROOT / "sample_corpus").glob("[0-9][0-9][0-9]_*.txt")):
+        text = re.sub(r"\s+", "", path.read_text(encoding="utf-8"))
+        pieces += [p for p in re.findall(r"[^。！？；]+[。！？；]?", text) if len(p) >= 6]
+    return pieces
+
+
+def generate(path: Path, statements: int, codings: int) -> None:
+    """Bulk-insert one big document, 200 codes and the codings (no pipeline: seconds, not minutes)."""
+    from sqlalchemy import insert
+
+    from qcoder.coding.statements import statement_label
+    from qcoder.coding.workbench import Workbench
+    from qcoder.store.database import open_project
+    from qcoder.store.models import Code, Coding, Document, Sentence
+
+    rng = random.Random(42)
+    seeds = corpus_sentences()
+    texts = [seeds[i % len(seeds)] for i in range(statements)]
+    text = "\n".join(texts)
+    project = open_project(str(path))
+    coder_id = Workbench(project, CODER).coder_id
+
+    def work(session) -> None:  # type: ignore[no-untyped-def]
+        doc = Document(
+            label="D01", name="大文档", sha256=hashlib.sha256(text.encode()).hexdigest(), raw_bytes=text.encode(),
+            encoding="utf-8", original_text=text, text=text,
+        )
+        session.add(doc)
+        session.flush()
+        rows, start = [], 0
+        for ordinal, piece in enumerate(texts, start=1):
+            rows.append({
+                "document_id": doc.id, "ordinal": ordinal, "label": statement_label("D01", ordinal),
+                "start": start, "end": start + len(piece), "text": piece, "tokens": "", "cell_width": 2 * len(piece),
+                "kind": "sentence",
+            })
+            start += len(piece) + 1
+        for first in range(0, len(rows), 5000):
+            session.execute(insert(Sentence), rows[first : first + 5000])
+        session.execute(insert(Code), [
+            {"name": f"概念{i:03d}", "level": 0, "guid": f"00000000-0000-4000-8000-{i:012d}", "version": 1}
+            for i in range(200)
+        ])
+        first_sentence = session.query(Sentence.id).order_by(Sentence.id).first()[0]
+        first_code = session.query(Code.id).order_by(Code.id).first()[0]
+        pairs: set[tuple[int, int]] = set()
+        while len(pairs) < codings:
+            pairs.add((first_sentence + rng.randrange(statements), first_code + rng.randrange(200)))
+        values = [{"sentence_id": s, "code_id": c, "coder_id": coder_id} for s, c in sorted(pairs)]
+        for first in range(0, len(values), 5000):
+            session.execute(insert(Coding), values[first : first + 5000])
+
+    project.run(work)
+    project.close()
+
+
+class FrameClock:
+    """Timestamps of rendered frames: wraps Screen._compositor_refresh (Textual has no public hook)."""
+
+    def __init__(self) -> None:
+        from textual.screen import Screen
+
+        self.frames: list[float] = []
+        self.cpu: list[float] = []  # process CPU time at each frame: less sensitive to a busy machine
+        self.event = asyncio.Event()
+        original = Screen._compositor_refresh
+        clock = self
+
+        def timed_refresh(screen: Screen) -> None:  # type: ignore[type-arg]
+            original(screen)
+            clock.frames.append(time.perf_counter())
+            clock.cpu.append(time.process_time())
+            clock.event.set()
+
+        Screen._compositor_refresh = timed_refresh  # type: ignore[method-assign]
+
+    async def key_to_frame(self, app, key: str) -> float:  # type: ignore[no-untyped-def]
+        """Milliseconds from a key event entering the app to the next rendered frame.
+
+        The CPU the app spent in that interval is kept in ``last_cpu_ms``: wall time on a
+        shared machine includes other processes; CPU time is the app's own cost.
+        """
+        from textual import events
+
+        await asyncio.sleep(0.02)  # let the previous frame and its follow-ups settle
+        self.event.clear()
+        began, began_cpu = time.perf_counter(), time.process_time()
+        app._driver.send_message(events.Key(key, key if len(key) == 1 else None))
+        await asyncio.wait_for(self.event.wait(), timeout=5)
+        self.last_cpu_ms = (self.cpu[-1] - began_cpu) * 1000
+        return (self.frames[-1] - began) * 1000
+
+
+async def measure(path: Path) -> dict[str, float]:
+    started, started_cpu = time.perf_counter(), time.process_time()  # before importing Textual/qcoder
+    clock = FrameClock()
+    from qcoder.store.database import open_project
+    from qcoder.tui.app import QcoderApp
+    from qcoder.tui.widgets.document_view import DocumentView
+
+    app = QcoderApp(open_project(str(path)), CODER)
+    figures: dict[str, float] = {}
+    async with app.run_test(size=(120, 40)) as pilot:
+        while True:  # first frame that shows the document
+            await clock.event.wait()
+            clock.event.clear()
+            views = app.screen.query(DocumentView)
+            if views and views.first().layout_ is not None:
+                break
+        figures["launch_s"] = clock.frames[-1] - started
+        figures["launch_cpu_s"] = clock.cpu[-1] - started_cpu
+        view = app.screen.query_one(DocumentView)
+        figures["statements"] = len(view.statements)
+        await pilot.pause()
+
+        async def frames(key: str, count: int, name: str | None = None) -> list[float]:
+            walls, cpus = [], []
+            for _ in range(count):
+                walls.append(await clock.key_to_frame(app, key))
+                cpus.append(clock.last_cpu_ms)
+            if name:
+                figures[f"{name}_ms_median"] = statistics.median(walls)
+                figures[f"{name}_cpu_ms_median"] = statistics.median(cpus)
+            return walls
+
+        await frames("j", 5)  # warm up
+        await frames("j", 200, "move")
+        await frames("pagedown", 100, "page")
+        figures["end_ms"] = (await frames("end", 1))[0]
+        figures["home_ms"] = (await frames("home", 1))[0]
+        await pilot.press("enter", *"概念007", "enter")  # the picker once, so the code sits on key 1
+        await pilot.pause()
+        toggles, toggle_cpu = [], []
+        for _ in range(100):
+            await clock.key_to_frame(app, "j")
+            toggles.append(await clock.key_to_frame(app, "1"))
+            toggle_cpu.append(clock.last_cpu_ms)
+        figures["toggle_ms_median"] = statistics.median(toggles)
+        figures["toggle_cpu_ms_median"] = statistics.median(toggle_cpu)
+        figures["toggle_ms_p90"] = sorted(toggles)[int(len(toggles) * 0.9)]
+        await frames("n", 50, "next_uncoded")
+        code_id = app.catalog.recent[0]
+        shown = {row.id for row in view.statements if code_id in view.mine(row.id)}
+    with open_project(str(path)) as project:
+        from qcoder.coding.workbench import Workbench
+
+        stored = {row.sentence_id for row in Workbench(project, CODER).comparison(code_id, all_coders=False)}
+    figures["view_matches_database"] = float(shown == stored)
+    figures["max_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return figures
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--db", type=Path, help="reuse or create the project here (default: a temp file)")
+    parser.add_argument("--statements", type=int, default=50_000)
+    parser.add_argument("--codings", type=int, default=20_000)
+    parser.add_argument("--measure-only", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.measure_only:
+        print(json.dumps(asyncio.run(measure(args.measure_only))))
+        return
+    path = args.db or Path(tempfile.mkdtemp(prefix="qcoder-bench-")) / "bench.qcoder.db"
+    if not path.exists():
+        began = time.perf_counter()
+        generate(path, args.statements, args.codings)
+        print(f"generated {args.statements} statements, {args.codings} codings in {time.perf_counter() - began:.1f} s")
+    child = subprocess.run(
+        [sys.executable, __file__, "--measure-only", str(path)], capture_output=True, text=True, check=False
+    )
+    if child.returncode != 0:
+        print(child.stderr, file=sys.stderr)
+        sys.exit(child.returncode)
+    figures = json.loads(child.stdout.strip().splitlines()[-1])
+    targets = {"launch_s": 1.0, "move_ms_median": 16, "page_ms_median": 16, "toggle_ms_median": 20, "max_rss_mb": 250}
+    for name, value in figures.items():
+        target = targets.get(name)
+        mark = "" if target is None else (" ok" if value <= target else f" OVER target {target}")
+        print(f"{name:24s} {value:10.2f}{mark}")
+
+
+if __name__ == "__main__":
+    main()

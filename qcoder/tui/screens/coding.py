@@ -1,0 +1,415 @@
+"""The coding screen: documents and code tree beside the document view.
+
+Every action calls the Workbench first and only then updates the view from what the
+database says (re-reading the touched statements), so a chip on screen is a coding
+in the project. A failed action is one notification, followed by a re-read of the
+true state.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.widgets import Footer, Header, Label, OptionList
+
+from qcoder.coding import suggest
+from qcoder.coding.workbench import ComparisonRow, DocumentSummary, StatementRow, Workbench
+from qcoder.corpus.search import Hit
+from qcoder.tui.catalog import CodeCatalog
+from qcoder.tui.screens.comparison import ComparisonScreen
+from qcoder.tui.screens.importer import ImportScreen
+from qcoder.tui.screens.memo import MemoScreen
+from qcoder.tui.screens.picker import PickerScreen, PickResult
+from qcoder.tui.screens.search import SearchScreen
+from qcoder.tui.screens.suggestions import SuggestionScreen
+from qcoder.tui.widgets.code_tree import CodeTree
+from qcoder.tui.widgets.document_list import DocumentList
+from qcoder.tui.widgets.document_view import DocumentView, Pairs
+from qcoder.tui.widgets.status_line import StatusLine
+
+
+class CodingScreen(Screen[None]):
+    BINDINGS = [
+        Binding("enter,space", "pick", "Code…", tooltip="Code the selected statements (picker)"),
+        *[Binding(str(n), f"recent({n})", "Toggle recent code", show=False) for n in range(1, 10)],
+        Binding("n", "next_uncoded", "Next uncoded"),
+        Binding("i", "suggest", "In-vivo codes"),
+        Binding("m", "memo('sentence')", "Statement memo"),
+        Binding("M", "memo('document')", "Document memo", show=False),
+        Binding("P", "memo('project')", "Project memo", show=False),
+        Binding("u", "undo", "Undo"),
+        Binding("ctrl+r,U", "redo", "Redo", show=False),
+        Binding("slash", "search", "Search", key_display="/"),
+        Binding("c", "compare", "Compare"),
+        Binding("o", "toggle_others", "Others' codes", show=False),
+        Binding("x", "review", "Reviewed", show=False),
+        Binding("r,f5", "refresh", "Refresh", show=False),
+        Binding("right_square_bracket", "document(1)", "Next document", show=False, key_display="]"),
+        Binding("left_square_bracket", "document(-1)", "Previous document", show=False, key_display="["),
+        Binding("b,f3", "codebook", "Codebook"),
+        Binding("I", "import_file", "Import file", show=False),
+    ]
+
+    def __init__(self, workbench: Workbench, catalog: CodeCatalog) -> None:
+        super().__init__()
+        self.workbench = workbench
+        self.catalog = catalog
+        self.documents: list[DocumentSummary] = []
+        self.document_id: int | None = None
+        self.statements: list[StatementRow] = []
+        self.ordinals: list[int] = []
+        self.show_others = False
+
+    # ------------------------------------------------------------------ layout
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Horizontal(id="coding-main"):
+            with Vertical(id="sidebar"):
+                yield Label("Documents", classes="pane-title")
+                yield DocumentList(id="documents")
+                yield Label("Codes (mine/all)", classes="pane-title")
+                yield CodeTree(self.catalog, id="code-tree")
+            with Vertical(id="document-pane"):
+                yield StatusLine(id="document-title", classes="pane-title")
+                yield DocumentView(self.catalog, id="document")
+                yield StatusLine(id="recent-bar")
+        yield Footer()
+
+    @property
+    def view(self) -> DocumentView:
+        return self.query_one(DocumentView)
+
+    @property
+    def tree(self) -> CodeTree:
+        return self.query_one(CodeTree)
+
+    def on_mount(self) -> None:
+        self.title = "qcoder · coding"
+        self.reload_all()
+        self.view.focus()
+
+    def help_nodes(self) -> list[tuple[str, object]]:
+        return [("Coding screen", self), ("Document view", self.view)]
+
+    # ------------------------------------------------------------------ reading
+    def reload_all(self) -> None:
+        """Re-read everything from the database (refresh key, after an error, after undo)."""
+        app = self.app
+        if app.attempt(self.catalog.reload, reload=False) is None and not self.catalog.levels:  # type: ignore[attr-defined]
+            return
+        self.tree.populate()
+        self.documents = app.attempt(self.workbench.documents, reload=False) or []  # type: ignore[attr-defined]
+        known = {doc.id for doc in self.documents}
+        if self.document_id not in known:
+            self.document_id = self.documents[0].id if self.documents else None
+        self.query_one(DocumentList).show(self.documents, self.document_id)
+        self._open(self.document_id, keep_cursor=True, statements=True)
+        self._recent_bar()
+
+    def _open(self, document_id: int | None, *, keep_cursor: bool = False, statements: bool = True,
+              cursor: int = 0) -> None:
+        view = self.view
+        if document_id is None:
+            self.statements, self.ordinals = [], []
+            view.load([], {}, self.workbench.coder_id)
+            self._title()
+            return
+        keep_ordinal = view.current.ordinal if keep_cursor and view.current and document_id == self.document_id else None
+        if statements or document_id != self.document_id:
+            rows = self.app.attempt(lambda: self.workbench.statements(document_id), reload=False)  # type: ignore[attr-defined]
+            self.statements = rows or []
+            self.ordinals = [row.ordinal for row in self.statements]
+        self.document_id = document_id
+        codings = self._read_codings()
+        if keep_ordinal is not None:
+            cursor = self._index_of_ordinal(keep_ordinal)
+        view.load(self.statements, codings, self.workbench.coder_id, cursor=cursor)
+        self._title()
+
+    def _read_codings(self) -> dict[int, Pairs]:
+        if self.document_id is None:
+            return {}
+        document_id = self.document_id
+        codings = self.app.attempt(  # type: ignore[attr-defined]
+            lambda: self.workbench.document_codings(document_id, all_coders=self.show_others), reload=False
+        )
+        return codings or {}
+
+    def _index_of_ordinal(self, ordinal: int) -> int:
+        index = bisect.bisect_left(self.ordinals, ordinal)
+        return min(index, max(len(self.ordinals) - 1, 0))
+
+    @property
+    def document(self) -> DocumentSummary | None:
+        return next((doc for doc in self.documents if doc.id == self.document_id), None)
+
+    def _title(self) -> None:
+        doc = self.document
+        label = self.query_one("#document-title", StatusLine)
+        if doc is None:
+            label.set("no document — press I to import a file")
+            return
+        text = Text(f"{doc.label} ", style="bold")
+        view = self.view
+        if view.current is not None:
+            first, last = view.selection_range()
+            text.append(f"{view.current.label.split('-')[-1]} ", style="bold")
+            if last > first:
+                text.append(f"({last - first + 1} selected) ", style="bold reverse")
+        text.append(f"{doc.coded_by_me}/{doc.statements} coded")
+        text.append(" ✓reviewed" if doc.reviewed_by_me else " unreviewed", style="green" if doc.reviewed_by_me else "dim")
+        if self.show_others:
+            text.append(" · all coders", style="italic")
+        text.append(f" · {doc.name}", style="dim")
+        label.set(text)
+
+    def _recent_bar(self) -> None:
+        text = Text("recent: " if self.catalog.recent else "recent codes appear here for keys 1–9", style="dim")
+        for slot, code_id in enumerate(self.catalog.recent, start=1):
+            text.append(f"{slot}", style="bold reverse")
+            text.append(f" {self.catalog.name(code_id)}  ")
+        self.query_one("#recent-bar", StatusLine).set(text)
+
+    def on_document_view_cursor_moved(self, _event: DocumentView.CursorMoved) -> None:
+        self._title()
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        if isinstance(event.option_list, DocumentList) and event.option.id is not None:
+            document_id = int(event.option.id)
+            if document_id != self.document_id:
+                self._open(document_id)
+            self.view.focus()
+
+    # ------------------------------------------------------------------ coding
+    def _after_coding(self, sentence_ids: Sequence[int], code_ids: Sequence[int], *, recount: bool = False) -> None:
+        """Show the stored state of the touched statements, and the codes' counts that follow from it.
+
+        The statements are re-read from the database (the truth, whatever the action
+        returned); a code's counts change by exactly the difference in this coder's
+        codings on them, so they are adjusted without another query unless ``recount``.
+        """
+        view = self.view
+        had = sum(1 for sid in sentence_ids if view.mine(sid))
+        before = {cid: sum(1 for sid in sentence_ids if cid in view.mine(sid)) for cid in code_ids}
+        truth = self.app.attempt(  # type: ignore[attr-defined]
+            lambda: self.workbench.sentence_codes(sentence_ids, all_coders=self.show_others), reload=False
+        )
+        if truth is None:
+            self.reload_all()
+            return
+        view.update_statements(truth, sentence_ids)
+        has = sum(1 for sid in sentence_ids if view.mine(sid))
+        doc = self.document
+        if doc is not None and has != had:
+            updated = replace(doc, coded_by_me=doc.coded_by_me + has - had)
+            self.documents = [updated if d.id == doc.id else d for d in self.documents]
+            self.query_one(DocumentList).update_document(updated)
+        for code_id in code_ids:
+            known = self.catalog.codes.get(code_id)
+            if recount or known is None:
+                code = self.app.attempt(lambda code_id=code_id: self.workbench.code(code_id), reload=False)  # type: ignore[attr-defined]
+            else:
+                delta = sum(1 for sid in sentence_ids if code_id in view.mine(sid)) - before[code_id]
+                code = replace(known, mine=known.mine + delta, codings=known.codings + delta) if delta else None
+            if code is not None:
+                self.catalog.update(code)
+                self.tree.update_code(code)
+        self._title()
+        self._recent_bar()
+
+    def toggle_code(self, code_id: int) -> None:
+        ids = self.view.selected_ids()
+        if not ids:
+            return
+        coded = self.app.attempt(lambda: self.workbench.toggle(ids, code_id))  # type: ignore[attr-defined]
+        if coded is None:
+            return
+        self.catalog.use(code_id)
+        self._after_coding(ids, [code_id])  # the chip appearing or going is the feedback
+
+    def create_code(self, name: str, level: int, sentence_ids: Sequence[int]) -> None:
+        code = self.app.attempt(  # type: ignore[attr-defined]
+            lambda: self.workbench.create_code(name, level, code_sentences=sentence_ids)
+        )
+        if code is None:
+            return
+        self.catalog.update(code)
+        self.catalog.use(code.id)
+        self.tree.populate()
+        self._after_coding(sentence_ids, [code.id], recount=True)
+        self.notify(f"new code {code.name} ({self.catalog.level_name(code.level)})", timeout=2)
+
+    def action_pick(self) -> None:
+        ids = self.view.selected_ids()
+        if not ids:
+            return
+        present = set(self.view.mine(ids[0]))
+        for sid in ids[1:]:
+            present &= set(self.view.mine(sid))
+        what = self.view.current.label if len(ids) == 1 and self.view.current else f"{len(ids)} statements"
+
+        def picked(result: PickResult | None) -> None:
+            if result is None:
+                return
+            if result.code_id is not None:
+                self.toggle_code(result.code_id)
+            elif result.new_name:
+                self.create_code(result.new_name, result.level, ids)
+
+        self.app.push_screen(PickerScreen(self.catalog, f"Code {what}", present=present), picked)
+
+    def action_recent(self, slot: int) -> None:
+        code = self.catalog.recent_code(slot)
+        if code is None:
+            self.notify(f"no recent code on {slot} yet: code something with enter first", severity="warning")
+            return
+        self.toggle_code(code.id)
+
+    def action_suggest(self) -> None:
+        row = self.view.current
+        if row is None:
+            return
+        ids = self.view.selected_ids()
+        names = [code.name for code in self.catalog.codes.values()]
+
+        def accepted(phrase: str | None) -> None:
+            if not phrase:
+                return
+            code = self.app.attempt(lambda: suggest.accept(self.workbench, phrase, ids))  # type: ignore[attr-defined]
+            if code is None:
+                return
+            self.catalog.update(code)
+            self.catalog.use(code.id)
+            self.tree.populate()
+            self._after_coding(ids, [code.id], recount=True)
+            self.notify(f"in-vivo code {code.name}; added to the user dictionary", timeout=2)
+
+        self.app.push_screen(SuggestionScreen(row.label, row.text, names), accepted)
+
+    def action_next_uncoded(self) -> None:
+        row = self.view.current
+        if row is None or self.document_id is None:
+            return
+        document_id = self.document_id
+        found = self.app.attempt(lambda: self.workbench.next_uncoded(document_id, row.ordinal) or 0, reload=False)  # type: ignore[attr-defined]
+        if not found:
+            self.notify("every statement in this document carries one of your codes")
+            return
+        self.view.go_to(self._index_of_ordinal(found))
+
+    def action_undo(self) -> None:
+        self._history(self.workbench.undo, "undo", "nothing to undo")
+
+    def action_redo(self) -> None:
+        self._history(self.workbench.redo, "redo", "nothing to redo")
+
+    def _history(self, step: Callable[[], str | None], verb: str, empty: str) -> None:
+        """Undo or redo one step, then re-read: a step may touch any statement or code."""
+        done = self.app.attempt(lambda: step() or "")  # type: ignore[attr-defined]
+        if done is None:
+            return
+        if not done:
+            self.notify(empty, severity="warning")
+            return
+        self.reload_all()
+        self.notify(f"{verb}: {done}", timeout=2)
+
+    # ------------------------------------------------------------------ other actions
+    def action_memo(self, target: str) -> None:
+        row, doc = self.view.current, self.document
+        if target == "sentence":
+            if row is None:
+                return
+            screen = MemoScreen(self.workbench, "sentence", row.id, f"statement {row.label}")
+        elif target == "document":
+            if doc is None:
+                return
+            screen = MemoScreen(self.workbench, "document", doc.id, f"document {doc.label}")
+        else:
+            screen = MemoScreen(self.workbench, "project", None, "the project")
+        self.app.push_screen(screen)
+
+    def action_search(self) -> None:
+        self.app.push_screen(SearchScreen(self.workbench), self._jump_hit)
+
+    def _jump_hit(self, hit: Hit | None) -> None:
+        if hit is not None:
+            self.jump(hit.document_id, hit.sentence_id)
+
+    def jump(self, document_id: int, sentence_id: int) -> None:
+        """Go to a statement anywhere in the project (search hit, comparison row)."""
+        if document_id != self.document_id:
+            self._open(document_id)
+            self.query_one(DocumentList).show(self.documents, self.document_id)
+        index = self.view.index_of(sentence_id)
+        if index is not None:
+            self.view.go_to(index)
+        self.view.focus()
+
+    def action_compare(self) -> None:
+        focused_tree = self.focused is self.tree
+        code_id = self.tree.selected_code_id if focused_tree else None
+        if code_id is not None:
+            self.compare(code_id)
+            return
+
+        def picked(result: PickResult | None) -> None:
+            if result is not None and result.code_id is not None:
+                self.compare(result.code_id)
+
+        self.app.push_screen(PickerScreen(self.catalog, "Compare statements of code…", allow_create=False), picked)
+
+    def compare(self, code_id: int) -> None:
+        def chosen(row: ComparisonRow | None) -> None:
+            if row is not None:
+                self.jump(row.document_id, row.sentence_id)
+
+        self.app.push_screen(ComparisonScreen(self.workbench, code_id, self.catalog.name(code_id)), chosen)
+
+    def action_toggle_others(self) -> None:
+        self.show_others = not self.show_others
+        self.view.set_codings(self._read_codings())
+        self._title()
+        self.notify("showing all coders' codes" if self.show_others else "showing your codes only", timeout=1.5)
+
+    def action_review(self) -> None:
+        doc = self.document
+        if doc is None:
+            return
+        wanted = not doc.reviewed_by_me
+        if self.app.attempt(lambda: self.workbench.review(doc.id, wanted) or True) is None:  # type: ignore[attr-defined]
+            return
+        self.documents = self.app.attempt(self.workbench.documents, reload=False) or self.documents  # type: ignore[attr-defined]
+        self.query_one(DocumentList).show(self.documents, self.document_id)
+        self._title()
+        self.notify(f"{doc.label} marked {'reviewed' if wanted else 'not reviewed'}", timeout=2)
+
+    def action_refresh(self) -> None:
+        self.reload_all()
+        self.notify("re-read the project", timeout=1)
+
+    def action_document(self, delta: int) -> None:
+        ids = [doc.id for doc in self.documents]
+        if self.document_id not in ids:
+            return
+        position = (ids.index(self.document_id) + delta) % len(ids)
+        self._open(ids[position])
+        self.query_one(DocumentList).show(self.documents, self.document_id)
+
+    def action_codebook(self) -> None:
+        self.app.open_codebook()  # type: ignore[attr-defined]
+
+    def action_import_file(self) -> None:
+        def done(message: str | None) -> None:
+            if message:
+                self.notify(message)
+                self.reload_all()
+
+        self.app.push_screen(ImportScreen(self.workbench.project, self.workbench.coder_id), done)

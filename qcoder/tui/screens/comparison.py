@@ -1,0 +1,88 @@
+"""Constant comparison: every statement coded with a code (and its subtree), across
+documents and coders, side by side; enter goes back to the statement in its document."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Label, OptionList
+from textual.widgets.option_list import Option
+
+from qcoder.coding.workbench import ComparisonRow, Workbench
+
+
+def row_label(row: ComparisonRow) -> Text:
+    label = Text(f"{row.label} ", style="bold")
+    label.append(f"{row.code} · {row.coder}\n", style="dim")
+    label.append(row.text)
+    return label
+
+
+class ComparisonScreen(ModalScreen[ComparisonRow | None]):
+    BINDINGS = [
+        Binding("escape", "cancel", "Close"),
+        Binding("ctrl+t", "toggle_subtree", "Include subtree", priority=True),
+        Binding("ctrl+o", "toggle_coders", "All coders / mine", priority=True),
+    ]
+
+    def __init__(self, workbench: Workbench, code_id: int, code_name: str) -> None:
+        super().__init__()
+        self.workbench = workbench
+        self.code_id = code_id
+        self.code_name = code_name
+        self.subtree = True
+        self.all_coders = True
+        self.rows: list[ComparisonRow] = []
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog wide tall"):
+            yield Label("", classes="dialog-title", id="comparison-title")
+            yield OptionList(id="comparison-rows")
+            yield Label(
+                "enter: go to statement · ctrl+t: subtree on/off · ctrl+o: all coders/mine · escape: close",
+                classes="dialog-hint",
+            )
+
+    def on_mount(self) -> None:
+        self.reload()
+        self.query_one(OptionList).focus()
+
+    def reload(self) -> None:
+        rows = self.app.attempt(  # type: ignore[attr-defined]
+            lambda: self.workbench.comparison(self.code_id, include_children=self.subtree, all_coders=self.all_coders),
+            reload=False,
+        )
+        self.rows = rows or []
+        documents = len({row.document_id for row in self.rows})
+        scope = ("with subtree" if self.subtree else "this code only") + (
+            ", all coders" if self.all_coders else ", mine only"
+        )
+        self.query_one("#comparison-title", Label).update(
+            f"Comparison: {self.code_name} ({scope}) — {len(self.rows)} codings in {documents} documents"
+        )
+        options = self.query_one(OptionList)
+        options.set_options(
+            [Option(row_label(row), id=str(i)) for i, row in enumerate(self.rows)]
+            or [Option(Text("no statements coded with it yet", style="dim"), disabled=True)]
+        )
+        if self.rows:
+            options.highlighted = 0
+
+    def action_toggle_subtree(self) -> None:
+        self.subtree = not self.subtree
+        self.reload()
+
+    def action_toggle_coders(self) -> None:
+        self.all_coders = not self.all_coders
+        self.reload()
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        if event.option.id is not None:
+            self.dismiss(self.rows[int(event.option.id)])
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)

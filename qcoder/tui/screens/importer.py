@@ -1,0 +1,88 @@
+"""Import a file into the project without freezing the screen.
+
+The import pipeline (decode, clean, split, jieba) can take seconds on a large file, so it
+runs in a thread worker in its own transaction while a loading indicator shows; the
+dialog closes with the result, and the coding screen then re-reads the documents.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Input, Label, LoadingIndicator
+
+from qcoder.errors import QcoderError
+from qcoder.store.database import Project
+
+
+def import_path(project: Project, path: Path, coder_id: int | None) -> Any:
+    """Run the import pipeline on one file in one transaction; returns its ImportResult."""
+    from qcoder.corpus.importer import import_file  # the pipeline loads jieba: only when asked
+    from qcoder.store.settings import pipeline_options
+
+    return project.run(lambda s: import_file(s, path, options=pipeline_options(s), coder_id=coder_id))
+
+
+class ImportScreen(ModalScreen[str | None]):
+    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+
+    def __init__(self, project: Project, coder_id: int | None) -> None:
+        super().__init__()
+        self.project = project
+        self.coder_id = coder_id
+        self.running = False
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Label("Import a file (txt, docx, …) into the project", classes="dialog-title")
+            yield Input(placeholder="path to the file", id="import-path")
+            yield LoadingIndicator(id="import-loading")
+            yield Label("enter: import · escape: cancel", classes="dialog-hint", id="import-status")
+
+    def on_mount(self) -> None:
+        self.query_one(LoadingIndicator).display = False
+        self.query_one(Input).focus()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        if self.running or not event.value.strip():
+            return
+        self.running = True
+        self.query_one(LoadingIndicator).display = True
+        self.query_one(Input).disabled = True
+        self.query_one("#import-status", Label).update(f"importing {Path(event.value.strip()).name} …")
+        self.run_import(Path(event.value.strip()).expanduser())
+
+    @work(thread=True, exclusive=True)
+    def run_import(self, path: Path) -> None:
+        try:
+            result = import_path(self.project, path, self.coder_id)
+        except QcoderError as error:
+            self.app.call_from_thread(self.failed, str(error))
+            return
+        except Exception as error:  # noqa: BLE001 - any failure is one line to the user
+            self.app.call_from_thread(self.failed, f"import failed: {type(error).__name__}: {error}")
+            return
+        if result.status == "duplicate":
+            message = f"{path.name} is already in the project as {result.label}"
+        else:
+            message = f"imported {path.name} as {result.label}: {result.statements} statements"
+        self.app.call_from_thread(self.dismiss, message)
+
+    def failed(self, message: str) -> None:
+        self.running = False
+        self.query_one(LoadingIndicator).display = False
+        self.query_one(Input).disabled = False
+        self.query_one(Input).focus()
+        self.query_one("#import-status", Label).update(message)
+        self.notify(message, severity="error")
+
+    def action_cancel(self) -> None:
+        if not self.running:
+            self.dismiss(None)

@@ -1,0 +1,139 @@
+"""Memos on a statement, document, code, relation or the project, edited in place.
+
+The list shows every coder's memos on the target; the text area edits the highlighted
+one (or a new one). ctrl+s stores it through the Workbench at once: a memo shown as
+saved is a memo in the database.
+"""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Label, OptionList, TextArea
+from textual.widgets.option_list import Option
+
+from qcoder.coding.workbench import MemoInfo, Workbench
+from qcoder.tui.screens.dialogs import ConfirmScreen
+
+NEW = "new"
+TYPES = ("theoretical", "code", "operational")
+
+
+class MemoScreen(ModalScreen[bool]):
+    BINDINGS = [
+        Binding("ctrl+s", "save", "Save memo", priority=True),
+        Binding("ctrl+t", "cycle_type", "Memo type", priority=True),
+        Binding("ctrl+d", "delete", "Delete memo", priority=True),
+        Binding("escape", "close", "Close"),
+    ]
+
+    def __init__(self, workbench: Workbench, target: str, target_id: int | None, what: str,
+                 default_type: str = "theoretical") -> None:
+        super().__init__()
+        self.workbench = workbench
+        self.target = target
+        self.target_id = target_id
+        self.what = what
+        self.memo_type = default_type
+        self.memos: list[MemoInfo] = []
+        self.editing: MemoInfo | None = None
+        self.saved = False
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog wide memo"):
+            yield Label(f"Memo on {self.what}", classes="dialog-title", id="memo-title")
+            yield OptionList(id="memo-list")
+            yield TextArea("", id="memo-text", soft_wrap=True)
+            yield Label("ctrl+s: save · ctrl+t: type · ctrl+d: delete · escape: close", classes="dialog-hint")
+
+    def on_mount(self) -> None:
+        self.reload()
+        self.query_one(TextArea).focus()
+
+    def reload(self, select_id: int | None = None) -> None:
+        self.memos = self.app.attempt(lambda: self.workbench.memos(self.target, self.target_id)) or []  # type: ignore[attr-defined]
+        options = []
+        for memo in self.memos:
+            first = memo.text.strip().splitlines()[0] if memo.text.strip() else "(empty)"
+            label = Text(f"[{memo.type}] ", style="bold")
+            label.append(f"{memo.coder or '?'}: ", style="dim")
+            label.append(first[:60])
+            options.append(Option(label, id=str(memo.id)))
+        options.append(Option(Text("+ new memo", style="bold"), id=NEW))
+        option_list = self.query_one(OptionList)
+        option_list.set_options(options)
+        index = len(options) - 1
+        mine = [i for i, m in enumerate(self.memos) if m.coder == self.workbench.coder_name]
+        if select_id is not None:
+            index = next((i for i, m in enumerate(self.memos) if m.id == select_id), index)
+        elif mine:
+            index = mine[-1]
+        option_list.highlighted = index
+        self._edit(index)
+
+    def _edit(self, index: int | None) -> None:
+        self.editing = self.memos[index] if index is not None and index < len(self.memos) else None
+        text = self.editing.text if self.editing else ""
+        if self.editing:
+            self.memo_type = self.editing.type
+        self.query_one(TextArea).text = text
+        self._title()
+
+    def _title(self) -> None:
+        state = f"editing {self.editing.coder or '?'}'s memo" if self.editing else "new memo"
+        self.query_one("#memo-title", Label).update(f"Memo on {self.what} — {state} [{self.memo_type}]")
+
+    def on_option_list_option_highlighted(self, event: OptionList.OptionHighlighted) -> None:
+        index = event.option_index
+        current = self.memos.index(self.editing) if self.editing in self.memos else len(self.memos)
+        if index != current:  # a late echo of our own highlight must not wipe typed text
+            self._edit(index)
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        self._edit(event.option_index)
+        self.query_one(TextArea).focus()
+
+    def action_cycle_type(self) -> None:
+        position = TYPES.index(self.memo_type) if self.memo_type in TYPES else -1
+        self.memo_type = TYPES[(position + 1) % len(TYPES)]
+        self._title()
+
+    def action_save(self) -> None:
+        text = self.query_one(TextArea).text
+        editing = self.editing
+        if editing is None:
+            if not text.strip():
+                self.notify("write something first", severity="warning")
+                return
+            memo_id = self.app.attempt(  # type: ignore[attr-defined]
+                lambda: self.workbench.add_memo(text, type_=self.memo_type, target=self.target, target_id=self.target_id)
+            )
+        else:
+            done = self.app.attempt(  # type: ignore[attr-defined]
+                lambda: self.workbench.update_memo(editing.id, text=text, type_=self.memo_type) or True
+            )
+            memo_id = editing.id if done else None
+        if memo_id is not None:
+            self.saved = True
+            self.notify("memo saved", timeout=2)
+        self.reload(select_id=memo_id)
+
+    def action_delete(self) -> None:
+        editing = self.editing
+        if editing is None:
+            return
+
+        def answer(yes: bool | None) -> None:
+            if yes:
+                if self.app.attempt(lambda: self.workbench.delete_memo(editing.id) or True):  # type: ignore[attr-defined]
+                    self.saved = True
+                    self.notify("memo deleted", timeout=2)
+                self.reload()
+
+        self.app.push_screen(ConfirmScreen(f"Delete {editing.coder or '?'}'s memo on {self.what}?"), answer)
+
+    def action_close(self) -> None:
+        self.dismiss(self.saved)

@@ -1,0 +1,383 @@
+"""Agreement and reconciliation: per-code statistics, then each disagreement side by side.
+
+Why one screen: after measuring agreement the team goes through the statements where
+two coders differ and keeps a consensus coding. The statistics (sortable by any column)
+tell which codes need discussion; the list below settles statements one key at a time:
+``a``/``b`` keep one coder's codes, ``B`` both, ``n`` neither, ``m`` adds a memo. The
+statistics are computed in a thread worker; deciding writes one statement and updates
+the list in place (the A-vs-B statistics do not change when the consensus coder does).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+from typing import Any
+
+from rich.text import Text
+from sqlalchemy.exc import SQLAlchemyError
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Label, Static
+
+from qcoder.analysis.agreement import AgreementReport, AgreementRequest, CodeAgreement, agreement_report, load_units
+from qcoder.analysis.agreement_output import reason_text
+from qcoder.coding.reconcile import (
+    DEFAULT_CONSENSUS,
+    MEMO_TITLE,
+    Disagreement,
+    ReconcileState,
+    disagreements_from_units,
+    reconciliation_memos,
+    resolve,
+)
+from qcoder.coding.workbench import Workbench
+from qcoder.errors import QcoderError
+from qcoder.store.database import describe_db_error
+
+_CHOICE_TEXT = {"a": "A", "b": "B", "both": "A+B", "neither": "—"}
+_TEXT_CELLS = 60
+
+
+def _number(value: float | None) -> str:
+    return "—" if value is None else f"{value:.3f}"
+
+
+def _mean(values: Sequence[float | None]) -> float | None:
+    known = [v for v in values if v is not None]
+    return sum(known) / len(known) if known else None
+
+
+class StatColumn:
+    """One column of the statistics table: its header, the sort value and the cell text."""
+
+    def __init__(self, header: str, value: Callable[[CodeAgreement], Any], text: Callable[[Any], str] = str) -> None:
+        self.header, self.value, self.text = header, value, text
+
+
+def stat_columns(report: AgreementReport) -> list[StatColumn]:
+    pairs = report.pairs
+    cols = [
+        StatColumn("code", lambda r: r.code.label),
+        *[StatColumn(f"used {name}", lambda r, i=i: r.used[i]) for i, name in enumerate(report.coders)],
+        StatColumn("any", lambda r: r.used_any),
+        StatColumn("% agree", lambda r: r.percent.value, _number),
+    ]
+    if len(pairs) == 1:
+        cols.append(StatColumn("Cohen κ", lambda r: r.kappa[pairs[0]].value, _number))
+    else:
+        cols.append(StatColumn("mean Cohen κ", lambda r: _mean([r.kappa[p].value for p in pairs]), _number))
+    cols += [
+        StatColumn("Fleiss κ", lambda r: r.fleiss.value, _number),
+        StatColumn("Kripp. α", lambda r: r.alpha.value, _number),
+        StatColumn("Holsti" if len(pairs) == 1 else "mean Holsti",
+                   lambda r: _mean([r.holsti[p].value for p in pairs]), _number),
+        StatColumn("note", lambda r: "; ".join(reason_text(x, report.language) for x in r.reasons())),
+    ]
+    return cols
+
+
+def _sort_key(value: Any) -> tuple[int, Any]:
+    """None (an undefined figure) sorts last whatever the direction's first item is."""
+    return (1, 0) if value is None or value == "" else (0, value)
+
+
+class ReconcileScreen(Screen[None]):
+    """Statistics per code for the chosen coders; reconciliation of the first two into a consensus coder."""
+
+    DEFAULT_CSS = """
+    ReconcileScreen { layout: vertical; }
+    ReconcileScreen #reconcile-title { text-style: bold; padding: 0 1; }
+    ReconcileScreen #reconcile-stats { height: 40%; }
+    ReconcileScreen #reconcile-overall, ReconcileScreen #reconcile-progress { padding: 0 1; }
+    ReconcileScreen #reconcile-progress { text-style: bold; }
+    ReconcileScreen #reconcile-items { height: 1fr; }
+    ReconcileScreen #reconcile-detail { height: auto; max-height: 10; padding: 0 1; border-top: solid $accent; }
+    """
+
+    BINDINGS = [
+        Binding("a", "decide('a')", "Accept A"),
+        Binding("b", "decide('b')", "Accept B"),
+        Binding("B", "decide('both')", "Both"),
+        Binding("n", "decide('neither')", "Neither"),
+        Binding("m", "memo", "Memo"),
+        Binding("s", "sort_next", "Sort"),
+        Binding("S", "sort_reverse", "Reverse sort", show=False),
+        Binding("r,f5", "reload", "Recompute", show=False),
+        Binding("escape", "close", "Close"),
+    ]
+
+    def __init__(
+        self,
+        workbench: Workbench,
+        coders: Sequence[str],
+        *,
+        level: str | int | None = None,
+        codes: Sequence[str] = (),
+        documents: Sequence[str] = (),
+        consensus: str = DEFAULT_CONSENSUS,
+    ) -> None:
+        super().__init__()
+        self.workbench = workbench
+        self.request = AgreementRequest(
+            coders=tuple(coders), level=level, codes=tuple(codes), documents=tuple(documents)
+        )
+        self.pair_request = replace(self.request, coders=tuple(coders)[:2])
+        self.consensus = consensus
+        self.report: AgreementReport | None = None
+        self.state: ReconcileState | None = None
+        self.columns: list[StatColumn] = []
+        self.sort_column = 0
+        self.sort_reverse = False
+
+    # ------------------------------------------------------------------ layout
+    def compose(self) -> ComposeResult:
+        yield Label("", id="reconcile-title")
+        yield DataTable(id="reconcile-stats", cursor_type="row", zebra_stripes=True)
+        yield Label("", id="reconcile-overall")
+        yield Label("computing agreement…", id="reconcile-progress")
+        yield DataTable(id="reconcile-items", cursor_type="row")
+        yield Static("", id="reconcile-detail")
+        yield Footer()
+
+    @property
+    def items_table(self) -> DataTable[str]:
+        return self.query_one("#reconcile-items", DataTable)
+
+    @property
+    def stats_table(self) -> DataTable[str]:
+        return self.query_one("#reconcile-stats", DataTable)
+
+    def on_mount(self) -> None:
+        a, b = self.pair_request.coders[:2] if len(self.pair_request.coders) >= 2 else ("?", "?")
+        self.title = "qcoder · agreement"
+        self.query_one("#reconcile-title", Label).update(
+            f"Agreement: {', '.join(self.request.coders)} · reconciling {a} (A) and {b} (B) into {self.consensus!r}"
+        )
+        self.items_table.focus()
+        self.load()
+
+    def help_nodes(self) -> list[tuple[str, object]]:
+        return [("Agreement and reconciliation", self)]
+
+    # ------------------------------------------------------------------ loading (thread worker)
+    @work(thread=True, exclusive=True, group="reconcile-load")
+    def load(self) -> None:
+        """Compute the statistics and the disagreements off the UI thread."""
+        try:
+            with self.workbench.project.session() as session:
+                report = agreement_report(session, self.request)
+                data = report.data if len(report.coders) == 2 else load_units(session, self.pair_request)
+                state = disagreements_from_units(session, data, self.consensus)
+        except QcoderError as error:
+            self.app.call_from_thread(self._failed, str(error))
+            return
+        except SQLAlchemyError as error:
+            self.app.call_from_thread(self._failed, describe_db_error(error, self.workbench.project.url))
+            return
+        self.app.call_from_thread(self._loaded, report, state)
+
+    def _failed(self, message: str) -> None:
+        self.query_one("#reconcile-progress", Label).update(f"cannot compute agreement: {message}")
+        self.notify(message, severity="error", markup=False)
+
+    def _loaded(self, report: AgreementReport, state: ReconcileState) -> None:
+        self.report, self.state = report, state
+        self.columns = stat_columns(report)
+        self._fill_stats()
+        overall = report.overall
+        self.query_one("#reconcile-overall", Label).update(
+            f"pooled α {_number(overall.pooled_alpha.value)} · MASI α {_number(overall.masi_alpha.value)} · "
+            f"{report.data.n_units} statements in {len(report.data.documents)} documents"
+            + ("" if not report.notes else f" · {report.notes[0]}")
+        )
+        self._fill_items()
+
+    # ------------------------------------------------------------------ statistics table
+    def _fill_stats(self) -> None:
+        table = self.stats_table
+        table.clear(columns=True)
+        for i, column in enumerate(self.columns):
+            arrow = (" ▼" if self.sort_reverse else " ▲") if i == self.sort_column else ""
+            table.add_column(column.header + arrow, key=str(i))
+        if self.report is None:
+            return
+        column = self.columns[self.sort_column]
+        rows = sorted(self.report.rows, key=lambda r: _sort_key(column.value(r)), reverse=self.sort_reverse)
+        if self.sort_reverse:  # keep undefined figures last
+            rows = [r for r in rows if _sort_key(column.value(r))[0] == 0] + [
+                r for r in rows if _sort_key(column.value(r))[0] == 1
+            ]
+        for row in rows:
+            table.add_row(*(c.text(c.value(row)) for c in self.columns), key=str(row.code.id))
+
+    def sorted_codes(self) -> list[str]:
+        """Code labels in the order the statistics table shows them."""
+        table = self.stats_table
+        return [str(table.get_row_at(i)[0]) for i in range(table.row_count)]
+
+    def sort_by(self, index: int, reverse: bool | None = None) -> None:
+        if reverse is None:
+            reverse = not self.sort_reverse if index == self.sort_column else False
+        self.sort_column, self.sort_reverse = index, reverse
+        self._fill_stats()
+
+    def on_data_table_header_selected(self, event: DataTable.HeaderSelected) -> None:
+        if event.data_table is self.stats_table:
+            event.stop()
+            self.sort_by(event.column_index)
+
+    def action_sort_next(self) -> None:
+        if self.columns:
+            self.sort_by((self.sort_column + 1) % len(self.columns), False)
+
+    def action_sort_reverse(self) -> None:
+        if self.columns:
+            self.sort_by(self.sort_column, not self.sort_reverse)
+
+    # ------------------------------------------------------------------ disagreements
+    def _fill_items(self) -> None:
+        table = self.items_table
+        table.clear(columns=True)
+        if self.state is None:
+            return
+        a, b = self.state.coders
+        for key, header in [("label", "statement"), ("decision", "kept"), ("a", f"A {a}"), ("b", f"B {b}"),
+                            ("consensus", self.state.consensus), ("text", "text")]:
+            table.add_column(header, key=key)
+        for item in self.state.items:
+            table.add_row(*self._item_cells(item), key=str(item.sentence_id))
+        self._show_progress()
+        self._show_detail()
+
+    def _item_cells(self, item: Disagreement) -> list[str | Text]:
+        text = item.text if len(item.text) <= _TEXT_CELLS // 2 else item.text[: _TEXT_CELLS // 2 - 1] + "…"
+        return [
+            item.label,
+            _CHOICE_TEXT.get(item.decision or "", "") if item.decision else "",
+            ", ".join(item.codes[0]) or "—",
+            ", ".join(item.codes[1]) or "—",
+            ", ".join(item.consensus) or ("—" if item.decision else ""),
+            text,
+        ]
+
+    def _show_progress(self) -> None:
+        if self.state is None:
+            return
+        a, b = self.state.coders
+        self.query_one("#reconcile-progress", Label).update(
+            f"decided {self.state.decided}/{self.state.total} disagreements between {a} and {b} · "
+            "a: keep A · b: keep B · B: both · n: neither · m: memo"
+        )
+        self.sub_title = f"reconciled {self.state.progress()}"
+
+    def current_item(self) -> Disagreement | None:
+        if self.state is None or not self.state.items:
+            return None
+        row = self.items_table.cursor_row
+        if not 0 <= row < self.items_table.row_count:
+            return None
+        key = self.items_table.coordinate_to_cell_key((row, 0)).row_key.value
+        return next((item for item in self.state.items if str(item.sentence_id) == key), None)
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        if event.data_table is self.items_table:
+            self._show_detail()
+
+    def _show_detail(self) -> None:
+        item = self.current_item()
+        detail = self.query_one("#reconcile-detail", Static)
+        if item is None or self.state is None:
+            detail.update("no disagreements" if self.state is not None else "")
+            return
+        a, b = self.state.coders
+        lines = Text()
+        lines.append(f"{item.label} ", style="bold")
+        lines.append(f"{item.text}\n")
+        for name, chosen, applied in ((a, item.codes[0], item.applied[0]), (b, item.codes[1], item.applied[1])):
+            lines.append(f"{name}: ", style="bold")
+            lines.append(", ".join(chosen) or "—")
+            if applied and sorted(applied) != sorted(chosen):
+                lines.append(f"  ({', '.join(applied)})", style="dim")
+            lines.append("\n")
+        lines.append(f"{self.state.consensus}: ", style="bold")
+        lines.append(", ".join(item.consensus) or "—")
+        for memo in self._memos(item.sentence_id):
+            lines.append(f"\nmemo: {memo}", style="italic")
+        detail.update(lines)
+
+    def _memos(self, sentence_id: int) -> list[str]:
+        try:
+            with self.workbench.project.session() as session:
+                return reconciliation_memos(session, sentence_id)
+        except SQLAlchemyError:
+            return []
+
+    # ------------------------------------------------------------------ deciding
+    def action_decide(self, choice: str) -> None:
+        item = self.current_item()
+        if item is None or self.state is None:
+            return
+        try:
+            done = self.workbench.project.run(
+                lambda s: resolve(
+                    s, self.pair_request, item.sentence_id, choice, consensus=self.consensus,
+                    by=self.workbench.coder_name,
+                )
+            )
+        except QcoderError as error:
+            self.notify(str(error), severity="error", markup=False)
+            return
+        except SQLAlchemyError as error:
+            self.notify(describe_db_error(error, self.workbench.project.url), severity="error", markup=False)
+            return
+        updated = replace(item, decision=choice, consensus=done.codes)
+        index = self.state.items.index(item)
+        self.state.items[index] = updated
+        row_key = str(item.sentence_id)
+        for key, value in zip(("label", "decision", "a", "b", "consensus", "text"), self._item_cells(updated)):
+            self.items_table.update_cell(row_key, key, value)
+        self._show_progress()
+        self._next_undecided(index)
+        self._show_detail()
+
+    def _next_undecided(self, after: int) -> None:
+        assert self.state is not None
+        items = self.state.items
+        order = list(range(after + 1, len(items))) + list(range(0, after + 1))
+        target = next((i for i in order if items[i].decision is None), None)
+        if target is not None:
+            row = self.items_table.get_row_index(str(items[target].sentence_id))
+            self.items_table.move_cursor(row=row)
+
+    def action_memo(self) -> None:
+        from qcoder.tui.screens.dialogs import PromptScreen
+
+        item = self.current_item()
+        if item is None or self.state is None:
+            return
+        a, b = self.state.coders
+
+        def written(text: str | None) -> None:
+            if not text or not text.strip():
+                return
+            try:
+                self.workbench.add_memo(
+                    text.strip(), type_="operational", target="sentence", target_id=item.sentence_id,
+                    title=f"{MEMO_TITLE} {a}/{b}",
+                )
+            except QcoderError as error:
+                self.notify(str(error), severity="error", markup=False)
+                return
+            self._show_detail()
+
+        self.app.push_screen(PromptScreen(f"Memo on {item.label} (kept with the reconciliation)"), written)
+
+    def action_reload(self) -> None:
+        self.query_one("#reconcile-progress", Label).update("computing agreement…")
+        self.load()
+
+    def action_close(self) -> None:
+        self.app.pop_screen()

@@ -1,0 +1,86 @@
+"""The code tree: codes grouped under the project's level names, with coding counts.
+
+Parentless codes sit under their level's name (核心范畴 … 概念), each with its subtree.
+Labels show this coder's codings / everyone's, updated in place after a coding so the
+tree is not rebuilt on every key press.
+"""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.widgets import Tree
+from textual.widgets.tree import TreeNode
+
+from qcoder.coding.workbench import CodeInfo
+from qcoder.tui.catalog import CodeCatalog
+
+
+def code_label(code: CodeInfo, core: bool = False) -> Text:
+    label = Text("★ " if core else "", style="bold yellow")
+    label.append(code.name, style=code.colour or "")
+    label.append(f" {code.mine}/{code.codings}", style="dim")
+    return label
+
+
+class CodeTree(Tree[int | None]):
+    """Node data is the code id; level group nodes carry ``None``."""
+
+    DEFAULT_CSS = """
+    CodeTree { background: $surface; scrollbar-size-vertical: 1; }
+    """
+
+    def __init__(self, catalog: CodeCatalog, *, id: str | None = None) -> None:
+        super().__init__("codes", id=id)
+        self.catalog = catalog
+        self.show_root = False
+        self.guide_depth = 2
+        self.nodes: dict[int, TreeNode[int | None]] = {}
+        self.core_id: int | None = None  # the core category, starred
+
+    def populate(self) -> None:
+        """Rebuild from the catalog, keeping the cursor on the same code where possible."""
+        keep = self.selected_code_id
+        self.clear()
+        self.nodes = {}
+        tree = self.catalog.children()
+        roots = tree.get(None, [])
+        for level in reversed(self.catalog.levels):
+            members = [code for code in roots if code.level == level.rank]
+            if not members:
+                continue
+            group = self.root.add(Text(level.name, style="bold"), data=None, expand=True)
+            for code in members:
+                self._add(group, code, tree)
+        if not self.nodes:
+            self.root.add_leaf(Text("(no codes yet)", style="dim"), data=None)
+        if keep is not None and keep in self.nodes:
+            self.select_code(keep)
+        elif self.nodes:
+            self.select_code(next(iter(self.nodes)))
+
+    def _add(self, parent: TreeNode[int | None], code: CodeInfo, tree: dict[int | None, list[CodeInfo]]) -> None:
+        children = tree.get(code.id, [])
+        if children:
+            node = parent.add(code_label(code, code.id == self.core_id), data=code.id, expand=True)
+            for child in children:
+                self._add(node, child, tree)
+        else:
+            node = parent.add_leaf(code_label(code, code.id == self.core_id), data=code.id)
+        self.nodes[code.id] = node
+
+    def update_code(self, code: CodeInfo) -> None:
+        """New counts or name for one code, without rebuilding the tree."""
+        node = self.nodes.get(code.id)
+        if node is not None:
+            node.set_label(code_label(code, code.id == self.core_id))
+
+    @property
+    def selected_code_id(self) -> int | None:
+        node = self.cursor_node
+        return node.data if node is not None else None
+
+    def select_code(self, code_id: int) -> None:
+        node = self.nodes.get(code_id)
+        if node is not None:
+            self._tree_lines  # noqa: B018 - lay the lines out now so the node knows its line
+            self.move_cursor(node)

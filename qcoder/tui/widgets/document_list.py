@@ -1,0 +1,49 @@
+"""The documents list: label, name, this coder's progress (coded / total), reviewed mark."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from rich.text import Text
+from textual.widgets import OptionList
+from textual.widgets.option_list import Option
+
+from qcoder.coding.workbench import DocumentSummary
+
+
+def document_label(doc: DocumentSummary) -> Text:
+    label = Text(f"{doc.label} ", style="bold")
+    label.append(doc.name)
+    label.append(f" {doc.coded_by_me}/{doc.statements}", style="dim")
+    if doc.reviewed_by_me:
+        label.append(" ✓", style="bold green")
+    if doc.role == "holdout":
+        label.append(" holdout", style="italic dim")
+    return label
+
+
+class DocumentList(OptionList):
+    DEFAULT_CSS = """
+    DocumentList { background: $surface; scrollbar-size-vertical: 1; }
+    """
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.documents: list[DocumentSummary] = []
+
+    def show(self, documents: Sequence[DocumentSummary], current: int | None) -> None:
+        self.documents = list(documents)
+        self.set_options([Option(document_label(doc), id=str(doc.id)) for doc in self.documents])
+        if not self.documents:
+            self.add_option(Option(Text("(no documents — I imports a file)", style="dim"), disabled=True))
+            return
+        index = next((i for i, doc in enumerate(self.documents) if doc.id == current), 0)
+        self.highlighted = index
+
+    def update_document(self, doc: DocumentSummary) -> None:
+        """Redraw one entry (progress changed) without resetting the list."""
+        for i, known in enumerate(self.documents):
+            if known.id == doc.id:
+                self.documents[i] = doc
+                self.replace_option_prompt_at_index(i, document_label(doc))
+                return

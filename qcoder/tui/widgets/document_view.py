@@ -1,0 +1,344 @@
+"""The document view: every statement with its ID and code chips, drawn line by line.
+
+One ScrollView using Textual's Line API: ``render_line`` builds only the visible lines
+from a precomputed wrap layout (see ``layout.py``), so a 50,000-statement document opens
+and scrolls as fast as a short one. Widgets per statement (ListView, OptionList,
+DataTable) take seconds at that size.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from rich.segment import Segment
+from rich.style import Style
+from textual import events
+from textual.binding import Binding
+from textual.geometry import Region, Size
+from textual.message import Message
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+from qcoder.coding.workbench import StatementRow
+from qcoder.tui.catalog import CodeCatalog
+from qcoder.tui.layout import WrapLayout
+
+Pairs = list[tuple[int, int]]  # (code id, coder id)
+
+
+class DocumentView(ScrollView, can_focus=True):
+    """Statements of one document; a cursor, an optional range selection, code chips."""
+
+    COMPONENT_CLASSES = {
+        "document-view--label",
+        "document-view--cursor",
+        "document-view--selection",
+        "document-view--chip",
+        "document-view--chip-other",
+        "document-view--heading",
+        "document-view--marker",
+    }
+
+    DEFAULT_CSS = """
+    DocumentView {
+        background: $surface;
+        color: $foreground;
+        overflow-x: hidden;
+        scrollbar-size-vertical: 1;
+    }
+    DocumentView > .document-view--label { color: $text-muted; }
+    DocumentView > .document-view--cursor { background: $primary 35%; }
+    DocumentView:blur > .document-view--cursor { background: $primary 15%; }
+    DocumentView > .document-view--selection { background: $accent 25%; }
+    DocumentView > .document-view--chip { color: $text-success; text-style: bold; }
+    DocumentView > .document-view--chip-other { color: $text-muted; text-style: italic; }
+    DocumentView > .document-view--heading { text-style: bold; color: $text-accent; }
+    DocumentView > .document-view--marker { color: $accent; text-style: bold; }
+    """
+
+    BINDINGS = [
+        Binding("down,j", "move(1)", "Down", show=False),
+        Binding("up,k", "move(-1)", "Up", show=False),
+        Binding("shift+down,J", "extend(1)", "Extend down", show=False),
+        Binding("shift+up,K", "extend(-1)", "Extend up", show=False),
+        Binding("pagedown", "page(1)", "Page down", show=False),
+        Binding("pageup", "page(-1)", "Page up", show=False),
+        Binding("home,g", "edge(0)", "First", show=False),
+        Binding("end,G", "edge(1)", "Last", show=False),
+        Binding("v", "toggle_range", "Range", tooltip="Start/stop selecting a range of statements"),
+        Binding("escape", "clear_range", "Clear range", show=False),
+    ]
+
+    class CursorMoved(Message):
+        """The cursor or the selection changed."""
+
+        def __init__(self, view: DocumentView, index: int) -> None:
+            super().__init__()
+            self.view = view
+            self.index = index
+
+    def __init__(self, catalog: CodeCatalog, *, name: str | None = None, id: str | None = None) -> None:
+        super().__init__(name=name, id=id)
+        self.catalog = catalog
+        self.statements: Sequence[StatementRow] = ()
+        self.codings: dict[int, Pairs] = {}
+        self.coder_id = -1
+        self.cursor = 0
+        self.anchor: int | None = None
+        self.visual = False
+        self._index_of: dict[int, int] = {}
+        self._gutter = 10
+        self.layout_: WrapLayout | None = None
+
+    # ------------------------------------------------------------------ data
+    def load(self, statements: Sequence[StatementRow], codings: dict[int, Pairs], coder_id: int,
+             cursor: int = 0) -> None:
+        """Show a document; keeps nothing from the previous one."""
+        self.statements = statements
+        self.codings = codings
+        self.coder_id = coder_id
+        self._index_of = {row.id: i for i, row in enumerate(statements)}
+        width = max((len(row.label) for row in statements), default=8)
+        self._gutter = width + 2
+        self.anchor = None
+        self.visual = False
+        self.cursor = min(max(cursor, 0), max(len(statements) - 1, 0))
+        self.layout_ = None
+        if self.scrollable_content_region.width:  # not yet sized: on_resize lays out once, at the real width
+            self._lay_out()
+        self.post_message(self.CursorMoved(self, self.cursor))
+
+    def _lay_out(self) -> None:
+        self.layout_ = WrapLayout(
+            [row.text for row in self.statements],
+            [bool(self.codings.get(row.id)) for row in self.statements],
+            self._text_width(),
+        )
+        self._update_virtual_size()
+        self.scroll_to(y=0, animate=False, immediate=True)
+        self._scroll_cursor_into_view()
+        self.refresh()
+
+    def set_codings(self, codings: dict[int, Pairs]) -> None:
+        """Replace all chips (after a refresh or undo): layout adjusts only chip lines."""
+        self.codings = codings
+        if self.layout_ is not None:
+            self.layout_.set_chips([bool(codings.get(row.id)) for row in self.statements])
+            self._update_virtual_size()
+        self.refresh()
+
+    def update_statements(self, changed: dict[int, Pairs], sentence_ids: Sequence[int]) -> None:
+        """Chips of some statements re-read from the database (``changed`` holds their truth)."""
+        relayout = False
+        for sid in sentence_ids:
+            pairs = changed.get(sid, [])
+            if pairs:
+                self.codings[sid] = pairs
+            else:
+                self.codings.pop(sid, None)
+            index = self._index_of.get(sid)
+            if index is not None and self.layout_ is not None:
+                relayout |= self.layout_.set_chip(index, bool(pairs))
+        if relayout:
+            self._update_virtual_size()
+            self.refresh()
+        else:
+            for sid in sentence_ids:
+                index = self._index_of.get(sid)
+                if index is not None:
+                    self._refresh_statement(index)
+
+    def index_of(self, sentence_id: int) -> int | None:
+        return self._index_of.get(sentence_id)
+
+    @property
+    def current(self) -> StatementRow | None:
+        return self.statements[self.cursor] if self.statements else None
+
+    def selection_range(self) -> tuple[int, int]:
+        if self.anchor is None:
+            return self.cursor, self.cursor
+        return min(self.anchor, self.cursor), max(self.anchor, self.cursor)
+
+    def selected_ids(self) -> list[int]:
+        if not self.statements:
+            return []
+        first, last = self.selection_range()
+        return [row.id for row in self.statements[first : last + 1]]
+
+    def mine(self, sentence_id: int) -> list[int]:
+        return [cid for cid, coder in self.codings.get(sentence_id, []) if coder == self.coder_id]
+
+    # ------------------------------------------------------------------ movement
+    def go_to(self, index: int, *, extend: bool = False) -> None:
+        if not self.statements:
+            return
+        index = min(max(index, 0), len(self.statements) - 1)
+        before = self.selection_range()
+        if extend or self.visual:
+            if self.anchor is None:
+                self.anchor = self.cursor
+        else:
+            self.anchor = None
+        self.cursor = index
+        after = self.selection_range()
+        if not self._scroll_cursor_into_view():
+            self._refresh_span(min(before[0], after[0]), max(before[1], after[1]))
+        self.post_message(self.CursorMoved(self, self.cursor))
+
+    def action_move(self, delta: int) -> None:
+        self.go_to(self.cursor + delta)
+
+    def action_extend(self, delta: int) -> None:
+        self.go_to(self.cursor + delta, extend=True)
+
+    def action_page(self, direction: int) -> None:
+        if self.layout_ is None or not self.statements:
+            return
+        height = max(1, self.scrollable_content_region.height)
+        top = self.layout_.first_line(self.cursor)
+        target = min(max(top + direction * height, 0), max(self.layout_.total - 1, 0))
+        index, _ = self.layout_.locate(target)
+        if index == self.cursor:
+            index += direction
+        self.go_to(index)
+
+    def action_edge(self, end: int) -> None:
+        self.go_to(len(self.statements) - 1 if end else 0)
+
+    def action_toggle_range(self) -> None:
+        if self.visual:
+            self.visual = False
+        else:
+            self.visual = True
+            self.anchor = self.cursor
+        self.refresh()
+        self.post_message(self.CursorMoved(self, self.cursor))
+
+    def action_clear_range(self) -> None:
+        self.visual = False
+        if self.anchor is not None:
+            self.anchor = None
+            self.refresh()
+            self.post_message(self.CursorMoved(self, self.cursor))
+
+    def _on_click(self, event: events.Click) -> None:
+        offset = event.get_content_offset(self)
+        if offset is None or self.layout_ is None or not self.statements:
+            return
+        line = offset.y + int(self.scroll_offset.y)
+        if line >= self.layout_.total:
+            return
+        index, _ = self.layout_.locate(line)
+        self.focus()
+        self.go_to(index, extend=event.shift)
+
+    def _scroll_cursor_into_view(self) -> bool:
+        """Scroll so the cursor's statement is visible; True if the view scrolled."""
+        if self.layout_ is None or not self.statements:
+            return False
+        first = self.layout_.first_line(self.cursor)
+        last = first + self.layout_.line_count(self.cursor) - 1
+        height = max(1, self.scrollable_content_region.height)
+        top = int(self.scroll_offset.y)
+        if first < top:
+            new_top = first
+        elif last >= top + height:
+            new_top = max(first if last - first >= height else last - height + 1, 0)
+        else:
+            return False
+        self.scroll_to(y=new_top, animate=False, immediate=True)
+        self.refresh()
+        return True
+
+    # ------------------------------------------------------------------ layout
+    def _text_width(self) -> int:
+        width = self.scrollable_content_region.width or self.size.width or 80
+        return max(4, width - self._gutter)
+
+    def _update_virtual_size(self) -> None:
+        total = self.layout_.total if self.layout_ is not None else 0
+        self.virtual_size = Size(self.scrollable_content_region.width, total)
+
+    def on_resize(self, _event: events.Resize) -> None:
+        if self.layout_ is None:
+            if self.statements and self.scrollable_content_region.width:
+                self._lay_out()
+            return
+        if self.layout_.set_width(self._text_width()):
+            self._update_virtual_size()
+            self._scroll_cursor_into_view()
+        self._update_virtual_size()
+        self.refresh()
+
+    def _refresh_statement(self, index: int) -> None:
+        self._refresh_span(index, index)
+
+    def _refresh_span(self, first: int, last: int) -> None:
+        if self.layout_ is None:
+            return
+        start = self.layout_.first_line(first)
+        end = self.layout_.first_line(last) + self.layout_.line_count(last)
+        self.refresh(Region(0, start - int(self.scroll_offset.y), self.size.width, end - start))
+
+    # ------------------------------------------------------------------ drawing
+    def render_line(self, y: int) -> Strip:
+        width = self.scrollable_content_region.width
+        base = self.rich_style
+        layout = self.layout_
+        line = y + int(self.scroll_offset.y)
+        if layout is None or not self.statements or line >= layout.total:
+            return Strip.blank(width, base)
+        index, within = layout.locate(line)
+        row = self.statements[index]
+        first, last = self.selection_range()
+        style = base
+        if index == self.cursor:
+            style = base + self.get_component_rich_style("document-view--cursor")
+        elif first <= index <= last:
+            style = base + self.get_component_rich_style("document-view--selection")
+        marker = " "
+        if first <= index <= last and (self.anchor is not None or index == self.cursor):
+            marker = "▌"
+        label = row.label if within == 0 else ""
+        segments = [
+            Segment(marker, style + self.get_component_rich_style("document-view--marker")),
+            Segment(label.ljust(self._gutter - 1), style + self.get_component_rich_style("document-view--label")),
+        ]
+        text_lines = int(layout.text_lines[index])
+        if within < text_lines:
+            spans = layout.spans(index)
+            text = row.text[slice(*spans[within])] if within < len(spans) else ""
+            text_style = style
+            if row.kind == "heading":
+                text_style = style + self.get_component_rich_style("document-view--heading")
+            segments.append(Segment(text, text_style))
+        else:
+            segments.extend(self._chip_segments(row.id, style, width - self._gutter))
+        return Strip(segments).adjust_cell_length(width, style)
+
+    def _chip_segments(self, sentence_id: int, style: Style, width: int) -> list[Segment]:
+        pairs = self.codings.get(sentence_id, [])
+        mine = [cid for cid, coder in pairs if coder == self.coder_id]
+        others = [(cid, coder) for cid, coder in pairs if coder != self.coder_id]
+        chip = style + self.get_component_rich_style("document-view--chip")
+        other = style + self.get_component_rich_style("document-view--chip-other")
+        pieces: list[tuple[str, Style]] = []
+        for cid in mine:
+            code = self.catalog.codes.get(cid)
+            colour = Style(color=code.colour) if code is not None and code.colour else Style()
+            pieces.append((f"[{self.catalog.name(cid)}]", chip + colour))
+        for cid, coder in others:
+            pieces.append((f"({self.catalog.name(cid)}·{self.catalog.coders.get(coder, '?')})", other))
+        segments: list[Segment] = []
+        used = 0
+        for number, (text, piece_style) in enumerate(pieces):
+            cells = Segment(text, piece_style).cell_length + 1
+            rest = len(pieces) - number - 1
+            if used + cells > width - (6 if rest else 0) and segments:
+                segments.append(Segment(f"…+{len(pieces) - number}", chip))
+                break
+            segments.append(Segment(text, piece_style))
+            segments.append(Segment(" ", style))
+            used += cells
+        return segments
