@@ -142,7 +142,7 @@ def import_(
     fmt: FormatOption = "text",
 ) -> None:
     """Import documents: decode, clean, split into statements, tokenize."""
-    from qcoder.corpus.importer import import_file
+    from qcoder.corpus.importer import import_path
     from qcoder.corpus.types import ImportRefused
     from qcoder.store.settings import pipeline_options
 
@@ -153,10 +153,8 @@ def import_(
             options = pipeline_options(session, to_simplified=to_simplified, split_on_semicolon=semicolon)
         for path in files:
             try:
-                result = project.run(
-                    lambda s, path=path: import_file(
-                        s, path, options=options, attributes=attributes, role=role, dry_run=dry_run
-                    )
+                result = import_path(
+                    project, path, options=options, attributes=attributes, role=role, dry_run=dry_run
                 )
             except ImportRefused as error:
                 refused += 1

@@ -7,7 +7,7 @@ from pathlib import Path
 import platformdirs
 from sqlalchemy import func, select
 
-from qcoder.corpus.importer import import_file
+from qcoder.corpus.importer import import_path
 from qcoder.errors import QcoderError
 from qcoder.exchange.bundle import load_bundle
 from qcoder.store.database import Project
@@ -39,7 +39,7 @@ def load_demo(project: Project) -> list[str]:
     with project.session() as session:
         options = pipeline_options(session, to_simplified=True)
     for path in sample_files():
-        result = project.run(lambda s, path=path: import_file(s, path, options=options))
+        result = import_path(project, path, options=options)
         if result.status == "imported":
             lines.append(f"imported {path.name} as {result.label}: {result.statements} statements")
     bundle = sample_corpus_dir() / "coding" / "sample_coding.json"

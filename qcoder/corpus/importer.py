@@ -20,6 +20,7 @@ from qcoder.coding.events import log_event
 from qcoder.coding.statements import document_label, statement_label
 from qcoder.corpus.pipeline import describe, process
 from qcoder.corpus.types import ImportRefused, PipelineOptions, ProcessedDocument
+from qcoder.store.database import Project
 from qcoder.store.models import DOCUMENT_ROLES, Document, Sentence
 
 MAX_FILE_BYTES = 50 * 1024 * 1024
@@ -137,9 +138,13 @@ def import_file(
     dry_run: bool = False,
     coder_id: int | None = None,
     name: str | None = None,
+    raw: bytes | None = None,
+    processed: ProcessedDocument | None = None,
 ) -> ImportResult:
+    """Import one file within the caller's transaction (``raw``/``processed`` if already done)."""
     check_role(role)
-    raw = read_source(path, options.max_bytes)
+    if raw is None:
+        raw = read_source(path, options.max_bytes)
     duplicate = find_duplicate(session, raw)
     if duplicate is not None:
         return ImportResult(
@@ -149,7 +154,8 @@ def import_file(
             ) or 0,
             encoding=duplicate.encoding,
         )
-    processed = process(raw, options, filename=path.name)
+    if processed is None:
+        processed = process(raw, options, filename=path.name)
     headings = sum(1 for span in processed.spans if span.kind == "heading")
     result = ImportResult(
         path=str(path), status="dry-run" if dry_run else "imported", name=name or path.stem,
@@ -164,3 +170,32 @@ def import_file(
     )
     result.label = document.label
     return result
+
+
+def import_path(
+    project: Project,
+    path: Path,
+    *,
+    options: PipelineOptions = PipelineOptions(),
+    attributes: Mapping[str, str] | None = None,
+    role: str = "coding",
+    dry_run: bool = False,
+    coder_id: int | None = None,
+    name: str | None = None,
+) -> ImportResult:
+    """Import one file, running the slow pipeline (jieba) outside the write transaction.
+
+    On SQLite the write lock is then held only for the inserts, so coders working in
+    the same project are not blocked for the length of an import.
+    """
+    check_role(role)
+    raw = read_source(path, options.max_bytes)
+    with project.session() as session:
+        duplicate = find_duplicate(session, raw)
+    processed = None if duplicate is not None else process(raw, options, filename=path.name)
+    return project.run(
+        lambda s: import_file(
+            s, path, options=options, attributes=attributes, role=role, dry_run=dry_run, coder_id=coder_id,
+            name=name, raw=raw, processed=processed,
+        )
+    )

@@ -21,12 +21,14 @@ from qcoder.errors import QcoderError
 from qcoder.store.database import Project
 
 
-def import_path(project: Project, path: Path, coder_id: int | None) -> Any:
-    """Run the import pipeline on one file in one transaction; returns its ImportResult."""
-    from qcoder.corpus.importer import import_file  # the pipeline loads jieba: only when asked
+def run_import(project: Project, path: Path, coder_id: int | None) -> Any:
+    """Run the import pipeline on one file (stored in one transaction); returns its ImportResult."""
+    from qcoder.corpus.importer import import_path  # the pipeline loads jieba: only when asked
     from qcoder.store.settings import pipeline_options
 
-    return project.run(lambda s: import_file(s, path, options=pipeline_options(s), coder_id=coder_id))
+    with project.session() as session:
+        options = pipeline_options(session)
+    return import_path(project, path, options=options, coder_id=coder_id)
 
 
 class ImportScreen(ModalScreen[str | None]):
@@ -62,7 +64,7 @@ class ImportScreen(ModalScreen[str | None]):
     @work(thread=True, exclusive=True)
     def run_import(self, path: Path) -> None:
         try:
-            result = import_path(self.project, path, self.coder_id)
+            result = run_import(self.project, path, self.coder_id)
         except QcoderError as error:
             self.app.call_from_thread(self.failed, str(error))
             return
