@@ -44,6 +44,7 @@ class DocumentView(ScrollView, can_focus=True):
         background: $surface;
         color: $foreground;
         overflow-x: hidden;
+        overflow-y: scroll;  /* the scrollbar is always there: text never wraps under it */
         scrollbar-size-vertical: 1;
     }
     DocumentView > .document-view--label { color: $text-muted; }
