@@ -329,3 +329,27 @@ async def test_mouse_click_selects_statement(db_path: Path) -> None:
         await pilot.pause()
     coded = {label for label, code, _ in stored_codings(db_path) if code == "融资支持"}
     assert len(coded) == last - first + 1 and clicked in coded
+
+
+@run_async
+async def test_long_statements_wrap_whole_beside_the_scrollbar(tmp_path: Path) -> None:
+    """Every character of a wrapped statement is on screen: none hides under the scrollbar."""
+    from tui_factory import add_document
+
+    path = tmp_path / "long.qcoder.db"
+    project = open_project(str(path))
+    long_statement = "创新联合体赋能新质生产力的理论机制与实践路径研究表明协同创新十分重要。" * 3
+    add_document(project, [long_statement] * 40, "long")
+    project.close()
+    app = make_app(path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        view = app.screen.query_one(DocumentView)
+        assert view.layout_ is not None
+        lines = [view.render_line(y).text for y in range(view.scrollable_content_region.height)]
+        gutter = view._gutter
+        count = int(view.layout_.text_lines[0])
+        assert count < len(lines)
+        first_statement = "".join(line[gutter:].rstrip() for line in lines[:count])
+        assert long_statement in first_statement.replace(" ", "")
+        assert view._text_width() + gutter <= view.scrollable_content_region.width
