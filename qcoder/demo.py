@@ -33,8 +33,8 @@ def sample_files() -> list[Path]:
     return sorted(sample_corpus_dir().glob("[0-9][0-9][0-9]_*.txt"))
 
 
-def load_demo(project: Project) -> list[str]:
-    """Import the sample corpus (already imported files are skipped); return a summary."""
+def import_sample_corpus(project: Project) -> list[str]:
+    """Import the five sample texts (already imported ones are skipped), as Simplified Chinese."""
     lines = []
     with project.session() as session:
         options = pipeline_options(session, to_simplified=True)
@@ -42,6 +42,12 @@ def load_demo(project: Project) -> list[str]:
         result = import_path(project, path, options=options)
         if result.status == "imported":
             lines.append(f"imported {path.name} as {result.label}: {result.statements} statements")
+    return lines
+
+
+def load_demo(project: Project) -> list[str]:
+    """The sample corpus plus its GT coding (33 → 19 → 6 → 1, two coders); returns a summary."""
+    lines = import_sample_corpus(project)
     bundle = sample_corpus_dir() / "coding" / "sample_coding.json"
     if bundle.is_file():
         loaded = load_bundle(project, bundle)

@@ -154,7 +154,9 @@ def test_demo_without_terminal_sets_up_and_summarizes(tmp_path: Path) -> None:
     db = str(tmp_path / "demo.qcoder")
     code, out, err = qc("demo", "--db", db, "--no-tui")
     assert code == 0, err
-    assert "5 documents" in out
+    assert "5 documents" in out and "59 codes" in out and "2 coders" in out
+    code, out, _ = qc("report", "hierarchy", "--db", db)
+    assert "33" in out and "19" in out and "核心范畴" in out
     code, out, _ = qc("demo", "--db", db, "--no-tui")
     assert "imported" not in out  # reused, not imported twice
 

@@ -20,7 +20,7 @@ from sqlalchemy import func, select
 
 from qcoder.analysis.hierarchy import hierarchy
 from qcoder.coding.memos import storyline
-from qcoder.demo import load_demo
+from qcoder.demo import import_sample_corpus
 from qcoder.errors import QcoderError
 from qcoder.exchange.bundle import BundleResult, apply_bundle, dump_bundle, load_bundle
 from qcoder.store.database import Project, open_project
@@ -57,7 +57,7 @@ def sample(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Project, 
     """The five seeds imported as `qcoder demo` does, then the bundle loaded (shared: tests only read)."""
     project = open_project(tmp_path_factory.mktemp("sample") / "sample.qcoder.db")
     try:
-        load_demo(project)
+        import_sample_corpus(project)
         result = load_bundle(project, BUNDLE)
         yield project, result
     finally:
