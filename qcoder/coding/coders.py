@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from qcoder.errors import NotFound, QcoderError
@@ -28,11 +29,17 @@ def find_coder(session: Session, name: str) -> Coder:
 
 def get_or_create_coder(session: Session, name: str) -> Coder:
     cleaned = clean_coder_name(name)
-    coder = session.scalar(select(Coder).where(Coder.name == cleaned))
+    query = select(Coder).where(Coder.name == cleaned)
+    coder = session.scalar(query)
     if coder is None:
-        coder = Coder(name=cleaned)
-        session.add(coder)
-        session.flush()
+        try:
+            with session.begin_nested():  # on PostgreSQL another session may insert it first
+                coder = Coder(name=cleaned)
+                session.add(coder)
+        except IntegrityError:
+            coder = session.scalar(query)
+            if coder is None:
+                raise
     return coder
 
 

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from sqlalchemy import delete, func, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from qcoder.coding.events import log_event
@@ -123,10 +124,18 @@ def create_code(
 
 def ensure_code(session: Session, name: str, level: int, coder: Coder | None = None) -> tuple[Code, bool]:
     """The code with this name at this level, created if missing; True when created."""
-    existing = session.scalar(select(Code).where(Code.name == clean_code_name(name), Code.level == level))
+    query = select(Code).where(Code.name == clean_code_name(name), Code.level == level)
+    existing = session.scalar(query)
     if existing is not None:
         return existing, False
-    return create_code(session, name, level=level, coder=coder), True
+    try:
+        with session.begin_nested():
+            return create_code(session, name, level=level, coder=coder), True
+    except (IntegrityError, Conflict):  # another coder's transaction created it a moment ago
+        existing = session.scalar(query)
+        if existing is None:
+            raise
+        return existing, False
 
 
 def _check_version(session: Session, code: Code, expected_version: int | None) -> None:

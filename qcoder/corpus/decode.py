@@ -12,6 +12,7 @@ to the cleaning steps, so `--dry-run` can report them.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 
 from qcoder.corpus.types import Decoded, ImportRefused
@@ -77,19 +78,19 @@ def _plausible_share(text: str) -> float:
 
 
 def _utf16_by_nul_pattern(raw: bytes) -> str | None:
-    """Return 'utf-16-le'/'utf-16-be' if the NUL bytes sit on one parity, as in UTF-16 text."""
-    sample = raw[:_SAMPLE]
-    even = sample[0::2].count(0)
-    odd = sample[1::2].count(0)
-    total = even + odd
-    if total == 0:
+    """'utf-16-le'/'utf-16-be' if a file with NUL bytes reads as text in that byte order.
+
+    The NULs alone do not tell the order: ASCII puts its zero high byte on one side, but
+    CJK characters U+xx00 (一, 需, …) put a zero low byte on the other, and 一 is about as
+    common as a line break. So decode a sample both ways and keep the one that reads.
+    """
+    if len(raw) % 2:
         return None
-    # ASCII (newlines, digits, spaces) in UTF-16 puts its NUL high byte on one side only.
-    if odd >= 0.95 * total:
-        return "utf-16-le"
-    if even >= 0.95 * total:
-        return "utf-16-be"
-    return None
+    sample = raw[:_SAMPLE]
+    share, codec = max(
+        (_plausible_share(sample.decode(codec, errors="replace")), codec) for codec in ("utf-16-le", "utf-16-be")
+    )
+    return codec if share >= 0.9 else None
 
 
 def _utf16_by_plausibility(raw: bytes) -> tuple[str, str] | None:
@@ -139,6 +140,12 @@ def _legacy(raw: bytes) -> Decoded:
 
 
 def _check_text(decoded: Decoded) -> Decoded:
+    nuls = decoded.text.count("\x00")
+    if nuls:  # U+0000 is invisible, and PostgreSQL cannot store it in text at all
+        plural = "s" if nuls != 1 else ""
+        decoded = dataclasses.replace(
+            decoded, text=decoded.text.replace("\x00", ""), how=f"{decoded.how}; {nuls} NUL character{plural} dropped"
+        )
     text = decoded.text
     if not text.strip():
         raise ImportRefused("the file contains only whitespace; nothing to import")

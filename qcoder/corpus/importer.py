@@ -50,7 +50,7 @@ def read_source(path: Path, max_bytes: int = MAX_FILE_BYTES) -> bytes:
         raise ImportRefused(f"{path} is a folder; pass the files inside it")
     if size > max_bytes:
         raise ImportRefused(
-            f"{path.name} is {size / 1e6:.0f} MB, over the {max_bytes / 1e6:.0f} MB limit; split it into smaller files"
+            f"{path.name} is {size / 2**20:.0f} MB, over the {max_bytes / 2**20:.0f} MB limit; split it into smaller files"
         )
     try:
         return path.read_bytes()

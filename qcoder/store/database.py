@@ -27,6 +27,9 @@ from qcoder.errors import Conflict, QcoderError, SchemaMismatch
 T = TypeVar("T")
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+# Each attempt already waits up to the busy/lock timeout; past this many seconds in total
+# a command gives up with "busy, try again" instead of retrying for 8 × 10 s.
+RETRY_BUDGET_S = 25.0
 
 
 def default_project_path() -> Path:
@@ -151,6 +154,7 @@ class Project:
     def run(self, work: Callable[[Session], T], *, attempts: int = 8) -> T:
         """Run ``work`` in its own transaction, retrying lock/serialization errors with backoff."""
         delay = 0.02
+        deadline = time.monotonic() + RETRY_BUDGET_S
         for attempt in range(attempts):
             try:
                 with self.transaction() as session:
@@ -160,7 +164,8 @@ class Project:
                     "someone else changed this item while you were editing it; refresh and try again"
                 ) from error
             except DBAPIError as error:
-                if attempt + 1 >= attempts or not is_retryable(error):
+                out_of_time = time.monotonic() + delay > deadline
+                if attempt + 1 >= attempts or out_of_time or not is_retryable(error):
                     raise QcoderError(describe_db_error(error, self.url)) from error
                 time.sleep(delay)
                 delay = min(delay * 2, 1.0)

@@ -8,6 +8,8 @@ newer qcoder (a revision this copy does not know) is refused.
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 
@@ -15,7 +17,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, inspect
+from sqlalchemy import Connection, Engine, inspect
 
 from qcoder.errors import SchemaMismatch
 
@@ -55,16 +57,41 @@ def has_tables(engine: Engine) -> bool:
     return bool(inspect(engine).get_table_names())
 
 
+@contextmanager
+def _migration_connection(engine: Engine) -> Iterator[Connection]:
+    """One transaction for a migration; on SQLite with foreign keys off while it runs.
+
+    Batch mode rebuilds a SQLite table as create-copy-drop-rename. With foreign keys on,
+    the DROP deletes the old rows first and cascades: every coding, relation and memo
+    that points at the table would vanish. The pragma is ignored inside a transaction,
+    so it is set on the raw connection before SQLAlchemy begins; the references are
+    checked before the commit, and the pooled connection gets its keys back afterwards.
+    """
+    sqlite = engine.dialect.name == "sqlite"
+    with engine.connect() as connection:
+        raw = connection.connection.driver_connection
+        if sqlite:
+            raw.execute("PRAGMA foreign_keys = OFF")
+        try:
+            with connection.begin():
+                yield connection
+                if sqlite and connection.exec_driver_sql("PRAGMA foreign_key_check").first() is not None:
+                    raise SchemaMismatch("the schema upgrade would break references between rows; nothing was changed")
+        finally:
+            if sqlite:
+                raw.execute("PRAGMA foreign_keys = ON")
+
+
 def upgrade(engine: Engine, revision: str = "head") -> None:
     config = _config()
-    with engine.begin() as connection:
+    with _migration_connection(engine) as connection:
         config.attributes["connection"] = connection
         command.upgrade(config, revision)
 
 
 def downgrade(engine: Engine, revision: str) -> None:
     config = _config()
-    with engine.begin() as connection:
+    with _migration_connection(engine) as connection:
         config.attributes["connection"] = connection
         command.downgrade(config, revision)
 
