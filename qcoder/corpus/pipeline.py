@@ -12,7 +12,7 @@ from pathlib import PurePath
 from qcoder.corpus.clean import clean, find_mojibake
 from qcoder.corpus.convert import to_simplified
 from qcoder.corpus.decode import decode
-from qcoder.corpus.split import split
+from qcoder.corpus.split import split, split_with_report
 from qcoder.corpus.tokenize import tokenize
 from qcoder.corpus.types import Decoded, ImportRefused, PipelineOptions, ProcessedDocument
 
@@ -79,7 +79,9 @@ def process(raw: bytes, options: PipelineOptions = PipelineOptions(), *, filenam
     if options.to_simplified:
         text, report = to_simplified(text)
         reports.append(report)
-    spans = split(text, semicolon=options.split_on_semicolon)
+    spans, cut_report = split_with_report(text, semicolon=options.split_on_semicolon)
+    if cut_report.changes:
+        reports.append(cut_report)
     tokens = tokenize([text[s.start : s.end] for s in spans], options.user_words)
     return ProcessedDocument(
         raw=raw,

@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 
 from qcoder.corpus.clean import CJK, CLOSERS, HEADING_START, find_mojibake
-from qcoder.corpus.types import Span
+from qcoder.corpus.types import Span, StepReport
 
 _PARAGRAPH = re.compile(r"[^\n]+")
 _CN_NUM = "一二三四五六七八九十"
@@ -116,6 +116,51 @@ def _trimmed(text: str, start: int, end: int) -> tuple[int, int] | None:
     if left >= right:
         return None
     return start + left, start + right
+
+
+# A statement longer than this cannot be read or coded as one unit (a 1 MB line with no
+# punctuation would be a single statement); it is cut at the last comma, enumeration
+# comma, semicolon, colon or space before the limit, else at the limit itself.
+MAX_STATEMENT_CHARS = 1000
+_SOFT_BREAK = re.compile(r"[，,、；;：:\s]")
+
+
+def _capped(text: str, span: Span, limit: int) -> list[Span]:
+    """``span`` cut into pieces of at most ``limit`` characters, preferring soft breaks."""
+    pieces: list[Span] = []
+    start, end = span.start, span.end
+    while end - start > limit:
+        window = text[start + limit // 2 : start + limit]
+        soft = [m.end() for m in _SOFT_BREAK.finditer(window)]
+        cut = start + limit // 2 + soft[-1] if soft else start + limit
+        bounds = _trimmed(text, start, cut)
+        if bounds is not None:
+            pieces.append(Span(bounds[0], bounds[1], span.kind))
+        start = cut
+    bounds = _trimmed(text, start, end)
+    if bounds is not None:
+        pieces.append(Span(bounds[0], bounds[1], span.kind))
+    return pieces
+
+
+def split_with_report(
+    text: str, *, semicolon: bool = False, max_chars: int = MAX_STATEMENT_CHARS
+) -> tuple[list[Span], StepReport]:
+    """Like `split`, also cutting overlong statements and reporting how many were cut."""
+    report = StepReport("cut_overlong_statements")
+    spans: list[Span] = []
+    for span in split(text, semicolon=semicolon):
+        if span.end - span.start <= max_chars:
+            spans.append(span)
+            continue
+        pieces = _capped(text, span, max_chars)
+        report.changes += 1
+        report.notes.append(
+            f"a statement of {span.end - span.start:,} characters without sentence punctuation "
+            f"was cut into {len(pieces)} pieces of at most {max_chars:,}"
+        )
+        spans.extend(pieces)
+    return spans, report
 
 
 def split(text: str, *, semicolon: bool = False) -> list[Span]:

@@ -89,3 +89,23 @@ def test_spans_are_trimmed_and_cover_everything() -> None:
     covered = "".join(text[s.start : s.end] for s in spans)
     assert covered == "".join(text.split())
     assert all(not text[s.start].isspace() and not text[s.end - 1].isspace() for s in spans)
+
+
+def test_overlong_statements_are_cut_at_commas_and_reported() -> None:
+    from qcoder.corpus.split import split_with_report
+
+    clause = "企业牵头组建创新联合体推动关键核心技术攻关，"  # 22 characters ending in a comma
+    text = clause * 100  # 2,200 characters, no sentence punctuation
+    spans, report = split_with_report(text, max_chars=500)
+    assert report.changes == 1 and "2,200 characters" in report.notes[0]
+    assert all(s.end - s.start <= 500 for s in spans)
+    assert all(text[s.start : s.end].endswith("，") for s in spans[:-1])  # cut after a comma
+    assert "".join(text[s.start : s.end] for s in spans) == text
+
+
+def test_statements_within_the_limit_are_untouched() -> None:
+    from qcoder.corpus.split import split_with_report
+
+    text = "第一句。第二句。"
+    spans, report = split_with_report(text)
+    assert [text[s.start : s.end] for s in spans] == ["第一句。", "第二句。"] and report.changes == 0

@@ -26,6 +26,7 @@ from factories import add_document
 from qcoder.coding.workbench import Workbench
 from qcoder.corpus.importer import import_file
 from qcoder.corpus.pipeline import process
+from qcoder.corpus.split import MAX_STATEMENT_CHARS
 from qcoder.corpus.types import ImportRefused
 from qcoder.errors import QcoderError
 from qcoder.store.check import check_project
@@ -219,7 +220,7 @@ def test_legacy_encodings_and_line_endings_import_as_the_same_statements(
 
 
 @pytest.mark.slow
-def test_a_1_mb_line_without_punctuation_is_kept_whole(
+def test_a_1_mb_line_without_punctuation_is_cut_into_codable_statements_losing_nothing(
     coded: Project, tmp_path: Path, figures: Callable[[str], None]
 ) -> None:
     rng = random.Random(3)
@@ -233,8 +234,9 @@ def test_a_1_mb_line_without_punctuation_is_kept_whole(
         label = import_one(coded, path)
         timings.append((size, time.perf_counter() - began))
         statements = stored_statements(coded, label)
-        # No punctuation, no whitespace: nothing to split at and nothing may be lost.
+        # No punctuation, no whitespace: hard cuts at the statement limit, nothing lost.
         assert "".join(statements) == line
+        assert max(map(len, statements)) == MAX_STATEMENT_CHARS and len(statements) > 1
     figures(
         "one line without punctuation: "
         + ", ".join(f"{size / MB:.2f} MB in {seconds:.2f} s" for size, seconds in timings)
