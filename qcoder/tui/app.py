@@ -21,7 +21,9 @@ from qcoder.coding.workbench import Workbench
 from qcoder.errors import QcoderError
 from qcoder.store.database import Project, describe_db_error, open_project
 from qcoder.tui.catalog import CodeCatalog
+from qcoder.tui.live import DEFAULT_INTERVAL, LiveRefresh
 from qcoder.tui.screens.codebook import CodebookScreen
+from qcoder.tui.screens.coders import CoderChoiceScreen, rank_coders
 from qcoder.tui.screens.coding import CodingScreen
 from qcoder.tui.screens.dialogs import PromptScreen
 from qcoder.tui.screens.help import HelpScreen, key_entries
@@ -39,7 +41,8 @@ class QcoderApp(App[None]):
     ]
 
     def __init__(self, project: Project, coder_name: str | None,
-                 remember: Callable[[str], None] | None = None) -> None:
+                 remember: Callable[[str], None] | None = None, *,
+                 live: bool = True, live_interval: float = DEFAULT_INTERVAL) -> None:
         super().__init__()
         self.project = project
         self.coder_name = coder_name
@@ -48,6 +51,8 @@ class QcoderApp(App[None]):
         self.catalog: CodeCatalog | None = None
         self.coding: CodingScreen | None = None
         self.codebook: CodebookScreen | None = None
+        self.live = LiveRefresh(self, live_interval, live)  # other coders' changes appear by themselves
+        self.action_count = 0  # calls through ``attempt``: a live re-read started before one is stale
 
     # ------------------------------------------------------------------ start
     def on_mount(self) -> None:
@@ -83,10 +88,12 @@ class QcoderApp(App[None]):
         self.catalog = CodeCatalog(self.workbench)
         self.coding = CodingScreen(self.workbench, self.catalog)
         self.push_screen(self.coding)
+        self.live.start()
 
     # ------------------------------------------------------------------ the one rule
     def attempt(self, action: Callable[[], T], *, reload: bool = True) -> T | None:
         """Run a Workbench call; on failure notify in one line, re-read, and return None."""
+        self.action_count += 1
         try:
             return action()
         except QcoderError as error:
@@ -116,6 +123,39 @@ class QcoderApp(App[None]):
         self.codebook = None
         if self.coding is not None:
             self.coding.reload_all()
+
+    def open_reports(self) -> None:
+        """The reports screen over the current one (R / F4 on the coding and codebook screens)."""
+        from qcoder.tui.screens.reports import ReportsScreen  # the analyses load when first asked for
+
+        assert self.workbench is not None
+        if not isinstance(self.screen, ReportsScreen):
+            self.push_screen(ReportsScreen(self.workbench))
+
+    def open_agreement(self) -> None:
+        """Ask which coders to compare (the two with most reviews ticked), then the reconcile screen."""
+        from qcoder.tui.screens.reconcile import ReconcileScreen  # numpy statistics: only when asked
+
+        workbench = self.workbench
+        assert workbench is not None
+        found = self.attempt(lambda: (workbench.coders(), workbench.documents()), reload=False)
+        if found is None:
+            return
+        ranked = rank_coders((name for _, name in found[0]), found[1])
+        if len(ranked) < 2:
+            self.notify("agreement needs at least two coders in the project", severity="warning")
+            return
+
+        def chosen(coders: list[str] | None) -> None:
+            if coders:
+                self.push_screen(ReconcileScreen(workbench, coders=coders))
+
+        self.push_screen(CoderChoiceScreen(ranked), chosen)
+
+    def toggle_live(self) -> None:
+        on = self.live.toggle()
+        self.notify(f"live refresh on: others' changes appear within {self.live.interval:g} s" if on
+                    else "live refresh off: r re-reads the project", timeout=3)
 
     def show_statement(self, document_id: int, sentence_id: int) -> None:
         """Back to the coding screen at a statement (from the codebook's comparison)."""

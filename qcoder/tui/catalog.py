@@ -25,10 +25,17 @@ class CodeCatalog:
         self.recent: list[int] = []  # most recently used first
 
     def reload(self) -> None:
-        self.levels = self.workbench.levels()
-        self.codes = {code.id: code for code in self.workbench.codes()}
-        self.coders = dict(self.workbench.coders())
+        self.assign(self.workbench.levels(), self.workbench.codes(), self.workbench.coders())
+
+    def assign(self, levels: list[Level], codes: Iterable[CodeInfo], coders: Iterable[tuple[int, str]]) -> None:
+        """Take state read elsewhere (a live-refresh worker) instead of querying here."""
+        self.levels = levels
+        self.codes = {code.id: code for code in codes}
+        self.coders = dict(coders)
         self.recent = [cid for cid in self.recent if cid in self.codes]
+
+    def same_as(self, levels: list[Level], codes: Iterable[CodeInfo], coders: Iterable[tuple[int, str]]) -> bool:
+        return levels == self.levels and {c.id: c for c in codes} == self.codes and dict(coders) == self.coders
 
     def update(self, code: CodeInfo) -> None:
         self.codes[code.id] = code

@@ -44,3 +44,16 @@ def test_coding_screen_snapshot(snap_compare, tmp_path: Path) -> None:  # type: 
 def test_codebook_screen_snapshot(snap_compare, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     app = rich_project(tmp_path / "snap.qcoder.db")
     assert snap_compare(app, terminal_size=SIZE, press=["b", "down", "down"])
+
+
+def test_reports_screen_snapshot(snap_compare, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    app = rich_project(tmp_path / "snap.qcoder.db")
+
+    async def open_reports(pilot) -> None:  # type: ignore[no-untyped-def]
+        await pilot.pause()
+        await pilot.press("R")
+        await pilot.pause()
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=open_reports)

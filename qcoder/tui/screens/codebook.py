@@ -59,6 +59,11 @@ class CodebookScreen(Screen[None]):
         Binding("K", "core", "Core category", show=False),
         Binding("r,f5", "refresh", "Refresh", show=False),
         Binding("b,escape,f2", "coding", "Coding"),
+        Binding("R,f4", "reports", "Reports", show=False),
+        Binding("ctrl+e", "export_menu", "Export…", show=False),
+        Binding("ctrl+o", "import_menu", "Import / merge…", show=False),
+        Binding("A", "agreement", "Agreement / reconcile", show=False),
+        Binding("L", "toggle_live", "Live refresh on/off", show=False),
     ]
 
     def __init__(self, workbench: Workbench, catalog: CodeCatalog) -> None:
@@ -468,6 +473,25 @@ class CodebookScreen(Screen[None]):
     def action_refresh(self) -> None:
         self.reload_all()
         self.notify("re-read the project", timeout=1)
+
+    def action_reports(self) -> None:
+        self.app.open_reports()  # type: ignore[attr-defined]
+
+    def action_agreement(self) -> None:
+        self.app.open_agreement()  # type: ignore[attr-defined]
+
+    def action_toggle_live(self) -> None:
+        self.app.toggle_live()  # type: ignore[attr-defined]
+
+    def action_export_menu(self) -> None:
+        from qcoder.tui.screens.exchange import ExchangeFlows  # lxml and the exchange code: only when asked
+
+        ExchangeFlows(self, self.workbench).export_menu()
+
+    def action_import_menu(self) -> None:
+        from qcoder.tui.screens.exchange import ExchangeFlows
+
+        ExchangeFlows(self, self.workbench).import_menu()
 
     def action_coding(self) -> None:
         self.app.close_codebook()  # type: ignore[attr-defined]

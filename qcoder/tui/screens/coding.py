@@ -23,6 +23,7 @@ from qcoder.coding import suggest
 from qcoder.coding.workbench import ComparisonRow, DocumentSummary, StatementRow, Workbench
 from qcoder.corpus.search import Hit
 from qcoder.tui.catalog import CodeCatalog
+from qcoder.tui.live import CodingState
 from qcoder.tui.screens.comparison import ComparisonScreen
 from qcoder.tui.screens.importer import ImportScreen
 from qcoder.tui.screens.memo import MemoScreen
@@ -55,6 +56,9 @@ class CodingScreen(Screen[None]):
         Binding("left_square_bracket", "document(-1)", "Previous document", show=False, key_display="["),
         Binding("b,f3", "codebook", "Codebook"),
         Binding("I", "import_file", "Import file", show=False),
+        Binding("R,f4", "reports", "Reports", show=False),
+        Binding("A", "agreement", "Agreement / reconcile", show=False),
+        Binding("L", "toggle_live", "Live refresh on/off", show=False),
     ]
 
     def __init__(self, workbench: Workbench, catalog: CodeCatalog) -> None:
@@ -391,6 +395,27 @@ class CodingScreen(Screen[None]):
         self._title()
         self.notify(f"{doc.label} marked {'reviewed' if wanted else 'not reviewed'}", timeout=2)
 
+    def show_state(self, state: CodingState) -> None:
+        """Other coders' changes (read by live refresh): tree, documents and chips; the cursor stays."""
+        if not self.catalog.same_as(state.levels, state.codes, state.coders):
+            self.catalog.assign(state.levels, state.codes, state.coders)
+            self.tree.populate()
+        if state.documents != self.documents:
+            if self.document_id not in {doc.id for doc in state.documents}:
+                self.reload_all()  # the open document is gone: start over
+                return
+            listing = self.query_one(DocumentList)
+            if [doc.id for doc in state.documents] == [doc.id for doc in self.documents]:
+                for known, doc in zip(self.documents, state.documents):
+                    if doc != known:
+                        listing.update_document(doc)  # keeps the list's highlight
+            else:
+                listing.show(state.documents, self.document_id)
+            self.documents = state.documents
+        if state.codings != self.view.codings:
+            self.view.set_codings(state.codings)
+        self._title()
+
     def action_refresh(self) -> None:
         self.reload_all()
         self.notify("re-read the project", timeout=1)
@@ -405,6 +430,15 @@ class CodingScreen(Screen[None]):
 
     def action_codebook(self) -> None:
         self.app.open_codebook()  # type: ignore[attr-defined]
+
+    def action_reports(self) -> None:
+        self.app.open_reports()  # type: ignore[attr-defined]
+
+    def action_agreement(self) -> None:
+        self.app.open_agreement()  # type: ignore[attr-defined]
+
+    def action_toggle_live(self) -> None:
+        self.app.toggle_live()  # type: ignore[attr-defined]
 
     def action_import_file(self) -> None:
         def done(message: str | None) -> None:

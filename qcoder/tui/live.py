@@ -1,0 +1,156 @@
+"""Live refresh: other coders' work appears without pressing the refresh key.
+
+Why polling the event log: every change to a project (a coding, a code, a memo, an
+import, a merge) appends a row to ``events``, so ``max(events.id)`` is a sub-millisecond
+question on SQLite and PostgreSQL alike and needs no server push. Every few seconds a
+thread worker asks it — and whether any of the new events came from someone else. Only
+then is the visible state re-read: on the coding screen, in the same worker, the code
+tree, the documents and the open document's codings (applied without moving the cursor);
+on the codebook screen its own re-read. Own changes are shown already and cost nothing.
+
+Checks run only while the coding or codebook screen is on top with no dialog open, and a
+re-read is applied only if nothing went through ``app.attempt`` meanwhile (otherwise it
+could undo a chip the researcher just added); a skipped refresh is retried at the next
+check, because the last seen event id only moves on success.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import func, or_, select
+from textual.screen import ModalScreen
+from textual.timer import Timer
+
+from qcoder.coding.workbench import CodeInfo, DocumentSummary, Workbench
+from qcoder.store.database import Project
+from qcoder.store.models import Event
+from qcoder.store.settings import Level
+from qcoder.tui.screens.task import one_line
+
+if TYPE_CHECKING:
+    from qcoder.tui.app import QcoderApp
+
+DEFAULT_INTERVAL = 5.0  # seconds between checks
+
+
+@dataclass
+class CodingState:
+    """What the coding screen shows, as read in one worker pass."""
+
+    levels: list[Level]
+    codes: list[CodeInfo]
+    coders: list[tuple[int, str]]
+    documents: list[DocumentSummary]
+    document_id: int | None
+    codings: dict[int, list[tuple[int, int]]]
+
+
+def latest_event(project: Project) -> int:
+    with project.session() as session:
+        return session.scalar(select(func.max(Event.id))) or 0
+
+
+def others_changed(project: Project, coder_id: int, after: int) -> tuple[int, bool]:
+    """(newest event id, whether an event after ``after`` came from someone else or no one)."""
+    with project.session() as session:
+        newest = session.scalar(select(func.max(Event.id))) or 0
+        if newest <= after:
+            return newest, False
+        foreign = session.scalar(
+            select(Event.id)
+            .where(Event.id > after, or_(Event.coder_id.is_(None), Event.coder_id != coder_id))
+            .limit(1)
+        )
+        return newest, foreign is not None
+
+
+def read_coding_state(workbench: Workbench, document_id: int | None, all_coders: bool) -> CodingState:
+    codings = workbench.document_codings(document_id, all_coders=all_coders) if document_id is not None else {}
+    return CodingState(workbench.levels(), workbench.codes(), workbench.coders(), workbench.documents(),
+                       document_id, codings)
+
+
+class LiveRefresh:
+    """Owned by the app: a timer, one check in flight at a time, the last event id seen."""
+
+    def __init__(self, app: QcoderApp, interval: float = DEFAULT_INTERVAL, enabled: bool = True) -> None:
+        self.app = app
+        self.interval = interval
+        self.enabled = enabled
+        self.seen = 0
+        self.busy = False
+        self.failing = False
+        self.timer: Timer | None = None
+
+    def start(self) -> None:
+        assert self.app.workbench is not None
+        if self.timer is not None:
+            self.timer.stop()
+        self.seen = latest_event(self.app.project)
+        self.timer = self.app.set_interval(self.interval, self.tick, name="live-refresh")
+
+    def toggle(self) -> bool:
+        self.enabled = not self.enabled
+        return self.enabled
+
+    # ------------------------------------------------------------------ the check (worker)
+    def tick(self) -> None:
+        """Start a check when it can be shown: live on, none in flight, a main screen on top."""
+        app = self.app
+        if not self.enabled or self.busy or app.workbench is None:
+            return
+        screen = app.screen
+        if isinstance(screen, ModalScreen) or screen not in (app.coding, app.codebook):
+            return  # a dialog or another screen is on top: check when the researcher is back
+        coding = app.coding if screen is app.coding else None
+        document_id = coding.document_id if coding is not None else None
+        all_coders = coding.show_others if coding is not None else False
+        self.busy = True
+        app.run_worker(
+            lambda: self._check(screen, coding is not None, document_id, all_coders, app.action_count),
+            thread=True, group="live-refresh", exit_on_error=False,
+        )
+
+    def _check(self, screen: Any, read_coding: bool, document_id: int | None, all_coders: bool,
+               actions: int) -> None:
+        workbench = self.app.workbench
+        assert workbench is not None
+        try:
+            newest, changed = others_changed(workbench.project, workbench.coder_id, self.seen)
+            state = read_coding_state(workbench, document_id, all_coders) if changed and read_coding else None
+        except Exception as error:  # noqa: BLE001 - a lost server is reported once, not every tick
+            self._call(self._failed, one_line(error, workbench.project.url))
+            return
+        self._call(self._checked, screen, newest, changed, state, actions)
+
+    def _call(self, callback: Any, *args: Any) -> None:
+        try:
+            self.app.call_from_thread(callback, *args)
+        except RuntimeError:  # the app is closing
+            self.busy = False
+
+    # ------------------------------------------------------------------ applying (UI thread)
+    def _failed(self, message: str) -> None:
+        self.busy = False
+        if not self.failing:
+            self.failing = True
+            self.app.notify(f"live refresh: {message}", severity="warning", markup=False)
+
+    def _checked(self, screen: Any, newest: int, changed: bool, state: CodingState | None, actions: int) -> None:
+        self.busy = False
+        self.failing = False
+        if not changed:
+            self.seen = max(self.seen, newest)
+            return
+        app = self.app
+        if app.screen is not screen or actions != app.action_count or not screen.is_mounted:
+            return  # the researcher did something meanwhile: read again at the next check
+        if state is None:
+            screen.reload_all()  # the codebook screen: small, re-read in full
+        elif state.document_id == screen.document_id:
+            screen.show_state(state)
+        else:
+            return
+        self.seen = newest

@@ -1,0 +1,68 @@
+"""Run one slow call (an export, an import, a merge plan) off the UI thread, with progress shown.
+
+Why a screen: exchange work takes from a moment to many seconds on a big project, and the
+researcher should see that something is happening and be unable to start a second write
+meanwhile. The modal shows a loading indicator and what is being done, runs the call in a
+thread worker and closes with its result; a failure becomes one notification line and the
+screen closes with None, so callers act only on a real result.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, Generic, TypeVar
+
+from sqlalchemy.exc import SQLAlchemyError
+from textual import work
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Label, LoadingIndicator
+
+from qcoder.errors import QcoderError
+from qcoder.store.database import describe_db_error
+
+T = TypeVar("T")
+
+
+def one_line(error: BaseException, url: str = "") -> str:
+    """The notification line for a failure: the error's first line, database errors explained."""
+    if isinstance(error, SQLAlchemyError):
+        return describe_db_error(error, url)
+    text = str(error).strip()
+    first = text.splitlines()[0] if text else ""
+    if isinstance(error, QcoderError):
+        return first or type(error).__name__
+    return f"{type(error).__name__}: {first}" if first else type(error).__name__
+
+
+class TaskScreen(ModalScreen[T | None], Generic[T]):
+    """``push_screen(TaskScreen("writing x.docx …", call), done)``: ``done`` gets the result or None."""
+
+    def __init__(self, message: str, call: Callable[[], T], *, url: str = "") -> None:
+        super().__init__()
+        self.message = message
+        self.call = call
+        self.url = url
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Label(self.message, classes="dialog-title", id="task-message")
+            yield LoadingIndicator(id="task-loading")
+            yield Label("working … (this window closes by itself)", classes="dialog-hint")
+
+    def on_mount(self) -> None:
+        self.run()
+
+    @work(thread=True, exclusive=True, group="task")
+    def run(self) -> None:
+        try:
+            result: Any = self.call()
+        except Exception as error:  # noqa: BLE001 - every failure is one line to the user
+            self.app.call_from_thread(self._failed, one_line(error, self.url))
+            return
+        self.app.call_from_thread(self.dismiss, result)
+
+    def _failed(self, message: str) -> None:
+        self.notify(message, severity="error", markup=False)
+        self.dismiss(None)
