@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -37,8 +38,9 @@ class DocumentSummary:
     reviewers: tuple[str, ...]
 
 
-@dataclass(frozen=True)
-class StatementRow:
+class StatementRow(NamedTuple):
+    """One statement as the document view draws it (a tuple: 50,000 of them load fast)."""
+
     id: int
     label: str
     ordinal: int
@@ -152,7 +154,7 @@ class Workbench:
                 .where(Sentence.document_id == document_id)
                 .order_by(Sentence.ordinal)
             )
-            return [StatementRow(*row) for row in session.execute(query)]
+            return list(map(StatementRow._make, session.connection().execute(query)))
 
         return self._read(work)
 

@@ -7,19 +7,20 @@ newer qcoder (a revision this copy does not know) is refused.
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, Engine, inspect
+from sqlalchemy import Connection, Engine, inspect, text
 
 from qcoder.errors import SchemaMismatch
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 _PACKAGE_DIR = Path(__file__).resolve().parent.parent
 
@@ -33,24 +34,49 @@ def migrations_dir() -> Path:
 
 
 def _config() -> Config:
+    from alembic.config import Config  # alembic costs ~0.3 s to import: only when migrating
+
     config = Config()
     config.set_main_option("script_location", str(migrations_dir()))
     return config
 
 
+_REVISION = re.compile(r"^revision\s*(?::[^=]*)?=\s*['\"]([^'\"]+)['\"]", re.MULTILINE)
+_DOWN = re.compile(r"^down_revision\s*(?::[^=]*)?=\s*(?:['\"]([^'\"]+)['\"]|None)", re.MULTILINE)
+
+
+def _revision_graph() -> dict[str, str | None]:
+    """revision → down_revision, read from the scripts' text (checked against alembic by a test).
+
+    Opening a project only needs to know the head and the known revisions; reading them
+    here keeps alembic's import off every start of the CLI and the TUI.
+    """
+    graph: dict[str, str | None] = {}
+    for script in sorted((migrations_dir() / "versions").glob("*.py")):
+        source = script.read_text(encoding="utf-8")
+        revision, down = _REVISION.search(source), _DOWN.search(source)
+        if revision and down:
+            graph[revision.group(1)] = down.group(1)
+    return graph
+
+
 def head_revision() -> str:
-    head = ScriptDirectory.from_config(_config()).get_current_head()
-    assert head is not None
-    return head
+    graph = _revision_graph()
+    heads = set(graph) - {down for down in graph.values() if down}
+    if len(heads) != 1:
+        raise SchemaMismatch(f"qcoder's migration scripts have {len(heads)} heads; reinstall qcoder")
+    return heads.pop()
 
 
 def known_revisions() -> set[str]:
-    return {rev.revision for rev in ScriptDirectory.from_config(_config()).walk_revisions()}
+    return set(_revision_graph())
 
 
 def current_revision(engine: Engine) -> str | None:
     with engine.connect() as connection:
-        return MigrationContext.configure(connection).get_current_revision()
+        if not inspect(connection).has_table("alembic_version"):
+            return None
+        return connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
 
 
 def has_tables(engine: Engine) -> bool:
@@ -83,6 +109,8 @@ def _migration_connection(engine: Engine) -> Iterator[Connection]:
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
+    from alembic import command
+
     config = _config()
     with _migration_connection(engine) as connection:
         config.attributes["connection"] = connection
@@ -90,6 +118,8 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
 
 
 def downgrade(engine: Engine, revision: str) -> None:
+    from alembic import command
+
     config = _config()
     with _migration_connection(engine) as connection:
         config.attributes["connection"] = connection

@@ -279,3 +279,12 @@ def test_an_installed_wheel_carries_and_uses_its_own_migrations(tmp_path: Path) 
     assert Path(probe["migrations"]) == site / "qcoder" / "_migrations"
     assert probe["revision"] == schema.head_revision()
     assert set(probe["tables"]) == MODEL_TABLES | {"alembic_version"}
+
+
+def test_revision_graph_read_from_the_scripts_matches_alembic() -> None:
+    """Opening a project reads the head from the scripts' text; alembic must agree."""
+    from alembic.script import ScriptDirectory
+
+    scripts = ScriptDirectory.from_config(schema._config())
+    assert schema.head_revision() == scripts.get_current_head()
+    assert schema.known_revisions() == {rev.revision for rev in scripts.walk_revisions()}
