@@ -154,7 +154,7 @@ class Workbench:
                 .where(Sentence.document_id == document_id)
                 .order_by(Sentence.ordinal)
             )
-            return list(map(StatementRow._make, session.connection().execute(query)))
+            return list(map(StatementRow._make, session.connection().execute(query).all()))
 
         return self._read(work)
 
