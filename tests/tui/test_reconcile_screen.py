@@ -148,3 +148,29 @@ async def test_unknown_coder_is_shown_not_raised(tmp_path: Path) -> None:
         await pilot.press("a")  # nothing to decide: no crash
         await pilot.pause()
     project.close()
+
+
+@run_async
+async def test_long_lists_show_undecided_first(tmp_path: Path) -> None:
+    import qcoder.tui.screens.reconcile as module
+
+    project = build(tmp_path / "p.qcoder")
+    original, module.MAX_ROWS = module.MAX_ROWS, 2
+    try:
+        app = Host(Workbench(project, "主持人"), ["A", "B"])
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(app, pilot)
+            screen = app.screen
+            assert isinstance(screen, ReconcileScreen) and screen.state is not None
+            assert screen.items_table.row_count == 2
+            assert "showing 2" in str(screen.query_one("#reconcile-progress").render())
+            await pilot.press("b")  # S2
+            await pilot.press("b")  # S3
+            await pilot.press("r")  # reload: S4, the one left, comes into view
+            await settle(app, pilot)
+            assert [screen.state.items[i].label for i in screen.shown] == ["D01-S002", "D01-S004"]
+            assert screen.current_item() is not None and screen.current_item().label == "D01-S004"  # type: ignore[union-attr]
+    finally:
+        module.MAX_ROWS = original
+    assert consensus_codes(project) == {"D01-S002": {"y"}}  # S3: B had nothing there
+    project.close()

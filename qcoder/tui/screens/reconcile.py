@@ -39,6 +39,7 @@ from qcoder.store.database import describe_db_error
 
 _CHOICE_TEXT = {"a": "A", "b": "B", "both": "A+B", "neither": "—"}
 _TEXT_CELLS = 60
+MAX_ROWS = 3000  # a DataTable measures every row it gets: beyond a few thousand the UI stalls
 
 
 def _number(value: float | None) -> str:
@@ -129,6 +130,7 @@ class ReconcileScreen(Screen[None]):
         self.report: AgreementReport | None = None
         self.state: ReconcileState | None = None
         self.columns: list[StatColumn] = []
+        self.shown: list[int] = []  # row i of the list shows state.items[shown[i]]
         self.sort_column = 0
         self.sort_reverse = False
 
@@ -247,8 +249,14 @@ class ReconcileScreen(Screen[None]):
         for key, header in [("label", "statement"), ("decision", "kept"), ("a", f"A {a}"), ("b", f"B {b}"),
                             ("consensus", self.state.consensus), ("text", "text")]:
             table.add_column(header, key=key)
-        for item in self.state.items:
-            table.add_row(*self._item_cells(item), key=str(item.sentence_id))
+        items = self.state.items
+        undecided = [i for i, item in enumerate(items) if item.decision is None]
+        decided = [i for i, item in enumerate(items) if item.decision is not None]
+        self.shown = sorted((undecided + decided)[:MAX_ROWS])  # undecided first when there are too many
+        for index in self.shown:
+            table.add_row(*self._item_cells(items[index]))
+        first = next((row for row, index in enumerate(self.shown) if items[index].decision is None), 0)
+        table.move_cursor(row=first)
         self._show_progress()
         self._show_detail()
 
@@ -267,8 +275,11 @@ class ReconcileScreen(Screen[None]):
         if self.state is None:
             return
         a, b = self.state.coders
+        more = (
+            f" (showing {len(self.shown)}, undecided first; r reloads)" if len(self.shown) < self.state.total else ""
+        )
         self.query_one("#reconcile-progress", Label).update(
-            f"decided {self.state.decided}/{self.state.total} disagreements between {a} and {b} · "
+            f"decided {self.state.decided}/{self.state.total} disagreements between {a} and {b}{more} · "
             "a: keep A · b: keep B · B: both · n: neither · m: memo"
         )
         self.sub_title = f"reconciled {self.state.progress()}"
@@ -277,10 +288,9 @@ class ReconcileScreen(Screen[None]):
         if self.state is None or not self.state.items:
             return None
         row = self.items_table.cursor_row
-        if not 0 <= row < self.items_table.row_count:
+        if not 0 <= row < min(self.items_table.row_count, len(self.shown)):
             return None
-        key = self.items_table.coordinate_to_cell_key((row, 0)).row_key.value
-        return next((item for item in self.state.items if str(item.sentence_id) == key), None)
+        return self.state.items[self.shown[row]]
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         if event.data_table is self.items_table:
@@ -333,24 +343,22 @@ class ReconcileScreen(Screen[None]):
         except SQLAlchemyError as error:
             self.notify(describe_db_error(error, self.workbench.project.url), severity="error", markup=False)
             return
+        row = self.items_table.cursor_row
         updated = replace(item, decision=choice, consensus=done.codes)
-        index = self.state.items.index(item)
-        self.state.items[index] = updated
-        row_key = str(item.sentence_id)
-        for key, value in zip(("label", "decision", "a", "b", "consensus", "text"), self._item_cells(updated)):
-            self.items_table.update_cell(row_key, key, value)
+        self.state.items[self.shown[row]] = updated
+        for column, value in enumerate(self._item_cells(updated)):
+            self.items_table.update_cell_at((row, column), value)
         self._show_progress()
-        self._next_undecided(index)
+        self._next_undecided(row)
         self._show_detail()
 
     def _next_undecided(self, after: int) -> None:
+        """Move to the next undecided row (wrapping around), if any."""
         assert self.state is not None
-        items = self.state.items
-        order = list(range(after + 1, len(items))) + list(range(0, after + 1))
-        target = next((i for i in order if items[i].decision is None), None)
+        rows = list(range(after + 1, len(self.shown))) + list(range(0, after + 1))
+        target = next((r for r in rows if self.state.items[self.shown[r]].decision is None), None)
         if target is not None:
-            row = self.items_table.get_row_index(str(items[target].sentence_id))
-            self.items_table.move_cursor(row=row)
+            self.items_table.move_cursor(row=target)
 
     def action_memo(self) -> None:
         from qcoder.tui.screens.dialogs import PromptScreen
