@@ -538,9 +538,15 @@ def demo(
         _open_tui(target, coder)
 
 
-__import__("qcoder.commands.exchange", fromlist=["register"]).register(app)
-from qcoder.commands import reports; reports.register(app)  # noqa: E402, E702
-__import__("qcoder.commands.agreement", fromlist=["register"]).register(app)
+def _register_command_groups() -> None:
+    """Exchange, reports and agreement live in their own modules; each adds its commands."""
+    from qcoder.commands import agreement, exchange, reports
+
+    for module in (exchange, reports, agreement):
+        module.register(app)
+
+
+_register_command_groups()
 
 
 def main() -> None:
