@@ -24,7 +24,7 @@ from qcoder.tui.screens.codebook import CodebookScreen
 from qcoder.tui.screens.exchange import ConfirmPlanScreen, LinesScreen, MergePlanScreen
 
 SIZE = (100, 30)
-CODEBOOK_XSD = Path("/work/shared/refi/Codebook.xsd")
+CODEBOOK_XSD = Path(__file__).resolve().parents[3] / "shared" / "refi" / "Codebook.xsd"
 
 
 @pytest.fixture
