@@ -383,10 +383,12 @@ class Workbench:
         )
         return self.code(code_id)
 
-    def merge_codes(self, source_id: int, target_id: int) -> int:
+    def merge_codes(self, source_id: int, target_id: int, expected_versions: tuple[int, int] | None = None) -> int:
+        """Merge as seen on screen: with ``expected_versions``, a code changed since is refused."""
         moved = self.project.run(
             lambda s: code_ops.merge_codes(
-                s, code_ops.get_code(s, source_id), code_ops.get_code(s, target_id), coder=self._coder(s)
+                s, code_ops.get_code(s, source_id), code_ops.get_code(s, target_id), coder=self._coder(s),
+                expected_versions=expected_versions,
             )
         )
         self.history.done.clear()  # steps may name the merged code; undoing them would misfire

@@ -175,3 +175,12 @@ def test_statement_ids_accept_ranges_and_loose_spelling() -> None:
     assert expand_statement_ids(["d1-s3..5", "D02-S010"]) == ["D01-S003", "D01-S004", "D01-S005", "D02-S010"]
     with pytest.raises(QcoderError, match="not a statement ID"):
         expand_statement_ids(["S3"])
+
+
+def test_stale_merge_is_refused_and_nothing_moves(bench: Workbench, project) -> None:  # type: ignore[no-untyped-def]
+    a = bench.create_code("甲", code_sentences=[1])
+    b = bench.create_code("乙")
+    Workbench(project, "bob").rename_code(b.id, "乙（鲍勃改）", expected_version=b.version)
+    with pytest.raises(Conflict, match="bob"):
+        bench.merge_codes(a.id, b.id, expected_versions=(a.version, b.version))
+    assert bench.code(a.id).codings == 1  # still there, nothing moved

@@ -282,7 +282,8 @@ class CodebookScreen(Screen[None]):
 
             def confirmed(yes: bool | None) -> None:
                 if yes:
-                    self._apply(lambda: self.workbench.merge_codes(source.id, target.id),
+                    self._apply(lambda: self.workbench.merge_codes(source.id, target.id,
+                                                                     expected_versions=(source.version, target.version)),
                                 lambda moved: f"merged {source.name} into {target.name}: {moved} codings moved")
                     self.tree.select_code(target.id)
 
