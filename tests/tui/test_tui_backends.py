@@ -1,0 +1,48 @@
+"""The workbench on both backends: a team codes against PostgreSQL with the same screens."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from tui_factory import build_project, run_async
+
+from qcoder.store.database import open_project
+from qcoder.store.models import Code, Coder, Coding, Sentence
+from qcoder.tui.app import QcoderApp
+from qcoder.tui.screens.coding import CodingScreen
+from qcoder.tui.screens.picker import PickerScreen
+from qcoder.tui.widgets.document_view import DocumentView
+
+
+@run_async
+async def _code_third_statement(url: str) -> None:
+    app = QcoderApp(open_project(url), "小王", live=False)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        await pilot.press("j", "j")
+        assert app.screen.query_one(DocumentView).current.label == "D01-S003"
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, PickerScreen)
+        await pilot.press(*"cxlht", "enter")
+        await pilot.pause()
+        assert isinstance(app.screen, CodingScreen)
+        await pilot.press("u")  # undo, then redo: both must reach the database
+        await pilot.pause()
+        await pilot.press("ctrl+r")
+        await pilot.pause()
+    app.project.close()
+
+
+def test_coding_undo_redo_reach_the_database(db_url: str) -> None:
+    build_project(db_url).close()  # type: ignore[arg-type]
+    _code_third_statement(db_url)
+    with open_project(db_url) as project, project.session() as session:
+        rows = set(
+            session.execute(
+                select(Sentence.label, Code.name, Coder.name)
+                .join(Coding, Coding.sentence_id == Sentence.id)
+                .join(Code, Code.id == Coding.code_id)
+                .join(Coder, Coder.id == Coding.coder_id)
+            ).all()
+        )
+    assert ("D01-S003", "创新联合体", "小王") in {tuple(r) for r in rows}
