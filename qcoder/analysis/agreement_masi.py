@@ -31,6 +31,7 @@ from qcoder.analysis.agreement_stats import (
     ONE_CODER,
     ONE_VALUE,
     Stat,
+    masi_from_sizes,
 )
 
 U64 = NDArray[np.uint64]
@@ -39,18 +40,6 @@ _SUBSET_BUDGET = 1 << 23  # subset rows for the moment method (~200 MB at most w
 _MAX_SMALL = 16  # keeps every moment below 2^62 for up to ~10 million values
 _BLOCK = 1024
 _FLOAT_EXACT = 1 << 53  # integers below this add up exactly in float64
-
-
-def masi_from_sizes(la: NDArray, lb: NDArray, inter: NDArray, exact: bool = False) -> NDArray[np.float64]:
-    """MASI distance from set sizes and intersection sizes (NLTK weights 0.67/0.33 unless ``exact``)."""
-    subset_w, overlap_w = (2.0 / 3.0, 1.0 / 3.0) if exact else (0.67, 0.33)
-    la, lb, inter = (np.asarray(v, dtype=np.float64) for v in (la, lb, inter))
-    union = la + lb - inter
-    equal = (inter == la) & (inter == lb)
-    subset = inter == np.minimum(la, lb)
-    weight = np.where(equal, 1.0, np.where(subset, subset_w, np.where(inter > 0, overlap_w, 0.0)))
-    jaccard = np.divide(inter, union, out=np.zeros_like(union), where=union > 0)
-    return np.where(union == 0, 0.0, 1.0 - jaccard * weight)
 
 
 def _popcount(words: U64) -> NDArray[np.int64]:

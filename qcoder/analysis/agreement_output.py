@@ -11,7 +11,7 @@ from __future__ import annotations
 import statistics
 from typing import Any
 
-from qcoder.analysis.agreement import AgreementReport, CodeAgreement, ConfusionView, Pair
+from qcoder.analysis.agreement import AgreementReport, CodeAgreement, ConfusionView, Pair, PooledCI
 from qcoder.analysis.agreement_stats import (
     ALL_MISSING,
     ALWAYS_USED,
@@ -99,13 +99,14 @@ def reason_text(reason: str | None, language: str) -> str:
     return _REASONS_ZH.get(reason, reason)
 
 
-def _value(stat: Stat) -> float | None:
-    return stat.value
-
-
 def _mean(stats: list[Stat]) -> float | None:
     values = [s.value for s in stats if s.value is not None]
     return statistics.fmean(values) if values else None
+
+
+def _per_pair(stats: list[Stat], show_pairs: bool) -> list[Cell]:
+    """One cell per coder pair, or their mean when there are too many pairs for columns."""
+    return [s.value for s in stats] if show_pairs else [_mean(stats)]
 
 
 def _fmt(value: float | None) -> str:
@@ -140,14 +141,12 @@ def per_code_table(report: AgreementReport) -> Table:
     rows: list[list[Cell]] = []
     for row in report.rows:
         cells: list[Cell] = [row.code.label, ladder.get(row.code.level, str(row.code.level)), *row.used]
-        cells += [row.used_any, row.alpha.n_units, _value(row.percent)]
-        kappas = [row.kappa[p] for p in pairs]
-        cells += [_value(k) for k in kappas] if show_pairs else [_mean(kappas)]
-        cells += [_value(row.fleiss), _value(row.alpha)]
+        cells += [row.used_any, row.alpha.n_units, row.percent.value]
+        cells += _per_pair([row.kappa[p] for p in pairs], show_pairs)
+        cells += [row.fleiss.value, row.alpha.value]
         if report.request.bootstrap:
             cells.append(_ci_text(row.alpha_ci, lang))
-        holstis = [row.holsti[p] for p in pairs]
-        cells += [_value(h) for h in holstis] if show_pairs else [_mean(holstis)]
+        cells += _per_pair([row.holsti[p] for p in pairs], show_pairs)
         cells.append("; ".join(reason_text(r, lang) for r in row.reasons()) or None)
         rows.append(cells)
     notes = list(report.notes)
@@ -342,6 +341,11 @@ def stat_dict(stat: Stat) -> dict[str, Any]:
     }
 
 
+def _ci_dict(ci: BootstrapCI | PooledCI) -> dict[str, Any]:
+    return {"low": ci.low, "high": ci.high, "level": ci.level, "n_boot": ci.n_boot, "n_valid": ci.n_valid,
+            "reason": ci.reason}
+
+
 def _pairs_dict(report: AgreementReport, stats: dict[Pair, Stat]) -> dict[str, Any]:
     return {report.pair_label(p): stat_dict(s) for p, s in stats.items()}
 
@@ -358,15 +362,11 @@ def report_dict(report: AgreementReport, confusion: ConfusionView | None = None)
             "krippendorff_alpha": stat_dict(row.alpha), "holsti": _pairs_dict(report, row.holsti),
         }
         if row.alpha_ci is not None:
-            entry["alpha_ci"] = {"low": row.alpha_ci.low, "high": row.alpha_ci.high, "level": row.alpha_ci.level,
-                                 "n_boot": row.alpha_ci.n_boot, "n_valid": row.alpha_ci.n_valid,
-                                 "reason": row.alpha_ci.reason}
+            entry["alpha_ci"] = _ci_dict(row.alpha_ci)
         codes.append(entry)
     overall: dict[str, Any] = {"pooled_alpha": stat_dict(ov.pooled_alpha), "masi_alpha": stat_dict(ov.masi_alpha)}
     if ov.pooled_ci is not None:
-        overall["pooled_alpha_ci"] = {"low": ov.pooled_ci.low, "high": ov.pooled_ci.high, "level": ov.pooled_ci.level,
-                                      "n_boot": ov.pooled_ci.n_boot, "n_valid": ov.pooled_ci.n_valid,
-                                      "reason": ov.pooled_ci.reason}
+        overall["pooled_alpha_ci"] = _ci_dict(ov.pooled_ci)
     payload: dict[str, Any] = {
         "coders": list(report.coders), "documents": [d.label for d in data.documents], "choice": data.level_label,
         "statements": data.n_units, "coverage": list(report.coverage), "codes": codes, "overall": overall,
@@ -398,22 +398,22 @@ def render_report(report: AgreementReport, fmt: str, confusion: ConfusionView | 
 
     if fmt not in FORMATS:
         raise QcoderError(f"unknown format {fmt!r}; use one of: {', '.join(FORMATS)}")
+    tables = report_tables(report, with_method=fmt in ("text", "xlsx"), confusion=confusion)
     if fmt == "json":
         payload = report_dict(report, confusion)
         payload["tables"] = [
             {"name": t.name, "title": t.title, "columns": t.columns, "rows": t.rows, "notes": t.notes}
-            for t in report_tables(report, with_method=False, confusion=confusion)
+            for t in tables
         ]
         return json.dumps(payload, ensure_ascii=False, indent=2) + "\n"
     if fmt == "md":
-        tables = report_tables(report, with_method=False, confusion=confusion)
         heading = f"## {label('method', report.language)}\n\n{report.method}\n\n"
         return heading + str(render(tables, "md"))
     if fmt == "docx":
-        content = render(report_tables(report, with_method=False, confusion=confusion), "docx")
+        content = render(tables, "docx")
         assert isinstance(content, bytes)
         return _docx_with_method(content, label("method", report.language), report.method)
-    return render(report_tables(report, with_method=fmt != "csv", confusion=confusion), fmt)
+    return render(tables, fmt)
 
 
 def _docx_with_method(content: bytes, heading: str, paragraph: str) -> bytes:

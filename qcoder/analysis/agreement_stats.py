@@ -740,8 +740,8 @@ def masi_distance(a: Iterable[Hashable], b: Iterable[Hashable], *, exact: bool =
     return 1.0 - inter / union * weight
 
 
-def _masi_from_sizes(la: NDArray, lb: NDArray, inter: NDArray, exact: bool) -> FloatArray:
-    """Vectorized MASI distance from set sizes and intersection sizes."""
+def masi_from_sizes(la: NDArray, lb: NDArray, inter: NDArray, exact: bool = False) -> FloatArray:
+    """Vectorized MASI distance from set sizes and intersection sizes (NLTK weights 0.67/0.33 unless ``exact``)."""
     subset_w, overlap_w = _masi_weights(exact)
     la, lb, inter = (np.asarray(v, dtype=np.float64) for v in (la, lb, inter))
     union = la + lb - inter
@@ -800,7 +800,7 @@ def _masi_within(idx: IntArray, m: IntArray, member: FloatArray, sizes: FloatArr
             both = (idx[:, i] >= 0) & (idx[:, j] >= 0)
             a, b = idx[both, i], idx[both, j]
             inter = np.einsum("ij,ij->i", member[a], member[b])
-            d = _masi_from_sizes(sizes[a], sizes[b], inter, exact)
+            d = masi_from_sizes(sizes[a], sizes[b], inter, exact)
             total += float((2.0 * d / (m[both] - 1)).sum())
     return total
 
@@ -813,7 +813,7 @@ def _masi_total(
     for start in range(0, member.shape[0], block):
         stop = start + block
         inter = member[start:stop] @ member.T
-        d = _masi_from_sizes(sizes[start:stop, None], sizes[None, :], inter, exact)
+        d = masi_from_sizes(sizes[start:stop, None], sizes[None, :], inter, exact)
         total += float(counts[start:stop] @ d @ counts)
     return total
 

@@ -51,10 +51,6 @@ class Canvas:
             i = (y * self.width + x) * 3
             self.pixels[i : i + 3] = bytes(colour)
 
-    def pixel(self, x: int, y: int) -> Colour:
-        i = (y * self.width + x) * 3
-        return self.pixels[i], self.pixels[i + 1], self.pixels[i + 2]
-
     def rect(self, x0: int, y0: int, x1: int, y1: int, colour: Colour) -> None:
         """Filled rectangle, corners inclusive, clipped to the canvas."""
         x0, x1 = sorted((max(0, x0), min(self.width - 1, x1)))

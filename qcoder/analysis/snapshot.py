@@ -108,12 +108,6 @@ class Snapshot:
             known = ", ".join(self.coders) or "none yet"
             raise NotFound(f"no coder {name!r}; coders: {known}") from None
 
-    def code_by_id(self, code_id: int) -> CodeRec:
-        for code in self.codes:
-            if code.id == code_id:
-                return code
-        raise NotFound(f"code #{code_id} does not exist")
-
     def children(self) -> list[list[int]]:
         kids: list[list[int]] = [[] for _ in self.codes]
         for code in self.codes:
@@ -122,15 +116,6 @@ class Snapshot:
         for group in kids:
             group.sort(key=lambda i: (-self.codes[i].level, natural_key(self.codes[i].name)))
         return kids
-
-    def ancestors(self, index: int) -> list[int]:
-        """The code's parents up to its root (not the code itself)."""
-        chain_: list[int] = []
-        current = self.codes[index].parent
-        while current is not None and current not in chain_:
-            chain_.append(current)
-            current = self.codes[current].parent
-        return chain_
 
     def bottom_up(self) -> list[tuple[int, int]]:
         """(child, parent) pairs, children of lower levels first, so one pass rolls everything up."""

@@ -64,6 +64,11 @@ def find_code(session: Session, name_or_guid: str, level: int | None = None) -> 
     return matches[0]
 
 
+def code_at(session: Session, name: str, level: int) -> Code | None:
+    """The code named exactly ``name`` at ``level``, if there is one."""
+    return session.scalar(select(Code).where(Code.name == name, Code.level == level))
+
+
 def get_code(session: Session, code_id: int) -> Code:
     code = session.get(Code, code_id)
     if code is None:
@@ -102,8 +107,7 @@ def create_code(
     name = clean_code_name(name)
     _check_level(session, level)
     _check_parent(session, level, parent)
-    existing = session.scalar(select(Code).where(Code.name == name, Code.level == level))
-    if existing is not None:
+    if code_at(session, name, level) is not None:
         raise Conflict(f"a code named {name!r} already exists at that level")
     code = Code(
         name=name,

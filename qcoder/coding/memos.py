@@ -18,12 +18,17 @@ def _target_column(target: str) -> str | None:
     return None if target == "project" else f"{target}_id"
 
 
+def _check_type(type_: str) -> str:
+    if type_ not in MEMO_TYPES:
+        raise QcoderError(f"memo type {type_!r} unknown; use one of: {', '.join(MEMO_TYPES)}")
+    return type_
+
+
 def add_memo(
     session: Session, text: str, *, type_: str = "theoretical", target: str = "project",
     target_id: int | None = None, title: str = "", coder: Coder | None = None, guid: str | None = None,
 ) -> Memo:
-    if type_ not in MEMO_TYPES:
-        raise QcoderError(f"memo type {type_!r} unknown; use one of: {', '.join(MEMO_TYPES)}")
+    _check_type(type_)
     column = _target_column(target)
     if column is not None and target_id is None:
         raise QcoderError(f"a {target} memo needs the {target} it belongs to")
@@ -55,9 +60,7 @@ def update_memo(
     if title is not None:
         memo.title = title
     if type_ is not None:
-        if type_ not in MEMO_TYPES:
-            raise QcoderError(f"memo type {type_!r} unknown; use one of: {', '.join(MEMO_TYPES)}")
-        memo.type = type_
+        memo.type = _check_type(type_)
     session.flush()
     log_event(session, coder.id if coder else None, "memo.update", memo_id=memo.id, before=before)
     return memo

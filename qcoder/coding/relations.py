@@ -22,6 +22,13 @@ def check_relation_type(session: Session, type_: str) -> str:
     return cleaned
 
 
+def find_relation(session: Session, source_id: int, target_id: int, type_: str) -> Relation | None:
+    """The relation of this type from one code to another, if there is one."""
+    return session.scalar(
+        select(Relation).where(Relation.source_id == source_id, Relation.target_id == target_id, Relation.type == type_)
+    )
+
+
 def add_relation(
     session: Session, source: Code, target: Code, type_: str, note: str = "", *,
     coder: Coder | None = None, guid: str | None = None,
@@ -29,12 +36,7 @@ def add_relation(
     if source.id == target.id:
         raise QcoderError("a relation needs two different codes")
     type_ = check_relation_type(session, type_)
-    clash = session.scalar(
-        select(Relation).where(
-            Relation.source_id == source.id, Relation.target_id == target.id, Relation.type == type_
-        )
-    )
-    if clash is not None:
+    if find_relation(session, source.id, target.id, type_) is not None:
         raise Conflict(f"{source.name} → {target.name} ({type_}) already exists; edit its note instead")
     relation = Relation(
         source_id=source.id, target_id=target.id, type=type_, note=note, coder_id=coder.id if coder else None

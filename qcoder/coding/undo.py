@@ -100,11 +100,3 @@ class History:
         self.done.append(step)
         del self.done[: -self.limit]
         self.undone.clear()
-
-    @property
-    def can_undo(self) -> bool:
-        return bool(self.done)
-
-    @property
-    def can_redo(self) -> bool:
-        return bool(self.undone)

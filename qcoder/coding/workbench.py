@@ -82,6 +82,7 @@ class MemoInfo:
     text: str
     coder: str | None
     updated_at: str
+    code_id: int | None = None  # the code it is on, if any
 
 
 @dataclass(frozen=True)
@@ -503,5 +504,5 @@ def _memo_record(memo: Memo, coder_names: dict[int, str]) -> MemoInfo:
     return MemoInfo(
         id=memo.id, type=memo.type, title=memo.title, text=memo.text,
         coder=coder_names.get(memo.coder_id) if memo.coder_id else None,
-        updated_at=f"{memo.updated_at:%Y-%m-%d %H:%M}",
+        updated_at=f"{memo.updated_at:%Y-%m-%d %H:%M}", code_id=memo.code_id,
     )

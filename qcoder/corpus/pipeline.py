@@ -12,7 +12,7 @@ from pathlib import PurePath
 from qcoder.corpus.clean import clean, find_mojibake
 from qcoder.corpus.convert import to_simplified
 from qcoder.corpus.decode import decode
-from qcoder.corpus.split import split, split_with_report
+from qcoder.corpus.split import split_with_report
 from qcoder.corpus.tokenize import tokenize
 from qcoder.corpus.types import Decoded, ImportRefused, PipelineOptions, ProcessedDocument
 

@@ -53,7 +53,7 @@ _ENUM = re.compile(
 # a comma: "，1.5倍" is a number, "，第三条规定" a reference to an article.
 _ENUM_NUM = re.compile(f"(?<=[；;：:。！？!?])\\s*(?:\\d{{1,2}}[、．.](?![\\d.])|第[{_CN_NUM}百千零\\d]+条)")
 _SEMICOLON = re.compile("[；;]")
-_HAS_FINAL = re.compile(f"[。！？!?…]|\\.(?=\\s|$)")
+_HAS_FINAL = re.compile("[。！？!?…]|\\.(?=\\s|$)")
 
 
 def _is_heading(para: str) -> bool:

@@ -29,11 +29,11 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from qcoder.coding.codes import create_code, update_code
+from qcoder.coding.codes import code_at, create_code, update_code
 from qcoder.coding.coders import get_or_create_coder
 from qcoder.coding.codings import add_codings, mark_reviewed
 from qcoder.coding.memos import add_memo
-from qcoder.coding.relations import add_relation, check_relation_type
+from qcoder.coding.relations import add_relation, check_relation_type, find_relation
 from qcoder.errors import QcoderError
 from qcoder.store.database import Project
 from qcoder.store.models import Code, Coder, Coding, Document, DocumentReview, Memo, Relation, Sentence
@@ -252,7 +252,7 @@ class _Codes:
     def get(self, name: str, level: int) -> Code | None:
         key = (" ".join(name.split()), level)
         if key not in self._cache:
-            code = self.session.scalar(select(Code).where(Code.name == key[0], Code.level == level))
+            code = code_at(self.session, key[0], level)
             if code is None:
                 return None
             self._cache[key] = code
@@ -356,7 +356,7 @@ def apply_bundle(session: Session, data: dict[str, Any]) -> BundleResult:
         source = codes.need(entry["source"], _optional_level(entry, "source_level"), what)
         target = codes.need(entry["target"], _optional_level(entry, "target_level"), what)
         type_ = check_relation_type(session, entry["type"])
-        if _relation(session, source, target, type_) is None:
+        if find_relation(session, source.id, target.id, type_) is None:
             add_relation(session, source, target, type_, entry.get("note") or "", coder=coder(entry.get("coder")))
             result.relations_created += 1
 
@@ -402,12 +402,6 @@ def _optional_level(entry: dict[str, Any], key: str) -> int | None:
     return value
 
 
-def _relation(session: Session, source: Code, target: Code, type_: str) -> Relation | None:
-    return session.scalar(
-        select(Relation).where(Relation.source_id == source.id, Relation.target_id == target.id, Relation.type == type_)
-    )
-
-
 def _memo_target(
     session: Session, entry: dict[str, Any], codes: _Codes, statements: _Statements
 ) -> tuple[str, int | None]:
@@ -424,7 +418,7 @@ def _memo_target(
     what = "memo on a relation"
     source = codes.need(spec.get("source", ""), _optional_level(spec, "source_level"), what)
     target_code = codes.need(spec.get("target", ""), _optional_level(spec, "target_level"), what)
-    relation = _relation(session, source, target_code, check_relation_type(session, spec.get("type", "")))
+    relation = find_relation(session, source.id, target_code.id, check_relation_type(session, spec.get("type", "")))
     if relation is None:
         raise QcoderError(f"coding bundle memo on relation {source.name} → {target_code.name}: no such relation")
     return "relation", relation.id

@@ -29,7 +29,7 @@ from qcoder.coding.coders import get_or_create_coder
 from qcoder.coding.codings import add_codings, mark_reviewed
 from qcoder.coding.events import log_event
 from qcoder.coding.memos import add_memo, update_memo
-from qcoder.coding.relations import add_relation, update_relation
+from qcoder.coding.relations import add_relation, find_relation, update_relation
 from qcoder.errors import QcoderError
 from qcoder.exchange.documents import DocumentData, StatementData, StatementIndex, insert_document
 from qcoder.store.database import Project
@@ -269,11 +269,7 @@ class _Merge:
             source, target = self.code_map[relation.source_id], self.code_map[relation.target_id]
             mine = self.ours.scalar(select(Relation).where(Relation.guid == relation.guid))
             if mine is None and isinstance(source, int) and isinstance(target, int):
-                mine = self.ours.scalar(
-                    select(Relation).where(
-                        Relation.source_id == source, Relation.target_id == target, Relation.type == relation.type
-                    )
-                )
+                mine = find_relation(self.ours, source, target, relation.type)
             if mine is not None:
                 self.relation_map[relation.id] = mine.id
                 if relation.note and mine.note and relation.note != mine.note:

@@ -25,12 +25,12 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from qcoder.coding.codes import create_code
+from qcoder.coding.codes import code_at, create_code
 from qcoder.coding.coders import get_or_create_coder
 from qcoder.coding.codings import add_codings, mark_reviewed
 from qcoder.coding.events import log_event
 from qcoder.coding.memos import add_memo
-from qcoder.coding.relations import add_relation
+from qcoder.coding.relations import add_relation, find_relation
 from qcoder.corpus.types import PipelineOptions
 from qcoder.exchange import refi
 from qcoder.exchange.codebook import plan_codebook_import
@@ -160,7 +160,7 @@ class _Writer:
                 )
             if dropped:
                 parent = None
-            clash = self.session.scalar(select(Code).where(Code.name == entry.name, Code.level == level))
+            clash = code_at(self.session, entry.name, level)
             if clash is not None:
                 self.codes[entry.key] = clash
                 self.report.codes_matched += 1
@@ -236,9 +236,12 @@ class _Writer:
             if sentence_ids:
                 self.report.codings += len(add_codings(self.session, sentence_ids, code_id, coder_id))
 
+    def _has_memo(self, guid: str) -> bool:
+        return self.session.scalar(select(Memo.id).where(Memo.guid == guid)) is not None
+
     def _selection_comment(self, guid: str, text: str, target: tuple[str, int | None]) -> None:
         memo_guid = refi.stable_guid("selection-comment", guid)
-        if self.session.scalar(select(Memo.id).where(Memo.guid == memo_guid)) is None:
+        if not self._has_memo(memo_guid):
             add_memo(self.session, text, target=target[0], target_id=target[1], title="comment", guid=memo_guid)
             self.report.memos += 1
 
@@ -286,9 +289,9 @@ class _Writer:
         cleaned = " ".join(name.lower().split())
         if not cleaned:
             cleaned = "causal" if direction == "OneWay" else "similarity"
-        known = [*BUILTIN_RELATION_TYPES, *get_setting(self.session, "relation_types")]
-        if cleaned not in known:
-            set_setting(self.session, "relation_types", [*get_setting(self.session, "relation_types"), cleaned])
+        added = get_setting(self.session, "relation_types")
+        if cleaned not in (*BUILTIN_RELATION_TYPES, *added):
+            set_setting(self.session, "relation_types", [*added, cleaned])
             self.note(f"relation type {cleaned!r} added to the project's relation types")
         return cleaned
 
@@ -297,11 +300,7 @@ class _Writer:
         relation = self.session.scalar(select(Relation).where(Relation.guid == guid))
         type_ = self._relation_type(name, direction)
         if relation is None:
-            relation = self.session.scalar(
-                select(Relation).where(
-                    Relation.source_id == source_code.id, Relation.target_id == target_code.id, Relation.type == type_
-                )
-            )
+            relation = find_relation(self.session, source_code.id, target_code.id, type_)
         if relation is None:
             own = [self.parsed.notes[n] for n in note_refs if n in self.parsed.relation_notes]
             coder_name = self.parsed.relation_coders.get(guid)
@@ -322,7 +321,7 @@ class _Writer:
         for guid, note in self.parsed.notes.items():
             if guid in self.parsed.relation_notes:
                 continue
-            if self.session.scalar(select(Memo.id).where(Memo.guid == guid)) is not None:
+            if self._has_memo(guid):
                 continue
             targets = list(dict.fromkeys(self.memo_targets.get(guid, []))) or [("project", None)]
             if len(targets) > 1:

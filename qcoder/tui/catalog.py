@@ -40,10 +40,6 @@ class CodeCatalog:
     def update(self, code: CodeInfo) -> None:
         self.codes[code.id] = code
 
-    def forget(self, code_id: int) -> None:
-        self.codes.pop(code_id, None)
-        self.recent = [cid for cid in self.recent if cid != code_id]
-
     def use(self, code_id: int) -> None:
         """Put a code at the front of the recently-used list (number keys 1–9)."""
         self.recent = [code_id, *[cid for cid in self.recent if cid != code_id]][:RECENT_SLOTS]

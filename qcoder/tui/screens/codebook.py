@@ -15,12 +15,12 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.screen import Screen
 from textual.widgets import Footer, Header, Label, OptionList, Static, Tree
 from textual.widgets.option_list import Option
 
 from qcoder.coding.workbench import CodeInfo, ComparisonRow, MemoInfo, RelationInfo, Workbench
 from qcoder.tui.catalog import CodeCatalog
+from qcoder.tui.screens.base import WorkbenchScreen
 from qcoder.tui.screens.comparison import ComparisonScreen
 from qcoder.tui.screens.dialogs import ChoiceScreen, ConfirmScreen, PromptScreen, TextEditScreen, level_choices
 from qcoder.tui.screens.memo import MemoScreen
@@ -38,7 +38,7 @@ def relation_label(relation: RelationInfo) -> Text:
     return label
 
 
-class CodebookScreen(Screen[None]):
+class CodebookScreen(WorkbenchScreen):
     BINDINGS = [
         Binding("a", "new_code", "New code"),
         Binding("e", "rename", "Rename"),
@@ -67,9 +67,7 @@ class CodebookScreen(Screen[None]):
     ]
 
     def __init__(self, workbench: Workbench, catalog: CodeCatalog) -> None:
-        super().__init__()
-        self.workbench = workbench
-        self.catalog = catalog
+        super().__init__(workbench, catalog)
         self.relations: list[RelationInfo] = []
         self.core_id: int | None = None
         self.storyline: MemoInfo | None = None
@@ -89,10 +87,6 @@ class CodebookScreen(Screen[None]):
                 yield Static("", id="storyline")
         yield Footer()
 
-    @property
-    def tree(self) -> CodeTree:
-        return self.query_one(CodeTree)
-
     def on_mount(self) -> None:
         self.title = "qcoder · codebook"
         self.reload_all()
@@ -111,16 +105,9 @@ class CodebookScreen(Screen[None]):
 
     def _read_storyline(self) -> None:
         def work() -> tuple[MemoInfo | None, int | None]:
-            memo = self.workbench.storyline()
-            core = None
-            if memo is not None:
-                for code in self.catalog.codes.values():
-                    if code.level == self.catalog.top_level and any(
-                        m.id == memo.id for m in self.workbench.memos("code", code.id)
-                    ):
-                        core = code.id
-                        break
-            return memo, core
+            memo = self.workbench.storyline()  # on the core category, when one is chosen
+            code = self.catalog.codes.get(memo.code_id) if memo is not None and memo.code_id is not None else None
+            return memo, code.id if code is not None and code.level == self.catalog.top_level else None
 
         found = self.app.attempt(work, reload=False)  # type: ignore[attr-defined]
         self.storyline, self.core_id = found if found else (None, None)
@@ -470,19 +457,6 @@ class CodebookScreen(Screen[None]):
                          level=top),
             chosen,
         )
-
-    def action_refresh(self) -> None:
-        self.reload_all()
-        self.notify("re-read the project", timeout=1)
-
-    def action_reports(self) -> None:
-        self.app.open_reports()  # type: ignore[attr-defined]
-
-    def action_agreement(self) -> None:
-        self.app.open_agreement()  # type: ignore[attr-defined]
-
-    def action_toggle_live(self) -> None:
-        self.app.toggle_live()  # type: ignore[attr-defined]
 
     def action_export_menu(self) -> None:
         from qcoder.tui.screens.exchange import ExchangeFlows  # lxml and the exchange code: only when asked

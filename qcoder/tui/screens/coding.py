@@ -16,14 +16,14 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.screen import Screen
 from textual.widgets import Footer, Header, Label, OptionList
 
 from qcoder.coding import suggest
-from qcoder.coding.workbench import ComparisonRow, DocumentSummary, StatementRow, Workbench
+from qcoder.coding.workbench import CodeInfo, ComparisonRow, DocumentSummary, StatementRow, Workbench
 from qcoder.corpus.search import Hit
 from qcoder.tui.catalog import CodeCatalog
 from qcoder.tui.live import CodingState
+from qcoder.tui.screens.base import WorkbenchScreen
 from qcoder.tui.screens.comparison import ComparisonScreen
 from qcoder.tui.screens.importer import ImportScreen
 from qcoder.tui.screens.memo import MemoScreen
@@ -36,7 +36,7 @@ from qcoder.tui.widgets.document_view import DocumentView, Pairs
 from qcoder.tui.widgets.status_line import StatusLine
 
 
-class CodingScreen(Screen[None]):
+class CodingScreen(WorkbenchScreen):
     BINDINGS = [
         Binding("enter,space", "pick", "Code…", tooltip="Code the selected statements (picker)"),
         *[Binding(str(n), f"recent({n})", "Toggle recent code", show=False) for n in range(1, 10)],
@@ -62,9 +62,7 @@ class CodingScreen(Screen[None]):
     ]
 
     def __init__(self, workbench: Workbench, catalog: CodeCatalog) -> None:
-        super().__init__()
-        self.workbench = workbench
-        self.catalog = catalog
+        super().__init__(workbench, catalog)
         self.documents: list[DocumentSummary] = []
         self.document_id: int | None = None
         self.statements: list[StatementRow] = []
@@ -89,10 +87,6 @@ class CodingScreen(Screen[None]):
     @property
     def view(self) -> DocumentView:
         return self.query_one(DocumentView)
-
-    @property
-    def tree(self) -> CodeTree:
-        return self.query_one(CodeTree)
 
     def on_mount(self) -> None:
         self.title = "qcoder · coding"
@@ -242,13 +236,16 @@ class CodingScreen(Screen[None]):
         code = self.app.attempt(  # type: ignore[attr-defined]
             lambda: self.workbench.create_code(name, level, code_sentences=sentence_ids)
         )
-        if code is None:
-            return
+        if code is not None:
+            self._coded_with_new(code, sentence_ids, f"new code {code.name} ({self.catalog.level_name(code.level)})")
+
+    def _coded_with_new(self, code: CodeInfo, sentence_ids: Sequence[int], message: str) -> None:
+        """Show a code just created on the selected statements: in the tree, the recent keys and the chips."""
         self.catalog.update(code)
         self.catalog.use(code.id)
         self.tree.populate()
         self._after_coding(sentence_ids, [code.id], recount=True)
-        self.notify(f"new code {code.name} ({self.catalog.level_name(code.level)})", timeout=2)
+        self.notify(message, timeout=2)
 
     def action_pick(self) -> None:
         ids = self.view.selected_ids()
@@ -287,13 +284,8 @@ class CodingScreen(Screen[None]):
             if not phrase:
                 return
             code = self.app.attempt(lambda: suggest.accept(self.workbench, phrase, ids))  # type: ignore[attr-defined]
-            if code is None:
-                return
-            self.catalog.update(code)
-            self.catalog.use(code.id)
-            self.tree.populate()
-            self._after_coding(ids, [code.id], recount=True)
-            self.notify(f"in-vivo code {code.name}; added to the user dictionary", timeout=2)
+            if code is not None:
+                self._coded_with_new(code, ids, f"in-vivo code {code.name}; added to the user dictionary")
 
         self.app.push_screen(SuggestionScreen(row.label, row.text, names), accepted)
 
@@ -416,10 +408,6 @@ class CodingScreen(Screen[None]):
             self.view.set_codings(state.codings)
         self._title()
 
-    def action_refresh(self) -> None:
-        self.reload_all()
-        self.notify("re-read the project", timeout=1)
-
     def action_document(self, delta: int) -> None:
         ids = [doc.id for doc in self.documents]
         if self.document_id not in ids:
@@ -430,15 +418,6 @@ class CodingScreen(Screen[None]):
 
     def action_codebook(self) -> None:
         self.app.open_codebook()  # type: ignore[attr-defined]
-
-    def action_reports(self) -> None:
-        self.app.open_reports()  # type: ignore[attr-defined]
-
-    def action_agreement(self) -> None:
-        self.app.open_agreement()  # type: ignore[attr-defined]
-
-    def action_toggle_live(self) -> None:
-        self.app.toggle_live()  # type: ignore[attr-defined]
 
     def action_import_file(self) -> None:
         def done(message: str | None) -> None:

@@ -1,0 +1,37 @@
+"""What the coding and codebook screens share: the Workbench and code catalog they show,
+their code tree, and the keys that refresh or open the screens over them."""
+
+from __future__ import annotations
+
+from textual.screen import Screen
+
+from qcoder.coding.workbench import Workbench
+from qcoder.tui.catalog import CodeCatalog
+from qcoder.tui.widgets.code_tree import CodeTree
+
+
+class WorkbenchScreen(Screen[None]):
+    def __init__(self, workbench: Workbench, catalog: CodeCatalog) -> None:
+        super().__init__()
+        self.workbench = workbench
+        self.catalog = catalog
+
+    @property
+    def tree(self) -> CodeTree:
+        return self.query_one(CodeTree)
+
+    def reload_all(self) -> None:
+        raise NotImplementedError
+
+    def action_refresh(self) -> None:
+        self.reload_all()
+        self.notify("re-read the project", timeout=1)
+
+    def action_reports(self) -> None:
+        self.app.open_reports()  # type: ignore[attr-defined]
+
+    def action_agreement(self) -> None:
+        self.app.open_agreement()  # type: ignore[attr-defined]
+
+    def action_toggle_live(self) -> None:
+        self.app.toggle_live()  # type: ignore[attr-defined]
