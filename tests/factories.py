@@ -5,6 +5,8 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 
+from typer.testing import CliRunner, Result
+
 from qcoder.coding.statements import document_label, statement_label
 from qcoder.store.database import Project
 from qcoder.store.models import Document, Sentence
@@ -35,3 +37,19 @@ def add_document(project: Project, statements: Sequence[str], *, name: str = "do
         return doc.id
 
     return project.run(work)
+
+
+def invoke_cli(*args: str) -> Result:
+    """Run ``qcoder ARGS`` in-process; an unexpected exception (a traceback a user would see) fails the test."""
+    from qcoder.cli import app
+
+    result = CliRunner().invoke(app, list(args))
+    if result.exception and not isinstance(result.exception, SystemExit):
+        raise result.exception
+    return result
+
+
+def qc(*args: str) -> tuple[int, str, str]:
+    """``qcoder ARGS`` as (exit code, stdout, stderr)."""
+    result = invoke_cli(*args)
+    return result.exit_code, result.stdout, result.stderr

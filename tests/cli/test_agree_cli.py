@@ -12,26 +12,15 @@ import json
 from pathlib import Path
 
 import pytest
-from factories import add_document
+from factories import add_document, qc
 from sqlalchemy import select
-from typer.testing import CliRunner
 
-from qcoder.cli import app
 from qcoder.coding.codes import create_code
 from qcoder.coding.coders import get_or_create_coder
 from qcoder.coding.codings import add_codings, mark_reviewed
 from qcoder.store.database import open_project
 from qcoder.store.models import Sentence
 from qcoder.store.settings import set_setting
-
-runner = CliRunner()
-
-
-def qc(*args: str) -> tuple[int, str, str]:
-    result = runner.invoke(app, list(args))
-    if result.exception and not isinstance(result.exception, SystemExit):
-        raise result.exception
-    return result.exit_code, result.stdout, result.stderr
 
 
 @pytest.fixture

@@ -8,22 +8,13 @@ import sys
 from pathlib import Path
 
 import pytest
+from factories import qc
 from sqlalchemy import func, select
-from typer.testing import CliRunner
 
-from qcoder.cli import app
 from qcoder.store.database import open_project
 from qcoder.store.models import Coding, Document, Sentence
 
 SEEDS = sorted((Path(__file__).resolve().parents[2] / "sample_corpus").glob("0*.txt"))
-runner = CliRunner()
-
-
-def qc(*args: str) -> tuple[int, str, str]:
-    result = runner.invoke(app, list(args))
-    if result.exception and not isinstance(result.exception, SystemExit):
-        raise result.exception
-    return result.exit_code, result.stdout, result.stderr
 
 
 @pytest.fixture(scope="module")

@@ -11,20 +11,10 @@ import docx
 import openpyxl
 import pytest
 from factories import add_document
-from typer.testing import CliRunner
+from factories import invoke_cli as qc
 
-from qcoder.cli import app
 from qcoder.coding.workbench import Workbench
 from qcoder.store.database import open_project
-
-runner = CliRunner()
-
-
-def qc(*args: str):  # type: ignore[no-untyped-def]
-    result = runner.invoke(app, list(args))
-    if result.exception and not isinstance(result.exception, SystemExit):
-        raise result.exception
-    return result
 
 
 @pytest.fixture

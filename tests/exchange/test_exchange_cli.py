@@ -6,20 +6,10 @@ import json
 from pathlib import Path
 
 import pytest
+from factories import qc
 from exchange_helpers import EXAMPLES, build_rich_project, foreign_qdpx, row_counts, snapshot
-from typer.testing import CliRunner
 
-from qcoder.cli import app
 from qcoder.store.database import open_project
-
-runner = CliRunner()
-
-
-def qc(*args: str) -> tuple[int, str, str]:
-    result = runner.invoke(app, list(args))
-    if result.exception and not isinstance(result.exception, SystemExit):
-        raise result.exception
-    return result.exit_code, result.stdout, result.stderr
 
 
 @pytest.fixture
