@@ -24,15 +24,26 @@ def _stamp() -> str:
     return datetime.now().strftime("%Y%m%d-%H%M%S")
 
 
-def default_sqlite_target(path: Path) -> Path:
+def default_sqlite_target(path: Path, tag: str = "backup") -> Path:
     """``project.backup-20250101-120000.db`` next to the project, never an existing file."""
     suffix = path.suffix or ".db"
-    target = path.with_name(f"{path.stem}.backup-{_stamp()}{suffix}")
+    target = path.with_name(f"{path.stem}.{tag}-{_stamp()}{suffix}")
     counter = 1
     while target.exists():  # two backups within one second
         counter += 1
-        target = path.with_name(f"{path.stem}.backup-{_stamp()}-{counter}{suffix}")
+        target = path.with_name(f"{path.stem}.{tag}-{_stamp()}-{counter}{suffix}")
     return target
+
+
+def copy_sqlite(source_path: Path, target: Path) -> None:
+    """A consistent one-file copy via the online backup API; never a half-written ``target``."""
+    partial = target.with_name(target.name + ".part")
+    try:
+        _sqlite_online_backup(source_path, partial)
+        os.replace(partial, target)  # a crash never leaves a half-written file under the name
+    except (sqlite3.Error, OSError):
+        partial.unlink(missing_ok=True)
+        raise
 
 
 def backup(project: Project, target: Path | None = None) -> str:
@@ -57,12 +68,9 @@ def backup(project: Project, target: Path | None = None) -> str:
         raise QcoderError(f"{target} already exists; choose another file or remove it first")
     if not target.parent.is_dir():
         raise QcoderError(f"cannot back up to {target}: folder {target.parent} does not exist")
-    partial = target.with_name(target.name + ".part")
     try:
-        _sqlite_online_backup(source_path, partial)
-        os.replace(partial, target)  # a crash never leaves a half-written file under the name
+        copy_sqlite(source_path, target)
     except (sqlite3.Error, OSError) as error:
-        partial.unlink(missing_ok=True)
         raise QcoderError(f"backup of {source_path} to {target} failed: {error}") from error
     return f"backed up {source_path} to {target}"
 

@@ -108,12 +108,10 @@ def is_retryable(error: BaseException) -> bool:
 
 def describe_db_error(error: BaseException, url: str) -> str:
     """One line for a database failure the user can act on."""
-    orig = getattr(error, "orig", error)
-    text = str(orig).strip().splitlines()[0] if str(orig).strip() else type(orig).__name__
+    text = _first_line(error)
     if is_retryable(error):
         return f"the project database is busy (locked by another process): {text}; try again"
-    where = sqlite_path(url) or make_url(url).render_as_string(hide_password=True)
-    return f"database error on {where}: {text}"
+    return f"database error on {_where(url)}: {text}"
 
 
 @dataclass

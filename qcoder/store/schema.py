@@ -8,10 +8,8 @@ newer qcoder (a revision this copy does not know) is refused.
 from __future__ import annotations
 
 import re
-import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -128,17 +126,10 @@ def downgrade(engine: Engine, revision: str) -> None:
 
 def backup_sqlite(path: Path, tag: str) -> Path:
     """Copy a SQLite project (consistently, via the online backup API) next to itself."""
-    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-    target = path.with_name(f"{path.stem}.{tag}-{stamp}{path.suffix or '.db'}")
-    source = sqlite3.connect(str(path))
-    try:
-        dest = sqlite3.connect(str(target))
-        try:
-            source.backup(dest)
-        finally:
-            dest.close()
-    finally:
-        source.close()
+    from qcoder.store.backup import copy_sqlite, default_sqlite_target
+
+    target = default_sqlite_target(path, tag)
+    copy_sqlite(path, target)
     return target
 
 
