@@ -15,7 +15,7 @@ from typing import Annotated, Any, Optional
 
 import typer
 from typer.core import TyperGroup
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
 from qcoder.errors import QcoderError
@@ -182,22 +182,24 @@ def import_(
 @app.command()
 def docs(db: DbOption = None, fmt: FormatOption = "text") -> None:
     """List the project's documents."""
-    from qcoder.store.models import Document, DocumentReview, Sentence, Coder
+    from qcoder.coding.codings import reviewers_by_document
+    from qcoder.coding.statements import statement_counts
+    from qcoder.store.models import Document
 
+    columns = (Document.id, Document.label, Document.name, Document.role, Document.encoding,
+               Document.attributes, Document.sha256)  # not the raw bytes and texts
     with _project(db) as project, project.session() as session:
-        counts = dict(session.execute(select(Sentence.document_id, func.count()).group_by(Sentence.document_id)).all())
-        reviewers: dict[int, list[str]] = {}
-        for doc_id, name in session.execute(
-            select(DocumentReview.document_id, Coder.name).join(Coder, Coder.id == DocumentReview.coder_id)
-        ):
-            reviewers.setdefault(doc_id, []).append(name)
+        counts = statement_counts(session)
+        reviewers = reviewers_by_document(session)
         rows = [
             {
-                "id": d.label, "name": d.name, "role": d.role, "statements": counts.get(d.id, 0),
-                "encoding": d.encoding, "attributes": d.attributes, "reviewed_by": reviewers.get(d.id, []),
-                "sha256": d.sha256,
+                "id": label, "name": name, "role": role, "statements": counts.get(doc_id, 0),
+                "encoding": encoding, "attributes": attributes, "reviewed_by": reviewers.get(doc_id, []),
+                "sha256": sha,
             }
-            for d in session.scalars(select(Document).order_by(Document.id))
+            for doc_id, label, name, role, encoding, attributes, sha in session.execute(
+                select(*columns).order_by(Document.id)
+            )
         ]
     _emit(
         rows, fmt,
@@ -291,12 +293,12 @@ def search(
 def codes(db: DbOption = None, fmt: FormatOption = "text") -> None:
     """List the codebook as a tree, by level, with coding counts."""
     from qcoder.coding.codes import CodeNode, code_tree
-    from qcoder.store.models import Coding
+    from qcoder.coding.codings import coding_counts
     from qcoder.store.settings import levels
 
     with _project(db) as project, project.session() as session:
         ladder = levels(session)
-        counts = dict(session.execute(select(Coding.code_id, func.count()).group_by(Coding.code_id)).all())
+        counts = coding_counts(session)
         rows: list[dict[str, Any]] = []
 
         def walk(node: CodeNode, depth: int) -> None:

@@ -18,11 +18,19 @@ from qcoder.coding import codes as code_ops
 from qcoder.coding import memos as memo_ops
 from qcoder.coding import relations as relation_ops
 from qcoder.coding.coders import get_or_create_coder
-from qcoder.coding.codings import add_codings, codes_on_sentences, mark_reviewed, remove_codings
+from qcoder.coding.codings import (
+    add_codings,
+    codes_on_sentences,
+    coding_counts,
+    mark_reviewed,
+    remove_codings,
+    reviewers_by_document,
+)
+from qcoder.coding.statements import statement_counts
 from qcoder.coding.undo import CodingStep, CreateCodeStep, History, ReviewStep
 from qcoder.corpus.search import Hit, search
 from qcoder.store.database import Project
-from qcoder.store.models import Code, Coder, Coding, Document, DocumentReview, Memo, Relation, Sentence
+from qcoder.store.models import Code, Coder, Coding, Document, Memo, Relation, Sentence
 from qcoder.store.settings import Level, levels
 
 
@@ -117,11 +125,7 @@ class Workbench:
 
     def documents(self) -> list[DocumentSummary]:
         def work(session: Session) -> list[DocumentSummary]:
-            counts = dict(
-                session.execute(
-                    select(Sentence.document_id, func.count()).group_by(Sentence.document_id)
-                ).all()
-            )
+            counts = statement_counts(session)
             mine = dict(
                 session.execute(
                     select(Sentence.document_id, func.count(func.distinct(Coding.sentence_id)))
@@ -130,11 +134,7 @@ class Workbench:
                     .group_by(Sentence.document_id)
                 ).all()
             )
-            reviewers: dict[int, list[str]] = {}
-            for doc_id, name in session.execute(
-                select(DocumentReview.document_id, Coder.name).join(Coder, Coder.id == DocumentReview.coder_id)
-            ):
-                reviewers.setdefault(doc_id, []).append(name)
+            reviewers = reviewers_by_document(session)
             rows = session.execute(select(Document.id, Document.label, Document.name, Document.role).order_by(Document.id))
             return [
                 DocumentSummary(
@@ -185,12 +185,8 @@ class Workbench:
 
     def codes(self) -> list[CodeInfo]:
         def work(session: Session) -> list[CodeInfo]:
-            totals = dict(session.execute(select(Coding.code_id, func.count()).group_by(Coding.code_id)).all())
-            mine = dict(
-                session.execute(
-                    select(Coding.code_id, func.count()).where(Coding.coder_id == self.coder_id).group_by(Coding.code_id)
-                ).all()
-            )
+            totals = coding_counts(session)
+            mine = coding_counts(session, self.coder_id)
             return [
                 _code_record(code, totals.get(code.id, 0), mine.get(code.id, 0))
                 for code in session.scalars(select(Code).order_by(Code.level.desc(), Code.name))

@@ -28,7 +28,6 @@ from qcoder.corpus.importer import import_file
 from qcoder.corpus.pipeline import process
 from qcoder.corpus.split import MAX_STATEMENT_CHARS
 from qcoder.corpus.types import ImportRefused
-from qcoder.errors import QcoderError
 from qcoder.store.check import check_project
 from qcoder.store.database import Project, open_project
 from qcoder.store.models import Base, Document, Sentence
