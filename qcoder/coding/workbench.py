@@ -22,6 +22,7 @@ from qcoder.coding.codings import (
     add_codings,
     codes_on_sentences,
     coding_counts,
+    existing_codings,
     mark_reviewed,
     remove_codings,
     reviewers_by_document,
@@ -278,18 +279,22 @@ class Workbench:
         return removed
 
     def toggle(self, sentence_ids: Sequence[int], code_id: int) -> bool:
-        """Code the statements, or uncode them if all already carry the code. True if coded."""
-        present = self.project.run(
-            lambda s: {
-                sid for sid, pairs in codes_on_sentences(s, sentence_ids, self.coder_id).items()
-                if any(cid == code_id for cid, _ in pairs)
-            }
-        )
-        if set(sentence_ids) <= present:
-            self.uncode_statements(sentence_ids, code_id)
-            return False
-        self.code_statements(sentence_ids, code_id)
-        return True
+        """Code the statements, or uncode them if all already carry the code. True if coded.
+
+        Checking and changing happen in one transaction, so a colleague's coding made in
+        between cannot turn a "code" into an "uncode".
+        """
+
+        def work(session: Session) -> tuple[bool, list[int]]:
+            present = existing_codings(session, sentence_ids, code_id, self.coder_id)
+            if set(sentence_ids) <= present:
+                return False, remove_codings(session, sentence_ids, code_id, self.coder_id)
+            return True, add_codings(session, sentence_ids, code_id, self.coder_id)
+
+        coded, changed = self.project.run(work)
+        if changed:
+            self.history.record(CodingStep("code" if coded else "uncode", code_id, self.coder_id, changed, added=coded))
+        return coded
 
     def create_code(
         self, name: str, level: int = 0, *, parent_id: int | None = None, definition: str = "",
