@@ -36,10 +36,15 @@ def existing_codings(session: Session, sentence_ids: Sequence[int], code_id: int
     return found
 
 
-def add_codings(session: Session, sentence_ids: Sequence[int], code_id: int, coder_id: int) -> list[int]:
-    """Code the statements; returns the sentence IDs that were not coded before."""
+def add_codings(
+    session: Session, sentence_ids: Sequence[int], code_id: int, coder_id: int, *, present: set[int] | None = None
+) -> list[int]:
+    """Code the statements; returns the sentence IDs that were not coded before.
+
+    ``present`` is what ``existing_codings`` said earlier in the same transaction (saves a query).
+    """
     wanted = list(dict.fromkeys(sentence_ids))
-    already = existing_codings(session, wanted, code_id, coder_id)
+    already = existing_codings(session, wanted, code_id, coder_id) if present is None else present
     new = [sid for sid in wanted if sid not in already]
     if not new:
         return []
@@ -56,10 +61,13 @@ def add_codings(session: Session, sentence_ids: Sequence[int], code_id: int, cod
     return new
 
 
-def remove_codings(session: Session, sentence_ids: Sequence[int], code_id: int, coder_id: int) -> list[int]:
-    """Uncode the statements; returns the sentence IDs that were coded before."""
+def remove_codings(
+    session: Session, sentence_ids: Sequence[int], code_id: int, coder_id: int, *, present: set[int] | None = None
+) -> list[int]:
+    """Uncode the statements; returns the sentence IDs that were coded before (``present``: as in add_codings)."""
     wanted = list(dict.fromkeys(sentence_ids))
-    present = existing_codings(session, wanted, code_id, coder_id)
+    if present is None:
+        present = existing_codings(session, wanted, code_id, coder_id)
     gone = [sid for sid in wanted if sid in present]
     for chunk in _chunks(gone):
         session.execute(

@@ -284,17 +284,31 @@ class Workbench:
         Checking and changing happen in one transaction, so a colleague's coding made in
         between cannot turn a "code" into an "uncode".
         """
+        return self.toggle_and_read(sentence_ids, code_id)[0]
 
-        def work(session: Session) -> tuple[bool, list[int]]:
+    def toggle_and_read(
+        self, sentence_ids: Sequence[int], code_id: int, *, all_coders: bool = False
+    ) -> tuple[bool, dict[int, list[tuple[int, int]]]]:
+        """``toggle``, then the codes now on those statements, read in the same committed transaction.
+
+        The workbench shows a toggle from what this returns: one round trip to the
+        database instead of a write and a second read, and still the stored truth.
+        """
+
+        def work(session: Session) -> tuple[bool, list[int], dict[int, list[tuple[int, int]]]]:
             present = existing_codings(session, sentence_ids, code_id, self.coder_id)
             if set(sentence_ids) <= present:
-                return False, remove_codings(session, sentence_ids, code_id, self.coder_id)
-            return True, add_codings(session, sentence_ids, code_id, self.coder_id)
+                coded, changed = False, remove_codings(session, sentence_ids, code_id, self.coder_id, present=present)
+            else:
+                coded, changed = True, add_codings(session, sentence_ids, code_id, self.coder_id, present=present)
+            session.flush()
+            truth = codes_on_sentences(session, sentence_ids, None if all_coders else self.coder_id)
+            return coded, changed, truth
 
-        coded, changed = self.project.run(work)
+        coded, changed, truth = self.project.run(work)
         if changed:
             self.history.record(CodingStep("code" if coded else "uncode", code_id, self.coder_id, changed, added=coded))
-        return coded
+        return coded, truth
 
     def create_code(
         self, name: str, level: int = 0, *, parent_id: int | None = None, definition: str = "",

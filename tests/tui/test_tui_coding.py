@@ -297,12 +297,12 @@ async def test_failed_action_is_notified_and_view_shows_true_state(
         await pilot.press("enter", *"rzzc", "enter")  # works: S001 coded, recent slot 1
         await pilot.pause()
 
-        def locked(self: Workbench, sentence_ids: list[int], code_id: int) -> bool:
+        def locked(self: Workbench, sentence_ids: list[int], code_id: int, **_options: object) -> bool:
             # Someone else's change lands, then our write fails.
             Workbench(self.project, "小王").code_statements([sentence_ids[0]], code_id)
             raise QcoderError("the project database is busy (locked by another process); try again")
 
-        monkeypatch.setattr(Workbench, "toggle", locked)
+        monkeypatch.setattr(Workbench, "toggle_and_read", locked)
         await pilot.press("j", "1")
         await pilot.pause()
         assert any("database is busy" in m for m in messages(app))

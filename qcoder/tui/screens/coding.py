@@ -186,19 +186,22 @@ class CodingScreen(WorkbenchScreen):
             self.view.focus()
 
     # ------------------------------------------------------------------ coding
-    def _after_coding(self, sentence_ids: Sequence[int], code_ids: Sequence[int], *, recount: bool = False) -> None:
+    def _after_coding(self, sentence_ids: Sequence[int], code_ids: Sequence[int], *, recount: bool = False,
+                      truth: dict[int, Pairs] | None = None) -> None:
         """Show the stored state of the touched statements, and the codes' counts that follow from it.
 
         The statements are re-read from the database (the truth, whatever the action
-        returned); a code's counts change by exactly the difference in this coder's
-        codings on them, so they are adjusted without another query unless ``recount``.
+        returned) unless ``truth`` already holds what the action's own transaction read
+        back; a code's counts change by exactly the difference in this coder's codings on
+        them, so they are adjusted without another query unless ``recount``.
         """
         view = self.view
         had = sum(1 for sid in sentence_ids if view.mine(sid))
         before = {cid: sum(1 for sid in sentence_ids if cid in view.mine(sid)) for cid in code_ids}
-        truth = self.app.attempt(  # type: ignore[attr-defined]
-            lambda: self.workbench.sentence_codes(sentence_ids, all_coders=self.show_others), reload=False
-        )
+        if truth is None:
+            truth = self.app.attempt(  # type: ignore[attr-defined]
+                lambda: self.workbench.sentence_codes(sentence_ids, all_coders=self.show_others), reload=False
+            )
         if truth is None:
             self.reload_all()
             return
@@ -226,11 +229,13 @@ class CodingScreen(WorkbenchScreen):
         ids = self.view.selected_ids()
         if not ids:
             return
-        coded = self.app.attempt(lambda: self.workbench.toggle(ids, code_id))  # type: ignore[attr-defined]
-        if coded is None:
+        done = self.app.attempt(  # type: ignore[attr-defined]
+            lambda: self.workbench.toggle_and_read(ids, code_id, all_coders=self.show_others)
+        )
+        if done is None:
             return
         self.catalog.use(code_id)
-        self._after_coding(ids, [code_id])  # the chip appearing or going is the feedback
+        self._after_coding(ids, [code_id], truth=done[1])  # the chip appearing or going is the feedback
 
     def create_code(self, name: str, level: int, sentence_ids: Sequence[int]) -> None:
         code = self.app.attempt(  # type: ignore[attr-defined]

@@ -9,6 +9,7 @@ DataTable) take seconds at that size.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import NamedTuple
 
 from rich.segment import Segment
 from rich.style import Style
@@ -24,6 +25,27 @@ from qcoder.tui.catalog import CodeCatalog
 from qcoder.tui.layout import WrapLayout
 
 Pairs = list[tuple[int, int]]  # (code id, coder id)
+
+
+class LineStyles(NamedTuple):
+    """The styles one frame draws with, resolved once per frame instead of once per line.
+
+    Textual's ``rich_style`` walks every ancestor's CSS on each call; looking it up for
+    each of the 40 visible lines cost more than drawing them.
+    """
+
+    base: Style
+    cursor: Style
+    selection: Style
+    marker: Style
+    label_style: Style
+    heading: Style
+    chip: Style
+    chip_other: Style
+
+    def row(self, style: Style) -> tuple[Style, Style, Style]:
+        """(marker, label, heading) styles on a row's background."""
+        return style + self.marker, style + self.label_style, style + self.heading
 
 
 class DocumentView(ScrollView, can_focus=True):
@@ -90,6 +112,7 @@ class DocumentView(ScrollView, can_focus=True):
         self._index_of: dict[int, int] = {}
         self._gutter = 10
         self.layout_: WrapLayout | None = None
+        self._styles: LineStyles | None = None
 
     # ------------------------------------------------------------------ data
     def load(self, statements: Sequence[StatementRow], codings: dict[int, Pairs], coder_id: int,
@@ -259,7 +282,18 @@ class DocumentView(ScrollView, can_focus=True):
 
     def _update_virtual_size(self) -> None:
         total = self.layout_.total if self.layout_ is not None else 0
-        self.virtual_size = Size(self.scrollable_content_region.width, total)
+        size = Size(self.scrollable_content_region.width, total)
+        if size == self.virtual_size:
+            return
+        if size.width == self.virtual_size.width and self.virtual_size.height:
+            # Only the number of lines changed (a chip line came or went): the widget keeps
+            # its size, so update the scrollbar and skip the whole-screen layout pass that
+            # assigning the reactive would start (that pass was most of a toggle's cost).
+            self.set_reactive(DocumentView.virtual_size, size)
+            self._scroll_update(size)
+            self.refresh()
+        else:
+            self.virtual_size = size
 
     def on_resize(self, _event: events.Resize) -> None:
         if self.layout_ is None:
@@ -283,9 +317,27 @@ class DocumentView(ScrollView, can_focus=True):
         self.refresh(Region(0, start - int(self.scroll_offset.y), self.size.width, end - start))
 
     # ------------------------------------------------------------------ drawing
+    def render_lines(self, crop: Region) -> list[Strip]:
+        self._styles = self._line_styles()  # once per frame: see LineStyles
+        return super().render_lines(crop)
+
+    def _line_styles(self) -> LineStyles:
+        component = self.get_component_rich_style
+        return LineStyles(
+            base=self.rich_style,
+            cursor=component("document-view--cursor"),
+            selection=component("document-view--selection"),
+            marker=component("document-view--marker"),
+            label_style=component("document-view--label"),
+            heading=component("document-view--heading"),
+            chip=component("document-view--chip"),
+            chip_other=component("document-view--chip-other"),
+        )
+
     def render_line(self, y: int) -> Strip:
         width = self.scrollable_content_region.width
-        base = self.rich_style
+        styles = self._styles or self._line_styles()
+        base = styles.base
         layout = self.layout_
         line = y + int(self.scroll_offset.y)
         if layout is None or not self.statements or line >= layout.total:
@@ -295,35 +347,30 @@ class DocumentView(ScrollView, can_focus=True):
         first, last = self.selection_range()
         style = base
         if index == self.cursor:
-            style = base + self.get_component_rich_style("document-view--cursor")
+            style = base + styles.cursor
         elif first <= index <= last:
-            style = base + self.get_component_rich_style("document-view--selection")
+            style = base + styles.selection
         marker = " "
         if first <= index <= last and (self.anchor is not None or index == self.cursor):
             marker = "▌"
+        marker_style, label_style, heading_style = styles.row(style)
         label = row.label if within == 0 else ""
-        segments = [
-            Segment(marker, style + self.get_component_rich_style("document-view--marker")),
-            Segment(label.ljust(self._gutter - 1), style + self.get_component_rich_style("document-view--label")),
-        ]
+        segments = [Segment(marker, marker_style), Segment(label.ljust(self._gutter - 1), label_style)]
         text_lines = int(layout.text_lines[index])
         if within < text_lines:
             spans = layout.spans(index)
             text = row.text[slice(*spans[within])] if within < len(spans) else ""
-            text_style = style
-            if row.kind == "heading":
-                text_style = style + self.get_component_rich_style("document-view--heading")
-            segments.append(Segment(text, text_style))
+            segments.append(Segment(text, heading_style if row.kind == "heading" else style))
         else:
-            segments.extend(self._chip_segments(row.id, style, width - self._gutter))
+            segments.extend(self._chip_segments(row.id, style, width - self._gutter, styles))
         return Strip(segments).adjust_cell_length(width, style)
 
-    def _chip_segments(self, sentence_id: int, style: Style, width: int) -> list[Segment]:
+    def _chip_segments(self, sentence_id: int, style: Style, width: int, styles: LineStyles) -> list[Segment]:
         pairs = self.codings.get(sentence_id, [])
         mine = [cid for cid, coder in pairs if coder == self.coder_id]
         others = [(cid, coder) for cid, coder in pairs if coder != self.coder_id]
-        chip = style + self.get_component_rich_style("document-view--chip")
-        other = style + self.get_component_rich_style("document-view--chip-other")
+        chip = style + styles.chip
+        other = style + styles.chip_other
         pieces: list[tuple[str, Style]] = []
         for cid in mine:
             code = self.catalog.codes.get(cid)
