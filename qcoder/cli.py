@@ -15,10 +15,10 @@ from typing import Annotated, Any, Optional
 
 import typer
 from typer.core import TyperGroup
-from sqlalchemy import select
-from sqlalchemy.exc import SQLAlchemyError
+from qcoder.errors import QcoderError, is_database_error
 
-from qcoder.errors import QcoderError
+# SQLAlchemy is imported by the commands that use it, not here: ``qcoder`` / ``qcoder tui``
+# open the workbench before the engine has loaded (see qcoder.coding.first_look).
 
 class _OneLineErrors(TyperGroup):
     """Turn every failure a user can cause into one line on stderr and exit code 1."""
@@ -29,7 +29,9 @@ class _OneLineErrors(TyperGroup):
         except QcoderError as error:
             typer.echo(f"error: {error}", err=True)
             ctx.exit(1)
-        except SQLAlchemyError as error:
+        except Exception as error:
+            if not is_database_error(error):
+                raise
             from qcoder.store.database import describe_db_error, resolve_url
 
             typer.echo(f"error: {describe_db_error(error, resolve_url(_state.db))}", err=True)
@@ -182,6 +184,8 @@ def import_(
 @app.command()
 def docs(db: DbOption = None, fmt: FormatOption = "text") -> None:
     """List the project's documents."""
+    from sqlalchemy import select
+
     from qcoder.coding.codings import reviewers_by_document
     from qcoder.coding.statements import statement_counts
     from qcoder.store.models import Document
@@ -216,6 +220,8 @@ def show(
     codes: Annotated[bool, typer.Option("--codes", help="Also list each statement's codes and coders")] = False,
 ) -> None:
     """Print a document's statements with their IDs."""
+    from sqlalchemy import select
+
     from qcoder.coding.codings import codings_of_document
     from qcoder.coding.statements import find_document
     from qcoder.store.models import Code, Coder, Sentence

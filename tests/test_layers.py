@@ -37,3 +37,13 @@ def test_engine_imports_without_loading_textual() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_cli_and_workbench_start_without_loading_sqlalchemy() -> None:
+    """`qcoder tui` draws its first frame before the engine loads (see qcoder.coding.first_look)."""
+    code = (
+        "import sys, qcoder.cli, qcoder.tui.app, qcoder.coding.first_look;"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('sqlalchemy', 'alembic')))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"

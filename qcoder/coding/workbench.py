@@ -8,102 +8,35 @@ plain records, never live ORM objects, so a face can hold them across threads.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import NamedTuple
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from qcoder.coding import codes as code_ops
+from qcoder.coding import reads
 from qcoder.coding import memos as memo_ops
 from qcoder.coding import relations as relation_ops
 from qcoder.coding.coders import get_or_create_coder
 from qcoder.coding.codings import (
     add_codings,
     codes_on_sentences,
-    coding_counts,
     existing_codings,
     mark_reviewed,
     remove_codings,
-    reviewers_by_document,
 )
-from qcoder.coding.statements import statement_counts
+from qcoder.coding.records import (  # noqa: F401 - the records are part of the workbench's API
+    CodeInfo,
+    ComparisonRow,
+    DocumentSummary,
+    MemoInfo,
+    RelationInfo,
+    StatementRow,
+)
 from qcoder.coding.undo import CodingStep, CreateCodeStep, History, ReviewStep
 from qcoder.corpus.search import Hit, search
 from qcoder.store.database import Project
 from qcoder.store.models import Code, Coder, Coding, Document, Memo, Relation, Sentence
-from qcoder.store.settings import Level, levels
-
-
-@dataclass(frozen=True)
-class DocumentSummary:
-    id: int
-    label: str
-    name: str
-    role: str
-    statements: int
-    coded_by_me: int  # statements with at least one of this coder's codes
-    reviewed_by_me: bool
-    reviewers: tuple[str, ...]
-
-
-class StatementRow(NamedTuple):
-    """One statement as the document view draws it (a tuple: 50,000 of them load fast)."""
-
-    id: int
-    label: str
-    ordinal: int
-    kind: str
-    text: str
-    cell_width: int
-
-
-@dataclass(frozen=True)
-class CodeInfo:
-    id: int
-    guid: str
-    name: str
-    level: int
-    parent_id: int | None
-    definition: str
-    colour: str | None
-    version: int
-    codings: int  # all coders
-    mine: int  # this coder
-
-
-@dataclass(frozen=True)
-class RelationInfo:
-    id: int
-    source_id: int
-    source: str
-    target_id: int
-    target: str
-    type: str
-    note: str
-
-
-@dataclass(frozen=True)
-class MemoInfo:
-    id: int
-    type: str
-    title: str
-    text: str
-    coder: str | None
-    updated_at: str
-    code_id: int | None = None  # the code it is on, if any
-
-
-@dataclass(frozen=True)
-class ComparisonRow:
-    sentence_id: int
-    label: str
-    document_id: int
-    document_label: str
-    ordinal: int
-    text: str
-    code: str
-    coder: str
+from qcoder.store.settings import Level
 
 
 class Workbench:
@@ -118,66 +51,35 @@ class Workbench:
         with self.project.session() as session:
             return work(session)
 
+    def _read_plain(self, work):  # type: ignore[no-untyped-def]
+        """Run one of ``reads``' plain-SQL functions on a read session's driver connection."""
+        with self.project.session() as session:
+            return work(reads.Reader(session.connection().connection.driver_connection))
+
     def levels(self) -> list[Level]:
-        return self._read(levels)
+        return self._read_plain(reads.levels)
 
     def coders(self) -> list[tuple[int, str]]:
-        return self._read(lambda s: [(c.id, c.name) for c in s.scalars(select(Coder).order_by(Coder.id))])
+        return self._read_plain(reads.coders)
 
     def documents(self) -> list[DocumentSummary]:
-        def work(session: Session) -> list[DocumentSummary]:
-            counts = statement_counts(session)
-            mine = dict(
-                session.execute(
-                    select(Sentence.document_id, func.count(func.distinct(Coding.sentence_id)))
-                    .join(Coding, Coding.sentence_id == Sentence.id)
-                    .where(Coding.coder_id == self.coder_id)
-                    .group_by(Sentence.document_id)
-                ).all()
-            )
-            reviewers = reviewers_by_document(session)
-            rows = session.execute(select(Document.id, Document.label, Document.name, Document.role).order_by(Document.id))
-            return [
-                DocumentSummary(
-                    id=doc_id, label=label, name=name, role=role, statements=counts.get(doc_id, 0),
-                    coded_by_me=mine.get(doc_id, 0),
-                    reviewed_by_me=self.coder_name in reviewers.get(doc_id, []),
-                    reviewers=tuple(reviewers.get(doc_id, [])),
-                )
-                for doc_id, label, name, role in rows
-            ]
-
-        return self._read(work)
+        return self._read_plain(lambda reader: reads.documents(reader, self.coder_id, self.coder_name))
 
     def statements(self, document_id: int) -> list[StatementRow]:
-        def work(session: Session) -> list[StatementRow]:
-            query = (
-                select(Sentence.id, Sentence.label, Sentence.ordinal, Sentence.kind, Sentence.text, Sentence.cell_width)
-                .where(Sentence.document_id == document_id)
-                .order_by(Sentence.ordinal)
-            )
-            return list(map(StatementRow._make, session.connection().execute(query).all()))
-
-        return self._read(work)
+        return self._read_plain(lambda reader: reads.statements(reader, document_id))
 
     def document_codings(self, document_id: int, *, all_coders: bool = False) -> dict[int, list[tuple[int, int]]]:
         """sentence id → [(code id, coder id)] in one document."""
+        coder = None if all_coders else self.coder_id
+        return self._read_plain(lambda reader: reads.document_codings(reader, document_id, coder))
 
-        def work(session: Session) -> dict[int, list[tuple[int, int]]]:
-            query = (
-                select(Coding.sentence_id, Coding.code_id, Coding.coder_id)
-                .join(Sentence, Sentence.id == Coding.sentence_id)
-                .where(Sentence.document_id == document_id)
-                .order_by(Coding.id)
-            )
-            if not all_coders:
-                query = query.where(Coding.coder_id == self.coder_id)
-            result: dict[int, list[tuple[int, int]]] = {}
-            for sid, cid, coder in session.execute(query):
-                result.setdefault(sid, []).append((cid, coder))
-            return result
+    def latest_event(self) -> int:
+        """The newest event id: live refresh compares it to notice others' changes."""
+        return self._read_plain(reads.latest_event)
 
-        return self._read(work)
+    def others_changed(self, after: int) -> tuple[int, bool]:
+        """(newest event id, whether someone else changed the project after event ``after``)."""
+        return self._read_plain(lambda reader: reads.others_changed(reader, self.coder_id, after))
 
     def sentence_codes(self, sentence_ids: Sequence[int], *, all_coders: bool = False) -> dict[int, list[tuple[int, int]]]:
         return self._read(
@@ -185,15 +87,7 @@ class Workbench:
         )
 
     def codes(self) -> list[CodeInfo]:
-        def work(session: Session) -> list[CodeInfo]:
-            totals = coding_counts(session)
-            mine = coding_counts(session, self.coder_id)
-            return [
-                _code_record(code, totals.get(code.id, 0), mine.get(code.id, 0))
-                for code in session.scalars(select(Code).order_by(Code.level.desc(), Code.name))
-            ]
-
-        return self._read(work)
+        return self._read_plain(lambda reader: reads.codes(reader, self.coder_id))
 
     def code(self, code_id: int) -> CodeInfo:
         def work(session: Session) -> CodeInfo:

@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
 
-import platformdirs
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
@@ -23,6 +22,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
 from qcoder.errors import Conflict, QcoderError, SchemaMismatch
+from qcoder.store.location import default_project_path, project_value, sqlite_url  # noqa: F401 - re-exported
 
 T = TypeVar("T")
 
@@ -32,16 +32,11 @@ SQLITE_BUSY_TIMEOUT_MS = 10_000
 RETRY_BUDGET_S = 25.0
 
 
-def default_project_path() -> Path:
-    return Path(platformdirs.user_data_dir("qcoder", appauthor=False)) / "default.qcoder.db"
-
-
 def resolve_url(db: str | os.PathLike[str] | None = None) -> str:
     """``--db`` beats ``QCODER_DB`` beats the default project under the user data dir."""
-    value = str(db) if db else os.environ.get("QCODER_DB") or str(default_project_path())
+    value = project_value(db)
     if "://" not in value:
-        path = Path(value).expanduser().resolve()
-        return f"sqlite:///{path}"
+        return sqlite_url(Path(value).expanduser().resolve())
     url = make_url(value)
     if url.drivername in ("postgresql", "postgres", "postgresql+psycopg2"):
         url = url.set(drivername="postgresql+psycopg")

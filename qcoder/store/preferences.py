@@ -10,7 +10,6 @@ import json
 from pathlib import Path
 
 import platformdirs
-from sqlalchemy.engine import make_url
 
 
 def preferences_path() -> Path:
@@ -26,6 +25,10 @@ def _load() -> dict[str, dict[str, str]]:
 
 
 def _key(url: str) -> str:
+    if url.startswith("sqlite:"):
+        return url  # no password to hide; and no SQLAlchemy needed before the workbench opens
+    from sqlalchemy.engine import make_url
+
     return make_url(url).render_as_string(hide_password=True)
 
 

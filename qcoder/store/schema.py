@@ -7,7 +7,6 @@ newer qcoder (a revision this copy does not know) is refused.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -16,58 +15,19 @@ from typing import TYPE_CHECKING
 from sqlalchemy import Connection, Engine, inspect, text
 
 from qcoder.errors import SchemaMismatch
+from qcoder.store import revisions
+from qcoder.store.revisions import head_revision, known_revisions, migrations_dir  # noqa: F401 - re-exported
 
 if TYPE_CHECKING:
     from alembic.config import Config
-
-_PACKAGE_DIR = Path(__file__).resolve().parent.parent
-
-
-def migrations_dir() -> Path:
-    """``qcoder/_migrations`` in a wheel, the top-level ``migrations/`` in a checkout."""
-    for candidate in (_PACKAGE_DIR / "_migrations", _PACKAGE_DIR.parent / "migrations"):
-        if (candidate / "env.py").is_file():
-            return candidate
-    raise SchemaMismatch("qcoder's migration scripts are missing; reinstall qcoder")
 
 
 def _config() -> Config:
     from alembic.config import Config  # alembic costs ~0.3 s to import: only when migrating
 
     config = Config()
-    config.set_main_option("script_location", str(migrations_dir()))
+    config.set_main_option("script_location", str(revisions.migrations_dir()))
     return config
-
-
-_REVISION = re.compile(r"^revision\s*(?::[^=]*)?=\s*['\"]([^'\"]+)['\"]", re.MULTILINE)
-_DOWN = re.compile(r"^down_revision\s*(?::[^=]*)?=\s*(?:['\"]([^'\"]+)['\"]|None)", re.MULTILINE)
-
-
-def _revision_graph() -> dict[str, str | None]:
-    """revision → down_revision, read from the scripts' text (checked against alembic by a test).
-
-    Opening a project only needs to know the head and the known revisions; reading them
-    here keeps alembic's import off every start of the CLI and the TUI.
-    """
-    graph: dict[str, str | None] = {}
-    for script in sorted((migrations_dir() / "versions").glob("*.py")):
-        source = script.read_text(encoding="utf-8")
-        revision, down = _REVISION.search(source), _DOWN.search(source)
-        if revision and down:
-            graph[revision.group(1)] = down.group(1)
-    return graph
-
-
-def head_revision() -> str:
-    graph = _revision_graph()
-    heads = set(graph) - {down for down in graph.values() if down}
-    if len(heads) != 1:
-        raise SchemaMismatch(f"qcoder's migration scripts have {len(heads)} heads; reinstall qcoder")
-    return heads.pop()
-
-
-def known_revisions() -> set[str]:
-    return set(_revision_graph())
 
 
 def current_revision(engine: Engine) -> str | None:

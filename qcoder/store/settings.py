@@ -6,7 +6,6 @@ shared project works with the same ladder and the same split rules.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
@@ -14,28 +13,9 @@ from sqlalchemy.orm import Session
 
 from qcoder.corpus.types import PipelineOptions
 from qcoder.errors import QcoderError
+from qcoder.store.ladder import DEFAULT_LADDER, Level, ladder_levels  # noqa: F401 - Level re-exported
 from qcoder.store.models import BUILTIN_RELATION_TYPES, Setting
 
-
-@dataclass(frozen=True)
-class Level:
-    """One rung of the ladder; ``rank`` 0 is the lowest (concepts)."""
-
-    rank: int
-    key: str
-    name: str  # label shown to the researcher, e.g. 概念
-    name_en: str
-
-    def label(self, language: str = "zh") -> str:
-        return self.name if language == "zh" else self.name_en
-
-
-DEFAULT_LADDER: list[dict[str, str]] = [
-    {"key": "concept", "name": "概念", "name_en": "concept"},
-    {"key": "initial_category", "name": "初始范畴", "name_en": "initial category"},
-    {"key": "main_category", "name": "主范畴", "name_en": "main category"},
-    {"key": "core_category", "name": "核心范畴", "name_en": "core category"},
-]
 
 DEFAULTS: dict[str, Any] = {
     "levels": DEFAULT_LADDER,
@@ -73,11 +53,7 @@ def all_settings(session: Session) -> dict[str, Any]:
 
 
 def levels(session: Session) -> list[Level]:
-    ladder = get_setting(session, "levels")
-    return [
-        Level(rank=i, key=item["key"], name=item["name"], name_en=item.get("name_en", item["key"]))
-        for i, item in enumerate(ladder)
-    ]
+    return ladder_levels(get_setting(session, "levels"))
 
 
 def resolve_level(session: Session, spec: str | int | None) -> Level:

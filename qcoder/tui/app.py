@@ -1,34 +1,60 @@
 """The qcoder terminal app: opens a project for one coder and hosts the screens.
 
 ``run_tui`` is what the CLI calls (``qcoder``, ``qcoder tui``, ``qcoder demo``);
-``QcoderApp`` is what tests drive headless. The app owns the one rule every screen
-follows: run a Workbench action through ``attempt``, which turns a ``QcoderError``
-(or a database error) into a one-line notification and re-reads the true state.
+``QcoderApp`` is what tests drive headless, and ``open_app`` builds it the way the CLI
+does. The app owns the one rule every screen follows: run a Workbench action through
+``attempt``, which turns a ``QcoderError`` (or a database error) into a one-line
+notification and re-reads the true state.
+
+Launch: when ``first_look`` can read the opening screen with plain sqlite3, the app
+shows it at once and loads the engine (SQLAlchemy, the project, the Workbench) in a
+thread after the first frame — see ``engine.PendingWorkbench``. This module therefore
+imports nothing of SQLAlchemy; a test keeps it that way.
 """
 
 from __future__ import annotations
 
+import os
+import threading
 from collections.abc import Callable, Iterable
 from functools import partial
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from sqlalchemy.exc import SQLAlchemyError
 from textual.app import App, SystemCommand
 from textual.binding import Binding
+from textual.message import Message
 from textual.screen import Screen
 
-from qcoder.coding.workbench import Workbench
-from qcoder.errors import QcoderError
-from qcoder.store.database import Project, describe_db_error, open_project
+from qcoder.errors import QcoderError, is_database_error
 from qcoder.tui.catalog import CodeCatalog
+from qcoder.tui.engine import PendingWorkbench, RestLoad
 from qcoder.tui.live import DEFAULT_INTERVAL, LiveRefresh
-from qcoder.tui.screens.codebook import CodebookScreen
-from qcoder.tui.screens.coders import CoderChoiceScreen, rank_coders
 from qcoder.tui.screens.coding import CodingScreen
 from qcoder.tui.screens.dialogs import PromptScreen
-from qcoder.tui.screens.help import HelpScreen, key_entries
+
+if TYPE_CHECKING:
+    from qcoder.coding.first_look import FirstLook
+    from qcoder.coding.workbench import Workbench
+    from qcoder.store.database import Project
+    from qcoder.tui.screens.codebook import CodebookScreen
 
 T = TypeVar("T")
+
+
+class RestReady(Message):
+    """The background thread has read the rest of the first document."""
+
+    def __init__(self, load: RestLoad) -> None:
+        super().__init__()
+        self.load = load
+
+
+class EngineReady(Message):
+    """The background thread has loaded the engine (or failed to)."""
+
+    def __init__(self, pending: PendingWorkbench) -> None:
+        super().__init__()
+        self.pending = pending
 
 
 class QcoderApp(App[None]):
@@ -40,28 +66,104 @@ class QcoderApp(App[None]):
         Binding("q", "quit", "Quit"),
     ]
 
-    def __init__(self, project: Project, coder_name: str | None,
+    def __init__(self, project: Project | None, coder_name: str | None,
                  remember: Callable[[str], None] | None = None, *,
-                 live: bool = True, live_interval: float = DEFAULT_INTERVAL) -> None:
+                 live: bool = True, live_interval: float = DEFAULT_INTERVAL,
+                 first_look: FirstLook | None = None, db: str | os.PathLike[str] | None = None) -> None:
+        """Open on ``project``; or, with ``first_look`` (read from ``db``) and no project, show it and load later."""
         super().__init__()
-        self.project = project
-        self.coder_name = coder_name
+        if project is None and first_look is None:
+            raise ValueError("QcoderApp needs an open project or a first look")
+        self._project = project
+        self.first_look = first_look
+        self._db = db
+        self.coder_name = first_look.coder_name if first_look is not None and project is None else coder_name
         self.remember = remember
-        self.workbench: Workbench | None = None
+        self.workbench: Workbench | PendingWorkbench | None = None
         self.catalog: CodeCatalog | None = None
         self.coding: CodingScreen | None = None
         self.codebook: CodebookScreen | None = None
         self.live = LiveRefresh(self, live_interval, live)  # other coders' changes appear by themselves
         self.action_count = 0  # calls through ``attempt``: a live re-read started before one is stale
 
+    @property
+    def project(self) -> Project:
+        """The open project (right after a fast launch this waits for the engine to load)."""
+        if self._project is None:
+            assert isinstance(self.workbench, PendingWorkbench)
+            self._project = self.workbench.ready().project
+        return self._project
+
+    @property
+    def project_url(self) -> str:
+        """The project's URL for messages, known without waiting for the engine."""
+        if self._project is None and self.first_look is not None:
+            return self.first_look.url
+        return self.project.url
+
     # ------------------------------------------------------------------ start
     def on_mount(self) -> None:
-        for notice in self.project.notices:
-            self.notify(notice, title="project", timeout=10, markup=False)
+        if self._project is None:
+            self.start_from_first_look()
+            return
+        self._show_notices(self._project.notices)
         if self.coder_name:
             self.start(self.coder_name)
         else:
             self.ask_coder()
+
+    def _show_notices(self, notices: list[str]) -> None:
+        for notice in notices:
+            self.notify(notice, title="project", timeout=10, markup=False)
+
+    def start_from_first_look(self) -> None:
+        """Show the first look now; load the engine in a thread once that frame is drawn."""
+        look = self.first_look
+        assert look is not None
+        pending = PendingWorkbench(self._db, look.coder_id, look.coder_name)
+        self.workbench = pending
+        self.sub_title = f"coder: {self.coder_name}"
+        self.catalog = CodeCatalog(pending)  # type: ignore[arg-type]  # forwards to the Workbench
+        self.coding = CodingScreen(pending, self.catalog, first_look=look)  # type: ignore[arg-type]
+        self.push_screen(self.coding)
+        load = RestLoad(look.rest) if look.rest is not None else None
+        if load is not None:
+            self.coding.expect_rest(load)  # from now on, whatever needs the whole document waits for it
+        self.live.start(seen=look.latest_event)
+        self.call_after_refresh(self._finish_launch, pending, load)
+
+    def _finish_launch(self, pending: PendingWorkbench, load: RestLoad | None) -> None:
+        """After the first frame, in one thread: load the engine, then read the rest of the document.
+
+        The engine first: coding the statement on screen is the likelier first wish than
+        jumping to the end of a long document (which waits for the rest if it must). The
+        thread only posts messages (it never waits for this one), so an action that needs
+        a result first can wait for it here without a deadlock.
+        """
+        if load is not None and self.coding is not None:
+            load.width = self.coding.view.text_width()
+
+        def work() -> None:
+            pending.load()
+            self.post_message(EngineReady(pending))
+            if load is not None:
+                load.run()
+                self.post_message(RestReady(load))
+
+        threading.Thread(target=work, name="qcoder-launch", daemon=True).start()
+
+    def on_rest_ready(self, message: RestReady) -> None:
+        if self.coding is not None:
+            self.coding.apply_rest(message.load)
+
+    def on_engine_ready(self, message: EngineReady) -> None:
+        pending = message.pending
+        if pending.error is not None:
+            self.notify(str(pending.error), severity="error", markup=False)
+            return
+        if self._project is None:
+            self._project = pending.ready().project
+        self._show_notices(self._project.notices)
 
     def ask_coder(self) -> None:
         def answered(name: str | None) -> None:
@@ -75,6 +177,8 @@ class QcoderApp(App[None]):
         self.push_screen(PromptScreen("Who is coding? Your coder name (remembered for this project)"), answered)
 
     def start(self, coder_name: str, *, remember: bool = False) -> None:
+        from qcoder.coding.workbench import Workbench
+
         try:
             self.workbench = Workbench(self.project, coder_name)
         except QcoderError as error:
@@ -90,6 +194,14 @@ class QcoderApp(App[None]):
         self.push_screen(self.coding)
         self.live.start()
 
+    def close_project(self) -> None:
+        """Release the database (after the app has exited); waits for an engine still loading."""
+        if self._project is None and isinstance(self.workbench, PendingWorkbench):
+            if self.workbench.error is None and self.workbench.loaded:
+                self._project = self.workbench.ready().project
+        if self._project is not None:
+            self._project.close()
+
     # ------------------------------------------------------------------ the one rule
     def attempt(self, action: Callable[[], T], *, reload: bool = True) -> T | None:
         """Run a Workbench call; on failure notify in one line, re-read, and return None."""
@@ -98,8 +210,12 @@ class QcoderApp(App[None]):
             return action()
         except QcoderError as error:
             message = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-        except SQLAlchemyError as error:
-            message = describe_db_error(error, self.project.url)
+        except Exception as error:
+            if not is_database_error(error):
+                raise
+            from qcoder.store.database import describe_db_error
+
+            message = describe_db_error(error, self.project_url)
         self.notify(message, severity="error", markup=False)
         if reload:
             self.reload_views()
@@ -113,8 +229,10 @@ class QcoderApp(App[None]):
 
     # ------------------------------------------------------------------ navigation
     def open_codebook(self) -> None:
+        from qcoder.tui.screens.codebook import CodebookScreen
+
         assert self.workbench is not None and self.catalog is not None
-        self.codebook = CodebookScreen(self.workbench, self.catalog)
+        self.codebook = CodebookScreen(self.workbench, self.catalog)  # type: ignore[arg-type]
         self.push_screen(self.codebook)
 
     def close_codebook(self) -> None:
@@ -130,10 +248,11 @@ class QcoderApp(App[None]):
 
         assert self.workbench is not None
         if not isinstance(self.screen, ReportsScreen):
-            self.push_screen(ReportsScreen(self.workbench))
+            self.push_screen(ReportsScreen(self.workbench))  # type: ignore[arg-type]
 
     def open_agreement(self) -> None:
         """Ask which coders to compare (the two with most reviews ticked), then the reconcile screen."""
+        from qcoder.tui.screens.coders import CoderChoiceScreen, rank_coders
         from qcoder.tui.screens.reconcile import ReconcileScreen  # numpy statistics: only when asked
 
         workbench = self.workbench
@@ -148,7 +267,7 @@ class QcoderApp(App[None]):
 
         def chosen(coders: list[str] | None) -> None:
             if coders:
-                self.push_screen(ReconcileScreen(workbench, coders=coders))
+                self.push_screen(ReconcileScreen(workbench, coders=coders))  # type: ignore[arg-type]
 
         self.push_screen(CoderChoiceScreen(ranked), chosen)
 
@@ -169,12 +288,16 @@ class QcoderApp(App[None]):
         return nodes
 
     def action_help(self) -> None:
+        from qcoder.tui.screens.help import HelpScreen, key_entries
+
         screen = self.screen
         entries = key_entries([*self._key_nodes(screen), ("Everywhere", self)])
         entries.append(_palette_entry(self))
         self.push_screen(HelpScreen(entries, screen.title or "qcoder"))
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        from qcoder.tui.screens.help import key_entries
+
         yield from super().get_system_commands(screen)
         if not hasattr(screen, "help_nodes"):
             return
@@ -191,16 +314,43 @@ def _palette_entry(app: App[Any]) -> Any:
     return KeyEntry("ctrl+p", "Command palette: every action by name", "command_palette", app, "Everywhere")
 
 
-def run_tui(db: str | None, coder: str | None) -> None:
-    """Open the project, settle who is coding (asked once, remembered per project), run."""
+def open_app(db: str | os.PathLike[str] | None, coder: str | None, *, live: bool = True) -> QcoderApp:
+    """The app as ``qcoder tui`` opens it, with the coder settled (asked once, remembered per project).
+
+    A SQLite project at this schema, for a coder it knows, opens on a ``first_look`` and
+    loads the engine behind the first frame; any other project is opened (created,
+    upgraded after a backup, or refused with one line) before the app starts.
+    """
+    from qcoder.coding.first_look import first_look
+    from qcoder.store.location import sqlite_file, sqlite_url
     from qcoder.store.preferences import remember_coder, remembered_coder
 
-    project = open_project(db)
+    path = sqlite_file(db)
+    if path is not None:
+        url = sqlite_url(path)
+    else:
+        from qcoder.store.database import resolve_url
+
+        url = resolve_url(db)
+    name = coder or remembered_coder(url)
+    if coder:
+        remember_coder(url, coder)
+
+    def remember(chosen: str) -> None:
+        remember_coder(url, chosen)
+
+    look = first_look(db, name) if name else None
+    if look is not None:
+        return QcoderApp(None, name, remember, live=live, first_look=look, db=db)
+    from qcoder.store.database import open_project
+
+    return QcoderApp(open_project(db), name, remember, live=live)
+
+
+def run_tui(db: str | None, coder: str | None) -> None:
+    """Open the project for the coder and run the workbench until the researcher quits."""
+    app = open_app(db, coder)
     try:
-        name = coder or remembered_coder(project.url)
-        if coder:
-            remember_coder(project.url, coder)
-        app = QcoderApp(project, name, remember=lambda chosen: remember_coder(project.url, chosen))
         app.run()
     finally:
-        project.close()
+        app.close_project()

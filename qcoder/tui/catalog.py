@@ -8,10 +8,13 @@ while painting.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
-from qcoder.coding.picker import rank
-from qcoder.coding.workbench import CodeInfo, Workbench
-from qcoder.store.settings import Level
+from qcoder.coding.records import CodeInfo
+from qcoder.store.ladder import Level
+
+if TYPE_CHECKING:
+    from qcoder.coding.workbench import Workbench
 
 RECENT_SLOTS = 9
 
@@ -63,6 +66,7 @@ class CodeCatalog:
 
     def find(self, query: str, allowed: Iterable[int] | None = None, limit: int | None = 200) -> list[CodeInfo]:
         """Codes matching ``query`` (picker ranking); recently used codes win ties."""
+        from qcoder.coding.picker import rank  # rapidfuzz and pypinyin: when the picker first opens
         pool = list(self.codes.values()) if allowed is None else [self.codes[c] for c in allowed if c in self.codes]
         order = {cid: i for i, cid in enumerate(self.recent)}
         pool.sort(key=lambda code: (order.get(code.id, len(order)), -code.mine, code.name))

@@ -157,6 +157,14 @@ class WrapLayout:
         self.offsets[index + 1 :] += delta
         return True
 
+    def extend(self, texts: Sequence[str], chips: Sequence[bool], text_lines: np.ndarray | None = None) -> None:
+        """Append statements (the rest of a long document); ``text_lines`` if already counted at this width."""
+        lines = count_all_lines(texts, self.width) if text_lines is None else np.asarray(text_lines, dtype=np.int32)
+        self.texts = [*self.texts, *texts]
+        self.chips = np.concatenate([self.chips, np.fromiter((1 if c else 0 for c in chips), dtype=np.int32, count=len(texts))])
+        self.text_lines = np.concatenate([self.text_lines, lines])
+        self._rebuild_offsets()
+
     def set_chips(self, chips: Sequence[bool]) -> None:
         self.chips = np.fromiter((1 if c else 0 for c in chips), dtype=np.int32, count=len(self.texts))
         self._rebuild_offsets()

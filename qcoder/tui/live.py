@@ -19,17 +19,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import func, or_, select
 from textual.screen import ModalScreen
 from textual.timer import Timer
 
-from qcoder.coding.workbench import CodeInfo, DocumentSummary, Workbench
-from qcoder.store.database import Project
-from qcoder.store.models import Event
-from qcoder.store.settings import Level
+from qcoder.coding.records import CodeInfo, DocumentSummary
+from qcoder.store.ladder import Level
 from qcoder.tui.screens.task import one_line
 
 if TYPE_CHECKING:
+    from qcoder.coding.workbench import Workbench
     from qcoder.tui.app import QcoderApp
 
 DEFAULT_INTERVAL = 5.0  # seconds between checks
@@ -45,25 +43,6 @@ class CodingState:
     documents: list[DocumentSummary]
     document_id: int | None
     codings: dict[int, list[tuple[int, int]]]
-
-
-def latest_event(project: Project) -> int:
-    with project.session() as session:
-        return session.scalar(select(func.max(Event.id))) or 0
-
-
-def others_changed(project: Project, coder_id: int, after: int) -> tuple[int, bool]:
-    """(newest event id, whether an event after ``after`` came from someone else or no one)."""
-    with project.session() as session:
-        newest = session.scalar(select(func.max(Event.id))) or 0
-        if newest <= after:
-            return newest, False
-        foreign = session.scalar(
-            select(Event.id)
-            .where(Event.id > after, or_(Event.coder_id.is_(None), Event.coder_id != coder_id))
-            .limit(1)
-        )
-        return newest, foreign is not None
 
 
 def read_coding_state(workbench: Workbench, document_id: int | None, all_coders: bool) -> CodingState:
@@ -84,11 +63,12 @@ class LiveRefresh:
         self.failing = False
         self.timer: Timer | None = None
 
-    def start(self) -> None:
+    def start(self, seen: int | None = None) -> None:
+        """Start checking; ``seen`` is the newest event already shown (read now if not given)."""
         assert self.app.workbench is not None
         if self.timer is not None:
             self.timer.stop()
-        self.seen = latest_event(self.app.project)
+        self.seen = self.app.workbench.latest_event() if seen is None else seen
         self.timer = self.app.set_interval(self.interval, self.tick, name="live-refresh")
 
     def toggle(self) -> bool:
@@ -105,6 +85,8 @@ class LiveRefresh:
         if isinstance(screen, ModalScreen) or screen not in (app.coding, app.codebook):
             return  # a dialog or another screen is on top: check when the researcher is back
         coding = app.coding if screen is app.coding else None
+        if coding is not None and coding.rest is not None:
+            return  # the open document is still being read (fast launch): check once it is whole
         document_id = coding.document_id if coding is not None else None
         all_coders = coding.show_others if coding is not None else False
         self.busy = True
@@ -118,7 +100,7 @@ class LiveRefresh:
         workbench = self.app.workbench
         assert workbench is not None
         try:
-            newest, changed = others_changed(workbench.project, workbench.coder_id, self.seen)
+            newest, changed = workbench.others_changed(self.seen)
             state = read_coding_state(workbench, document_id, all_coders) if changed and read_coding else None
         except Exception as error:  # noqa: BLE001 - a lost server is reported once, not every tick
             self._call(self._failed, one_line(error, workbench.project.url))

@@ -22,7 +22,7 @@ from sqlalchemy import func, select
 
 from make_v0001_fixture import BASELINE, EXPECTED, FIXTURE, describe
 from qcoder.coding.workbench import Workbench
-from qcoder.store import schema
+from qcoder.store import revisions, schema
 from qcoder.store.check import check_project
 from qcoder.store.database import open_project
 from qcoder.store.models import Coding
@@ -121,7 +121,7 @@ def rebuilding_migration(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str
     directory = tmp_path / "migrations"
     shutil.copytree(schema.migrations_dir(), directory, ignore=shutil.ignore_patterns("__pycache__"))
     (directory / "versions" / f"{REBUILD_REVISION}.py").write_text(REBUILD_SOURCE)
-    monkeypatch.setattr(schema, "migrations_dir", lambda: directory)
+    monkeypatch.setattr(revisions, "migrations_dir", lambda: directory)  # what schema reads too
     assert schema.head_revision() == REBUILD_REVISION
     return REBUILD_REVISION
 

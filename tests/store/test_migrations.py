@@ -21,7 +21,7 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Engine, create_engine, inspect, text
 
 from qcoder.errors import QcoderError, SchemaMismatch
-from qcoder.store import schema
+from qcoder.store import revisions, schema
 from qcoder.store.database import make_engine, open_project, sqlite_path
 from qcoder.store.models import Base
 
@@ -84,7 +84,7 @@ def newer_qcoder_migrations(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
         schema.migrations_dir(), directory, ignore=shutil.ignore_patterns("__pycache__")
     )
     (directory / "versions" / f"{TEST_REVISION}.py").write_text(TEST_REVISION_SOURCE)
-    monkeypatch.setattr(schema, "migrations_dir", lambda: directory)
+    monkeypatch.setattr(revisions, "migrations_dir", lambda: directory)  # what schema reads too
     assert schema.head_revision() == TEST_REVISION
     return directory
 

@@ -3,11 +3,15 @@ their code tree, and the keys that refresh or open the screens over them."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from textual.screen import Screen
 
-from qcoder.coding.workbench import Workbench
 from qcoder.tui.catalog import CodeCatalog
 from qcoder.tui.widgets.code_tree import CodeTree
+
+if TYPE_CHECKING:
+    from qcoder.coding.workbench import Workbench
 
 
 class WorkbenchScreen(Screen[None]):

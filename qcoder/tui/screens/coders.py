@@ -19,7 +19,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Label, SelectionList
 from textual.widgets.selection_list import Selection
 
-from qcoder.coding.workbench import DocumentSummary
+from qcoder.coding.records import DocumentSummary
 
 CONSENSUS = "consensus"  # the reconciliation's own coder: listed last, never ticked by default
 

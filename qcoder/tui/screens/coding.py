@@ -11,6 +11,7 @@ from __future__ import annotations
 import bisect
 from collections.abc import Callable, Sequence
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -18,22 +19,25 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Footer, Header, Label, OptionList
 
-from qcoder.coding import suggest
-from qcoder.coding.workbench import CodeInfo, ComparisonRow, DocumentSummary, StatementRow, Workbench
-from qcoder.corpus.search import Hit
+from qcoder.coding.records import CodeInfo, ComparisonRow, DocumentSummary, StatementRow
+from qcoder.errors import QcoderError
 from qcoder.tui.catalog import CodeCatalog
-from qcoder.tui.live import CodingState
 from qcoder.tui.screens.base import WorkbenchScreen
-from qcoder.tui.screens.comparison import ComparisonScreen
-from qcoder.tui.screens.importer import ImportScreen
-from qcoder.tui.screens.memo import MemoScreen
-from qcoder.tui.screens.picker import PickerScreen, PickResult
-from qcoder.tui.screens.search import SearchScreen
-from qcoder.tui.screens.suggestions import SuggestionScreen
 from qcoder.tui.widgets.code_tree import CodeTree
 from qcoder.tui.widgets.document_list import DocumentList
 from qcoder.tui.widgets.document_view import DocumentView, Pairs
 from qcoder.tui.widgets.status_line import StatusLine
+
+if TYPE_CHECKING:
+    from qcoder.coding.first_look import FirstLook
+    from qcoder.coding.workbench import Workbench
+    from qcoder.corpus.search import Hit
+    from qcoder.tui.engine import RestLoad
+    from qcoder.tui.live import CodingState
+    from qcoder.tui.screens.picker import PickResult
+
+# The dialogs (picker, memo, search, comparison, suggestions, import) are imported when
+# first opened: the coding screen has to be on screen fast, and they are not on it.
 
 
 class CodingScreen(WorkbenchScreen):
@@ -61,8 +65,10 @@ class CodingScreen(WorkbenchScreen):
         Binding("L", "toggle_live", "Live refresh on/off", show=False),
     ]
 
-    def __init__(self, workbench: Workbench, catalog: CodeCatalog) -> None:
+    def __init__(self, workbench: Workbench, catalog: CodeCatalog, first_look: FirstLook | None = None) -> None:
         super().__init__(workbench, catalog)
+        self.first_look = first_look  # shown on mount instead of reading the project
+        self.rest: RestLoad | None = None  # the rest of the open document, while it is being read
         self.documents: list[DocumentSummary] = []
         self.document_id: int | None = None
         self.statements: list[StatementRow] = []
@@ -90,7 +96,11 @@ class CodingScreen(WorkbenchScreen):
 
     def on_mount(self) -> None:
         self.title = "qcoder · coding"
-        self.reload_all()
+        if self.first_look is not None:
+            self._show_first_look(self.first_look)
+            self.first_look = None
+        else:
+            self.reload_all()
         self.view.focus()
 
     def help_nodes(self) -> list[tuple[str, object]]:
@@ -111,6 +121,50 @@ class CodingScreen(WorkbenchScreen):
         self._open(self.document_id, keep_cursor=True, statements=True)
         self._recent_bar()
 
+    def _show_first_look(self, look: FirstLook) -> None:
+        """Show what ``first_look`` read, exactly as ``reload_all`` would have shown it."""
+        self.catalog.assign(look.levels, look.codes, look.coders)
+        self.tree.populate()
+        self.documents = look.documents
+        self.document_id = look.document_id
+        self.query_one(DocumentList).show(self.documents, self.document_id)
+        self.statements = look.statements
+        self.ordinals = [row.ordinal for row in self.statements]
+        doc = self.document
+        # room for the labels of statements still to come (D01-S50000 is wider than D01-S2000)
+        label_width = len(f"{doc.label}-S{doc.statements:03d}") if doc is not None else 0
+        self.view.load(self.statements, look.codings, look.coder_id, label_width=label_width)
+        if self.rest is not None:
+            self._wait_for_rest(self.rest)
+        self._title()
+        self._recent_bar()
+
+    def expect_rest(self, load: RestLoad) -> None:
+        """The rest of the open document is being read: anything that needs it waits for it."""
+        self.rest = load
+        if self.first_look is None and self.is_attached:  # already showing the first look
+            self._wait_for_rest(load)
+
+    def _wait_for_rest(self, load: RestLoad) -> None:
+        self.view.complete = lambda: self.apply_rest(load)
+
+    def apply_rest(self, load: RestLoad) -> None:
+        """Append the rest of the document (when it has been read, or at once if something needs it)."""
+        if self.rest is not load:
+            return  # applied already, or the document was re-read meanwhile
+        self.rest = None
+        self.view.complete = None
+        try:
+            rows, codings, lines = load.result()
+        except QcoderError as error:
+            self.notify(str(error), severity="error", markup=False)
+            self.reload_all()
+            return
+        self.view.extend(rows, codings, lines, load.width)
+        self.statements = list(self.view.statements)
+        self.ordinals.extend(row.ordinal for row in rows)
+        self._title()
+
     def _open(self, document_id: int | None, *, keep_cursor: bool = False, statements: bool = True,
               cursor: int = 0) -> None:
         view = self.view
@@ -119,6 +173,7 @@ class CodingScreen(WorkbenchScreen):
             view.load([], {}, self.workbench.coder_id)
             self._title()
             return
+        self.rest = None  # a fast launch's rest of the document, if still coming, is read in full below
         keep_ordinal = view.current.ordinal if keep_cursor and view.current and document_id == self.document_id else None
         if statements or document_id != self.document_id:
             rows = self.app.attempt(lambda: self.workbench.statements(document_id), reload=False)  # type: ignore[attr-defined]
@@ -141,6 +196,8 @@ class CodingScreen(WorkbenchScreen):
         return codings or {}
 
     def _index_of_ordinal(self, ordinal: int) -> int:
+        if self.ordinals and ordinal > self.ordinals[-1]:
+            self.view.whole()  # a statement not loaded yet (fast launch)
         index = bisect.bisect_left(self.ordinals, ordinal)
         return min(index, max(len(self.ordinals) - 1, 0))
 
@@ -269,6 +326,8 @@ class CodingScreen(WorkbenchScreen):
             elif result.new_name:
                 self.create_code(result.new_name, result.level, ids)
 
+        from qcoder.tui.screens.picker import PickerScreen
+
         self.app.push_screen(PickerScreen(self.catalog, f"Code {what}", present=present), picked)
 
     def action_recent(self, slot: int) -> None:
@@ -288,9 +347,13 @@ class CodingScreen(WorkbenchScreen):
         def accepted(phrase: str | None) -> None:
             if not phrase:
                 return
+            from qcoder.coding import suggest
+
             code = self.app.attempt(lambda: suggest.accept(self.workbench, phrase, ids))  # type: ignore[attr-defined]
             if code is not None:
                 self._coded_with_new(code, ids, f"in-vivo code {code.name}; added to the user dictionary")
+
+        from qcoder.tui.screens.suggestions import SuggestionScreen
 
         self.app.push_screen(SuggestionScreen(row.label, row.text, names), accepted)
 
@@ -324,6 +387,8 @@ class CodingScreen(WorkbenchScreen):
 
     # ------------------------------------------------------------------ other actions
     def action_memo(self, target: str) -> None:
+        from qcoder.tui.screens.memo import MemoScreen
+
         row, doc = self.view.current, self.document
         if target == "sentence":
             if row is None:
@@ -338,6 +403,8 @@ class CodingScreen(WorkbenchScreen):
         self.app.push_screen(screen)
 
     def action_search(self) -> None:
+        from qcoder.tui.screens.search import SearchScreen
+
         self.app.push_screen(SearchScreen(self.workbench), self._jump_hit)
 
     def _jump_hit(self, hit: Hit | None) -> None:
@@ -365,12 +432,16 @@ class CodingScreen(WorkbenchScreen):
             if result is not None and result.code_id is not None:
                 self.compare(result.code_id)
 
+        from qcoder.tui.screens.picker import PickerScreen
+
         self.app.push_screen(PickerScreen(self.catalog, "Compare statements of code…", allow_create=False), picked)
 
     def compare(self, code_id: int) -> None:
         def chosen(row: ComparisonRow | None) -> None:
             if row is not None:
                 self.jump(row.document_id, row.sentence_id)
+
+        from qcoder.tui.screens.comparison import ComparisonScreen
 
         self.app.push_screen(ComparisonScreen(self.workbench, code_id, self.catalog.name(code_id)), chosen)
 
@@ -429,5 +500,7 @@ class CodingScreen(WorkbenchScreen):
             if message:
                 self.notify(message)
                 self.reload_all()
+
+        from qcoder.tui.screens.importer import ImportScreen
 
         self.app.push_screen(ImportScreen(self.workbench.project, self.workbench.coder_id), done)

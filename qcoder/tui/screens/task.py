@@ -12,22 +12,22 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy.exc import SQLAlchemyError
 from textual import work
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Label, LoadingIndicator
 
-from qcoder.errors import QcoderError
-from qcoder.store.database import describe_db_error
+from qcoder.errors import QcoderError, is_database_error
 
 T = TypeVar("T")
 
 
 def one_line(error: BaseException, url: str = "") -> str:
     """The notification line for a failure: the error's first line, database errors explained."""
-    if isinstance(error, SQLAlchemyError):
+    if is_database_error(error):
+        from qcoder.store.database import describe_db_error
+
         return describe_db_error(error, url)
     text = str(error).strip()
     first = text.splitlines()[0] if text else ""

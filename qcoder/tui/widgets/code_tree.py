@@ -11,7 +11,7 @@ from rich.text import Text
 from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
-from qcoder.coding.workbench import CodeInfo
+from qcoder.coding.records import CodeInfo
 from qcoder.tui.catalog import CodeCatalog
 
 

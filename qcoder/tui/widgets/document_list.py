@@ -8,7 +8,7 @@ from rich.text import Text
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
-from qcoder.coding.workbench import DocumentSummary
+from qcoder.coding.records import DocumentSummary
 
 
 def document_label(doc: DocumentSummary) -> Text:

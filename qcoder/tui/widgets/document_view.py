@@ -8,8 +8,10 @@ DataTable) take seconds at that size.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import NamedTuple
+
+import numpy as np
 
 from rich.segment import Segment
 from rich.style import Style
@@ -20,7 +22,7 @@ from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from qcoder.coding.workbench import StatementRow
+from qcoder.coding.records import StatementRow
 from qcoder.tui.catalog import CodeCatalog
 from qcoder.tui.layout import WrapLayout
 
@@ -113,16 +115,23 @@ class DocumentView(ScrollView, can_focus=True):
         self._gutter = 10
         self.layout_: WrapLayout | None = None
         self._styles: LineStyles | None = None
+        # Set while the statements after the first screen are still being read (fast launch):
+        # called by whatever needs the whole document (End, a statement not yet loaded).
+        self.complete: Callable[[], None] | None = None
 
     # ------------------------------------------------------------------ data
     def load(self, statements: Sequence[StatementRow], codings: dict[int, Pairs], coder_id: int,
-             cursor: int = 0) -> None:
-        """Show a document; keeps nothing from the previous one."""
+             cursor: int = 0, *, label_width: int = 0) -> None:
+        """Show a document; keeps nothing from the previous one.
+
+        ``label_width``: room for labels still to come (``extend``), so the text keeps its width.
+        """
+        self.complete = None
         self.statements = statements
         self.codings = codings
         self.coder_id = coder_id
         self._index_of = {row.id: i for i, row in enumerate(statements)}
-        width = max((len(row.label) for row in statements), default=8)
+        width = max(max((len(row.label) for row in statements), default=8), label_width)
         self._gutter = width + 2
         self.anchor = None
         self.visual = False
@@ -142,6 +151,38 @@ class DocumentView(ScrollView, can_focus=True):
         self.scroll_to(y=0, animate=False, immediate=True)
         self._scroll_cursor_into_view()
         self.refresh()
+
+    def extend(self, rows: Sequence[StatementRow], codings: dict[int, Pairs], text_lines: np.ndarray | None,
+               width: int) -> None:
+        """Append the statements read after the first screen; the cursor and scroll stay where they are.
+
+        ``text_lines`` are their wrapped line counts at text ``width`` (counted off the UI
+        thread); they are counted again here only if the view's width changed meanwhile.
+        """
+        start = len(self.statements)
+        self.statements = [*self.statements, *rows]
+        self._index_of.update((row.id, start + i) for i, row in enumerate(rows))
+        self.codings.update(codings)
+        gutter = max(self._gutter, max((len(row.label) for row in rows), default=0) + 2)
+        if self.layout_ is None:
+            self._gutter = gutter
+            return
+        if gutter != self._gutter:  # longer labels than foreseen: the text is narrower now
+            self._gutter = gutter
+            text_lines = None
+            self.layout_.set_width(self._text_width())
+        self.layout_.extend(
+            [row.text for row in rows], [bool(codings.get(row.id)) for row in rows],
+            text_lines if width == self.layout_.width else None,
+        )
+        self._update_virtual_size()
+        self._scroll_cursor_into_view()
+        self.refresh()
+
+    def whole(self) -> None:
+        """Make sure every statement of the document is loaded (waits for a fast launch's rest)."""
+        if self.complete is not None:
+            self.complete()
 
     def set_codings(self, codings: dict[int, Pairs]) -> None:
         """Replace all chips (after a refresh or undo): layout adjusts only chip lines."""
@@ -173,6 +214,8 @@ class DocumentView(ScrollView, can_focus=True):
                     self._refresh_statement(index)
 
     def index_of(self, sentence_id: int) -> int | None:
+        if sentence_id not in self._index_of:
+            self.whole()
         return self._index_of.get(sentence_id)
 
     @property
@@ -197,6 +240,8 @@ class DocumentView(ScrollView, can_focus=True):
     def go_to(self, index: int, *, extend: bool = False) -> None:
         if not self.statements:
             return
+        if index >= len(self.statements):
+            self.whole()
         index = min(max(index, 0), len(self.statements) - 1)
         before = self.selection_range()
         if extend or self.visual:
@@ -222,12 +267,16 @@ class DocumentView(ScrollView, can_focus=True):
         height = max(1, self.scrollable_content_region.height)
         top = self.layout_.first_line(self.cursor)
         target = min(max(top + direction * height, 0), max(self.layout_.total - 1, 0))
+        if direction > 0 and target >= self.layout_.total - 1:
+            self.whole()  # paging past what is loaded: the rest of the document first
         index, _ = self.layout_.locate(target)
         if index == self.cursor:
             index += direction
         self.go_to(index)
 
     def action_edge(self, end: int) -> None:
+        if end:
+            self.whole()
         self.go_to(len(self.statements) - 1 if end else 0)
 
     def action_toggle_range(self) -> None:
@@ -276,6 +325,10 @@ class DocumentView(ScrollView, can_focus=True):
         return True
 
     # ------------------------------------------------------------------ layout
+    def text_width(self) -> int:
+        """Cells per line for statement text at the view's current size (what the layout wraps to)."""
+        return self._text_width()
+
     def _text_width(self) -> int:
         width = self.scrollable_content_region.width or self.size.width or 80
         return max(4, width - self._gutter)

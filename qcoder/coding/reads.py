@@ -1,0 +1,159 @@
+"""What the coding screen reads, in plain SQL over a bare DB-API connection.
+
+Why not SQLAlchemy here: these are the reads that stand between a researcher typing
+``qcoder`` and seeing their document — 50,000 statements, their codings, the documents
+and the code tree. Through the driver's cursor they come back as plain tuples in a
+fraction of the time, and without SQLAlchemy at all they can run before the engine has
+been imported (``first_look``). ``Workbench`` runs the very same functions on its
+session's driver connection, so what the first screen shows and what every later
+re-read shows cannot disagree.
+
+Every function takes a ``Reader``: one connection (sqlite3 or psycopg) and its
+parameter style. The SQL is the common subset of SQLite and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Sequence
+from typing import Any
+
+from qcoder.coding.records import CodeInfo, DocumentSummary, StatementRow
+from qcoder.store.ladder import DEFAULT_LADDER, Level, ladder_levels
+
+Codings = dict[int, list[tuple[int, int]]]  # sentence id → [(code id, coder id)]
+
+
+class Reader:
+    """A DB-API connection plus the placeholder its driver wants (``?`` or ``%s``)."""
+
+    def __init__(self, connection: Any) -> None:
+        self.connection = connection
+        self._qmark = isinstance(connection, sqlite3.Connection)
+
+    def rows(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        cursor = self.connection.cursor()
+        try:
+            cursor.execute(sql if self._qmark else sql.replace("?", "%s"), tuple(params))
+            return cursor.fetchall()
+        finally:
+            cursor.close()
+
+    def value(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        found = self.rows(sql, params)
+        return found[0][0] if found else None
+
+
+def levels(reader: Reader) -> list[Level]:
+    stored = reader.value("SELECT value FROM settings WHERE key = ?", ("levels",))
+    if isinstance(stored, str | bytes):  # SQLite keeps JSON as text; psycopg decodes it
+        stored = json.loads(stored)
+    return ladder_levels(stored if stored else DEFAULT_LADDER)
+
+
+def coders(reader: Reader) -> list[tuple[int, str]]:
+    return [(coder_id, name) for coder_id, name in reader.rows("SELECT id, name FROM coders ORDER BY id")]
+
+
+def coder_id(reader: Reader, name: str) -> int | None:
+    """The id of the coder with this (already cleaned) name, if there is one."""
+    return reader.value("SELECT id FROM coders WHERE name = ?", (name,))
+
+
+def _counts(reader: Reader, coder: int | None) -> dict[int, int]:
+    if coder is None:
+        return dict(reader.rows("SELECT code_id, count(*) FROM codings GROUP BY code_id"))
+    return dict(reader.rows("SELECT code_id, count(*) FROM codings WHERE coder_id = ? GROUP BY code_id", (coder,)))
+
+
+def codes(reader: Reader, coder: int) -> list[CodeInfo]:
+    """Every code with its codings (all coders, and this coder's), highest level first, then by name."""
+    totals, mine = _counts(reader, None), _counts(reader, coder)
+    rows = reader.rows(
+        "SELECT id, guid, name, level, parent_id, definition, colour, version FROM codes ORDER BY level DESC, name"
+    )
+    return [
+        CodeInfo(id=code_id, guid=guid, name=name, level=level, parent_id=parent_id, definition=definition,
+                 colour=colour, version=version, codings=totals.get(code_id, 0), mine=mine.get(code_id, 0))
+        for code_id, guid, name, level, parent_id, definition, colour, version in rows
+    ]
+
+
+def documents(reader: Reader, coder: int, coder_name: str) -> list[DocumentSummary]:
+    """Every document with its statement count, this coder's progress and who reviewed it."""
+    counts = dict(reader.rows("SELECT document_id, count(*) FROM sentences GROUP BY document_id"))
+    mine = dict(reader.rows(
+        "SELECT s.document_id, count(DISTINCT c.sentence_id) FROM sentences s"
+        " JOIN codings c ON c.sentence_id = s.id WHERE c.coder_id = ? GROUP BY s.document_id",
+        (coder,),
+    ))
+    reviewers: dict[int, list[str]] = {}
+    for document_id, name in reader.rows(
+        "SELECT r.document_id, k.name FROM document_reviews r JOIN coders k ON k.id = r.coder_id ORDER BY r.id"
+    ):
+        reviewers.setdefault(document_id, []).append(name)
+    return [
+        DocumentSummary(
+            id=document_id, label=label, name=name, role=role, statements=counts.get(document_id, 0),
+            coded_by_me=mine.get(document_id, 0), reviewed_by_me=coder_name in reviewers.get(document_id, []),
+            reviewers=tuple(reviewers.get(document_id, [])),
+        )
+        for document_id, label, name, role in reader.rows("SELECT id, label, name, role FROM documents ORDER BY id")
+    ]
+
+
+def statements(reader: Reader, document_id: int, *, after: int = 0, limit: int | None = None) -> list[StatementRow]:
+    """A document's statements in order (those after ordinal ``after``, at most ``limit``)."""
+    sql = (
+        "SELECT id, label, ordinal, kind, text, cell_width FROM sentences"
+        " WHERE document_id = ? AND ordinal > ? ORDER BY ordinal"
+    )
+    params: tuple[int, ...] = (document_id, after)
+    if limit is not None:
+        sql += " LIMIT ?"
+        params += (limit,)
+    return list(map(StatementRow._make, reader.rows(sql, params)))
+
+
+def document_codings(
+    reader: Reader, document_id: int, coder: int | None, *, after: int = 0, through: int | None = None
+) -> Codings:
+    """The codings in one document (one coder's, or everyone's with ``coder=None``), oldest first.
+
+    ``after`` / ``through`` keep to the statements whose ordinal lies in (after, through].
+    """
+    sql = (
+        "SELECT c.sentence_id, c.code_id, c.coder_id FROM codings c JOIN sentences s ON s.id = c.sentence_id"
+        " WHERE s.document_id = ?"
+    )
+    params: tuple[int, ...] = (document_id,)
+    if after:
+        sql += " AND s.ordinal > ?"
+        params += (after,)
+    if through is not None:
+        sql += " AND s.ordinal <= ?"
+        params += (through,)
+    if coder is not None:
+        sql += " AND c.coder_id = ?"
+        params += (coder,)
+    result: Codings = {}
+    for sentence_id, code_id, coder_id_ in reader.rows(sql + " ORDER BY c.id", params):
+        result.setdefault(sentence_id, []).append((code_id, coder_id_))
+    return result
+
+
+def latest_event(reader: Reader) -> int:
+    """The newest entry of the event log (every change to a project appends one)."""
+    return reader.value("SELECT max(id) FROM events") or 0
+
+
+def others_changed(reader: Reader, coder: int, after: int) -> tuple[int, bool]:
+    """(newest event id, whether an event after ``after`` came from another coder or from no coder)."""
+    newest = latest_event(reader)
+    if newest <= after:
+        return newest, False
+    foreign = reader.value(
+        "SELECT id FROM events WHERE id > ? AND (coder_id IS NULL OR coder_id != ?) LIMIT 1", (after, coder)
+    )
+    return newest, foreign is not None

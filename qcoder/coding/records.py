@@ -1,0 +1,81 @@
+"""Plain records the workbench returns: safe to hold across threads, cheap to import.
+
+They live apart from ``workbench`` (which needs SQLAlchemy) so that the terminal UI can
+show its first screen, read by ``first_look``, before the engine has loaded.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import NamedTuple
+
+
+@dataclass(frozen=True)
+class DocumentSummary:
+    id: int
+    label: str
+    name: str
+    role: str
+    statements: int
+    coded_by_me: int  # statements with at least one of this coder's codes
+    reviewed_by_me: bool
+    reviewers: tuple[str, ...]
+
+
+class StatementRow(NamedTuple):
+    """One statement as the document view draws it (a tuple: 50,000 of them load fast)."""
+
+    id: int
+    label: str
+    ordinal: int
+    kind: str
+    text: str
+    cell_width: int
+
+
+@dataclass(frozen=True)
+class CodeInfo:
+    id: int
+    guid: str
+    name: str
+    level: int
+    parent_id: int | None
+    definition: str
+    colour: str | None
+    version: int
+    codings: int  # all coders
+    mine: int  # this coder
+
+
+@dataclass(frozen=True)
+class RelationInfo:
+    id: int
+    source_id: int
+    source: str
+    target_id: int
+    target: str
+    type: str
+    note: str
+
+
+@dataclass(frozen=True)
+class MemoInfo:
+    id: int
+    type: str
+    title: str
+    text: str
+    coder: str | None
+    updated_at: str
+    code_id: int | None = None  # the code it is on, if any
+
+
+@dataclass(frozen=True)
+class ComparisonRow:
+    sentence_id: int
+    label: str
+    document_id: int
+    document_label: str
+    ordinal: int
+    text: str
+    code: str
+    coder: str

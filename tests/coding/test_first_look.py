@@ -1,0 +1,121 @@
+"""The fast launch's first look: the same state the Workbench reads, or None when it must not be used."""
+
+from __future__ import annotations
+
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from qcoder.coding.first_look import first_look
+from qcoder.coding.workbench import Workbench
+from qcoder.store.database import open_project
+
+STATEMENTS = [
+    "一、研究意义",
+    "“新基建”是指5G、人工智能、数据中心等科技创新领域基础设施。",
+    "企业通过“揭榜挂帅”机制组织关键核心技术攻关。",
+    "创新联合体由龙头企业牵头，高校和科研院所共同参与。",
+    "政府引导基金为中小企业提供了融资支持。",
+    "访谈对象认为人才是创新的第一资源。",
+    "数据要素市场化配置改革仍然面临不少障碍。",
+]
+
+
+@pytest.fixture
+def project_path(tmp_path: Path) -> Path:
+    """Two documents imported through the real pipeline; codings by two coders, a review."""
+    path = tmp_path / "study.qcoder.db"
+    first, second = tmp_path / "访谈一.txt", tmp_path / "访谈二.txt"
+    first.write_text("\n".join(STATEMENTS), encoding="utf-8")
+    second.write_text("\n".join(reversed(STATEMENTS)), encoding="utf-8")
+    from qcoder.corpus.importer import import_path
+
+    with open_project(path) as project:
+        for source in (first, second):
+            import_path(project, source)
+        wang, li = Workbench(project, "王"), Workbench(project, "李")
+        concept = wang.create_code("揭榜挂帅", 0)
+        category = wang.create_code("创新主体", 1)
+        statements = wang.statements(wang.documents()[0].id)
+        wang.code_statements([statements[2].id, statements[-1].id], concept.id)
+        li.code_statements([statements[3].id], category.id)
+        wang.review(wang.documents()[1].id, True)
+    return path
+
+
+def test_first_look_shows_what_the_workbench_reads(project_path: Path) -> None:
+    look = first_look(project_path, "王", first_statements=3)
+    assert look is not None
+    with open_project(project_path) as project:
+        bench = Workbench(project, "王")
+        assert (look.coder_id, look.coder_name) == (bench.coder_id, "王")
+        assert look.levels == bench.levels() and [lv.name for lv in look.levels][:2] == ["概念", "初始范畴"]
+        assert look.codes == bench.codes()
+        assert look.coders == bench.coders()
+        assert look.documents == bench.documents()
+        assert look.documents[1].reviewed_by_me and not look.documents[0].reviewed_by_me
+        document_id = look.documents[0].id
+        whole = bench.statements(document_id)
+        mine = bench.document_codings(document_id)
+        assert look.document_id == document_id
+        assert look.statements == whole[:3]
+        assert look.codings == {sid: pairs for sid, pairs in mine.items() if sid in {r.id for r in whole[:3]}}
+        assert look.latest_event == bench.latest_event() > 0
+    assert look.rest is not None
+    rest, codings = look.rest.read()
+    assert look.statements + rest == whole  # the two parts make the document, in order
+    assert {**look.codings, **codings} == mine  # and the coder's codings on it, the last statement's too
+    assert codings and all(sid in {r.id for r in rest} for sid in codings)
+
+
+def test_a_short_document_is_read_whole(project_path: Path) -> None:
+    look = first_look(project_path, "王")
+    assert look is not None and look.rest is None
+    assert len(look.statements) == look.documents[0].statements
+
+
+def test_coder_name_is_cleaned_as_the_workbench_cleans_it(project_path: Path) -> None:
+    look = first_look(project_path, "  王 ")
+    assert look is not None and look.coder_name == "王"
+
+
+@pytest.mark.parametrize(
+    "case",
+    ["unknown coder", "postgresql", "missing file", "not a database", "newer schema", "older schema", "empty name"],
+)
+def test_no_first_look_where_the_full_open_must_decide(project_path: Path, tmp_path: Path, case: str) -> None:
+    db, coder = str(project_path), "王"
+    if case == "unknown coder":
+        coder = "新来的"  # creating a coder is a write: the full open does it
+    elif case == "postgresql":
+        db = "postgresql://someone@localhost/study"
+    elif case == "missing file":
+        db = str(tmp_path / "nowhere.qcoder.db")
+    elif case == "not a database":
+        db = str(tmp_path / "notes.txt")
+        Path(db).write_text("这不是数据库", encoding="utf-8")
+    elif case in ("newer schema", "older schema"):
+        with sqlite3.connect(project_path) as connection:
+            revision = "ffffffffffff" if case == "newer schema" else None
+            if revision:
+                connection.execute("UPDATE alembic_version SET version_num = ?", (revision,))
+            else:
+                connection.execute("DROP TABLE alembic_version")
+    elif case == "empty name":
+        coder = "   "
+    before = project_path.read_bytes()
+    assert first_look(db, coder) is None
+    assert project_path.read_bytes() == before  # looking never writes
+
+
+def test_reading_needs_neither_sqlalchemy_nor_textual(project_path: Path) -> None:
+    code = (
+        "import sys; from qcoder.coding.first_look import first_look;"
+        f"look = first_look({str(project_path)!r}, '王');"
+        "print(look is not None, 'sqlalchemy' in sys.modules, 'textual' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["True", "False", "False"]
