@@ -30,20 +30,22 @@ def test_no_textual_import_outside_tui() -> None:
     assert offenders == []
 
 
-def test_engine_imports_without_loading_textual() -> None:
+def _loaded_after_importing(modules: str, packages: tuple[str, ...]) -> list[str]:
+    """Which of ``packages`` a fresh interpreter has loaded after importing ``modules``."""
     code = (
-        "import sys, qcoder.cli, qcoder.coding.workbench, qcoder.corpus.importer, qcoder.store.database;"
-        "print('textual' in sys.modules)"
+        f"import sys, {modules};"
+        f"print(sorted({{m.split('.')[0] for m in sys.modules}} & {set(packages)!r}))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "False"
+    return ast.literal_eval(out.stdout.strip())
+
+
+def test_engine_imports_without_loading_textual() -> None:
+    modules = "qcoder.cli, qcoder.coding.workbench, qcoder.corpus.importer, qcoder.store.database"
+    assert _loaded_after_importing(modules, ("textual",)) == []
 
 
 def test_cli_and_workbench_start_without_loading_sqlalchemy() -> None:
     """`qcoder tui` draws its first frame before the engine loads (see qcoder.coding.first_look)."""
-    code = (
-        "import sys, qcoder.cli, qcoder.tui.app, qcoder.coding.first_look;"
-        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('sqlalchemy', 'alembic')))"
-    )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "[]"
+    modules = "qcoder.cli, qcoder.tui.app, qcoder.coding.first_look"
+    assert _loaded_after_importing(modules, ("sqlalchemy", "alembic")) == []

@@ -119,3 +119,25 @@ def test_reading_needs_neither_sqlalchemy_nor_textual(project_path: Path) -> Non
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["True", "False", "False"]
+
+
+@pytest.mark.parametrize("coder", ["研究者A", "研究者B"])
+def test_first_look_of_the_sample_project_agrees_with_the_workbench(tmp_path: Path, coder: str) -> None:
+    """On the real corpus and its coding (two coders, reviews, 59 codes): same state either way."""
+    from qcoder.demo import load_demo
+
+    path = tmp_path / "demo.qcoder.db"
+    with open_project(path) as project:
+        load_demo(project)
+        bench = Workbench(project, coder)
+        documents = bench.documents()
+        first = documents[0].id
+        whole, mine = bench.statements(first), bench.document_codings(first)
+        codes, levels = bench.codes(), bench.levels()
+    look = first_look(path, coder, first_statements=10)
+    assert look is not None and look.rest is not None
+    assert look.documents == documents and look.codes == codes and look.levels == levels
+    assert sum(doc.reviewed_by_me for doc in look.documents) >= 2
+    rest, codings = look.rest.read()
+    assert look.statements + rest == whole and {**look.codings, **codings} == mine and mine
+    assert all(look_row.text.strip() for look_row in look.statements)
