@@ -103,7 +103,7 @@ class LiveRefresh:
             newest, changed = workbench.others_changed(self.seen)
             state = read_coding_state(workbench, document_id, all_coders) if changed and read_coding else None
         except Exception as error:  # noqa: BLE001 - a lost server is reported once, not every tick
-            self._call(self._failed, one_line(error, workbench.project.url))
+            self._call(self._failed, one_line(error, self.app.project_url))
             return
         self._call(self._checked, screen, newest, changed, state, actions)
 

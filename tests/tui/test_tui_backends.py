@@ -46,3 +46,33 @@ def test_coding_undo_redo_reach_the_database(db_url: str) -> None:
             ).all()
         )
     assert ("D01-S003", "创新联合体", "小王") in {tuple(r) for r in rows}
+
+
+@run_async
+async def _launch_and_code(url: str, *, fast: bool) -> None:
+    from qcoder.tui.app import open_app
+    from qcoder.tui.engine import PendingWorkbench
+
+    app = open_app(url, "小王", live=False)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        assert isinstance(app.workbench, PendingWorkbench) is fast
+        await pilot.press("j", "enter", *"xjj", "enter")  # 新基建 on D01-S002
+        await pilot.pause()
+        assert isinstance(app.screen, CodingScreen)
+        assert "[新基建]" in "".join(
+            segment.text for strip in app.screen._compositor.render_strips() for segment in strip
+        )
+    app.close_project()
+
+
+def test_launch_as_the_cli_does_on_both_backends(db_url: str, tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """SQLite opens on the fast first look (given as a URL here), PostgreSQL the ordinary way."""
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    build_project(db_url).close()  # type: ignore[arg-type]
+    _launch_and_code(db_url, fast=db_url.startswith("sqlite"))
+    with open_project(db_url) as project, project.session() as session:
+        rows = session.execute(
+            select(Sentence.label, Code.name).join(Coding, Coding.sentence_id == Sentence.id).join(Code)
+        ).all()
+    assert ("D01-S002", "新基建") in {tuple(r) for r in rows}
