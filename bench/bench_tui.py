@@ -10,7 +10,8 @@ opens it (``qcoder.cli`` imported, then ``open_app``), and reports:
 * when the rest of the document (after the first screens' statements) is in the view,
   and when the engine (SQLAlchemy, the Workbench) has loaded behind that frame; the key
   figures below are taken after both
-* cursor move / page key to rendered frame, median (target ≤ 16 ms)
+* cursor move / page key to rendered frame, median (target ≤ 16 ms); also for the first
+  ten moves, made while the engine still loads
 * toggling a code (number key) to committed and rendered, median (target ≤ 20 ms on SQLite)
 * peak resident memory (target ≤ 250 MB)
 
@@ -156,6 +157,9 @@ async def measure(path: Path, spawned_at: float) -> dict[str, float]:
         view = app.screen.query_one(DocumentView)
         figures["statements_first_frame"] = len(view.statements)
         figures["fast_launch"] = float(isinstance(app.workbench, PendingWorkbench))
+        # Keys pressed while the engine and the rest of the document still load behind the frame:
+        early = [await clock.key_to_frame(app, "j") for _ in range(10)]
+        figures["move_while_loading_ms_median"] = statistics.median(early)
         assert app.coding is not None and app.coding.document is not None
         pending = app.workbench if isinstance(app.workbench, PendingWorkbench) else None
         while "document_whole_s" not in figures or (pending is not None and "engine_ready_s" not in figures):
