@@ -195,10 +195,13 @@ class QcoderApp(App[None]):
         self.live.start()
 
     def close_project(self) -> None:
-        """Release the database (after the app has exited); waits for an engine still loading."""
-        if self._project is None and isinstance(self.workbench, PendingWorkbench):
-            if self.workbench.error is None and self.workbench.loaded:
-                self._project = self.workbench.ready().project
+        """Release the database (after the app has exited); an engine still loading is waited for."""
+        pending = self.workbench
+        if self._project is None and isinstance(pending, PendingWorkbench) and (pending.loaded or pending.loading):
+            try:
+                self._project = pending.ready().project
+            except QcoderError:
+                return  # it never opened: nothing to release
         if self._project is not None:
             self._project.close()
 

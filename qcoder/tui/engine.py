@@ -46,6 +46,10 @@ class Once(Generic[T]):
         self._error: QcoderError | None = None
 
     @property
+    def started(self) -> bool:
+        return self._started
+
+    @property
     def done(self) -> bool:
         return self._done.is_set()
 
@@ -94,6 +98,11 @@ class PendingWorkbench:
     @property
     def loaded(self) -> bool:
         return self._once.done
+
+    @property
+    def loading(self) -> bool:
+        """Started (by the launch thread or a waiting action) and not finished yet."""
+        return self._once.started and not self._once.done
 
     @property
     def error(self) -> QcoderError | None:

@@ -16,6 +16,7 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label, LoadingIndicator
+from textual.worker import Worker, WorkerState
 
 from qcoder.errors import QcoderError
 from qcoder.store.database import Project
@@ -61,21 +62,28 @@ class ImportScreen(ModalScreen[str | None]):
         self.query_one("#import-status", Label).update(f"importing {Path(event.value.strip()).name} …")
         self.run_import(Path(event.value.strip()).expanduser())
 
-    @work(thread=True, exclusive=True)
-    def run_import(self, path: Path) -> None:
+    @work(thread=True, exclusive=True, group="import", exit_on_error=False)
+    def run_import(self, path: Path) -> tuple[bool, str]:
+        """(True, what was imported) or (False, why not): the worker itself always succeeds."""
         try:
             result = run_import(self.project, path, self.coder_id)
         except QcoderError as error:
-            self.app.call_from_thread(self.failed, str(error))
-            return
+            return False, str(error)
         except Exception as error:  # noqa: BLE001 - any failure is one line to the user
-            self.app.call_from_thread(self.failed, f"import failed: {type(error).__name__}: {error}")
-            return
+            return False, f"import failed: {type(error).__name__}: {error}"
         if result.status == "duplicate":
-            message = f"{path.name} is already in the project as {result.label}"
+            return True, f"{path.name} is already in the project as {result.label}"
+        return True, f"imported {path.name} as {result.label}: {result.statements} statements"
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """Close only once the worker has finished (see TaskScreen: closing from inside it marks it cancelled)."""
+        if event.worker.group != "import" or event.state != WorkerState.SUCCESS:
+            return
+        ok, message = event.worker.result
+        if ok:
+            self.dismiss(message)
         else:
-            message = f"imported {path.name} as {result.label}: {result.statements} statements"
-        self.app.call_from_thread(self.dismiss, message)
+            self.failed(message)
 
     def failed(self, message: str) -> None:
         self.running = False

@@ -17,6 +17,7 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Label, LoadingIndicator
+from textual.worker import Worker, WorkerState
 
 from qcoder.errors import QcoderError, is_database_error
 
@@ -54,14 +55,28 @@ class TaskScreen(ModalScreen[T | None], Generic[T]):
     def on_mount(self) -> None:
         self.run()
 
-    @work(thread=True, exclusive=True, group="task")
-    def run(self) -> None:
+    @work(thread=True, exclusive=True, group="task", exit_on_error=False)
+    def run(self) -> tuple[bool, Any]:
+        """(True, result) or (False, the failure's one line): the worker itself always succeeds."""
         try:
-            result: Any = self.call()
+            return True, self.call()
         except Exception as error:  # noqa: BLE001 - every failure is one line to the user
-            self.app.call_from_thread(self._failed, one_line(error, self.url))
+            return False, one_line(error, self.url)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """Close only once the worker has finished.
+
+        Dismissing from inside the worker (``call_from_thread(self.dismiss, …)``) removed
+        the screen while its worker was still running, and Textual then marked that
+        worker cancelled — under load, a finished import or merge looked cancelled.
+        """
+        if event.worker.group != "task" or event.state != WorkerState.SUCCESS:
             return
-        self.app.call_from_thread(self.dismiss, result)
+        ok, value = event.worker.result
+        if ok:
+            self.dismiss(value)
+        else:
+            self._failed(value)
 
     def _failed(self, message: str) -> None:
         self.notify(message, severity="error", markup=False)
