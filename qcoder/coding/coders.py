@@ -6,17 +6,9 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from qcoder.errors import NotFound, QcoderError
+from qcoder.coding.coder_name import clean_coder_name
+from qcoder.errors import NotFound
 from qcoder.store.models import Coder
-
-
-def clean_coder_name(name: str) -> str:
-    cleaned = " ".join(name.split())
-    if not cleaned:
-        raise QcoderError("a coder needs a name; pass --coder NAME")
-    if len(cleaned) > 120:
-        raise QcoderError("a coder's name is at most 120 characters")
-    return cleaned
 
 
 def find_coder(session: Session, name: str) -> Coder:

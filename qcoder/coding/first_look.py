@@ -25,6 +25,7 @@ import threading
 from dataclasses import dataclass
 
 from qcoder.coding import reads
+from qcoder.coding.coder_name import clean_coder_name
 from qcoder.coding.records import CodeInfo, DocumentSummary, StatementRow
 from qcoder.errors import QcoderError
 from qcoder.store.ladder import Level
@@ -37,8 +38,8 @@ FIRST_STATEMENTS = 2000  # read before the first frame: far more than a screen, 
 class RestOfDocument:
     """The opened document's statements after the first batch, read later in the same snapshot.
 
-    Holds the first look's connection (and its read transaction) until ``read`` or
-    ``close``; on SQLite in WAL mode an open reader never blocks a writer. ``read`` may
+    Holds the first look's connection (and its read transaction) until ``read``; on
+    SQLite in WAL mode an open reader never blocks a writer. ``read`` may
     run in another thread than the one that opened the connection, never in two at once.
     """
 
@@ -65,12 +66,6 @@ class RestOfDocument:
             finally:
                 self._connection = None
                 connection.close()
-
-    def close(self) -> None:
-        with self._lock:
-            if self._connection is not None:
-                self._connection.close()
-                self._connection = None
 
 
 @dataclass(frozen=True)
@@ -100,10 +95,10 @@ def first_look(
     (default ``FIRST_STATEMENTS``); the others are left to ``FirstLook.rest``.
     """
     path = sqlite_file(db)
-    name = " ".join(coder_name.split())  # as clean_coder_name stores it
-    if path is None or not path.is_file() or not name:
+    if path is None or not path.is_file():
         return None
     try:
+        name = clean_coder_name(coder_name)
         head = head_revision()
         connection = sqlite3.connect(path, timeout=10, isolation_level=None, check_same_thread=False)
     except (QcoderError, sqlite3.Error):

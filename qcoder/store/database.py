@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
 from qcoder.errors import Conflict, QcoderError, SchemaMismatch
-from qcoder.store.location import default_project_path, project_value, sqlite_url  # noqa: F401 - re-exported
+from qcoder.store.location import project_value, sqlite_url
 
 T = TypeVar("T")
 

@@ -146,7 +146,3 @@ class RestLoad:
 
     def result(self) -> tuple[list[StatementRow], Codings, np.ndarray | None]:
         return self._once.result()
-
-    def close(self) -> None:
-        """Give up on it (the document was re-read in full): releases the snapshot."""
-        self.rest.close()

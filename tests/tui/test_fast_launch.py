@@ -245,3 +245,20 @@ def test_sqlalchemy_is_not_loaded_before_the_first_frame(db_path: Path, tmp_path
     env = {**os.environ, "XDG_CONFIG_HOME": str(tmp_path / "config")}
     out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, check=True, env=env)
     assert json.loads(out.stdout.strip().splitlines()[-1]) == {"at_first_frame": False, "later": True}
+
+
+@run_async
+async def test_others_codes_at_once_cover_the_rest_of_the_document(db_path: Path) -> None:
+    with open_project(db_path) as project:
+        colleague = Workbench(project, "小李")
+        colleague.code_statements([colleague.statements(1)[-1].id], colleague.codes()[0].id)  # on D01-S008
+        first_code = colleague.codes()[0].name
+    app = open_app(db_path, "小王")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("o")  # all coders' codes, before the rest of D01 has arrived
+        await settle(app)
+        await pilot.press("G")
+        await pilot.pause()
+        text = screen_text(app)
+        assert "[人才]" in text and f"({first_code}·小李)" in text
+    app.close_project()

@@ -446,7 +446,6 @@ class CodingScreen(WorkbenchScreen):
         self.app.push_screen(ComparisonScreen(self.workbench, code_id, self.catalog.name(code_id)), chosen)
 
     def action_toggle_others(self) -> None:
-        self.view.whole()  # the codings re-read below cover the whole document
         self.show_others = not self.show_others
         self.view.set_codings(self._read_codings())
         self._title()

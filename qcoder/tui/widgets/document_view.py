@@ -185,7 +185,12 @@ class DocumentView(ScrollView, can_focus=True):
             self.complete()
 
     def set_codings(self, codings: dict[int, Pairs]) -> None:
-        """Replace all chips (after a refresh or undo): layout adjusts only chip lines."""
+        """Replace all chips (after a refresh or undo): layout adjusts only chip lines.
+
+        ``codings`` cover the whole document, so a fast launch's rest is taken in first:
+        its own codings must not be laid over these afterwards.
+        """
+        self.whole()
         self.codings = codings
         if self.layout_ is not None:
             self.layout_.set_chips([bool(codings.get(row.id)) for row in self.statements])
