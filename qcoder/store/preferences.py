@@ -38,7 +38,10 @@ def remembered_coder(url: str) -> str | None:
 
 def remember_coder(url: str, coder: str) -> None:
     data = _load()
-    data.setdefault(_key(url), {})["coder"] = coder
+    entry = data.setdefault(_key(url), {})
+    if entry.get("coder") == coder:
+        return  # already remembered: no disk write on every start of the workbench
+    entry["coder"] = coder
     path = preferences_path()
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")

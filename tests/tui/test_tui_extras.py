@@ -212,3 +212,18 @@ def test_run_tui_asks_for_coder_once_and_remembers(db_path: Path, tmp_path: Path
     app_module.run_tui(str(db_path), "小王")  # given: used and remembered
     app_module.run_tui(str(db_path), None)
     assert seen == [None, "小张", "小王", "小王"]
+
+
+def test_remembering_the_same_coder_again_writes_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+
+    import qcoder.store.preferences as preferences
+
+    path = tmp_path / "prefs.json"
+    monkeypatch.setattr(preferences, "preferences_path", lambda: path)
+    preferences.remember_coder("sqlite:////p/study.db", "小王")
+    os.utime(path, ns=(1, 1))  # a marker: any rewrite changes it
+    preferences.remember_coder("sqlite:////p/study.db", "小王")
+    assert path.stat().st_mtime_ns == 1
+    preferences.remember_coder("sqlite:////p/study.db", "小李")
+    assert preferences.remembered_coder("sqlite:////p/study.db") == "小李" and path.stat().st_mtime_ns != 1
