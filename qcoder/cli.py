@@ -186,15 +186,14 @@ def docs(db: DbOption = None, fmt: FormatOption = "text") -> None:
     """List the project's documents."""
     from sqlalchemy import select
 
-    from qcoder.coding.codings import reviewers_by_document
-    from qcoder.coding.statements import statement_counts
+    from qcoder.coding import reads
     from qcoder.store.models import Document
 
     columns = (Document.id, Document.label, Document.name, Document.role, Document.encoding,
                Document.attributes, Document.sha256)  # not the raw bytes and texts
     with _project(db) as project, project.session() as session:
-        counts = statement_counts(session)
-        reviewers = reviewers_by_document(session)
+        reader = reads.Reader.of_session(session)
+        counts, reviewers = reads.statement_counts(reader), reads.reviewers_by_document(reader)
         rows = [
             {
                 "id": label, "name": name, "role": role, "statements": counts.get(doc_id, 0),
@@ -299,12 +298,12 @@ def search(
 def codes(db: DbOption = None, fmt: FormatOption = "text") -> None:
     """List the codebook as a tree, by level, with coding counts."""
     from qcoder.coding.codes import CodeNode, code_tree
-    from qcoder.coding.codings import coding_counts
+    from qcoder.coding import reads
     from qcoder.store.settings import levels
 
     with _project(db) as project, project.session() as session:
         ladder = levels(session)
-        counts = coding_counts(session)
+        counts = reads.coding_counts(reads.Reader.of_session(session))
         rows: list[dict[str, Any]] = []
 
         def walk(node: CodeNode, depth: int) -> None:

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import and_, delete, func, select
+from sqlalchemy import and_, delete, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from qcoder.coding.events import log_event
-from qcoder.store.models import Coder, Coding, DocumentReview, Sentence, utcnow
+from qcoder.store.models import Coding, DocumentReview, Sentence, utcnow
 
 _CHUNK = 500
 
@@ -122,23 +122,3 @@ def mark_reviewed(session: Session, document_id: int, coder_id: int, reviewed: b
         log_event(session, coder_id, "review.remove", document_id=document_id)
         return True
     return False
-
-
-def coding_counts(session: Session, coder_id: int | None = None) -> dict[int, int]:
-    """code id → number of codings (all coders, or one)."""
-    query = select(Coding.code_id, func.count()).group_by(Coding.code_id)
-    if coder_id is not None:
-        query = query.where(Coding.coder_id == coder_id)
-    return dict(session.execute(query).all())  # type: ignore[arg-type]
-
-
-def reviewers_by_document(session: Session) -> dict[int, list[str]]:
-    """document id → names of the coders who marked it completely coded."""
-    reviewers: dict[int, list[str]] = {}
-    for doc_id, name in session.execute(
-        select(DocumentReview.document_id, Coder.name)
-        .join(Coder, Coder.id == DocumentReview.coder_id)
-        .order_by(DocumentReview.id)
-    ):
-        reviewers.setdefault(doc_id, []).append(name)
-    return reviewers

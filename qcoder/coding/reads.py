@@ -32,6 +32,11 @@ class Reader:
         self.connection = connection
         self._qmark = isinstance(connection, sqlite3.Connection)
 
+    @classmethod
+    def of_session(cls, session: Any) -> Reader:
+        """The driver connection under a SQLAlchemy session, inside that session's transaction."""
+        return cls(session.connection().connection.driver_connection)
+
     def rows(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         cursor = self.connection.cursor()
         try:
@@ -61,7 +66,8 @@ def coder_id(reader: Reader, name: str) -> int | None:
     return reader.value("SELECT id FROM coders WHERE name = ?", (name,))
 
 
-def _counts(reader: Reader, coder: int | None) -> dict[int, int]:
+def coding_counts(reader: Reader, coder: int | None = None) -> dict[int, int]:
+    """code id → number of codings (all coders, or one coder's)."""
     if coder is None:
         return dict(reader.rows("SELECT code_id, count(*) FROM codings GROUP BY code_id"))
     return dict(reader.rows("SELECT code_id, count(*) FROM codings WHERE coder_id = ? GROUP BY code_id", (coder,)))
@@ -69,7 +75,7 @@ def _counts(reader: Reader, coder: int | None) -> dict[int, int]:
 
 def codes(reader: Reader, coder: int) -> list[CodeInfo]:
     """Every code with its codings (all coders, and this coder's), highest level first, then by name."""
-    totals, mine = _counts(reader, None), _counts(reader, coder)
+    totals, mine = coding_counts(reader), coding_counts(reader, coder)
     rows = reader.rows(
         "SELECT id, guid, name, level, parent_id, definition, colour, version FROM codes ORDER BY level DESC, name"
     )
@@ -80,19 +86,30 @@ def codes(reader: Reader, coder: int) -> list[CodeInfo]:
     ]
 
 
-def documents(reader: Reader, coder: int, coder_name: str) -> list[DocumentSummary]:
-    """Every document with its statement count, this coder's progress and who reviewed it."""
-    counts = dict(reader.rows("SELECT document_id, count(*) FROM sentences GROUP BY document_id"))
-    mine = dict(reader.rows(
-        "SELECT s.document_id, count(DISTINCT c.sentence_id) FROM sentences s"
-        " JOIN codings c ON c.sentence_id = s.id WHERE c.coder_id = ? GROUP BY s.document_id",
-        (coder,),
-    ))
+def statement_counts(reader: Reader) -> dict[int, int]:
+    """document id → number of statements."""
+    return dict(reader.rows("SELECT document_id, count(*) FROM sentences GROUP BY document_id"))
+
+
+def reviewers_by_document(reader: Reader) -> dict[int, list[str]]:
+    """document id → names of the coders who marked it completely coded, in the order they did."""
     reviewers: dict[int, list[str]] = {}
     for document_id, name in reader.rows(
         "SELECT r.document_id, k.name FROM document_reviews r JOIN coders k ON k.id = r.coder_id ORDER BY r.id"
     ):
         reviewers.setdefault(document_id, []).append(name)
+    return reviewers
+
+
+def documents(reader: Reader, coder: int, coder_name: str) -> list[DocumentSummary]:
+    """Every document with its statement count, this coder's progress and who reviewed it."""
+    counts = statement_counts(reader)
+    mine = dict(reader.rows(
+        "SELECT s.document_id, count(DISTINCT c.sentence_id) FROM sentences s"
+        " JOIN codings c ON c.sentence_id = s.id WHERE c.coder_id = ? GROUP BY s.document_id",
+        (coder,),
+    ))
+    reviewers = reviewers_by_document(reader)
     return [
         DocumentSummary(
             id=document_id, label=label, name=name, role=role, statements=counts.get(document_id, 0),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from qcoder.errors import NotFound, QcoderError
@@ -90,9 +90,3 @@ def resolve_statements(session: Session, specs: Sequence[str]) -> list[Sentence]
         shown = ", ".join(missing[:5]) + (" …" if len(missing) > 5 else "")
         raise NotFound(f"no statement {shown}; `qcoder show DOC` lists a document's statement IDs")
     return [found[label] for label in dict.fromkeys(labels)]
-
-
-def statement_counts(session: Session) -> dict[int, int]:
-    """document id → number of statements."""
-    query = select(Sentence.document_id, func.count()).group_by(Sentence.document_id)
-    return dict(session.execute(query).all())  # type: ignore[arg-type]

@@ -54,7 +54,7 @@ class Workbench:
     def _read_plain(self, work):  # type: ignore[no-untyped-def]
         """Run one of ``reads``' plain-SQL functions on a read session's driver connection."""
         with self.project.session() as session:
-            return work(reads.Reader(session.connection().connection.driver_connection))
+            return work(reads.Reader.of_session(session))
 
     def levels(self) -> list[Level]:
         return self._read_plain(reads.levels)
