@@ -12,13 +12,14 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from qcoder.coding.events import log_event
 from qcoder.errors import Conflict, NotFound, QcoderError
+from qcoder.store.events import log_event
 from qcoder.store.models import Code, Coder, Coding, Memo, Relation, utcnow
+from qcoder.store.rows import row_of
 from qcoder.store.settings import levels
 
 _COLOUR = re.compile(r"^#[0-9A-Fa-f]{6}$")
@@ -69,11 +70,29 @@ def code_at(session: Session, name: str, level: int) -> Code | None:
     return session.scalar(select(Code).where(Code.name == name, Code.level == level))
 
 
-def get_code(session: Session, code_id: int) -> Code:
-    code = session.get(Code, code_id)
+def get_code(session: Session, code_id: int, *, lock: bool = False) -> Code:
+    """The code; with ``lock``, its row stays locked until the transaction ends.
+
+    On PostgreSQL the lock (``SELECT … FOR UPDATE``) also holds back a colleague's new
+    coding with this code (its foreign-key check waits), so a merge or delete cannot
+    move or remove the codings it read while another coding slips in unseen. On SQLite
+    the write transaction already holds the only write lock.
+    """
+    code = session.get(Code, code_id, with_for_update=lock, populate_existing=lock)
     if code is None:
-        raise NotFound(f"code #{code_id} no longer exists (deleted by another coder?); refresh")
+        raise NotFound(f"code #{code_id} no longer exists (deleted or merged by another coder); refresh")
     return code
+
+
+def lock_codebook(session: Session) -> None:
+    """Serialize changes to the code tree (create, move, merge, split, delete) on PostgreSQL.
+
+    A transaction-scoped advisory lock: two coders moving codes under each other at the
+    same moment cannot build a cycle, and name checks cannot race. Codings are not held
+    back by it. SQLite's single writer already serializes these changes.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(hashtext('qcoder.codebook'))"))
 
 
 def _check_parent(session: Session, code_level: int, parent: Code | None, code: Code | None = None) -> None:
@@ -103,7 +122,14 @@ def create_code(
     colour: str | None = None,
     coder: Coder | None = None,
     guid: str | None = None,
+    code_id: int | None = None,
+    inner: bool = False,
 ) -> Code:
+    """``code_id``: re-create a code under the id it had (redo, undo of a delete).
+
+    ``inner``: the creation is part of a larger change (a split) whose own event undoes it.
+    """
+    lock_codebook(session)
     name = clean_code_name(name)
     _check_level(session, level)
     _check_parent(session, level, parent)
@@ -120,9 +146,14 @@ def create_code(
     )
     if guid:
         code.guid = guid.lower().strip("{}")
+    if code_id is not None:
+        code.id = code_id
     session.add(code)
     session.flush()
-    log_event(session, coder.id if coder else None, "code.create", code_id=code.id, name=name, level=level)
+    log_event(
+        session, coder.id if coder else None, "code.create", code_id=code.id, name=name, level=level,
+        guid=code.guid, row=row_of(code), **({"inner": True} if inner else {}),
+    )
     return code
 
 
@@ -171,7 +202,9 @@ def rename_code(
     code.name = new_name
     _touch(code, coder)
     session.flush()
-    log_event(session, coder.id if coder else None, "code.rename", code_id=code.id, old=old, new=new_name)
+    log_event(
+        session, coder.id if coder else None, "code.rename", code_id=code.id, guid=code.guid, old=old, new=new_name
+    )
     return code
 
 
@@ -179,17 +212,35 @@ def update_code(
     session: Session, code: Code, *, definition: str | None = None, colour: str | None = None,
     coder: Coder | None = None, expected_version: int | None = None, exemplar_sentence_id: int | None = None,
 ) -> Code:
+    """Definition, colour or exemplar; ``exemplar_sentence_id=0`` clears the exemplar."""
     _check_version(session, code, expected_version)
-    before = {"definition": code.definition, "colour": code.colour, "exemplar": code.exemplar_sentence_id}
+    wanted: dict[str, object] = {}
     if definition is not None:
-        code.definition = definition
+        wanted["definition"] = definition
     if colour is not None:
-        code.colour = check_colour(colour)
+        wanted["colour"] = check_colour(colour)
     if exemplar_sentence_id is not None:
-        code.exemplar_sentence_id = exemplar_sentence_id or None
+        wanted["exemplar_sentence_id"] = exemplar_sentence_id or None
+    return set_code_fields(session, code, wanted, coder=coder)
+
+
+CODE_FIELDS = ("definition", "colour", "exemplar_sentence_id")
+
+
+def set_code_fields(session: Session, code: Code, wanted: dict[str, object], *, coder: Coder | None = None) -> Code:
+    """Set some of ``CODE_FIELDS``; the event keeps each changed field's old and new value."""
+    before = {key: getattr(code, key) for key in wanted if getattr(code, key) != wanted[key]}
+    after = {key: wanted[key] for key in before}
+    if not before:
+        return code
+    for key, value in after.items():
+        setattr(code, key, value)
     _touch(code, coder)
     session.flush()
-    log_event(session, coder.id if coder else None, "code.update", code_id=code.id, before=before)
+    log_event(
+        session, coder.id if coder else None, "code.update", code_id=code.id, guid=code.guid,
+        before=before, after=after,
+    )
     return code
 
 
@@ -198,13 +249,17 @@ def move_code(
     expected_version: int | None = None,
 ) -> Code:
     _check_version(session, code, expected_version)
+    lock_codebook(session)
+    session.refresh(code)
+    if new_parent is not None:
+        session.refresh(new_parent)
     _check_parent(session, code.level, new_parent, code)
     old_parent = code.parent_id
     code.parent_id = new_parent.id if new_parent else None
     _touch(code, coder)
     session.flush()
     log_event(
-        session, coder.id if coder else None, "code.move", code_id=code.id,
+        session, coder.id if coder else None, "code.move", code_id=code.id, guid=code.guid,
         old_parent=old_parent, new_parent=code.parent_id,
     )
     return code
@@ -219,31 +274,55 @@ def merge_codes(
     expected_versions: tuple[int, int] | None = None,
 ) -> int:
     """Fold ``source`` into ``target``: codings move (duplicates dropped), memos, relations
-    and children follow; ``source`` is deleted. Returns how many codings moved."""
+    and children follow; ``source`` is deleted. Returns how many codings moved.
+
+    Both code rows are locked first, so a colleague's coding with ``source`` either
+    committed before (and is moved) or waits and is then refused: never acknowledged
+    and then lost with the deleted code. The event keeps every moved and dropped coding
+    and every changed memo, relation and child, so the merge can be undone exactly.
+    """
     if source.id == target.id:
         raise QcoderError("cannot merge a code into itself")
+    lock_codebook(session)
+    source = get_code(session, source.id, lock=True)
+    target = get_code(session, target.id, lock=True)
     if expected_versions is not None:
         _check_version(session, source, expected_versions[0])
         _check_version(session, target, expected_versions[1])
     if source.level != target.level:
         raise Conflict("merge codes of the same level; move one first")
-    # Codings the target already has for the same sentence and coder are dropped.
-    target_pairs = select(Coding.sentence_id, Coding.coder_id).where(Coding.code_id == target.id)
-    existing = {(s, c) for s, c in session.execute(target_pairs)}
-    moved = 0
-    dropped: list[int] = []
-    for coding in session.scalars(select(Coding).where(Coding.code_id == source.id)):
-        if (coding.sentence_id, coding.coder_id) in existing:
-            dropped.append(coding.id)
-        else:
-            coding.code_id = target.id
-            moved += 1
-    if dropped:
-        session.execute(delete(Coding).where(Coding.id.in_(dropped)))
-    session.execute(update(Memo).where(Memo.code_id == source.id).values(code_id=target.id))
-    for relation in session.scalars(
+    source_row = row_of(source)
+    target_definition = target.definition
+    target_pairs = {
+        (sid, cid) for sid, cid in session.execute(
+            select(Coding.sentence_id, Coding.coder_id).where(Coding.code_id == target.id)
+        )
+    }
+    dropped_rows = [
+        row_of(coding) for coding in session.scalars(select(Coding).where(Coding.code_id == source.id))
+        if (coding.sentence_id, coding.coder_id) in target_pairs
+    ]
+    if dropped_rows:
+        session.execute(delete(Coding).where(Coding.id.in_([row["id"] for row in dropped_rows])))
+    moved_rows = [
+        list(row) for row in session.execute(
+            update(Coding).where(Coding.code_id == source.id).values(code_id=target.id)
+            .returning(Coding.id, Coding.sentence_id, Coding.coder_id)
+            .execution_options(synchronize_session=False)
+        )
+    ]
+    memo_ids = list(session.scalars(select(Memo.id).where(Memo.code_id == source.id)))
+    if memo_ids:
+        session.execute(
+            update(Memo).where(Memo.id.in_(memo_ids)).values(code_id=target.id)
+            .execution_options(synchronize_session=False)
+        )
+    relations_moved: list[list[int]] = []
+    relations_deleted: list[dict[str, object]] = []
+    relation_memos: list[list[int | None]] = []
+    for relation in list(session.scalars(
         select(Relation).where((Relation.source_id == source.id) | (Relation.target_id == source.id))
-    ):
+    )):
         new_source = target.id if relation.source_id == source.id else relation.source_id
         new_target = target.id if relation.target_id == source.id else relation.target_id
         clash = session.scalar(
@@ -253,57 +332,98 @@ def merge_codes(
             )
         )
         if new_source == new_target or clash is not None:
+            for memo_id in session.scalars(select(Memo.id).where(Memo.relation_id == relation.id)):
+                relation_memos.append([memo_id, relation.id, clash])
             session.execute(update(Memo).where(Memo.relation_id == relation.id).values(relation_id=clash))
+            relations_deleted.append(row_of(relation))
             session.delete(relation)
         else:
+            relations_moved.append([relation.id, relation.source_id, relation.target_id])
             relation.source_id, relation.target_id = new_source, new_target
-    session.execute(update(Code).where(Code.parent_id == source.id).values(parent_id=target.id))
+    children = list(session.scalars(select(Code.id).where(Code.parent_id == source.id)))
+    if children:
+        session.execute(
+            update(Code).where(Code.id.in_(children)).values(parent_id=target.id)
+            .execution_options(synchronize_session=False)
+        )
     if not target.definition and source.definition:
         target.definition = source.definition
     _touch(target, coder)
     log_event(
         session, coder.id if coder else None, "code.merge", source_id=source.id,
-        source_name=source.name, target_id=target.id, moved=moved, dropped=len(dropped),
+        source_name=source.name, target_id=target.id, moved=len(moved_rows), dropped=len(dropped_rows),
+        source_row=source_row, target_guid=target.guid, target_definition=target_definition,
+        moved_codings=moved_rows, dropped_codings=dropped_rows, memo_ids=memo_ids, children=children,
+        relations_moved=relations_moved, relations_deleted=relations_deleted, relation_memos=relation_memos,
     )
     session.flush()
-    session.delete(source)
+    session.expire_all()
+    session.delete(get_code(session, source.id))
     session.flush()
-    return moved
+    return len(moved_rows)
 
 
 def split_code(
     session: Session, code: Code, new_name: str, sentence_ids: Sequence[int], *,
-    coder: Coder | None = None,
+    coder: Coder | None = None, guid: str | None = None, new_code_id: int | None = None,
 ) -> Code:
-    """A new sibling code taking over the codings of ``code`` on the given statements."""
+    """A new sibling code taking over the codings of ``code`` (every coder's) on the given statements."""
+    code = get_code(session, code.id, lock=True)
     new_code = create_code(
-        session, new_name, level=code.level, parent=code.parent, definition="", colour=code.colour, coder=coder
+        session, new_name, level=code.level, parent=code.parent, definition="", colour=code.colour, coder=coder,
+        guid=guid, code_id=new_code_id, inner=True,
     )
-    if sentence_ids:
-        session.execute(
-            update(Coding)
-            .where(Coding.code_id == code.id, Coding.sentence_id.in_(list(sentence_ids)))
-            .values(code_id=new_code.id)
+    moved_rows: list[list[int]] = []
+    for start in range(0, len(sentence_ids), 500):
+        chunk = list(sentence_ids[start : start + 500])
+        moved_rows.extend(
+            list(row) for row in session.execute(
+                update(Coding)
+                .where(Coding.code_id == code.id, Coding.sentence_id.in_(chunk))
+                .values(code_id=new_code.id)
+                .returning(Coding.id, Coding.sentence_id, Coding.coder_id)
+                .execution_options(synchronize_session=False)
+            )
         )
     log_event(
         session, coder.id if coder else None, "code.split", code_id=code.id, new_code_id=new_code.id,
-        sentence_ids=list(sentence_ids),
+        sentence_ids=list(sentence_ids), new_name=new_code.name, new_guid=new_code.guid, moved_codings=moved_rows,
     )
     return new_code
 
 
 def delete_code(session: Session, code: Code, *, coder: Coder | None = None) -> int:
-    """Delete a code and its codings; children move up to its parent. Returns codings removed."""
-    removed = coding_count(session, code)
-    session.execute(update(Code).where(Code.parent_id == code.id).values(parent_id=code.parent_id))
+    """Delete a code and its codings; children move up to its parent. Returns codings removed.
+
+    The event keeps the code, its codings, relations and memos whole, so undo restores them.
+    """
+    lock_codebook(session)
+    code = get_code(session, code.id, lock=True)
+    codings = [row_of(c) for c in session.scalars(select(Coding).where(Coding.code_id == code.id))]
+    children = list(session.scalars(select(Code.id).where(Code.parent_id == code.id)))
+    relations = list(session.scalars(
+        select(Relation).where((Relation.source_id == code.id) | (Relation.target_id == code.id))
+    ))
+    relation_ids = [r.id for r in relations]
+    memos = list(session.scalars(
+        select(Memo).where(
+            (Memo.code_id == code.id) | (Memo.relation_id.in_(relation_ids) if relation_ids else False)
+        )
+    ))
+    if children:
+        session.execute(
+            update(Code).where(Code.id.in_(children)).values(parent_id=code.parent_id)
+            .execution_options(synchronize_session=False)
+        )
     session.execute(delete(Coding).where(Coding.code_id == code.id))
     log_event(
         session, coder.id if coder else None, "code.delete", code_id=code.id, name=code.name,
-        level=code.level, guid=code.guid, codings=removed,
+        level=code.level, guid=code.guid, codings=len(codings), row=row_of(code), coding_rows=codings,
+        children=children, relation_rows=[row_of(r) for r in relations], memo_rows=[row_of(m) for m in memos],
     )
     session.delete(code)
     session.flush()
-    return removed
+    return len(codings)
 
 
 @dataclass

@@ -13,8 +13,9 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from qcoder.coding.events import log_event
-from qcoder.store.models import Coding, DocumentReview, Sentence, utcnow
+from qcoder.errors import NotFound
+from qcoder.store.events import log_event
+from qcoder.store.models import Code, Coding, DocumentReview, Sentence, utcnow
 
 _CHUNK = 500
 
@@ -48,17 +49,39 @@ def add_codings(
     new = [sid for sid in wanted if sid not in already]
     if not new:
         return []
+    _hold_code(session, code_id)
     now = utcnow()
     rows = [{"sentence_id": sid, "code_id": code_id, "coder_id": coder_id, "created_at": now} for sid in new]
     dialect = session.get_bind().dialect.name
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    inserted: set[int] = set()
     for start in range(0, len(rows), _CHUNK):
-        statement = insert(Coding).values(rows[start : start + _CHUNK]).on_conflict_do_nothing(
-            index_elements=["sentence_id", "code_id", "coder_id"]
+        statement = (
+            insert(Coding).values(rows[start : start + _CHUNK])
+            .on_conflict_do_nothing(index_elements=["sentence_id", "code_id", "coder_id"])
+            .returning(Coding.sentence_id)
         )
-        session.execute(statement)
-    log_event(session, coder_id, "coding.add", code_id=code_id, sentence_ids=new)
-    return new
+        inserted.update(session.scalars(statement))
+    added = [sid for sid in new if sid in inserted]  # what this transaction really stored, in order
+    if added:
+        log_event(session, coder_id, "coding.add", code_id=code_id, sentence_ids=added)
+    return added
+
+
+def _hold_code(session: Session, code_id: int) -> None:
+    """Check the code still exists and, on PostgreSQL, keep it until this transaction ends.
+
+    ``FOR KEY SHARE`` is the lock a foreign-key check takes anyway; taking it first means
+    a colleague's merge or delete of this code that holds the row makes this coding wait
+    and then fail with a clear message, instead of being acknowledged and then removed.
+    """
+    query = select(Code.id).where(Code.id == code_id)
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(key_share=True)
+    if session.scalar(query) is None:
+        raise NotFound(
+            f"code #{code_id} no longer exists (merged or deleted by another coder); nothing was coded; refresh"
+        )
 
 
 def remove_codings(
@@ -69,15 +92,19 @@ def remove_codings(
     if present is None:
         present = existing_codings(session, wanted, code_id, coder_id)
     gone = [sid for sid in wanted if sid in present]
+    deleted: set[int] = set()
     for chunk in _chunks(gone):
-        session.execute(
-            delete(Coding).where(
-                Coding.code_id == code_id, Coding.coder_id == coder_id, Coding.sentence_id.in_(chunk)
+        deleted.update(
+            session.scalars(
+                delete(Coding)
+                .where(Coding.code_id == code_id, Coding.coder_id == coder_id, Coding.sentence_id.in_(chunk))
+                .returning(Coding.sentence_id)
             )
         )
-    if gone:
-        log_event(session, coder_id, "coding.remove", code_id=code_id, sentence_ids=gone)
-    return gone
+    removed = [sid for sid in gone if sid in deleted]  # what this transaction really removed
+    if removed:
+        log_event(session, coder_id, "coding.remove", code_id=code_id, sentence_ids=removed)
+    return removed
 
 
 def codes_on_sentences(

@@ -1,15 +1,21 @@
-"""Memos: the researcher's running analysis, on the project or on any object."""
+"""Memos: the researcher's running analysis, on the project or on any object.
+
+A memo carries a version like a code does: a save from an editor opened before a
+colleague's save is refused, naming who saved and when, instead of overwriting it.
+"""
 
 from __future__ import annotations
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from qcoder.coding.events import log_event
-from qcoder.errors import NotFound, QcoderError
-from qcoder.store.models import MEMO_TYPES, Coder, Memo
+from qcoder.errors import Conflict, NotFound, QcoderError
+from qcoder.store.events import log_event
+from qcoder.store.models import MEMO_TYPES, Coder, Memo, utcnow
+from qcoder.store.rows import row_of
 
 TARGETS = ("project", "document", "sentence", "code", "relation")
+MEMO_FIELDS = ("text", "title", "type", "code_id")
 
 
 def _target_column(target: str) -> str | None:
@@ -27,47 +33,88 @@ def _check_type(type_: str) -> str:
 def add_memo(
     session: Session, text: str, *, type_: str = "theoretical", target: str = "project",
     target_id: int | None = None, title: str = "", coder: Coder | None = None, guid: str | None = None,
+    memo_id: int | None = None,
 ) -> Memo:
+    """``memo_id``: write the memo again under the id it had (redo)."""
     _check_type(type_)
     column = _target_column(target)
     if column is not None and target_id is None:
         raise QcoderError(f"a {target} memo needs the {target} it belongs to")
-    memo = Memo(type=type_, title=title, text=text, coder_id=coder.id if coder else None)
+    coder_id = coder.id if coder else None
+    memo = Memo(type=type_, title=title, text=text, coder_id=coder_id, updated_by_id=coder_id)
     if column is not None:
         setattr(memo, column, target_id)
     if guid:
         memo.guid = guid.lower().strip("{}")
+    if memo_id is not None:
+        memo.id = memo_id
     session.add(memo)
     session.flush()
-    log_event(session, memo.coder_id, "memo.add", memo_id=memo.id, target=target, target_id=target_id)
+    log_event(
+        session, memo.coder_id, "memo.add", memo_id=memo.id, target=target, target_id=target_id, row=row_of(memo)
+    )
     return memo
 
 
 def get_memo(session: Session, memo_id: int) -> Memo:
     memo = session.get(Memo, memo_id)
     if memo is None:
-        raise NotFound(f"memo #{memo_id} no longer exists; refresh")
+        raise NotFound(f"memo #{memo_id} no longer exists (deleted by another coder?); refresh")
     return memo
+
+
+def check_memo_version(session: Session, memo: Memo, expected_version: int | None) -> None:
+    """Refuse a save based on an older text than the one stored, naming who saved it."""
+    if expected_version is None or memo.version == expected_version:
+        return
+    who = session.get(Coder, memo.updated_by_id).name if memo.updated_by_id else "someone"
+    raise Conflict(
+        f"this memo was changed by {who} at {memo.updated_at:%Y-%m-%d %H:%M} after you opened it; "
+        "your text is still in the editor: copy it, reopen the memo and merge the two"
+    )
 
 
 def update_memo(
     session: Session, memo: Memo, *, text: str | None = None, title: str | None = None,
-    type_: str | None = None, coder: Coder | None = None,
+    type_: str | None = None, coder: Coder | None = None, expected_version: int | None = None,
+    code_id: int | None = None,
 ) -> Memo:
-    before = {"text": memo.text, "title": memo.title, "type": memo.type}
+    check_memo_version(session, memo, expected_version)
+    wanted: dict[str, object] = {}
     if text is not None:
-        memo.text = text
+        wanted["text"] = text
     if title is not None:
-        memo.title = title
+        wanted["title"] = title
     if type_ is not None:
-        memo.type = _check_type(type_)
+        wanted["type"] = _check_type(type_)
+    if code_id is not None:
+        wanted["code_id"] = code_id
+    return set_memo_fields(session, memo, wanted, coder=coder)
+
+
+def set_memo_fields(session: Session, memo: Memo, wanted: dict[str, object], *, coder: Coder | None = None) -> Memo:
+    """Change some of ``MEMO_FIELDS``; the event keeps old and new values and the editor."""
+    before = {key: getattr(memo, key) for key in wanted if getattr(memo, key) != wanted[key]}
+    after = {key: wanted[key] for key in before}
+    if not before:
+        return memo
+    if "code_id" in after and after["code_id"] is not None:
+        memo.document_id = memo.sentence_id = memo.relation_id = None
+    for key, value in after.items():
+        setattr(memo, key, value)
+    memo.updated_by_id = coder.id if coder else None
+    memo.updated_at = utcnow()
     session.flush()
-    log_event(session, coder.id if coder else None, "memo.update", memo_id=memo.id, before=before)
+    log_event(
+        session, coder.id if coder else None, "memo.update", memo_id=memo.id, before=before, after=after,
+        version=memo.version,
+    )
     return memo
 
 
-def delete_memo(session: Session, memo: Memo, *, coder: Coder | None = None) -> None:
-    log_event(session, coder.id if coder else None, "memo.delete", memo_id=memo.id, text=memo.text)
+def delete_memo(session: Session, memo: Memo, *, coder: Coder | None = None, expected_version: int | None = None) -> None:
+    check_memo_version(session, memo, expected_version)
+    log_event(session, coder.id if coder else None, "memo.delete", memo_id=memo.id, text=memo.text, row=row_of(memo))
     session.delete(memo)
     session.flush()
 

@@ -67,6 +67,8 @@ class MemoInfo:
     coder: str | None
     updated_at: str
     code_id: int | None = None  # the code it is on, if any
+    version: int = 1  # what a save from an editor opened on this memo is checked against
+    edited_by: str | None = None  # who saved the current text
 
 
 @dataclass(frozen=True)

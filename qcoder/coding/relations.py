@@ -5,9 +5,10 @@ from __future__ import annotations
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from qcoder.coding.events import log_event
 from qcoder.errors import Conflict, NotFound, QcoderError
-from qcoder.store.models import Code, Coder, Relation
+from qcoder.store.events import log_event
+from qcoder.store.models import Code, Coder, Memo, Relation
+from qcoder.store.rows import row_of
 from qcoder.store.settings import relation_types
 
 
@@ -31,8 +32,9 @@ def find_relation(session: Session, source_id: int, target_id: int, type_: str) 
 
 def add_relation(
     session: Session, source: Code, target: Code, type_: str, note: str = "", *,
-    coder: Coder | None = None, guid: str | None = None,
+    coder: Coder | None = None, guid: str | None = None, relation_id: int | None = None,
 ) -> Relation:
+    """``relation_id``: add the relation again under the id it had (redo)."""
     if source.id == target.id:
         raise QcoderError("a relation needs two different codes")
     type_ = check_relation_type(session, type_)
@@ -43,11 +45,13 @@ def add_relation(
     )
     if guid:
         relation.guid = guid.lower().strip("{}")
+    if relation_id is not None:
+        relation.id = relation_id
     session.add(relation)
     session.flush()
     log_event(
         session, coder.id if coder else None, "relation.add", relation_id=relation.id,
-        source_id=source.id, target_id=target.id, type=type_,
+        source_id=source.id, target_id=target.id, type=type_, row=row_of(relation),
     )
     return relation
 
@@ -63,20 +67,42 @@ def update_relation(
     session: Session, relation: Relation, *, type_: str | None = None, note: str | None = None,
     coder: Coder | None = None,
 ) -> Relation:
-    before = {"type": relation.type, "note": relation.note}
+    wanted: dict[str, str] = {}
     if type_ is not None:
-        relation.type = check_relation_type(session, type_)
+        wanted["type"] = check_relation_type(session, type_)
     if note is not None:
-        relation.note = note
+        wanted["note"] = note
+    return set_relation_fields(session, relation, wanted, coder=coder)
+
+
+def set_relation_fields(
+    session: Session, relation: Relation, wanted: dict[str, str], *, coder: Coder | None = None
+) -> Relation:
+    """Change type and/or note; the event keeps old and new values."""
+    before = {key: getattr(relation, key) for key in wanted if getattr(relation, key) != wanted[key]}
+    after = {key: wanted[key] for key in before}
+    if not before:
+        return relation
+    if "type" in after:
+        clash = find_relation(session, relation.source_id, relation.target_id, after["type"])
+        if clash is not None and clash.id != relation.id:
+            raise Conflict(f"that relation already exists as {after['type']}")
+    for key, value in after.items():
+        setattr(relation, key, value)
     session.flush()
-    log_event(session, coder.id if coder else None, "relation.update", relation_id=relation.id, before=before)
+    log_event(
+        session, coder.id if coder else None, "relation.update", relation_id=relation.id, before=before, after=after
+    )
     return relation
 
 
 def remove_relation(session: Session, relation: Relation, *, coder: Coder | None = None) -> None:
+    """Remove a relation; its memos go with it (kept whole in the event, for undo)."""
+    memos = list(session.scalars(select(Memo).where(Memo.relation_id == relation.id)))
     log_event(
         session, coder.id if coder else None, "relation.remove", relation_id=relation.id,
         source_id=relation.source_id, target_id=relation.target_id, type=relation.type, note=relation.note,
+        row=row_of(relation), memo_rows=[row_of(m) for m in memos],
     )
     session.delete(relation)
     session.flush()

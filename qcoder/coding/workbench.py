@@ -7,7 +7,8 @@ plain records, never live ORM objects, so a face can hold them across threads.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import TypeVar
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -32,11 +33,13 @@ from qcoder.coding.records import (  # noqa: F401 - the records are part of the 
     RelationInfo,
     StatementRow,
 )
-from qcoder.coding.undo import CodingStep, CreateCodeStep, History, ReviewStep
+from qcoder.coding import history
 from qcoder.corpus.search import Hit, search
 from qcoder.store.database import Project
 from qcoder.store.models import Code, Coder, Coding, Document, Memo, Relation, Sentence
 from qcoder.store.settings import Level
+
+T = TypeVar("T")
 
 
 class Workbench:
@@ -44,7 +47,6 @@ class Workbench:
         self.project = project
         coder = project.run(lambda s: _coder_record(get_or_create_coder(s, coder_name)))
         self.coder_id, self.coder_name = coder
-        self.history = History()
 
     # ----------------------------------------------------------------- queries
     def _read(self, work):  # type: ignore[no-untyped-def]
@@ -159,18 +161,42 @@ class Workbench:
 
         return self._read(work)
 
+    # ----------------------------------------------------------------- undoable steps
+    def _step(self, description: str, work: Callable[[Session], T], describe: Callable[[Session, T], str] | None = None) -> T:
+        """Run ``work`` as one undoable step of this coder, committed before returning."""
+
+        def transaction(session: Session) -> T:
+            with history.step(session, self.coder_id, description) as entry:
+                result = work(session)
+                if describe is not None:
+                    entry.description = describe(session, result)[:300]
+            return result
+
+        return self.project.run(transaction)
+
+    def undo(self) -> str | None:
+        """Undo this coder's newest step (also one made in an earlier session); its description."""
+        return self.project.run(lambda s: history.undo(s, self.coder_id))
+
+    def redo(self) -> str | None:
+        return self.project.run(lambda s: history.redo(s, self.coder_id))
+
+    def pending_history(self) -> tuple[str | None, str | None]:
+        """(what undo would undo, what redo would redo)."""
+        return self._read(lambda s: history.pending(s, self.coder_id))
+
     # ----------------------------------------------------------------- coding actions
     def code_statements(self, sentence_ids: Sequence[int], code_id: int) -> list[int]:
-        added = self.project.run(lambda s: add_codings(s, sentence_ids, code_id, self.coder_id))
-        if added:
-            self.history.record(CodingStep("code", code_id, self.coder_id, added, added=True))
-        return added
+        return self._step(
+            "code", lambda s: add_codings(s, sentence_ids, code_id, self.coder_id),
+            lambda s, added: _coding_text("code", s, code_id, len(added)),
+        )
 
     def uncode_statements(self, sentence_ids: Sequence[int], code_id: int) -> list[int]:
-        removed = self.project.run(lambda s: remove_codings(s, sentence_ids, code_id, self.coder_id))
-        if removed:
-            self.history.record(CodingStep("uncode", code_id, self.coder_id, removed, added=False))
-        return removed
+        return self._step(
+            "uncode", lambda s: remove_codings(s, sentence_ids, code_id, self.coder_id),
+            lambda s, removed: _coding_text("uncode", s, code_id, len(removed)),
+        )
 
     def toggle(self, sentence_ids: Sequence[int], code_id: int) -> bool:
         """Code the statements, or uncode them if all already carry the code. True if coded.
@@ -199,9 +225,9 @@ class Workbench:
             truth = codes_on_sentences(session, sentence_ids, None if all_coders else self.coder_id)
             return coded, changed, truth
 
-        coded, changed, truth = self.project.run(work)
-        if changed:
-            self.history.record(CodingStep("code" if coded else "uncode", code_id, self.coder_id, changed, added=coded))
+        coded, _changed, truth = self._step(
+            "code", work, lambda s, result: _coding_text("code" if result[0] else "uncode", s, code_id, len(result[1]))
+        )
         return coded, truth
 
     def create_code(
@@ -210,52 +236,24 @@ class Workbench:
     ) -> CodeInfo:
         """Create a code (optionally coding statements with it at once), as one undoable step."""
 
-        def work(session: Session) -> CreateCodeStep:
-            coder = session.get(Coder, self.coder_id)
+        def work(session: Session) -> int:
             parent = code_ops.get_code(session, parent_id) if parent_id is not None else None
             code = code_ops.create_code(
-                session, name, level=level, parent=parent, definition=definition, colour=colour, coder=coder
-            )
-            step = CreateCodeStep(
-                f"create code {code.name}",
-                {
-                    "guid": code.guid, "name": code.name, "level": code.level, "parent_id": code.parent_id,
-                    "definition": code.definition, "colour": code.colour, "created_by_id": self.coder_id,
-                    "updated_by_id": self.coder_id,
-                },
-                code_id=code.id,
+                session, name, level=level, parent=parent, definition=definition, colour=colour,
+                coder=self._coder(session),
             )
             if code_sentences:
-                added = add_codings(session, code_sentences, code.id, self.coder_id)
-                step.coding = CodingStep("code", code.id, self.coder_id, added, added=True)
-            return step
+                add_codings(session, code_sentences, code.id, self.coder_id)
+            return code.id
 
-        step = self.project.run(work)
-        self.history.record(step)
-        assert step.code_id is not None
-        return self.code(step.code_id)
+        code_id = self._step("create code", work, lambda s, cid: f"create code {_code_name(s, cid)}")
+        return self.code(code_id)
 
     def review(self, document_id: int, reviewed: bool = True) -> bool:
-        changed = self.project.run(lambda s: mark_reviewed(s, document_id, self.coder_id, reviewed))
-        if changed:
-            self.history.record(ReviewStep("review" if reviewed else "unreview", document_id, self.coder_id, reviewed))
-        return changed
-
-    def undo(self) -> str | None:
-        if not self.history.done:
-            return None
-        step = self.history.done[-1]
-        self.project.run(step.revert)
-        self.history.undone.append(self.history.done.pop())
-        return step.description
-
-    def redo(self) -> str | None:
-        if not self.history.undone:
-            return None
-        step = self.history.undone[-1]
-        self.project.run(step.apply)
-        self.history.done.append(self.history.undone.pop())
-        return step.description
+        return self._step(
+            "review" if reviewed else "unreview",
+            lambda s: mark_reviewed(s, document_id, self.coder_id, reviewed),
+        )
 
     # ----------------------------------------------------------------- codebook actions
     def _coder(self, session: Session) -> Coder:
@@ -264,10 +262,12 @@ class Workbench:
         return coder
 
     def rename_code(self, code_id: int, name: str, expected_version: int | None = None) -> CodeInfo:
-        self.project.run(
+        self._step(
+            "rename code",
             lambda s: code_ops.rename_code(
                 s, code_ops.get_code(s, code_id), name, coder=self._coder(s), expected_version=expected_version
-            )
+            ).name,
+            lambda s, new: f"rename code to {new}",
         )
         return self.code(code_id)
 
@@ -275,51 +275,61 @@ class Workbench:
         self, code_id: int, *, definition: str | None = None, colour: str | None = None,
         expected_version: int | None = None, exemplar_sentence_id: int | None = None,
     ) -> CodeInfo:
-        self.project.run(
+        what = "exemplar" if exemplar_sentence_id is not None else "colour" if colour is not None else "definition"
+        self._step(
+            f"change {what}",
             lambda s: code_ops.update_code(
                 s, code_ops.get_code(s, code_id), definition=definition, colour=colour, coder=self._coder(s),
                 expected_version=expected_version, exemplar_sentence_id=exemplar_sentence_id,
-            )
+            ).name,
+            lambda s, name: f"change the {what} of {name}",
         )
         return self.code(code_id)
 
     def move_code(self, code_id: int, parent_id: int | None, expected_version: int | None = None) -> CodeInfo:
-        self.project.run(
+        self._step(
+            "move code",
             lambda s: code_ops.move_code(
                 s, code_ops.get_code(s, code_id),
                 code_ops.get_code(s, parent_id) if parent_id is not None else None,
                 coder=self._coder(s), expected_version=expected_version,
-            )
+            ).name,
+            lambda s, name: f"move {name}" + (f" under {_code_name(s, parent_id)}" if parent_id else " to the top"),
         )
         return self.code(code_id)
 
     def merge_codes(self, source_id: int, target_id: int, expected_versions: tuple[int, int] | None = None) -> int:
         """Merge as seen on screen: with ``expected_versions``, a code changed since is refused."""
-        moved = self.project.run(
-            lambda s: code_ops.merge_codes(
-                s, code_ops.get_code(s, source_id), code_ops.get_code(s, target_id), coder=self._coder(s),
-                expected_versions=expected_versions,
+        names: list[str] = []
+
+        def work(session: Session) -> int:
+            source, target = code_ops.get_code(session, source_id), code_ops.get_code(session, target_id)
+            names.extend([source.name, target.name])
+            return code_ops.merge_codes(
+                session, source, target, coder=self._coder(session), expected_versions=expected_versions,
             )
-        )
-        self.history.done.clear()  # steps may name the merged code; undoing them would misfire
-        self.history.undone.clear()
-        return moved
+
+        return self._step("merge codes", work, lambda s, _moved: f"merge {names[-2]} into {names[-1]}")
 
     def split_code(self, code_id: int, new_name: str, sentence_ids: Sequence[int]) -> CodeInfo:
-        new_id = self.project.run(
+        new_id = self._step(
+            "split code",
             lambda s: code_ops.split_code(
                 s, code_ops.get_code(s, code_id), new_name, sentence_ids, coder=self._coder(s)
-            ).id
+            ).id,
+            lambda s, nid: f"split {_code_name(s, nid)} off {_code_name(s, code_id)}",
         )
         return self.code(new_id)
 
     def delete_code(self, code_id: int) -> int:
-        removed = self.project.run(
-            lambda s: code_ops.delete_code(s, code_ops.get_code(s, code_id), coder=self._coder(s))
-        )
-        self.history.done.clear()
-        self.history.undone.clear()
-        return removed
+        names: list[str] = []
+
+        def work(session: Session) -> int:
+            code = code_ops.get_code(session, code_id)
+            names.append(code.name)
+            return code_ops.delete_code(session, code, coder=self._coder(session))
+
+        return self._step("delete code", work, lambda s, _n: f"delete code {names[-1]}")
 
     def coding_count(self, code_id: int) -> int:
         return self._read(lambda s: code_ops.coding_count(s, code_ops.get_code(s, code_id)))
@@ -332,20 +342,25 @@ class Workbench:
                 coder=self._coder(session),
             ).id
 
-        relation_id = self.project.run(work)
+        relation_id = self._step(
+            "add relation", work,
+            lambda s, rid: f"add relation {_code_name(s, source_id)} → {_code_name(s, target_id)}",
+        )
         return self._read(lambda s: _relation_record(relation_ops.get_relation(s, relation_id)))
 
     def update_relation(self, relation_id: int, *, type_: str | None = None, note: str | None = None) -> RelationInfo:
-        self.project.run(
+        self._step(
+            "edit relation",
             lambda s: relation_ops.update_relation(
                 s, relation_ops.get_relation(s, relation_id), type_=type_, note=note, coder=self._coder(s)
-            )
+            ),
         )
         return self._read(lambda s: _relation_record(relation_ops.get_relation(s, relation_id)))
 
     def remove_relation(self, relation_id: int) -> None:
-        self.project.run(
-            lambda s: relation_ops.remove_relation(s, relation_ops.get_relation(s, relation_id), coder=self._coder(s))
+        self._step(
+            "remove relation",
+            lambda s: relation_ops.remove_relation(s, relation_ops.get_relation(s, relation_id), coder=self._coder(s)),
         )
 
     def relation_types(self) -> list[str]:
@@ -355,22 +370,33 @@ class Workbench:
 
     def add_memo(self, text: str, *, type_: str = "theoretical", target: str = "project",
                  target_id: int | None = None, title: str = "") -> int:
-        return self.project.run(
+        return self._step(
+            "write memo",
             lambda s: memo_ops.add_memo(
                 s, text, type_=type_, target=target, target_id=target_id, title=title, coder=self._coder(s)
-            ).id
+            ).id,
+            lambda s, _id: f"write a {target} memo",
         )
 
     def update_memo(self, memo_id: int, *, text: str | None = None, title: str | None = None,
-                    type_: str | None = None) -> None:
-        self.project.run(
+                    type_: str | None = None, expected_version: int | None = None) -> None:
+        """Save a memo; with ``expected_version`` (the version the editor opened) a save on
+        top of a colleague's newer save is refused, naming them."""
+        self._step(
+            "edit memo",
             lambda s: memo_ops.update_memo(
-                s, memo_ops.get_memo(s, memo_id), text=text, title=title, type_=type_, coder=self._coder(s)
-            )
+                s, memo_ops.get_memo(s, memo_id), text=text, title=title, type_=type_, coder=self._coder(s),
+                expected_version=expected_version,
+            ),
         )
 
-    def delete_memo(self, memo_id: int) -> None:
-        self.project.run(lambda s: memo_ops.delete_memo(s, memo_ops.get_memo(s, memo_id), coder=self._coder(s)))
+    def delete_memo(self, memo_id: int, expected_version: int | None = None) -> None:
+        self._step(
+            "delete memo",
+            lambda s: memo_ops.delete_memo(
+                s, memo_ops.get_memo(s, memo_id), coder=self._coder(s), expected_version=expected_version
+            ),
+        )
 
     def set_storyline(self, text: str, core_code_id: int | None = None) -> int:
         """Write (or rewrite) the storyline memo, attached to the core category if given."""
@@ -383,12 +409,19 @@ class Workbench:
                     session, text, type_="storyline", target=target, target_id=core_code_id,
                     title="storyline", coder=self._coder(session),
                 ).id
-            memo_ops.update_memo(session, memo, text=text, coder=self._coder(session))
-            if core_code_id is not None:
-                memo.code_id = core_code_id
+            memo_ops.update_memo(session, memo, text=text, coder=self._coder(session), code_id=core_code_id)
             return memo.id
 
-        return self.project.run(work)
+        return self._step("write storyline", work)
+
+
+def _code_name(session: Session, code_id: int | None) -> str:
+    code = session.get(Code, code_id) if code_id is not None else None
+    return code.name if code is not None else f"#{code_id}"
+
+
+def _coding_text(verb: str, session: Session, code_id: int, count: int) -> str:
+    return f"{verb} {count} statement{'s' if count != 1 else ''} with {_code_name(session, code_id)}"
 
 
 def _coder_record(coder: Coder) -> tuple[int, str]:
@@ -413,5 +446,6 @@ def _memo_record(memo: Memo, coder_names: dict[int, str]) -> MemoInfo:
     return MemoInfo(
         id=memo.id, type=memo.type, title=memo.title, text=memo.text,
         coder=coder_names.get(memo.coder_id) if memo.coder_id else None,
-        updated_at=f"{memo.updated_at:%Y-%m-%d %H:%M}", code_id=memo.code_id,
+        updated_at=f"{memo.updated_at:%Y-%m-%d %H:%M}", code_id=memo.code_id, version=memo.version,
+        edited_by=coder_names.get(memo.updated_by_id) if memo.updated_by_id else None,
     )

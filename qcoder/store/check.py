@@ -14,7 +14,8 @@ from sqlalchemy import Connection, Table, func, select
 from sqlalchemy.orm import aliased
 
 from qcoder.store.database import Project
-from qcoder.store.models import Base, Code, Document, Sentence
+from qcoder.store.models import Base, Code, Coder, Coding, Document, Event, Sentence
+from qcoder.store.replay import expected_codings
 
 # Report at most this many problems of one kind in detail; a badly damaged project
 # would otherwise print a million lines. The summary line says how many were left out.
@@ -28,7 +29,8 @@ class Problem:
     ``kind`` is one of ``integrity`` (SQLite file damage), ``foreign_key`` (SQLite FK check),
     ``orphan`` (a row pointing at a missing row), ``level`` (parent not above child),
     ``label`` (duplicate label or code name), ``offset`` (statement text and document
-    disagree), ``order`` / ``overlap`` (statement spans out of order or overlapping).
+    disagree), ``order`` / ``overlap`` (statement spans out of order or overlapping),
+    ``lost`` (an acknowledged coding that is gone although no logged change removed it).
     """
 
     kind: str
@@ -75,6 +77,7 @@ def check_project(project: Project) -> list[Problem]:
         _code_levels(connection, report)
         _duplicate_labels(connection, report)
         _sentence_offsets(connection, report)
+        _lost_codings(connection, report)
     return report.finish()
 
 
@@ -214,6 +217,30 @@ def _sentence_offsets(connection: Connection, report: _Report) -> None:
                         f"({prev_start}–{prev_end})",
                     )
             previous = (label, start, end)
+
+
+def _lost_codings(connection: Connection, report: _Report) -> None:
+    """Codings the event log acknowledged and never took back, but that the table lacks."""
+    expected = expected_codings(connection)
+    if not expected:
+        return
+    present = {tuple(row) for row in connection.execute(select(Coding.sentence_id, Coding.code_id, Coding.coder_id))}
+    lost = sorted((key, event_id) for key, event_id in expected.items() if key not in present)
+    if not lost:
+        return
+    labels = dict(connection.execute(select(Sentence.id, Sentence.label)).all())
+    codes = dict(connection.execute(select(Code.id, Code.name)).all())
+    coders = dict(connection.execute(select(Coder.id, Coder.name)).all())
+    times = dict(connection.execute(select(Event.id, Event.at).where(Event.id.in_({e for _k, e in lost[:MAX_PER_KIND]}))).all())
+    for (sentence_id, code_id, coder_id), event_id in lost:
+        when = times.get(event_id)
+        report.add(
+            "lost",
+            f"{labels.get(sentence_id, f'statement {sentence_id}')} coded "
+            f"{codes.get(code_id, f'code #{code_id}')!r} by {coders.get(coder_id, f'coder {coder_id}')} "
+            f"(acknowledged, event {event_id}{f' at {when:%Y-%m-%d %H:%M}' if when else ''}) is gone, "
+            "though no logged change removed it; restore it from a backup",
+        )
 
 
 def _excerpt(value: str, limit: int = 24) -> str:

@@ -82,6 +82,12 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
+# Tables whose ids the event log, the undo history or a screen refer to. On SQLite they
+# are AUTOINCREMENT so an id is never handed out again after a delete: otherwise undo,
+# redo or a recent-code key naming a deleted code would act on whoever got its id next.
+NEVER_REUSED = {"sqlite_autoincrement": True}
+
+
 class Setting(Base):
     """Project settings as JSON values: level ladder, split options, user dictionary…"""
 
@@ -93,6 +99,7 @@ class Setting(Base):
 
 class Coder(Base):
     __tablename__ = "coders"
+    __table_args__ = (NEVER_REUSED,)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(120), unique=True)
@@ -103,6 +110,7 @@ class Document(Base):
     __tablename__ = "documents"
     __table_args__ = (
         CheckConstraint("role IN ('coding', 'holdout')", name="role"),
+        NEVER_REUSED,
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -131,6 +139,7 @@ class Sentence(Base):
     __table_args__ = (
         UniqueConstraint("document_id", "ordinal", name="uq_sentences_document_ordinal"),
         CheckConstraint('0 <= start AND start < "end"', name="span"),
+        NEVER_REUSED,
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -156,6 +165,7 @@ class Code(Base):
     __table_args__ = (
         UniqueConstraint("name", "level", name="uq_codes_name_level"),
         CheckConstraint("level >= 0", name="level"),
+        NEVER_REUSED,
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -188,6 +198,7 @@ class Coding(Base):
         UniqueConstraint("sentence_id", "code_id", "coder_id", name="uq_codings_sentence_code_coder"),
         Index("ix_codings_code_coder", "code_id", "coder_id"),
         Index("ix_codings_coder_sentence", "coder_id", "sentence_id"),
+        NEVER_REUSED,
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -203,6 +214,7 @@ class DocumentReview(Base):
     __tablename__ = "document_reviews"
     __table_args__ = (
         UniqueConstraint("coder_id", "document_id", name="uq_document_reviews_coder_document"),
+        NEVER_REUSED,
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -217,6 +229,7 @@ class Relation(Base):
     __tablename__ = "relations"
     __table_args__ = (
         UniqueConstraint("source_id", "target_id", "type", name="uq_relations_source_target_type"),
+        NEVER_REUSED,
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -247,6 +260,7 @@ class Memo(Base):
             " + (CASE WHEN relation_id IS NULL THEN 0 ELSE 1 END) <= 1",
             name="one_target",
         ),
+        NEVER_REUSED,
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -271,15 +285,45 @@ class Memo(Base):
     updated_at: Mapped[datetime] = mapped_column(
         UTCDateTime, default=utcnow, onupdate=utcnow
     )
+    # Who saved the current text, and a version a stale editor's save is checked against.
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("coders.id", ondelete="SET NULL"))
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+
+    __mapper_args__ = {"version_id_col": version}
 
 
 class Event(Base):
     """Append-only audit log: who did what when, with enough detail to undo it."""
 
     __tablename__ = "events"
+    __table_args__ = (NEVER_REUSED,)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     coder_id: Mapped[int | None] = mapped_column(ForeignKey("coders.id", ondelete="SET NULL"))
     action: Mapped[str] = mapped_column(String(40))
     payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # The undoable step this change belongs to (NULL for changes made by undo itself,
+    # by imports and by other tools).
+    history_id: Mapped[int | None] = mapped_column(Integer, index=True)
+
+
+class HistoryEntry(Base):
+    """One undoable step of one coder: the events with its id say what it changed.
+
+    Per coder, kept in the database so undo survives a restart; ``state`` is ``done``
+    (on the undo stack) or ``undone`` (on the redo stack).
+    """
+
+    __tablename__ = "history"
+    __table_args__ = (
+        CheckConstraint("state IN ('done', 'undone')", name="state"),
+        Index("ix_history_coder_state", "coder_id", "state"),
+        NEVER_REUSED,
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    coder_id: Mapped[int] = mapped_column(ForeignKey("coders.id", ondelete="CASCADE"))
+    description: Mapped[str] = mapped_column(String(300))
+    state: Mapped[str] = mapped_column(String(8), default="done")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -25,7 +25,9 @@ class CodeCatalog:
         self.codes: dict[int, CodeInfo] = {}
         self.levels: list[Level] = []
         self.coders: dict[int, str] = {}
-        self.recent: list[int] = []  # most recently used first
+        # Recently used codes by GUID, most recent first: an identity no other code can get,
+        # so a key never codes with a code that took a deleted one's place.
+        self.recent_guids: list[str] = []
 
     def reload(self) -> None:
         self.assign(self.workbench.levels(), self.workbench.codes(), self.workbench.coders())
@@ -35,7 +37,12 @@ class CodeCatalog:
         self.levels = levels
         self.codes = {code.id: code for code in codes}
         self.coders = dict(coders)
-        self.recent = [cid for cid in self.recent if cid in self.codes]
+
+    @property
+    def recent(self) -> list[int]:
+        """Ids of the recently used codes that exist now, most recent first."""
+        by_guid = {code.guid: code.id for code in self.codes.values()}
+        return [by_guid[guid] for guid in self.recent_guids if guid in by_guid]
 
     def same_as(self, levels: list[Level], codes: Iterable[CodeInfo], coders: Iterable[tuple[int, str]]) -> bool:
         return levels == self.levels and {c.id: c for c in codes} == self.codes and dict(coders) == self.coders
@@ -45,7 +52,12 @@ class CodeCatalog:
 
     def use(self, code_id: int) -> None:
         """Put a code at the front of the recently-used list (number keys 1–9)."""
-        self.recent = [code_id, *[cid for cid in self.recent if cid != code_id]][:RECENT_SLOTS]
+        code = self.codes.get(code_id)
+        if code is None:
+            return
+        live = {c.guid for c in self.codes.values()}
+        others = [guid for guid in self.recent_guids if guid != code.guid and guid in live]
+        self.recent_guids = [code.guid, *others][:RECENT_SLOTS]
 
     def recent_code(self, slot: int) -> CodeInfo | None:
         """The code on number key ``slot`` (1-based)."""

@@ -106,13 +106,13 @@ def test_undo_redo_restores_exact_state(bench: Workbench, project) -> None:  # t
     bench.code_statements([1, 2], code.id)
     bench.review(1)
     assert bench.undo() == "review"
-    assert bench.undo() == "code"
+    assert bench.undo() == "code 1 statement with 码"  # only statement 2 was new
     assert [r[0] for r in _codings(project)] == [1]  # statement 1 was coded before: kept
     assert bench.undo() is not None
     with project.session() as s:
         assert s.scalar(select(func.count()).select_from(Code)) == 0
     assert bench.redo() is not None
-    assert bench.redo() == "code"
+    assert bench.redo() == "code 1 statement with 码"
     assert [r[0] for r in _codings(project)] == [1, 2]
     with project.session() as s:
         assert s.scalar(select(Code.guid)) == code.guid  # the same code came back

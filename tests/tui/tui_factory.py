@@ -6,12 +6,12 @@ import hashlib
 from collections.abc import Sequence
 from pathlib import Path
 
-from sqlalchemy import insert
+from sqlalchemy import delete, insert
 
 from qcoder.coding.statements import document_label, statement_label
 from qcoder.coding.workbench import Workbench
 from qcoder.store.database import Project, open_project
-from qcoder.store.models import Document, Sentence
+from qcoder.store.models import Document, HistoryEntry, Sentence
 
 DOC_ONE = [
     "一、研究意义",
@@ -73,6 +73,8 @@ def build_project(path: Path) -> Project:
     bench.create_code("人才", 1, parent_id=policy.id)
     statements = bench.statements(1)
     bench.code_statements([statements[6].id], innovation.id)
+    # The prepared project is where the user starts: its setup is not their undo history.
+    project.run(lambda s: s.execute(delete(HistoryEntry)))
     return project
 
 

@@ -58,6 +58,8 @@ class CodebookScreen(WorkbenchScreen):
         Binding("S", "storyline", "Storyline", show=False),
         Binding("K", "core", "Core category", show=False),
         Binding("r,f5", "refresh", "Refresh", show=False),
+        Binding("u", "undo", "Undo"),
+        Binding("ctrl+r", "redo", "Redo", show=False),
         Binding("b,escape,f2", "coding", "Coding"),
         Binding("R,f4", "reports", "Reports", show=False),
         Binding("ctrl+e", "export_menu", "Export…", show=False),
@@ -178,6 +180,23 @@ class CodebookScreen(WorkbenchScreen):
         self.reload_all()
         self.notify(message(result) if callable(message) else message, timeout=2)
         return result
+
+    def action_undo(self) -> None:
+        self._history(self.workbench.undo, "undo", "nothing to undo")
+
+    def action_redo(self) -> None:
+        self._history(self.workbench.redo, "redo", "nothing to redo")
+
+    def _history(self, step: Callable[[], str | None], verb: str, empty: str) -> None:
+        """Undo or redo this coder's last step (coding or codebook), then re-read everything."""
+        done = self.app.attempt(lambda: step() or "")  # type: ignore[attr-defined]
+        if done is None:
+            return
+        if not done:
+            self.notify(empty, severity="warning")
+            return
+        self.app.reload_views()  # type: ignore[attr-defined]
+        self.notify(f"{verb}: {done}", timeout=2)
 
     # ------------------------------------------------------------------ code actions
     def action_new_code(self) -> None:

@@ -84,6 +84,8 @@ class MemoScreen(ModalScreen[bool]):
 
     def _title(self) -> None:
         state = f"editing {self.editing.coder or '?'}'s memo" if self.editing else "new memo"
+        if self.editing and self.editing.edited_by and self.editing.edited_by != self.editing.coder:
+            state += f", last saved by {self.editing.edited_by} at {self.editing.updated_at}"
         self.query_one("#memo-title", Label).update(f"Memo on {self.what} — {state} [{self.memo_type}]")
 
     def on_option_list_option_highlighted(self, event: OptionList.OptionHighlighted) -> None:
@@ -113,12 +115,16 @@ class MemoScreen(ModalScreen[bool]):
             )
         else:
             done = self.app.attempt(  # type: ignore[attr-defined]
-                lambda: self.workbench.update_memo(editing.id, text=text, type_=self.memo_type) or True
+                lambda: self.workbench.update_memo(
+                    editing.id, text=text, type_=self.memo_type, expected_version=editing.version
+                ) or True,
+                reload=False,
             )
             memo_id = editing.id if done else None
-        if memo_id is not None:
-            self.saved = True
-            self.notify("memo saved", timeout=2)
+        if memo_id is None:
+            return  # refused (e.g. a colleague saved first): the typed text stays in the editor
+        self.saved = True
+        self.notify("memo saved", timeout=2)
         self.reload(select_id=memo_id)
 
     def action_delete(self) -> None:
@@ -128,7 +134,9 @@ class MemoScreen(ModalScreen[bool]):
 
         def answer(yes: bool | None) -> None:
             if yes:
-                if self.app.attempt(lambda: self.workbench.delete_memo(editing.id) or True):  # type: ignore[attr-defined]
+                if self.app.attempt(  # type: ignore[attr-defined]
+                    lambda: self.workbench.delete_memo(editing.id, expected_version=editing.version) or True
+                ):
                     self.saved = True
                     self.notify("memo deleted", timeout=2)
                 self.reload()

@@ -1,0 +1,137 @@
+"""Each coder's undo and redo, kept in the database and built on the event log.
+
+A step (one action of the workbench: code, rename, merge, write a memo…) is a row in
+``history``; the events it wrote carry its id and say exactly what changed. Undo inverts
+those events newest first; redo does the action again, and the events of the redo
+become the step's events. A step whose inversion would touch a colleague's work since
+refuses with a message naming who and what, and nothing changes (one transaction).
+
+The order is strict: undo takes the coder's newest done step, redo the oldest undone
+one; a new step clears the redo stack. The stack survives restarts and is bounded.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.orm import Session
+
+from qcoder.coding import inverses
+from qcoder.store.events import HISTORY_KEY
+from qcoder.store.models import Coder, Event, HistoryEntry
+
+UNDO_LIMIT = 1000
+
+
+@contextmanager
+def step(session: Session, coder_id: int, description: str) -> Iterator[HistoryEntry]:
+    """Open an undoable step: events written inside it belong to it.
+
+    A step that wrote no event changed nothing and leaves no entry behind.
+    """
+    _forget(session, select(HistoryEntry.id).where(HistoryEntry.coder_id == coder_id, HistoryEntry.state == "undone"))
+    entry = HistoryEntry(coder_id=coder_id, description=description[:300], state="done")
+    session.add(entry)
+    session.flush()
+    session.info[HISTORY_KEY] = entry.id
+    try:
+        yield entry
+        session.flush()
+    finally:
+        session.info.pop(HISTORY_KEY, None)
+    if session.scalar(select(func.count()).select_from(Event).where(Event.history_id == entry.id)) == 0:
+        session.delete(entry)
+        session.flush()
+        return
+    _trim(session, coder_id)
+
+
+def undo(session: Session, coder_id: int) -> str | None:
+    """Invert the coder's newest done step; its description, or None if there is none."""
+    entry = session.scalar(
+        select(HistoryEntry)
+        .where(HistoryEntry.coder_id == coder_id, HistoryEntry.state == "done")
+        .order_by(HistoryEntry.id.desc()).limit(1).with_for_update()
+    )
+    if entry is None:
+        return None
+    coder = _coder(session, coder_id)
+    events = _events(session, entry.id)
+    for event in reversed(events):
+        inverses.revert(session, event, coder, entry.description)
+    entry.state = "undone"
+    session.flush()
+    return entry.description
+
+
+def redo(session: Session, coder_id: int) -> str | None:
+    """Do the coder's oldest undone step again; its description, or None if there is none."""
+    entry = session.scalar(
+        select(HistoryEntry)
+        .where(HistoryEntry.coder_id == coder_id, HistoryEntry.state == "undone")
+        .order_by(HistoryEntry.id).limit(1).with_for_update()
+    )
+    if entry is None:
+        return None
+    coder = _coder(session, coder_id)
+    events = _events(session, entry.id)
+    session.execute(update(Event).where(Event.history_id == entry.id).values(history_id=None))
+    session.info[HISTORY_KEY] = entry.id
+    try:
+        for event in events:
+            inverses.reapply(session, event, coder, entry.description)
+        session.flush()
+    finally:
+        session.info.pop(HISTORY_KEY, None)
+    entry.state = "done"
+    session.flush()
+    return entry.description
+
+
+def pending(session: Session, coder_id: int) -> tuple[str | None, str | None]:
+    """(what undo would undo, what redo would redo) for the coder: for menus and hints."""
+    done = session.scalar(
+        select(HistoryEntry.description)
+        .where(HistoryEntry.coder_id == coder_id, HistoryEntry.state == "done")
+        .order_by(HistoryEntry.id.desc()).limit(1)
+    )
+    undone = session.scalar(
+        select(HistoryEntry.description)
+        .where(HistoryEntry.coder_id == coder_id, HistoryEntry.state == "undone")
+        .order_by(HistoryEntry.id).limit(1)
+    )
+    return done, undone
+
+
+def _events(session: Session, entry_id: int) -> list[Event]:
+    """The step's events, less those that are part of a larger change undone as a whole."""
+    events = session.scalars(select(Event).where(Event.history_id == entry_id).order_by(Event.id))
+    return [event for event in events if not event.payload.get("inner")]
+
+
+def _coder(session: Session, coder_id: int) -> Coder:
+    coder = session.get(Coder, coder_id)
+    assert coder is not None
+    return coder
+
+
+def _trim(session: Session, coder_id: int) -> None:
+    """Keep the newest ``UNDO_LIMIT`` done steps of the coder."""
+    keep_from = session.scalar(
+        select(HistoryEntry.id)
+        .where(HistoryEntry.coder_id == coder_id, HistoryEntry.state == "done")
+        .order_by(HistoryEntry.id.desc()).offset(UNDO_LIMIT - 1).limit(1)
+    )
+    if keep_from is not None:
+        _forget(session, select(HistoryEntry.id).where(HistoryEntry.coder_id == coder_id, HistoryEntry.id < keep_from))
+
+
+def _forget(session: Session, entries: object) -> None:
+    """Drop history entries; their events stay in the log, no longer tied to a step."""
+    ids = list(session.scalars(entries))  # type: ignore[call-overload]
+    if not ids:
+        return
+    session.execute(update(Event).where(Event.history_id.in_(ids)).values(history_id=None))
+    session.execute(delete(HistoryEntry).where(HistoryEntry.id.in_(ids)))

@@ -1,0 +1,44 @@
+"""Whole rows as JSON-safe dicts and back: what a delete logs so that undo can restore it."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, TypeVar
+
+from sqlalchemy import DateTime, inspect
+from sqlalchemy.orm import Session
+
+from qcoder.store.models import Base
+
+M = TypeVar("M", bound=Base)
+
+
+def row_of(obj: Base) -> dict[str, Any]:
+    """Every column of an ORM object, datetimes as ISO text (the event payload is JSON)."""
+    mapper = inspect(type(obj))
+    data: dict[str, Any] = {}
+    for column in mapper.columns:
+        value = getattr(obj, column.key)
+        data[column.key] = value.isoformat() if isinstance(value, datetime) else value
+    return data
+
+
+def restore_row(session: Session, model: type[M], data: dict[str, Any]) -> M:
+    """Insert a row again exactly as ``row_of`` saw it (same id, same GUID)."""
+    mapper = inspect(model)
+    values: dict[str, Any] = {}
+    for column in mapper.columns:
+        if column.key not in data:
+            continue
+        value = data[column.key]
+        if isinstance(value, str) and _is_datetime(column.type):
+            value = datetime.fromisoformat(value)
+        values[column.key] = value
+    obj = model(**values)
+    session.add(obj)
+    session.flush()
+    return obj
+
+
+def _is_datetime(column_type: Any) -> bool:
+    return isinstance(column_type, DateTime) or isinstance(getattr(column_type, "impl", None), DateTime)
