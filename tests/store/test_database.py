@@ -26,6 +26,7 @@ from qcoder.store.models import (
     Coding,
     Document,
     DocumentReview,
+    HistoryEntry,
     Event,
     Memo,
     Relation,
@@ -287,6 +288,7 @@ def build_everything(session: Session) -> list[Base]:
              code_id=concept.id),
         Memo(type="storyline", title="故事线", text="整体叙述"),
         Event(coder_id=coder.id, action="code", payload={"编码": "信任企业", "句子": ["D01-S003"]}),
+        HistoryEntry(coder_id=coder.id, description="编码 3 条语句：信任企业", state="undone"),
     ]
     session.add_all(rows)
     session.flush()

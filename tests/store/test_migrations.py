@@ -28,7 +28,8 @@ from qcoder.store.models import Base
 REPO_ROOT = Path(__file__).resolve().parents[2]
 MODEL_TABLES = set(Base.metadata.tables)
 BASELINE = "0001_baseline"
-TEST_REVISION = "0002_test_code_note"
+SHIPPED_HEAD = schema.head_revision()  # the newest revision this qcoder ships
+TEST_REVISION = "9999_test_code_note"
 
 TEST_REVISION_SOURCE = f'''
 """test-only revision: codes get a note column"""
@@ -36,7 +37,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "{TEST_REVISION}"
-down_revision = "{BASELINE}"
+down_revision = "{SHIPPED_HEAD}"
 branch_labels = None
 depends_on = None
 
