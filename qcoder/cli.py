@@ -280,10 +280,13 @@ def search(
         added: list[int] = []
         if code and hits:
             def autocode(session: Any) -> list[int]:
+                from qcoder.coding import history
+
                 coder_row = get_or_create_coder(session, coder or "")
                 rank = _resolve_level(session, level) or 0
-                code_row, _ = ensure_code(session, code, rank, coder_row)
-                return add_codings(session, [h.sentence_id for h in hits], code_row.id, coder_row.id)
+                with history.step(session, coder_row.id, f"autocode the hits of {query} with {code}"):
+                    code_row, _ = ensure_code(session, code, rank, coder_row)
+                    return add_codings(session, [h.sentence_id for h in hits], code_row.id, coder_row.id)
 
             added = project.run(autocode)
     if fmt == "json":
@@ -333,10 +336,16 @@ def _code_action(statements: list[str], code: str, level: str | None, coder: str
     from qcoder.coding.codings import add_codings, remove_codings
     from qcoder.coding.statements import resolve_statements
 
+    from qcoder.coding import history
+
     def work(session: Any) -> tuple[int, int, bool]:
         sentences = resolve_statements(session, statements)
         coder_row = get_or_create_coder(session, coder)
         rank = _resolve_level(session, level)
+        with history.step(session, coder_row.id, f"{'code' if add else 'uncode'} {len(sentences)} statements with {code}"):
+            return _change(session, sentences, coder_row, rank)
+
+    def _change(session: Any, sentences: Any, coder_row: Any, rank: int | None) -> tuple[int, int, bool]:
         if add:
             code_row, created = ensure_code(session, code, rank or 0, coder_row)
             changed = add_codings(session, [s.id for s in sentences], code_row.id, coder_row.id)
@@ -390,15 +399,44 @@ def review(
     from qcoder.coding.codings import mark_reviewed
     from qcoder.coding.statements import find_document
 
+    from qcoder.coding import history
+
     def work(session: Any) -> tuple[str, bool]:
         doc = find_document(session, document)
         coder_row = get_or_create_coder(session, coder)
-        return doc.label, mark_reviewed(session, doc.id, coder_row.id, not undo)
+        with history.step(session, coder_row.id, "unreview" if undo else "review"):
+            return doc.label, mark_reviewed(session, doc.id, coder_row.id, not undo)
 
     with _project(db) as project:
         label, changed = project.run(work)
     state = "not reviewed" if undo else "reviewed"
     typer.echo(f"{label} {state} by {coder}" + ("" if changed else " (unchanged)"))
+
+
+def _history_command(coder: str, db: str | None, redo: bool) -> None:
+    from qcoder.coding import history
+    from qcoder.coding.coders import get_or_create_coder
+
+    def work(session: Any) -> str | None:
+        coder_id = get_or_create_coder(session, coder).id
+        return history.redo(session, coder_id) if redo else history.undo(session, coder_id)
+
+    with _project(db) as project:
+        done = project.run(work)
+    verb = "redo" if redo else "undo"
+    typer.echo(f"{verb}: {done}" if done else f"nothing to {verb} for {coder}")
+
+
+@app.command("undo")
+def undo_cmd(coder: CoderOption, db: DbOption = None) -> None:
+    """Undo the coder's newest step (workbench or command line); a colleague's work is never touched."""
+    _history_command(coder, db, redo=False)
+
+
+@app.command("redo")
+def redo_cmd(coder: CoderOption, db: DbOption = None) -> None:
+    """Redo the coder's newest undone step."""
+    _history_command(coder, db, redo=True)
 
 
 @app.command()
