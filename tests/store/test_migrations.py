@@ -23,6 +23,7 @@ from sqlalchemy import Engine, create_engine, inspect, text
 from qcoder.errors import QcoderError, SchemaMismatch
 from qcoder.store import revisions, schema
 from qcoder.store.database import make_engine, open_project, sqlite_path
+from qcoder.coding.workbench import Workbench
 from qcoder.store.models import Base
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -289,3 +290,33 @@ def test_revision_graph_read_from_the_scripts_matches_alembic() -> None:
     scripts = ScriptDirectory.from_config(schema._config())
     assert schema.head_revision() == scripts.get_current_head()
     assert schema.known_revisions() == {rev.revision for rev in scripts.walk_revisions()}
+
+
+def test_after_the_upgrade_a_deleted_codes_id_is_never_given_again(tmp_path: Path) -> None:
+    """Issue 12: SQLite handed a deleted code's id to the next new code, and history then hit it.
+
+    A v0001 project where the highest code (id 3) was deleted, leaving only the event log
+    to remember it: after the upgrade a new code gets id 4, and after deleting that, id 5.
+    """
+    path = tmp_path / "old.qcoder"
+    old = make_engine(f"sqlite:///{path}")
+    schema.upgrade(old, BASELINE)
+    with old.begin() as connection:
+        connection.exec_driver_sql("INSERT INTO coders (id, name, created_at) VALUES (1, '王', CURRENT_TIMESTAMP)")
+        for code_id in (1, 2, 3):
+            connection.exec_driver_sql(
+                "INSERT INTO codes (id, guid, name, level, definition, created_at, updated_at, version) "
+                f"VALUES ({code_id}, 'g{code_id}', '码{code_id}', 0, '', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP, 1)"
+            )
+        connection.exec_driver_sql("DELETE FROM codes WHERE id = 3")
+        connection.exec_driver_sql(
+            "INSERT INTO events (at, coder_id, action, payload) VALUES "
+            "(CURRENT_TIMESTAMP, 1, 'code.delete', '{\"code_id\": 3, \"name\": \"码3\"}')"
+        )
+    old.dispose()
+    with open_project(str(path)) as project:
+        bench = Workbench(project, "王")
+        fourth = bench.create_code("新码")
+        assert fourth.id == 4
+        bench.delete_code(fourth.id)
+        assert bench.create_code("又一新码").id == 5
