@@ -82,7 +82,7 @@ class FirstLook:
     document_id: int | None  # the document opened first: the first one
     statements: list[StatementRow]  # its first FIRST_STATEMENTS statements
     codings: reads.Codings  # this coder's codings on those statements
-    latest_event: int  # live refresh shows others' changes made after this
+    latest_event: reads.EventMark  # live refresh shows others' changes made after this
     rest: RestOfDocument | None  # the statements after those, when there are more
 
 

@@ -16,7 +16,9 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from qcoder.coding.records import CodeInfo, DocumentSummary, StatementRow
@@ -31,6 +33,10 @@ class Reader:
     def __init__(self, connection: Any) -> None:
         self.connection = connection
         self._qmark = isinstance(connection, sqlite3.Connection)
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self._qmark
 
     @classmethod
     def of_session(cls, session: Any) -> Reader:
@@ -160,17 +166,104 @@ def document_codings(
     return result
 
 
-def latest_event(reader: Reader) -> int:
-    """The newest entry of the event log (every change to a project appends one)."""
-    return reader.value("SELECT max(id) FROM events") or 0
+@dataclass(frozen=True)
+class EventMark:
+    """How far live refresh has read the event log: what it has seen, and what may still come.
+
+    ``top`` is the highest event id seen. On SQLite (one writer at a time) every event
+    below it has been seen, so nothing else is needed. On PostgreSQL an id is handed out
+    when the row is inserted, not when its transaction commits: a colleague's open
+    transaction may commit an event *below* ``top`` later. ``holes`` are the id ranges
+    below ``top`` not seen yet, ``(low, high, gate)`` inclusive; a range is watched until
+    no transaction that could still hold one of its ids can be running — ``gate`` is the
+    snapshot ``xmax`` taken one poll after the range was found (None until then), and the
+    range is dropped once a snapshot's ``xmin`` reaches it.
+    """
+
+    top: int = 0
+    holes: tuple[tuple[int, int, int | None], ...] = ()
 
 
-def others_changed(reader: Reader, coder: int, after: int) -> tuple[int, bool]:
-    """(newest event id, whether an event after ``after`` came from another coder or from no coder)."""
-    newest = latest_event(reader)
-    if newest <= after:
-        return newest, False
+# Ids below the newest one that a transaction still open at the first look may hold:
+# when the workbench starts, this many of the newest ids are checked for ones not yet visible.
+START_WINDOW = 10_000
+
+
+def latest_event(reader: Reader) -> EventMark:
+    """Where the event log stands now (every change to a project appends one event)."""
+    top = reader.value("SELECT max(id) FROM events") or 0
+    if reader.is_sqlite:
+        return EventMark(top)
+    mark, _changed = _pg_advance(reader, None, EventMark(max(0, top - START_WINDOW)))
+    return mark
+
+
+def others_changed(reader: Reader, coder: int, after: EventMark) -> tuple[EventMark, bool]:
+    """(the log's new mark, whether an event not seen at ``after`` came from another coder or from no coder).
+
+    An event is reported once: the returned mark counts it as seen.
+    """
+    if not reader.is_sqlite:
+        return _pg_advance(reader, coder, after)
+    newest = reader.value("SELECT max(id) FROM events") or 0
+    if newest <= after.top:
+        return after, False
     foreign = reader.value(
-        "SELECT id FROM events WHERE id > ? AND (coder_id IS NULL OR coder_id != ?) LIMIT 1", (after, coder)
+        "SELECT id FROM events WHERE id > ? AND (coder_id IS NULL OR coder_id != ?) LIMIT 1", (after.top, coder)
     )
-    return newest, foreign is not None
+    return EventMark(newest), foreign is not None
+
+
+# One statement, hence one snapshot: the events not seen at the last mark (above its top
+# or in its holes) and the snapshot's xmin/xmax, which say which transactions have ended.
+_PG_FRESH_EVENTS = (
+    "WITH snap AS (SELECT pg_current_snapshot() AS s),"
+    " fresh AS ("
+    "  SELECT id, coder_id FROM events WHERE id > ?"
+    "  UNION ALL"
+    "  SELECT e.id, e.coder_id FROM unnest(?::bigint[], ?::bigint[]) AS h(low, high)"
+    "  JOIN events e ON e.id BETWEEN h.low AND h.high"
+    " )"
+    " SELECT pg_snapshot_xmin(snap.s)::text, pg_snapshot_xmax(snap.s)::text, f.id,"
+    " (f.coder_id IS NULL OR f.coder_id <> ?)"
+    " FROM snap LEFT JOIN fresh f ON true ORDER BY f.id"
+)
+
+
+def _pg_advance(reader: Reader, coder: int | None, after: EventMark) -> tuple[EventMark, bool]:
+    """The PostgreSQL poll: new events above ``top`` and in the holes, and which holes can go.
+
+    Why this is complete: an id below a visible one was handed out before that one, so
+    before this snapshot; its transaction takes its xid in the same INSERT, at once. The
+    snapshot of the next poll (seconds later) therefore has an ``xmax`` above that xid,
+    and once a later snapshot's ``xmin`` has passed it the transaction has ended — if it
+    committed, its event was visible to that very snapshot and was reported with it.
+    """
+    rows = reader.rows(
+        _PG_FRESH_EVENTS,
+        (after.top, [low for low, _, _ in after.holes], [high for _, high, _ in after.holes], coder or 0),
+    )
+    xmin, xmax = int(rows[0][0]), int(rows[0][1])
+    fresh = [event_id for _, _, event_id, _ in rows if event_id is not None]
+    changed = coder is not None and any(foreign for _, _, event_id, foreign in rows if event_id is not None)
+    holes: list[tuple[int, int, int | None]] = []
+    for low, high, gate in after.holes:
+        if gate is not None and xmin >= gate:
+            continue  # whoever held these ids has ended; what they committed is in ``fresh``
+        holes += _unseen(low, high, fresh, xmax if gate is None else gate)
+    top = max(after.top, fresh[-1] if fresh else 0)
+    holes += _unseen(after.top + 1, top - 1, fresh, None)
+    return EventMark(top, tuple(holes)), changed
+
+
+def _unseen(low: int, high: int, seen: list[int], gate: int | None) -> list[tuple[int, int, int | None]]:
+    """The ranges of [low, high] that are not in ``seen`` (sorted), each with ``gate``."""
+    ranges = []
+    start = low
+    for event_id in seen[bisect_left(seen, low):bisect_right(seen, high)]:
+        if event_id > start:
+            ranges.append((start, event_id - 1, gate))
+        start = event_id + 1
+    if start <= high:
+        ranges.append((start, high, gate))
+    return ranges

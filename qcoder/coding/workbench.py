@@ -75,12 +75,12 @@ class Workbench:
         coder = None if all_coders else self.coder_id
         return self._read_plain(lambda reader: reads.document_codings(reader, document_id, coder))
 
-    def latest_event(self) -> int:
-        """The newest event id: live refresh compares it to notice others' changes."""
+    def latest_event(self) -> reads.EventMark:
+        """Where the event log stands: live refresh asks what came after it to notice others' changes."""
         return self._read_plain(reads.latest_event)
 
-    def others_changed(self, after: int) -> tuple[int, bool]:
-        """(newest event id, whether someone else changed the project after event ``after``)."""
+    def others_changed(self, after: reads.EventMark) -> tuple[reads.EventMark, bool]:
+        """(the log's new mark, whether someone else changed the project since the mark ``after``)."""
         return self._read_plain(lambda reader: reads.others_changed(reader, self.coder_id, after))
 
     def sentence_codes(self, sentence_ids: Sequence[int], *, all_coders: bool = False) -> dict[int, list[tuple[int, int]]]:

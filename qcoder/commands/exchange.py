@@ -123,7 +123,7 @@ def register(app: typer.Typer) -> None:
         """Bring another coder's copy of the project into this one (nothing is removed)."""
         from qcoder.errors import QcoderError
         from qcoder.exchange.merge import apply_merge, plan_merge
-        from qcoder.store.database import open_project
+        from qcoder.store.database import open_other_project
 
         choices: dict[str, str] = {}
         for item in choose:
@@ -131,7 +131,7 @@ def register(app: typer.Typer) -> None:
             if not sep:
                 raise QcoderError(f"--choose takes GUID=ours|theirs, got {item!r}")
             choices[key.strip()] = value.strip()
-        with _project(db) as project, open_project(other, create=False) as theirs:
+        with _project(db) as project, open_other_project(other) as theirs:  # only read: never changed
             for notice in theirs.notices:
                 typer.echo(f"OTHER: {notice}", err=True)
             plan = apply_merge(project, theirs, prefer=prefer, choices=choices) if apply else plan_merge(project, theirs)

@@ -1,13 +1,17 @@
 """Opening a project: URL resolution, engine set-up, and schema version checks.
 
 A bare path means SQLite; ``postgresql://`` URLs go through psycopg 3. SQLite gets WAL,
-foreign keys and a busy timeout so two qcoder processes can share one file.
+foreign keys and a busy timeout so two qcoder processes can share one file. Another
+coder's project that is only read from (a merge) is opened by ``open_other_project``,
+which never writes to it.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 import sqlite3
+import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -20,6 +24,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
+from sqlalchemy.pool import QueuePool
 
 from qcoder.errors import Conflict, QcoderError, SchemaMismatch
 from qcoder.store.location import project_value, sqlite_url
@@ -118,6 +123,7 @@ class Project:
     session_factory: sessionmaker[Session] = field(init=False)
     write_session_factory: sessionmaker[Session] = field(init=False)
     notices: list[str] = field(default_factory=list)  # e.g. "backed up to …, upgraded"
+    on_close: list[Callable[[], None]] = field(default_factory=list)  # e.g. remove a temporary copy
 
     def __post_init__(self) -> None:
         self.session_factory = sessionmaker(self.engine, expire_on_commit=False)
@@ -166,6 +172,8 @@ class Project:
 
     def close(self) -> None:
         self.engine.dispose()
+        while self.on_close:
+            self.on_close.pop()()
 
     def __enter__(self) -> Project:
         return self
@@ -198,15 +206,10 @@ def open_project(db: str | os.PathLike[str] | None = None, *, create: bool = Tru
         raise QcoderError(f"cannot open {_where(url)}: {error}") from error
     if status == "current":
         return project
-    if status == "newer":
+    refusal = _refusal(status, engine, url)
+    if refusal is not None:
         engine.dispose()
-        raise SchemaMismatch(
-            f"{_where(url)} was written by a newer qcoder (schema {schema.current_revision(engine)}); "
-            "upgrade qcoder to open it"
-        )
-    if status == "foreign":
-        engine.dispose()
-        raise SchemaMismatch(f"{_where(url)} is not a qcoder project (it has other tables)")
+        raise refusal
     if status == "empty":
         if not create:
             engine.dispose()
@@ -224,6 +227,122 @@ def open_project(db: str | os.PathLike[str] | None = None, *, create: bool = Tru
     schema.upgrade(engine)
     project.notices.append(f"upgraded the project schema; the old file was backed up to {backup}")
     return project
+
+
+def _refusal(status: str, engine: Engine, url: str) -> QcoderError | None:
+    """The error for a schema no qcoder of this version may open, or None."""
+    from qcoder.store import schema
+
+    if status == "newer":
+        return SchemaMismatch(
+            f"{_where(url)} was written by a newer qcoder (schema {schema.current_revision(engine)}); "
+            "upgrade qcoder to open it"
+        )
+    if status == "foreign":
+        return SchemaMismatch(f"{_where(url)} is not a qcoder project (it has other tables)")
+    return None
+
+
+def open_other_project(db: str | os.PathLike[str]) -> Project:
+    """Open another coder's project only to read from it (a merge's OTHER): it is never written.
+
+    Why: the file is the colleague's. Upgrading it in place would make their own qcoder
+    refuse it ("written by a newer qcoder"); even switching it to WAL rewrites its header.
+    A SQLite file is opened read-only; one with an older schema is copied (SQLite's online
+    backup) into a temporary folder and the copy is upgraded — the folder goes when the
+    project is closed. A WAL-mode file that no process has open (no ``-wal`` beside it) is
+    read as immutable, because a read-only reader would otherwise leave ``-wal``/``-shm``
+    files next to it. On PostgreSQL every transaction is read-only; an older schema is
+    upgraded by its owners (``qcoder db upgrade``), never by a reader.
+    """
+    from qcoder.store import schema
+
+    url = resolve_url(db)
+    path = sqlite_path(url)
+    if path is None and is_sqlite(url):
+        raise QcoderError("give the other project's file or URL, not an in-memory database")
+    if path is not None and not path.is_file():
+        raise QcoderError(f"no project at {path}; give the other coder's project file")
+    engine = _read_only_engine(url, path)
+    try:
+        status = schema.state(engine)
+    except (DBAPIError, sqlite3.DatabaseError) as error:
+        engine.dispose()
+        raise QcoderError(f"cannot open {_where(url)}: {_first_line(error)}") from error
+    if status == "current":
+        return Project(url=url, engine=engine)
+    refusal = _refusal(status, engine, url)
+    if status == "empty":
+        refusal = QcoderError(f"{_where(url)} is empty: there is no project in it to read")
+    elif status == "older" and path is None:
+        refusal = SchemaMismatch(
+            f"{_where(url)} uses an older qcoder schema; its owners must run `qcoder db upgrade --db URL` first"
+        )
+    if refusal is not None:
+        engine.dispose()
+        raise refusal
+    assert path is not None  # an older SQLite file
+    revision = schema.current_revision(engine)
+    folder = Path(tempfile.mkdtemp(prefix="qcoder-other-"))
+    try:
+        copy = folder / path.name
+        with engine.connect() as connection:
+            target = sqlite3.connect(copy)
+            try:
+                connection.connection.driver_connection.backup(target)
+            finally:
+                target.close()
+        engine.dispose()
+        engine = make_engine(sqlite_url(copy))
+        schema.upgrade(engine)
+    except BaseException as error:
+        engine.dispose()
+        shutil.rmtree(folder, ignore_errors=True)
+        if isinstance(error, (DBAPIError, sqlite3.Error)):
+            raise QcoderError(f"cannot read {path}: {_first_line(error)}") from error
+        raise
+    project = Project(url=url, engine=engine)
+    project.on_close.append(lambda: shutil.rmtree(folder, ignore_errors=True))
+    project.notices.append(
+        f"{path} has an older qcoder schema ({revision}); it was read through an upgraded temporary copy, "
+        "the file itself is not changed"
+    )
+    return project
+
+
+def _read_only_engine(url: str, path: Path | None) -> Engine:
+    """An engine that cannot write: SQLite opened with ``mode=ro`` (or immutable), PostgreSQL read-only."""
+    if path is None:
+        return create_engine(
+            url, pool_pre_ping=True,
+            connect_args={"options": "-c default_transaction_read_only=on -c lock_timeout=10s"},
+        )
+    uri = path.resolve().as_uri() + "?mode=ro"
+    if _wal_header(path) and not Path(f"{path}-wal").exists():
+        uri += "&immutable=1"  # closed by its last writer: everything is in the file itself
+
+    def connect() -> sqlite3.Connection:
+        return sqlite3.connect(uri, uri=True, timeout=SQLITE_BUSY_TIMEOUT_MS / 1000, check_same_thread=False)
+
+    engine = create_engine("sqlite://", creator=connect, poolclass=QueuePool)
+    event.listen(engine, "connect", _read_only_pragmas)
+    event.listen(engine, "begin", _sqlite_begin)  # BEGIN (deferred): one snapshot per session
+    return engine
+
+
+def _read_only_pragmas(dbapi_connection: sqlite3.Connection, _record: object) -> None:
+    dbapi_connection.isolation_level = None  # the begin listener starts transactions
+    cursor = dbapi_connection.cursor()
+    cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+    cursor.execute("PRAGMA query_only = ON")
+    cursor.close()
+
+
+def _wal_header(path: Path) -> bool:
+    """Whether the file's header says WAL mode (read and write versions 2)."""
+    with path.open("rb") as handle:
+        header = handle.read(20)
+    return len(header) == 20 and header.startswith(b"SQLite format 3\0") and header[18:20] == b"\x02\x02"
 
 
 def _where(url: str) -> str:

@@ -18,7 +18,7 @@ from qcoder.exchange.merge import MergePlan, apply_merge, plan_merge
 from qcoder.exchange.package import Package, read_package
 from qcoder.exchange.qdpx_export import project_name, write_project
 from qcoder.exchange.qdpx_import import ImportReport, import_project
-from qcoder.store.database import Project, open_project
+from qcoder.store.database import Project, open_other_project
 from qcoder.store.settings import Level, levels
 
 FALLBACK_CODER = "imported"  # codings a .qdpx does not attribute to anyone (the CLI's default too)
@@ -29,7 +29,7 @@ def local_path(typed: str) -> Path:
 
 
 def project_ref(typed: str) -> str:
-    """A project file (``~`` expanded) or a database URL, as ``open_project`` takes it."""
+    """A project file (``~`` expanded) or a database URL, as ``open_other_project`` takes it."""
     typed = typed.strip()
     return typed if "://" in typed else str(local_path(typed))
 
@@ -97,10 +97,12 @@ def import_project_file(project: Project, preview: ProjectPreview) -> ImportRepo
 # ---------------------------------------------------------------------- merge
 def preview_merge(project: Project, other: str) -> MergePlan:
     """What merging OTHER (a file or URL) would add, and the conflicts needing a choice."""
-    with open_project(other, create=False) as theirs:
-        return plan_merge(project, theirs)
+    with open_other_project(other) as theirs:
+        plan = plan_merge(project, theirs)
+        plan.notes += [f"OTHER: {notice}" for notice in theirs.notices]  # e.g. read through an upgraded copy
+        return plan
 
 
 def run_merge(project: Project, other: str, choices: Mapping[str, str]) -> MergePlan:
-    with open_project(other, create=False) as theirs:
+    with open_other_project(other) as theirs:
         return apply_merge(project, theirs, choices=choices)

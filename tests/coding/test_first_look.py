@@ -63,7 +63,7 @@ def test_first_look_shows_what_the_workbench_reads(project_path: Path) -> None:
         assert look.document_id == document_id
         assert look.statements == whole[:3]
         assert look.codings == {sid: pairs for sid, pairs in mine.items() if sid in {r.id for r in whole[:3]}}
-        assert look.latest_event == bench.latest_event() > 0
+        assert look.latest_event == bench.latest_event() and look.latest_event.top > 0
     assert look.rest is not None
     rest, codings = look.rest.read()
     assert look.statements + rest == whole  # the two parts make the document, in order

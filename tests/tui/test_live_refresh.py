@@ -49,6 +49,10 @@ async def wait_until(pilot, condition: Callable[[], bool], seconds: float = 5.0)
     return condition()
 
 
+def has_code(app: QcoderApp, name: str) -> bool:
+    return any(code.name == name for code in app.catalog.codes.values())  # type: ignore[union-attr]
+
+
 def tree_label(app: QcoderApp, name: str) -> str:
     tree = app.screen.query_one(CodeTree)
     code_id = next(cid for cid, code in app.catalog.codes.items() if code.name == name)  # type: ignore[union-attr]
@@ -83,7 +87,7 @@ async def test_own_changes_do_not_trigger_a_reread(db_path: Path, monkeypatch: p
         colleague_codes(db_path, "小王", 3, "融资支持")  # the same coder elsewhere: already "mine"
         await asyncio.sleep(4 * INTERVAL)
         await app.workers.wait_for_complete()
-        assert shown == [] and app.live.seen > 0
+        assert shown == [] and app.live.seen.top > 0
         colleague_codes(db_path, "小李", 3, "融资支持")
         assert await wait_until(pilot, lambda: len(shown) == 1)
 
@@ -124,3 +128,30 @@ async def test_codebook_screen_picks_up_a_new_code(db_path: Path) -> None:
             Workbench(project, "小李").create_code("数字经济", 1)
         assert await wait_until(pilot, lambda: "数字经济" in screen_text(app))
         assert isinstance(app.screen, CodebookScreen)
+
+
+@pytest.mark.postgres
+@run_async
+async def test_a_colleagues_long_transaction_appears_when_it_commits_on_postgresql(pg_url: str) -> None:
+    """The colleague's open transaction holds a lower event id than one the app has already seen."""
+    from qcoder.coding.codes import create_code
+    from qcoder.coding.coders import get_or_create_coder
+
+    build_project(pg_url).close()  # type: ignore[arg-type]
+    app = QcoderApp(open_project(pg_url), "小王", live_interval=INTERVAL)
+    with open_project(pg_url) as slow, open_project(pg_url) as quick:
+        async with app.run_test(size=SIZE) as pilot:
+            await pilot.pause()
+            merge = slow.write_session_factory()  # e.g. a long merge, still running
+            try:
+                create_code(merge, "慢码", coder=get_or_create_coder(merge, "小赵"))
+                merge.flush()
+                Workbench(quick, "小李").create_code("快码")  # committed first, with a higher id
+                assert await wait_until(pilot, lambda: has_code(app, "快码"))
+                assert not has_code(app, "慢码")
+                await app.workers.wait_for_complete()
+                merge.commit()
+            finally:
+                merge.close()
+            assert await wait_until(pilot, lambda: has_code(app, "慢码"))
+    app.project.close()
