@@ -39,12 +39,19 @@ def register(app: typer.Typer) -> None:
         output: Annotated[Path, typer.Option("-o", "--output", help="The .qdpx file to write")],
         db: DbOption = None,
         name: Annotated[Optional[str], typer.Option("--name", help="Project name shown in other tools")] = None,
+        positions: Annotated[str, typer.Option(
+            "--positions", help="Unit of selection offsets: codepoints (the standard) or utf16 (for NVivo)",
+        )] = "codepoints",
     ) -> None:
         """Write the whole project as REFI-QDA .qdpx (NVivo, ATLAS.ti, MAXQDA, QualCoder)."""
+        from qcoder.errors import QcoderError
+        from qcoder.exchange.positions import UNITS
         from qcoder.exchange.qdpx_export import project_name, write_project
 
+        if positions not in UNITS:
+            raise QcoderError(f"--positions takes codepoints or utf16 (utf16 for NVivo); got {positions!r}")
         with _project(db) as project, project.session() as session:
-            summary = write_project(session, output, name=name or project_name(project.url))
+            summary = write_project(session, output, name=name or project_name(project.url), positions=positions)
         typer.echo(f"wrote {output}: {summary.line()}")
 
     @app.command("import-codebook")

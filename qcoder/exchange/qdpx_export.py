@@ -4,8 +4,12 @@ What goes where, so NVivo, ATLAS.ti and MAXQDA see a normal project:
 
 * coders → ``Users``; codes → nested ``Code``s (definitions as ``Description``);
 * each document → a ``TextSource`` whose normalized text is ``sources/<guid>.txt``;
-* each coded statement → one ``PlainTextSelection`` (code-point offsets into that text,
-  end exclusive) holding one ``Coding`` per code and coder;
+* codings → ``PlainTextSelection``s (offsets into that text, end exclusive; code points as
+  the standard says, or UTF-16 code units for NVivo), each holding one ``Coding`` and
+  credited (``creatingUser``) to the coder who made it: other tools credit a coding to its
+  selection's user, so a selection never mixes coders. Consecutive statements coded by one
+  coder with one code are one selection (a run), so reference counts in other tools match
+  what the researcher coded; a statement's memos hang on a selection of that statement;
 * memos → ``Note``s referenced (``NoteRef``) from what they are about; a relation's own
   note is a ``Note`` too, grouped in a ``qcoder:relation-note`` Set;
 * axial relations → ``Link``s named by their type; levels, memo types, review marks and
@@ -36,6 +40,7 @@ from qcoder.coding.codes import code_tree
 from qcoder.errors import QcoderError
 from qcoder.exchange import refi
 from qcoder.exchange.codebook_write import add_code_elements, add_level_sets, to_bytes
+from qcoder.exchange.positions import CODEPOINTS, UNIT_NAMES, UNITS, TextUnits
 from qcoder.store.models import Code, Coder, Coding, Document, DocumentReview, Memo, Relation, Sentence
 from qcoder.store.settings import get_setting, levels
 
@@ -57,6 +62,38 @@ def _text_el(parent: etree._Element, tag: str, text: str) -> etree._Element:
 
 
 @dataclass
+class Run:
+    """One coder's code on consecutive statements of a document: one selection in the file."""
+
+    coder_id: int
+    code_id: int
+    statements: list[Sentence]
+    codings: list[Coding]
+
+
+def coding_runs(sentences: Sequence[Sentence], codings: dict[int, list[Coding]]) -> list[Run]:
+    """The codings of ``sentences`` (in text order) as runs: statements next to each other coded
+    by the same coder with the same code make one run, so other tools count one reference where
+    the researcher coded one passage. Each run holds one coder's work only."""
+    runs: list[Run] = []
+    open_runs: dict[tuple[int, int], Run] = {}
+    previous: int | None = None
+    for sentence in sentences:
+        here = {(c.coder_id, c.code_id): c for c in codings.get(sentence.id, [])}
+        adjacent = previous is not None and sentence.ordinal == previous + 1
+        open_runs = {key: run for key, run in open_runs.items() if adjacent and key in here}
+        for key, coding in here.items():
+            run = open_runs.get(key)
+            if run is None:
+                run = open_runs[key] = Run(key[0], key[1], [], [])
+                runs.append(run)
+            run.statements.append(sentence)
+            run.codings.append(coding)
+        previous = sentence.ordinal
+    return runs
+
+
+@dataclass
 class ExportSummary:
     documents: int
     statements_coded: int
@@ -65,20 +102,27 @@ class ExportSummary:
     memos: int
     relations: int
     coders: int
+    selections: int = 0  # coding selections written: one per coder, code and run of statements
+    positions: str = CODEPOINTS
 
     def line(self) -> str:
         return (
             f"{self.documents} documents, {self.codes} codes, {self.codings} codings on {self.statements_coded} "
-            f"statements by {self.coders} coders, {self.memos} memos, {self.relations} relations"
+            f"statements by {self.coders} coders ({self.selections} selections, positions in "
+            f"{UNIT_NAMES[self.positions]}), {self.memos} memos, {self.relations} relations"
         )
 
 
 class _ProjectWriter:
     """Reads the whole project once and builds ``project.qde`` plus the side files."""
 
-    def __init__(self, session: Session, name: str) -> None:
+    def __init__(self, session: Session, name: str, positions: str = CODEPOINTS) -> None:
+        if positions not in UNITS:
+            raise QcoderError(f"positions are counted in {' or '.join(UNITS)}; got {positions!r}")
         self.session = session
         self.name = name
+        self.positions = positions
+        self.selections = 0  # coding selections written
         self.coders = list(session.scalars(select(Coder).order_by(Coder.id)))
         self.coder_name = {c.id: c.name for c in self.coders}
         self.coder_guid = {c.id: refi.coder_guid(c.name) for c in self.coders}
@@ -141,11 +185,16 @@ class _ProjectWriter:
         sentences = list(
             self.session.scalars(select(Sentence).where(Sentence.document_id == document.id).order_by(Sentence.ordinal))
         )
+        units = TextUnits(document.text)
+        runs = coding_runs(sentences, self.codings)
+        runs.sort(key=lambda r: (r.statements[0].ordinal, self.coder_name[r.coder_id], self.codes[r.code_id].guid))
+        for run in runs:
+            self._run_selection(source, document, units, run)
+        self.selections += len(runs)
         for sentence in sentences:
-            codings = self.codings.get(sentence.id, [])
             memos = self.memos_on[("sentence", sentence.id)]
-            if codings or memos:
-                self._selection(source, document, sentence, codings, memos)
+            if memos:
+                self._memo_selection(source, document, units, sentence, memos)
         for memo in self.memos_on[("document", document.id)]:
             _el(source, "NoteRef", targetGUID=memo.guid)
         for key, value in sorted((document.attributes or {}).items()):
@@ -167,24 +216,40 @@ class _ProjectWriter:
             }
         )
 
-    def _selection(
-        self, source: etree._Element, document: Document, sentence: Sentence, codings: list[Coding], memos: list[Memo]
+    def _position(self, units: TextUnits, index: int) -> str:
+        return str(units.from_codepoints(index, self.positions))
+
+    def _run_selection(self, source: etree._Element, document: Document, units: TextUnits, run: Run) -> None:
+        """One selection for one coder's code on consecutive statements, credited to that coder."""
+        first, last = run.statements[0], run.statements[-1]
+        code = self.codes[run.code_id]
+        coder = self.coder_name[run.coder_id]
+        created = min(c.created_at for c in run.codings)
+        name = first.label if first is last else f"{first.label}–{last.label.rsplit('-', 1)[-1]}"
+        selection = _el(
+            source, "PlainTextSelection",
+            guid=refi.run_guid(document.sha256, first.ordinal, last.ordinal, code.guid, coder), name=name,
+            startPosition=self._position(units, first.start), endPosition=self._position(units, last.end),
+            creatingUser=self.coder_guid[run.coder_id], creationDateTime=refi.xml_datetime(created),
+        )
+        element = _el(
+            selection, "Coding", guid=refi.coding_guid(document.sha256, first.ordinal, code.guid, coder),
+            creatingUser=self.coder_guid[run.coder_id], creationDateTime=refi.xml_datetime(created),
+        )
+        _el(element, "CodeRef", targetGUID=code.guid)
+
+    def _memo_selection(
+        self, source: etree._Element, document: Document, units: TextUnits, sentence: Sentence, memos: list[Memo]
     ) -> None:
-        first = codings[0] if codings else None
+        """A statement's memos hang on a selection of that statement alone, so they return to it."""
+        author = next((m.coder_id for m in memos if m.coder_id is not None), None)
         selection = _el(
             source, "PlainTextSelection", guid=refi.statement_guid(document.sha256, sentence.ordinal),
-            name=sentence.label, startPosition=str(sentence.start), endPosition=str(sentence.end),
-            creatingUser=self.coder_guid.get(first.coder_id) if first else None,
-            creationDateTime=refi.xml_datetime(first.created_at) if first else None,
+            name=sentence.label, startPosition=self._position(units, sentence.start),
+            endPosition=self._position(units, sentence.end),
+            creatingUser=self.coder_guid.get(author) if author is not None else None,
+            creationDateTime=refi.xml_datetime(min(m.created_at for m in memos)),
         )
-        for coding in codings:
-            code = self.codes[coding.code_id]
-            coding_guid = refi.coding_guid(document.sha256, sentence.ordinal, code.guid, self.coder_name[coding.coder_id])
-            element = _el(
-                selection, "Coding", guid=coding_guid,
-                creatingUser=self.coder_guid[coding.coder_id], creationDateTime=refi.xml_datetime(coding.created_at),
-            )
-            _el(element, "CodeRef", targetGUID=code.guid)
         for memo in memos:
             _el(selection, "NoteRef", targetGUID=memo.guid)
 
@@ -265,6 +330,7 @@ class _ProjectWriter:
                 "relation_types": get_setting(self.session, "relation_types"),
                 "relation_coders": {r.guid: self.coder_name[r.coder_id] for r in self.relations if r.coder_id is not None},
                 "untitled_memos": [m.guid for m in self.memos if not m.title],  # their Note names are made up
+                "positions": self.positions,
             }
         )
 
@@ -281,15 +347,23 @@ def _json(value: object) -> bytes:
     return json.dumps(value, ensure_ascii=False, indent=1, sort_keys=True).encode("utf-8")
 
 
-def build_project(session: Session, *, name: str) -> tuple[bytes, dict[str, bytes]]:
+def build_project(session: Session, *, name: str, positions: str = CODEPOINTS) -> tuple[bytes, dict[str, bytes]]:
     """``project.qde`` as bytes and the other zip members by path."""
-    root, files = _ProjectWriter(session, name).build()
+    root, files = _ProjectWriter(session, name, positions).build()
     return to_bytes(root), files
 
 
-def export_project(session: Session, *, name: str) -> bytes:
-    """The whole project as ``.qdpx`` bytes."""
-    qde, files = build_project(session, name=name)
+def export_project(session: Session, *, name: str, positions: str = CODEPOINTS) -> bytes:
+    """The whole project as ``.qdpx`` bytes; ``positions`` is the unit of selection offsets
+    (code points, the standard; ``utf16`` for NVivo, which counts UTF-16 code units)."""
+    return _package(session, name, positions)[0]
+
+
+def _package(session: Session, name: str, positions: str) -> tuple[bytes, int]:
+    """The ``.qdpx`` bytes and how many coding selections they hold."""
+    writer = _ProjectWriter(session, name, positions)
+    root, files = writer.build()
+    qde = to_bytes(root)
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         for path, data in [("project.qde", qde), *sorted(files.items())]:
@@ -297,7 +371,7 @@ def export_project(session: Session, *, name: str) -> bytes:
             info.compress_type = zipfile.ZIP_DEFLATED
             info.external_attr = 0o644 << 16
             archive.writestr(info, data)
-    return out.getvalue()
+    return out.getvalue(), writer.selections
 
 
 def project_name(url: str) -> str:
@@ -326,12 +400,14 @@ def summarize(session: Session) -> ExportSummary:
     )
 
 
-def write_project(session: Session, path: Path, *, name: str) -> ExportSummary:
+def write_project(session: Session, path: Path, *, name: str, positions: str = CODEPOINTS) -> ExportSummary:
     if path.suffix.lower() != ".qdpx":
         raise QcoderError(f"a project export is a .qdpx file; got {path.name!r}")
-    data = export_project(session, name=name)
+    data, selections = _package(session, name, positions)
     try:
         path.write_bytes(data)
     except OSError as error:
         raise QcoderError(f"cannot write {path}: {error.strerror}") from None
-    return summarize(session)
+    summary = summarize(session)
+    summary.selections, summary.positions = selections, positions
+    return summary

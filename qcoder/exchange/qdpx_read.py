@@ -5,10 +5,12 @@ with the file — a dangling ``CodeRef`` or ``NoteRef``, a selection past the en
 text, a broken GUID, qcoder side data that does not fit its text — is refused here with
 the line it is on, so the second half (``qdpx_import``) only writes what is sound.
 
-Selections count code points of the source's plain text, end exclusive. Line ends are
-stored as LF; when a text file has CR-LF, the offsets are read as counting the CRs (the
-file as it is) unless the selections' names — tools name a selection by its opening words
-— fit the LF reading better.
+Selections count characters of the source's plain text, end exclusive: code points as the
+standard says, or UTF-16 code units as NVivo writes them — decided once for the whole file
+(see ``positions``) and converted to code points here. Line ends are stored as LF; when a
+text file has CR-LF, the offsets are read as counting the CRs (the file as it is) unless
+the LF reading fits the selections better: their names first (tools name a selection by its
+opening words), then their word and line boundaries.
 """
 
 from __future__ import annotations
@@ -26,6 +28,19 @@ from qcoder.exchange import refi
 from qcoder.exchange.codebook_read import CodeEntry, code_entries, level_sets
 from qcoder.exchange.documents import DocumentData, LineEnds, StatementData, check_statements, decode_source, normalize_line_ends
 from qcoder.exchange.package import Package
+from qcoder.exchange.positions import (
+    CODEPOINTS,
+    UNIT_NAMES,
+    UNITS,
+    RawSelection,
+    Reading,
+    TextUnits,
+    compare,
+    decide,
+    fits,
+    name_fits,
+    place,
+)
 from qcoder.exchange.qdpx_export import SIDE_FORMAT
 from qcoder.exchange.xml_safety import refi_root
 from qcoder.store.models import MEMO_TYPES
@@ -105,6 +120,17 @@ class ParsedProject:
     report: list[str] = field(default_factory=list)
 
 
+@dataclass
+class _Pending:
+    """A source whose selections wait for the file's position unit."""
+
+    data: SourceData
+    literal: str  # the text as the file has it (CR-LF kept)
+    ends: LineEnds
+    elements: list[etree._Element]
+    raw: list[RawSelection]
+
+
 def _where(source: str, element: etree._Element) -> str:
     return f"{source} line {element.sourceline}"
 
@@ -133,6 +159,7 @@ class _Reader:
         self.root = refi_root(package.qde, what=self.source, roots=("Project",))
         self.report: list[str] = []
         self.side = self._side_project()
+        self.pending: list[_Pending] = []
 
     def _side_project(self) -> dict[str, Any]:
         data = self.package.member("qcoder/project.json")
@@ -173,9 +200,12 @@ class _Reader:
                 code_notes[_guid(code, "guid", source)] = refs
         notes = self._notes()
         self._check_refs(codes, notes)
+        origin = (root.get("origin") or "").strip()
+        sources = self._sources()
+        self._place_selections(origin)
         parsed = ParsedProject(
-            source=source, origin=(root.get("origin") or "").strip(), users=users, codes=codes,
-            code_notes=code_notes, sources=self._sources(), notes=notes, links=self._links(kinds),
+            source=source, origin=origin, users=users, codes=codes,
+            code_notes=code_notes, sources=sources, notes=notes, links=self._links(kinds),
             project_notes=[_guid(ref, "targetGUID", source) for ref in root.findall("NoteRef")], kinds=kinds,
             relation_coders={str(k).lower(): str(v) for k, v in (self.side.get("relation_coders") or {}).items()},
             ladder=[str(level.get("key")) for level in self.side.get("levels") or [] if isinstance(level, dict)],
@@ -246,7 +276,10 @@ class _Reader:
         except ImportRefused as error:
             raise QcoderError(f"{where}: source {name!r} ({path}): {error}") from None
         text, ends = normalize_line_ends(decoded.text)
-        use_file_offsets = self._file_offsets(decoded.text, text, ends, selections)
+        raw_selections = []
+        for selection in selections:  # positions are placed once the file's unit is known
+            start, end = _int(selection, "startPosition", self.source), _int(selection, "endPosition", self.source)
+            raw_selections.append(RawSelection(start, end, selection.get("name") or ""))
         whole = len(element.findall("Coding"))
         if whole:
             self.report.append(f"source {name!r}: {whole} coding(s) of the whole source not imported (qcoder codes statements)")
@@ -267,45 +300,88 @@ class _Reader:
             line_ends=len(ends.removed), selections=[], note_refs=[_guid(r, "targetGUID", self.source) for r in element.findall("NoteRef")],
             variables=values,
         )
-        limit = len(decoded.text) if use_file_offsets else len(text)
-        for selection in selections:
-            data.selections.append(self._selection(selection, data, ends if use_file_offsets else None, limit))
+        self.pending.append(_Pending(data, decoded.text, ends, selections, raw_selections))
         data.side = self._side_document(data)
         return data
 
-    def _file_offsets(self, literal: str, stored: str, ends: LineEnds, selections: list[etree._Element]) -> bool:
-        """True: offsets count the file's CRs. Decided by which reading fits the selection names."""
-        if not ends.removed:
+    # -- selection positions -----------------------------------------------------------
+
+    def _place_selections(self, origin: str) -> None:
+        """Decide the file's unit (code points or UTF-16), then each source's line ends, then place selections."""
+        unit, why = self._unit(origin)
+        if why:
+            self.report.append(why)
+        inside = 0
+        for pending in self.pending:
+            use_file_offsets = self._file_offsets(pending, unit)
+            units = TextUnits(pending.literal if use_file_offsets else pending.data.text)
+            ends = pending.ends if use_file_offsets else None
+            for element, raw in zip(pending.elements, pending.raw):
+                selection, exact = self._selection(element, raw, pending.data, units, unit, ends)
+                pending.data.selections.append(selection)
+                inside += not exact
+        if inside:
+            self.report.append(
+                f"{inside} selection(s) began or ended inside a character outside the Basic Multilingual Plane; "
+                "widened to whole characters"
+            )
+
+    def _unit(self, origin: str) -> tuple[str, str]:
+        """The file's position unit and the report line saying why (empty when no selection depends on it)."""
+        differing, readings = 0, {unit: Reading() for unit in UNITS}
+        for pending in self.pending:
+            texts = [pending.literal, pending.data.text] if pending.ends.removed else [pending.data.text]
+            compared = [compare(TextUnits(text), pending.raw) for text in texts]
+            differing += max(count for count, _ in compared)
+            for unit in UNITS:  # each unit under its better line-end reading
+                readings[unit].add(min((r[unit] for _, r in compared), key=Reading.rank))
+        written = self.side.get("positions")
+        if written in UNITS:
+            note = f"positions read as {UNIT_NAMES[written]}: qcoder wrote them so (its record in the file says)"
+            return written, note if differing else ""
+        return decide(origin, differing, readings)
+
+    def _file_offsets(self, pending: _Pending, unit: str) -> bool:
+        """True: offsets count the file's CRs. Decided by which reading fits the selections' names
+        (tools name a selection by its opening words), then their word and line boundaries."""
+        if not pending.ends.removed:
             return True
 
-        def fits(text: str) -> int:
-            hits = 0
-            for selection in selections:
-                name = " ".join((selection.get("name") or "").rstrip("…").split())[:30]
-                try:
-                    start, end = int(selection.get("startPosition", "")), int(selection.get("endPosition", ""))
-                except ValueError:
-                    continue
-                if len(name) >= 4 and " ".join(text[start:end].split()).startswith(name):
-                    hits += 1
-            return hits
+        def evidence(text: str) -> tuple[int, int]:
+            units = TextUnits(text)
+            names = bounds = 0
+            for raw in pending.raw:
+                span = place(units, raw, unit)
+                names += span is not None and name_fits(text, span[0], span[1], raw.name)
+                bounds += fits(text, span)
+            return names, bounds
 
-        literal_fit, stored_fit = fits(literal), fits(stored)
-        if stored_fit > literal_fit:
-            self.report.append("a source with CR-LF line ends counts offsets without the CRs (matched by selection names)")
+        if evidence(pending.data.text) > evidence(pending.literal):
+            self.report.append(
+                f"source {pending.data.name!r} has CR-LF line ends; its offsets do not count the CRs "
+                "(the selections fit their names and word boundaries that way)"
+            )
             return False
         return True
 
-    def _selection(self, element: etree._Element, source: SourceData, ends: LineEnds | None, limit: int) -> SelectionData:
+    def _selection(
+        self, element: etree._Element, raw: RawSelection, source: SourceData, units: TextUnits, unit: str,
+        ends: LineEnds | None,
+    ) -> tuple[SelectionData, bool]:
+        """The selection in code points of the stored text, and whether its ends fell between characters."""
         where = _where(self.source, element)
-        start, end = _int(element, "startPosition", self.source), _int(element, "endPosition", self.source)
+        start, end = raw.start, raw.end
         label = element.get("name") or _guid(element, "guid", self.source)
         if start < 0 or end < start:
             raise QcoderError(f"{where}: selection {label!r} runs from {start} to {end}; refused")
+        limit = units.length(unit)
         if end > limit:
+            counted = "characters" if unit == CODEPOINTS else UNIT_NAMES[unit]
             raise QcoderError(
-                f"{where}: selection {label!r} ends at {end}, past the end of source {source.name!r} ({limit} characters)"
+                f"{where}: selection {label!r} ends at {end}, past the end of source {source.name!r} ({limit} {counted})"
             )
+        start, exact_start = units.to_codepoints(start, unit)
+        end, exact_end = units.to_codepoints(end, unit, round_up=True)
         if ends is not None:
             start, end = ends.to_stored(start), ends.to_stored(end)
         selection_user = refi.try_guid(element.get("creatingUser"))
@@ -319,7 +395,7 @@ class _Reader:
             guid=_guid(element, "guid", self.source), name=label, start=start, end=end, where=where, codings=codings,
             note_refs=[_guid(r, "targetGUID", self.source) for r in element.findall("NoteRef")],
             description=_text(element.find("Description")),
-        )
+        ), exact_start and exact_end
 
     def _side_document(self, source: SourceData) -> DocumentData | None:
         """qcoder's record of this document: statements, original bytes, label — checked against the text."""

@@ -58,6 +58,11 @@ def coding_guid(sha256: str, ordinal: int, code_guid: str, coder_name: str) -> s
     return stable_guid("coding", sha256, ordinal, code_guid, coder_name)
 
 
+def run_guid(sha256: str, first: int, last: int, code_guid: str, coder_name: str) -> str:
+    """A selection of statements ``first``..``last`` coded by one coder with one code."""
+    return stable_guid("run", sha256, first, last, code_guid, coder_name)
+
+
 def set_guid(marker: str) -> str:
     return stable_guid("set", marker)
 

@@ -42,9 +42,9 @@ def export_codebook_file(project: Project, path: Path) -> str:
     return f"wrote {count} codes to {path}"
 
 
-def export_project_file(project: Project, path: Path) -> str:
+def export_project_file(project: Project, path: Path, positions: str = "codepoints") -> str:
     with project.session() as session:
-        summary = write_project(session, path, name=project_name(project.url))
+        summary = write_project(session, path, name=project_name(project.url), positions=positions)
     return f"wrote {path}: {summary.line()}"
 
 

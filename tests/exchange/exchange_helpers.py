@@ -31,7 +31,17 @@ from qcoder.store.models import (
     Setting,
 )
 
-REFI = Path(__file__).resolve().parents[3] / "shared" / "refi"
+
+def _beside_checkout(*parts: str) -> Path:
+    """``shared/...`` beside the checkout: next to it, or beside a folder holding worktrees."""
+    here = Path(__file__).resolve()
+    for folder in here.parents[3:]:
+        if (folder.joinpath("shared", *parts)).exists():
+            return folder.joinpath("shared", *parts)
+    return here.parents[3].joinpath("shared", *parts)
+
+
+REFI = _beside_checkout("refi")
 EXAMPLES = REFI / "examples"
 
 DOC_A = ["创新联合体是新质生产力的载体。", "企业是科技创新的主体。", "揭榜挂帅机制激发活力。", "加快科技成果转化。"]
@@ -214,3 +224,89 @@ def foreign_qdpx(qde: str | None = None, *, text: str = FOREIGN_TEXT, qde_name: 
     members = {qde_name: (qde or foreign_qde(text)).encode("utf-8"), f"{folder}/{file_name}": b"\xef\xbb\xbf" + text.encode("utf-8")}
     members.update(extra or {})
     return make_zip(members)
+
+
+# -- NVivo-like files: positions in UTF-16 code units --------------------------------------
+
+# Emoji and an Extension-B ideograph (𠮷, U+20BB7) before and between the selections: each counts
+# 2 in UTF-16, 1 as a code point. The last line is not coded: read the wrong way, the offsets
+# still fall inside the text, so nothing but the statements coded would show the mistake.
+WIDE_TEXT = """访谈记录 😀 2024年3月
+Q: How did the 🏭 consortium start?
+A: We began in 2019. The 𠮷 family firm joined first. Funding came later 👍.
+Q: What changed? 🤔
+A: Everything changed. Our partners 🤝 shared labs.
+𠮷田说：创新联合体很重要。企业是科技创新的主体。
+🎉🎉 最后，加快科技成果转化。
+（访谈结束。录音时长四十二分钟，由课题组整理，受访者已审阅。）
+"""
+WIDE_USERS = {"Ana": "0B1E5F0C-1D1A-4C55-9F6E-7A2D7C1E0001", "Ben": "0B1E5F0C-1D1A-4C55-9F6E-7A2D7C1E0002"}
+WIDE_CODES = {
+    name: f"5A0C7E10-2B3C-4D5E-8F90-0000000000{n:02d}"
+    for n, name in enumerate(["起源", "企业", "资金", "变化", "合作", "创新联合体", "转化"], start=1)
+}
+# (the passage a researcher selected, code, user)
+WIDE_SELECTIONS = [
+    ("Q: How did the 🏭 consortium start?", "起源", "Ana"),
+    ("A: We began in 2019. The 𠮷 family firm joined first.", "起源", "Ana"),
+    ("The 𠮷 family firm joined first.", "企业", "Ben"),
+    ("Funding came later 👍.", "资金", "Ben"),
+    ("Q: What changed? 🤔\nA: Everything changed.", "变化", "Ana"),
+    ("Our partners 🤝 shared labs.", "合作", "Ben"),
+    ("Our partners 🤝 shared labs.", "合作", "Ana"),
+    ("𠮷田说：创新联合体很重要。", "创新联合体", "Ana"),
+    ("创新联合体很重要", "创新联合体", "Ben"),
+    ("企业是科技创新的主体。", "企业", "Ben"),
+    ("最后，加快科技成果转化。", "转化", "Ana"),
+]
+
+
+def utf16_offset(text: str, index: int) -> int:
+    """Where code point ``index`` of ``text`` falls in UTF-16 code units (as NVivo counts)."""
+    return len(text[:index].encode("utf-16-le")) // 2
+
+
+Selections = list[tuple[str, str, str]]
+
+
+def wide_spans(text: str = WIDE_TEXT, selections: Selections = WIDE_SELECTIONS) -> list[tuple[int, int, str, str]]:
+    """Each selection's code-point span in ``text`` (LF line ends), its code and user."""
+    return [(text.index(piece), text.index(piece) + len(piece), code, user) for piece, code, user in selections]
+
+
+def wide_qdpx(*, unit: str, origin: str | None, crlf: bool = False, offsets_count_cr: bool = True,
+              text: str = WIDE_TEXT, selections: Selections = WIDE_SELECTIONS) -> bytes:
+    """A project as NVivo writes one: one selection per coding, credited to its user, no selection
+    names, positions in ``unit`` ("utf16" or "codepoints"); ``crlf`` writes the text with CR-LF."""
+    file_text = text.replace("\n", "\r\n") if crlf else text
+    counted = file_text if offsets_count_cr else text
+
+    def position(index: int) -> int:
+        if crlf and offsets_count_cr:
+            index += text[:index].count("\n")  # the CRs before it
+        return utf16_offset(counted, index) if unit == "utf16" else index
+
+    users = "".join(f'<User guid="{guid}" name="{name}"/>' for name, guid in WIDE_USERS.items())
+    codes = "".join(f'<Code guid="{guid}" name="{name}" isCodable="true"/>' for name, guid in WIDE_CODES.items())
+    elements = []
+    for number, (start, end, code, user) in enumerate(wide_spans(text, selections), start=1):
+        elements.append(
+            f'<PlainTextSelection guid="9D8C7B6A-0000-4000-8000-0000000001{number:02d}" name="" '
+            f'startPosition="{position(start)}" endPosition="{position(end)}" creatingUser="{WIDE_USERS[user]}">'
+            f'<Coding guid="9D8C7B6A-0000-4000-8000-0000000002{number:02d}" creatingUser="{WIDE_USERS[user]}">'
+            f'<CodeRef targetGUID="{WIDE_CODES[code]}"/></Coding></PlainTextSelection>'
+        )
+    origin_attribute = f' origin="{origin}"' if origin is not None else ""
+    qde = f"""<?xml version="1.0" encoding="utf-8"?>
+<Project xmlns="urn:QDA-XML:project:1.0" name="wide"{origin_attribute}>
+  <Users>{users}</Users>
+  <CodeBook><Codes>{codes}</Codes></CodeBook>
+  <Sources>
+    <TextSource guid="3C2B1A09-8F7E-4D6C-9B5A-000000000001" name="访谈.txt" plainTextPath="internal://3C2B1A09-8F7E-4D6C-9B5A-000000000001.txt">
+      {"".join(elements)}
+    </TextSource>
+  </Sources>
+</Project>
+"""
+    return make_zip({"project.qde": qde.encode("utf-8"),
+                     "Sources/3C2B1A09-8F7E-4D6C-9B5A-000000000001.txt": file_text.encode("utf-8")})

@@ -51,7 +51,10 @@ def test_export_import_project_and_merge(rich_db: str, tmp_path: Path) -> None:
     package = tmp_path / "rich.qdpx"
     code, out, err = qc("export", "project", "--db", rich_db, "-o", str(package))
     assert code == 0, err
-    assert "2 documents, 6 codes, 5 codings on 4 statements by 2 coders, 5 memos, 2 relations" in out
+    assert (
+        "2 documents, 6 codes, 5 codings on 4 statements by 2 coders (4 selections, positions in code points), "
+        "5 memos, 2 relations"
+    ) in out
     copy = str(tmp_path / "copy.qcoder.db")
     code, out, _ = qc("import-project", "--db", copy, str(package), "--dry-run")
     assert code == 0 and "dry run: nothing was stored" in out

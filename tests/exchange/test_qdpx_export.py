@@ -35,16 +35,29 @@ def test_project_qde_is_schema_valid_and_complete(rich_project: Project) -> None
     assert source.get("plainTextPath") == f"internal://{source.get('guid')}.txt"
     assert files[f"sources/{source.get('guid')}.txt"].decode() == "\n".join(DOC_A)
     selections = source.findall("q:PlainTextSelection", NS)
-    # statements 1, 2 and 4 are coded; statement 3 carries a memo
-    assert [(s.get("name"), int(s.get("startPosition")), int(s.get("endPosition"))) for s in selections] == [
-        (x.label, x.start, x.end) for x in coded
+    concept = root.find(".//q:Code[@name='主体地位']", NS).get("guid")
+    loose = root.find(".//q:Code[@name='成果转化']", NS).get("guid")
+    alice_guid, bob_guid = refi.coder_guid("alice"), refi.coder_guid("bob")
+    s1, s2, s3, s4 = coded
+
+    def shape(selection: etree._Element) -> tuple[object, ...]:
+        codings = selection.findall("q:Coding", NS)
+        return (
+            selection.get("name"), int(selection.get("startPosition")), int(selection.get("endPosition")),
+            selection.get("creatingUser"), [(c.get("creatingUser"), c.find("q:CodeRef", NS).get("targetGUID")) for c in codings],
+        )
+
+    # alice coded statements 1 and 2 with 主体地位: one run; bob coded 2 with it too: his own selection;
+    # bob's 成果转化 on statement 4; statement 3 carries a memo only
+    assert [shape(x) for x in selections] == [
+        ("D01-S001–S002", s1.start, s2.end, alice_guid, [(alice_guid, concept)]),
+        ("D01-S002", s2.start, s2.end, bob_guid, [(bob_guid, concept)]),
+        ("D01-S004", s4.start, s4.end, bob_guid, [(bob_guid, loose)]),
+        ("D01-S003", s3.start, s3.end, alice_guid, []),
     ]
+    assert len(selections[3].findall("q:NoteRef", NS)) == 1
     text = "\n".join(DOC_A)
-    for selection in selections:
-        start, end = int(selection.get("startPosition")), int(selection.get("endPosition"))
-        assert text[start:end] == DOC_A[int(selection.get("name")[-3:]) - 1]
-    second = selections[1].findall("q:Coding", NS)  # coded by alice and by bob with the same code
-    assert [c.get("creatingUser") for c in second] == [refi.coder_guid("alice"), refi.coder_guid("bob")]
+    assert text[s1.start : s2.end] == "\n".join(DOC_A[:2])
     assert refi.coder_guid(alice.name) == root.find("q:Users/q:User", NS).get("guid")
     links = root.findall("q:Links/q:Link", NS)
     assert sorted((link.get("name"), link.get("direction")) for link in links) == [("causal", "OneWay"), ("similarity", "Associative")]

@@ -91,7 +91,7 @@ def test_offsets_counted_without_carriage_returns_are_recognised(project: Projec
     lf_text = FOREIGN_TEXT.replace("\r\n", "\n")
     qde = foreign_qde(lf_text)  # offsets computed on the LF text, file written with CR-LF
     report = run_import(project, write(tmp_path, foreign_qdpx(qde, text=FOREIGN_TEXT)))
-    assert any("counts offsets without the CRs" in line for line in report.notes)
+    assert any("its offsets do not count the CRs" in line for line in report.notes)
     assert ("D01-S003", (C_DIET.lower(), "diet Coke", 0), "Ana") in snapshot(project)["codings"]
 
 

@@ -24,7 +24,10 @@ from qcoder.tui.screens.codebook import CodebookScreen
 from qcoder.tui.screens.exchange import ConfirmPlanScreen, LinesScreen, MergePlanScreen
 
 SIZE = (100, 30)
-CODEBOOK_XSD = Path(__file__).resolve().parents[3] / "shared" / "refi" / "Codebook.xsd"
+CODEBOOK_XSD = next(  # shared/ beside the checkout, or beside the folder holding worktrees
+    (d / "shared" / "refi" / "Codebook.xsd" for d in Path(__file__).resolve().parents[3:] if (d / "shared" / "refi").exists()),
+    Path(__file__).resolve().parents[3] / "shared" / "refi" / "Codebook.xsd",
+)
 
 
 @pytest.fixture
@@ -103,6 +106,23 @@ async def test_export_project_qdpx_and_bad_suffix(db_path: Path, tmp_path: Path)
         assert any(m.startswith(f"wrote {target}: 2 documents, 5 codes") for m in messages(app))
     with zipfile.ZipFile(target) as archive:
         assert "project.qde" in archive.namelist()
+
+
+@run_async
+async def test_export_project_for_nvivo_counts_utf16_units(db_path: Path, tmp_path: Path) -> None:
+    target = tmp_path / "nvivo.qdpx"
+    app = QcoderApp(open_project(str(db_path)), "小王", live=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await on_codebook(app, pilot)
+        await pilot.press("ctrl+e", "down", "down", "enter")
+        await pilot.pause()
+        assert app.screen.query_one("#prompt-input").value == "qcoder-project-nvivo.qdpx"  # type: ignore[attr-defined]
+        app.screen.query_one("#prompt-input").value = str(target)  # type: ignore[attr-defined]
+        await pilot.press("enter")
+        await settle(app, pilot)
+        assert any(m.startswith(f"wrote {target}: ") and "positions in UTF-16 code units" in m for m in messages(app))
+    with zipfile.ZipFile(target) as archive:
+        assert '"positions": "utf16"' in archive.read("qcoder/project.json").decode()
 
 
 def codebook_csv(path: Path) -> str:

@@ -236,12 +236,16 @@ class ExchangeFlows:
                 self._ask("Export the codebook to (.qdc .csv .md .json .xlsx)", "qcoder-codebook.qdc",
                           self.export_codebook)
             elif what == "project":
-                self._ask("Export the whole project to (.qdpx: NVivo, ATLAS.ti, MAXQDA, QualCoder)",
+                self._ask("Export the whole project to (.qdpx: ATLAS.ti, MAXQDA, QualCoder, NVivo)",
                           "qcoder-project.qdpx", self.export_project)
+            elif what == "nvivo":
+                self._ask("Export the whole project for NVivo to (.qdpx, positions in UTF-16 units)",
+                          "qcoder-project-nvivo.qdpx", lambda typed: self.export_project(typed, "utf16"))
 
         self.app.push_screen(ChoiceScreen("Export", [
             ("Codebook … (.qdc REFI-QDA, .csv, .md, .json, .xlsx)", "codebook"),
             ("Project … (.qdpx REFI-QDA, with documents, codings, memos)", "project"),
+            ("Project for NVivo … (.qdpx, positions counted as NVivo does: UTF-16 units)", "nvivo"),
         ]), chosen)
 
     def export_codebook(self, typed: str) -> None:
@@ -253,9 +257,9 @@ class ExchangeFlows:
         self._run(f"writing {path.name} …", lambda: tasks.export_codebook_file(self.project, path),
                   lambda line: self.app.notify(line, timeout=6, markup=False))
 
-    def export_project(self, typed: str) -> None:
+    def export_project(self, typed: str, positions: str = "codepoints") -> None:
         path = tasks.local_path(typed)
-        self._run(f"writing {path.name} …", lambda: tasks.export_project_file(self.project, path),
+        self._run(f"writing {path.name} …", lambda: tasks.export_project_file(self.project, path, positions),
                   lambda line: self.app.notify(line, timeout=6, markup=False))
 
     # -- import
