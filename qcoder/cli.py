@@ -141,6 +141,7 @@ def import_(
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Report what each step would change; store nothing")] = False,
     to_simplified: Annotated[Optional[bool], typer.Option("--simplified/--keep-script", help="Convert Traditional to Simplified (default: project setting)")] = None,
     semicolon: Annotated[Optional[bool], typer.Option("--split-semicolon/--no-split-semicolon", help="Also split statements at ；")] = None,
+    keep_repeated: Annotated[bool, typer.Option("--keep-repeated", help="Keep repeated short lines: drop no running heads (page numbers and journal footers still go)")] = False,
     fmt: FormatOption = "text",
 ) -> None:
     """Import documents: decode, clean, split into statements, tokenize."""
@@ -152,7 +153,9 @@ def import_(
     results, refused = [], 0
     with _project(db) as project:
         with project.session() as session:
-            options = pipeline_options(session, to_simplified=to_simplified, split_on_semicolon=semicolon)
+            options = pipeline_options(
+                session, to_simplified=to_simplified, split_on_semicolon=semicolon, keep_repeated=keep_repeated
+            )
         for path in files:
             try:
                 result = import_path(
@@ -175,6 +178,8 @@ def import_(
                     if dry_run:
                         for line in result.report:
                             typer.echo(f"  {line}")
+                        if any("running heads" in line for line in result.report):
+                            typer.echo("  (to keep repeated lines, import with --keep-repeated)")
     if fmt == "json":
         typer.echo(json.dumps([r.__dict__ for r in results], ensure_ascii=False, indent=2))
     if refused:

@@ -276,56 +276,136 @@ def ends_final(line: str) -> bool:
 
 _WORDLIKE = re.compile(f"[{CJK}A-Za-z]")
 
+# A speaker label at the start of a line: 访谈者： 受访者A： Q: 张老师： Interviewer 1:, maybe
+# after a time stamp ([00:12:31]), or a forum reply (推 user: / 噓 user: / → user:, PTT's
+# format: marker, space, ASCII user id). A URL (http://) is not one, nor a clock time (12:30).
+_SPEAKER = re.compile(
+    r"[ \t\u3000]*(?:[\[【(（]?\d{1,2}:\d{2}(?::\d{2})?[\]】)）]?[ \t]*)?"
+    r"(?:(?P<push>[推噓嘘→][ \t]+[A-Za-z0-9_]{1,20})"
+    r"|(?P<name>[^\s:：，,。！？!?；;、“”\"'()（）\[\]【】]{1,12}|[A-Za-z][A-Za-z0-9 ._'-]{0,19}?))"
+    r"[ \t]*[:：](?!//)"
+)
 
-def _running_heads(lines: list[str], footer_rows: set[int]) -> set[str]:
-    """Short lines repeated across the document where page breaks are: the running heads.
 
-    A candidate is a line of at most 20 visible characters without final punctuation that
-    is not an enumerated heading and occurs at least twice. It is dropped only if most of its
-    occurrences (more than half) sit at a page boundary: first or last line of the document,
-    next to a footer/page number/form feed, or inside a sentence cut by a page break. This
-    keeps a heading that merely repeats (e.g. "小结" in two sections), even if one of its
+def speaker_label(line: str) -> str | None:
+    """The speaker label a line begins with (``受访者``, ``Q``, ``推 unmolk``), or None."""
+    m = _SPEAKER.match(line)
+    if m is None:
+        return None
+    if m.group("push"):
+        return m.group("push")
+    return None if m.group("name").isdigit() else m.group("name")
+
+
+def forum_reply(line: str) -> bool:
+    """A forum reply line (推 user: / 噓 user: / → user:): always a line of its own."""
+    m = _SPEAKER.match(line)
+    return m is not None and m.group("push") is not None
+
+
+# A bare number on a line of its own: a page number only if such numbers count up page by
+# page next to a repeated line (see `_page_numbers`); otherwise it is content (a year, a cell).
+_BARE_NUMBER = re.compile(r"\d{1,4}")
+
+
+def _page_numbers(at: list[int], rows: list[int], stripped: list[str]) -> dict[int, int]:
+    """Occurrences (indexes into `at`) with a page number beside them, mapped to its line.
+
+    A bare number is a page number only in a run: on the same side (just before or just
+    after) of consecutive occurrences, counting up by 1 or 2 (a running head may sit on
+    every other page) from one occurrence to the next. Numbers in a table beside a
+    repeated label ("男 45 … 男 60") do not count like pages.
+    """
+    found: dict[int, int] = {}
+    occurring = set(at)
+    for step in (-1, 1):
+        beside: list[tuple[int, int] | None] = []  # (number, line) on this side of each occurrence
+        for k in at:
+            j = k + step
+            if 0 <= j < len(rows) and j not in occurring and _BARE_NUMBER.fullmatch(stripped[rows[j]]):
+                beside.append((int(stripped[rows[j]]), rows[j]))
+            else:
+                beside.append(None)
+        for n in range(1, len(beside)):
+            a, b = beside[n - 1], beside[n]
+            if a is not None and b is not None and 1 <= b[0] - a[0] <= 2:
+                found[n - 1], found[n] = a[1], b[1]
+    return found
+
+
+def _regular(offsets: list[int]) -> bool:
+    """Occurrences at regular intervals of the text, a page apart: at least five, the gaps (in
+    visible characters) at least 400 and within -25 %/+35 % of their median. Content that
+    repeats (an answer, a reply) does not keep such a beat: five lines at random places
+    pass this test about once in a hundred documents, eight about once in ten thousand."""
+    if len(offsets) < 5:
+        return False
+    gaps = sorted(b - a for a, b in zip(offsets, offsets[1:]))
+    median = gaps[len(gaps) // 2]
+    return median >= 400 and gaps[0] >= 0.75 * median and gaps[-1] <= 1.35 * median
+
+
+def _running_heads(lines: list[str], footer_rows: set[int]) -> tuple[set[str], set[int]]:
+    """Short lines repeated at page breaks: the running heads, and page-number lines found with them.
+
+    A candidate is a line of at most 20 visible characters without final punctuation that is
+    not an enumerated heading, does not begin with a speaker label (``受访者：嗯`` is an
+    answer) and occurs at least twice. Repetition alone is no evidence: interview answers,
+    forum replies and reference fragments repeat too. A candidate is a running head only
+    with page evidence:
+
+    * most of its occurrences sit at a page break (a form feed, a page-number line or a
+      journal footer in the blank gap before or after it, or a bare page number that counts
+      up from occurrence to occurrence), the first or last line of the document counting as
+      a page break once at least one occurrence has such evidence; or
+    * it recurs at regular intervals of the text, a page apart (`_regular`).
+
+    This keeps a heading that merely repeats (e.g. "小结" in two sections), even if one of its
     occurrences happens to follow a page footer.
     """
     stripped = [ln.strip() for ln in lines]
-    rows = [i for i, s in enumerate(stripped) if s and s != "\f"]
+    rows = [i for i, s in enumerate(stripped) if s]  # a form feed line strips to ""
     if not rows:
-        return set()
+        return set(), set()
     positions: dict[str, list[int]] = {}  # candidate line -> its indexes in `rows`
     for k, i in enumerate(rows):
         s = stripped[i]
         if len(s) <= 40 and len(ns(s)) <= 20 and i not in footer_rows and not ends_final(s):
             positions.setdefault(s, []).append(k)
+    offsets: list[int] = []  # visible characters before each row
+    total = 0
+    for i in rows:
+        offsets.append(total)
+        total += len(ns(stripped[i]))
     heads: set[str] = set()
+    numbers: set[int] = set()
     for cand, at in positions.items():
-        if len(at) < 2 or HEADING_START.match(cand) or STRONG_START.match(cand):
+        if len(at) < 2 or HEADING_START.match(cand) or STRONG_START.match(cand) or speaker_label(cand):
             continue
         if not _WORDLIKE.search(cand):
             continue  # a lone ";" or "——" left by wrapping is not a running head
-        evidence = 0
-        for k in at:
-            if k == 0 or k == len(rows) - 1:
-                evidence += 1
-                continue
-            prev_i, next_i = rows[k - 1], rows[k + 1]
-            between = range(prev_i, next_i + 1)  # footer rows are blank by now: look at the gap
-            prev = stripped[prev_i]
-            if any(r in footer_rows for r in between) or "\f" in lines[prev_i + 1 : next_i]:
-                evidence += 1  # next to a footer, page number or form feed
-            elif (
-                not ends_final(prev)
-                and len(prev) > 20
-                and not HEADING_START.match(prev)
-                and not STRONG_START.match(stripped[next_i])
-            ):
-                evidence += 1  # the line sits inside a sentence cut by a page break
-        if 2 * evidence > len(at):
+        page_numbers = _page_numbers(at, rows, stripped)
+        at_break = edge = 0
+        for n, k in enumerate(at):
+            start = rows[k - 1] + 1 if k else 0
+            stop = rows[k + 1] if k + 1 < len(rows) else len(lines)
+            gap = [r for r in range(start, stop) if r != rows[k]]  # blank rows around it
+            if n in page_numbers or any(r in footer_rows or "\f" in lines[r] for r in gap):
+                at_break += 1
+            elif k == 0 or k == len(rows) - 1:
+                edge += 1
+        if (at_break and 2 * (at_break + edge) > len(at)) or _regular([offsets[k] for k in at]):
             heads.add(cand)
-    return heads
+            numbers.update(page_numbers.values())
+    return heads, numbers
 
 
-def drop_page_furniture(text: str) -> tuple[str, StepReport]:
-    """Delete journal footers (even mid-sentence), page-number lines and running heads."""
+def drop_page_furniture(text: str, *, running_heads: bool = True) -> tuple[str, StepReport]:
+    """Delete journal footers (even mid-sentence), page-number lines and running heads.
+
+    With ``running_heads=False`` (``qcoder import --keep-repeated``) repeated lines are all
+    kept; footers and page numbers, recognised by their form, still go.
+    """
     report = StepReport("drop_page_furniture")
     lines = text.split("\n")
     footer_rows: set[int] = set()
@@ -342,13 +422,15 @@ def drop_page_furniture(text: str) -> tuple[str, StepReport]:
             report.removed.append(stripped)
             lines[i] = ""
             footer_rows.add(i)
-    heads = _running_heads(lines, footer_rows)
+    heads, numbers = _running_heads(lines, footer_rows) if running_heads else (set(), set())
     if heads:
         for i, line in enumerate(lines):
-            if line.strip() in heads:
+            if line.strip() in heads or i in numbers:
                 report.removed.append(line.strip())
                 lines[i] = ""
-        report.notes.append("running heads: " + ", ".join(sorted(heads)))
+        report.notes.append("running heads (repeated at page breaks): " + ", ".join(sorted(heads)))
+        if numbers:
+            report.notes.append(f"page numbers beside them: {len(numbers)}")
     report.changes = len(report.removed)
     return "\n".join(lines), report
 
@@ -446,19 +528,34 @@ def _glue(a: str, b: str) -> str:
     return a + b
 
 
-def join_lines(text: str) -> tuple[str, StepReport]:
+def _speakers(lines: list[str]) -> set[str]:
+    """Speaker labels that start at least two lines (访谈者, 受访者): turns of a transcript."""
+    counts = Counter(label for label in map(speaker_label, lines) if label)
+    return {label for label, n in counts.items() if n >= 2}
+
+
+def join_lines(text: str, *, keep_paragraphs: bool = False) -> tuple[str, StepReport]:
     """Re-flow hard line breaks inside sentences; one paragraph per output line.
 
     Blank lines are ignored as evidence: PDF extraction puts them after every wrapped line
     (000) as often as between paragraphs. A break is kept when the line ends a sentence,
-    the next line starts a block (heading, enumerator, label, reference, bullet), the line
-    is a heading (it may wrap once at full width), or the line is clearly shorter than the
-    page column (a heading or a paragraph end without punctuation). Otherwise the lines are
-    one sentence cut by wrapping or a page break, and are joined.
+    the next line starts a block (heading, enumerator, label, reference, bullet, a
+    speaker's turn), the line is a heading (it may wrap once at full width) or a forum
+    reply, or the line is clearly shorter than the page column (a heading or a paragraph
+    end without punctuation). Otherwise the lines are one sentence cut by wrapping or a
+    page break, and are joined.
+
+    ``keep_paragraphs``: the lines are a word processor's paragraphs and table cells, which
+    the writer made: none is joined (a transcript's cells of similar length would otherwise
+    look hard-wrapped, and a speaker's cell would be glued to the previous answer).
     """
     report = StepReport("join_lines")
     lines = [s for s in (ln.strip() for ln in text.split("\n")) if s]
+    if keep_paragraphs:
+        report.notes.append("joined 0 line breaks; paragraphs kept as the word processor has them")
+        return "\n".join(lines), report
     width = _wrap_width(lines)
+    speakers = _speakers(lines)
     short = 0.75 * width if width else 50
     full = 0.85 * width if width else None
     paragraphs: list[str] = []
@@ -468,6 +565,8 @@ def join_lines(text: str) -> tuple[str, StepReport]:
 
     def should_join(a: str, b: str) -> bool:
         if ends_final(a) or STRONG_START.match(b):
+            return False
+        if speaker_label(b) in speakers or forum_reply(b) or forum_reply(a):
             return False
         if _NUMBERED.match(b) and display_width(b) <= 50 and not ends_final(b):
             return False
@@ -623,14 +722,22 @@ STEPS: tuple[Step, ...] = (
 MAPPING_STEPS = frozenset({"map_width", "map_radicals"})
 
 
-def clean(text: str) -> tuple[str, list[StepReport]]:
+def clean(text: str, *, keep_repeated: bool = False, keep_paragraphs: bool = False) -> tuple[str, list[StepReport]]:
     """Run all steps in order. Mapping before matching (so ２０２１年 patterns match);
     furniture before joining (so a footer mid-sentence leaves the two halves adjacent);
     readings after joining (a reading can be wrapped, `創(chu` / `àng)`, and the page column is
     measured with the readings in place); Markdown after joining (so `##` still marks
-    headings while lines are joined); mojibake last (positions in the final text)."""
+    headings while lines are joined); mojibake last (positions in the final text).
+
+    ``keep_repeated`` keeps every repeated line (no running heads are dropped);
+    ``keep_paragraphs`` says the lines are a word processor's paragraphs (see `join_lines`)."""
     reports: list[StepReport] = []
     for step in STEPS:
-        text, report = step(text)
+        if step is drop_page_furniture:
+            text, report = drop_page_furniture(text, running_heads=not keep_repeated)
+        elif step is join_lines:
+            text, report = join_lines(text, keep_paragraphs=keep_paragraphs)
+        else:
+            text, report = step(text)
         reports.append(report)
     return text, reports

@@ -18,7 +18,7 @@ from wcwidth import wcswidth
 
 from qcoder.coding.events import log_event
 from qcoder.coding.statements import document_label, statement_label
-from qcoder.corpus.pipeline import describe, process
+from qcoder.corpus.pipeline import describe, process, removed_lines
 from qcoder.corpus.types import ImportRefused, PipelineOptions, ProcessedDocument
 from qcoder.store.database import Project
 from qcoder.store.models import DOCUMENT_ROLES, Document, Sentence
@@ -36,6 +36,7 @@ class ImportResult:
     headings: int = 0
     encoding: str = ""
     report: list[str] = field(default_factory=list)
+    removed_lines: list[tuple[str, int]] = field(default_factory=list)  # (line, times) the cleaning deleted
 
 
 def read_source(path: Path, max_bytes: int = MAX_FILE_BYTES) -> bytes:
@@ -160,7 +161,7 @@ def import_file(
     result = ImportResult(
         path=str(path), status="dry-run" if dry_run else "imported", name=name or path.stem,
         statements=len(processed.spans), headings=headings, encoding=processed.decoded.encoding,
-        report=describe(processed),
+        report=describe(processed), removed_lines=removed_lines(processed),
     )
     if dry_run:
         return result

@@ -6,19 +6,21 @@ raw bytes are kept in the result so the original can always be shown or re-proce
 
 from __future__ import annotations
 
-import io
+from collections import Counter
 from pathlib import PurePath
 
-from qcoder.corpus.clean import clean, find_mojibake
+from qcoder.corpus.clean import clean, find_mojibake, ns
 from qcoder.corpus.convert import to_simplified
 from qcoder.corpus.decode import decode
 from qcoder.corpus.split import split_with_report
 from qcoder.corpus.tokenize import tokenize
-from qcoder.corpus.types import Decoded, ImportRefused, PipelineOptions, ProcessedDocument
+from qcoder.corpus.types import Decoded, ImportRefused, PipelineOptions, ProcessedDocument, StepReport
+from qcoder.corpus.word import read_docx
 
 TEXT_SUFFIXES = (".txt", ".text", ".md", ".markdown")
 DOCX_SUFFIXES = (".docx",)
 SUPPORTED = TEXT_SUFFIXES + DOCX_SUFFIXES
+LINE_STEPS = frozenset({"drop_page_furniture", "drop_letterhead"})  # steps that delete whole lines
 
 
 def _suffix(filename: str) -> str:
@@ -27,36 +29,12 @@ def _suffix(filename: str) -> str:
 
 
 def _read_docx(raw: bytes, max_bytes: int) -> Decoded:
-    """One line per Word paragraph (table cells included, in document order)."""
+    """One line per Word paragraph (table cells included, in reading order); see `word`."""
     if len(raw) > max_bytes:
         decode(raw, max_bytes=max_bytes)  # raises the size message shared with text files
     if not raw:
         raise ImportRefused("the file is empty; nothing to import")
-    try:
-        import docx
-        from docx.table import Table
-    except ImportError:  # pragma: no cover - python-docx is a declared dependency
-        raise ImportRefused("importing .docx needs the 'python-docx' package; install it or save the file as .txt") from None
-    try:
-        document = docx.Document(io.BytesIO(raw))
-    except Exception:
-        raise ImportRefused("this is not a valid .docx (Word 2007+) file; open it in Word or LibreOffice and save it again") from None
-    lines: list[str] = []
-    for block in document.iter_inner_content():
-        if isinstance(block, Table):
-            seen: set[int] = set()
-            for row in block.rows:
-                for cell in row.cells:
-                    if id(cell._tc) in seen:  # merged cells repeat in row.cells
-                        continue
-                    seen.add(id(cell._tc))
-                    lines.extend(p.text for p in cell.paragraphs)
-        else:
-            lines.append(block.text)
-    text = "\n".join(lines)
-    if not text.strip():
-        raise ImportRefused("the .docx file has no text in its paragraphs; nothing to import")
-    return Decoded(text=text, encoding="docx", how=f"python-docx ({len(lines)} paragraphs)")
+    return read_docx(raw)
 
 
 def read(raw: bytes, *, filename: str = "", max_bytes: int = PipelineOptions.max_bytes) -> Decoded:
@@ -75,10 +53,18 @@ def read(raw: bytes, *, filename: str = "", max_bytes: int = PipelineOptions.max
 def process(raw: bytes, options: PipelineOptions = PipelineOptions(), *, filename: str = "") -> ProcessedDocument:
     """Run the whole import on one file's bytes. Raises ImportRefused for unusable input."""
     decoded = read(raw, filename=filename, max_bytes=options.max_bytes)
-    text, reports = clean(decoded.text)
+    text, reports = clean(
+        decoded.text, keep_repeated=options.keep_repeated, keep_paragraphs=decoded.encoding == "docx"
+    )
     if options.to_simplified:
         text, report = to_simplified(text)
         reports.append(report)
+    read_chars, kept, removed = accounting(decoded.text, text, reports)
+    if read_chars != kept + removed:  # every step lists what it deletes; anything else is a bug
+        raise ImportRefused(
+            f"cleaning this file lost {read_chars - kept - removed:,} characters it did not list (a qcoder bug); "
+            "nothing was imported; please report it together with the file"
+        )
     spans, cut_report = split_with_report(text, semicolon=options.split_on_semicolon)
     if cut_report.changes:
         reports.append(cut_report)
@@ -94,6 +80,21 @@ def process(raw: bytes, options: PipelineOptions = PipelineOptions(), *, filenam
     )
 
 
+def accounting(read_text: str, kept_text: str, reports: list[StepReport]) -> tuple[int, int, int]:
+    """(visible characters read, kept, listed as removed): the first must be the sum of the others."""
+    removed = sum(len(ns(r)) for report in reports for r in report.removed)
+    return len(ns(read_text)), len(ns(kept_text)), removed
+
+
+def removed_lines(doc: ProcessedDocument) -> list[tuple[str, int]]:
+    """Whole lines the cleaning deleted (page furniture, letterhead) with how often each went."""
+    counts: Counter[str] = Counter()
+    for report in doc.reports:
+        if report.step in LINE_STEPS:
+            counts.update(report.removed)
+    return list(counts.items())
+
+
 def _short(s: str, n: int = 30) -> str:
     s = " ".join(s.split())
     return repr(s if len(s) <= n else s[: n - 1] + "…")
@@ -106,12 +107,21 @@ def describe(doc: ProcessedDocument, *, examples: int = 3) -> list[str]:
         if r.step == "flag_mojibake":
             continue
         line = f"  {r.step}: {r.changes} change{'s' if r.changes != 1 else ''}"
+        if r.removed and r.step in LINE_STEPS:
+            # every removed line, with how often: a researcher must be able to check each one
+            lines.append(line + "; removed:")
+            lines.extend(f"    {n}× {text!r}" for text, n in Counter(r.removed).items())
+            lines.extend(f"    {n}" for n in r.notes)
+            continue
         if r.removed:
             shown = ", ".join(_short(x) for x in r.removed[:examples])
             more = f" and {len(r.removed) - examples} more" if len(r.removed) > examples else ""
             line += f"; removed {shown}{more}"
         lines.append(line)
         lines.extend(f"    {n}" for n in r.notes if not n.startswith("possible mojibake"))
+    read_chars, kept, removed = accounting(doc.decoded.text, doc.text, doc.reports)
+    listed = " (listed above)" if removed else ""
+    lines.append(f"characters: {read_chars:,} read = {kept:,} kept + {removed:,} removed{listed}")
     headings = sum(1 for s in doc.spans if s.kind == "heading")
     lines.append(f"statements: {len(doc.spans) - headings} sentences, {headings} headings")
     if doc.mojibake:

@@ -24,6 +24,7 @@ class PipelineOptions:
     split_on_semicolon: bool = False
     max_bytes: int = 50 * 1024 * 1024
     user_words: tuple[str, ...] = ()
+    keep_repeated: bool = False  # keep repeated short lines (no running-head removal); per call only
 
 
 @dataclass(frozen=True)

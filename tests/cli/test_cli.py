@@ -163,3 +163,53 @@ def test_freeze_records_the_time_and_can_be_cleared(tmp_path: Path) -> None:
     qc("freeze", "--db", db, "--clear")
     code, out, _ = qc("settings", "codebook_frozen_at", "--db", db)
     assert json.loads(out) is None
+
+
+def test_dry_run_lists_every_removed_line_and_keep_repeated_keeps_them(tmp_path: Path) -> None:
+    db = str(tmp_path / "heads.qcoder")
+    code, out, _ = qc("import", "--db", db, "--dry-run", str(SEEDS[0]))
+    assert code == 0
+    assert "      2× '探索与创新'" in out.splitlines()
+    assert "      1× '250 Vol. 3 No. 08 2020Frontier of higher education'" in out.splitlines()
+    assert "--keep-repeated" in out
+    code, out, err = qc("import", "--db", db, "--keep-repeated", str(SEEDS[0]))
+    assert code == 0, err
+    with open_project(db) as project, project.session() as s:
+        text = s.scalar(select(Document.text).where(Document.label == "D01"))
+    assert text is not None and text.count("探索与创新") == 2 and "Vol. 3" not in text
+
+
+def test_repeated_answers_and_replies_import_with_every_line(tmp_path: Path) -> None:
+    data = Path(__file__).resolve().parents[1] / "data" / "repeated_lines"
+    db = str(tmp_path / "repeated.qcoder")
+    files = [data / "forum_replies.txt", data / "interview_answers.txt"]
+    code, out, err = qc("import", "--db", db, "--dry-run", *map(str, files))
+    assert code == 0, err
+    assert "running heads" not in out and out.count("+ 0 removed") == 2
+    code, _, err = qc("import", "--db", db, *map(str, files))
+    assert code == 0, err
+    with open_project(db) as project, project.session() as s:
+        texts = dict(s.execute(select(Document.name, Document.text)).all())
+    for path in files:
+        expected = [line.strip() for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+        assert texts[path.stem].split("\n") == expected
+
+
+def test_word_table_imports_every_cell(tmp_path: Path) -> None:
+    import docx
+
+    document = docx.Document()
+    table = document.add_table(rows=4, cols=3)
+    for r in range(4):
+        for c in range(3):
+            table.cell(r, c).text = f"格{r}{c}"
+    path = tmp_path / "grid.docx"
+    document.save(str(path))
+    db = str(tmp_path / "word.qcoder")
+    code, out, err = qc("import", "--db", db, "--dry-run", str(path))
+    assert code == 0, err
+    assert "all 36 characters of its text runs read" in out
+    code, out, err = qc("import", "--db", db, str(path))
+    assert code == 0 and "12 statements" in out, err
+    code, out, _ = qc("show", "D01", "--db", db, "--format", "json")
+    assert [row["text"] for row in json.loads(out)] == [f"格{r}{c}" for r in range(4) for c in range(3)]

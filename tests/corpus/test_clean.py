@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import pytest
+
 from qcoder.corpus.clean import (
     MAPPING_STEPS,
     balance,
@@ -173,3 +177,106 @@ def test_every_step_accounts_for_what_it_deleted() -> None:
         total_removed += sum(len(ns(r)) for r in report.removed)
     assert len(ns(raw)) == len(ns(text)) + total_removed
     assert "發展的AI金融，这是一个相当长的段落，写到一半的句子被分页打断了。重点" in text
+
+
+# ---------------------------------------------------------------------------------------
+# Repeated lines: content unless there is page evidence (issue 11, part 4)
+# ---------------------------------------------------------------------------------------
+
+REPEATED = Path(__file__).resolve().parents[1] / "data" / "repeated_lines"
+
+
+@pytest.mark.parametrize("name", ["forum_replies.txt", "interview_answers.txt"])
+def test_repeated_replies_and_answers_keep_every_line(name: str) -> None:
+    raw = (REPEATED / name).read_text(encoding="utf-8")
+    out, reports = clean(raw)
+    assert out.split("\n") == [line.strip() for line in raw.split("\n") if line.strip()]
+    assert all(r.removed == [] for r in reports)
+    assert not any("running heads" in n for r in reports for n in r.notes)
+
+
+def test_reference_fragments_of_a_standard_are_content() -> None:
+    raw = (
+        "规范性引用文件\n"
+        "GB/T 7714—2015 信息与文献 参考文献著录规则 全国信息与文献标准化技术委员会归口\n中国标准出版社\n"
+        "GB/T 1.1—2020 标准化工作导则 第1部分 标准化文件的结构和起草规则 全国标准化原理与方法标准化技术委员会归口\n中国标准出版社\n"
+        "GB/T 35273—2020 信息安全技术 个人信息安全规范 全国信息安全标准化技术委员会归口\n中国标准出版社\n"
+    )
+    text, report = drop_page_furniture(raw)
+    assert text == raw and report.removed == []
+    assert clean(raw)[0].count("中国标准出版社") == 3
+
+
+def _pages(head: str, n: int, between: str = "\f", chars: int = 600) -> str:
+    body = "新质生产力是创新起主导作用的先进生产力质态，创新联合体是重要的组织形式。"
+    pages = []
+    for page in range(n):
+        text = (body * (chars // len(body) + 1))[: chars + 7 * page % 40]  # pages a little uneven
+        pages.append(f"{head}\n\n{text[:-1]}。\n")
+    return between.join(pages)
+
+
+def test_line_after_form_feeds_is_a_running_head() -> None:
+    raw = _pages("高教学刊", 3)
+    text, report = drop_page_furniture(normalize_newlines(raw)[0])
+    assert "高教学刊" not in text and report.removed == ["高教学刊"] * 3
+
+
+def test_speaker_line_is_never_a_running_head_even_at_page_breaks() -> None:
+    raw = _pages("受访者：嗯", 3)
+    text, report = drop_page_furniture(normalize_newlines(raw)[0])
+    assert text.count("受访者：嗯") == 3 and report.removed == []
+
+
+def test_bare_page_numbers_that_count_up_are_page_evidence_and_go_with_the_head() -> None:
+    pages = [f"第{p}页的正文，这一句很长但没有写完，下一页才接着写下去" for p in range(1, 5)]
+    raw = "\n".join(f"{p + 11}\n探索与创新\n{line}\n2021" for p, line in enumerate(pages))
+    text, report = drop_page_furniture(raw)
+    assert "探索与创新" not in text
+    assert [r for r in report.removed if r.isdigit()] == ["11", "12", "13", "14"]
+    assert text.count("2021") == 4  # a bare number that does not count up is content
+
+
+def test_numbers_that_do_not_count_up_by_pages_are_not_evidence() -> None:
+    raw = "男\n45\n女\n55\n这是第一张表。\n男\n60\n女\n40\n这是第二张表。\n男\n52\n女\n48\n"
+    text, report = drop_page_furniture(raw)
+    assert text == raw and report.removed == []
+
+
+def test_head_at_regular_intervals_without_any_footer_is_a_running_head() -> None:
+    raw = _pages("探索与创新", 6, between="\n")
+    text, report = drop_page_furniture(raw)
+    assert "探索与创新" not in text and report.removed == ["探索与创新"] * 6
+
+
+def test_same_line_at_irregular_places_is_content() -> None:
+    body = "新质生产力是创新起主导作用的先进生产力质态。"
+    sizes = [3, 40, 8, 25, 60, 5]
+    raw = "\n".join(f"嗯嗯\n{body * n}" for n in sizes)
+    text, report = drop_page_furniture(raw)
+    assert text == raw and report.removed == []
+
+
+def test_keep_repeated_keeps_running_heads_but_not_page_numbers() -> None:
+    raw = "探索与创新\n\n正文的第一页，还没有写完的句子\n\n— 1 —\n\n探索与创新\n\n接着写完。\n"
+    dropped, _ = clean(raw)
+    assert "探索与创新" not in dropped
+    kept, reports = clean(raw, keep_repeated=True)
+    assert kept.count("探索与创新") == 2 and "— 1 —" not in kept
+    furniture = next(r for r in reports if r.step == "drop_page_furniture")
+    assert furniture.removed == ["— 1 —"]
+
+
+def test_speaker_turns_and_forum_replies_are_never_joined_to_the_line_before() -> None:
+    question = "访谈者：那您当时为什么决定回村里来创业呢我们都很好奇想听您仔细地说一说当时的情况"
+    text, _ = join_lines(f"{question}\n受访者：嗯\n{question}\n受访者：也不全是这样")
+    assert text.split("\n") == [question, "受访者：嗯", question, "受访者：也不全是这样"]
+    post = "→ APTON: 以后有人故意要战命名就叫他先看完这个系列 XD 09/03 12:56 这一行很长很长很长"
+    assert join_lines(f"{post}\n谢谢你的欣赏 :)")[0].split("\n") == [post, "谢谢你的欣赏 :)"]
+
+
+def test_a_colon_in_a_wrapped_line_still_joins() -> None:
+    """A one-off `X：` at the start of a wrapped line is no speaker: labels repeat."""
+    first = "这是一个很长的句子用来模拟硬换行的宽度并且一直写到行尾还没有写完主要内容包括"
+    text, _ = join_lines(f"{first}\n三个方面：技术、组织和制度。")
+    assert text == f"{first}三个方面：技术、组织和制度。"

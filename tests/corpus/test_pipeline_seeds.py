@@ -168,8 +168,10 @@ def test_describe_reports_what_happened() -> None:
     lines = describe(doc(NAMES[0]))
     text = "\n".join(lines)
     assert lines[0].startswith("encoding: utf-8 (valid utf-8)")
-    assert "drop_page_furniture: 3 changes; removed '250 Vol. 3 No. 08" in text
-    assert "'探索与创新'" in text
+    assert "  drop_page_furniture: 3 changes; removed:" in lines
+    assert "    1× '250 Vol. 3 No. 08 2020Frontier of higher education'" in lines
+    assert "    2× '探索与创新'" in lines
+    assert "characters: 3,516 read = 3,464 kept + 52 removed (listed above)" in lines
     assert re.search(r"statements: \d+ sentences, \d+ headings", text)
     assert "mojibake: 14 suspicious spots" in "\n".join(describe(doc(NAMES[3])))
 

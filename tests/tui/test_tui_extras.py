@@ -73,6 +73,8 @@ async def test_import_runs_in_worker_and_shows_new_document(db_path: Path) -> No
         await pilot.pause()
         assert isinstance(app.screen, CodingScreen)
         assert any("imported" in m and "D03" in m for m in messages(app))
+        # the coder is told what the cleaning deleted, so it can be checked
+        assert any("removed 3 lines of page furniture" in m and "探索与创新 ×2" in m for m in messages(app))
         assert "D03 " in screen_text(app)
     with open_project(str(db_path)) as project, project.session() as session:
         doc = session.scalar(select(Document).where(Document.label == "D03"))

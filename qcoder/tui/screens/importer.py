@@ -32,6 +32,17 @@ def run_import(project: Project, path: Path, coder_id: int | None) -> Any:
     return import_path(project, path, options=options, coder_id=coder_id)
 
 
+def removed_note(result: Any, examples: int = 3) -> str:
+    """What the cleaning deleted as page furniture or letterhead, so the coder can check it."""
+    removed = result.removed_lines
+    if not removed:
+        return ""
+    total = sum(n for _, n in removed)
+    shown = ", ".join(f"{line[:20] + '…' if len(line) > 21 else line} ×{n}" for line, n in removed[:examples])
+    more = f" and {len(removed) - examples} more" if len(removed) > examples else ""
+    return f"; removed {total} line{'s' if total != 1 else ''} of page furniture: {shown}{more} (qcoder import --dry-run lists them)"
+
+
 class ImportScreen(ModalScreen[str | None]):
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
 
@@ -73,7 +84,7 @@ class ImportScreen(ModalScreen[str | None]):
             return False, f"import failed: {type(error).__name__}: {error}"
         if result.status == "duplicate":
             return True, f"{path.name} is already in the project as {result.label}"
-        return True, f"imported {path.name} as {result.label}: {result.statements} statements"
+        return True, f"imported {path.name} as {result.label}: {result.statements} statements" + removed_note(result)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         """Close only once the worker has finished (see TaskScreen: closing from inside it marks it cancelled)."""
