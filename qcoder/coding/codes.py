@@ -85,7 +85,7 @@ def get_code(session: Session, code_id: int, *, lock: bool = False) -> Code:
 
 
 def lock_codebook(session: Session) -> None:
-    """Serialize changes to the code tree (create, move, merge, split, delete) on PostgreSQL.
+    """Serialize changes to the shape of the code tree (move, merge, split, delete) on PostgreSQL.
 
     A transaction-scoped advisory lock: two coders moving codes under each other at the
     same moment cannot build a cycle, and name checks cannot race. Codings are not held
@@ -128,8 +128,9 @@ def create_code(
     """``code_id``: re-create a code under the id it had (redo, undo of a delete).
 
     ``inner``: the creation is part of a larger change (a split) whose own event undoes it.
+    No codebook lock: names are unique by constraint (``ensure_code`` takes the race), so
+    a colleague's long import that creates codes does not hold back everyone's new codes.
     """
-    lock_codebook(session)
     name = clean_code_name(name)
     _check_level(session, level)
     _check_parent(session, level, parent)
