@@ -15,14 +15,15 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from qcoder.coding import inverses
-from qcoder.store.events import HISTORY_KEY
+from qcoder.store.events import HISTORY_EVENTS_KEY, HISTORY_KEY
 from qcoder.store.models import Coder, Event, HistoryEntry
 
 UNDO_LIMIT = 1000
+TRIM_EVERY = 100  # steps between trims: the stack holds at most UNDO_LIMIT + TRIM_EVERY steps
 
 
 @contextmanager
@@ -36,16 +37,19 @@ def step(session: Session, coder_id: int, description: str) -> Iterator[HistoryE
     session.add(entry)
     session.flush()
     session.info[HISTORY_KEY] = entry.id
+    session.info[HISTORY_EVENTS_KEY] = 0
     try:
         yield entry
         session.flush()
     finally:
         session.info.pop(HISTORY_KEY, None)
-    if session.scalar(select(func.count()).select_from(Event).where(Event.history_id == entry.id)) == 0:
+        written = session.info.pop(HISTORY_EVENTS_KEY, 0)
+    if not written:
         session.delete(entry)
         session.flush()
         return
-    _trim(session, coder_id)
+    if entry.id % TRIM_EVERY == 0:
+        _trim(session, coder_id)
 
 
 def undo(session: Session, coder_id: int) -> str | None:
@@ -85,6 +89,7 @@ def redo(session: Session, coder_id: int) -> str | None:
         session.flush()
     finally:
         session.info.pop(HISTORY_KEY, None)
+        session.info.pop(HISTORY_EVENTS_KEY, None)
     entry.state = "done"
     session.flush()
     return entry.description

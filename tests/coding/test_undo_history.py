@@ -272,3 +272,21 @@ def test_undoing_a_memo_edit_after_a_colleague_edited_it_is_refused(team: Team) 
     with pytest.raises(Conflict, match="edited by 研究者B"):
         team.a.undo()
     assert team.a.memos("document", team.document_id)[0].text == "三"
+
+
+def test_the_history_is_bounded(team: Team, monkeypatch: pytest.MonkeyPatch) -> None:
+    from qcoder.coding import history
+    from qcoder.store.models import HistoryEntry
+
+    monkeypatch.setattr(history, "UNDO_LIMIT", 5)
+    monkeypatch.setattr(history, "TRIM_EVERY", 3)
+    code = team.a.create_code("界")
+    for sentence in range(1, 21):
+        team.a.code_statements([sentence], code.id)
+    with team.project.session() as s:
+        kept = s.scalars(select(HistoryEntry.id).where(HistoryEntry.coder_id == team.a.coder_id)).all()
+    assert 5 <= len(kept) < 5 + 3
+    for _ in kept:
+        assert team.a.undo() is not None
+    assert team.a.undo() is None  # the oldest steps were forgotten, not half-undone
+    assert len(digest(team.project)["codings"]) == 20 - len(kept)
