@@ -32,7 +32,7 @@ from qcoder.analysis import frequencies, hierarchy, saturation, tables, words  #
 from qcoder.analysis.plots import saturation_png, saturation_svg, text_plot  # noqa: E402
 from qcoder.analysis.report import KINDS, build_report  # noqa: E402
 from qcoder.corpus.tokenize import tokenize  # noqa: E402
-from qcoder.exchange.report_writers import render  # noqa: E402
+from qcoder.analysis.writers import render  # noqa: E402
 from qcoder.store.database import Project, open_project  # noqa: E402
 from qcoder.store.models import Code, Coder, Coding, Document, Memo, Relation, Sentence  # noqa: E402
 

@@ -103,7 +103,7 @@ def _time(fn, *args, **kw):  # type: ignore[no-untyped-def]
 
 def _import_into_sqlite(raw: bytes, options: PipelineOptions) -> tuple[float, int]:
     """The whole `qcoder import`: pipeline plus storing document and statements in SQLite."""
-    from qcoder.corpus.importer import import_file
+    from qcoder.corpus.importer import import_path
     from qcoder.store.database import open_project
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -111,7 +111,7 @@ def _import_into_sqlite(raw: bytes, options: PipelineOptions) -> tuple[float, in
         source.write_bytes(raw)
         project = open_project(Path(tmp) / "bench.qcoder")
         t0 = time.perf_counter()
-        result = project.run(lambda s: import_file(s, source, options=options))
+        result = import_path(project, source, options=options)
         elapsed = time.perf_counter() - t0
         project.close()
     return elapsed, result.statements

@@ -145,7 +145,7 @@ def import_(
     fmt: FormatOption = "text",
 ) -> None:
     """Import documents: decode, clean, split into statements, tokenize."""
-    from qcoder.corpus.importer import import_path
+    from qcoder.corpus.importer import prepare, store_prepared
     from qcoder.corpus.types import ImportRefused
     from qcoder.store.settings import pipeline_options
 
@@ -158,9 +158,8 @@ def import_(
             )
         for path in files:
             try:
-                result = import_path(
-                    project, path, options=options, attributes=attributes, role=role, dry_run=dry_run
-                )
+                prepared = prepare(path, options, project=project, attributes=attributes, role=role)
+                result = prepared.preview() if dry_run else project.run(lambda s: store_prepared(s, prepared))
             except ImportRefused as error:
                 refused += 1
                 typer.echo(f"error: {error}", err=True)

@@ -1,13 +1,21 @@
-"""The engine must stay usable without the terminal UI: only qcoder/tui imports Textual."""
+"""The engine must stay usable without the terminal UI: only qcoder/tui imports Textual.
+
+The layer order and the rest of the import contracts are in pyproject.toml
+(``[tool.importlinter]``); ``lint-imports`` checks them here too, so the README's test
+command fails when a module imports against them.
+"""
 
 from __future__ import annotations
 
 import ast
+import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
-PACKAGE = Path(__file__).resolve().parent.parent / "qcoder"
+ROOT = Path(__file__).resolve().parent.parent
+PACKAGE = ROOT / "qcoder"
 
 
 def _imports(path: Path) -> set[str]:
@@ -49,3 +57,32 @@ def test_cli_and_workbench_start_without_loading_sqlalchemy() -> None:
     """`qcoder tui` draws its first frame before the engine loads (see qcoder.coding.first_look)."""
     modules = "qcoder.cli, qcoder.tui.app, qcoder.coding.first_look"
     assert _loaded_after_importing(modules, ("sqlalchemy", "alembic")) == []
+
+
+def _lint_imports(root: Path) -> subprocess.CompletedProcess[str]:
+    """``lint-imports`` on the tree at ``root``: its qcoder first on the path, whatever is installed."""
+    env = {**os.environ, "PYTHONPATH": str(root)}
+    code = "from importlinter.cli import lint_imports_command; lint_imports_command()"
+    return subprocess.run(
+        [sys.executable, "-c", code, "--no-cache", "--no-logo"], cwd=root, env=env, capture_output=True, text=True, check=False
+    )
+
+
+def test_import_contracts_are_kept() -> None:
+    result = _lint_imports(ROOT)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "0 broken" in result.stdout
+
+
+def test_import_contracts_catch_an_import_against_the_layers(tmp_path: Path) -> None:
+    """A copy of the tree with a store module importing analysis and coding importing Textual fails both contracts."""
+    shutil.copy(ROOT / "pyproject.toml", tmp_path / "pyproject.toml")
+    shutil.copytree(PACKAGE, tmp_path / "qcoder", ignore=shutil.ignore_patterns("__pycache__"))
+    with (tmp_path / "qcoder" / "store" / "models.py").open("a", encoding="utf-8") as store_module:
+        store_module.write("\nfrom qcoder.analysis import table  # noqa: E402, F401\n")
+    with (tmp_path / "qcoder" / "coding" / "records.py").open("a", encoding="utf-8") as coding_module:
+        coding_module.write("\nimport textual  # noqa: E402, F401\n")
+    result = _lint_imports(tmp_path)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "qcoder.store is not allowed to import qcoder.analysis" in result.stdout
+    assert "qcoder.coding is not allowed to import textual" in result.stdout

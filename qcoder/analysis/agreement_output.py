@@ -11,7 +11,7 @@ from __future__ import annotations
 import statistics
 from typing import Any
 
-from qcoder.analysis.agreement import AgreementReport, CodeAgreement, ConfusionView, Pair, PooledCI
+from qcoder.analysis.agreement_records import AgreementReport, CodeAgreement, ConfusionView, Pair, PooledCI
 from qcoder.analysis.agreement_stats import (
     ALL_MISSING,
     ALWAYS_USED,
@@ -394,7 +394,7 @@ def render_report(report: AgreementReport, fmt: str, confusion: ConfusionView | 
     """
     import json
 
-    from qcoder.exchange.report_writers import render
+    from qcoder.analysis.writers import render
 
     if fmt not in FORMATS:
         raise QcoderError(f"unknown format {fmt!r}; use one of: {', '.join(FORMATS)}")

@@ -86,7 +86,7 @@ def render_report(
 ) -> str | bytes:
     """The report as text (str) or a file's bytes (xlsx, docx, png)."""
     from qcoder.analysis import plots
-    from qcoder.exchange.report_writers import render
+    from qcoder.analysis.writers import render
 
     check(kind, fmt)
     if kind == "diagram":
@@ -115,7 +115,7 @@ def write_report(
 
     Without ``fmt`` the format follows the file name (``report.xlsx``), else the kind's default.
     """
-    from qcoder.exchange.report_writers import write_file
+    from qcoder.analysis.writers import write_file
 
     fmt = fmt or format_for_path(out_path) or default_format(kind)
     check(kind, fmt)

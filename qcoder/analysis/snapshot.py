@@ -13,7 +13,6 @@ row OR, which counts every statement once however many children or coders coded 
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -24,6 +23,7 @@ import numpy as np
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
+from qcoder.coding.codes import natural_key
 from qcoder.errors import NotFound
 from qcoder.store.models import Code, Coder, Document, Sentence
 from qcoder.store.settings import Level, get_setting, levels
@@ -37,11 +37,6 @@ def as_utc(moment: datetime | None) -> datetime | None:
     if moment is None:
         return None
     return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment.astimezone(timezone.utc)
-
-
-def natural_key(name: str) -> tuple[Any, ...]:
-    """Sort ``A2`` before ``A10``; codes are often numbered like that in GT tables."""
-    return tuple((0, int(part), "") if part.isdigit() else (1, 0, part) for part in re.split(r"(\d+)", name) if part)
 
 
 @dataclass(frozen=True)

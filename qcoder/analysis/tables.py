@@ -13,8 +13,9 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from qcoder.analysis.snapshot import load_snapshot, natural_key
+from qcoder.analysis.snapshot import load_snapshot
 from qcoder.analysis.table import Table, label, relation_type_label
+from qcoder.coding.codes import natural_key
 from qcoder.coding.memos import storyline as storyline_memo
 from qcoder.errors import QcoderError
 from qcoder.store.models import Relation, Sentence

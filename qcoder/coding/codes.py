@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.exc import IntegrityError
@@ -40,6 +41,11 @@ def check_colour(colour: str | None) -> str | None:
     if not _COLOUR.match(colour):
         raise QcoderError(f"colour {colour!r} is not #RRGGBB")
     return colour.upper()
+
+
+def natural_key(name: str) -> tuple[Any, ...]:
+    """Sort ``A2`` before ``A10``; codes are often numbered like that in GT tables."""
+    return tuple((0, int(part), "") if part.isdigit() else (1, 0, part) for part in re.split(r"(\d+)", name) if part)
 
 
 def _check_level(session: Session, level: int) -> None:

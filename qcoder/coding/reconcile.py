@@ -22,7 +22,7 @@ import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from qcoder.analysis.agreement import AgreementRequest, CodeScope, UnitData, code_scope, load_codings, load_units
+from qcoder.coding.agreement_units import AgreementRequest, CodeScope, UnitData, code_scope, load_codings, load_units
 from qcoder.coding.coders import clean_coder_name, find_coder, get_or_create_coder
 from qcoder.coding.codings import add_codings, codes_on_sentences, remove_codings
 from qcoder.coding.events import log_event

@@ -9,18 +9,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from qcoder.errors import NotFound, QcoderError
+from qcoder.store.labels import document_label, statement_label  # also imported from here
 from qcoder.store.models import Document, Sentence
 
 _STATEMENT_ID = re.compile(r"^(D\d+)-S(\d+)$", re.IGNORECASE)
 _RANGE = re.compile(r"^(D\d+-S\d+)\s*(?:\.\.|–|—)\s*(D\d+-S\d+|S\d+|\d+)$", re.IGNORECASE)
-
-
-def document_label(number: int) -> str:
-    return f"D{number:02d}"
-
-
-def statement_label(doc_label: str, ordinal: int) -> str:
-    return f"{doc_label}-S{ordinal:03d}"
 
 
 def find_document(session: Session, spec: str) -> Document:

@@ -72,7 +72,7 @@ def register(app: typer.Typer) -> None:
         """Inter-coder agreement per code and overall, with a method paragraph for the paper."""
         from qcoder.analysis.agreement import agreement_report, confusion_from_units
         from qcoder.analysis.agreement_output import FORMATS, render_report
-        from qcoder.exchange.report_writers import write_file
+        from qcoder.analysis.writers import write_file
 
         chosen = _format(fmt, output)
         if chosen not in FORMATS:

@@ -1,8 +1,10 @@
-"""Importing files into a project: the pipeline's result stored as a document and statements.
+"""Importing files into a project in two steps: ``prepare`` outside any transaction, ``store_prepared`` inside one.
 
+``prepare`` reads, decodes, cleans, splits and tokenizes a file (the slow part: jieba)
+and writes nothing, so ``qcoder import --dry-run`` is ``prepare`` alone. ``store_prepared``
+writes the document and its statements in the caller's transaction; on SQLite the write
+lock is then held only for the inserts, and a bad file leaves the project exactly as it was.
 Re-importing the same bytes is a no-op that says so (documents are keyed by SHA-256).
-A file is processed completely before anything is written, and written in one
-transaction, so a bad file leaves the project exactly as it was.
 """
 
 from __future__ import annotations
@@ -16,11 +18,11 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 from wcwidth import wcswidth
 
-from qcoder.coding.events import log_event
-from qcoder.coding.statements import document_label, statement_label
 from qcoder.corpus.pipeline import describe, process, removed_lines
 from qcoder.corpus.types import ImportRefused, PipelineOptions, ProcessedDocument
 from qcoder.store.database import Project
+from qcoder.store.events import log_event
+from qcoder.store.labels import document_label, statement_label
 from qcoder.store.models import DOCUMENT_ROLES, Document, Sentence
 
 MAX_FILE_BYTES = 50 * 1024 * 1024
@@ -129,45 +131,85 @@ def find_duplicate(session: Session, raw: bytes) -> Document | None:
     return session.scalar(select(Document).where(Document.sha256 == sha256(raw)))
 
 
-def import_file(
-    session: Session,
-    path: Path,
-    *,
-    options: PipelineOptions = PipelineOptions(),
-    attributes: Mapping[str, str] | None = None,
-    role: str = "coding",
-    dry_run: bool = False,
-    coder_id: int | None = None,
-    name: str | None = None,
-    raw: bytes | None = None,
-    processed: ProcessedDocument | None = None,
-) -> ImportResult:
-    """Import one file within the caller's transaction (``raw``/``processed`` if already done)."""
-    check_role(role)
-    if raw is None:
-        raw = read_source(path, options.max_bytes)
-    duplicate = find_duplicate(session, raw)
-    if duplicate is not None:
-        return ImportResult(
-            path=str(path), status="duplicate", label=duplicate.label, name=duplicate.name,
-            statements=session.scalar(
-                select(func.count()).select_from(Sentence).where(Sentence.document_id == duplicate.id)
-            ) or 0,
-            encoding=duplicate.encoding,
-        )
-    if processed is None:
-        processed = process(raw, options, filename=path.name)
-    headings = sum(1 for span in processed.spans if span.kind == "heading")
-    result = ImportResult(
-        path=str(path), status="dry-run" if dry_run else "imported", name=name or path.stem,
-        statements=len(processed.spans), headings=headings, encoding=processed.decoded.encoding,
+def _duplicate_result(session: Session, path: Path, duplicate: Document) -> ImportResult:
+    statements = session.scalar(
+        select(func.count()).select_from(Sentence).where(Sentence.document_id == duplicate.id)
+    )
+    return ImportResult(
+        path=str(path), status="duplicate", label=duplicate.label, name=duplicate.name,
+        statements=statements or 0, encoding=duplicate.encoding,
+    )
+
+
+@dataclass(frozen=True)
+class PreparedFile:
+    """A file read and processed, ready to store: everything ``store_prepared`` needs but the transaction."""
+
+    path: Path
+    raw: bytes
+    name: str
+    role: str
+    attributes: Mapping[str, str]
+    options: PipelineOptions
+    processed: ProcessedDocument | None  # None: the project already held these bytes when prepared
+    duplicate: ImportResult | None = None  # what the project held (``prepare`` with a project)
+
+    def preview(self) -> ImportResult:
+        """What storing would do, as ``--dry-run`` reports it (nothing is written)."""
+        if self.duplicate is not None:
+            return self.duplicate
+        assert self.processed is not None
+        return _processed_result(self, self.processed, "dry-run")
+
+
+def _processed_result(prepared: PreparedFile, processed: ProcessedDocument, status: str) -> ImportResult:
+    return ImportResult(
+        path=str(prepared.path), status=status, name=prepared.name, statements=len(processed.spans),
+        headings=sum(1 for span in processed.spans if span.kind == "heading"), encoding=processed.decoded.encoding,
         report=describe(processed), removed_lines=removed_lines(processed),
     )
-    if dry_run:
-        return result
+
+
+def prepare(
+    path: Path,
+    options: PipelineOptions = PipelineOptions(),
+    *,
+    project: Project | None = None,
+    name: str | None = None,
+    role: str = "coding",
+    attributes: Mapping[str, str] | None = None,
+) -> PreparedFile:
+    """Read and process one file, outside any write transaction; nothing is written.
+
+    Given the ``project``, a file it already holds (same bytes) is only read and looked up
+    (one short read), not run through the pipeline again.
+    """
+    check_role(role)
+    raw = read_source(path, options.max_bytes)
+    duplicate = None
+    if project is not None:
+        with project.session() as session:
+            found = find_duplicate(session, raw)
+            duplicate = None if found is None else _duplicate_result(session, path, found)
+    processed = None if duplicate is not None else process(raw, options, filename=path.name)
+    return PreparedFile(
+        path=path, raw=raw, name=name or path.stem, role=role, attributes=dict(attributes or {}),
+        options=options, processed=processed, duplicate=duplicate,
+    )
+
+
+def store_prepared(session: Session, prepared: PreparedFile, *, coder_id: int | None = None) -> ImportResult:
+    """Store a prepared file in the caller's (write) transaction, unless the project already holds its bytes."""
+    duplicate = find_duplicate(session, prepared.raw)
+    if duplicate is not None:
+        return _duplicate_result(session, prepared.path, duplicate)
+    processed = prepared.processed
+    if processed is None:  # the document it duplicated was deleted after ``prepare``
+        processed = process(prepared.raw, prepared.options, filename=prepared.path.name)
+    result = _processed_result(prepared, processed, "imported")
     document = store_document(
-        session, processed, name=result.name, source_path=str(path.resolve()), attributes=attributes,
-        role=role, coder_id=coder_id,
+        session, processed, name=prepared.name, source_path=str(prepared.path.resolve()),
+        attributes=prepared.attributes, role=prepared.role, coder_id=coder_id,
     )
     result.label = document.label
     return result
@@ -180,23 +222,11 @@ def import_path(
     options: PipelineOptions = PipelineOptions(),
     attributes: Mapping[str, str] | None = None,
     role: str = "coding",
-    dry_run: bool = False,
     coder_id: int | None = None,
     name: str | None = None,
 ) -> ImportResult:
-    """Import one file, running the slow pipeline (jieba) outside the write transaction.
-
-    On SQLite the write lock is then held only for the inserts, so coders working in
-    the same project are not blocked for the length of an import.
-    """
-    check_role(role)
-    raw = read_source(path, options.max_bytes)
-    with project.session() as session:
-        duplicate = find_duplicate(session, raw)
-    processed = None if duplicate is not None else process(raw, options, filename=path.name)
-    return project.run(
-        lambda s: import_file(
-            s, path, options=options, attributes=attributes, role=role, dry_run=dry_run, coder_id=coder_id,
-            name=name, raw=raw, processed=processed,
-        )
-    )
+    """Import one file: ``prepare`` outside the transaction, then ``store_prepared`` in one write transaction."""
+    prepared = prepare(path, options, project=project, name=name, role=role, attributes=attributes)
+    if prepared.duplicate is not None:
+        return prepared.duplicate
+    return project.run(lambda session: store_prepared(session, prepared, coder_id=coder_id))

@@ -10,21 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from qcoder.errors import QcoderError
+from qcoder.store.import_options import PipelineOptions  # noqa: F401 - re-exported: the store reads it from settings
 
 
 class ImportRefused(QcoderError):
     """A file cannot be imported; the message is one line that says what to do."""
-
-
-@dataclass(frozen=True)
-class PipelineOptions:
-    """Per-project import settings (stored in project settings, overridable per call)."""
-
-    to_simplified: bool = False
-    split_on_semicolon: bool = False
-    max_bytes: int = 50 * 1024 * 1024
-    user_words: tuple[str, ...] = ()
-    keep_repeated: bool = False  # keep repeated short lines (no running-head removal); per call only
 
 
 @dataclass(frozen=True)

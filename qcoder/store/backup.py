@@ -8,42 +8,15 @@ returned for the researcher (or their IT) to run with their own credentials.
 
 from __future__ import annotations
 
-import os
 import shlex
 import sqlite3
-from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy.engine import make_url
 
 from qcoder.errors import QcoderError
-from qcoder.store.database import SQLITE_BUSY_TIMEOUT_MS, Project, sqlite_path
-
-
-def _stamp() -> str:
-    return datetime.now().strftime("%Y%m%d-%H%M%S")
-
-
-def default_sqlite_target(path: Path, tag: str = "backup") -> Path:
-    """``project.backup-20250101-120000.db`` next to the project, never an existing file."""
-    suffix = path.suffix or ".db"
-    target = path.with_name(f"{path.stem}.{tag}-{_stamp()}{suffix}")
-    counter = 1
-    while target.exists():  # two backups within one second
-        counter += 1
-        target = path.with_name(f"{path.stem}.{tag}-{_stamp()}-{counter}{suffix}")
-    return target
-
-
-def copy_sqlite(source_path: Path, target: Path) -> None:
-    """A consistent one-file copy via the online backup API; never a half-written ``target``."""
-    partial = target.with_name(target.name + ".part")
-    try:
-        _sqlite_online_backup(source_path, partial)
-        os.replace(partial, target)  # a crash never leaves a half-written file under the name
-    except (sqlite3.Error, OSError):
-        partial.unlink(missing_ok=True)
-        raise
+from qcoder.store.database import Project
+from qcoder.store.sqlite_files import copy_sqlite, default_sqlite_target, sqlite_path, stamp
 
 
 def backup(project: Project, target: Path | None = None) -> str:
@@ -75,30 +48,15 @@ def backup(project: Project, target: Path | None = None) -> str:
     return f"backed up {source_path} to {target}"
 
 
-def _sqlite_online_backup(source_path: Path, target: Path) -> None:
-    timeout = SQLITE_BUSY_TIMEOUT_MS / 1000
-    source = sqlite3.connect(str(source_path), timeout=timeout)
-    try:
-        dest = sqlite3.connect(str(target), timeout=timeout)
-        try:
-            source.backup(dest)
-            # A backup should be one self-contained file, not a file plus -wal/-shm.
-            dest.execute("PRAGMA journal_mode = DELETE")
-        finally:
-            dest.close()
-    finally:
-        source.close()
-
-
 def pg_dump_command(url: str, target: Path | None = None) -> list[str]:
     """The ``pg_dump`` argv for the database in ``url`` (custom format, restorable per table)."""
     parsed = make_url(url)
     if not parsed.database:
         raise QcoderError("the PostgreSQL URL names no database")
     if target is None:
-        target = Path(f"{parsed.database}-{_stamp()}.dump")
+        target = Path(f"{parsed.database}-{stamp()}.dump")
     elif target.is_dir():
-        target = target / f"{parsed.database}-{_stamp()}.dump"
+        target = target / f"{parsed.database}-{stamp()}.dump"
     argv = ["pg_dump", "--format=custom", f"--file={target}"]
     host = parsed.host or parsed.query.get("host")
     if isinstance(host, tuple):  # ?host=a&host=b

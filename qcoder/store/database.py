@@ -28,10 +28,10 @@ from sqlalchemy.pool import QueuePool
 
 from qcoder.errors import Conflict, QcoderError, SchemaMismatch
 from qcoder.store.location import project_value, sqlite_url
+from qcoder.store.sqlite_files import SQLITE_BUSY_TIMEOUT_MS, sqlite_path  # also imported from here
 
 T = TypeVar("T")
 
-SQLITE_BUSY_TIMEOUT_MS = 10_000
 # Each attempt already waits up to the busy/lock timeout; past this many seconds in total
 # a command gives up with "busy, try again" instead of retrying for 8 × 10 s.
 RETRY_BUDGET_S = 25.0
@@ -50,13 +50,6 @@ def resolve_url(db: str | os.PathLike[str] | None = None) -> str:
 
 def is_sqlite(url: str) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
-
-
-def sqlite_path(url: str) -> Path | None:
-    parsed = make_url(url)
-    if parsed.get_backend_name() != "sqlite" or not parsed.database or parsed.database == ":memory:":
-        return None
-    return Path(parsed.database)
 
 
 def _sqlite_pragmas(dbapi_connection: sqlite3.Connection, _record: object) -> None:

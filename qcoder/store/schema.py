@@ -17,6 +17,7 @@ from sqlalchemy import Connection, Engine, inspect, text
 from qcoder.errors import SchemaMismatch
 from qcoder.store import revisions
 from qcoder.store.revisions import head_revision, known_revisions, migrations_dir  # noqa: F401 - re-exported
+from qcoder.store.sqlite_files import copy_sqlite, default_sqlite_target
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -86,8 +87,6 @@ def downgrade(engine: Engine, revision: str) -> None:
 
 def backup_sqlite(path: Path, tag: str) -> Path:
     """Copy a SQLite project (consistently, via the online backup API) next to itself."""
-    from qcoder.store.backup import copy_sqlite, default_sqlite_target
-
     target = default_sqlite_target(path, tag)
     copy_sqlite(path, target)
     return target

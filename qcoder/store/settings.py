@@ -11,8 +11,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from qcoder.corpus.types import PipelineOptions
 from qcoder.errors import QcoderError
+from qcoder.store.import_options import PipelineOptions
 from qcoder.store.ladder import DEFAULT_LADDER, Level, ladder_levels  # noqa: F401 - Level re-exported
 from qcoder.store.models import BUILTIN_RELATION_TYPES, Setting
 

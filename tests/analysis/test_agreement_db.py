@@ -339,7 +339,7 @@ def test_tables_for_four_coders_show_pair_means_and_a_pairwise_table(project: Pr
 
 def test_long_id_lists_are_filtered_in_numpy_with_the_same_result(project: Project, monkeypatch: pytest.MonkeyPatch) -> None:
     """Past 500 documents or codes the SQL IN (...) is dropped; D03's codings must still stay out."""
-    from qcoder.analysis import agreement
+    from qcoder.coding import agreement_units as agreement
 
     build(project)
     usual = report_for(project, coders=("A", "B", "C"))
@@ -353,7 +353,7 @@ def test_long_id_lists_are_filtered_in_numpy_with_the_same_result(project: Proje
 def test_rows_too_wide_to_pack_are_fetched_plainly(project: Project) -> None:
     from sqlalchemy import select
 
-    from qcoder.analysis.agreement import _fetch_ints
+    from qcoder.coding.agreement_units import _fetch_ints
     from qcoder.store.models import Coding
 
     build(project)

@@ -16,7 +16,7 @@ from gt_builders import GT, build_gt
 from qcoder.analysis.report import FORMATS, KINDS, build_report, format_for_path, render_report, write_report
 from qcoder.analysis.table import Table
 from qcoder.errors import QcoderError
-from qcoder.exchange.report_writers import display_width, parse_markdown, render, to_text, write_file
+from qcoder.analysis.writers import display_width, parse_markdown, render, to_text, write_file
 
 TABLES = [
     Table("初始范畴", ["范畴", "概念", "语句数"], [["企业主体", "主体地位、创新主体", 12], ["AB", "x|y\n第二行", 3]],

@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 from qcoder.coding.workbench import Workbench  # noqa: E402
-from qcoder.corpus.importer import import_file  # noqa: E402
+from qcoder.corpus.importer import import_path  # noqa: E402
 from qcoder.store import schema  # noqa: E402
 from qcoder.store.database import Project, open_project  # noqa: E402
 from qcoder.store.models import (  # noqa: E402
@@ -62,8 +62,8 @@ def build(project: Project, sources: Path) -> None:
         set_setting(session, "relation_types", ["张力"])
 
     project.run(settings)
-    project.run(lambda s: import_file(s, sources / "brief.txt", attributes={"来源": "智库专报", "year": "2021"}))
-    project.run(lambda s: import_file(s, sources / "letter-gb18030.txt", role="holdout"))
+    import_path(project, sources / "brief.txt", attributes={"来源": "智库专报", "year": "2021"})
+    import_path(project, sources / "letter-gb18030.txt", role="holdout")
 
     ana, bo = Workbench(project, "ana"), Workbench(project, "bo 王")
     d1, d2 = (doc.id for doc in ana.documents())

@@ -24,7 +24,7 @@ from sqlalchemy import func, select
 
 from factories import add_document
 from qcoder.coding.workbench import Workbench
-from qcoder.corpus.importer import import_file
+from qcoder.corpus.importer import import_path
 from qcoder.corpus.pipeline import process
 from qcoder.corpus.split import MAX_STATEMENT_CHARS
 from qcoder.corpus.types import ImportRefused
@@ -56,7 +56,7 @@ def table_digest(project: Project) -> dict[str, tuple[int, str]]:
 
 def import_one(project: Project, path: Path) -> str:
     """Import ``path`` as ``qcoder import`` does; the new document's label."""
-    return project.run(lambda s: import_file(s, path)).label
+    return import_path(project, path).label
 
 
 def stored_statements(project: Project, label: str) -> list[str]:

@@ -18,7 +18,7 @@ from qcoder.analysis.hierarchy import CodeSummary, Hierarchy
 from qcoder.analysis.plots import text_plot
 from qcoder.analysis.saturation import SaturationCurve
 from qcoder.analysis.table import Cell, Table, label
-from qcoder.exchange.report_writers import cell_text
+from qcoder.analysis.writers import cell_text
 
 WRAP_AT = 44  # cells: a longer column (an example statement, a meaning) wraps inside this width
 

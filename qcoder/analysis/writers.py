@@ -1,5 +1,7 @@
 """Writers for analysis tables: text, Markdown, CSV, JSON, Excel (xlsx) and Word (docx).
 
+They are the output of analysis (reports and agreement write through them), so they live in analysis.
+
 Why one module: every analysis returns ``Table`` objects, so a report in any format is one
 call. Text output measures Chinese characters as two terminal cells (wcwidth) so columns
 line up; Word tables are ready to paste into a paper (Table Grid, bold header, 宋体 for

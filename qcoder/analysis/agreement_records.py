@@ -1,0 +1,92 @@
+"""The agreement report's records, apart from its figures and its words so those two form no circle."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from qcoder.analysis.agreement_stats import BootstrapCI, Confusion, Stat
+from qcoder.coding.agreement_units import AgreementRequest, CodeRef, UnitData
+
+Pair = tuple[int, int]
+
+
+@dataclass(frozen=True)
+class CodeAgreement:
+    """Every figure for one code, with how often each coder used it on the units."""
+
+    code: CodeRef
+    used: tuple[int, ...]  # statements each coder coded with it (rolled up), among units they reviewed
+    used_any: int  # statements at least one coder coded with it
+    percent: Stat
+    kappa: dict[Pair, Stat]
+    fleiss: Stat
+    alpha: Stat
+    holsti: dict[Pair, Stat]
+    alpha_ci: BootstrapCI | None = None
+
+    def reasons(self) -> list[str]:
+        """Why figures are missing (Fleiss' missing-data reason is reported once per report)."""
+        stats = [self.percent, *self.kappa.values(), self.alpha, *self.holsti.values()]
+        return list(dict.fromkeys(s.reason for s in stats if s.reason))
+
+
+@dataclass(frozen=True)
+class PooledCI:
+    """Percentile interval for pooled alpha from resampling statements (all their codes together)."""
+
+    low: float | None
+    high: float | None
+    level: float
+    n_boot: int
+    n_valid: int
+    reason: str | None = None
+    estimate: float | None = None  # alpha from the same sums with every statement once (= pooled alpha)
+
+
+@dataclass(frozen=True)
+class Overall:
+    pooled_alpha: Stat  # every code x statement decision is a unit
+    masi_alpha: Stat  # the set of chosen codes per statement, MASI distance
+    pooled_ci: PooledCI | None = None
+
+
+@dataclass
+class AgreementReport:
+    """Per-code rows, overall figures and the method paragraph for the paper."""
+
+    request: AgreementRequest
+    data: UnitData
+    rows: list[CodeAgreement]
+    overall: Overall
+    coverage: tuple[int, ...]  # coverage[m] = statements reviewed by exactly m of the coders
+    language: str
+    notes: list[str]
+    level_names: dict[int, str] = field(default_factory=dict)
+    method: str = ""
+
+    @property
+    def coders(self) -> tuple[str, ...]:
+        return self.data.coders
+
+    @property
+    def pairs(self) -> list[Pair]:
+        k = len(self.data.coders)
+        return [(i, j) for i in range(k) for j in range(i + 1, k)]
+
+    def pair_label(self, pair: Pair) -> str:
+        return f"{self.coders[pair[0]]}–{self.coders[pair[1]]}"
+
+    def row(self, code_name: str) -> CodeAgreement:
+        for row in self.rows:
+            if code_name in (row.code.name, row.code.label):
+                return row
+        raise KeyError(code_name)
+
+
+@dataclass(frozen=True)
+class ConfusionView:
+    """Where coder A used X, what did coder B use (see :func:`agreement_stats.confusion`)."""
+
+    coder_a: str
+    coder_b: str
+    confusion: Confusion
