@@ -159,7 +159,10 @@ def import_(
         for path in files:
             try:
                 prepared = prepare(path, options, project=project, attributes=attributes, role=role)
-                result = prepared.preview() if dry_run else project.run(lambda s: store_prepared(s, prepared))
+                if dry_run or prepared.duplicate is not None:  # nothing to write: no write transaction
+                    result = prepared.preview()
+                else:
+                    result = project.run(lambda s: store_prepared(s, prepared))
             except ImportRefused as error:
                 refused += 1
                 typer.echo(f"error: {error}", err=True)
