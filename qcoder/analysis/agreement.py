@@ -452,7 +452,7 @@ class CodeAgreement:
     fleiss: Stat
     alpha: Stat
     holsti: dict[Pair, Stat]
-    alpha_ci: BootstrapCI | None = None
+    alpha_ci: BootstrapCI[Stat] | None = None
 
     def reasons(self) -> list[str]:
         """Why figures are missing (Fleiss' missing-data reason is reported once per report)."""
@@ -461,23 +461,10 @@ class CodeAgreement:
 
 
 @dataclass(frozen=True)
-class PooledCI:
-    """Percentile interval for pooled alpha from resampling statements (all their codes together)."""
-
-    low: float | None
-    high: float | None
-    level: float
-    n_boot: int
-    n_valid: int
-    reason: str | None = None
-    estimate: float | None = None  # alpha from the same sums with every statement once (= pooled alpha)
-
-
-@dataclass(frozen=True)
 class Overall:
     pooled_alpha: Stat  # every code x statement decision is a unit
     masi_alpha: Stat  # the set of chosen codes per statement, MASI distance
-    pooled_ci: PooledCI | None = None
+    pooled_ci: BootstrapCI[float | None] | None = None  # statements resampled with all their codes
 
 
 @dataclass
@@ -610,7 +597,7 @@ def _notes(data: UnitData, coverage: Sequence[int], language: str) -> list[str]:
     return notes
 
 
-def pooled_bootstrap(matrices: Sequence[FloatArray], n_boot: int, seed: int = 0, level: float = 0.95) -> PooledCI:
+def pooled_bootstrap(matrices: Sequence[FloatArray], n_boot: int, seed: int = 0, level: float = 0.95) -> BootstrapCI[float | None]:
     """Percentile CI for pooled binary alpha, resampling statements with all their code decisions.
 
     Why statements, not code x statement cells: decisions on one statement are made
@@ -630,7 +617,7 @@ def pooled_bootstrap(matrices: Sequence[FloatArray], n_boot: int, seed: int = 0,
     keep = n_u > 0
     n_u, n1_u, w_u = n_u[keep], n1_u[keep], w_u[keep]
     if n_u.size == 0:
-        return PooledCI(None, None, level, n_boot, 0, "no statement has two coders")
+        return BootstrapCI(None, None, None, level, n_boot, 0, "no statement has two coders")
 
     def alpha(weights: FloatArray) -> float | None:
         n, n1, w = weights @ n_u, weights @ n1_u, weights @ w_u
@@ -643,9 +630,9 @@ def pooled_bootstrap(matrices: Sequence[FloatArray], n_boot: int, seed: int = 0,
     values = [v for v in drawn if v is not None]
     estimate = alpha(np.ones(n_u.size))
     if not values:
-        return PooledCI(None, None, level, n_boot, 0, "alpha undefined in every bootstrap replicate", estimate)
+        return BootstrapCI(estimate, None, None, level, n_boot, 0, "alpha undefined in every bootstrap replicate")
     low, high = np.quantile(np.array(values), [(1.0 - level) / 2.0, (1.0 + level) / 2.0])
-    return PooledCI(float(low), float(high), level, n_boot, len(values), None, estimate)
+    return BootstrapCI(estimate, float(low), float(high), level, n_boot, len(values))
 
 
 # --------------------------------------------------------------------------- confusion

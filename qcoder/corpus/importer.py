@@ -20,6 +20,7 @@ from qcoder.coding.events import log_event
 from qcoder.coding.statements import document_label, statement_label
 from qcoder.corpus.pipeline import describe, process, removed_lines
 from qcoder.corpus.types import ImportRefused, PipelineOptions, ProcessedDocument
+from qcoder.errors import file_bytes, file_size
 from qcoder.store.database import Project
 from qcoder.store.models import DOCUMENT_ROLES, Document, Sentence
 
@@ -41,22 +42,12 @@ class ImportResult:
 
 def read_source(path: Path, max_bytes: int = MAX_FILE_BYTES) -> bytes:
     """The raw bytes, with size refused before reading a huge file into memory."""
-    try:
-        size = path.stat().st_size
-    except FileNotFoundError:
-        raise ImportRefused(f"{path}: no such file") from None
-    except OSError as error:
-        raise ImportRefused(f"{path}: cannot read it ({error.strerror})") from None
-    if path.is_dir():
-        raise ImportRefused(f"{path} is a folder; pass the files inside it")
+    size = file_size(path, ImportRefused)
     if size > max_bytes:
         raise ImportRefused(
             f"{path.name} is {size / 2**20:.0f} MB, over the {max_bytes / 2**20:.0f} MB limit; split it into smaller files"
         )
-    try:
-        return path.read_bytes()
-    except OSError as error:
-        raise ImportRefused(f"{path}: cannot read it ({error.strerror})") from None
+    return file_bytes(path, ImportRefused)
 
 
 def sha256(raw: bytes) -> str:
