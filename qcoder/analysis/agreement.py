@@ -24,9 +24,9 @@ from qcoder.analysis.agreement_records import (  # noqa: F401 - the report's rec
     ConfusionView,
     Overall,
     Pair,
-    PooledCI,
 )
 from qcoder.analysis.agreement_stats import (
+    BootstrapCI,
     Stat,
     bootstrap_alpha_ci,
     confusion,
@@ -145,7 +145,9 @@ def _notes(data: UnitData, coverage: Sequence[int], language: str) -> list[str]:
     return notes
 
 
-def pooled_bootstrap(matrices: Sequence[FloatArray], n_boot: int, seed: int = 0, level: float = 0.95) -> PooledCI:
+def pooled_bootstrap(
+    matrices: Sequence[FloatArray], n_boot: int, seed: int = 0, level: float = 0.95
+) -> BootstrapCI[float | None]:
     """Percentile CI for pooled binary alpha, resampling statements with all their code decisions.
 
     Why statements, not code x statement cells: decisions on one statement are made
@@ -165,7 +167,7 @@ def pooled_bootstrap(matrices: Sequence[FloatArray], n_boot: int, seed: int = 0,
     keep = n_u > 0
     n_u, n1_u, w_u = n_u[keep], n1_u[keep], w_u[keep]
     if n_u.size == 0:
-        return PooledCI(None, None, level, n_boot, 0, "no statement has two coders")
+        return BootstrapCI(None, None, None, level, n_boot, 0, "no statement has two coders")
 
     def alpha(weights: FloatArray) -> float | None:
         n, n1, w = weights @ n_u, weights @ n1_u, weights @ w_u
@@ -178,9 +180,9 @@ def pooled_bootstrap(matrices: Sequence[FloatArray], n_boot: int, seed: int = 0,
     values = [v for v in drawn if v is not None]
     estimate = alpha(np.ones(n_u.size))
     if not values:
-        return PooledCI(None, None, level, n_boot, 0, "alpha undefined in every bootstrap replicate", estimate)
+        return BootstrapCI(estimate, None, None, level, n_boot, 0, "alpha undefined in every bootstrap replicate")
     low, high = np.quantile(np.array(values), [(1.0 - level) / 2.0, (1.0 + level) / 2.0])
-    return PooledCI(float(low), float(high), level, n_boot, len(values), None, estimate)
+    return BootstrapCI(estimate, float(low), float(high), level, n_boot, len(values))
 
 
 def confusion_view(

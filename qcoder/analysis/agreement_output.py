@@ -11,7 +11,7 @@ from __future__ import annotations
 import statistics
 from typing import Any
 
-from qcoder.analysis.agreement_records import AgreementReport, CodeAgreement, ConfusionView, Pair, PooledCI
+from qcoder.analysis.agreement_records import AgreementReport, CodeAgreement, ConfusionView, Pair
 from qcoder.analysis.agreement_stats import (
     ALL_MISSING,
     ALWAYS_USED,
@@ -113,7 +113,7 @@ def _fmt(value: float | None) -> str:
     return "—" if value is None else f"{value:.3f}"
 
 
-def _ci_text(ci: BootstrapCI | Any | None, language: str) -> str | None:
+def _ci_text(ci: BootstrapCI[Any] | None, language: str) -> str | None:
     if ci is None:
         return None
     if ci.low is None or ci.high is None:
@@ -341,7 +341,7 @@ def stat_dict(stat: Stat) -> dict[str, Any]:
     }
 
 
-def _ci_dict(ci: BootstrapCI | PooledCI) -> dict[str, Any]:
+def _ci_dict(ci: BootstrapCI[Any]) -> dict[str, Any]:
     return {"low": ci.low, "high": ci.high, "level": ci.level, "n_boot": ci.n_boot, "n_valid": ci.n_valid,
             "reason": ci.reason}
 

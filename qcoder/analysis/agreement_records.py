@@ -22,7 +22,7 @@ class CodeAgreement:
     fleiss: Stat
     alpha: Stat
     holsti: dict[Pair, Stat]
-    alpha_ci: BootstrapCI | None = None
+    alpha_ci: BootstrapCI[Stat] | None = None
 
     def reasons(self) -> list[str]:
         """Why figures are missing (Fleiss' missing-data reason is reported once per report)."""
@@ -31,23 +31,10 @@ class CodeAgreement:
 
 
 @dataclass(frozen=True)
-class PooledCI:
-    """Percentile interval for pooled alpha from resampling statements (all their codes together)."""
-
-    low: float | None
-    high: float | None
-    level: float
-    n_boot: int
-    n_valid: int
-    reason: str | None = None
-    estimate: float | None = None  # alpha from the same sums with every statement once (= pooled alpha)
-
-
-@dataclass(frozen=True)
 class Overall:
     pooled_alpha: Stat  # every code x statement decision is a unit
     masi_alpha: Stat  # the set of chosen codes per statement, MASI distance
-    pooled_ci: PooledCI | None = None
+    pooled_ci: BootstrapCI[float | None] | None = None  # statements resampled with all their codes
 
 
 @dataclass

@@ -30,7 +30,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Generic, Literal, TypeVar
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -89,11 +89,18 @@ class Stat:
         return dict(self.parts)[name]
 
 
-@dataclass(frozen=True, slots=True)
-class BootstrapCI:
-    """Percentile bootstrap interval over units; replicates where alpha is undefined are dropped."""
+E = TypeVar("E")
 
-    estimate: Stat
+
+@dataclass(frozen=True, slots=True)
+class BootstrapCI(Generic[E]):
+    """Percentile bootstrap interval over units; replicates where alpha is undefined are dropped.
+
+    One type for every interval in a report: per code ``estimate`` is the alpha ``Stat``;
+    for pooled alpha (statements resampled with all their codes) it is the bare figure.
+    """
+
+    estimate: E
     low: float | None
     high: float | None
     level: float
@@ -827,7 +834,7 @@ def bootstrap_alpha_ci(
     seed: int | None = 0,
     level: float = 0.95,
     measurement: Level = "nominal",
-) -> BootstrapCI:
+) -> BootstrapCI[Stat]:
     """Percentile bootstrap CI for Krippendorff's alpha, resampling pairable units with replacement.
 
     ``level`` is the confidence level, ``measurement`` alpha's level of measurement.

@@ -19,8 +19,9 @@ from sqlalchemy.orm import Session
 
 from qcoder.errors import Conflict, NotFound, QcoderError
 from qcoder.store.events import log_event
+from qcoder.store.lookup import get_or_not_found
 from qcoder.store.models import Code, Coder, Coding, Memo, Relation, utcnow
-from qcoder.store.rows import row_of
+from qcoder.store.rows import add_new, row_of
 from qcoder.store.settings import levels
 
 _COLOUR = re.compile(r"^#[0-9A-Fa-f]{6}$")
@@ -84,10 +85,10 @@ def get_code(session: Session, code_id: int, *, lock: bool = False) -> Code:
     move or remove the codings it read while another coding slips in unseen. On SQLite
     the write transaction already holds the only write lock.
     """
-    code = session.get(Code, code_id, with_for_update=lock, populate_existing=lock)
-    if code is None:
-        raise NotFound(f"code #{code_id} no longer exists (deleted or merged by another coder); refresh")
-    return code
+    return get_or_not_found(
+        session, Code, code_id, f"code #{code_id} no longer exists (deleted or merged by another coder); refresh",
+        with_for_update=lock, populate_existing=lock,
+    )
 
 
 def lock_codebook(session: Session) -> None:
@@ -151,12 +152,7 @@ def create_code(
         created_by_id=coder.id if coder else None,
         updated_by_id=coder.id if coder else None,
     )
-    if guid:
-        code.guid = guid.lower().strip("{}")
-    if code_id is not None:
-        code.id = code_id
-    session.add(code)
-    session.flush()
+    add_new(session, code, guid=guid, row_id=code_id)
     log_event(
         session, coder.id if coder else None, "code.create", code_id=code.id, name=name, level=level,
         guid=code.guid, row=row_of(code), **({"inner": True} if inner else {}),

@@ -65,6 +65,13 @@ def _last_change(session: Session, actions: tuple[str, ...], key: str, value: in
     return None
 
 
+def _removed_since(session: Session, action: str, key: str, row_id: int, what: str) -> Conflict:
+    """``what`` (e.g. "the memo was deleted") happened since: naming who, when the log knows."""
+    event = _last_change(session, (action,), key, row_id)
+    who = f" by {_name(session, event.coder_id)}" if event is not None else ""
+    return Conflict(f"{what}{who} since")
+
+
 def _gone_code(session: Session, code_id: int, name: str) -> Conflict:
     event = _last_change(session, ("code.delete",), "code_id", code_id)
     if event is not None:
@@ -367,9 +374,7 @@ def _deleted_reapply(session: Session, payload: dict[str, Any], coder: Coder) ->
 def _relation(session: Session, relation_id: int) -> Relation:
     relation = session.get(Relation, relation_id)
     if relation is None:
-        event = _last_change(session, ("relation.remove",), "relation_id", relation_id)
-        who = f" by {_name(session, event.coder_id)}" if event is not None else ""
-        raise Conflict(f"the relation was removed{who} since")
+        raise _removed_since(session, "relation.remove", "relation_id", relation_id, "the relation was removed")
     return relation
 
 
@@ -436,9 +441,7 @@ def _relation_removed_reapply(session: Session, payload: dict[str, Any], coder: 
 def _memo(session: Session, memo_id: int) -> Memo:
     memo = session.get(Memo, memo_id)
     if memo is None:
-        event = _last_change(session, ("memo.delete",), "memo_id", memo_id)
-        who = f" by {_name(session, event.coder_id)}" if event is not None else ""
-        raise Conflict(f"the memo was deleted{who} since")
+        raise _removed_since(session, "memo.delete", "memo_id", memo_id, "the memo was deleted")
     return memo
 
 

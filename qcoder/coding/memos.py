@@ -9,10 +9,11 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from qcoder.errors import Conflict, NotFound, QcoderError
+from qcoder.errors import Conflict, QcoderError
 from qcoder.store.events import log_event
+from qcoder.store.lookup import get_or_not_found
 from qcoder.store.models import MEMO_TYPES, Coder, Memo, utcnow
-from qcoder.store.rows import row_of
+from qcoder.store.rows import add_new, row_of
 
 TARGETS = ("project", "document", "sentence", "code", "relation")
 MEMO_FIELDS = ("text", "title", "type", "code_id")
@@ -44,12 +45,7 @@ def add_memo(
     memo = Memo(type=type_, title=title, text=text, coder_id=coder_id, updated_by_id=coder_id)
     if column is not None:
         setattr(memo, column, target_id)
-    if guid:
-        memo.guid = guid.lower().strip("{}")
-    if memo_id is not None:
-        memo.id = memo_id
-    session.add(memo)
-    session.flush()
+    add_new(session, memo, guid=guid, row_id=memo_id)
     log_event(
         session, memo.coder_id, "memo.add", memo_id=memo.id, target=target, target_id=target_id, row=row_of(memo)
     )
@@ -57,10 +53,7 @@ def add_memo(
 
 
 def get_memo(session: Session, memo_id: int) -> Memo:
-    memo = session.get(Memo, memo_id)
-    if memo is None:
-        raise NotFound(f"memo #{memo_id} no longer exists (deleted by another coder?); refresh")
-    return memo
+    return get_or_not_found(session, Memo, memo_id, f"memo #{memo_id} no longer exists (deleted by another coder?); refresh")
 
 
 def check_memo_version(session: Session, memo: Memo, expected_version: int | None) -> None:

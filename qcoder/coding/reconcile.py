@@ -28,7 +28,8 @@ from qcoder.coding.codings import add_codings, codes_on_sentences, remove_coding
 from qcoder.coding.events import log_event
 from qcoder.coding.memos import add_memo
 from qcoder.coding.statements import resolve_statements
-from qcoder.errors import NotFound, QcoderError
+from qcoder.errors import QcoderError
+from qcoder.store.lookup import get_or_not_found
 from qcoder.store.models import Code, Coder, Document, DocumentReview, Event, Memo, Sentence
 
 CHOICES = ("a", "b", "both", "neither")
@@ -200,10 +201,7 @@ def _applied(
 
 def _sentence(session: Session, statement: int | str) -> Sentence:
     if isinstance(statement, int) or (isinstance(statement, str) and statement.isdigit()):
-        found = session.get(Sentence, int(statement))
-        if found is None:
-            raise NotFound(f"no statement #{statement}")
-        return found
+        return get_or_not_found(session, Sentence, int(statement), f"no statement #{statement}")
     return resolve_statements(session, [statement])[0]
 
 

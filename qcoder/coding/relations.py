@@ -5,10 +5,11 @@ from __future__ import annotations
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from qcoder.errors import Conflict, NotFound, QcoderError
+from qcoder.errors import Conflict, QcoderError
 from qcoder.store.events import log_event
+from qcoder.store.lookup import get_or_not_found
 from qcoder.store.models import Code, Coder, Memo, Relation
-from qcoder.store.rows import row_of
+from qcoder.store.rows import add_new, row_of
 from qcoder.store.settings import relation_types
 
 
@@ -43,12 +44,7 @@ def add_relation(
     relation = Relation(
         source_id=source.id, target_id=target.id, type=type_, note=note, coder_id=coder.id if coder else None
     )
-    if guid:
-        relation.guid = guid.lower().strip("{}")
-    if relation_id is not None:
-        relation.id = relation_id
-    session.add(relation)
-    session.flush()
+    add_new(session, relation, guid=guid, row_id=relation_id)
     log_event(
         session, coder.id if coder else None, "relation.add", relation_id=relation.id,
         source_id=source.id, target_id=target.id, type=type_, row=row_of(relation),
@@ -57,10 +53,7 @@ def add_relation(
 
 
 def get_relation(session: Session, relation_id: int) -> Relation:
-    relation = session.get(Relation, relation_id)
-    if relation is None:
-        raise NotFound(f"relation #{relation_id} no longer exists; refresh")
-    return relation
+    return get_or_not_found(session, Relation, relation_id, f"relation #{relation_id} no longer exists; refresh")
 
 
 def update_relation(

@@ -20,6 +20,7 @@ from wcwidth import wcswidth
 
 from qcoder.corpus.pipeline import describe, process, removed_lines
 from qcoder.corpus.types import ImportRefused, PipelineOptions, ProcessedDocument
+from qcoder.errors import file_bytes, file_size
 from qcoder.store.database import Project
 from qcoder.store.events import log_event
 from qcoder.store.labels import document_label, statement_label
@@ -43,22 +44,12 @@ class ImportResult:
 
 def read_source(path: Path, max_bytes: int = MAX_FILE_BYTES) -> bytes:
     """The raw bytes, with size refused before reading a huge file into memory."""
-    try:
-        size = path.stat().st_size
-    except FileNotFoundError:
-        raise ImportRefused(f"{path}: no such file") from None
-    except OSError as error:
-        raise ImportRefused(f"{path}: cannot read it ({error.strerror})") from None
-    if path.is_dir():
-        raise ImportRefused(f"{path} is a folder; pass the files inside it")
+    size = file_size(path, ImportRefused)
     if size > max_bytes:
         raise ImportRefused(
             f"{path.name} is {size / 2**20:.0f} MB, over the {max_bytes / 2**20:.0f} MB limit; split it into smaller files"
         )
-    try:
-        return path.read_bytes()
-    except OSError as error:
-        raise ImportRefused(f"{path}: cannot read it ({error.strerror})") from None
+    return file_bytes(path, ImportRefused)
 
 
 def sha256(raw: bytes) -> str:

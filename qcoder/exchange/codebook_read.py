@@ -18,7 +18,7 @@ from typing import Any
 
 from lxml import etree
 
-from qcoder.errors import QcoderError
+from qcoder.errors import QcoderError, file_bytes, file_size
 from qcoder.exchange import refi
 from qcoder.exchange.xml_safety import refi_root
 
@@ -346,10 +346,7 @@ def read_codebook(path: Path) -> ParsedCodebook:
     readers = {".qdc": parse_qdc, ".xml": parse_qdc, ".qde": parse_qdc, ".csv": parse_csv, ".tsv": parse_csv, ".json": parse_json}
     if suffix not in readers:
         raise QcoderError(f"cannot read codebooks from '{suffix or path.name}' files; use .qdc, .qdpx, .csv or .json")
-    try:
-        size = path.stat().st_size
-    except OSError as error:
-        raise QcoderError(f"{path}: cannot read it ({error.strerror})") from None
+    size = file_size(path)
     if size > MAX_CODEBOOK_BYTES * (10 if suffix in (".qde", ".xml") else 1):
         raise QcoderError(f"{path.name} is {size / 1e6:.0f} MB; a codebook file is never that large, refused")
-    return readers[suffix](path.read_bytes(), source=path.name)
+    return readers[suffix](file_bytes(path), source=path.name)

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
-from qcoder.errors import QcoderError
+from qcoder.errors import QcoderError, file_bytes, file_size
 
 MAX_MEMBER_BYTES = 100 * 1024 * 1024  # one source text or project.qde, uncompressed
 MAX_TOTAL_BYTES = 500 * 1024 * 1024  # everything read from one package
@@ -162,22 +162,17 @@ def _folder_reader(folder: Path | None, package: str) -> Callable[[str], bytes |
             return None
         if target.stat().st_size > MAX_MEMBER_BYTES:  # a plain file: its size is what is read
             raise QcoderError(f"{target} is over {MAX_MEMBER_BYTES / 1e6:.0f} MB; refused")
-        return target.read_bytes()
+        return file_bytes(target)
 
     return read
 
 
 def read_package(path: Path) -> Package:
     """A ``.qdpx`` archive, or a bare ``.qde`` whose texts (if any) sit in ``sources/`` beside it."""
-    try:
-        size = path.stat().st_size
-    except FileNotFoundError:
-        raise QcoderError(f"{path}: no such file") from None
-    except OSError as error:
-        raise QcoderError(f"{path}: cannot read it ({error.strerror})") from None
+    size = file_size(path)
     if path.suffix.lower() == ".qde" or path.suffix.lower() == ".xml":
         if size > MAX_QDE_BYTES:
             raise QcoderError(f"{path.name} is {size / 1e6:.0f} MB, over the {MAX_QDE_BYTES / 1e6:.0f} MB limit; refused")
         folder = next((path.parent / n for n in ("sources", "Sources") if (path.parent / n).is_dir()), None)
-        return Package(name=path.name, qde_name=path.name, qde=path.read_bytes(), _find_source=_folder_reader(folder, path.name))
+        return Package(name=path.name, qde_name=path.name, qde=file_bytes(path), _find_source=_folder_reader(folder, path.name))
     return open_qdpx(path, path.name)

@@ -23,6 +23,21 @@ def row_of(obj: Base) -> dict[str, Any]:
     return data
 
 
+def add_new(session: Session, obj: M, *, guid: str | None = None, row_id: int | None = None) -> M:
+    """Add and flush a new row (a code, memo or relation), keeping where it came from.
+
+    ``guid``: the GUID another tool gave it (stored lower case, without braces);
+    ``row_id``: the id it had before it was undone (redo gives it back, ids are never reused).
+    """
+    if guid:
+        setattr(obj, "guid", guid.lower().strip("{}"))
+    if row_id is not None:
+        setattr(obj, "id", row_id)
+    session.add(obj)
+    session.flush()
+    return obj
+
+
 def restore_row(session: Session, model: type[M], data: dict[str, Any]) -> M:
     """Insert a row again exactly as ``row_of`` saw it (same id, same GUID)."""
     mapper = inspect(model)

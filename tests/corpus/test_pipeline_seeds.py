@@ -1,6 +1,6 @@
 """Acceptance: the five seed documents import the way a researcher expects.
 
-Each seed carries defects described in sample_corpus/README.md (or shared/seeds/README.md).
+Each seed carries defects described in sample_corpus/README.md.
 """
 
 from __future__ import annotations

@@ -32,16 +32,7 @@ from qcoder.store.models import (
 )
 
 
-def _beside_checkout(*parts: str) -> Path:
-    """``shared/...`` beside the checkout: next to it, or beside a folder holding worktrees."""
-    here = Path(__file__).resolve()
-    for folder in here.parents[3:]:
-        if (folder.joinpath("shared", *parts)).exists():
-            return folder.joinpath("shared", *parts)
-    return here.parents[3].joinpath("shared", *parts)
-
-
-REFI = _beside_checkout("refi")
+REFI = Path(__file__).resolve().parents[1] / "data" / "refi"  # copies of the standard's files: README there
 EXAMPLES = REFI / "examples"
 
 DOC_A = ["创新联合体是新质生产力的载体。", "企业是科技创新的主体。", "揭榜挂帅机制激发活力。", "加快科技成果转化。"]

@@ -265,6 +265,7 @@ def test_an_installed_wheel_carries_and_uses_its_own_migrations(tmp_path: Path) 
     packaged = {p.name for p in (site / "qcoder" / "_migrations" / "versions").glob("*.py")}
     in_checkout = {p.name for p in (REPO_ROOT / "migrations" / "versions").glob("*.py")}
     assert packaged == in_checkout
+    assert (site / "qcoder" / "py.typed").is_file()  # PEP 561: type checkers use the installed package's hints
 
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()

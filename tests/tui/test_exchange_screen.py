@@ -24,10 +24,7 @@ from qcoder.tui.screens.codebook import CodebookScreen
 from qcoder.tui.screens.exchange import ConfirmPlanScreen, LinesScreen, MergePlanScreen
 
 SIZE = (100, 30)
-CODEBOOK_XSD = next(  # shared/ beside the checkout, or beside the folder holding worktrees
-    (d / "shared" / "refi" / "Codebook.xsd" for d in Path(__file__).resolve().parents[3:] if (d / "shared" / "refi").exists()),
-    Path(__file__).resolve().parents[3] / "shared" / "refi" / "Codebook.xsd",
-)
+CODEBOOK_XSD = Path(__file__).resolve().parents[1] / "data" / "refi" / "Codebook.xsd"
 
 
 @pytest.fixture

@@ -1,0 +1,1 @@
+"""The workbench's screens and dialogs (part of the tui face, above every engine layer)."""

@@ -3,6 +3,7 @@ their code tree, and the keys that refresh or open the screens over them."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from textual.screen import Screen
@@ -26,6 +27,27 @@ class WorkbenchScreen(Screen[None]):
 
     def reload_all(self) -> None:
         raise NotImplementedError
+
+    def action_undo(self) -> None:
+        self._history(self.workbench.undo, "undo", "nothing to undo")
+
+    def action_redo(self) -> None:
+        self._history(self.workbench.redo, "redo", "nothing to redo")
+
+    def _history(self, step: Callable[[], str | None], verb: str, empty: str) -> None:
+        """Undo or redo this coder's last step (coding or codebook), then re-read what it may have touched."""
+        done = self.app.attempt(lambda: step() or "")  # type: ignore[attr-defined]
+        if done is None:
+            return
+        if not done:
+            self.notify(empty, severity="warning")
+            return
+        self.reread_after_step()
+        self.notify(f"{verb}: {done}", timeout=2)
+
+    def reread_after_step(self) -> None:
+        """A step may touch any statement or code."""
+        self.reload_all()
 
     def action_refresh(self) -> None:
         self.reload_all()

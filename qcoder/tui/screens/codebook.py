@@ -181,22 +181,9 @@ class CodebookScreen(WorkbenchScreen):
         self.notify(message(result) if callable(message) else message, timeout=2)
         return result
 
-    def action_undo(self) -> None:
-        self._history(self.workbench.undo, "undo", "nothing to undo")
-
-    def action_redo(self) -> None:
-        self._history(self.workbench.redo, "redo", "nothing to redo")
-
-    def _history(self, step: Callable[[], str | None], verb: str, empty: str) -> None:
-        """Undo or redo this coder's last step (coding or codebook), then re-read everything."""
-        done = self.app.attempt(lambda: step() or "")  # type: ignore[attr-defined]
-        if done is None:
-            return
-        if not done:
-            self.notify(empty, severity="warning")
-            return
+    def reread_after_step(self) -> None:
+        """A step may be a coding: the coding screen below re-reads too."""
         self.app.reload_views()  # type: ignore[attr-defined]
-        self.notify(f"{verb}: {done}", timeout=2)
 
     # ------------------------------------------------------------------ code actions
     def action_new_code(self) -> None:

@@ -9,7 +9,7 @@ true state.
 from __future__ import annotations
 
 import bisect
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
@@ -367,23 +367,6 @@ class CodingScreen(WorkbenchScreen):
             self.notify("every statement in this document carries one of your codes")
             return
         self.view.go_to(self._index_of_ordinal(found))
-
-    def action_undo(self) -> None:
-        self._history(self.workbench.undo, "undo", "nothing to undo")
-
-    def action_redo(self) -> None:
-        self._history(self.workbench.redo, "redo", "nothing to redo")
-
-    def _history(self, step: Callable[[], str | None], verb: str, empty: str) -> None:
-        """Undo or redo one step, then re-read: a step may touch any statement or code."""
-        done = self.app.attempt(lambda: step() or "")  # type: ignore[attr-defined]
-        if done is None:
-            return
-        if not done:
-            self.notify(empty, severity="warning")
-            return
-        self.reload_all()
-        self.notify(f"{verb}: {done}", timeout=2)
 
     # ------------------------------------------------------------------ other actions
     def action_memo(self, target: str) -> None:
