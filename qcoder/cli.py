@@ -2,20 +2,21 @@
 
 This module assembles the ``qcoder`` app from the command modules in ``qcoder.commands``
 (which share their options and helpers through ``qcoder.commands.common``, never this
-module). Every failure the user can act on is one line on stderr and a non-zero exit
-code — never a traceback. A bare ``qcoder`` opens the terminal UI on the default project.
+module), and is the one place the command line opens the other face, the terminal UI:
+a bare ``qcoder``, ``qcoder tui`` and ``qcoder demo``. Every failure the user can act on
+is one line on stderr and a non-zero exit code — never a traceback.
 """
 
 from __future__ import annotations
 
 import sys
-from typing import Any
+from typing import Annotated, Any, Optional
 
 import typer
 from typer.core import TyperGroup
 
-from qcoder.commands import agreement, coding, documents, exchange, project, reports
-from qcoder.commands.common import DbOption, open_tui, state
+from qcoder.commands import agreement, coding, common, documents, exchange, project, reports
+from qcoder.commands.common import DbOption, fail, state
 from qcoder.store.errors import user_message
 
 # SQLAlchemy is imported by the commands that use it, not here: ``qcoder`` / ``qcoder tui``
@@ -54,11 +55,43 @@ def main_callback(ctx: typer.Context, db: DbOption = None) -> None:
     """Without a command, open the coding workbench (TUI) on the project."""
     state.db, state.url = db, ""  # one process may run several commands (tests, scripts)
     if ctx.invoked_subcommand is None:
-        open_tui(db, None)
+        _open_tui(db, None)
+
+
+def _open_tui(db: str | None, coder: str | None) -> None:
+    if not sys.stdin.isatty() or not sys.stdout.isatty():
+        fail("the workbench needs an interactive terminal; use the subcommands (`qcoder --help`) in scripts")
+    from qcoder.tui.app import run_tui
+
+    run_tui(db or state.db, coder)
+
+
+def tui(db: DbOption = None, coder: Annotated[Optional[str], typer.Option("--coder")] = None) -> None:
+    """Open the coding workbench."""
+    _open_tui(db, coder)
+
+
+def demo(
+    db: DbOption = None,
+    coder: Annotated[Optional[str], typer.Option("--coder")] = None,
+    no_tui: Annotated[bool, typer.Option("--no-tui", help="Set up the demo project and print its summary only")] = False,
+) -> None:
+    """Create (or reuse) a project from the sample corpus and open it."""
+    from qcoder.demo import demo_project_path, load_demo
+
+    target = db or state.db or str(demo_project_path())
+    with common.project(target) as opened:
+        for line in load_demo(opened):
+            typer.echo(line)
+    if not no_tui:
+        if not sys.stdin.isatty() or not sys.stdout.isatty():
+            typer.echo("(no interactive terminal: skipping the workbench; run `qcoder demo` in a terminal)")
+            return
+        _open_tui(target, coder)
 
 
 # The commands, in the order ``qcoder --help`` lists them.
-app.command("tui")(project.tui)
+app.command("tui")(tui)
 app.command("init")(project.init)
 app.command("import")(documents.import_)
 app.command("docs")(documents.docs)
@@ -77,7 +110,7 @@ db_app.command("upgrade")(project.db_upgrade)
 db_app.command("check")(project.db_check)
 db_app.command("backup")(project.db_backup)
 app.command("backup")(project.backup)
-app.command("demo")(project.demo)
+app.command("demo")(demo)
 app.add_typer(exchange.export_app, name="export")
 app.command("import-codebook")(exchange.import_codebook)
 app.command("import-project")(exchange.import_project)

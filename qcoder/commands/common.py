@@ -10,7 +10,6 @@ Annotations stay evaluated eagerly in the command modules: typer reads them.
 from __future__ import annotations
 
 import json
-import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, is_dataclass
@@ -78,12 +77,3 @@ def parse_attrs(values: list[str]) -> dict[str, str]:
             fail(f"--attr takes key=value, got {value!r}")
         attrs[key.strip()] = val.strip()
     return attrs
-
-
-def open_tui(db: str | None, coder: str | None) -> None:
-    """The coding workbench on the project (only in a terminal: scripts use the commands)."""
-    if not sys.stdin.isatty() or not sys.stdout.isatty():
-        fail("the workbench needs an interactive terminal; use the subcommands (`qcoder --help`) in scripts")
-    from qcoder.tui.app import run_tui
-
-    run_tui(db or state.db, coder)

@@ -1,4 +1,4 @@
-"""The project itself: ``init``, ``settings``, ``freeze``, ``db upgrade|check|backup``, ``backup``, ``demo``, ``tui``.
+"""The project itself: ``init``, ``settings``, ``freeze``, ``db upgrade|check|backup``, ``backup``.
 
 Annotations are evaluated eagerly (no ``from __future__ import annotations``): typer reads them.
 """
@@ -9,12 +9,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from qcoder.commands.common import DbOption, fail, open_tui, project, state
-
-
-def tui(db: DbOption = None, coder: Annotated[Optional[str], typer.Option("--coder")] = None) -> None:
-    """Open the coding workbench."""
-    open_tui(db, coder)
+from qcoder.commands.common import DbOption, fail, project
 
 
 def init(db: DbOption = None) -> None:
@@ -119,24 +114,3 @@ def backup(
 ) -> None:
     """Back up the project (same as `qcoder db backup`)."""
     db_backup(target, db)
-
-
-def demo(
-    db: DbOption = None,
-    coder: Annotated[Optional[str], typer.Option("--coder")] = None,
-    no_tui: Annotated[bool, typer.Option("--no-tui", help="Set up the demo project and print its summary only")] = False,
-) -> None:
-    """Create (or reuse) a project from the sample corpus and open it."""
-    import sys
-
-    from qcoder.demo import demo_project_path, load_demo
-
-    target = db or state.db or str(demo_project_path())
-    with project(target) as opened:
-        for line in load_demo(opened):
-            typer.echo(line)
-    if not no_tui:
-        if not sys.stdin.isatty() or not sys.stdout.isatty():
-            typer.echo("(no interactive terminal: skipping the workbench; run `qcoder demo` in a terminal)")
-            return
-        open_tui(target, coder)
