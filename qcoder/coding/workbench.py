@@ -17,6 +17,7 @@ from qcoder.coding import codes as code_ops
 from qcoder.coding import reads
 from qcoder.coding import memos as memo_ops
 from qcoder.coding import relations as relation_ops
+from qcoder.coding.coder_name import clean_coder_name
 from qcoder.coding.coders import get_or_create_coder
 from qcoder.coding.codings import (
     add_codings,
@@ -34,19 +35,33 @@ from qcoder.coding.records import (  # noqa: F401 - the records are part of the 
     StatementRow,
 )
 from qcoder.coding import history
+from qcoder.coding.statements import find_document, resolve_statements
 from qcoder.corpus.search import Hit, search
 from qcoder.store.database import Project
 from qcoder.store.models import Code, Coder, Coding, Document, Memo, Relation, Sentence
-from qcoder.store.settings import Level
+from qcoder.store.settings import Level, resolve_level
 
 T = TypeVar("T")
 
+NOT_YET_A_CODER = 0  # the id of a coder who has made no change yet (``join_now=False``): ids start at 1
+
 
 class Workbench:
-    def __init__(self, project: Project, coder_name: str) -> None:
+    def __init__(self, project: Project, coder_name: str, *, join_now: bool = True) -> None:
+        """One coder at work on ``project``; the coder is created if new.
+
+        ``join_now=False`` (the command line): a new coder is created by its first change,
+        in that change's transaction, so a command that fails leaves no coder behind.
+        Until then ``coder_id`` is ``NOT_YET_A_CODER``, which no row has: every read finds
+        nothing of this coder, and there is nothing to undo.
+        """
         self.project = project
-        coder = project.run(lambda s: _coder_record(get_or_create_coder(s, coder_name)))
-        self.coder_id, self.coder_name = coder
+        if join_now:
+            self.coder_id, self.coder_name = project.run(lambda s: _coder_record(get_or_create_coder(s, coder_name)))
+        else:
+            self.coder_name = clean_coder_name(coder_name)
+            found = self._read_plain(lambda reader: reads.coder_id(reader, self.coder_name))
+            self.coder_id = NOT_YET_A_CODER if found is None else found
 
     # ----------------------------------------------------------------- queries
     def _read(self, work):  # type: ignore[no-untyped-def]
@@ -146,6 +161,14 @@ class Workbench:
 
         return self._read(work)
 
+    def statement_ids(self, specs: Sequence[str]) -> list[int]:
+        """The ids of statements named by label (``D03-S017``, ranges ``D03-S017..D03-S020``), in order."""
+        return self._read(lambda s: [sentence.id for sentence in resolve_statements(s, specs)])
+
+    def find_document(self, spec: str) -> tuple[int, str]:
+        """(id, label) of the document named by its ID (``D03``), its name or a unique name prefix."""
+        return self._read(lambda s: _document_ref(find_document(s, spec)))
+
     def next_uncoded(self, document_id: int, after_ordinal: int) -> int | None:
         """The ordinal of the next statement (wrapping around) without this coder's codes."""
 
@@ -164,15 +187,23 @@ class Workbench:
     # ----------------------------------------------------------------- undoable steps
     def _step(self, description: str, work: Callable[[Session], T], describe: Callable[[Session, T], str] | None = None) -> T:
         """Run ``work`` as one undoable step of this coder, committed before returning."""
+        joining = self.coder_id == NOT_YET_A_CODER  # ``join_now=False``: the coder comes with this change
 
         def transaction(session: Session) -> T:
+            if joining:  # on every attempt of the retry loop: a rolled-back attempt's coder is gone
+                self.coder_id = get_or_create_coder(session, self.coder_name).id
             with history.step(session, self.coder_id, description) as entry:
                 result = work(session)
                 if describe is not None:
                     entry.description = describe(session, result)[:300]
             return result
 
-        return self.project.run(transaction)
+        try:
+            return self.project.run(transaction)
+        except BaseException:
+            if joining:
+                self.coder_id = NOT_YET_A_CODER
+            raise
 
     def undo(self) -> str | None:
         """Undo this coder's newest step (also one made in an earlier session); its description."""
@@ -197,6 +228,42 @@ class Workbench:
             "uncode", lambda s: remove_codings(s, sentence_ids, code_id, self.coder_id),
             lambda s, removed: _coding_text("uncode", s, code_id, len(removed)),
         )
+
+    def code_named(
+        self, sentence_ids: Sequence[int], name: str, level: str | int | None = None, *, description: str | None = None,
+    ) -> tuple[list[int], bool]:
+        """Code the statements with the code called ``name``, created at ``level`` (a rank,
+        key or name; default the lowest) if there is none: one undoable step.
+
+        Returns (the statements newly coded, whether the code was created). ``description``
+        names the step in the history instead of "code N statements with NAME".
+        """
+
+        def work(session: Session) -> tuple[list[int], int, bool]:
+            rank = resolve_level(session, level).rank
+            code, created = code_ops.ensure_code(session, name, rank, self._coder(session))
+            return add_codings(session, sentence_ids, code.id, self.coder_id), code.id, created
+
+        if description is not None:
+            added, _code_id, created = self._step(description, work)
+        else:
+            added, _code_id, created = self._step(
+                "code", work, lambda s, result: _coding_text("code", s, result[1], len(result[0]))
+            )
+        return added, created
+
+    def uncode_named(self, sentence_ids: Sequence[int], name: str, level: str | int | None = None) -> list[int]:
+        """Remove the code called ``name`` (at ``level``, needed only if the name is used at two) from the statements."""
+
+        def work(session: Session) -> tuple[list[int], int]:
+            rank = None if level is None else resolve_level(session, level).rank
+            code = code_ops.find_code(session, name, rank)
+            return remove_codings(session, sentence_ids, code.id, self.coder_id), code.id
+
+        removed, _code_id = self._step(
+            "uncode", work, lambda s, result: _coding_text("uncode", s, result[1], len(result[0]))
+        )
+        return removed
 
     def toggle(self, sentence_ids: Sequence[int], code_id: int) -> bool:
         """Code the statements, or uncode them if all already carry the code. True if coded.
@@ -422,6 +489,10 @@ def _code_name(session: Session, code_id: int | None) -> str:
 
 def _coding_text(verb: str, session: Session, code_id: int, count: int) -> str:
     return f"{verb} {count} statement{'s' if count != 1 else ''} with {_code_name(session, code_id)}"
+
+
+def _document_ref(document: Document) -> tuple[int, str]:
+    return document.id, document.label
 
 
 def _coder_record(coder: Coder) -> tuple[int, str]:

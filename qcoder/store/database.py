@@ -99,12 +99,13 @@ def is_retryable(error: BaseException) -> bool:
     return False
 
 
-def describe_db_error(error: BaseException, url: str) -> str:
-    """One line for a database failure the user can act on."""
+def describe_db_error(error: BaseException, url: str = "") -> str:
+    """One line for a database failure the user can act on (the faces reach it through
+    ``qcoder.store.errors.user_message``; ``url`` "" when the project is not known)."""
     text = _first_line(error)
     if is_retryable(error):
         return f"the project database is busy (locked by another process): {text}; try again"
-    return f"database error on {_where(url)}: {text}"
+    return f"database error on {_where(url)}: {text}" if url else f"database error: {text}"
 
 
 @dataclass
@@ -116,6 +117,7 @@ class Project:
     session_factory: sessionmaker[Session] = field(init=False)
     write_session_factory: sessionmaker[Session] = field(init=False)
     notices: list[str] = field(default_factory=list)  # e.g. "backed up to …, upgraded"
+    schema_found: str = "current"  # what ``open_project`` found: current, empty (created) or older (upgraded)
     on_close: list[Callable[[], None]] = field(default_factory=list)  # e.g. remove a temporary copy
 
     def __post_init__(self) -> None:
@@ -175,11 +177,17 @@ class Project:
         self.close()
 
 
-def open_project(db: str | os.PathLike[str] | None = None, *, create: bool = True) -> Project:
+def open_project(
+    db: str | os.PathLike[str] | None = None, *, create: bool = True, upgrade_server: bool = False
+) -> Project:
     """Open (and if needed create or upgrade) a project, refusing schemas it cannot use.
 
-    An older SQLite project is copied to a backup file and then upgraded; the notice in
-    ``Project.notices`` says where the backup is. PostgreSQL is never upgraded implicitly.
+    The one schema ladder every way in shares (``qcoder db upgrade`` too): current opens;
+    empty is created (unless ``create`` is off); an older SQLite project is copied to a
+    backup file and then upgraded, the notice in ``Project.notices`` says where the backup
+    is; a newer or foreign one is refused. PostgreSQL is upgraded only when asked
+    (``upgrade_server``, i.e. ``qcoder db upgrade``), never as a side effect of opening.
+    ``Project.schema_found`` tells which of these happened.
     """
     from qcoder.store import schema
 
@@ -197,6 +205,7 @@ def open_project(db: str | os.PathLike[str] | None = None, *, create: bool = Tru
     except sqlite3.DatabaseError as error:  # pragma: no cover - raised raw by some drivers
         engine.dispose()
         raise QcoderError(f"cannot open {_where(url)}: {error}") from error
+    project.schema_found = status
     if status == "current":
         return project
     refusal = _refusal(status, engine, url)
@@ -211,10 +220,15 @@ def open_project(db: str | os.PathLike[str] | None = None, *, create: bool = Tru
         return project
     # older
     if path is None:
-        engine.dispose()
-        raise SchemaMismatch(
-            f"{_where(url)} uses an older qcoder schema; run `qcoder db upgrade --db URL` first"
-        )
+        if not upgrade_server:
+            engine.dispose()
+            raise SchemaMismatch(
+                f"{_where(url)} uses an older qcoder schema; run `qcoder db upgrade --db URL` first"
+            )
+        revision = schema.current_revision(engine)
+        schema.upgrade(engine)
+        project.notices.append(f"upgraded the project schema from {revision}")
+        return project
     engine.dispose()
     backup = schema.backup_sqlite(path, f"pre-{schema.head_revision()[:8]}")
     schema.upgrade(engine)

@@ -2,9 +2,9 @@
 
 ``run_tui`` is what the CLI calls (``qcoder``, ``qcoder tui``, ``qcoder demo``);
 ``QcoderApp`` is what tests drive headless, and ``open_app`` builds it the way the CLI
-does. The app owns the one rule every screen follows: run a Workbench action through
-``attempt``, which turns a ``QcoderError`` (or a database error) into a one-line
-notification and re-reads the true state.
+does. The app keeps the one rule every screen follows (``AttemptApp``): run a Workbench
+action through ``attempt``, which turns a ``QcoderError`` (or a database error) into a
+one-line notification and re-reads the true state.
 
 Launch: when ``first_look`` can read the opening screen with plain sqlite3, the app
 shows it at once and loads the engine (SQLAlchemy, the project, the Workbench) in a
@@ -18,14 +18,15 @@ import os
 import threading
 from collections.abc import Callable, Iterable
 from functools import partial
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.message import Message
 from textual.screen import Screen
 
-from qcoder.errors import QcoderError, is_database_error
+from qcoder.errors import QcoderError
+from qcoder.tui.attempt import AttemptApp
 from qcoder.tui.catalog import CodeCatalog
 from qcoder.tui.engine import PendingWorkbench, RestLoad
 from qcoder.tui.live import DEFAULT_INTERVAL, LiveRefresh
@@ -37,8 +38,6 @@ if TYPE_CHECKING:
     from qcoder.coding.workbench import Workbench
     from qcoder.store.database import Project
     from qcoder.tui.screens.codebook import CodebookScreen
-
-T = TypeVar("T")
 
 
 class RestReady(Message):
@@ -57,7 +56,7 @@ class EngineReady(Message):
         self.pending = pending
 
 
-class QcoderApp(App[None]):
+class QcoderApp(AttemptApp):
     CSS_PATH = "qcoder.tcss"
     TITLE = "qcoder"
     BINDINGS = [
@@ -84,7 +83,6 @@ class QcoderApp(App[None]):
         self.coding: CodingScreen | None = None
         self.codebook: CodebookScreen | None = None
         self.live = LiveRefresh(self, live_interval, live)  # other coders' changes appear by themselves
-        self.action_count = 0  # calls through ``attempt``: a live re-read started before one is stale
 
     @property
     def project(self) -> Project:
@@ -205,25 +203,7 @@ class QcoderApp(App[None]):
         if self._project is not None:
             self._project.close()
 
-    # ------------------------------------------------------------------ the one rule
-    def attempt(self, action: Callable[[], T], *, reload: bool = True) -> T | None:
-        """Run a Workbench call; on failure notify in one line, re-read, and return None."""
-        self.action_count += 1
-        try:
-            return action()
-        except QcoderError as error:
-            message = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-        except Exception as error:
-            if not is_database_error(error):
-                raise
-            from qcoder.store.database import describe_db_error
-
-            message = describe_db_error(error, self.project_url)
-        self.notify(message, severity="error", markup=False)
-        if reload:
-            self.reload_views()
-        return None
-
+    # ------------------------------------------------------------------ the one rule (``AttemptApp.attempt``)
     def reload_views(self) -> None:
         """Re-read the true state on every main screen (after an error or a refresh)."""
         for screen in (self.coding, self.codebook):

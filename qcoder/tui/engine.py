@@ -21,6 +21,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from qcoder.errors import QcoderError
+from qcoder.store.errors import one_line
 
 if TYPE_CHECKING:
     import numpy as np
@@ -67,7 +68,7 @@ class Once(Generic[T]):
         except QcoderError as error:
             self._error = error
         except Exception as error:  # noqa: BLE001 - shown as one line wherever the result is asked for
-            self._error = QcoderError(f"{self._describe}: {type(error).__name__}: {error}")
+            self._error = QcoderError(f"{self._describe}: {one_line(error)}")
         finally:
             self._done.set()
 

@@ -10,28 +10,30 @@ then is the visible state re-read: on the coding screen, in the same worker, the
 tree, the documents and the open document's codings (applied without moving the cursor);
 on the codebook screen its own re-read. Own changes are shown already and cost nothing.
 
-Checks run only while the coding or codebook screen is on top with no dialog open, and a
-re-read is applied only if nothing went through ``app.attempt`` meanwhile (otherwise it
-could undo a chip the researcher just added); a skipped refresh is retried at the next
-check, because the mark of what was seen only moves on success.
+Checks run only while the coding or codebook screen is on top with no dialog open. What a
+check found reaches the screen as an ``OthersChanged`` message, which the screen applies
+only if nothing went through ``app.attempt`` meanwhile (otherwise it could undo a chip the
+researcher just added); a skipped refresh is retried at the next check, because the mark
+of what was seen only moves once a screen has shown the changes. This module knows the
+app and the screens only through ``LiveHost``: they import it, not the other way round.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
-from textual.screen import ModalScreen
+from textual.message import Message
+from textual.screen import ModalScreen, Screen
 from textual.timer import Timer
 
 from qcoder.coding.reads import EventMark
 from qcoder.coding.records import CodeInfo, DocumentSummary
+from qcoder.store.errors import one_line
 from qcoder.store.ladder import Level
-from qcoder.tui.screens.task import one_line
 
 if TYPE_CHECKING:
     from qcoder.coding.workbench import Workbench
-    from qcoder.tui.app import QcoderApp
 
 DEFAULT_INTERVAL = 5.0  # seconds between checks
 
@@ -54,10 +56,62 @@ def read_coding_state(workbench: Workbench, document_id: int | None, all_coders:
                        document_id, codings)
 
 
+class LiveHost(Protocol):
+    """What live refresh needs of the app (``QcoderApp``)."""
+
+    workbench: Any  # the Workbench, or the PendingWorkbench of a fast launch
+    coding: Any  # the coding screen, once shown
+    codebook: Any  # the codebook screen, while open
+    action_count: int  # calls through ``attempt`` so far
+
+    @property
+    def project_url(self) -> str: ...
+
+    @property
+    def screen(self) -> Screen[Any]: ...
+
+    def set_interval(self, interval: float, callback: Any, *, name: str | None = None) -> Timer: ...
+
+    def run_worker(self, work: Any, *, thread: bool = False, group: str = "default", exit_on_error: bool = True) -> Any: ...
+
+    def call_from_thread(self, callback: Any, *args: Any) -> Any: ...
+
+    def notify(self, message: str, *, severity: Any = "information", markup: bool = True) -> None: ...
+
+
+class OthersChanged(Message, bubble=False):
+    """Posted to the screen a check was made for: someone else changed the project.
+
+    ``state`` is the coding screen's re-read (None for the codebook screen, which re-reads
+    itself). The screen shows it only if ``still_current``, then calls ``shown`` so the next
+    check starts from here; otherwise the next check reads again.
+    """
+
+    def __init__(self, live: LiveRefresh, seen: EventMark, newest: EventMark, state: CodingState | None,
+                 actions: int) -> None:
+        super().__init__()
+        self.live = live
+        self.seen = seen
+        self.newest = newest
+        self.state = state
+        self.actions = actions
+
+    def still_current(self, screen: Screen[Any]) -> bool:
+        """Nothing happened since the check: same screen on top, no action, live refresh not restarted."""
+        app = self.live.app
+        return (self.live.seen is self.seen and app.screen is screen and screen.is_mounted
+                and app.action_count == self.actions)
+
+    def shown(self) -> None:
+        """The screen shows the changes: the next check asks what came after them."""
+        if self.live.seen is self.seen:
+            self.live.seen = self.newest
+
+
 class LiveRefresh:
     """Owned by the app: a timer, one check in flight at a time, the mark of the events seen."""
 
-    def __init__(self, app: QcoderApp, interval: float = DEFAULT_INTERVAL, enabled: bool = True) -> None:
+    def __init__(self, app: LiveHost, interval: float = DEFAULT_INTERVAL, enabled: bool = True) -> None:
         self.app = app
         self.interval = interval
         self.enabled = enabled
@@ -133,13 +187,5 @@ class LiveRefresh:
         if not changed:
             self.seen = newest
             return
-        app = self.app
-        if app.screen is not screen or actions != app.action_count or not screen.is_mounted:
-            return  # the researcher did something meanwhile: read again at the next check
-        if state is None:
-            screen.reload_all()  # the codebook screen: small, re-read in full
-        elif state.document_id == screen.document_id:
-            screen.show_state(state)
-        else:
-            return
-        self.seen = newest
+        if screen.is_mounted:
+            screen.post_message(OthersChanged(self, seen, newest, state, actions))

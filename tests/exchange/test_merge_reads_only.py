@@ -26,7 +26,7 @@ from qcoder.errors import QcoderError, SchemaMismatch
 from qcoder.exchange.merge import apply_merge, plan_merge
 from qcoder.store import revisions, schema
 from qcoder.store.database import Project, open_other_project, open_project
-from qcoder.tui import exchange_tasks
+from qcoder.exchange import tasks as exchange_tasks
 
 DATA = Path(__file__).resolve().parent.parent / "reliability" / "data"
 V0001 = DATA / "v0001_project.qcoder"

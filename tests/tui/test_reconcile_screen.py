@@ -14,7 +14,6 @@ from typing import Any
 
 from factories import add_document
 from sqlalchemy import select
-from textual.app import App
 
 from qcoder.coding.codes import create_code
 from qcoder.coding.coders import get_or_create_coder
@@ -22,6 +21,7 @@ from qcoder.coding.codings import add_codings, mark_reviewed
 from qcoder.coding.workbench import Workbench
 from qcoder.store.database import Project, open_project
 from qcoder.store.models import Code, Coder, Coding, Memo, Sentence
+from qcoder.tui.attempt import AttemptApp
 from qcoder.tui.screens.reconcile import ReconcileScreen
 
 SIZE = (140, 40)
@@ -35,8 +35,8 @@ def run_async(test: Callable[..., Coroutine[Any, Any, None]]) -> Callable[..., N
     return wrapper
 
 
-class Host(App[None]):
-    """The smallest app that can show the screen."""
+class Host(AttemptApp):
+    """The smallest app that can show the screen (its actions go through ``attempt``)."""
 
     def __init__(self, workbench: Workbench, coders: list[str]) -> None:
         super().__init__()

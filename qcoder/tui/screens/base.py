@@ -13,6 +13,7 @@ from qcoder.tui.widgets.code_tree import CodeTree
 
 if TYPE_CHECKING:
     from qcoder.coding.workbench import Workbench
+    from qcoder.tui.live import CodingState, OthersChanged
 
 
 class WorkbenchScreen(Screen[None]):
@@ -48,6 +49,16 @@ class WorkbenchScreen(Screen[None]):
     def reread_after_step(self) -> None:
         """A step may touch any statement or code."""
         self.reload_all()
+
+    def on_others_changed(self, message: OthersChanged) -> None:
+        """Live refresh found a colleague's changes: show them, unless the researcher acted meanwhile."""
+        if message.still_current(self) and self.show_changes(message.state):
+            message.shown()
+
+    def show_changes(self, state: CodingState | None) -> bool:
+        """Show others' changes (``state``: what a coding screen re-read); False if they could not be."""
+        self.reload_all()  # the codebook screen: small, re-read in full
+        return True
 
     def action_refresh(self) -> None:
         self.reload_all()

@@ -446,6 +446,12 @@ class CodingScreen(WorkbenchScreen):
         self._title()
         self.notify(f"{doc.label} marked {'reviewed' if wanted else 'not reviewed'}", timeout=2)
 
+    def show_changes(self, state: CodingState | None) -> bool:
+        if state is None or state.document_id != self.document_id:
+            return False  # read for another document: the next check reads again
+        self.show_state(state)
+        return True
+
     def show_state(self, state: CodingState) -> None:
         """Other coders' changes (read by live refresh): tree, documents and chips; the cursor stays."""
         if not self.catalog.same_as(state.levels, state.codes, state.coders):

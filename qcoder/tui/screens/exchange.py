@@ -23,7 +23,7 @@ from textual.widgets import DataTable, Label, Static
 from qcoder.coding.workbench import Workbench
 from qcoder.exchange.codebook import PlannedCode
 from qcoder.exchange.merge import MergeConflict, MergePlan
-from qcoder.tui import exchange_tasks as tasks
+from qcoder.exchange import tasks
 from qcoder.tui.screens.dialogs import ChoiceScreen, PromptScreen
 from qcoder.tui.screens.task import TaskScreen
 

@@ -18,8 +18,8 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, Label, LoadingIndicator
 from textual.worker import Worker, WorkerState
 
-from qcoder.errors import QcoderError
 from qcoder.store.database import Project
+from qcoder.store.errors import one_line, user_message
 
 
 def run_import(project: Project, path: Path, coder_id: int | None) -> Any:
@@ -78,10 +78,9 @@ class ImportScreen(ModalScreen[str | None]):
         """(True, what was imported) or (False, why not): the worker itself always succeeds."""
         try:
             result = run_import(self.project, path, self.coder_id)
-        except QcoderError as error:
-            return False, str(error)
         except Exception as error:  # noqa: BLE001 - any failure is one line to the user
-            return False, f"import failed: {type(error).__name__}: {error}"
+            message = user_message(error, self.project.url)
+            return False, message if message is not None else f"import failed: {one_line(error)}"
         if result.status == "duplicate":
             return True, f"{path.name} is already in the project as {result.label}"
         return True, f"imported {path.name} as {result.label}: {result.statements} statements" + removed_note(result)

@@ -15,7 +15,6 @@ from dataclasses import replace
 from typing import Any
 
 from rich.text import Text
-from sqlalchemy.exc import SQLAlchemyError
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -34,8 +33,8 @@ from qcoder.coding.reconcile import (
     resolve,
 )
 from qcoder.coding.workbench import Workbench
-from qcoder.errors import QcoderError
-from qcoder.store.database import describe_db_error
+from qcoder.errors import is_database_error
+from qcoder.store.errors import user_message
 
 _CHOICE_TEXT = {"a": "A", "b": "B", "both": "A+B", "neither": "—"}
 _TEXT_CELLS = 60
@@ -173,11 +172,11 @@ class ReconcileScreen(Screen[None]):
                 report = agreement_report(session, self.request)
                 data = report.data if len(report.coders) == 2 else load_units(session, self.pair_request)
                 state = disagreements_from_units(session, data, self.consensus)
-        except QcoderError as error:
-            self.app.call_from_thread(self._failed, str(error))
-            return
-        except SQLAlchemyError as error:
-            self.app.call_from_thread(self._failed, describe_db_error(error, self.workbench.project.url))
+        except Exception as error:
+            message = user_message(error, self.workbench.project.url)
+            if message is None:
+                raise
+            self.app.call_from_thread(self._failed, message)
             return
         self.app.call_from_thread(self._loaded, report, state)
 
@@ -322,26 +321,26 @@ class ReconcileScreen(Screen[None]):
         try:
             with self.workbench.project.session() as session:
                 return reconciliation_memos(session, sentence_id)
-        except SQLAlchemyError:
-            return []
+        except Exception as error:
+            if not is_database_error(error):
+                raise
+            return []  # the detail shows without memos; deciding reports the failure
 
     # ------------------------------------------------------------------ deciding
     def action_decide(self, choice: str) -> None:
         item = self.current_item()
         if item is None or self.state is None:
             return
-        try:
-            done = self.workbench.project.run(
+        done = self.app.attempt(  # type: ignore[attr-defined]
+            lambda: self.workbench.project.run(
                 lambda s: resolve(
                     s, self.pair_request, item.sentence_id, choice, consensus=self.consensus,
                     by=self.workbench.coder_name,
                 )
-            )
-        except QcoderError as error:
-            self.notify(str(error), severity="error", markup=False)
-            return
-        except SQLAlchemyError as error:
-            self.notify(describe_db_error(error, self.workbench.project.url), severity="error", markup=False)
+            ),
+            reload=False,
+        )
+        if done is None:
             return
         row = self.items_table.cursor_row
         updated = replace(item, decision=choice, consensus=done.codes)
@@ -371,13 +370,14 @@ class ReconcileScreen(Screen[None]):
         def written(text: str | None) -> None:
             if not text or not text.strip():
                 return
-            try:
-                self.workbench.add_memo(
+            added = self.app.attempt(  # type: ignore[attr-defined]
+                lambda: self.workbench.add_memo(
                     text.strip(), type_="operational", target="sentence", target_id=item.sentence_id,
                     title=f"{MEMO_TITLE} {a}/{b}",
-                )
-            except QcoderError as error:
-                self.notify(str(error), severity="error", markup=False)
+                ),
+                reload=False,
+            )
+            if added is None:
                 return
             self._show_detail()
 

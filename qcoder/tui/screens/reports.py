@@ -21,10 +21,11 @@ from textual.widgets import DataTable, Footer, Header, Label, Static, TabbedCont
 
 from qcoder.analysis.report import write_report
 from qcoder.coding.workbench import Workbench
+from qcoder.store.errors import one_line
 from qcoder.tui.report_data import ReportData, load_report_data
 from qcoder.tui.screens.dialogs import ConfirmScreen
 from qcoder.tui.screens.report_export import ExportDialog, ExportRequest
-from qcoder.tui.screens.task import TaskScreen, one_line
+from qcoder.tui.screens.task import TaskScreen
 from qcoder.tui.widgets.report_views import SaturationPlot, fill_table, fill_tree
 
 TABS = ("hierarchy", "tables", "frequencies", "saturation", "warnings")

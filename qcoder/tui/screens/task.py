@@ -19,22 +19,9 @@ from textual.screen import ModalScreen
 from textual.widgets import Label, LoadingIndicator
 from textual.worker import Worker, WorkerState
 
-from qcoder.errors import QcoderError, is_database_error
+from qcoder.store.errors import one_line
 
 T = TypeVar("T")
-
-
-def one_line(error: BaseException, url: str = "") -> str:
-    """The notification line for a failure: the error's first line, database errors explained."""
-    if is_database_error(error):
-        from qcoder.store.database import describe_db_error
-
-        return describe_db_error(error, url)
-    text = str(error).strip()
-    first = text.splitlines()[0] if text else ""
-    if isinstance(error, QcoderError):
-        return first or type(error).__name__
-    return f"{type(error).__name__}: {first}" if first else type(error).__name__
 
 
 class TaskScreen(ModalScreen[T | None], Generic[T]):

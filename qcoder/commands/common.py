@@ -1,0 +1,79 @@
+"""What every command shares: the options, opening the project, printing rows, failing in one line.
+
+Why a module of its own: the command modules and ``qcoder.cli`` (which assembles them into
+the ``qcoder`` app) both need these, and neither may import the other's commands. Like
+``qcoder.cli`` it imports no SQLAlchemy: ``qcoder`` opens the workbench before the engine
+has loaded (see ``qcoder.coding.first_look``), so the engine is imported inside functions.
+Annotations stay evaluated eagerly in the command modules: typer reads them.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, is_dataclass
+from typing import Annotated, Any, Optional
+
+import typer
+
+DbOption = Annotated[
+    Optional[str],
+    typer.Option("--db", help="Project: a file path (SQLite) or a postgresql:// URL. Default: $QCODER_DB or the default project."),
+]
+CoderOption = Annotated[str, typer.Option("--coder", help="Your coder name (every coding belongs to a coder).")]
+FormatOption = Annotated[str, typer.Option("--format", help="text or json")]
+
+
+class State:
+    """What the root ``qcoder --db`` said, and the project a command has opened (named in database errors)."""
+
+    db: str | None = None
+    url: str = ""
+
+
+state = State()
+
+
+def fail(message: str, code: int = 1) -> None:
+    """Stop the command with one line on stderr."""
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(code)
+
+
+@contextmanager
+def project(db: str | None, *, create: bool = True, upgrade_server: bool = False) -> Iterator[Any]:
+    """The project named by ``--db`` (the command's, else the root's), its notices on stderr; closed after."""
+    from qcoder.store.database import open_project
+
+    opened = open_project(db or state.db, create=create, upgrade_server=upgrade_server)
+    state.url = opened.url
+    for notice in opened.notices:
+        typer.echo(notice, err=True)
+    try:
+        yield opened
+    finally:
+        opened.close()
+
+
+def emit(rows: list[Any], fmt: str, text: Callable[[dict[str, Any]], str]) -> None:
+    """Rows (dicts or records) as a JSON list, or one ``text(row)`` line each."""
+    plain = [asdict(row) if is_dataclass(row) and not isinstance(row, type) else row for row in rows]
+    if fmt == "json":
+        typer.echo(json.dumps(plain, ensure_ascii=False, indent=2))
+    elif fmt == "text":
+        for row in plain:
+            typer.echo(text(row))
+    else:
+        fail(f"unknown format {fmt!r}; use text or json")
+
+
+def parse_attrs(values: list[str]) -> dict[str, str]:
+    """``--attr key=value`` options as a dict."""
+    attrs: dict[str, str] = {}
+    for value in values:
+        key, sep, val = value.partition("=")
+        if not sep or not key.strip():
+            fail(f"--attr takes key=value, got {value!r}")
+        attrs[key.strip()] = val.strip()
+    return attrs

@@ -1,0 +1,100 @@
+"""Documents: ``import`` (decode, clean, split, tokenize), ``docs`` (the list) and ``show`` (one document).
+
+Annotations are evaluated eagerly (no ``from __future__ import annotations``): typer reads them.
+"""
+
+import json
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from qcoder.commands.common import DbOption, FormatOption, emit, parse_attrs, project
+
+
+def import_(
+    files: Annotated[list[Path], typer.Argument(help=".txt, .md or .docx files")],
+    db: DbOption = None,
+    attr: Annotated[list[str], typer.Option("--attr", help="Document attribute key=value (repeatable)")] = [],
+    role: Annotated[str, typer.Option("--role", help="coding, or holdout (kept back for the saturation check)")] = "coding",
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Report what each step would change; store nothing")] = False,
+    to_simplified: Annotated[Optional[bool], typer.Option("--simplified/--keep-script", help="Convert Traditional to Simplified (default: project setting)")] = None,
+    semicolon: Annotated[Optional[bool], typer.Option("--split-semicolon/--no-split-semicolon", help="Also split statements at ；")] = None,
+    keep_repeated: Annotated[bool, typer.Option("--keep-repeated", help="Keep repeated short lines: drop no running heads (page numbers and journal footers still go)")] = False,
+    fmt: FormatOption = "text",
+) -> None:
+    """Import documents: decode, clean, split into statements, tokenize."""
+    from qcoder.corpus.importer import prepare, store_prepared
+    from qcoder.corpus.types import ImportRefused
+    from qcoder.store.settings import pipeline_options
+
+    attributes = parse_attrs(attr)
+    results, refused = [], 0
+    with project(db) as opened:
+        with opened.session() as session:
+            options = pipeline_options(
+                session, to_simplified=to_simplified, split_on_semicolon=semicolon, keep_repeated=keep_repeated
+            )
+        for path in files:
+            try:
+                prepared = prepare(path, options, project=opened, attributes=attributes, role=role)
+                if dry_run or prepared.duplicate is not None:  # nothing to write: no write transaction
+                    result = prepared.preview()
+                else:
+                    result = opened.run(lambda s: store_prepared(s, prepared))
+            except ImportRefused as error:
+                refused += 1
+                typer.echo(f"error: {error}", err=True)
+                continue
+            results.append(result)
+            if fmt == "text":
+                if result.status == "duplicate":
+                    typer.echo(f"{path}: already imported as {result.label} ({result.name}); nothing to do")
+                else:
+                    verb = "would import" if dry_run else f"imported as {result.label}"
+                    typer.echo(
+                        f"{path}: {verb}: {result.statements} statements ({result.headings} headings), "
+                        f"encoding {result.encoding}"
+                    )
+                    if dry_run:
+                        for line in result.report:
+                            typer.echo(f"  {line}")
+                        if any("running heads" in line for line in result.report):
+                            typer.echo("  (to keep repeated lines, import with --keep-repeated)")
+    if fmt == "json":
+        typer.echo(json.dumps([r.__dict__ for r in results], ensure_ascii=False, indent=2))
+    if refused:
+        raise typer.Exit(1)
+
+
+def docs(db: DbOption = None, fmt: FormatOption = "text") -> None:
+    """List the project's documents."""
+    from qcoder.coding.listings import document_entries
+
+    with project(db) as opened, opened.session() as session:
+        rows = document_entries(session)
+    emit(
+        rows, fmt,
+        lambda r: f"{r['id']}  {r['statements']:>6} statements  {r['role']:<8} {r['name']}"
+        + (f"  reviewed by {', '.join(r['reviewed_by'])}" if r["reviewed_by"] else ""),
+    )
+
+
+def show(
+    document: Annotated[str, typer.Argument(help="Document ID (D03) or name")],
+    db: DbOption = None,
+    fmt: FormatOption = "text",
+    codes: Annotated[bool, typer.Option("--codes", help="Also list each statement's codes and coders")] = False,
+) -> None:
+    """Print a document's statements with their IDs."""
+    from qcoder.coding.listings import statement_entries
+
+    with project(db) as opened, opened.session() as session:
+        label, name, rows = statement_entries(session, document, codes=codes)
+    if fmt == "text":
+        typer.echo(f"{label} {name} ({len(rows)} statements)")
+    emit(
+        rows, fmt,
+        lambda r: f"{r['id']}  {'# ' if r['kind'] == 'heading' else ''}{r['text']}"
+        + (f"  [{'; '.join(r['codes'])}]" if r["codes"] else ""),
+    )

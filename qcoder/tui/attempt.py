@@ -1,0 +1,46 @@
+"""The one rule every screen's action follows: run it through ``attempt``.
+
+Why a base class of its own: a screen calls ``self.app.attempt(...)`` whichever app hosts
+it — the workbench (``QcoderApp``) or the smallest app a test shows one screen in — and a
+failure it can explain (a ``QcoderError``, a database error) becomes one notification line
+worded by ``qcoder.store.errors.user_message``, the same words the command line prints.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TypeVar
+
+from textual.app import App
+
+from qcoder.store.errors import user_message
+
+T = TypeVar("T")
+
+
+class AttemptApp(App[None]):
+    """An app whose screens run their actions through ``attempt``."""
+
+    action_count = 0  # calls through ``attempt``: a live re-read started before one is stale
+
+    @property
+    def project_url(self) -> str:
+        """The project named in database errors ("" when there is none to name)."""
+        return ""
+
+    def attempt(self, action: Callable[[], T], *, reload: bool = True) -> T | None:
+        """Run a Workbench call; on failure notify in one line, re-read (``reload``), and return None."""
+        self.action_count += 1
+        try:
+            return action()
+        except Exception as error:
+            message = user_message(error, self.project_url)
+            if message is None:
+                raise  # a bug, not a failure the researcher can act on
+        self.notify(message, severity="error", markup=False)
+        if reload:
+            self.reload_views()
+        return None
+
+    def reload_views(self) -> None:
+        """Re-read the true state on every main screen (after an error or a refresh)."""
