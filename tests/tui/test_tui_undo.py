@@ -109,3 +109,26 @@ async def test_undo_refuses_to_remove_a_colleagues_work_and_says_whose(db_path: 
         refusal = messages(app)[-1]
         assert "小李 has 10 codings" in refusal and "小李 wrote 1 memo" in refusal
         assert state(db_path) == before
+
+
+@run_async
+async def test_a_stale_memo_save_is_refused_and_the_typed_text_stays(db_path: Path) -> None:
+    """Issue 12: B's editor was opened before A's save; B's save must not overwrite A's text."""
+    from textual.widgets import TextArea
+
+    with open_project(str(db_path)) as project:
+        memo_id = Workbench(project, "小王").add_memo("第一稿", target="document", target_id=1)
+    app = QcoderApp(open_project(str(db_path)), "小王")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await pilot.press("M")  # the document memo, opened on 小王's first draft
+        await pilot.pause()
+        with open_project(str(db_path)) as project:  # 小李 saves while 小王's editor is open
+            Workbench(project, "小李").update_memo(memo_id, text="小李的第二稿")
+        await pilot.press("end", *"小王补充", "ctrl+s")
+        await pilot.pause()
+        assert "changed by 小李" in messages(app)[-1]
+        assert app.screen.query_one(TextArea).text == "第一稿小王补充"  # nothing typed is lost
+    with open_project(str(db_path)) as project, project.session() as session:
+        memo = session.get(Memo, memo_id)
+        assert memo is not None and memo.text == "小李的第二稿"
