@@ -129,7 +129,9 @@ def bench(label: str, raw: bytes) -> None:
     t_moji, _ = _time(find_mojibake, cleaned)
     print(f"\n{label}: {len(raw) / 1e6:.2f} MB, {len(text):,} characters")
     print(f"  jieba.lcut(text)        {t_jieba:8.2f} s   {len(tokens):,} tokens")
-    print(f"  process(raw)            {t_proc:8.2f} s   {len(doc.spans):,} statements, {sum(map(len, doc.tokens)):,} tokens")
+    print(
+        f"  process(raw)            {t_proc:8.2f} s   {len(doc.spans):,} statements, {sum(map(len, doc.tokens)):,} tokens"
+    )
     print(f"  ratio process / jieba   {t_proc / t_jieba:8.2f}   (target ≤ 1.30)")
     t_import, stored = _import_into_sqlite(raw, options)
     print(f"  import into SQLite      {t_import:8.2f} s   {stored:,} statements stored")

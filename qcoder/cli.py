@@ -74,7 +74,9 @@ def tui(db: DbOption = None, coder: Annotated[Optional[str], typer.Option("--cod
 def demo(
     db: DbOption = None,
     coder: Annotated[Optional[str], typer.Option("--coder")] = None,
-    no_tui: Annotated[bool, typer.Option("--no-tui", help="Set up the demo project and print its summary only")] = False,
+    no_tui: Annotated[
+        bool, typer.Option("--no-tui", help="Set up the demo project and print its summary only")
+    ] = False,
 ) -> None:
     """Create (or reuse) a project from the sample corpus and open it."""
     from qcoder.demo import demo_project_path, load_demo

@@ -71,8 +71,10 @@ def to_text(tables: Sequence[Table], *, max_cell: int = 48) -> str:
     """Aligned plain text; long cells wrap at ``max_cell`` terminal cells."""
     blocks = []
     for table in tables:
-        numeric = [all(isinstance(r[i], (int, float)) or r[i] is None for r in table.rows) and bool(table.rows)
-                   for i in range(len(table.columns))]
+        numeric = [
+            all(isinstance(r[i], (int, float)) or r[i] is None for r in table.rows) and bool(table.rows)
+            for i in range(len(table.columns))
+        ]
         header = [_wrap(c, max_cell) for c in table.columns]
         body = [[_wrap(cell_text(v), max_cell) for v in row] for row in table.rows]
         widths = [
@@ -106,10 +108,16 @@ def _md_cell(value: Cell) -> str:
 def to_markdown(tables: Sequence[Table]) -> str:
     blocks = []
     for table in tables:
-        numeric = [bool(table.rows) and all(isinstance(r[i], (int, float)) or r[i] is None for r in table.rows)
-                   for i in range(len(table.columns))]
-        lines = [f"### {table.title}", "", "| " + " | ".join(_md_cell(c) for c in table.columns) + " |",
-                 "|" + "|".join("---:" if n else "---" for n in numeric) + "|"]
+        numeric = [
+            bool(table.rows) and all(isinstance(r[i], (int, float)) or r[i] is None for r in table.rows)
+            for i in range(len(table.columns))
+        ]
+        lines = [
+            f"### {table.title}",
+            "",
+            "| " + " | ".join(_md_cell(c) for c in table.columns) + " |",
+            "|" + "|".join("---:" if n else "---" for n in numeric) + "|",
+        ]
         lines += ["| " + " | ".join(_md_cell(v) for v in row) + " |" for row in table.rows]
         if table.notes:
             lines.append("")
@@ -202,8 +210,12 @@ def to_xlsx(tables: Sequence[Table]) -> bytes:
                 sheet.append([note])
         for i, column in enumerate(table.columns, start=1):
             longest = max(
-                [display_width(line) for v in [column, *(r[i - 1] for r in table.rows)]
-                 for line in cell_text(v).split("\n")] or [8]
+                [
+                    display_width(line)
+                    for v in [column, *(r[i - 1] for r in table.rows)]
+                    for line in cell_text(v).split("\n")
+                ]
+                or [8]
             )
             sheet.column_dimensions[get_column_letter(i)].width = min(max(longest + 2, 6), 60)
             if longest > 58:

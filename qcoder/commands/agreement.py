@@ -19,10 +19,14 @@ CodersOption = Annotated[str, typer.Option("--coders", help="Coders to compare, 
 LevelOption = Annotated[
     Optional[str], typer.Option("--level", help="Level of the codes (0-3, concept, 初始范畴, …); default the lowest")
 ]
-CodesOption = Annotated[Optional[str], typer.Option("--codes", help="Only these codes, comma-separated (subcodes roll up)")]
+CodesOption = Annotated[
+    Optional[str], typer.Option("--codes", help="Only these codes, comma-separated (subcodes roll up)")
+]
 DocumentsOption = Annotated[
     Optional[str],
-    typer.Option("--documents", help="Documents, comma-separated (default: those reviewed by at least two of the coders)"),
+    typer.Option(
+        "--documents", help="Documents, comma-separated (default: those reviewed by at least two of the coders)"
+    ),
 ]
 
 
@@ -90,6 +94,7 @@ def agree(
     write_file(content, output, chosen)
     typer.echo(f"wrote {output} ({len(report.rows)} codes, {report.data.n_units} statements)")
 
+
 def reconcile(
     coders: CodersOption,
     statement: Annotated[Optional[str], typer.Argument(help="Statement ID to decide (D03-S017)")] = None,
@@ -100,10 +105,14 @@ def reconcile(
     accept: Annotated[
         Optional[str], typer.Option("--accept", help="a, b, both or neither: whose codes the consensus keeps")
     ] = None,
-    memo: Annotated[Optional[str], typer.Option("--memo", help="A note on the decision (kept on the statement)")] = None,
+    memo: Annotated[
+        Optional[str], typer.Option("--memo", help="A note on the decision (kept on the statement)")
+    ] = None,
     consensus: Annotated[str, typer.Option("--consensus", help="The consensus coder's name")] = "consensus",
     by: Annotated[Optional[str], typer.Option("--by", help="Who decided (author of the memo)")] = None,
-    list_: Annotated[bool, typer.Option("--list", help="List the disagreements (the default without a statement)")] = False,
+    list_: Annotated[
+        bool, typer.Option("--list", help="List the disagreements (the default without a statement)")
+    ] = False,
     fmt: Annotated[str, typer.Option("--format", help="text or json")] = "text",
 ) -> None:
     """List where two coders disagree, or settle one statement into the consensus coder."""
@@ -116,9 +125,7 @@ def reconcile(
         if accept is None:
             raise QcoderError("say whose codes to keep: --accept a|b|both|neither")
         with project(db) as opened:
-            done = opened.run(
-                lambda s: resolve(s, request, statement, accept, consensus=consensus, memo=memo, by=by)
-            )
+            done = opened.run(lambda s: resolve(s, request, statement, accept, consensus=consensus, memo=memo, by=by))
             with opened.session() as session:
                 progress = disagreements(session, request, consensus).progress()
         if fmt == "json":
@@ -136,8 +143,12 @@ def reconcile(
         state = disagreements(session, request, consensus)
     if fmt == "json":
         payload = {
-            "coders": list(state.coders), "consensus": state.consensus, "scope": state.scope,
-            "decided": state.decided, "total": state.total, "items": [item.__dict__ for item in state.items],
+            "coders": list(state.coders),
+            "consensus": state.consensus,
+            "scope": state.scope,
+            "decided": state.decided,
+            "total": state.total,
+            "items": [item.__dict__ for item in state.items],
         }
         typer.echo(json.dumps(payload, ensure_ascii=False, indent=2))
         return

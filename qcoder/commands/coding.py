@@ -23,7 +23,9 @@ def _workbench(opened: Any, coder: str) -> Any:
 
 
 def search(
-    query: Annotated[str, typer.Argument(help="Text to find (any length; Chinese one- and two-character queries work)")],
+    query: Annotated[
+        str, typer.Argument(help="Text to find (any length; Chinese one- and two-character queries work)")
+    ],
     db: DbOption = None,
     word: Annotated[bool, typer.Option("--word", help="Match whole jieba words instead of substrings")] = False,
     code: Annotated[Optional[str], typer.Option("--code", help="Autocode every hit with this code")] = None,
@@ -49,7 +51,11 @@ def search(
                 [h.sentence_id for h in hits], code, level, description=f"autocode the hits of {query} with {code}"
             )
     if fmt == "json":
-        typer.echo(json.dumps({"query": query, "hits": rows, "coded": len(added)} if code else rows, ensure_ascii=False, indent=2))
+        typer.echo(
+            json.dumps(
+                {"query": query, "hits": rows, "coded": len(added)} if code else rows, ensure_ascii=False, indent=2
+            )
+        )
         return
     for hit in hits:
         typer.echo(f"{hit.label}  {hit.highlighted()}")

@@ -19,7 +19,9 @@ import typer
 
 DbOption = Annotated[
     Optional[str],
-    typer.Option("--db", help="Project: a file path (SQLite) or a postgresql:// URL. Default: $QCODER_DB or the default project."),
+    typer.Option(
+        "--db", help="Project: a file path (SQLite) or a postgresql:// URL. Default: $QCODER_DB or the default project."
+    ),
 ]
 CoderOption = Annotated[str, typer.Option("--coder", help="Your coder name (every coding belongs to a coder).")]
 FormatOption = Annotated[str, typer.Option("--format", help="text or json")]

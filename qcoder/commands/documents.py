@@ -16,11 +16,26 @@ def import_(
     files: Annotated[list[Path], typer.Argument(help=".txt, .md or .docx files")],
     db: DbOption = None,
     attr: Annotated[list[str], typer.Option("--attr", help="Document attribute key=value (repeatable)")] = [],
-    role: Annotated[str, typer.Option("--role", help="coding, or holdout (kept back for the saturation check)")] = "coding",
-    dry_run: Annotated[bool, typer.Option("--dry-run", help="Report what each step would change; store nothing")] = False,
-    to_simplified: Annotated[Optional[bool], typer.Option("--simplified/--keep-script", help="Convert Traditional to Simplified (default: project setting)")] = None,
-    semicolon: Annotated[Optional[bool], typer.Option("--split-semicolon/--no-split-semicolon", help="Also split statements at ；")] = None,
-    keep_repeated: Annotated[bool, typer.Option("--keep-repeated", help="Keep repeated short lines: drop no running heads (page numbers and journal footers still go)")] = False,
+    role: Annotated[
+        str, typer.Option("--role", help="coding, or holdout (kept back for the saturation check)")
+    ] = "coding",
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Report what each step would change; store nothing")
+    ] = False,
+    to_simplified: Annotated[
+        Optional[bool],
+        typer.Option("--simplified/--keep-script", help="Convert Traditional to Simplified (default: project setting)"),
+    ] = None,
+    semicolon: Annotated[
+        Optional[bool], typer.Option("--split-semicolon/--no-split-semicolon", help="Also split statements at ；")
+    ] = None,
+    keep_repeated: Annotated[
+        bool,
+        typer.Option(
+            "--keep-repeated",
+            help="Keep repeated short lines: drop no running heads (page numbers and journal footers still go)",
+        ),
+    ] = False,
     fmt: FormatOption = "text",
 ) -> None:
     """Import documents: decode, clean, split into statements, tokenize."""
@@ -74,9 +89,12 @@ def docs(db: DbOption = None, fmt: FormatOption = "text") -> None:
     with project(db) as opened, opened.session() as session:
         rows = document_entries(session)
     emit(
-        rows, fmt,
-        lambda r: f"{r['id']}  {r['statements']:>6} statements  {r['role']:<8} {r['name']}"
-        + (f"  reviewed by {', '.join(r['reviewed_by'])}" if r["reviewed_by"] else ""),
+        rows,
+        fmt,
+        lambda r: (
+            f"{r['id']}  {r['statements']:>6} statements  {r['role']:<8} {r['name']}"
+            + (f"  reviewed by {', '.join(r['reviewed_by'])}" if r["reviewed_by"] else "")
+        ),
     )
 
 
@@ -94,7 +112,10 @@ def show(
     if fmt == "text":
         typer.echo(f"{label} {name} ({len(rows)} statements)")
     emit(
-        rows, fmt,
-        lambda r: f"{r['id']}  {'# ' if r['kind'] == 'heading' else ''}{r['text']}"
-        + (f"  [{'; '.join(r['codes'])}]" if r["codes"] else ""),
+        rows,
+        fmt,
+        lambda r: (
+            f"{r['id']}  {'# ' if r['kind'] == 'heading' else ''}{r['text']}"
+            + (f"  [{'; '.join(r['codes'])}]" if r["codes"] else "")
+        ),
     )

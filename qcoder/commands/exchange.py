@@ -36,9 +36,13 @@ def export_project(
     output: Annotated[Path, typer.Option("-o", "--output", help="The .qdpx file to write")],
     db: DbOption = None,
     name: Annotated[Optional[str], typer.Option("--name", help="Project name shown in other tools")] = None,
-    positions: Annotated[str, typer.Option(
-        "--positions", help="Unit of selection offsets: codepoints (the standard) or utf16 (for NVivo)",
-    )] = "codepoints",
+    positions: Annotated[
+        str,
+        typer.Option(
+            "--positions",
+            help="Unit of selection offsets: codepoints (the standard) or utf16 (for NVivo)",
+        ),
+    ] = "codepoints",
 ) -> None:
     """Write the whole project as REFI-QDA .qdpx (NVivo, ATLAS.ti, MAXQDA, QualCoder)."""
     from qcoder.exchange import tasks
@@ -70,8 +74,15 @@ def import_codebook(
     plan = preview.plan
     if fmt == "json":
         rows = [
-            {"kind": i.kind, "name": i.entry.name, "level": i.level, "guid": i.entry.guid, "reason": i.reason,
-             "changes": {k: list(v) for k, v in i.changes.items()}, "where": i.entry.where}
+            {
+                "kind": i.kind,
+                "name": i.entry.name,
+                "level": i.level,
+                "guid": i.entry.guid,
+                "reason": i.reason,
+                "changes": {k: list(v) for k, v in i.changes.items()},
+                "where": i.entry.where,
+            }
             for i in plan.items
         ]
         typer.echo(json.dumps({"applied": apply, "codes": rows, "notes": plan.notes}, ensure_ascii=False, indent=2))

@@ -20,7 +20,7 @@ def init(db: DbOption = None) -> None:
 
 def settings(
     key: Annotated[Optional[str], typer.Argument(help="Setting to show or change")] = None,
-    value: Annotated[Optional[str], typer.Argument(help="New value as JSON (e.g. true, [\"新质生产力\"])")] = None,
+    value: Annotated[Optional[str], typer.Argument(help='New value as JSON (e.g. true, ["新质生产力"])')] = None,
     db: DbOption = None,
 ) -> None:
     """Show or change project settings (level ladder, split options, user dictionary…)."""

@@ -102,5 +102,3 @@ def state(engine: Engine) -> str:
     if revision in known_revisions():
         return "older"
     return "newer"
-
-

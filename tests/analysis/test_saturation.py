@@ -26,7 +26,9 @@ def test_curve_counts_concepts_where_first_used(gt: GT) -> None:
     with gt.project.session() as session:
         curve = saturation(session)
     assert [(p.label, p.new, p.cumulative) for p in curve.points] == [
-        ("D01", ("概念a", "概念b", "概念e"), 3), ("D02", ("概念c", "概念d"), 5), ("D03", (), 5)
+        ("D01", ("概念a", "概念b", "概念e"), 3),
+        ("D02", ("概念c", "概念d"), 5),
+        ("D03", (), 5),
     ]
     assert curve.total == 5 and curve.points[2].role == "holdout"
 
@@ -69,9 +71,7 @@ def test_a_concept_first_used_in_the_holdout_is_listed(gt: GT) -> None:
     with gt.project.session() as session:
         check = holdout_check(session)
     assert check.status == "new-concepts"
-    assert [(c.name, c.reasons) for c in check.new_concepts] == [
-        ("概念f", ("only-holdout", "created-after-freeze"))
-    ]
+    assert [(c.name, c.reasons) for c in check.new_concepts] == [("概念f", ("only-holdout", "created-after-freeze"))]
     assert check.verdict_en == "1 new concept emerged: 概念f"
     assert check.verdict_zh == "留存文档中出现了 1 个新概念：概念f"
 
@@ -193,7 +193,11 @@ def test_order_and_first_use_without_coding_ids_in_the_snapshot(gt: GT) -> None:
         found = (saturation(session, coder="bob").points, holdout_check(session, freeze_at=future).new_concepts)
     assert found == expected
     # bob coded D02 first; 概念g counts where it first appears in that order (D01), not in time
-    assert [(p.label, p.new) for p in found[0]] == [("D02", ("概念c", "概念d")), ("D01", ("概念a", "概念g")), ("D03", ())]
+    assert [(p.label, p.new) for p in found[0]] == [
+        ("D02", ("概念c", "概念d")),
+        ("D01", ("概念a", "概念g")),
+        ("D03", ()),
+    ]
     assert [c.name for c in found[1]] == ["概念g"]
 
 

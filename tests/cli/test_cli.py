@@ -118,7 +118,9 @@ def test_console_script_prints_one_line_not_a_traceback(tmp_path: Path) -> None:
     db = tmp_path / "p.qcoder"
     result = subprocess.run(
         [sys.executable, "-m", "qcoder.cli", "show", "D01", "--db", str(db)],
-        capture_output=True, text=True, stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
     )
     assert result.returncode == 1
     assert result.stderr.strip() == "error: no document 'D01'; `qcoder docs` lists them"
@@ -133,7 +135,9 @@ def test_not_a_database_is_a_clear_error(tmp_path: Path) -> None:
     bogus = tmp_path / "notes.txt"
     bogus.write_text("just some notes, not a database\n" * 100)
     result = subprocess.run(
-        [sys.executable, "-m", "qcoder.cli", "docs", "--db", str(bogus)], capture_output=True, text=True,
+        [sys.executable, "-m", "qcoder.cli", "docs", "--db", str(bogus)],
+        capture_output=True,
+        text=True,
         stdin=subprocess.DEVNULL,
     )
     assert result.returncode == 1

@@ -129,7 +129,15 @@ def test_reimport_gives_identical_codings_per_coder(demo: tuple[Project, bytes],
 
 # -- every case by hand ---------------------------------------------------------------------
 
-STATEMENTS = ["一、背景", "创新联合体是载体。", "企业是主体。", "二、机制", "揭榜挂帅激发活力。", "加快成果转化。", "政策支持合作。"]
+STATEMENTS = [
+    "一、背景",
+    "创新联合体是载体。",
+    "企业是主体。",
+    "二、机制",
+    "揭榜挂帅激发活力。",
+    "加快成果转化。",
+    "政策支持合作。",
+]
 
 
 @pytest.fixture
@@ -158,8 +166,12 @@ def test_runs_by_hand(coded: Project) -> None:
         guid = {c.name: c.guid for c in s.scalars(select(Code))}
     root = etree.fromstring(zipfile.ZipFile(io.BytesIO(data)).read("project.qde"))
     found = sorted(
-        (int(x.get("startPosition")), int(x.get("endPosition")), x.get("creatingUser"),
-         x.find("q:Coding/q:CodeRef", NS).get("targetGUID"))
+        (
+            int(x.get("startPosition")),
+            int(x.get("endPosition")),
+            x.get("creatingUser"),
+            x.find("q:Coding/q:CodeRef", NS).get("targetGUID"),
+        )
         for x in root.iterfind(".//q:PlainTextSelection", NS)
     )
     ana, ben = refi.coder_guid("ana"), refi.coder_guid("ben")
@@ -167,9 +179,15 @@ def test_runs_by_hand(coded: Project) -> None:
     def run(first: int, last: int, user: str, code: str) -> tuple[int, int, str, str]:
         return spans[first][0], spans[last][1], user, guid[code]
 
-    assert found == sorted([
-        run(2, 5, ana, "载体"), run(7, 7, ana, "载体"), run(2, 3, ana, "机制"), run(3, 3, ben, "载体"), run(5, 7, ben, "机制"),
-    ])
+    assert found == sorted(
+        [
+            run(2, 5, ana, "载体"),
+            run(7, 7, ana, "载体"),
+            run(2, 3, ana, "机制"),
+            run(3, 3, ben, "载体"),
+            run(5, 7, ben, "机制"),
+        ]
+    )
 
 
 def test_small_project_round_trips_per_coder_with_and_without_side_files(
@@ -177,7 +195,9 @@ def test_small_project_round_trips_per_coder_with_and_without_side_files(
 ) -> None:
     with coded.session() as s:
         data = export_project(s, name="p")
-    assert expand(coded, [(k.code, k.source, k.start, k.end, k.owner) for k in qualcoder_codings(data)]) == project_codings(coded)
+    assert expand(
+        coded, [(k.code, k.source, k.start, k.end, k.owner) for k in qualcoder_codings(data)]
+    ) == project_codings(coded)
     path = tmp_path / "p.qdpx"
     path.write_bytes(data)
     second_project.run(lambda s: import_project(s, path))

@@ -48,7 +48,9 @@ def test_wrong_namespace_and_wrong_root_are_refused() -> None:
         refi_root(codebook(), what="x.qde", roots=("Project",))
 
 
-@pytest.mark.parametrize("namespace", ["urn:QDA-XML:codebook:1:0", "urn:qda-xml:codebook:1.0", "urn:QDA-XML:codebook:0:4"])
+@pytest.mark.parametrize(
+    "namespace", ["urn:QDA-XML:codebook:1:0", "urn:qda-xml:codebook:1.0", "urn:QDA-XML:codebook:0:4"]
+)
 def test_namespace_spellings_in_the_wild_are_accepted(namespace: str) -> None:
     root = refi_root(codebook(namespace=namespace), what="x.qdc", roots=("CodeBook",))
     assert [child.tag for child in root.iter()] == ["CodeBook", "Codes", "Code"]

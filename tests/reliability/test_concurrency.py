@@ -65,8 +65,7 @@ def test_eight_writers_lose_nothing_and_duplicate_nothing(
     writer_ids = {coder_id for coder_id, name in actual.coder_names.items() if name.startswith("coder")}
     assert len(writer_ids) == PROCESSES
     figures(
-        f"final state: {len(actual.codings)} codings, {len(expected.codes)} codes created, "
-        f"{len(actual.memos)} memos"
+        f"final state: {len(actual.codings)} codings, {len(expected.codes)} codes created, {len(actual.memos)} memos"
     )
 
     assert duplicate_codings == [] and duplicate_codes == []
@@ -106,9 +105,7 @@ def _wait_until_blocked_on_a_lock(project: Project, timeout: float = 30) -> None
     raise AssertionError("the second coder never waited for the first one's insert")
 
 
-def test_two_coders_creating_the_same_new_code_at_once_both_get_it(
-    db_url: str, request: pytest.FixtureRequest
-) -> None:
+def test_two_coders_creating_the_same_new_code_at_once_both_get_it(db_url: str, request: pytest.FixtureRequest) -> None:
     """``qcoder code … --code 新概念`` by two coders at the same moment: one code, both coded.
 
     The first coder's transaction has inserted the code but not committed when the second

@@ -62,7 +62,9 @@ def write_lock(path: Path) -> Iterator[sqlite3.Connection]:
 def start_cli(flag: Path, *args: str) -> subprocess.Popen[str]:
     return subprocess.Popen(
         [sys.executable, str(HARNESS), "impatient-cli", str(BUSY_MS), str(flag), *args],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
 
 

@@ -56,8 +56,12 @@ def build(path: Path) -> Project:
         ids = {s.label: s.id for s in session.scalars(select(Sentence))}
         mark_reviewed(session, doc, a)
         mark_reviewed(session, doc, b)
-        for coder, code, labels in [(a, y, ["S001"]), (a, x, ["S002", "S003"]), (b, y, ["S001", "S002"]),
-                                    (b, x, ["S004"])]:
+        for coder, code, labels in [
+            (a, y, ["S001"]),
+            (a, x, ["S002", "S003"]),
+            (b, y, ["S001", "S002"]),
+            (b, x, ["S004"]),
+        ]:
             add_codings(session, [ids[f"D01-{label}"] for label in labels], code, coder)
 
     project.run(work)

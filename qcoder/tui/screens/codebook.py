@@ -142,8 +142,10 @@ class CodebookScreen(WorkbenchScreen):
             text.append("  ★ core category", style="bold yellow")
         text.append("\n")
         parent = self.catalog.name(code.parent_id) if code.parent_id else "—"
-        text.append(f"parent: {parent} · colour: {code.colour or '—'} · codings: {code.mine} mine / {code.codings} all\n",
-                    style="dim")
+        text.append(
+            f"parent: {parent} · colour: {code.colour or '—'} · codings: {code.mine} mine / {code.codings} all\n",
+            style="dim",
+        )
         text.append(code.definition.strip() or "(no definition — d)")
         detail.update(text)
         code_id = code.id
@@ -209,8 +211,10 @@ class CodebookScreen(WorkbenchScreen):
 
         def renamed(name: str | None) -> None:
             if name and name.strip() and name.strip() != code.name:
-                self._apply(lambda: self.workbench.rename_code(code.id, name, expected_version=code.version),
-                            f"renamed to {name.strip()}")
+                self._apply(
+                    lambda: self.workbench.rename_code(code.id, name, expected_version=code.version),
+                    f"renamed to {name.strip()}",
+                )
 
         self.app.push_screen(PromptScreen(f"Rename {code.name}", code.name), renamed)
 
@@ -221,8 +225,10 @@ class CodebookScreen(WorkbenchScreen):
 
         def defined(text: str | None) -> None:
             if text is not None:
-                self._apply(lambda: self.workbench.update_code(code.id, definition=text, expected_version=code.version),
-                            f"definition of {code.name} saved")
+                self._apply(
+                    lambda: self.workbench.update_code(code.id, definition=text, expected_version=code.version),
+                    f"definition of {code.name} saved",
+                )
 
         self.app.push_screen(TextEditScreen(f"Definition of {code.name}", code.definition), defined)
 
@@ -233,8 +239,10 @@ class CodebookScreen(WorkbenchScreen):
 
         def coloured(colour: str | None) -> None:
             if colour is not None:
-                self._apply(lambda: self.workbench.update_code(code.id, colour=colour.strip(), expected_version=code.version),
-                            f"colour of {code.name} set")
+                self._apply(
+                    lambda: self.workbench.update_code(code.id, colour=colour.strip(), expected_version=code.version),
+                    f"colour of {code.name} set",
+                )
 
         self.app.push_screen(PromptScreen(f"Colour of {code.name} (#RRGGBB)", code.colour or "", "#2E86AB"), coloured)
 
@@ -248,13 +256,20 @@ class CodebookScreen(WorkbenchScreen):
                 return
             parent = result.code_id
             where = self.catalog.name(parent) if parent else "the top (no parent)"
-            self._apply(lambda: self.workbench.move_code(code.id, parent, expected_version=code.version),
-                        f"{code.name} moved under {where}")
+            self._apply(
+                lambda: self.workbench.move_code(code.id, parent, expected_version=code.version),
+                f"{code.name} moved under {where}",
+            )
 
         allowed = [cid for cid in self.catalog.codes if cid != code.id]
         self.app.push_screen(
-            PickerScreen(self.catalog, f"Move {code.name} under… (a parent is a higher level)", allowed=allowed,
-                         allow_create=False, none_label="(no parent)"),
+            PickerScreen(
+                self.catalog,
+                f"Move {code.name} under… (a parent is a higher level)",
+                allowed=allowed,
+                allow_create=False,
+                none_label="(no parent)",
+            ),
             moved,
         )
 
@@ -275,9 +290,12 @@ class CodebookScreen(WorkbenchScreen):
 
             def confirmed(yes: bool | None) -> None:
                 if yes:
-                    self._apply(lambda: self.workbench.merge_codes(source.id, target.id,
-                                                                     expected_versions=(source.version, target.version)),
-                                lambda moved: f"merged {source.name} into {target.name}: {moved} codings moved")
+                    self._apply(
+                        lambda: self.workbench.merge_codes(
+                            source.id, target.id, expected_versions=(source.version, target.version)
+                        ),
+                        lambda moved: f"merged {source.name} into {target.name}: {moved} codings moved",
+                    )
                     self.tree.select_code(target.id)
 
             self.app.push_screen(
@@ -307,8 +325,10 @@ class CodebookScreen(WorkbenchScreen):
             if answer is None:
                 return
             name, sentence_ids = answer
-            self._apply(lambda: self.workbench.split_code(code.id, name, sentence_ids),
-                        f"split {code.name}: {name} took {len(sentence_ids)} statements")
+            self._apply(
+                lambda: self.workbench.split_code(code.id, name, sentence_ids),
+                f"split {code.name}: {name} took {len(sentence_ids)} statements",
+            )
 
         self.app.push_screen(SplitScreen(code.name, rows), split)
 
@@ -322,8 +342,7 @@ class CodebookScreen(WorkbenchScreen):
 
         def confirmed(yes: bool | None) -> None:
             if yes:
-                self._apply(lambda: self.workbench.delete_code(code.id),
-                            f"deleted {code.name} and its {count} codings")
+                self._apply(lambda: self.workbench.delete_code(code.id), f"deleted {code.name} and its {count} codings")
 
         self.app.push_screen(
             ConfirmScreen(
@@ -351,8 +370,10 @@ class CodebookScreen(WorkbenchScreen):
                 def noted(note: str | None) -> None:
                     if note is None:
                         return
-                    self._apply(lambda: self.workbench.add_relation(source.id, target_id, type_, note),
-                                f"relation {source.name} —{type_}→ {self.catalog.name(target_id)} added")
+                    self._apply(
+                        lambda: self.workbench.add_relation(source.id, target_id, type_, note),
+                        f"relation {source.name} —{type_}→ {self.catalog.name(target_id)} added",
+                    )
 
                 self.app.push_screen(PromptScreen("Note on the relation (may be empty)"), noted)
 
@@ -378,8 +399,9 @@ class CodebookScreen(WorkbenchScreen):
 
             def noted(note: str | None) -> None:
                 if note is not None:
-                    self._apply(lambda: self.workbench.update_relation(relation.id, type_=type_, note=note),
-                                "relation updated")
+                    self._apply(
+                        lambda: self.workbench.update_relation(relation.id, type_=type_, note=note), "relation updated"
+                    )
 
             self.app.push_screen(TextEditScreen("Note on the relation", relation.note), noted)
 
@@ -396,9 +418,7 @@ class CodebookScreen(WorkbenchScreen):
             if yes:
                 self._apply(lambda: self.workbench.remove_relation(relation.id) or True, "relation removed")
 
-        self.app.push_screen(
-            ConfirmScreen(f"Remove {relation.source} —{relation.type}→ {relation.target}?"), confirmed
-        )
+        self.app.push_screen(ConfirmScreen(f"Remove {relation.source} —{relation.type}→ {relation.target}?"), confirmed)
 
     # ------------------------------------------------------------------ memos, comparison, storyline
     def action_memo(self, target: str) -> None:
@@ -412,8 +432,12 @@ class CodebookScreen(WorkbenchScreen):
             if relation is None:
                 self.notify("no relation highlighted", severity="warning")
                 return
-            screen = MemoScreen(self.workbench, "relation", relation.id,
-                                f"relation {relation.source} —{relation.type}→ {relation.target}")
+            screen = MemoScreen(
+                self.workbench,
+                "relation",
+                relation.id,
+                f"relation {relation.source} —{relation.type}→ {relation.target}",
+            )
         else:
             screen = MemoScreen(self.workbench, "project", None, "the project")
         self.app.push_screen(screen)
@@ -445,8 +469,10 @@ class CodebookScreen(WorkbenchScreen):
                 return
             text = self.storyline.text if self.storyline else ""
             if result.new_name:
-                code = self._apply(lambda: self.workbench.create_code(result.new_name or "", top),
-                                   f"new {self.catalog.level_name(top)} {result.new_name}")
+                code = self._apply(
+                    lambda: self.workbench.create_code(result.new_name or "", top),
+                    f"new {self.catalog.level_name(top)} {result.new_name}",
+                )
                 if code is None:
                     return
                 core_id = code.id
@@ -454,13 +480,13 @@ class CodebookScreen(WorkbenchScreen):
                 core_id = result.code_id
             else:
                 return
-            self._apply(lambda: self.workbench.set_storyline(text, core_id),
-                        f"core category: {self.catalog.name(core_id)}")
+            self._apply(
+                lambda: self.workbench.set_storyline(text, core_id), f"core category: {self.catalog.name(core_id)}"
+            )
 
         allowed = [cid for cid, code in self.catalog.codes.items() if code.level == top]
         self.app.push_screen(
-            PickerScreen(self.catalog, f"Core category (a {self.catalog.level_name(top)})", allowed=allowed,
-                         level=top),
+            PickerScreen(self.catalog, f"Core category (a {self.catalog.level_name(top)})", allowed=allowed, level=top),
             chosen,
         )
 

@@ -165,8 +165,9 @@ class CodingScreen(WorkbenchScreen):
         self.ordinals.extend(row.ordinal for row in rows)
         self._title()
 
-    def _open(self, document_id: int | None, *, keep_cursor: bool = False, statements: bool = True,
-              cursor: int = 0) -> None:
+    def _open(
+        self, document_id: int | None, *, keep_cursor: bool = False, statements: bool = True, cursor: int = 0
+    ) -> None:
         view = self.view
         if document_id is None:
             self.statements, self.ordinals = [], []
@@ -174,7 +175,9 @@ class CodingScreen(WorkbenchScreen):
             self._title()
             return
         self.rest = None  # a fast launch's rest of the document, if still coming, is read in full below
-        keep_ordinal = view.current.ordinal if keep_cursor and view.current and document_id == self.document_id else None
+        keep_ordinal = (
+            view.current.ordinal if keep_cursor and view.current and document_id == self.document_id else None
+        )
         if statements or document_id != self.document_id:
             rows = self.app.attempt(lambda: self.workbench.statements(document_id), reload=False)  # type: ignore[attr-defined]
             self.statements = rows or []
@@ -219,7 +222,9 @@ class CodingScreen(WorkbenchScreen):
             if last > first:
                 text.append(f"({last - first + 1} selected) ", style="bold reverse")
         text.append(f"{doc.coded_by_me}/{doc.statements} coded")
-        text.append(" ✓reviewed" if doc.reviewed_by_me else " unreviewed", style="green" if doc.reviewed_by_me else "dim")
+        text.append(
+            " ✓reviewed" if doc.reviewed_by_me else " unreviewed", style="green" if doc.reviewed_by_me else "dim"
+        )
         if self.show_others:
             text.append(" · all coders", style="italic")
         text.append(f" · {doc.name}", style="dim")
@@ -243,8 +248,14 @@ class CodingScreen(WorkbenchScreen):
             self.view.focus()
 
     # ------------------------------------------------------------------ coding
-    def _after_coding(self, sentence_ids: Sequence[int], code_ids: Sequence[int], *, recount: bool = False,
-                      truth: dict[int, Pairs] | None = None) -> None:
+    def _after_coding(
+        self,
+        sentence_ids: Sequence[int],
+        code_ids: Sequence[int],
+        *,
+        recount: bool = False,
+        truth: dict[int, Pairs] | None = None,
+    ) -> None:
         """Show the stored state of the touched statements, and the codes' counts that follow from it.
 
         The statements are re-read from the database (the truth, whatever the action

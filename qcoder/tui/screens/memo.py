@@ -30,8 +30,9 @@ class MemoScreen(ModalScreen[bool]):
         Binding("escape", "close", "Close"),
     ]
 
-    def __init__(self, workbench: Workbench, target: str, target_id: int | None, what: str,
-                 default_type: str = "theoretical") -> None:
+    def __init__(
+        self, workbench: Workbench, target: str, target_id: int | None, what: str, default_type: str = "theoretical"
+    ) -> None:
         super().__init__()
         self.workbench = workbench
         self.target = target
@@ -111,13 +112,18 @@ class MemoScreen(ModalScreen[bool]):
                 self.notify("write something first", severity="warning")
                 return
             memo_id = self.app.attempt(  # type: ignore[attr-defined]
-                lambda: self.workbench.add_memo(text, type_=self.memo_type, target=self.target, target_id=self.target_id)
+                lambda: self.workbench.add_memo(
+                    text, type_=self.memo_type, target=self.target, target_id=self.target_id
+                )
             )
         else:
             done = self.app.attempt(  # type: ignore[attr-defined]
-                lambda: self.workbench.update_memo(
-                    editing.id, text=text, type_=self.memo_type, expected_version=editing.version
-                ) or True,
+                lambda: (
+                    self.workbench.update_memo(
+                        editing.id, text=text, type_=self.memo_type, expected_version=editing.version
+                    )
+                    or True
+                ),
                 reload=False,
             )
             memo_id = editing.id if done else None

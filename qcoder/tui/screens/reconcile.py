@@ -72,8 +72,9 @@ def stat_columns(report: AgreementReport) -> list[StatColumn]:
     cols += [
         StatColumn("Fleiss κ", lambda r: r.fleiss.value, _number),
         StatColumn("Kripp. α", lambda r: r.alpha.value, _number),
-        StatColumn("Holsti" if len(pairs) == 1 else "mean Holsti",
-                   lambda r: _mean([r.holsti[p].value for p in pairs]), _number),
+        StatColumn(
+            "Holsti" if len(pairs) == 1 else "mean Holsti", lambda r: _mean([r.holsti[p].value for p in pairs]), _number
+        ),
         StatColumn("note", lambda r: "; ".join(reason_text(x, report.language) for x in r.reasons())),
     ]
     return cols
@@ -245,8 +246,14 @@ class ReconcileScreen(Screen[None]):
         if self.state is None:
             return
         a, b = self.state.coders
-        for key, header in [("label", "statement"), ("decision", "kept"), ("a", f"A {a}"), ("b", f"B {b}"),
-                            ("consensus", self.state.consensus), ("text", "text")]:
+        for key, header in [
+            ("label", "statement"),
+            ("decision", "kept"),
+            ("a", f"A {a}"),
+            ("b", f"B {b}"),
+            ("consensus", self.state.consensus),
+            ("text", "text"),
+        ]:
             table.add_column(header, key=key)
         items = self.state.items
         undecided = [i for i, item in enumerate(items) if item.decision is None]
@@ -274,9 +281,7 @@ class ReconcileScreen(Screen[None]):
         if self.state is None:
             return
         a, b = self.state.coders
-        more = (
-            f" (showing {len(self.shown)}, undecided first; r reloads)" if len(self.shown) < self.state.total else ""
-        )
+        more = f" (showing {len(self.shown)}, undecided first; r reloads)" if len(self.shown) < self.state.total else ""
         self.query_one("#reconcile-progress", Label).update(
             f"decided {self.state.decided}/{self.state.total} disagreements between {a} and {b}{more} · "
             "a: keep A · b: keep B · B: both · n: neither · m: memo"
@@ -334,7 +339,11 @@ class ReconcileScreen(Screen[None]):
         done = self.app.attempt(  # type: ignore[attr-defined]
             lambda: self.workbench.project.run(
                 lambda s: resolve(
-                    s, self.pair_request, item.sentence_id, choice, consensus=self.consensus,
+                    s,
+                    self.pair_request,
+                    item.sentence_id,
+                    choice,
+                    consensus=self.consensus,
                     by=self.workbench.coder_name,
                 )
             ),
@@ -372,7 +381,10 @@ class ReconcileScreen(Screen[None]):
                 return
             added = self.app.attempt(  # type: ignore[attr-defined]
                 lambda: self.workbench.add_memo(
-                    text.strip(), type_="operational", target="sentence", target_id=item.sentence_id,
+                    text.strip(),
+                    type_="operational",
+                    target="sentence",
+                    target_id=item.sentence_id,
                     title=f"{MEMO_TITLE} {a}/{b}",
                 ),
                 reload=False,

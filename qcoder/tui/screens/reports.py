@@ -124,7 +124,8 @@ class ReportsScreen(Screen[None]):
         check, curve = data.holdout, data.curve
         zh = data.language == "zh"
         text = Text(
-            f"累计 {curve.total} 个{curve.level_name}，{len(curve.points)} 份文档\n" if zh
+            f"累计 {curve.total} 个{curve.level_name}，{len(curve.points)} 份文档\n"
+            if zh
             else f"{curve.total} {curve.level_name} codes over {len(curve.points)} documents\n",
             style="dim",
         )
@@ -170,6 +171,7 @@ class ReportsScreen(Screen[None]):
         if request is None:
             return
         if request.path.exists():
+
             def answered(yes: bool | None) -> None:
                 if yes:
                     self._export(request)
@@ -186,8 +188,11 @@ class ReportsScreen(Screen[None]):
                 self.notify(f"wrote {path} ({request.kind}, {request.fmt})", timeout=6, markup=False)
 
         self.app.push_screen(
-            TaskScreen(f"writing {request.path.name} ({request.kind}, {request.fmt}) …",
-                       lambda: write_report(request.kind, project, request.fmt, request.path), url=project.url),
+            TaskScreen(
+                f"writing {request.path.name} ({request.kind}, {request.fmt}) …",
+                lambda: write_report(request.kind, project, request.fmt, request.path),
+                url=project.url,
+            ),
             written,
         )
 

@@ -120,8 +120,15 @@ class DocumentView(ScrollView, can_focus=True):
         self.complete: Callable[[], None] | None = None
 
     # ------------------------------------------------------------------ data
-    def load(self, statements: Sequence[StatementRow], codings: dict[int, Pairs], coder_id: int,
-             cursor: int = 0, *, label_width: int = 0) -> None:
+    def load(
+        self,
+        statements: Sequence[StatementRow],
+        codings: dict[int, Pairs],
+        coder_id: int,
+        cursor: int = 0,
+        *,
+        label_width: int = 0,
+    ) -> None:
         """Show a document; keeps nothing from the previous one.
 
         ``label_width``: room for labels still to come (``extend``), so the text keeps its width.
@@ -152,8 +159,9 @@ class DocumentView(ScrollView, can_focus=True):
         self._scroll_cursor_into_view()
         self.refresh()
 
-    def extend(self, rows: Sequence[StatementRow], codings: dict[int, Pairs], text_lines: np.ndarray | None,
-               width: int) -> None:
+    def extend(
+        self, rows: Sequence[StatementRow], codings: dict[int, Pairs], text_lines: np.ndarray | None, width: int
+    ) -> None:
         """Append the statements read after the first screen; the cursor and scroll stay where they are.
 
         ``text_lines`` are their wrapped line counts at text ``width`` (counted off the UI
@@ -172,7 +180,8 @@ class DocumentView(ScrollView, can_focus=True):
             text_lines = None
             self.layout_.set_width(self._text_width())
         self.layout_.extend(
-            [row.text for row in rows], [bool(codings.get(row.id)) for row in rows],
+            [row.text for row in rows],
+            [bool(codings.get(row.id)) for row in rows],
             text_lines if width == self.layout_.width else None,
         )
         self._update_virtual_size()
