@@ -20,7 +20,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -28,13 +28,13 @@ from sqlalchemy import insert
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from qcoder.analysis import frequencies, hierarchy, saturation, tables, words  # noqa: E402
-from qcoder.analysis.plots import saturation_png, saturation_svg, text_plot  # noqa: E402
-from qcoder.analysis.report import KINDS, build_report  # noqa: E402
-from qcoder.corpus.tokenize import tokenize  # noqa: E402
-from qcoder.analysis.writers import render  # noqa: E402
-from qcoder.store.database import Project, open_project  # noqa: E402
-from qcoder.store.models import Code, Coder, Coding, Document, Memo, Relation, Sentence  # noqa: E402
+from qcoder.analysis import frequencies, hierarchy, saturation, tables, words
+from qcoder.analysis.plots import saturation_png, saturation_svg, text_plot
+from qcoder.analysis.report import KINDS, build_report
+from qcoder.analysis.writers import render
+from qcoder.corpus.tokenize import tokenize
+from qcoder.store.database import Project, open_project
+from qcoder.store.models import Code, Coder, Coding, Document, Memo, Relation, Sentence
 
 SEEDS = Path(__file__).resolve().parent.parent / "sample_corpus"
 STATEMENTS, DOCUMENTS, HOLDOUT, CODERS = 100_000, 120, 10, ("alice", "bob", "carol")
@@ -72,7 +72,7 @@ def _codes(session: Any, t0: datetime) -> list[int]:
 
 def build(project: Project) -> None:
     pool, pool_tokens = seed_pool()
-    t0 = datetime(2024, 3, 1, tzinfo=timezone.utc)
+    t0 = datetime(2024, 3, 1, tzinfo=UTC)
 
     def work(session: Any) -> None:
         coder_ids = list(

@@ -125,7 +125,7 @@ def bench(label: str, raw: bytes) -> None:
     # non-jieba stages on their own (cheap; not part of the ratio)
     t_dec, decoded = _time(decode, raw, max_bytes=options.max_bytes)
     t_clean, (cleaned, _) = _time(clean, decoded.text)
-    t_split, spans = _time(split, cleaned)
+    t_split, _spans = _time(split, cleaned)
     t_moji, _ = _time(find_mojibake, cleaned)
     print(f"\n{label}: {len(raw) / 1e6:.2f} MB, {len(text):,} characters")
     print(f"  jieba.lcut(text)        {t_jieba:8.2f} s   {len(tokens):,} tokens")

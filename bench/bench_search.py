@@ -17,9 +17,9 @@ from sqlalchemy import insert
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from qcoder.corpus.search import search  # noqa: E402
-from qcoder.store.database import open_project  # noqa: E402
-from qcoder.store.models import Document, Sentence  # noqa: E402
+from qcoder.corpus.search import search
+from qcoder.store.database import open_project
+from qcoder.store.models import Document, Sentence
 
 SEEDS = Path(__file__).resolve().parent.parent / "sample_corpus"
 TARGET_CHARS = 1_000_000

@@ -874,7 +874,7 @@ def _fixed_within(enc: _Encoded, measurement: str) -> FloatArray | None:
 
 
 def _replicate_alpha(enc: _Encoded, level: str, weights: FloatArray, fixed: FloatArray | None) -> float:
-    n, within, total = _alpha_parts(enc, level, weights, fixed)
+    _n, within, total = _alpha_parts(enc, level, weights, fixed)
     return float("nan") if total <= 0 else 1.0 - within / total
 
 

@@ -9,6 +9,7 @@ terminal.
 
 from __future__ import annotations
 
+import itertools
 import math
 from dataclasses import dataclass
 from xml.sax.saxutils import escape
@@ -182,7 +183,7 @@ def saturation_png(curve: SaturationCurve, *, width: int = 800, height: int = 45
                 round(f.x(i) - f.band * 0.3), round(f.y(p.new_count)), round(f.x(i) + f.band * 0.3), base, _hex(BAR)
             )
     points = [(round(f.x(i)), round(f.y(p.cumulative))) for i, p in enumerate(curve.points)]
-    for (x0, y0), (x1, y1) in zip(points, points[1:]):
+    for (x0, y0), (x1, y1) in itertools.pairwise(points):
         canvas.line(x0, y0, x1, y1, _hex(LINE), thickness=3)
     for x, y in points:
         canvas.rect(x - 2, y - 2, x + 2, y + 2, _hex(LINE))

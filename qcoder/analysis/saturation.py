@@ -32,9 +32,9 @@ from sqlalchemy.orm import Session
 from qcoder.analysis.hierarchy import plural
 from qcoder.analysis.snapshot import Snapshot, as_utc, load_snapshot
 from qcoder.analysis.table import Table, label, relation_type_label
-from qcoder.store.settings import get_setting
 from qcoder.errors import QcoderError
 from qcoder.store.models import Code, Coder, Coding, Document, Relation, Sentence
+from qcoder.store.settings import get_setting
 
 ORDERS = ("coding", "import")
 

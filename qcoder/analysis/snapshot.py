@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from itertools import chain
 from typing import Any
 
@@ -36,7 +36,7 @@ def as_utc(moment: datetime | None) -> datetime | None:
     """SQLite hands back naive datetimes (stored as UTC), PostgreSQL aware ones: make all aware."""
     if moment is None:
         return None
-    return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment.astimezone(timezone.utc)
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 @dataclass(frozen=True)
@@ -286,7 +286,7 @@ def load_snapshot(session: Session) -> Snapshot:
             parent=index_of.get(parent) if parent is not None else None,
             definition=definition or "",
             exemplar_sentence_id=exemplar,
-            created_at=as_utc(created) or datetime.min.replace(tzinfo=timezone.utc),
+            created_at=as_utc(created) or datetime.min.replace(tzinfo=UTC),
         )
         for i, (cid, name, level, parent, definition, exemplar, created) in enumerate(code_rows)
     ]

@@ -66,6 +66,18 @@ def _pad(text: str, width: int, right: bool) -> str:
     return gap + text if right else text + gap
 
 
+def _emit(
+    out: list[str], cells: list[list[str]], widths: list[int], numeric: list[bool], is_header: bool = False
+) -> None:
+    """Append one table row (its cells already wrapped into lines) to ``out``, a line per wrapped line."""
+    for k in range(max(len(c) for c in cells)):
+        parts = [
+            _pad(cells[i][k] if k < len(cells[i]) else "", widths[i], numeric[i] and not is_header)
+            for i in range(len(cells))
+        ]
+        out.append("  ".join(parts).rstrip())
+
+
 # ---------------------------------------------------------------------- text
 def to_text(tables: Sequence[Table], *, max_cell: int = 48) -> str:
     """Aligned plain text; long cells wrap at ``max_cell`` terminal cells."""
@@ -83,18 +95,10 @@ def to_text(tables: Sequence[Table], *, max_cell: int = 48) -> str:
         ]
         out = [table.title, "=" * max(display_width(table.title), 1)]
 
-        def emit(cells: list[list[str]], is_header: bool = False) -> None:
-            for k in range(max(len(c) for c in cells)):
-                parts = [
-                    _pad(cells[i][k] if k < len(cells[i]) else "", widths[i], numeric[i] and not is_header)
-                    for i in range(len(cells))
-                ]
-                out.append("  ".join(parts).rstrip())
-
-        emit(header, True)
+        _emit(out, header, widths, numeric, is_header=True)
         out.append("  ".join("-" * w for w in widths))
         for row in body:
-            emit(row)
+            _emit(out, row, widths, numeric)
         out.extend(table.notes)
         blocks.append("\n".join(out))
     return "\n\n".join(blocks) + "\n"

@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from qcoder.coding import codes as code_ops
-from qcoder.coding import reads
+from qcoder.coding import history, reads
 from qcoder.coding import memos as memo_ops
 from qcoder.coding import relations as relation_ops
 from qcoder.coding.coder_name import clean_coder_name
@@ -26,7 +26,7 @@ from qcoder.coding.codings import (
     mark_reviewed,
     remove_codings,
 )
-from qcoder.coding.records import (  # noqa: F401 - the records are part of the workbench's API
+from qcoder.coding.records import (
     CodeInfo,
     ComparisonRow,
     DocumentSummary,
@@ -34,7 +34,6 @@ from qcoder.coding.records import (  # noqa: F401 - the records are part of the 
     RelationInfo,
     StatementRow,
 )
-from qcoder.coding import history
 from qcoder.coding.statements import find_document, resolve_statements
 from qcoder.corpus.search import Hit, search
 from qcoder.store.database import Project

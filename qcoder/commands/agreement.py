@@ -6,7 +6,7 @@ them. Numpy and the writers load only when a command runs, so ``qcoder --help`` 
 
 import json
 from pathlib import Path
-from typing import Annotated, Any, Optional
+from typing import Annotated, Any
 
 import typer
 
@@ -17,26 +17,26 @@ _SUFFIX_FORMATS = {".txt": "text", ".md": "md", ".csv": "csv", ".json": "json", 
 
 CodersOption = Annotated[str, typer.Option("--coders", help="Coders to compare, comma-separated: A,B[,C]")]
 LevelOption = Annotated[
-    Optional[str], typer.Option("--level", help="Level of the codes (0-3, concept, 初始范畴, …); default the lowest")
+    str | None, typer.Option("--level", help="Level of the codes (0-3, concept, 初始范畴, …); default the lowest")
 ]
 CodesOption = Annotated[
-    Optional[str], typer.Option("--codes", help="Only these codes, comma-separated (subcodes roll up)")
+    str | None, typer.Option("--codes", help="Only these codes, comma-separated (subcodes roll up)")
 ]
 DocumentsOption = Annotated[
-    Optional[str],
+    str | None,
     typer.Option(
         "--documents", help="Documents, comma-separated (default: those reviewed by at least two of the coders)"
     ),
 ]
 
 
-def _split(value: Optional[str]) -> tuple[str, ...]:
+def _split(value: str | None) -> tuple[str, ...]:
     if not value:
         return ()
     return tuple(part.strip() for part in value.replace("，", ",").split(",") if part.strip())
 
 
-def _request(coders: str, level: Optional[str], codes: Optional[str], documents: Optional[str], **extra: Any) -> Any:
+def _request(coders: str, level: str | None, codes: str | None, documents: str | None, **extra: Any) -> Any:
     from qcoder.analysis.agreement import AgreementRequest
 
     return AgreementRequest(
@@ -44,7 +44,7 @@ def _request(coders: str, level: Optional[str], codes: Optional[str], documents:
     )
 
 
-def _format(fmt: Optional[str], output: Optional[Path]) -> str:
+def _format(fmt: str | None, output: Path | None) -> str:
     if fmt:
         return fmt
     if output is not None:
@@ -59,9 +59,9 @@ def agree(
     documents: DocumentsOption = None,
     db: DbOption = None,
     fmt: Annotated[
-        Optional[str], typer.Option("--format", help="text, md, csv, json, xlsx or docx (default: from -o, else text)")
+        str | None, typer.Option("--format", help="text, md, csv, json, xlsx or docx (default: from -o, else text)")
     ] = None,
-    output: Annotated[Optional[Path], typer.Option("-o", "--output", help="Write to this file")] = None,
+    output: Annotated[Path | None, typer.Option("-o", "--output", help="Write to this file")] = None,
     bootstrap: Annotated[int, typer.Option("--bootstrap", help="Bootstrap resamples for alpha's CI (0: none)")] = 0,
     seed: Annotated[int, typer.Option("--seed", help="Random seed of the bootstrap")] = 0,
     confidence: Annotated[float, typer.Option("--confidence", help="Confidence level of the CI")] = 0.95,
@@ -97,19 +97,17 @@ def agree(
 
 def reconcile(
     coders: CodersOption,
-    statement: Annotated[Optional[str], typer.Argument(help="Statement ID to decide (D03-S017)")] = None,
+    statement: Annotated[str | None, typer.Argument(help="Statement ID to decide (D03-S017)")] = None,
     level: LevelOption = None,
     codes: CodesOption = None,
     documents: DocumentsOption = None,
     db: DbOption = None,
     accept: Annotated[
-        Optional[str], typer.Option("--accept", help="a, b, both or neither: whose codes the consensus keeps")
+        str | None, typer.Option("--accept", help="a, b, both or neither: whose codes the consensus keeps")
     ] = None,
-    memo: Annotated[
-        Optional[str], typer.Option("--memo", help="A note on the decision (kept on the statement)")
-    ] = None,
+    memo: Annotated[str | None, typer.Option("--memo", help="A note on the decision (kept on the statement)")] = None,
     consensus: Annotated[str, typer.Option("--consensus", help="The consensus coder's name")] = "consensus",
-    by: Annotated[Optional[str], typer.Option("--by", help="Who decided (author of the memo)")] = None,
+    by: Annotated[str | None, typer.Option("--by", help="Who decided (author of the memo)")] = None,
     list_: Annotated[
         bool, typer.Option("--list", help="List the disagreements (the default without a statement)")
     ] = False,

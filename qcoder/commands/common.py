@@ -13,12 +13,12 @@ import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, is_dataclass
-from typing import Annotated, Any, Optional
+from typing import Annotated, Any
 
 import typer
 
 DbOption = Annotated[
-    Optional[str],
+    str | None,
     typer.Option(
         "--db", help="Project: a file path (SQLite) or a postgresql:// URL. Default: $QCODER_DB or the default project."
     ),

@@ -4,8 +4,9 @@ Annotations are evaluated eagerly (no ``from __future__ import annotations``): t
 """
 
 import json
+from functools import partial
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -23,11 +24,11 @@ def import_(
         bool, typer.Option("--dry-run", help="Report what each step would change; store nothing")
     ] = False,
     to_simplified: Annotated[
-        Optional[bool],
+        bool | None,
         typer.Option("--simplified/--keep-script", help="Convert Traditional to Simplified (default: project setting)"),
     ] = None,
     semicolon: Annotated[
-        Optional[bool], typer.Option("--split-semicolon/--no-split-semicolon", help="Also split statements at ；")
+        bool | None, typer.Option("--split-semicolon/--no-split-semicolon", help="Also split statements at ；")
     ] = None,
     keep_repeated: Annotated[
         bool,
@@ -56,7 +57,7 @@ def import_(
                 if dry_run or prepared.duplicate is not None:  # nothing to write: no write transaction
                     result = prepared.preview()
                 else:
-                    result = opened.run(lambda s: store_prepared(s, prepared))
+                    result = opened.run(partial(store_prepared, prepared=prepared))
             except ImportRefused as error:
                 refused += 1
                 typer.echo(f"error: {error}", err=True)

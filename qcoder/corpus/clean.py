@@ -21,11 +21,12 @@ removed``, which the tests check on the seeds and on generated text.
 
 from __future__ import annotations
 
+import itertools
 import re
 import unicodedata
 from collections import Counter
-from functools import lru_cache
 from collections.abc import Callable
+from functools import lru_cache
 
 from qcoder.corpus.types import StepReport
 
@@ -366,7 +367,7 @@ def _regular(offsets: list[int]) -> bool:
     pass this test about once in a hundred documents, eight about once in ten thousand."""
     if len(offsets) < 5:
         return False
-    gaps = sorted(b - a for a, b in zip(offsets, offsets[1:]))
+    gaps = sorted(b - a for a, b in itertools.pairwise(offsets))
     median = gaps[len(gaps) // 2]
     return median >= 400 and gaps[0] >= 0.75 * median and gaps[-1] <= 1.35 * median
 

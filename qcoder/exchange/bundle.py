@@ -29,8 +29,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from qcoder.coding.codes import code_at, create_code, update_code
 from qcoder.coding.coders import get_or_create_coder
+from qcoder.coding.codes import code_at, create_code, update_code
 from qcoder.coding.codings import add_codings, mark_reviewed
 from qcoder.coding.memos import add_memo
 from qcoder.coding.relations import add_relation, check_relation_type, find_relation

@@ -210,7 +210,7 @@ def _entries_from_records(records: Iterable[tuple[str, dict[str, Any]]], source:
     parents: dict[str, tuple[str | None, str | None]] = {}
     for where, record in records:
 
-        def text(name: str) -> str:
+        def text(name: str, record: dict[str, Any] = record) -> str:
             value = record.get(name)
             return "" if value is None else str(value).strip()
 

@@ -24,8 +24,8 @@ from sqlalchemy import select
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
-from qcoder.coding.codes import create_code, move_code, rename_code, update_code
 from qcoder.coding.coders import get_or_create_coder
+from qcoder.coding.codes import create_code, move_code, rename_code, update_code
 from qcoder.coding.codings import add_codings, mark_reviewed
 from qcoder.coding.events import log_event
 from qcoder.coding.memos import add_memo, update_memo
@@ -144,10 +144,7 @@ class _Merge:
     def _coders(self) -> None:
         ours = {c.name: c.id for c in self.ours.scalars(select(Coder))}
         for coder in self.theirs.scalars(select(Coder).order_by(Coder.id)):
-            if coder.name in ours:
-                self.coder_map[coder.id] = ours[coder.name]
-            else:
-                self.coder_map[coder.id] = ("new", coder.id)
+            self.coder_map[coder.id] = ours.get(coder.name, ("new", coder.id))
         self.their_coders = {c.id: c for c in self.theirs.scalars(select(Coder))}
 
     def _documents(self) -> None:

@@ -25,8 +25,8 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from qcoder.coding.codes import code_at, create_code
 from qcoder.coding.coders import get_or_create_coder
+from qcoder.coding.codes import code_at, create_code
 from qcoder.coding.codings import add_codings, mark_reviewed
 from qcoder.coding.events import log_event
 from qcoder.coding.memos import add_memo

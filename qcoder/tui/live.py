@@ -171,7 +171,7 @@ class LiveRefresh:
         try:
             newest, changed = workbench.others_changed(seen)
             state = read_coding_state(workbench, document_id, all_coders) if changed and read_coding else None
-        except Exception as error:  # noqa: BLE001 - a lost server is reported once, not every tick
+        except Exception as error:
             self._call(self._failed, one_line(error, self.app.project_url))
             return
         self._call(self._checked, seen, screen, newest, changed, state, actions)

@@ -13,17 +13,17 @@ from dataclasses import dataclass
 import krippendorff
 import numpy as np
 import pytest
+from factories import add_document
 from sqlalchemy import update
 
 from qcoder.analysis.agreement import AgreementRequest, agreement_report, confusion_view, load_units
 from qcoder.analysis.agreement_stats import NEVER_USED, alpha_masi, krippendorff_alpha, masi_distance, pooled_alpha
-from qcoder.coding.codes import create_code
 from qcoder.coding.coders import get_or_create_coder
+from qcoder.coding.codes import create_code
 from qcoder.coding.codings import add_codings, mark_reviewed
 from qcoder.store.database import Project
 from qcoder.store.models import Sentence
 from qcoder.store.settings import set_setting
-from factories import add_document
 
 nan = np.nan
 

@@ -108,11 +108,38 @@ def test_cohen_1960_from_unit_labels_with_missing() -> None:
 # (1 depression, 2 personality disorder, 3 schizophrenia, 4 neurosis, 5 other).
 # Published: P_bar = .556, P_e = .220, kappa = .430. Ratings as in R's irr::diagnoses
 # (one string of six ratings per patient).
-FLEISS_1971_DIAGNOSES = (
-    "444444 222555 233335 555555 222444 113333 333355 113334 114444 555555 "
-    "144444 124444 222333 144444 224445 333335 111455 111112 224444 133555 "
-    "555555 244444 224555 114444 144445 222224 111155 224444 133333 555555"
-).split()
+FLEISS_1971_DIAGNOSES = [
+    "444444",
+    "222555",
+    "233335",
+    "555555",
+    "222444",
+    "113333",
+    "333355",
+    "113334",
+    "114444",
+    "555555",
+    "144444",
+    "124444",
+    "222333",
+    "144444",
+    "224445",
+    "333335",
+    "111455",
+    "111112",
+    "224444",
+    "133555",
+    "555555",
+    "244444",
+    "224555",
+    "114444",
+    "144445",
+    "222224",
+    "111155",
+    "224444",
+    "133333",
+    "555555",
+]
 # Fleiss (1971) Table 1 as printed: raters per patient assigning each diagnosis 1..5.
 FLEISS_1971_COUNTS = [
     (0, 0, 0, 6, 0),

@@ -15,8 +15,8 @@ from gt_builders import GT, build_gt
 
 from qcoder.analysis.report import FORMATS, KINDS, build_report, format_for_path, render_report, write_report
 from qcoder.analysis.table import Table
-from qcoder.errors import QcoderError
 from qcoder.analysis.writers import display_width, parse_markdown, render, to_text, write_file
+from qcoder.errors import QcoderError
 
 TABLES = [
     Table(

@@ -15,8 +15,8 @@ import pytest
 from factories import add_document, qc
 from sqlalchemy import select
 
-from qcoder.coding.codes import create_code
 from qcoder.coding.coders import get_or_create_coder
+from qcoder.coding.codes import create_code
 from qcoder.coding.codings import add_codings, mark_reviewed
 from qcoder.store.database import open_project
 from qcoder.store.models import Sentence

@@ -20,7 +20,7 @@ SEEDS = sorted((Path(__file__).resolve().parents[2] / "sample_corpus").glob("0*.
 @pytest.fixture(scope="module")
 def seeded(tmp_path_factory: pytest.TempPathFactory) -> str:
     db = str(tmp_path_factory.mktemp("cli") / "seeds.qcoder")
-    code, out, err = qc("import", "--db", db, *map(str, SEEDS))
+    code, _out, err = qc("import", "--db", db, *map(str, SEEDS))
     assert code == 0, err
     return db
 
@@ -58,7 +58,7 @@ def test_bad_file_is_refused_in_one_line_and_changes_nothing(seeded: str, tmp_pa
     binary.write_bytes(bytes(range(256)) * 64)
     empty = tmp_path / "empty.txt"
     empty.write_bytes(b"")
-    code, out, err = qc("import", "--db", seeded, str(binary), str(empty), str(tmp_path / "missing.txt"))
+    code, _out, err = qc("import", "--db", seeded, str(binary), str(empty), str(tmp_path / "missing.txt"))
     assert code == 1
     lines = err.strip().splitlines()
     assert len(lines) == 3 and all(line.startswith("error: ") for line in lines)

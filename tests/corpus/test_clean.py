@@ -77,7 +77,7 @@ def test_journal_footer_mid_sentence_and_running_heads_go() -> None:
 
 
 def test_footer_embedded_inside_a_line() -> None:
-    text, report = drop_page_furniture("技术引进的含义250 Vol. 3 No. 08 2020Frontier of higher education是指")
+    text, _report = drop_page_furniture("技术引进的含义250 Vol. 3 No. 08 2020Frontier of higher education是指")
     assert text == "技术引进的含义是指"
 
 

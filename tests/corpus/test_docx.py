@@ -159,7 +159,7 @@ def _utterance(r: int, c: int) -> str:
 
 
 def test_30x3_table_every_cell_survives_in_the_stored_text_once(project: Project, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    document, table = grid(30, 3, _utterance)
+    document, _table = grid(30, 3, _utterance)
     document.add_paragraph("以下为访谈全文")
     path = tmp_path / "访谈30.docx"
     path.write_bytes(save(document))
@@ -316,5 +316,5 @@ def test_empty_and_broken_docx_are_refused_in_one_line() -> None:
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w") as z:
         z.writestr("hello.txt", "hi")
-    with pytest.raises(ImportRefused, match="not a valid .docx"):
+    with pytest.raises(ImportRefused, match=r"not a valid \.docx"):
         process(buf.getvalue(), filename="zip.docx")

@@ -210,5 +210,5 @@ def test_markdown_and_docx_and_refusals() -> None:
     with pytest.raises(ImportRefused) as err:
         process(b"%PDF-1.4", filename="paper.pdf")
     assert all(s in str(err.value) for s in SUPPORTED)
-    with pytest.raises(ImportRefused, match="not a valid .docx"):
+    with pytest.raises(ImportRefused, match=r"not a valid \.docx"):
         process(b"not a zip", filename="broken.docx")

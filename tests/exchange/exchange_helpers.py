@@ -12,8 +12,8 @@ from factories import add_document
 from lxml import etree
 from sqlalchemy import func, select
 
-from qcoder.coding.codes import create_code
 from qcoder.coding.coders import get_or_create_coder
+from qcoder.coding.codes import create_code
 from qcoder.coding.codings import add_codings, mark_reviewed
 from qcoder.coding.memos import add_memo
 from qcoder.coding.relations import add_relation
@@ -30,7 +30,6 @@ from qcoder.store.models import (
     Sentence,
     Setting,
 )
-
 
 REFI = Path(__file__).resolve().parents[1] / "data" / "refi"  # copies of the standard's files: README there
 EXAMPLES = REFI / "examples"

@@ -143,10 +143,10 @@ def test_project_example_codebook_turns_flat_names_into_a_hierarchy(project: Pro
 
 def test_flat_name_without_its_parent_invents_the_parent() -> None:
     data = (
-        '<CodeBook xmlns="urn:QDA-XML:codebook:1.0"><Codes>'
-        '<Code guid="{0983E32E-6866-431A-BD94-DAC9BB963825}" name="Drinks::Coke::diet" isCodable="true"/>'
-        "</Codes></CodeBook>"
-    ).encode()
+        b'<CodeBook xmlns="urn:QDA-XML:codebook:1.0"><Codes>'
+        b'<Code guid="{0983E32E-6866-431A-BD94-DAC9BB963825}" name="Drinks::Coke::diet" isCodable="true"/>'
+        b"</Codes></CodeBook>"
+    )
     entries = parse_qdc(data, source="flat.qdc").entries
     assert [(e.name, e.implied) for e in entries] == [("Drinks", True), ("Coke", True), ("diet", False)]
     assert entries[2].guid == "0983e32e-6866-431a-bd94-dac9bb963825"  # braces and case normalized
@@ -155,7 +155,7 @@ def test_flat_name_without_its_parent_invents_the_parent() -> None:
 
 def test_taguette_style_csv_without_guids_matches_by_name(project: Project) -> None:
     project.run(lambda s: create_code(s, "milk", level=0, definition=""))
-    data = "tag,description\nmilk,dairy\nsugar,\n".encode()
+    data = b"tag,description\nmilk,dairy\nsugar,\n"
     plan = plan_for(project, parse_csv(data, source="tags.csv"))
     assert kinds(plan) == {"milk": "updated", "sugar": "new"}
     assert plan.items[0].changes == {"definition": ("", "dairy")}

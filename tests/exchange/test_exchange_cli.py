@@ -6,8 +6,8 @@ import json
 from pathlib import Path
 
 import pytest
-from factories import qc
 from exchange_helpers import EXAMPLES, build_rich_project, foreign_qdpx, row_counts, snapshot
+from factories import qc
 
 from qcoder.store.database import open_project
 

@@ -7,8 +7,8 @@ from exchange_helpers import build_rich_project, row_counts, snapshot
 from factories import add_document
 from sqlalchemy import delete, select
 
-from qcoder.coding.codes import create_code, find_code, move_code, rename_code, update_code
 from qcoder.coding.coders import get_or_create_coder
+from qcoder.coding.codes import create_code, find_code, move_code, rename_code, update_code
 from qcoder.coding.codings import add_codings
 from qcoder.coding.memos import add_memo
 from qcoder.errors import QcoderError

@@ -10,6 +10,7 @@ and on a small project built to hold every case by hand.
 from __future__ import annotations
 
 import io
+import itertools
 import zipfile
 from collections import Counter
 from collections.abc import Iterator
@@ -22,8 +23,8 @@ from lxml import etree
 from refi_readers import expand, per_coder, project_codings, qualcoder_codings
 from sqlalchemy import select
 
-from qcoder.coding.codes import create_code
 from qcoder.coding.coders import get_or_create_coder
+from qcoder.coding.codes import create_code
 from qcoder.coding.codings import add_codings
 from qcoder.demo import import_sample_corpus
 from qcoder.exchange import refi
@@ -66,7 +67,7 @@ def runs_by_hand(project: Project) -> Counter[str]:
     runs: Counter[str] = Counter()
     for (_, coder, _), found in ordinals.items():
         found.sort()
-        runs[coder] += 1 + sum(b != a + 1 for a, b in zip(found, found[1:]))
+        runs[coder] += 1 + sum(b != a + 1 for a, b in itertools.pairwise(found))
     return runs
 
 

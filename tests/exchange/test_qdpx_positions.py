@@ -26,15 +26,15 @@ from factories import add_document, qc
 from lxml import etree
 from sqlalchemy import select
 
-from qcoder.coding.codes import create_code
 from qcoder.coding.coders import get_or_create_coder
+from qcoder.coding.codes import create_code
 from qcoder.coding.codings import add_codings
 from qcoder.exchange import refi
 from qcoder.exchange.positions import TextUnits, on_boundary
 from qcoder.exchange.qdpx_export import export_project
 from qcoder.exchange.qdpx_import import ImportReport, import_project
 from qcoder.store.database import Project, open_project
-from qcoder.store.models import Code, Coder, Coding, Document, Sentence
+from qcoder.store.models import Code, Coder, Coding, Sentence
 
 NS = {"q": refi.PROJECT_NS}
 

@@ -317,7 +317,7 @@ def percentile(values: Sequence[float], q: float) -> float:
     ordered = sorted(values)
     if not ordered:
         return float("nan")
-    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
 # --------------------------------------------------------------------------- PostgreSQL for the bench
@@ -326,10 +326,9 @@ def percentile(values: Sequence[float], q: float) -> float:
 @contextmanager
 def private_postgres() -> Iterator[Any]:
     """A throwaway PostgreSQL server, set up exactly as tests/conftest.py's fixture does."""
+    import importlib.util
     import shutil
     import tempfile
-
-    import importlib.util
 
     # Load tests/conftest.py by path: "conftest" on sys.path could be this folder's own.
     spec = importlib.util.spec_from_file_location(

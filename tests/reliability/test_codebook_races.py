@@ -64,7 +64,7 @@ def _race(
                         continue
                     with lock:
                         acknowledged.extend((sid, name) for sid in added)
-        except BaseException as error:  # noqa: BLE001 - reported by the test
+        except BaseException as error:
             errors.append(error)
 
     threads = [threading.Thread(target=coder, args=(f"coder{i}", i)) for i in range(CODERS)]

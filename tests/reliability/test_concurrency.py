@@ -15,15 +15,14 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from reliability_harness import actual_state, expected_state, percentile, run_writers
 from sqlalchemy import func, select, text
 
-from qcoder.coding.codes import ensure_code
 from qcoder.coding.coders import get_or_create_coder
+from qcoder.coding.codes import ensure_code
 from qcoder.store.check import check_project
 from qcoder.store.database import Project, open_project
 from qcoder.store.models import Code, Coding
-
-from reliability_harness import actual_state, expected_state, percentile, run_writers
 
 PROCESSES = 8
 ACTIONS = 500
@@ -118,7 +117,7 @@ def test_two_coders_creating_the_same_new_code_at_once_both_get_it(db_url: str, 
         def second_coder() -> None:
             try:
                 outcome["code"] = project.run(lambda s: ensure_code(s, "新概念", 0, get_or_create_coder(s, "bo"))[0].id)
-            except Exception as error:  # noqa: BLE001 - the test reports whatever it was
+            except Exception as error:
                 outcome["error"] = error
 
         with project.transaction() as first:

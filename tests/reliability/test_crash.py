@@ -18,9 +18,9 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+from factories import add_document
 from sqlalchemy import select
 
-from factories import add_document
 from qcoder.coding.workbench import Workbench
 from qcoder.store.check import check_project
 from qcoder.store.database import open_project, sqlite_path

@@ -20,9 +20,9 @@ from pathlib import Path
 
 import opencc
 import pytest
+from factories import add_document
 from sqlalchemy import func, select
 
-from factories import add_document
 from qcoder.coding.workbench import Workbench
 from qcoder.corpus.importer import import_path
 from qcoder.corpus.pipeline import process

@@ -21,9 +21,9 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from factories import add_document
 from sqlalchemy import select
 
-from factories import add_document
 from qcoder.coding.workbench import Workbench
 from qcoder.store.check import check_project
 from qcoder.store.database import open_project

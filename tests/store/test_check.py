@@ -138,7 +138,7 @@ def test_a_span_beyond_the_document_end_is_reported(populated: Project) -> None:
 
 def test_overlapping_and_out_of_order_spans_are_reported(populated: Project) -> None:
     body = TEXTS["D01"]
-    (s1, e1, _), (s2, e2, _), (s3, e3, _) = _split(body)
+    (_s1, e1, _), (_s2, e2, _), (_s3, _e3, _) = _split(body)
     with behind_qcoders_back(populated.url) as connection:
         # S002 now starts inside S001 (its text still matches the document: no offset problem)
         connection.execute(

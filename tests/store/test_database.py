@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -26,8 +26,8 @@ from qcoder.store.models import (
     Coding,
     Document,
     DocumentReview,
-    HistoryEntry,
     Event,
+    HistoryEntry,
     Memo,
     Relation,
     Sentence,
@@ -89,12 +89,11 @@ def test_postgres_urls_are_driven_by_psycopg_3(given: str) -> None:
 
 
 def test_sqlite_pragmas_are_in_effect_on_every_connection(sqlite_url: str) -> None:
-    with open_project(sqlite_url) as project:
-        with project.engine.connect() as first, project.engine.connect() as second:
-            for connection in (first, second):
-                assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
-                assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
-                assert (connection.exec_driver_sql("PRAGMA busy_timeout").scalar() or 0) > 0
+    with open_project(sqlite_url) as project, project.engine.connect() as first, project.engine.connect() as second:
+        for connection in (first, second):
+            assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+            assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+            assert (connection.exec_driver_sql("PRAGMA busy_timeout").scalar() or 0) > 0
 
 
 def test_a_reader_does_not_block_a_writer_on_sqlite(sqlite_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -347,7 +346,7 @@ def test_timestamps_come_back_as_the_same_aware_instant(project: Project) -> Non
                 got = getattr(read, key)
                 assert got.tzinfo is not None, f"{type(obj).__name__}.{key} came back naive"
                 assert got == value
-                assert abs(got - datetime.now(timezone.utc)) < timedelta(minutes=5)
+                assert abs(got - datetime.now(UTC)) < timedelta(minutes=5)
 
 
 # --- rules the schema enforces -------------------------------------------------------------------

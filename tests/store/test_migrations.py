@@ -20,10 +20,10 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Engine, create_engine, inspect, text
 
+from qcoder.coding.workbench import Workbench
 from qcoder.errors import QcoderError, SchemaMismatch
 from qcoder.store import revisions, schema
 from qcoder.store.database import make_engine, open_project, sqlite_path
-from qcoder.coding.workbench import Workbench
 from qcoder.store.models import Base
 
 REPO_ROOT = Path(__file__).resolve().parents[2]

@@ -14,9 +14,10 @@ from typing import Any
 
 from factories import add_document
 from sqlalchemy import select
+from textual.app import App
 
-from qcoder.coding.codes import create_code
 from qcoder.coding.coders import get_or_create_coder
+from qcoder.coding.codes import create_code
 from qcoder.coding.codings import add_codings, mark_reviewed
 from qcoder.coding.workbench import Workbench
 from qcoder.store.database import Project, open_project

@@ -21,9 +21,9 @@ from textual.screen import ModalScreen, Screen
 from textual.widgets import DataTable, Label, Static
 
 from qcoder.coding.workbench import Workbench
+from qcoder.exchange import tasks
 from qcoder.exchange.codebook import PlannedCode
 from qcoder.exchange.merge import MergeConflict, MergePlan
-from qcoder.exchange import tasks
 from qcoder.tui.screens.dialogs import ChoiceScreen, PromptScreen
 from qcoder.tui.screens.task import TaskScreen
 

@@ -59,9 +59,8 @@ class ReportsScreen(Screen[None]):
             with TabPane("Saturation", id="tab-saturation"):
                 yield SaturationPlot(id="report-plot")
                 yield Static("", id="report-verdict")
-            with TabPane("Warnings", id="tab-warnings"):
-                with VerticalScroll():
-                    yield Static("", id="report-warnings")
+            with TabPane("Warnings", id="tab-warnings"), VerticalScroll():
+                yield Static("", id="report-warnings")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -85,7 +84,7 @@ class ReportsScreen(Screen[None]):
         """All analyses in one read session, off the UI thread."""
         try:
             data = load_report_data(self.workbench.project)
-        except Exception as error:  # noqa: BLE001 - one line to the user, the screen stays usable
+        except Exception as error:
             self.app.call_from_thread(self._failed, one_line(error, self.workbench.project.url))
             return
         self.app.call_from_thread(self._show, data)

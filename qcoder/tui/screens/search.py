@@ -10,8 +10,8 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, Label, OptionList
 from textual.widgets.option_list import Option
 
-from qcoder.corpus.search import Hit
 from qcoder.coding.workbench import Workbench
+from qcoder.corpus.search import Hit
 
 MODES = ("substring", "word")
 LIMIT = 500

@@ -12,7 +12,6 @@ from collections.abc import Callable, Sequence
 from typing import NamedTuple
 
 import numpy as np
-
 from rich.segment import Segment
 from rich.style import Style
 from textual import events
