@@ -26,7 +26,7 @@ from textual.message import Message
 from textual.screen import Screen
 
 from qcoder.errors import QcoderError
-from qcoder.tui.attempt import AttemptApp
+from qcoder.tui.attempt import WorkbenchHost
 from qcoder.tui.catalog import CodeCatalog
 from qcoder.tui.engine import PendingWorkbench, RestLoad
 from qcoder.tui.live import DEFAULT_INTERVAL, LiveRefresh
@@ -56,7 +56,7 @@ class EngineReady(Message):
         self.pending = pending
 
 
-class QcoderApp(AttemptApp):
+class QcoderApp(WorkbenchHost):
     CSS_PATH = "qcoder.tcss"
     TITLE = "qcoder"
     BINDINGS = [

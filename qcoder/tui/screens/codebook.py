@@ -99,7 +99,7 @@ class CodebookScreen(WorkbenchScreen):
 
     # ------------------------------------------------------------------ reading
     def reload_all(self) -> None:
-        self.app.attempt(self.catalog.reload, reload=False)  # type: ignore[attr-defined]
+        self.app.attempt(self.catalog.reload, reload=False)
         self._read_storyline()
         self.tree.core_id = self.core_id
         self.tree.populate()
@@ -111,7 +111,7 @@ class CodebookScreen(WorkbenchScreen):
             code = self.catalog.codes.get(memo.code_id) if memo is not None and memo.code_id is not None else None
             return memo, code.id if code is not None and code.level == self.catalog.top_level else None
 
-        found = self.app.attempt(work, reload=False)  # type: ignore[attr-defined]
+        found = self.app.attempt(work, reload=False)
         self.storyline, self.core_id = found if found else (None, None)
         text = Text("core category: ", style="dim")
         text.append(self.catalog.name(self.core_id) if self.core_id else "(not chosen — K)", style="bold")
@@ -149,7 +149,7 @@ class CodebookScreen(WorkbenchScreen):
         text.append(code.definition.strip() or "(no definition — d)")
         detail.update(text)
         code_id = code.id
-        self.relations = self.app.attempt(lambda: self.workbench.relations(code_id), reload=False) or []  # type: ignore[attr-defined]
+        self.relations = self.app.attempt(lambda: self.workbench.relations(code_id), reload=False) or []
         relations.set_options(
             [Option(relation_label(r), id=str(r.id)) for r in self.relations]
             or [Option(Text("no relations (t adds one)", style="dim"), disabled=True)]
@@ -176,7 +176,7 @@ class CodebookScreen(WorkbenchScreen):
 
     def _apply(self, action: Callable[[], Any], message: str | Callable[[Any], str]) -> Any:
         """Run a Workbench action; on success re-read and say what happened."""
-        result = self.app.attempt(action)  # type: ignore[attr-defined]
+        result = self.app.attempt(action)
         if result is None:
             return None
         self.reload_all()
@@ -185,7 +185,7 @@ class CodebookScreen(WorkbenchScreen):
 
     def reread_after_step(self) -> None:
         """A step may be a coding: the coding screen below re-reads too."""
-        self.app.reload_views()  # type: ignore[attr-defined]
+        self.app.reload_views()
 
     # ------------------------------------------------------------------ code actions
     def action_new_code(self) -> None:
@@ -284,7 +284,7 @@ class CodebookScreen(WorkbenchScreen):
             target = self.catalog.codes.get(result.code_id)
             if target is None:
                 return
-            count = self.app.attempt(lambda: self.workbench.coding_count(source.id), reload=False)  # type: ignore[attr-defined]
+            count = self.app.attempt(lambda: self.workbench.coding_count(source.id), reload=False)
             if count is None:
                 return
 
@@ -315,7 +315,7 @@ class CodebookScreen(WorkbenchScreen):
         code = self._need_code()
         if code is None:
             return
-        rows = self.app.attempt(  # type: ignore[attr-defined]
+        rows = self.app.attempt(
             lambda: self.workbench.comparison(code.id, include_children=False, all_coders=True), reload=False
         )
         if rows is None:
@@ -336,7 +336,7 @@ class CodebookScreen(WorkbenchScreen):
         code = self._need_code()
         if code is None:
             return
-        count = self.app.attempt(lambda: self.workbench.coding_count(code.id), reload=False)  # type: ignore[attr-defined]
+        count = self.app.attempt(lambda: self.workbench.coding_count(code.id), reload=False)
         if count is None:
             return
 
@@ -377,7 +377,7 @@ class CodebookScreen(WorkbenchScreen):
 
                 self.app.push_screen(PromptScreen("Note on the relation (may be empty)"), noted)
 
-            types = self.app.attempt(self.workbench.relation_types, reload=False) or []  # type: ignore[attr-defined]
+            types = self.app.attempt(self.workbench.relation_types, reload=False) or []
             self.app.push_screen(ChoiceScreen("Type of relation", [(t, t) for t in types]), typed)
 
         allowed = [cid for cid in self.catalog.codes if cid != source.id]
@@ -391,7 +391,7 @@ class CodebookScreen(WorkbenchScreen):
         if relation is None:
             self.notify("no relation highlighted", severity="warning")
             return
-        types = self.app.attempt(self.workbench.relation_types, reload=False) or []  # type: ignore[attr-defined]
+        types = self.app.attempt(self.workbench.relation_types, reload=False) or []
 
         def typed(type_: str | None) -> None:
             if not type_:
@@ -449,7 +449,7 @@ class CodebookScreen(WorkbenchScreen):
 
         def chosen(row: ComparisonRow | None) -> None:
             if row is not None:
-                self.app.show_statement(row.document_id, row.sentence_id)  # type: ignore[attr-defined]
+                self.app.show_statement(row.document_id, row.sentence_id)
 
         self.app.push_screen(ComparisonScreen(self.workbench, code.id, code.name), chosen)
 
@@ -501,4 +501,4 @@ class CodebookScreen(WorkbenchScreen):
         ExchangeFlows(self, self.workbench).import_menu()
 
     def action_coding(self) -> None:
-        self.app.close_codebook()  # type: ignore[attr-defined]
+        self.app.close_codebook()

@@ -110,10 +110,10 @@ class CodingScreen(WorkbenchScreen):
     def reload_all(self) -> None:
         """Re-read everything from the database (refresh key, after an error, after undo)."""
         app = self.app
-        if app.attempt(self.catalog.reload, reload=False) is None and not self.catalog.levels:  # type: ignore[attr-defined]
+        if app.attempt(self.catalog.reload, reload=False) is None and not self.catalog.levels:
             return
         self.tree.populate()
-        self.documents = app.attempt(self.workbench.documents, reload=False) or []  # type: ignore[attr-defined]
+        self.documents = app.attempt(self.workbench.documents, reload=False) or []
         known = {doc.id for doc in self.documents}
         if self.document_id not in known:
             self.document_id = self.documents[0].id if self.documents else None
@@ -179,7 +179,7 @@ class CodingScreen(WorkbenchScreen):
             view.current.ordinal if keep_cursor and view.current and document_id == self.document_id else None
         )
         if statements or document_id != self.document_id:
-            rows = self.app.attempt(lambda: self.workbench.statements(document_id), reload=False)  # type: ignore[attr-defined]
+            rows = self.app.attempt(lambda: self.workbench.statements(document_id), reload=False)
             self.statements = rows or []
             self.ordinals = [row.ordinal for row in self.statements]
         self.document_id = document_id
@@ -193,7 +193,7 @@ class CodingScreen(WorkbenchScreen):
         if self.document_id is None:
             return {}
         document_id = self.document_id
-        codings = self.app.attempt(  # type: ignore[attr-defined]
+        codings = self.app.attempt(
             lambda: self.workbench.document_codings(document_id, all_coders=self.show_others), reload=False
         )
         return codings or {}
@@ -267,7 +267,7 @@ class CodingScreen(WorkbenchScreen):
         had = sum(1 for sid in sentence_ids if view.mine(sid))
         before = {cid: sum(1 for sid in sentence_ids if cid in view.mine(sid)) for cid in code_ids}
         if truth is None:
-            truth = self.app.attempt(  # type: ignore[attr-defined]
+            truth = self.app.attempt(
                 lambda: self.workbench.sentence_codes(sentence_ids, all_coders=self.show_others), reload=False
             )
         if truth is None:
@@ -283,7 +283,7 @@ class CodingScreen(WorkbenchScreen):
         for code_id in code_ids:
             known = self.catalog.codes.get(code_id)
             if recount or known is None:
-                code = self.app.attempt(lambda code_id=code_id: self.workbench.code(code_id), reload=False)  # type: ignore[attr-defined]
+                code = self.app.attempt(lambda code_id=code_id: self.workbench.code(code_id), reload=False)
             else:
                 delta = sum(1 for sid in sentence_ids if code_id in view.mine(sid)) - before[code_id]
                 code = replace(known, mine=known.mine + delta, codings=known.codings + delta) if delta else None
@@ -297,18 +297,14 @@ class CodingScreen(WorkbenchScreen):
         ids = self.view.selected_ids()
         if not ids:
             return
-        done = self.app.attempt(  # type: ignore[attr-defined]
-            lambda: self.workbench.toggle_and_read(ids, code_id, all_coders=self.show_others)
-        )
+        done = self.app.attempt(lambda: self.workbench.toggle_and_read(ids, code_id, all_coders=self.show_others))
         if done is None:
             return
         self.catalog.use(code_id)
         self._after_coding(ids, [code_id], truth=done[1])  # the chip appearing or going is the feedback
 
     def create_code(self, name: str, level: int, sentence_ids: Sequence[int]) -> None:
-        code = self.app.attempt(  # type: ignore[attr-defined]
-            lambda: self.workbench.create_code(name, level, code_sentences=sentence_ids)
-        )
+        code = self.app.attempt(lambda: self.workbench.create_code(name, level, code_sentences=sentence_ids))
         if code is not None:
             self._coded_with_new(code, sentence_ids, f"new code {code.name} ({self.catalog.level_name(code.level)})")
 
@@ -360,7 +356,7 @@ class CodingScreen(WorkbenchScreen):
                 return
             from qcoder.coding import suggest
 
-            code = self.app.attempt(lambda: suggest.accept(self.workbench, phrase, ids))  # type: ignore[attr-defined]
+            code = self.app.attempt(lambda: suggest.accept(self.workbench, phrase, ids))
             if code is not None:
                 self._coded_with_new(code, ids, f"in-vivo code {code.name}; added to the user dictionary")
 
@@ -373,7 +369,7 @@ class CodingScreen(WorkbenchScreen):
         if row is None or self.document_id is None:
             return
         document_id = self.document_id
-        found = self.app.attempt(lambda: self.workbench.next_uncoded(document_id, row.ordinal) or 0, reload=False)  # type: ignore[attr-defined]
+        found = self.app.attempt(lambda: self.workbench.next_uncoded(document_id, row.ordinal) or 0, reload=False)
         if not found:
             self.notify("every statement in this document carries one of your codes")
             return
@@ -450,9 +446,9 @@ class CodingScreen(WorkbenchScreen):
         if doc is None:
             return
         wanted = not doc.reviewed_by_me
-        if self.app.attempt(lambda: self.workbench.review(doc.id, wanted) or True) is None:  # type: ignore[attr-defined]
+        if self.app.attempt(lambda: self.workbench.review(doc.id, wanted) or True) is None:
             return
-        self.documents = self.app.attempt(self.workbench.documents, reload=False) or self.documents  # type: ignore[attr-defined]
+        self.documents = self.app.attempt(self.workbench.documents, reload=False) or self.documents
         self.query_one(DocumentList).show(self.documents, self.document_id)
         self._title()
         self.notify(f"{doc.label} marked {'reviewed' if wanted else 'not reviewed'}", timeout=2)
@@ -493,7 +489,7 @@ class CodingScreen(WorkbenchScreen):
         self.query_one(DocumentList).show(self.documents, self.document_id)
 
     def action_codebook(self) -> None:
-        self.app.open_codebook()  # type: ignore[attr-defined]
+        self.app.open_codebook()
 
     def action_import_file(self) -> None:
         def done(message: str | None) -> None:

@@ -12,10 +12,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
-from textual import work
+from textual import getters, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
@@ -35,6 +35,7 @@ from qcoder.coding.reconcile import (
 from qcoder.coding.workbench import Workbench
 from qcoder.errors import is_database_error
 from qcoder.store.errors import user_message
+from qcoder.tui.attempt import AttemptApp
 
 _CHOICE_TEXT = {"a": "A", "b": "B", "both": "A+B", "neither": "—"}
 _TEXT_CELLS = 60
@@ -87,6 +88,9 @@ def _sort_key(value: Any) -> tuple[int, Any]:
 
 class ReconcileScreen(Screen[None]):
     """Statistics per code for the chosen coders; reconciliation of the first two into a consensus coder."""
+
+    if TYPE_CHECKING:  # the type of the app that shows this screen (Textual's own idiom)
+        app = getters.app(AttemptApp)
 
     DEFAULT_CSS = """
     ReconcileScreen { layout: vertical; }
@@ -336,7 +340,7 @@ class ReconcileScreen(Screen[None]):
         item = self.current_item()
         if item is None or self.state is None:
             return
-        done = self.app.attempt(  # type: ignore[attr-defined]
+        done = self.app.attempt(
             lambda: self.workbench.project.run(
                 lambda s: resolve(
                     s,
@@ -379,7 +383,7 @@ class ReconcileScreen(Screen[None]):
         def written(text: str | None) -> None:
             if not text or not text.strip():
                 return
-            added = self.app.attempt(  # type: ignore[attr-defined]
+            added = self.app.attempt(
                 lambda: self.workbench.add_memo(
                     text.strip(),
                     type_="operational",

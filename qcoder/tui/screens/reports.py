@@ -134,7 +134,7 @@ class ReportsScreen(Screen[None]):
 
     def _show_warnings(self, data: ReportData) -> None:
         warnings = data.hierarchy.warnings
-        self.query_one(TabbedContent).get_tab("tab-warnings").label = f"Warnings ({len(warnings)})"  # type: ignore[attr-defined]
+        self.query_one(TabbedContent).get_tab("tab-warnings").label = f"Warnings ({len(warnings)})"
         if not warnings:
             ok = "层级完整，未发现问题" if data.language == "zh" else "no problems found"
             self.query_one("#report-warnings", Static).update(Text(ok, style="green"))
