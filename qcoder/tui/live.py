@@ -149,7 +149,7 @@ class LiveRefresh:
         screen = app.screen
         if isinstance(screen, ModalScreen) or screen not in (app.coding, app.codebook):
             return  # a dialog or another screen is on top: check when the researcher is back
-        coding = app.coding if screen is app.coding else None
+        coding: Any = app.coding if screen is app.coding else None  # the CodingScreen (live sits below the screens)
         if coding is not None and coding.rest is not None:
             return  # the open document is still being read (fast launch): check once it is whole
         document_id = coding.document_id if coding is not None else None

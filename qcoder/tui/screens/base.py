@@ -28,7 +28,7 @@ class WorkbenchScreen(Screen[None]):
         self.catalog = catalog
 
     @property
-    def tree(self) -> CodeTree:
+    def code_tree(self) -> CodeTree:
         return self.query_one(CodeTree)
 
     def reload_all(self) -> None:

@@ -92,7 +92,7 @@ class CodebookScreen(WorkbenchScreen):
     def on_mount(self) -> None:
         self.title = "qcoder · codebook"
         self.reload_all()
-        self.tree.focus()
+        self.code_tree.focus()
 
     def help_nodes(self) -> list[tuple[str, object]]:
         return [("Codebook screen", self)]
@@ -101,8 +101,8 @@ class CodebookScreen(WorkbenchScreen):
     def reload_all(self) -> None:
         self.app.attempt(self.catalog.reload, reload=False)
         self._read_storyline()
-        self.tree.core_id = self.core_id
-        self.tree.populate()
+        self.code_tree.core_id = self.core_id
+        self.code_tree.populate()
         self._show_code()
 
     def _read_storyline(self) -> None:
@@ -124,7 +124,7 @@ class CodebookScreen(WorkbenchScreen):
 
     @property
     def code(self) -> CodeInfo | None:
-        code_id = self.tree.selected_code_id
+        code_id = self.code_tree.selected_code_id
         return self.catalog.codes.get(code_id) if code_id is not None else None
 
     def _show_code(self) -> None:
@@ -198,7 +198,7 @@ class CodebookScreen(WorkbenchScreen):
                     return
                 code = self._apply(lambda: self.workbench.create_code(name, level), f"new code {name.strip()}")
                 if code is not None:
-                    self.tree.select_code(code.id)
+                    self.code_tree.select_code(code.id)
 
             self.app.push_screen(ChoiceScreen("Level of the new code", level_choices(self.catalog.levels)), levelled)
 
@@ -296,7 +296,7 @@ class CodebookScreen(WorkbenchScreen):
                         ),
                         lambda moved: f"merged {source.name} into {target.name}: {moved} codings moved",
                     )
-                    self.tree.select_code(target.id)
+                    self.code_tree.select_code(target.id)
 
             self.app.push_screen(
                 ConfirmScreen(
@@ -414,9 +414,13 @@ class CodebookScreen(WorkbenchScreen):
             self.notify("no relation highlighted", severity="warning")
             return
 
+        def remove() -> bool:
+            self.workbench.remove_relation(relation.id)
+            return True
+
         def confirmed(yes: bool | None) -> None:
             if yes:
-                self._apply(lambda: self.workbench.remove_relation(relation.id) or True, "relation removed")
+                self._apply(remove, "relation removed")
 
         self.app.push_screen(ConfirmScreen(f"Remove {relation.source} —{relation.type}→ {relation.target}?"), confirmed)
 

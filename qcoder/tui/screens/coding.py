@@ -11,6 +11,7 @@ from __future__ import annotations
 import bisect
 from collections.abc import Sequence
 from dataclasses import replace
+from functools import partial
 from typing import TYPE_CHECKING
 
 from rich.text import Text
@@ -112,7 +113,7 @@ class CodingScreen(WorkbenchScreen):
         app = self.app
         if app.attempt(self.catalog.reload, reload=False) is None and not self.catalog.levels:
             return
-        self.tree.populate()
+        self.code_tree.populate()
         self.documents = app.attempt(self.workbench.documents, reload=False) or []
         known = {doc.id for doc in self.documents}
         if self.document_id not in known:
@@ -124,7 +125,7 @@ class CodingScreen(WorkbenchScreen):
     def _show_first_look(self, look: FirstLook) -> None:
         """Show what ``first_look`` read, exactly as ``reload_all`` would have shown it."""
         self.catalog.assign(look.levels, look.codes, look.coders)
-        self.tree.populate()
+        self.code_tree.populate()
         self.documents = look.documents
         self.document_id = look.document_id
         self.query_one(DocumentList).show(self.documents, self.document_id)
@@ -283,13 +284,13 @@ class CodingScreen(WorkbenchScreen):
         for code_id in code_ids:
             known = self.catalog.codes.get(code_id)
             if recount or known is None:
-                code = self.app.attempt(lambda code_id=code_id: self.workbench.code(code_id), reload=False)
+                code = self.app.attempt(partial(self.workbench.code, code_id), reload=False)
             else:
                 delta = sum(1 for sid in sentence_ids if code_id in view.mine(sid)) - before[code_id]
                 code = replace(known, mine=known.mine + delta, codings=known.codings + delta) if delta else None
             if code is not None:
                 self.catalog.update(code)
-                self.tree.update_code(code)
+                self.code_tree.update_code(code)
         self._title()
         self._recent_bar()
 
@@ -312,7 +313,7 @@ class CodingScreen(WorkbenchScreen):
         """Show a code just created on the selected statements: in the tree, the recent keys and the chips."""
         self.catalog.update(code)
         self.catalog.use(code.id)
-        self.tree.populate()
+        self.code_tree.populate()
         self._after_coding(sentence_ids, [code.id], recount=True)
         self.notify(message, timeout=2)
 
@@ -412,8 +413,8 @@ class CodingScreen(WorkbenchScreen):
         self.view.focus()
 
     def action_compare(self) -> None:
-        focused_tree = self.focused is self.tree
-        code_id = self.tree.selected_code_id if focused_tree else None
+        focused_tree = self.focused is self.code_tree
+        code_id = self.code_tree.selected_code_id if focused_tree else None
         if code_id is not None:
             self.compare(code_id)
             return
@@ -463,7 +464,7 @@ class CodingScreen(WorkbenchScreen):
         """Other coders' changes (read by live refresh): tree, documents and chips; the cursor stays."""
         if not self.catalog.same_as(state.levels, state.codes, state.coders):
             self.catalog.assign(state.levels, state.codes, state.coders)
-            self.tree.populate()
+            self.code_tree.populate()
         if state.documents != self.documents:
             if self.document_id not in {doc.id for doc in state.documents}:
                 self.reload_all()  # the open document is gone: start over

@@ -17,6 +17,7 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
+from textual.coordinate import Coordinate
 from textual.screen import ModalScreen, Screen
 from textual.widgets import DataTable, Label, Static
 
@@ -196,7 +197,7 @@ class MergePlanScreen(ModalScreen[dict[str, str] | None]):
         table = self.query_one("#merge-conflicts", DataTable)
         row = table.cursor_row
         if 0 <= row < len(self.plan.conflicts):
-            key = table.coordinate_to_cell_key((row, 0)).row_key.value
+            key = table.coordinate_to_cell_key(Coordinate(row, 0)).row_key.value
             conflict = next(c for c in self.plan.conflicts if c.key == key)
             self._set(conflict, choice)
             table.move_cursor(row=min(row + 1, table.row_count - 1))

@@ -89,7 +89,10 @@ class ImportScreen(ModalScreen[str | None]):
         """Close only once the worker has finished (see TaskScreen: closing from inside it marks it cancelled)."""
         if event.worker.group != "import" or event.state != WorkerState.SUCCESS:
             return
-        ok, message = event.worker.result
+        result = event.worker.result
+        if result is None:  # a successful worker returns (ok, value)
+            return
+        ok, message = result
         if ok:
             self.dismiss(message)
         else:

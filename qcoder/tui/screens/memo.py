@@ -124,15 +124,14 @@ class MemoScreen(ModalScreen[bool]):
                 )
             )
         else:
-            done = self.app.attempt(
-                lambda: (
-                    self.workbench.update_memo(
-                        editing.id, text=text, type_=self.memo_type, expected_version=editing.version
-                    )
-                    or True
-                ),
-                reload=False,
-            )
+
+            def update() -> bool:
+                self.workbench.update_memo(
+                    editing.id, text=text, type_=self.memo_type, expected_version=editing.version
+                )
+                return True
+
+            done = self.app.attempt(update, reload=False)
             memo_id = editing.id if done else None
         if memo_id is None:
             return  # refused (e.g. a colleague saved first): the typed text stays in the editor
@@ -146,10 +145,12 @@ class MemoScreen(ModalScreen[bool]):
             return
 
         def answer(yes: bool | None) -> None:
+            def delete() -> bool:
+                self.workbench.delete_memo(editing.id, expected_version=editing.version)
+                return True
+
             if yes:
-                if self.app.attempt(
-                    lambda: self.workbench.delete_memo(editing.id, expected_version=editing.version) or True
-                ):
+                if self.app.attempt(delete):
                     self.saved = True
                     self.notify("memo deleted", timeout=2)
                 self.reload()

@@ -12,12 +12,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import replace
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 from textual import getters, work
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.coordinate import Coordinate
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Label, Static
 
@@ -51,6 +53,11 @@ def _mean(values: Sequence[float | None]) -> float | None:
     return sum(known) / len(known) if known else None
 
 
+def _used_by(coder: int, row: CodeAgreement) -> int:
+    """How many statements the ``coder``-th coder gave ``row``'s code."""
+    return row.used[coder]
+
+
 class StatColumn:
     """One column of the statistics table: its header, the sort value and the cell text."""
 
@@ -62,7 +69,7 @@ def stat_columns(report: AgreementReport) -> list[StatColumn]:
     pairs = report.pairs
     cols = [
         StatColumn("code", lambda r: r.code.label),
-        *[StatColumn(f"used {name}", lambda r, i=i: r.used[i]) for i, name in enumerate(report.coders)],
+        *[StatColumn(f"used {name}", partial(_used_by, i)) for i, name in enumerate(report.coders)],
         StatColumn("any", lambda r: r.used_any),
         StatColumn("% agree", lambda r: r.percent.value, _number),
     ]
@@ -149,7 +156,7 @@ class ReconcileScreen(Screen[None]):
         yield Footer()
 
     @property
-    def items_table(self) -> DataTable[str]:
+    def items_table(self) -> DataTable[str | Text]:
         return self.query_one("#reconcile-items", DataTable)
 
     @property
@@ -359,7 +366,7 @@ class ReconcileScreen(Screen[None]):
         updated = replace(item, decision=choice, consensus=done.codes)
         self.state.items[self.shown[row]] = updated
         for column, value in enumerate(self._item_cells(updated)):
-            self.items_table.update_cell_at((row, column), value)
+            self.items_table.update_cell_at(Coordinate(row, column), value)
         self._show_progress()
         self._next_undecided(row)
         self._show_detail()

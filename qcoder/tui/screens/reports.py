@@ -182,8 +182,8 @@ class ReportsScreen(Screen[None]):
     def _export(self, request: ExportRequest) -> None:
         project = self.workbench.project
 
-        def written(path: Path | None) -> None:
-            if path is not None:
+        def written(path: str | bytes | Path | None) -> None:
+            if isinstance(path, Path):
                 self.notify(f"wrote {path} ({request.kind}, {request.fmt})", timeout=6, markup=False)
 
         self.app.push_screen(

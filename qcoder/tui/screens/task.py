@@ -59,7 +59,10 @@ class TaskScreen(ModalScreen[T | None], Generic[T]):
         """
         if event.worker.group != "task" or event.state != WorkerState.SUCCESS:
             return
-        ok, value = event.worker.result
+        result = event.worker.result
+        if result is None:  # a successful worker returns (ok, value)
+            return
+        ok, value = result
         if ok:
             self.dismiss(value)
         else:

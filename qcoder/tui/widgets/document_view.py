@@ -108,7 +108,7 @@ class DocumentView(ScrollView, can_focus=True):
         self.codings: dict[int, Pairs] = {}
         self.coder_id = -1
         self.cursor = 0
-        self.anchor: int | None = None
+        self.selection_anchor: int | None = None
         self.visual = False
         self._index_of: dict[int, int] = {}
         self._gutter = 10
@@ -139,7 +139,7 @@ class DocumentView(ScrollView, can_focus=True):
         self._index_of = {row.id: i for i, row in enumerate(statements)}
         width = max(max((len(row.label) for row in statements), default=8), label_width)
         self._gutter = width + 2
-        self.anchor = None
+        self.selection_anchor = None
         self.visual = False
         self.cursor = min(max(cursor, 0), max(len(statements) - 1, 0))
         self.layout_ = None
@@ -236,9 +236,9 @@ class DocumentView(ScrollView, can_focus=True):
         return self.statements[self.cursor] if self.statements else None
 
     def selection_range(self) -> tuple[int, int]:
-        if self.anchor is None:
+        if self.selection_anchor is None:
             return self.cursor, self.cursor
-        return min(self.anchor, self.cursor), max(self.anchor, self.cursor)
+        return min(self.selection_anchor, self.cursor), max(self.selection_anchor, self.cursor)
 
     def selected_ids(self) -> list[int]:
         if not self.statements:
@@ -258,10 +258,10 @@ class DocumentView(ScrollView, can_focus=True):
         index = min(max(index, 0), len(self.statements) - 1)
         before = self.selection_range()
         if extend or self.visual:
-            if self.anchor is None:
-                self.anchor = self.cursor
+            if self.selection_anchor is None:
+                self.selection_anchor = self.cursor
         else:
-            self.anchor = None
+            self.selection_anchor = None
         self.cursor = index
         after = self.selection_range()
         if not self._scroll_cursor_into_view():
@@ -297,18 +297,18 @@ class DocumentView(ScrollView, can_focus=True):
             self.visual = False
         else:
             self.visual = True
-            self.anchor = self.cursor
+            self.selection_anchor = self.cursor
         self.refresh()
         self.post_message(self.CursorMoved(self, self.cursor))
 
     def action_clear_range(self) -> None:
         self.visual = False
-        if self.anchor is not None:
-            self.anchor = None
+        if self.selection_anchor is not None:
+            self.selection_anchor = None
             self.refresh()
             self.post_message(self.CursorMoved(self, self.cursor))
 
-    def _on_click(self, event: events.Click) -> None:
+    async def _on_click(self, event: events.Click) -> None:
         offset = event.get_content_offset(self)
         if offset is None or self.layout_ is None or not self.statements:
             return
@@ -417,7 +417,7 @@ class DocumentView(ScrollView, can_focus=True):
         elif first <= index <= last:
             style = base + styles.selection
         marker = " "
-        if first <= index <= last and (self.anchor is not None or index == self.cursor):
+        if first <= index <= last and (self.selection_anchor is not None or index == self.cursor):
             marker = "▌"
         marker_style, label_style, heading_style = styles.row(style)
         label = row.label if within == 0 else ""
