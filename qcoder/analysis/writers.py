@@ -235,7 +235,7 @@ def to_xlsx(tables: Sequence[Table]) -> bytes:
 
 
 # ---------------------------------------------------------------------- docx
-def _set_fonts(run, size_pt: float | None = None, bold: bool | None = None) -> None:  # type: ignore[no-untyped-def]
+def _set_fonts(run, size_pt: float | None = None, bold: bool | None = None) -> None:
     from docx.oxml.ns import qn
     from docx.shared import Pt
 
@@ -251,7 +251,7 @@ def _set_fonts(run, size_pt: float | None = None, bold: bool | None = None) -> N
         run.bold = bold
 
 
-def _cell_paragraphs(cell, text: str, *, bold: bool = False, align=None) -> None:  # type: ignore[no-untyped-def]
+def _cell_paragraphs(cell, text: str, *, bold: bool = False, align=None) -> None:
     lines = text.split("\n")
     paragraph = cell.paragraphs[0]
     for k, line in enumerate(lines):

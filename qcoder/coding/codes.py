@@ -189,7 +189,8 @@ def ensure_code(session: Session, name: str, level: int, coder: Coder | None = N
 
 def _check_version(session: Session, code: Code, expected_version: int | None) -> None:
     if expected_version is not None and code.version != expected_version:
-        who = session.get(Coder, code.updated_by_id).name if code.updated_by_id else "someone"
+        coder = session.get(Coder, code.updated_by_id) if code.updated_by_id else None
+        who = coder.name if coder is not None else "someone"
         raise Conflict(
             f"{code.name!r} was changed by {who} at {code.updated_at:%Y-%m-%d %H:%M} since you "
             "loaded it; refresh and try again"

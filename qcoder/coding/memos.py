@@ -67,7 +67,8 @@ def check_memo_version(session: Session, memo: Memo, expected_version: int | Non
     """Refuse a save based on an older text than the one stored, naming who saved it."""
     if expected_version is None or memo.version == expected_version:
         return
-    who = session.get(Coder, memo.updated_by_id).name if memo.updated_by_id else "someone"
+    coder = session.get(Coder, memo.updated_by_id) if memo.updated_by_id else None
+    who = coder.name if coder is not None else "someone"
     raise Conflict(
         f"this memo was changed by {who} at {memo.updated_at:%Y-%m-%d %H:%M} after you opened it; "
         "your text is still in the editor: copy it, reopen the memo and merge the two"

@@ -63,11 +63,11 @@ class Workbench:
             self.coder_id = NOT_YET_A_CODER if found is None else found
 
     # ----------------------------------------------------------------- queries
-    def _read(self, work):  # type: ignore[no-untyped-def]
+    def _read(self, work):
         with self.project.session() as session:
             return work(session)
 
-    def _read_plain(self, work):  # type: ignore[no-untyped-def]
+    def _read_plain(self, work):
         """Run one of ``reads``' plain-SQL functions on a read session's driver connection."""
         with self.project.session() as session:
             return work(reads.Reader.of_session(session))

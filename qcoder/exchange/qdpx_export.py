@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from lxml import etree
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
@@ -418,8 +418,8 @@ def project_name(url: str) -> str:
 
 
 def summarize(session: Session) -> ExportSummary:
-    def count(query: object) -> int:
-        return session.scalar(query) or 0  # type: ignore[arg-type]
+    def count(query: Select[int]) -> int:
+        return session.scalar(query) or 0
 
     return ExportSummary(
         documents=count(select(func.count()).select_from(Document)),

@@ -292,7 +292,9 @@ def open_other_project(db: str | os.PathLike[str]) -> Project:
         with engine.connect() as connection:
             target = sqlite3.connect(copy)
             try:
-                connection.connection.driver_connection.backup(target)
+                raw = connection.connection.driver_connection
+                assert raw is not None  # an open connection has its driver's
+                raw.backup(target)
             finally:
                 target.close()
         engine.dispose()
