@@ -66,9 +66,11 @@ def best_time(fn: Callable[[], Any], repeats: int = REPEATS) -> tuple[float, Any
 def main() -> None:
     codes = make_codes()
     complete = [x[:, ~np.isnan(x).any(axis=0)] for x in codes]
-    print(f"data: {N_CODERS} coders x {N_UNITS:,} statements x {N_CODES} codes, "
-          f"{np.isnan(codes[0]).mean():.1%} missing, code use "
-          f"{min(np.nanmean(x) for x in codes):.1%}-{max(np.nanmean(x) for x in codes):.1%}")
+    print(
+        f"data: {N_CODERS} coders x {N_UNITS:,} statements x {N_CODES} codes, "
+        f"{np.isnan(codes[0]).mean():.1%} missing, code use "
+        f"{min(np.nanmean(x) for x in codes):.1%}-{max(np.nanmean(x) for x in codes):.1%}"
+    )
 
     per_code: dict[str, Callable[[np.ndarray], Any]] = {
         "percent agreement": percent_agreement,
@@ -88,11 +90,15 @@ def main() -> None:
     print(f"  {'TOTAL':<30} {total * 1000:8.1f} ms   (target <= 500 ms: {'ok' if total <= 0.5 else 'MISSED'})")
     strict = results["Fleiss' kappa"]
     reasons = sorted({s.reason for s in strict if s.reason})
-    print(f"  Fleiss on all statements: defined for {sum(s.defined for s in strict)}/{N_CODES} codes"
-          + (f"; reason: {reasons[0]}" if reasons else ""))
+    print(
+        f"  Fleiss on all statements: defined for {sum(s.defined for s in strict)}/{N_CODES} codes"
+        + (f"; reason: {reasons[0]}" if reasons else "")
+    )
     seconds, fleiss = best_time(lambda: [fleiss_kappa(x) for x in complete])
-    print(f"  Fleiss on the {complete[0].shape[1]:,} statements every coder reviewed: "
-          f"{seconds * 1000:.1f} ms, defined for {sum(s.defined for s in fleiss)}/{N_CODES} codes")
+    print(
+        f"  Fleiss on the {complete[0].shape[1]:,} statements every coder reviewed: "
+        f"{seconds * 1000:.1f} ms, defined for {sum(s.defined for s in fleiss)}/{N_CODES} codes"
+    )
     alphas = [s.value for s in results["Krippendorff's alpha"]]
     print(f"  alpha range over codes: {min(alphas):.3f} .. {max(alphas):.3f}")
 
@@ -105,10 +111,14 @@ def main() -> None:
     diff = abs(ours.value - float(theirs))
     speedup = theirs_s / ours_s
     print(f"  qcoder pooled_alpha        {ours_s * 1000:8.1f} ms   alpha = {ours.value:.12f}")
-    print(f"  krippendorff.alpha         {theirs_s * 1000:8.1f} ms   alpha = {float(theirs):.12f}"
-          f"   (+ {concat_s * 1000:.0f} ms to concatenate, not counted)")
-    print(f"  |difference| = {diff:.2e} ({'ok' if diff <= 1e-9 else 'MISMATCH'}), "
-          f"speed-up = {speedup:.1f}x ({'ok' if speedup >= 5 else 'MISSED'})")
+    print(
+        f"  krippendorff.alpha         {theirs_s * 1000:8.1f} ms   alpha = {float(theirs):.12f}"
+        f"   (+ {concat_s * 1000:.0f} ms to concatenate, not counted)"
+    )
+    print(
+        f"  |difference| = {diff:.2e} ({'ok' if diff <= 1e-9 else 'MISMATCH'}), "
+        f"speed-up = {speedup:.1f}x ({'ok' if speedup >= 5 else 'MISSED'})"
+    )
 
 
 if __name__ == "__main__":

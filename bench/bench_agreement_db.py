@@ -73,16 +73,25 @@ def insert(project: Project, codes: list[np.ndarray], reviewed: np.ndarray) -> i
             ],
         )
         cur.executemany(
-            "INSERT INTO sentences (id, document_id, ordinal, label, start, \"end\", kind, text, tokens, cell_width)"
+            'INSERT INTO sentences (id, document_id, ordinal, label, start, "end", kind, text, tokens, cell_width)'
             " VALUES (?, ?, ?, ?, ?, ?, 'sentence', ?, '', 20)",
             (
-                (u + 1, u // DOC_SIZE + 1, u % DOC_SIZE + 1, f"D{u // DOC_SIZE + 1:04d}-S{u % DOC_SIZE + 1:03d}",
-                 (u % DOC_SIZE) * 11, (u % DOC_SIZE) * 11 + 10, text)
+                (
+                    u + 1,
+                    u // DOC_SIZE + 1,
+                    u % DOC_SIZE + 1,
+                    f"D{u // DOC_SIZE + 1:04d}-S{u % DOC_SIZE + 1:03d}",
+                    (u % DOC_SIZE) * 11,
+                    (u % DOC_SIZE) * 11 + 10,
+                    text,
+                )
                 for u in range(N_UNITS)
             ),
         )
-        cur.executemany("INSERT INTO coders (id, name, created_at) VALUES (?, ?, ?)",
-                        [(k + 1, name, now) for k, name in enumerate(CODERS)])
+        cur.executemany(
+            "INSERT INTO coders (id, name, created_at) VALUES (?, ?, ?)",
+            [(k + 1, name, now) for k, name in enumerate(CODERS)],
+        )
         code_rows = [(c + 1, f"cat-{c + 1}-guid", f"范畴{c + 1}", 1, None) for c in range(N_CATEGORIES)]
         code_rows += [
             (N_CATEGORIES + c + 1, f"con-{c + 1}-guid", f"概念{c + 1}", 0, c % N_CATEGORIES + 1) for c in range(N_CODES)
@@ -145,8 +154,10 @@ def check(project: Project, codes: list[np.ndarray], reviewed: np.ndarray) -> No
         expected = krippendorff_alpha(arrays[c]).value
         assert by_name[f"概念{c + 1}"].alpha.value == expected, (c, expected)
     assert report.overall.pooled_alpha.value == pooled_alpha(arrays).value
-    print(f"check: per-code alpha and pooled alpha from the database equal the array figures "
-          f"(pooled alpha {report.overall.pooled_alpha.value:.4f}, MASI alpha {report.overall.masi_alpha.value:.4f})")
+    print(
+        f"check: per-code alpha and pooled alpha from the database equal the array figures "
+        f"(pooled alpha {report.overall.pooled_alpha.value:.4f}, MASI alpha {report.overall.masi_alpha.value:.4f})"
+    )
 
 
 def main() -> None:
@@ -159,9 +170,11 @@ def main() -> None:
         project = open_project(str(path))
         start = time.perf_counter()
         n_codings = insert(project, codes, reviewed)
-        print(f"data: {N_CODERS} coders x {N_UNITS:,} statements x {N_CODES} codes ({N_CATEGORIES} categories), "
-              f"{1 - reviewed.mean():.1%} of documents not reviewed per coder, {n_codings:,} codings; "
-              f"bulk insert {time.perf_counter() - start:.1f} s, file {path.stat().st_size / 1e6:.0f} MB")
+        print(
+            f"data: {N_CODERS} coders x {N_UNITS:,} statements x {N_CODES} codes ({N_CATEGORIES} categories), "
+            f"{1 - reviewed.mean():.1%} of documents not reviewed per coder, {n_codings:,} codings; "
+            f"bulk insert {time.perf_counter() - start:.1f} s, file {path.stat().st_size / 1e6:.0f} MB"
+        )
         try:
             check(project, codes, reviewed)
             request = AgreementRequest(coders=CODERS, level=0)
@@ -183,8 +196,10 @@ def main() -> None:
                 t_recon, state = best_time(lambda: disagreements(session, pair))
         finally:
             project.close()
-    print(f"load units from SQLite (packed integer reads)  {t_load * 1000:8.0f} ms  "
-          f"({data.hit_code.size:,} rolled-up codings, {data.n_units:,} statements)")
+    print(
+        f"load units from SQLite (packed integer reads)  {t_load * 1000:8.0f} ms  "
+        f"({data.hit_code.size:,} rolled-up codings, {data.n_units:,} statements)"
+    )
     print(f"per-code statistics, {N_CODES} codes (%, 10 kappas, Fleiss, alpha, 10 Holsti)  {t_codes * 1000:8.0f} ms")
     print(f"pooled alpha over {N_CODES} x {N_UNITS:,} decisions        {t_pooled * 1000:8.0f} ms")
     print(f"MASI alpha on code sets (exact, fast path)    {t_masi * 1000:8.0f} ms")
@@ -192,7 +207,9 @@ def main() -> None:
     print(f"whole report, categories ({len(level1.rows)} codes, rolled up)  {t_level1 * 1000:8.0f} ms")
     print(f"categories with bootstrap (200 resamples)     {t_boot * 1000:8.0f} ms")
     print(f"reconciliation list, 2 coders                 {t_recon * 1000:8.0f} ms  ({state.total:,} disagreements)")
-    print(f"peak memory                                   {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:8.0f} MB")
+    print(
+        f"peak memory                                   {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:8.0f} MB"
+    )
 
 
 if __name__ == "__main__":

@@ -20,7 +20,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -28,13 +28,13 @@ from sqlalchemy import insert
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from qcoder.analysis import frequencies, hierarchy, saturation, tables, words  # noqa: E402
-from qcoder.analysis.plots import saturation_png, saturation_svg, text_plot  # noqa: E402
-from qcoder.analysis.report import KINDS, build_report  # noqa: E402
-from qcoder.corpus.tokenize import tokenize  # noqa: E402
-from qcoder.analysis.writers import render  # noqa: E402
-from qcoder.store.database import Project, open_project  # noqa: E402
-from qcoder.store.models import Code, Coder, Coding, Document, Memo, Relation, Sentence  # noqa: E402
+from qcoder.analysis import frequencies, hierarchy, saturation, tables, words
+from qcoder.analysis.plots import saturation_png, saturation_svg, text_plot
+from qcoder.analysis.report import KINDS, build_report
+from qcoder.analysis.writers import render
+from qcoder.corpus.tokenize import tokenize
+from qcoder.store.database import Project, open_project
+from qcoder.store.models import Code, Coder, Coding, Document, Memo, Relation, Sentence
 
 SEEDS = Path(__file__).resolve().parent.parent / "sample_corpus"
 STATEMENTS, DOCUMENTS, HOLDOUT, CODERS = 100_000, 120, 10, ("alice", "bob", "carol")
@@ -55,9 +55,14 @@ def _codes(session: Any, t0: datetime) -> list[int]:
         parents = ids_by_level[0] if ids_by_level else []
         rows = [
             {
-                "guid": f"00000000-0000-4000-8000-{level:04d}{i:08d}", "name": f"{'ABCD'[level]}{i + 1}",
-                "level": level, "parent_id": parents[i * len(parents) // count] if parents else None,
-                "definition": f"定义{level}-{i + 1}", "created_at": t0, "updated_at": t0, "version": 1,
+                "guid": f"00000000-0000-4000-8000-{level:04d}{i:08d}",
+                "name": f"{'ABCD'[level]}{i + 1}",
+                "level": level,
+                "parent_id": parents[i * len(parents) // count] if parents else None,
+                "definition": f"定义{level}-{i + 1}",
+                "created_at": t0,
+                "updated_at": t0,
+                "version": 1,
             }
             for i in range(count)
         ]
@@ -67,10 +72,12 @@ def _codes(session: Any, t0: datetime) -> list[int]:
 
 def build(project: Project) -> None:
     pool, pool_tokens = seed_pool()
-    t0 = datetime(2024, 3, 1, tzinfo=timezone.utc)
+    t0 = datetime(2024, 3, 1, tzinfo=UTC)
 
     def work(session: Any) -> None:
-        coder_ids = list(session.scalars(insert(Coder).returning(Coder.id), [{"name": n, "created_at": t0} for n in CODERS]))
+        coder_ids = list(
+            session.scalars(insert(Coder).returning(Coder.id), [{"name": n, "created_at": t0} for n in CODERS])
+        )
         concepts = _codes(session, t0)
         per_doc = STATEMENTS // DOCUMENTS
         coding_rows: list[dict[str, Any]] = []
@@ -80,16 +87,38 @@ def build(project: Project) -> None:
             label = f"D{d + 1:03d}"
             doc_id = session.scalar(
                 insert(Document).returning(Document.id),
-                [{"label": label, "name": f"访谈{d + 1}", "sha256": f"{d:064d}", "raw_bytes": b"", "encoding": "utf-8",
-                  "original_text": "", "text": "", "attributes": {}, "import_report": [],
-                  "role": "holdout" if d >= DOCUMENTS - HOLDOUT else "coding", "imported_at": t0}],
+                [
+                    {
+                        "label": label,
+                        "name": f"访谈{d + 1}",
+                        "sha256": f"{d:064d}",
+                        "raw_bytes": b"",
+                        "encoding": "utf-8",
+                        "original_text": "",
+                        "text": "",
+                        "attributes": {},
+                        "import_report": [],
+                        "role": "holdout" if d >= DOCUMENTS - HOLDOUT else "coding",
+                        "imported_at": t0,
+                    }
+                ],
             )
             rows = []
             for i in range(count):
                 piece = pool[(ordinal_base + i) % len(pool)]
-                rows.append({"document_id": doc_id, "ordinal": i + 1, "label": f"{label}-S{i + 1:04d}", "start": 0,
-                             "end": len(piece), "kind": "sentence", "text": piece,
-                             "tokens": pool_tokens[(ordinal_base + i) % len(pool)], "cell_width": 2 * len(piece)})
+                rows.append(
+                    {
+                        "document_id": doc_id,
+                        "ordinal": i + 1,
+                        "label": f"{label}-S{i + 1:04d}",
+                        "start": 0,
+                        "end": len(piece),
+                        "kind": "sentence",
+                        "text": piece,
+                        "tokens": pool_tokens[(ordinal_base + i) % len(pool)],
+                        "cell_width": 2 * len(piece),
+                    }
+                )
             sentence_ids = list(session.scalars(insert(Sentence).returning(Sentence.id), rows))
             # concepts are introduced gradually (a saturation curve), none new in held-out documents
             available = min(len(concepts), 3 + d // 3)
@@ -98,18 +127,39 @@ def build(project: Project) -> None:
                 base = concepts[(ordinal_base + n) * 7 % available]
                 for k, coder_id in enumerate(coder_ids):
                     code_id = base if (n + k) % 6 else concepts[(ordinal_base + n + 1) * 5 % available]
-                    coding_rows.append({"sentence_id": sid, "code_id": code_id, "coder_id": coder_id, "created_at": when})
+                    coding_rows.append(
+                        {"sentence_id": sid, "code_id": code_id, "coder_id": coder_id, "created_at": when}
+                    )
             ordinal_base += count
         for start in range(0, len(coding_rows), 20_000):
             session.execute(insert(Coding), coding_rows[start : start + 20_000])
         session.execute(
             insert(Relation),
-            [{"guid": f"00000000-0000-4000-9000-{i:012d}", "source_id": concepts[i], "target_id": concepts[i + 1],
-              "type": ("causal", "similarity", "sequence")[i % 3], "note": f"关系说明{i}", "created_at": t0}
-             for i in range(10)],
+            [
+                {
+                    "guid": f"00000000-0000-4000-9000-{i:012d}",
+                    "source_id": concepts[i],
+                    "target_id": concepts[i + 1],
+                    "type": ("causal", "similarity", "sequence")[i % 3],
+                    "note": f"关系说明{i}",
+                    "created_at": t0,
+                }
+                for i in range(10)
+            ],
         )
-        session.execute(insert(Memo), [{"guid": "00000000-0000-4000-a000-000000000001", "type": "storyline",
-                                        "title": "storyline", "text": "故事线：……", "created_at": t0, "updated_at": t0}])
+        session.execute(
+            insert(Memo),
+            [
+                {
+                    "guid": "00000000-0000-4000-a000-000000000001",
+                    "type": "storyline",
+                    "title": "storyline",
+                    "text": "故事线：……",
+                    "created_at": t0,
+                    "updated_at": t0,
+                }
+            ],
+        )
 
     project.run(work)
 
@@ -134,8 +184,15 @@ def run_all(project: Project) -> dict[str, tuple[float, float]]:
         timed("load snapshot", lambda: load_snapshot(session))
         timed("hierarchy", lambda: hierarchy.hierarchy(session))
         timed("diagram (mermaid+dot)", lambda: (hierarchy.mermaid(session), hierarchy.dot(session)))
-        timed("tables", lambda: (tables.category_table(session), tables.main_category_table(session),
-                                 tables.relation_table(session), tables.storyline(session)))
+        timed(
+            "tables",
+            lambda: (
+                tables.category_table(session),
+                tables.main_category_table(session),
+                tables.relation_table(session),
+                tables.storyline(session),
+            ),
+        )
         timed("frequencies", lambda: frequencies.code_frequencies(session))
         timed("matrix", lambda: frequencies.code_document_matrix(session))
         timed("cooccurrence", lambda: frequencies.cooccurrence(session))
@@ -163,8 +220,10 @@ def main() -> None:
             t = time.perf_counter()
             if not reuse:
                 build(project)
-            print(f"{backend}: {'reused' if reuse else 'built'} {STATEMENTS:,} statements, "
-                  f"{STATEMENTS * len(CODERS):,} codings in {time.perf_counter() - t:.1f} s")
+            print(
+                f"{backend}: {'reused' if reuse else 'built'} {STATEMENTS:,} statements, "
+                f"{STATEMENTS * len(CODERS):,} codings in {time.perf_counter() - t:.1f} s"
+            )
             runs = [run_all(project) for _ in range(args.runs)]
             print(f"  {'median of ' + str(args.runs) + ' runs':<26} {'wall':>8}    {'CPU':>8}")
             for name in runs[0]:
@@ -173,8 +232,10 @@ def main() -> None:
                 print(f"  {name:<26} {wall:8.1f} ms {cpu:8.1f} ms")
             for k, label in ((0, "wall"), (1, "CPU")):
                 totals = [sum(v[k] for name, v in r.items() if name != "all report tables") for r in runs]
-                print(f"  total analyses ({label}) {statistics.median(totals):12.1f} ms  "
-                      f"(min {min(totals):.1f}; target ≤ 1000 ms)")
+                print(
+                    f"  total analyses ({label}) {statistics.median(totals):12.1f} ms  "
+                    f"(min {min(totals):.1f}; target ≤ 1000 ms)"
+                )
             with project.session() as session:
                 report = build_report("frequencies", session)
                 import docx  # noqa: F401  (imports are not rendering time)

@@ -54,18 +54,26 @@ def run(label: str, url: str, processes: int, actions: int) -> None:
         and all(actual.memos.get(i) == t for i, t in expected.memos.items())
     )
     print(f"\n{label}: {processes} writers × {actions} actions")
-    print(f"  acknowledged   {result.acked} actions in {result.elapsed:.2f} s "
-          f"(+{wall - result.elapsed:.1f} s start-up and checks)")
+    print(
+        f"  acknowledged   {result.acked} actions in {result.elapsed:.2f} s "
+        f"(+{wall - result.elapsed:.1f} s start-up and checks)"
+    )
     print(f"  throughput     {result.acked / result.elapsed:,.0f} actions/s")
-    print(f"  latency        median {statistics.median(latencies):.1f} ms, "
-          f"p95 {harness.percentile(latencies, 0.95):.1f} ms, max {max(latencies):.0f} ms")
+    print(
+        f"  latency        median {statistics.median(latencies):.1f} ms, "
+        f"p95 {harness.percentile(latencies, 0.95):.1f} ms, max {max(latencies):.0f} ms"
+    )
     for kind, values in sorted(kinds.items()):
-        print(f"    {kind:<7} n={len(values):<5} median {statistics.median(values):6.1f} ms, "
-              f"p95 {harness.percentile(values, 0.95):6.1f} ms")
+        print(
+            f"    {kind:<7} n={len(values):<5} median {statistics.median(values):6.1f} ms, "
+            f"p95 {harness.percentile(values, 0.95):6.1f} ms"
+        )
     print(f"  lock/serialization errors retried: {result.retries}")
     print(f"  final state    {len(actual.codings)} codings, {len(actual.codes)} codes, {len(actual.memos)} memos")
-    print(f"  verified       {'yes: every acknowledged action is stored, nothing else' if ok else 'NO'}"
-          + (f"; writers failed: {failed}" if failed else ""))
+    print(
+        f"  verified       {'yes: every acknowledged action is stored, nothing else' if ok else 'NO'}"
+        + (f"; writers failed: {failed}" if failed else "")
+    )
 
 
 def main() -> None:
@@ -95,7 +103,12 @@ def main() -> None:
     with harness.private_postgres() as server:
         name = server.create_database()
         try:
-            run(f"PostgreSQL {server.version} (private server, fsync off)", server.url(name), args.processes, args.actions)
+            run(
+                f"PostgreSQL {server.version} (private server, fsync off)",
+                server.url(name),
+                args.processes,
+                args.actions,
+            )
         finally:
             server.drop_database(name)
 

@@ -125,11 +125,13 @@ def bench(label: str, raw: bytes) -> None:
     # non-jieba stages on their own (cheap; not part of the ratio)
     t_dec, decoded = _time(decode, raw, max_bytes=options.max_bytes)
     t_clean, (cleaned, _) = _time(clean, decoded.text)
-    t_split, spans = _time(split, cleaned)
+    t_split, _spans = _time(split, cleaned)
     t_moji, _ = _time(find_mojibake, cleaned)
     print(f"\n{label}: {len(raw) / 1e6:.2f} MB, {len(text):,} characters")
     print(f"  jieba.lcut(text)        {t_jieba:8.2f} s   {len(tokens):,} tokens")
-    print(f"  process(raw)            {t_proc:8.2f} s   {len(doc.spans):,} statements, {sum(map(len, doc.tokens)):,} tokens")
+    print(
+        f"  process(raw)            {t_proc:8.2f} s   {len(doc.spans):,} statements, {sum(map(len, doc.tokens)):,} tokens"
+    )
     print(f"  ratio process / jieba   {t_proc / t_jieba:8.2f}   (target ≤ 1.30)")
     t_import, stored = _import_into_sqlite(raw, options)
     print(f"  import into SQLite      {t_import:8.2f} s   {stored:,} statements stored")

@@ -17,9 +17,9 @@ from sqlalchemy import insert
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from qcoder.corpus.search import search  # noqa: E402
-from qcoder.store.database import open_project  # noqa: E402
-from qcoder.store.models import Document, Sentence  # noqa: E402
+from qcoder.corpus.search import search
+from qcoder.store.database import open_project
+from qcoder.store.models import Document, Sentence
 
 SEEDS = Path(__file__).resolve().parent.parent / "sample_corpus"
 TARGET_CHARS = 1_000_000
@@ -42,14 +42,25 @@ def build(path: Path) -> int:
     text = "".join(statements)
 
     def work(session):  # type: ignore[no-untyped-def]
-        doc = Document(label="D01", name="bench", sha256="0" * 64, raw_bytes=b"", encoding="utf-8",
-                       original_text=text, text=text)
+        doc = Document(
+            label="D01", name="bench", sha256="0" * 64, raw_bytes=b"", encoding="utf-8", original_text=text, text=text
+        )
         session.add(doc)
         session.flush()
         rows, start = [], 0
         for i, piece in enumerate(statements, 1):
-            rows.append({"document_id": doc.id, "ordinal": i, "label": f"D01-S{i:03d}", "start": start,
-                         "end": start + len(piece), "text": piece, "tokens": "", "cell_width": 2 * len(piece)})
+            rows.append(
+                {
+                    "document_id": doc.id,
+                    "ordinal": i,
+                    "label": f"D01-S{i:03d}",
+                    "start": start,
+                    "end": start + len(piece),
+                    "text": piece,
+                    "tokens": "",
+                    "cell_width": 2 * len(piece),
+                }
+            )
             start += len(piece)
         session.execute(insert(Sentence), rows)
 

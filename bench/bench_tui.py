@@ -66,25 +66,41 @@ def generate(path: Path, statements: int, codings: int) -> None:
 
     def work(session) -> None:  # type: ignore[no-untyped-def]
         doc = Document(
-            label="D01", name="大文档", sha256=hashlib.sha256(text.encode()).hexdigest(), raw_bytes=text.encode(),
-            encoding="utf-8", original_text=text, text=text,
+            label="D01",
+            name="大文档",
+            sha256=hashlib.sha256(text.encode()).hexdigest(),
+            raw_bytes=text.encode(),
+            encoding="utf-8",
+            original_text=text,
+            text=text,
         )
         session.add(doc)
         session.flush()
         rows, start = [], 0
         for ordinal, piece in enumerate(texts, start=1):
-            rows.append({
-                "document_id": doc.id, "ordinal": ordinal, "label": statement_label("D01", ordinal),
-                "start": start, "end": start + len(piece), "text": piece, "tokens": "", "cell_width": 2 * len(piece),
-                "kind": "sentence",
-            })
+            rows.append(
+                {
+                    "document_id": doc.id,
+                    "ordinal": ordinal,
+                    "label": statement_label("D01", ordinal),
+                    "start": start,
+                    "end": start + len(piece),
+                    "text": piece,
+                    "tokens": "",
+                    "cell_width": 2 * len(piece),
+                    "kind": "sentence",
+                }
+            )
             start += len(piece) + 1
         for first in range(0, len(rows), 5000):
             session.execute(insert(Sentence), rows[first : first + 5000])
-        session.execute(insert(Code), [
-            {"name": f"概念{i:03d}", "level": 0, "guid": f"00000000-0000-4000-8000-{i:012d}", "version": 1}
-            for i in range(200)
-        ])
+        session.execute(
+            insert(Code),
+            [
+                {"name": f"概念{i:03d}", "level": 0, "guid": f"00000000-0000-4000-8000-{i:012d}", "version": 1}
+                for i in range(200)
+            ],
+        )
         first_sentence = session.query(Sentence.id).order_by(Sentence.id).first()[0]
         first_code = session.query(Code.id).order_by(Code.id).first()[0]
         pairs: set[tuple[int, int]] = set()
@@ -204,7 +220,6 @@ async def measure(path: Path, spawned_at: float) -> dict[str, float]:
     from qcoder.store.database import open_project
 
     with open_project(str(path)) as project:
-
         stored = {row.sentence_id for row in Workbench(project, CODER).comparison(code_id, all_coders=False)}
     figures["view_matches_database"] = float(shown == stored)
     figures["max_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -229,7 +244,9 @@ def main() -> None:
         print(f"generated {args.statements} statements, {args.codings} codings in {time.perf_counter() - began:.1f} s")
     child = subprocess.run(
         [sys.executable, __file__, "--measure-only", str(path), "--spawned-at", repr(time.time())],
-        capture_output=True, text=True, check=False,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     if child.returncode != 0:
         print(child.stderr, file=sys.stderr)

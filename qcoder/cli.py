@@ -10,7 +10,7 @@ is one line on stderr and a non-zero exit code — never a traceback.
 from __future__ import annotations
 
 import sys
-from typing import Annotated, Any, Optional
+from typing import Annotated, Any
 
 import typer
 from typer.core import TyperGroup
@@ -66,15 +66,17 @@ def _open_tui(db: str | None, coder: str | None) -> None:
     run_tui(db or state.db, coder)
 
 
-def tui(db: DbOption = None, coder: Annotated[Optional[str], typer.Option("--coder")] = None) -> None:
+def tui(db: DbOption = None, coder: Annotated[str | None, typer.Option("--coder")] = None) -> None:
     """Open the coding workbench."""
     _open_tui(db, coder)
 
 
 def demo(
     db: DbOption = None,
-    coder: Annotated[Optional[str], typer.Option("--coder")] = None,
-    no_tui: Annotated[bool, typer.Option("--no-tui", help="Set up the demo project and print its summary only")] = False,
+    coder: Annotated[str | None, typer.Option("--coder")] = None,
+    no_tui: Annotated[
+        bool, typer.Option("--no-tui", help="Set up the demo project and print its summary only")
+    ] = False,
 ) -> None:
     """Create (or reuse) a project from the sample corpus and open it."""
     from qcoder.demo import demo_project_path, load_demo

@@ -127,16 +127,21 @@ class PostgresServer:
             "-c synchronous_commit=off -c full_page_writes=off -c shared_buffers=32MB"
         )
         result = self._run(
-            str(self.bindir / "pg_ctl"), "-D", str(self.data_dir), "-o", options,
-            "-l", str(self.log_file), "-w", "-t", "60", "start",
+            str(self.bindir / "pg_ctl"),
+            "-D",
+            str(self.data_dir),
+            "-o",
+            options,
+            "-l",
+            str(self.log_file),
+            "-w",
+            "-t",
+            "60",
+            "start",
         )
         if result.returncode != 0:
-            raise RuntimeError(
-                f"pg_ctl start failed:\n{result.stdout}\n{result.stderr}\n{self._log_tail()}"
-            )
-        self._admin = psycopg.connect(
-            host=str(self.socket_dir), user=PG_USER, dbname="postgres", autocommit=True
-        )
+            raise RuntimeError(f"pg_ctl start failed:\n{result.stdout}\n{result.stderr}\n{self._log_tail()}")
+        self._admin = psycopg.connect(host=str(self.socket_dir), user=PG_USER, dbname="postgres", autocommit=True)
         row = self._admin.execute("SHOW server_version").fetchone()
         self.version = str(row[0]) if row else "?"
 
@@ -156,9 +161,7 @@ class PostgresServer:
     def drop_database(self, name: str) -> None:
         """Drop even if a test left connections open (FORCE, PostgreSQL 13+)."""
         assert self._admin is not None, "server not started"
-        self._admin.execute(
-            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-        )
+        self._admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
 
 
 def _unavailable(reason: str) -> NoReturn:
@@ -173,10 +176,7 @@ def postgres_server() -> Iterator[PostgresServer]:
     """Start a private PostgreSQL server for this test session and remove it afterwards."""
     bindir = find_pg_bindir()
     if bindir is None:
-        _unavailable(
-            "PostgreSQL server binaries (initdb, pg_ctl) not found on PATH or in "
-            + ", ".join(PG_BIN_GLOBS)
-        )
+        _unavailable("PostgreSQL server binaries (initdb, pg_ctl) not found on PATH or in " + ", ".join(PG_BIN_GLOBS))
     as_root = hasattr(os, "geteuid") and os.geteuid() == 0
     if as_root and shutil.which("runuser") is None:
         _unavailable("running as root, PostgreSQL refuses root, and `runuser` is missing")

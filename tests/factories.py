@@ -20,8 +20,14 @@ def add_document(project: Project, statements: Sequence[str], *, name: str = "do
         number = (session.query(Document).count() or 0) + 1
         label = document_label(number)
         doc = Document(
-            label=label, name=name, sha256=hashlib.sha256(text.encode() + label.encode()).hexdigest(),
-            raw_bytes=text.encode(), encoding="utf-8", original_text=text, text=text, role=role,
+            label=label,
+            name=name,
+            sha256=hashlib.sha256(text.encode() + label.encode()).hexdigest(),
+            raw_bytes=text.encode(),
+            encoding="utf-8",
+            original_text=text,
+            text=text,
+            role=role,
         )
         session.add(doc)
         session.flush()
@@ -29,8 +35,14 @@ def add_document(project: Project, statements: Sequence[str], *, name: str = "do
         for ordinal, piece in enumerate(statements, start=1):
             session.add(
                 Sentence(
-                    document_id=doc.id, ordinal=ordinal, label=statement_label(label, ordinal),
-                    start=start, end=start + len(piece), text=piece, tokens=" ".join(piece), cell_width=2 * len(piece),
+                    document_id=doc.id,
+                    ordinal=ordinal,
+                    label=statement_label(label, ordinal),
+                    start=start,
+                    end=start + len(piece),
+                    text=piece,
+                    tokens=" ".join(piece),
+                    cell_width=2 * len(piece),
                 )
             )
             start += len(piece) + 1

@@ -40,10 +40,7 @@ def test_no_textual_import_outside_tui() -> None:
 
 def _loaded_after_importing(modules: str, packages: tuple[str, ...]) -> list[str]:
     """Which of ``packages`` a fresh interpreter has loaded after importing ``modules``."""
-    code = (
-        f"import sys, {modules};"
-        f"print(sorted({{m.split('.')[0] for m in sys.modules}} & {set(packages)!r}))"
-    )
+    code = f"import sys, {modules};print(sorted({{m.split('.')[0] for m in sys.modules}} & {set(packages)!r}))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     return ast.literal_eval(out.stdout.strip())
 
@@ -64,7 +61,12 @@ def _lint_imports(root: Path) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "PYTHONPATH": str(root)}
     code = "from importlinter.cli import lint_imports_command; lint_imports_command()"
     return subprocess.run(
-        [sys.executable, "-c", code, "--no-cache", "--no-logo"], cwd=root, env=env, capture_output=True, text=True, check=False
+        [sys.executable, "-c", code, "--no-cache", "--no-logo"],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
     )
 
 

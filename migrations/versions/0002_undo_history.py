@@ -25,13 +25,24 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 NEVER_REUSED = (
-    "coders", "documents", "sentences", "codes", "codings", "document_reviews", "relations", "memos", "events",
+    "coders",
+    "documents",
+    "sentences",
+    "codes",
+    "codings",
+    "document_reviews",
+    "relations",
+    "memos",
+    "events",
 )
 
 # Which payload keys of which events name an id of which table (ids only the log remembers).
 LOGGED_IDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     # table: (event action prefixes, payload keys)
-    "codes": (("code.", "coding.", "relation."), ("code_id", "source_id", "target_id", "new_code_id", "old_parent", "new_parent")),
+    "codes": (
+        ("code.", "coding.", "relation."),
+        ("code_id", "source_id", "target_id", "new_code_id", "old_parent", "new_parent"),
+    ),
     "memos": (("memo.",), ("memo_id",)),
     "relations": (("relation.",), ("relation_id",)),
     "documents": (("document.", "review."), ("document_id",)),

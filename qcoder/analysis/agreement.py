@@ -193,9 +193,15 @@ def confusion_view(
     Without names, the first two coders of the request are compared.
     """
     names = [coder_a or request.coders[0], coder_b or request.coders[1]]
-    data = load_units(session, AgreementRequest(
-        coders=tuple(names), level=request.level, codes=request.codes, documents=request.documents,
-    ))
+    data = load_units(
+        session,
+        AgreementRequest(
+            coders=tuple(names),
+            level=request.level,
+            codes=request.codes,
+            documents=request.documents,
+        ),
+    )
     return confusion_from_units(data)
 
 

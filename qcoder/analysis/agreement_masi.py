@@ -47,9 +47,7 @@ def _popcount(words: U64) -> NDArray[np.int64]:
     return np.bitwise_count(words).sum(axis=-1, dtype=np.int64)
 
 
-def coder_masks(
-    n_coders: int, n_units: int, n_codes: int, coder: NDArray, unit: NDArray, code: NDArray
-) -> U64:
+def coder_masks(n_coders: int, n_units: int, n_codes: int, coder: NDArray, unit: NDArray, code: NDArray) -> U64:
     """(coders, units, words) bit masks of the codes each coder applied to each unit."""
     words = max(1, -(-n_codes // 64))
     masks = np.zeros((n_coders, n_units, words), dtype=np.uint64)
@@ -179,10 +177,12 @@ def _small_pairs_total(sets: U64, counts: NDArray[np.int64], sizes: NDArray[np.i
     a_grid = np.arange(width)
     total = 0.0
     for i in range(top + 1):
-        hist = [[sum((-1) ** (j - i) * comb(j, i) * moments[j][a][b] for j in range(i, top + 1))
-                 for b in range(width)] for a in range(width)]
+        hist = [
+            [sum((-1) ** (j - i) * comb(j, i) * moments[j][a][b] for j in range(i, top + 1)) for b in range(width)]
+            for a in range(width)
+        ]
         d = masi_from_sizes(a_grid[:, None], a_grid[None, :], np.full((width, width), i))
-        valid = (i <= np.minimum(a_grid[:, None], a_grid[None, :]))
+        valid = i <= np.minimum(a_grid[:, None], a_grid[None, :])
         total += float((np.array(hist, dtype=np.float64) * np.where(valid, d, 0.0)).sum())
     return total
 

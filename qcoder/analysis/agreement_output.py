@@ -161,18 +161,35 @@ def per_code_table(report: AgreementReport) -> Table:
 
 def pairwise_table(report: AgreementReport) -> Table:
     lang = report.language
-    columns = [label("code", lang), label("pair", lang), label("both", lang), "κ", "Holsti CR", "M", "N1", "N2",
-               label("note", lang)]
+    columns = [
+        label("code", lang),
+        label("pair", lang),
+        label("both", lang),
+        "κ",
+        "Holsti CR",
+        "M",
+        "N1",
+        "N2",
+        label("note", lang),
+    ]
     rows: list[list[Cell]] = []
     for row in report.rows:
         for pair in report.pairs:
             kappa, holsti = row.kappa[pair], row.holsti[pair]
             reasons = list(dict.fromkeys(r for r in (kappa.reason, holsti.reason) if r))
-            rows.append([
-                row.code.label, report.pair_label(pair), kappa.n_units, kappa.value, holsti.value,
-                int(holsti.part("M")), int(holsti.part("N1")), int(holsti.part("N2")),
-                "; ".join(reason_text(r, lang) for r in reasons) or None,
-            ])
+            rows.append(
+                [
+                    row.code.label,
+                    report.pair_label(pair),
+                    kappa.n_units,
+                    kappa.value,
+                    holsti.value,
+                    int(holsti.part("M")),
+                    int(holsti.part("N1")),
+                    int(holsti.part("N2")),
+                    "; ".join(reason_text(r, lang) for r in reasons) or None,
+                ]
+            )
     return Table(label("pairwise", lang), columns, rows, name="agreement_pairs")
 
 
@@ -183,13 +200,25 @@ def overall_table(report: AgreementReport, *, with_method: bool = True) -> Table
     if pooled_note and overall.pooled_ci is not None and overall.pooled_ci.low is not None:
         pooled_note = f"{round(overall.pooled_ci.level * 100)}% CI {pooled_note}"
     rows: list[list[Cell]] = [
-        [label("pooled", lang), overall.pooled_alpha.value, overall.pooled_alpha.n_units,
-         reason_text(overall.pooled_alpha.reason, lang) or pooled_note],
-        [label("masi", lang), overall.masi_alpha.value, overall.masi_alpha.n_units,
-         reason_text(overall.masi_alpha.reason, lang) or None],
+        [
+            label("pooled", lang),
+            overall.pooled_alpha.value,
+            overall.pooled_alpha.n_units,
+            reason_text(overall.pooled_alpha.reason, lang) or pooled_note,
+        ],
+        [
+            label("masi", lang),
+            overall.masi_alpha.value,
+            overall.masi_alpha.n_units,
+            reason_text(overall.masi_alpha.reason, lang) or None,
+        ],
         [label("statements", lang), report.data.n_units, None, None],
-        [label("documents", lang), len(report.data.documents), None,
-         ", ".join(d.label for d in report.data.documents) or None],
+        [
+            label("documents", lang),
+            len(report.data.documents),
+            None,
+            ", ".join(d.label for d in report.data.documents) or None,
+        ],
         [label("coders", lang), len(report.coders), None, ", ".join(report.coders)],
     ]
     notes = [method_heading(report) + report.method] if with_method else []
@@ -211,7 +240,9 @@ def confusion_table(view: ConfusionView, language: str) -> Table:
     return Table(title, [f"{view.coder_a} \\ {view.coder_b}", *names], rows, [note], name="agreement_confusion")
 
 
-def report_tables(report: AgreementReport, *, with_method: bool = True, confusion: ConfusionView | None = None) -> list[Table]:
+def report_tables(
+    report: AgreementReport, *, with_method: bool = True, confusion: ConfusionView | None = None
+) -> list[Table]:
     """Per-code, pairwise (when more than one pair), overall and, if given, confusion tables."""
     tables = [per_code_table(report)]
     if len(report.pairs) > 1:
@@ -245,7 +276,7 @@ def _choice(report: AgreementReport, zh: bool) -> str:
     data = report.data
     if report.request.codes:
         return ("所选的" if zh else "the chosen codes ") + data.level_label
-    return (f"“{data.level_label}”层级的全部编码" if zh else f"all codes at the level “{data.level_label}”")
+    return f"“{data.level_label}”层级的全部编码" if zh else f"all codes at the level “{data.level_label}”"
 
 
 def _method_zh(report: AgreementReport) -> str:
@@ -291,8 +322,10 @@ def _method_en(report: AgreementReport) -> str:
     docs = ", ".join(d.label for d in data.documents) or "none"
     full = report.coverage[k] if len(report.coverage) > k else 0
     n_def, lo, hi, med = _alpha_summary(report.rows)
-    coverage = "every statement was coded by all coders" if full == data.n_units else (
-        f"{full} statements were coded by all coders"
+    coverage = (
+        "every statement was coded by all coders"
+        if full == data.n_units
+        else (f"{full} statements were coded by all coders")
     )
     text = (
         f"The unit of analysis was the statement (headings excluded). {k} coders ({', '.join(report.coders)}) "
@@ -336,14 +369,25 @@ def _method_en(report: AgreementReport) -> str:
 
 def stat_dict(stat: Stat) -> dict[str, Any]:
     return {
-        "value": stat.value, "reason": stat.reason, "n_units": stat.n_units, "observed": stat.observed,
-        "expected": stat.expected, "method": stat.method, "parts": dict(stat.parts),
+        "value": stat.value,
+        "reason": stat.reason,
+        "n_units": stat.n_units,
+        "observed": stat.observed,
+        "expected": stat.expected,
+        "method": stat.method,
+        "parts": dict(stat.parts),
     }
 
 
 def _ci_dict(ci: BootstrapCI[Any]) -> dict[str, Any]:
-    return {"low": ci.low, "high": ci.high, "level": ci.level, "n_boot": ci.n_boot, "n_valid": ci.n_valid,
-            "reason": ci.reason}
+    return {
+        "low": ci.low,
+        "high": ci.high,
+        "level": ci.level,
+        "n_boot": ci.n_boot,
+        "n_valid": ci.n_valid,
+        "reason": ci.reason,
+    }
 
 
 def _pairs_dict(report: AgreementReport, stats: dict[Pair, Stat]) -> dict[str, Any]:
@@ -356,10 +400,15 @@ def report_dict(report: AgreementReport, confusion: ConfusionView | None = None)
     codes = []
     for row in report.rows:
         entry: dict[str, Any] = {
-            "code": row.code.name, "level": row.code.level, "used": dict(zip(report.coders, row.used)),
-            "used_any": row.used_any, "percent_agreement": stat_dict(row.percent),
-            "cohen_kappa": _pairs_dict(report, row.kappa), "fleiss_kappa": stat_dict(row.fleiss),
-            "krippendorff_alpha": stat_dict(row.alpha), "holsti": _pairs_dict(report, row.holsti),
+            "code": row.code.name,
+            "level": row.code.level,
+            "used": dict(zip(report.coders, row.used)),
+            "used_any": row.used_any,
+            "percent_agreement": stat_dict(row.percent),
+            "cohen_kappa": _pairs_dict(report, row.kappa),
+            "fleiss_kappa": stat_dict(row.fleiss),
+            "krippendorff_alpha": stat_dict(row.alpha),
+            "holsti": _pairs_dict(report, row.holsti),
         }
         if row.alpha_ci is not None:
             entry["alpha_ci"] = _ci_dict(row.alpha_ci)
@@ -368,14 +417,22 @@ def report_dict(report: AgreementReport, confusion: ConfusionView | None = None)
     if ov.pooled_ci is not None:
         overall["pooled_alpha_ci"] = _ci_dict(ov.pooled_ci)
     payload: dict[str, Any] = {
-        "coders": list(report.coders), "documents": [d.label for d in data.documents], "choice": data.level_label,
-        "statements": data.n_units, "coverage": list(report.coverage), "codes": codes, "overall": overall,
-        "notes": report.notes, "method": report.method,
+        "coders": list(report.coders),
+        "documents": [d.label for d in data.documents],
+        "choice": data.level_label,
+        "statements": data.n_units,
+        "coverage": list(report.coverage),
+        "codes": codes,
+        "overall": overall,
+        "notes": report.notes,
+        "method": report.method,
     }
     if confusion is not None:
         conf = confusion.confusion
         payload["confusion"] = {
-            "coder_a": confusion.coder_a, "coder_b": confusion.coder_b, "n_units": conf.n_units,
+            "coder_a": confusion.coder_a,
+            "coder_b": confusion.coder_b,
+            "n_units": conf.n_units,
             "cells": [{"a": str(a), "b": str(b), "count": n} for (a, b), n in conf.as_dict().items()],
         }
     return payload
@@ -402,8 +459,7 @@ def render_report(report: AgreementReport, fmt: str, confusion: ConfusionView | 
     if fmt == "json":
         payload = report_dict(report, confusion)
         payload["tables"] = [
-            {"name": t.name, "title": t.title, "columns": t.columns, "rows": t.rows, "notes": t.notes}
-            for t in tables
+            {"name": t.name, "title": t.title, "columns": t.columns, "rows": t.rows, "notes": t.notes} for t in tables
         ]
         return json.dumps(payload, ensure_ascii=False, indent=2) + "\n"
     if fmt == "md":

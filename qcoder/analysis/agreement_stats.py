@@ -417,9 +417,7 @@ def pairwise_cohen_kappa(data: ArrayLike) -> dict[tuple[int, int], Stat]:
     x = _as_matrix(data)
     bitsets = _binary_bitsets(x)
     if bitsets is None:
-        return {
-            (i, j): cohen_kappa(x[i], x[j]) for i in range(x.shape[0]) for j in range(i + 1, x.shape[0])
-        }
+        return {(i, j): cohen_kappa(x[i], x[j]) for i in range(x.shape[0]) for j in range(i + 1, x.shape[0])}
     return {pair: _binary_kappa(*counts) for pair, counts in _binary_pair_counts(*bitsets).items()}
 
 
@@ -699,9 +697,7 @@ def _holsti_stat(m: int, n1: int, n2: int, n_units: int, basis: str) -> Stat:
     return Stat(2.0 * m / (n1 + n2), None, n_units, 2, method=method, parts=parts)
 
 
-def pairwise_holsti(
-    data: ArrayLike, *, basis: Literal["coded", "all"] = "coded"
-) -> dict[tuple[int, int], Stat]:
+def pairwise_holsti(data: ArrayLike, *, basis: Literal["coded", "all"] = "coded") -> dict[tuple[int, int], Stat]:
     """Holsti's CR (see :func:`holsti`) for every coder pair (i < j) of one code, via bit sets."""
     _check_basis(basis)
     x = _as_matrix(data)
@@ -812,9 +808,7 @@ def _masi_within(idx: IntArray, m: IntArray, member: FloatArray, sizes: FloatArr
     return total
 
 
-def _masi_total(
-    member: FloatArray, sizes: FloatArray, counts: FloatArray, exact: bool, block: int = 512
-) -> float:
+def _masi_total(member: FloatArray, sizes: FloatArray, counts: FloatArray, exact: bool, block: int = 512) -> float:
     """sum over ordered pairs of distinct pairable values of d = sum_{s,t} n_s n_t d(s, t)."""
     total = 0.0
     for start in range(0, member.shape[0], block):
@@ -880,7 +874,7 @@ def _fixed_within(enc: _Encoded, measurement: str) -> FloatArray | None:
 
 
 def _replicate_alpha(enc: _Encoded, level: str, weights: FloatArray, fixed: FloatArray | None) -> float:
-    n, within, total = _alpha_parts(enc, level, weights, fixed)
+    _n, within, total = _alpha_parts(enc, level, weights, fixed)
     return float("nan") if total <= 0 else 1.0 - within / total
 
 

@@ -51,9 +51,13 @@ def code_frequencies(
     per_coder = {k: snap.statement_counts(k, rolled).tolist() for k in coder_range}
     out = [
         Frequency(
-            id=snap.codes[i].id, name=snap.codes[i].name, level=snap.codes[i].level,
-            level_name=snap.level_name(snap.codes[i].level), statements=int(stats.statements[i]),
-            documents=documents[i], codings=codings[i],
+            id=snap.codes[i].id,
+            name=snap.codes[i].name,
+            level=snap.codes[i].level,
+            level_name=snap.level_name(snap.codes[i].level),
+            statements=int(stats.statements[i]),
+            documents=documents[i],
+            codings=codings[i],
             per_coder={snap.coders[k]: per_coder[k][i] for k in coder_range},
         )
         for i in snap.at_level(level)
@@ -72,13 +76,27 @@ def frequency_table(
     title = label("frequencies", lang) + (f"（{coder}）" if coder and lang == "zh" else f" ({coder})" if coder else "")
     return Table(
         title=title,
-        columns=[label("code", lang), label("level", lang), label("statement_count", lang), label("documents", lang),
-                 label("codings", lang), *coders],
-        rows=[[f.name, f.level_name, f.statements, f.documents, f.codings, *(f.per_coder[c] for c in coders)]
-              for f in rows],
-        notes=[("语句数为去重后的语句数；上层编码包含其下所有编码的语句" if lang == "zh"
-                else "statements are distinct; a category counts the statements of all codes below it")
-               if rolled else ("仅统计直接编码" if lang == "zh" else "direct codings only")],
+        columns=[
+            label("code", lang),
+            label("level", lang),
+            label("statement_count", lang),
+            label("documents", lang),
+            label("codings", lang),
+            *coders,
+        ],
+        rows=[
+            [f.name, f.level_name, f.statements, f.documents, f.codings, *(f.per_coder[c] for c in coders)]
+            for f in rows
+        ],
+        notes=[
+            (
+                "语句数为去重后的语句数；上层编码包含其下所有编码的语句"
+                if lang == "zh"
+                else "statements are distinct; a category counts the statements of all codes below it"
+            )
+            if rolled
+            else ("仅统计直接编码" if lang == "zh" else "direct codings only")
+        ],
         name="frequencies",
     )
 
@@ -171,9 +189,11 @@ def cooccurrence_table(
     snap = load_snapshot(session)
     lang = snap.language
     pooled = cooccurrence(session, level=level, coder=coder, rolled=rolled)
-    per_coder = {} if coder is not None else {
-        name: cooccurrence(session, level=level, coder=name, rolled=rolled) for name in snap.coders
-    }
+    per_coder = (
+        {}
+        if coder is not None
+        else {name: cooccurrence(session, level=level, coder=name, rolled=rolled) for name in snap.coders}
+    )
     rows = [
         [pooled.codes[i][1], pooled.codes[j][1], n, *(int(m.counts[i, j]) for m in per_coder.values())]
         for i, j, n in pooled.index_pairs()

@@ -126,7 +126,9 @@ def check_hierarchy(snap: Snapshot, statements: list[int]) -> list[HierarchyWarn
     for rank in range(len(snap.ladder)):
         if rank not in used_levels:
             name = snap.level_name(rank)
-            warnings.append(HierarchyWarning("empty-level", f"层级“{name}”没有编码" if zh else f"no codes at level {name!r}"))
+            warnings.append(
+                HierarchyWarning("empty-level", f"层级“{name}”没有编码" if zh else f"no codes at level {name!r}")
+            )
     for rank in range(ladder_top):
         if not any(level > rank for level in used_levels):
             continue  # nothing above to attach to: the empty-level warning says it
@@ -134,7 +136,8 @@ def check_hierarchy(snap: Snapshot, statements: list[int]) -> list[HierarchyWarn
         if orphans:
             here, above = snap.level_name(rank), snap.level_name(rank + 1)
             text = (
-                f"{len(orphans)} 个{here}没有归入{above}：{_names(snap, orphans)}" if zh
+                f"{len(orphans)} 个{here}没有归入{above}：{_names(snap, orphans)}"
+                if zh
                 else f"{len(orphans)} {here} code(s) without a {above}: {_names(snap, orphans)}"
             )
             warnings.append(HierarchyWarning("no-parent", text, tuple(snap.codes[i].id for i in orphans)))
@@ -144,7 +147,8 @@ def check_hierarchy(snap: Snapshot, statements: list[int]) -> list[HierarchyWarn
         parent = snap.codes[code.parent]
         if parent.level <= code.level:
             text = (
-                f"{snap.level_name(code.level)}“{code.name}”的上级“{parent.name}”不在更高层级" if zh
+                f"{snap.level_name(code.level)}“{code.name}”的上级“{parent.name}”不在更高层级"
+                if zh
                 else f"{code.name!r}'s parent {parent.name!r} is not at a higher level"
             )
             warnings.append(HierarchyWarning("parent-not-higher", text, (code.id,)))
@@ -152,20 +156,26 @@ def check_hierarchy(snap: Snapshot, statements: list[int]) -> list[HierarchyWarn
             skipped = "、".join(snap.level_name(r) for r in range(code.level + 1, parent.level))
             text = (
                 f"{snap.level_name(code.level)}“{code.name}”直接归入{snap.level_name(parent.level)}“{parent.name}”，跳过了{skipped}"
-                if zh else
-                f"{snap.level_name(code.level)} {code.name!r} sits directly under {snap.level_name(parent.level)} "
+                if zh
+                else f"{snap.level_name(code.level)} {code.name!r} sits directly under {snap.level_name(parent.level)} "
                 f"{parent.name!r}, skipping {', '.join(snap.level_name(r) for r in range(code.level + 1, parent.level))}"
             )
             warnings.append(HierarchyWarning("skipped-level", text, (code.id, parent.id)))
     off = [c.index for c in snap.codes if c.level > ladder_top]
     if off:
-        text = (f"{len(off)} 个编码的层级超出层级设置：{_names(snap, off)}" if zh
-                else f"{len(off)} code(s) above the project's ladder: {_names(snap, off)}")
+        text = (
+            f"{len(off)} 个编码的层级超出层级设置：{_names(snap, off)}"
+            if zh
+            else f"{len(off)} code(s) above the project's ladder: {_names(snap, off)}"
+        )
         warnings.append(HierarchyWarning("off-ladder", text, tuple(snap.codes[i].id for i in off)))
     unused = [i for i in snap.at_level(None) if statements[i] == 0]
     if unused:
-        text = (f"{len(unused)} 个编码没有任何已编码语句：{_names(snap, unused)}" if zh
-                else f"{len(unused)} code(s) have no coded statements: {_names(snap, unused)}")
+        text = (
+            f"{len(unused)} 个编码没有任何已编码语句：{_names(snap, unused)}"
+            if zh
+            else f"{len(unused)} code(s) have no coded statements: {_names(snap, unused)}"
+        )
         warnings.append(HierarchyWarning("no-statements", text, tuple(snap.codes[i].id for i in unused)))
     return warnings
 
@@ -189,9 +199,15 @@ def _build(session: Session, coder: str | None, with_total: bool) -> Hierarchy:
         parent = snap.codes[code.parent] if code.parent is not None else None
         summaries.append(
             CodeSummary(
-                id=code.id, name=code.name, level=code.level, level_name=snap.level_name(code.level),
-                parent_id=parent.id if parent else None, parent=parent.name if parent else None, depth=depth,
-                statements=statements[index], documents=documents[index],
+                id=code.id,
+                name=code.name,
+                level=code.level,
+                level_name=snap.level_name(code.level),
+                parent_id=parent.id if parent else None,
+                parent=parent.name if parent else None,
+                depth=depth,
+                statements=statements[index],
+                documents=documents[index],
                 coders=tuple(snap.coders[k] for k in sorted(coders[index])),
             )
         )
@@ -217,18 +233,33 @@ def hierarchy_tables(session: Session, *, coder: str | None = None) -> list[Tabl
         rows=[[first, h.coded_statements], *[[lv.name, lv.codes] for lv in h.levels]],
         notes=[
             h.chain(),
-            (f"共导入 {h.total_statements} 条语句，其中 {h.coded_statements} 条已编码" if lang == "zh"
-             else f"{h.total_statements} statements imported, {h.coded_statements} of them coded"),
+            (
+                f"共导入 {h.total_statements} 条语句，其中 {h.coded_statements} 条已编码"
+                if lang == "zh"
+                else f"{h.total_statements} statements imported, {h.coded_statements} of them coded"
+            ),
         ],
         name="chain",
     )
     tree = Table(
         title=label("tree", lang),
-        columns=[label("code", lang), label("level", lang), "上级" if lang == "zh" else "parent",
-                 label("statement_count", lang), label("documents", lang), label("coders", lang)],
+        columns=[
+            label("code", lang),
+            label("level", lang),
+            "上级" if lang == "zh" else "parent",
+            label("statement_count", lang),
+            label("documents", lang),
+            label("coders", lang),
+        ],
         rows=[
-            ["  " * c.depth + c.name, c.level_name, c.parent or "", c.statements, c.documents,
-             ("、" if lang == "zh" else ", ").join(c.coders)]
+            [
+                "  " * c.depth + c.name,
+                c.level_name,
+                c.parent or "",
+                c.statements,
+                c.documents,
+                ("、" if lang == "zh" else ", ").join(c.coders),
+            ]
             for c in h.codes
         ],
         name="tree",

@@ -9,6 +9,7 @@ terminal.
 
 from __future__ import annotations
 
+import itertools
 import math
 from dataclasses import dataclass
 from xml.sax.saxutils import escape
@@ -108,8 +109,10 @@ def saturation_svg(curve: SaturationCurve, *, width: int = 720, height: int = 40
     ]
     for i, p in enumerate(curve.points):
         if p.role == "holdout":
-            out.append(f'<rect class="holdout" x="{f.x(i) - f.band / 2:.1f}" y="{f.top}" width="{f.band:.1f}" '
-                       f'height="{base - f.top:.1f}" fill="{HOLDOUT}"/>')
+            out.append(
+                f'<rect class="holdout" x="{f.x(i) - f.band / 2:.1f}" y="{f.top}" width="{f.band:.1f}" '
+                f'height="{base - f.top:.1f}" fill="{HOLDOUT}"/>'
+            )
     for tick in nice_ticks(curve.total):
         y = f.y(tick)
         out.append(f'<line x1="{f.left}" y1="{y:.1f}" x2="{width - f.right}" y2="{y:.1f}" stroke="#DDDDDD"/>')
@@ -117,24 +120,34 @@ def saturation_svg(curve: SaturationCurve, *, width: int = 720, height: int = 40
     for i, p in enumerate(curve.points):
         if p.new_count:
             top = f.y(p.new_count)
-            out.append(f'<rect class="new" x="{f.x(i) - f.band * 0.3:.1f}" y="{top:.1f}" width="{f.band * 0.6:.1f}" '
-                       f'height="{base - top:.1f}" fill="{BAR}"><title>{escape(p.label)}: {p.new_count}</title></rect>')
+            out.append(
+                f'<rect class="new" x="{f.x(i) - f.band * 0.3:.1f}" y="{top:.1f}" width="{f.band * 0.6:.1f}" '
+                f'height="{base - top:.1f}" fill="{BAR}"><title>{escape(p.label)}: {p.new_count}</title></rect>'
+            )
     if curve.points:
         coords = " ".join(f"{f.x(i):.1f},{f.y(p.cumulative):.1f}" for i, p in enumerate(curve.points))
         out.append(f'<polyline class="cumulative" points="{coords}" fill="none" stroke="{LINE}" stroke-width="2"/>')
         if f.n <= 80:
-            out.extend(f'<circle cx="{f.x(i):.1f}" cy="{f.y(p.cumulative):.1f}" r="2.5" fill="{LINE}"/>'
-                       for i, p in enumerate(curve.points))
+            out.extend(
+                f'<circle cx="{f.x(i):.1f}" cy="{f.y(p.cumulative):.1f}" r="2.5" fill="{LINE}"/>'
+                for i, p in enumerate(curve.points)
+            )
     out.append(f'<line x1="{f.left}" y1="{base:.1f}" x2="{width - f.right}" y2="{base:.1f}" stroke="{AXIS}"/>')
     out.append(f'<line x1="{f.left}" y1="{f.top}" x2="{f.left}" y2="{base:.1f}" stroke="{AXIS}"/>')
     for i in _label_indices(f.n, f.label_every(14)):
         x, y = f.x(i), base + 12
-        out.append(f'<text x="{x:.1f}" y="{y:.1f}" text-anchor="end" font-size="10" '
-                   f'transform="rotate(-45 {x:.1f} {y:.1f})">{escape(curve.points[i].label)}</text>')
-    out.append(f'<text x="{(f.left + width - f.right) / 2:.1f}" y="{height - 8}" text-anchor="middle">'
-               f'{escape(words["x"])}</text>')
-    out.append(f'<text x="14" y="{(f.top + base) / 2:.1f}" text-anchor="middle" '
-               f'transform="rotate(-90 14 {(f.top + base) / 2:.1f})">{escape(words["y"])}</text>')
+        out.append(
+            f'<text x="{x:.1f}" y="{y:.1f}" text-anchor="end" font-size="10" '
+            f'transform="rotate(-45 {x:.1f} {y:.1f})">{escape(curve.points[i].label)}</text>'
+        )
+    out.append(
+        f'<text x="{(f.left + width - f.right) / 2:.1f}" y="{height - 8}" text-anchor="middle">'
+        f"{escape(words['x'])}</text>"
+    )
+    out.append(
+        f'<text x="14" y="{(f.top + base) / 2:.1f}" text-anchor="middle" '
+        f'transform="rotate(-90 14 {(f.top + base) / 2:.1f})">{escape(words["y"])}</text>'
+    )
     legend = [("rect", BAR, words["new"]), ("line", LINE, words["total"])]
     if any(p.role == "holdout" for p in curve.points):
         legend.append(("rect", HOLDOUT, words["holdout"]))
@@ -166,10 +179,11 @@ def saturation_png(curve: SaturationCurve, *, width: int = 800, height: int = 45
         canvas.text(f.left - 6 - Canvas.text_width(label, 2), y - 7, label, _hex(AXIS), scale=2)
     for i, p in enumerate(curve.points):
         if p.new_count:
-            canvas.rect(round(f.x(i) - f.band * 0.3), round(f.y(p.new_count)), round(f.x(i) + f.band * 0.3), base,
-                        _hex(BAR))
+            canvas.rect(
+                round(f.x(i) - f.band * 0.3), round(f.y(p.new_count)), round(f.x(i) + f.band * 0.3), base, _hex(BAR)
+            )
     points = [(round(f.x(i)), round(f.y(p.cumulative))) for i, p in enumerate(curve.points)]
-    for (x0, y0), (x1, y1) in zip(points, points[1:]):
+    for (x0, y0), (x1, y1) in itertools.pairwise(points):
         canvas.line(x0, y0, x1, y1, _hex(LINE), thickness=3)
     for x, y in points:
         canvas.rect(x - 2, y - 2, x + 2, y + 2, _hex(LINE))
@@ -217,7 +231,15 @@ def text_plot(curve: SaturationCurve, *, width: int = 60, height: int = 10) -> l
     span = cells * len(groups)
     lines.append(" " * label_w + "  " + first + last.rjust(max(span - len(first), len(last) + 1)))
     words = _words(curve)
-    lines.append(f"# {words['new']}   * {words['total']}" + ("   h " + words["holdout"] if held.strip() else "")
-                 + (f"   ({per} 份文档/列)" if per > 1 and curve.language == "zh" else
-                    f"   ({per} documents per column)" if per > 1 else ""))
+    lines.append(
+        f"# {words['new']}   * {words['total']}"
+        + ("   h " + words["holdout"] if held.strip() else "")
+        + (
+            f"   ({per} 份文档/列)"
+            if per > 1 and curve.language == "zh"
+            else f"   ({per} documents per column)"
+            if per > 1
+            else ""
+        )
+    )
     return lines

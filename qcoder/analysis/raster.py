@@ -90,8 +90,13 @@ class Canvas:
             for r, pattern in enumerate(rows):
                 for c, bit in enumerate(pattern):
                     if bit == "#":
-                        self.rect(cursor + c * scale, y + r * scale, cursor + (c + 1) * scale - 1,
-                                  y + (r + 1) * scale - 1, colour)
+                        self.rect(
+                            cursor + c * scale,
+                            y + r * scale,
+                            cursor + (c + 1) * scale - 1,
+                            y + (r + 1) * scale - 1,
+                            colour,
+                        )
             cursor += (GLYPH_W + 1) * scale
         return cursor - x
 
@@ -108,4 +113,6 @@ class Canvas:
             return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
 
         header = struct.pack(">IIBBBBB", self.width, self.height, 8, 2, 0, 0, 0)
-        return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(raw, 6)) + chunk(b"IEND", b"")
+        return (
+            b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(raw, 6)) + chunk(b"IEND", b"")
+        )

@@ -32,9 +32,21 @@ FORMATS: dict[str, tuple[str, ...]] = {kind: TABLE_FORMATS for kind in KINDS}
 FORMATS["saturation"] = (*TABLE_FORMATS, "svg", "png")
 FORMATS["diagram"] = ("mermaid", "dot", "md")
 BINARY = ("xlsx", "docx", "png")
-EXTENSIONS = {"txt": "text", "text": "text", "md": "md", "csv": "csv", "json": "json", "xlsx": "xlsx",
-              "docx": "docx", "svg": "svg", "png": "png", "mmd": "mermaid", "mermaid": "mermaid", "dot": "dot",
-              "gv": "dot"}
+EXTENSIONS = {
+    "txt": "text",
+    "text": "text",
+    "md": "md",
+    "csv": "csv",
+    "json": "json",
+    "xlsx": "xlsx",
+    "docx": "docx",
+    "svg": "svg",
+    "png": "png",
+    "mmd": "mermaid",
+    "mermaid": "mermaid",
+    "dot": "dot",
+    "gv": "dot",
+}
 
 
 def default_format(kind: str) -> str:
@@ -108,8 +120,13 @@ def render_report(
 
 
 def write_report(
-    kind: str, project: Project, fmt: str | None = None, out_path: str | Path | None = None, *,
-    coder: str | None = None, level: int | str | None = None,
+    kind: str,
+    project: Project,
+    fmt: str | None = None,
+    out_path: str | Path | None = None,
+    *,
+    coder: str | None = None,
+    level: int | str | None = None,
 ) -> str | bytes | Path:
     """Render a report; with ``out_path`` write it there and return the path, else return it.
 

@@ -32,9 +32,9 @@ from sqlalchemy.orm import Session
 from qcoder.analysis.hierarchy import plural
 from qcoder.analysis.snapshot import Snapshot, as_utc, load_snapshot
 from qcoder.analysis.table import Table, label, relation_type_label
-from qcoder.store.settings import get_setting
 from qcoder.errors import QcoderError
 from qcoder.store.models import Code, Coder, Coding, Document, Relation, Sentence
+from qcoder.store.settings import get_setting
 
 ORDERS = ("coding", "import")
 
@@ -179,15 +179,21 @@ class HoldoutCheck:
             n = len(self.new_concepts)
             text = f"{n} new {plural(self.level_name_en, n)} emerged: {', '.join(c.name for c in self.new_concepts)}"
         else:
-            text = (f"no new {concepts} emerged in the held-out documents ({len(self.holdout_documents)} "
-                    f"document(s), {self.coded_holdout_statements} coded statement(s))")
+            text = (
+                f"no new {concepts} emerged in the held-out documents ({len(self.holdout_documents)} "
+                f"document(s), {self.coded_holdout_statements} coded statement(s))"
+            )
         extra = []
         if self.new_codes:
-            extra.append(f"{len(self.new_codes)} other code(s) created after the freeze: "
-                         + ", ".join(c.name for c in self.new_codes))
+            extra.append(
+                f"{len(self.new_codes)} other code(s) created after the freeze: "
+                + ", ".join(c.name for c in self.new_codes)
+            )
         if self.new_relations:
-            extra.append(f"{len(self.new_relations)} relation(s) created after the freeze: "
-                         + ", ".join(f"{r.source} → {r.target}" for r in self.new_relations))
+            extra.append(
+                f"{len(self.new_relations)} relation(s) created after the freeze: "
+                + ", ".join(f"{r.source} → {r.target}" for r in self.new_relations)
+            )
         return "; ".join([text, *extra])
 
     @property
@@ -198,16 +204,23 @@ class HoldoutCheck:
             return f"{len(self.holdout_documents)} 份留存文档尚未编码"
         if self.new_concepts:
             text = f"留存文档中出现了 {len(self.new_concepts)} 个新{self.level_name}：" + "、".join(
-                c.name for c in self.new_concepts)
+                c.name for c in self.new_concepts
+            )
         else:
-            text = (f"{len(self.holdout_documents)} 份留存文档（{self.coded_holdout_statements} 条已编码语句）中"
-                    f"未出现新的{self.level_name}")
+            text = (
+                f"{len(self.holdout_documents)} 份留存文档（{self.coded_holdout_statements} 条已编码语句）中"
+                f"未出现新的{self.level_name}"
+            )
         extra = []
         if self.new_codes:
-            extra.append(f"冻结后新建了 {len(self.new_codes)} 个其他层级的编码：" + "、".join(c.name for c in self.new_codes))
+            extra.append(
+                f"冻结后新建了 {len(self.new_codes)} 个其他层级的编码：" + "、".join(c.name for c in self.new_codes)
+            )
         if self.new_relations:
-            extra.append(f"冻结后新建了 {len(self.new_relations)} 条关系：" + "、".join(
-                f"{r.source} → {r.target}" for r in self.new_relations))
+            extra.append(
+                f"冻结后新建了 {len(self.new_relations)} 条关系："
+                + "、".join(f"{r.source} → {r.target}" for r in self.new_relations)
+            )
         return "；".join([text, *extra])
 
     @property
@@ -230,8 +243,8 @@ def holdout_check(session: Session, *, level: int = 0, freeze_at: datetime | Non
             source = "project setting (qcoder freeze)"
     if freeze_at is None and holdout:
         # IN (statements of held-out documents) lets the database use the codings index
-        held_out = select(Sentence.id).join(Document, Document.id == Sentence.document_id).where(
-            Document.role == "holdout"
+        held_out = (
+            select(Sentence.id).join(Document, Document.id == Sentence.document_id).where(Document.role == "holdout")
         )
         freeze_at = as_utc(session.scalar(select(func.min(Coding.created_at)).where(Coding.sentence_id.in_(held_out))))
         source = "first held-out coding" if freeze_at is not None else "none"
@@ -258,11 +271,16 @@ def holdout_check(session: Session, *, level: int = 0, freeze_at: datetime | Non
         elif "created-after-freeze" in reasons or code.level < level:
             others.append(item)
     return HoldoutCheck(
-        level=level, level_name=snap.level_name(level),
+        level=level,
+        level_name=snap.level_name(level),
         level_name_en=snap.ladder[level].name_en if level < len(snap.ladder) else f"level {level}",
-        language=snap.language, holdout_documents=[d.label for d in holdout],
-        coded_holdout_statements=coded_holdout, freeze_at=freeze, freeze_source=source,
-        new_concepts=concepts if holdout else [], new_codes=others if holdout else [],
+        language=snap.language,
+        holdout_documents=[d.label for d in holdout],
+        coded_holdout_statements=coded_holdout,
+        freeze_at=freeze,
+        freeze_source=source,
+        new_concepts=concepts if holdout else [],
+        new_codes=others if holdout else [],
         new_relations=_relations_after(session, freeze) if holdout else [],
     )
 
@@ -289,8 +307,9 @@ def _relations_after(session: Session, freeze: datetime | None) -> list[NewRelat
     names = dict(session.execute(select(Code.id, Code.name)).all())
     out = []
     for rid, source, target, type_, created in session.execute(
-        select(Relation.id, Relation.source_id, Relation.target_id, Relation.type, Relation.created_at)
-        .order_by(Relation.created_at, Relation.id)
+        select(Relation.id, Relation.source_id, Relation.target_id, Relation.type, Relation.created_at).order_by(
+            Relation.created_at, Relation.id
+        )
     ):
         created = as_utc(created)
         if created is not None and created > freeze:
@@ -300,7 +319,11 @@ def _relations_after(session: Session, freeze: datetime | None) -> list[NewRelat
 
 # ---------------------------------------------------------------------- tables
 def saturation_tables(
-    session: Session, *, level: int = 0, order: str = "coding", coder: str | None = None,
+    session: Session,
+    *,
+    level: int = 0,
+    order: str = "coding",
+    coder: str | None = None,
     freeze_at: datetime | None = None,
 ) -> list[Table]:
     curve = saturation(session, level=level, order=order, coder=coder)
@@ -308,13 +331,21 @@ def saturation_tables(
     lang = curve.language
     sep = "、" if lang == "zh" else ", "
     order_note = {
-        ("coding", "zh"): "文档按首次编码的先后排序", ("coding", "en"): "documents in the order they were first coded",
-        ("import", "zh"): "文档按导入顺序排序", ("import", "en"): "documents in import order",
+        ("coding", "zh"): "文档按首次编码的先后排序",
+        ("coding", "en"): "documents in the order they were first coded",
+        ("import", "zh"): "文档按导入顺序排序",
+        ("import", "en"): "documents in import order",
     }[(curve.order, "zh" if lang == "zh" else "en")]
     curve_table = Table(
         title=label("saturation", lang),
-        columns=[label("document", lang), "名称" if lang == "zh" else "name", label("role", lang),
-                 label("new", lang), label("cumulative", lang), label("new_codes", lang)],
+        columns=[
+            label("document", lang),
+            "名称" if lang == "zh" else "name",
+            label("role", lang),
+            label("new", lang),
+            label("cumulative", lang),
+            label("new_codes", lang),
+        ],
         rows=[[p.label, p.name, p.role, p.new_count, p.cumulative, sep.join(p.new)] for p in curve.points],
         notes=[order_note],
         name="saturation",
@@ -324,16 +355,26 @@ def saturation_tables(
         ["留存文档" if lang == "zh" else "held-out documents", sep.join(check.holdout_documents) or "—"],
         ["留存文档中已编码语句" if lang == "zh" else "coded held-out statements", check.coded_holdout_statements],
         ["编码本冻结时间" if lang == "zh" else "codebook frozen at", when],
-        [f"新{check.level_name}" if lang == "zh" else f"new {plural(check.level_name_en, 2)}",
-         sep.join(f"{c.name} ({', '.join(c.reasons)})" for c in check.new_concepts) or "—"],
-        ["冻结后新建的其他编码" if lang == "zh" else "other codes created after the freeze",
-         sep.join(f"{c.name} [{c.level_name}]" for c in check.new_codes) or "—"],
-        ["冻结后新建的关系" if lang == "zh" else "relations created after the freeze",
-         sep.join(f"{r.source} → {r.target} ({relation_type_label(r.type, lang)})" for r in check.new_relations) or "—"],
+        [
+            f"新{check.level_name}" if lang == "zh" else f"new {plural(check.level_name_en, 2)}",
+            sep.join(f"{c.name} ({', '.join(c.reasons)})" for c in check.new_concepts) or "—",
+        ],
+        [
+            "冻结后新建的其他编码" if lang == "zh" else "other codes created after the freeze",
+            sep.join(f"{c.name} [{c.level_name}]" for c in check.new_codes) or "—",
+        ],
+        [
+            "冻结后新建的关系" if lang == "zh" else "relations created after the freeze",
+            sep.join(f"{r.source} → {r.target} ({relation_type_label(r.type, lang)})" for r in check.new_relations)
+            or "—",
+        ],
         ["结论" if lang == "zh" else "verdict", check.verdict],
     ]
     holdout_table = Table(
-        title=label("holdout", lang), columns=[label("item", lang), label("value", lang)], rows=rows,
-        notes=[check.verdict], name="holdout",
+        title=label("holdout", lang),
+        columns=[label("item", lang), label("value", lang)],
+        rows=rows,
+        notes=[check.verdict],
+        name="holdout",
     )
     return [curve_table, holdout_table]

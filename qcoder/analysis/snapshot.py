@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from itertools import chain
 from typing import Any
 
@@ -36,7 +36,7 @@ def as_utc(moment: datetime | None) -> datetime | None:
     """SQLite hands back naive datetimes (stored as UTC), PostgreSQL aware ones: make all aware."""
     if moment is None:
         return None
-    return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment.astimezone(timezone.utc)
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 @dataclass(frozen=True)
@@ -279,9 +279,14 @@ def load_snapshot(session: Session) -> Snapshot:
     index_of = {row[0]: i for i, row in enumerate(code_rows)}
     codes = [
         CodeRec(
-            index=i, id=cid, name=name, level=level, parent=index_of.get(parent) if parent is not None else None,
-            definition=definition or "", exemplar_sentence_id=exemplar,
-            created_at=as_utc(created) or datetime.min.replace(tzinfo=timezone.utc),
+            index=i,
+            id=cid,
+            name=name,
+            level=level,
+            parent=index_of.get(parent) if parent is not None else None,
+            definition=definition or "",
+            exemplar_sentence_id=exemplar,
+            created_at=as_utc(created) or datetime.min.replace(tzinfo=UTC),
         )
         for i, (cid, name, level, parent, definition, exemplar, created) in enumerate(code_rows)
     ]
@@ -293,12 +298,12 @@ def load_snapshot(session: Session) -> Snapshot:
         DocRec(index=i, id=d, label=label, name=name, role=role, imported_at=as_utc(at) or datetime.min)
         for i, (d, label, name, role, at) in enumerate(doc_rows)
     ]
-    top = session.execute(
-        text("SELECT MAX(id), MAX(document_id), MAX(ordinal) FROM sentences")
-    ).one()
+    top = session.execute(text("SELECT MAX(id), MAX(document_id), MAX(ordinal) FROM sentences")).one()
     top_sentence, top_doc, top_ordinal = (int(v or 0) for v in top)
     # every statement's (document, ordinal, id), then sorted into document order
-    sentences = _columns(session, [("document_id", top_doc), ("ordinal", top_ordinal), ("id", top_sentence)], "sentences")
+    sentences = _columns(
+        session, [("document_id", top_doc), ("ordinal", top_ordinal), ("id", top_sentence)], "sentences"
+    )
     sentences = sentences[np.lexsort((sentences[:, 1], sentences[:, 0]))]
     top_code = max((c.id for c in codes), default=0)
     top_coder = max((r[0] for r in coder_rows), default=0)

@@ -9,9 +9,8 @@ Column headers follow the project's language setting (``zh`` by default).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Union
 
-Cell = Union[str, int, float, None]
+Cell = str | int | float | None
 
 
 @dataclass

@@ -68,9 +68,7 @@ def _level(level: int) -> int:
     return level
 
 
-def category_table(
-    session: Session, *, level: int = 1, per_child: bool = False, coder: str | None = None
-) -> Table:
+def category_table(session: Session, *, level: int = 1, per_child: bool = False, coder: str | None = None) -> Table:
     """Category | its concepts | example statement (with ID). ``per_child``: one row per concept."""
     snap = load_snapshot(session)
     lang = snap.language
@@ -90,7 +88,9 @@ def category_table(
                 rows.append([code.name, snap.codes[kid].name, example.cell(lang) if example else ""])
         else:
             example = found.get(code.id)
-            rows.append([code.name, sep.join(snap.codes[k].name for k in kids[index]), example.cell(lang) if example else ""])
+            rows.append(
+                [code.name, sep.join(snap.codes[k].name for k in kids[index]), example.cell(lang) if example else ""]
+            )
     return Table(
         title=(f"{snap.level_name(rank)}及其{below}" if lang == "zh" else f"{snap.level_name(rank)} and {below}"),
         columns=[snap.level_name(rank), below, label("example", lang)],
@@ -111,11 +111,16 @@ def main_category_table(session: Session, *, level: int = 2) -> Table:
     for index in snap.at_level(rank):
         code = snap.codes[index]
         meaning = [code.definition.strip()] if code.definition.strip() else []
-        meaning += [f"{snap.codes[k].name}{colon}{snap.codes[k].definition.strip()}"
-                    for k in kids[index] if snap.codes[k].definition.strip()]
+        meaning += [
+            f"{snap.codes[k].name}{colon}{snap.codes[k].definition.strip()}"
+            for k in kids[index]
+            if snap.codes[k].definition.strip()
+        ]
         rows.append([code.name, sep.join(snap.codes[k].name for k in kids[index]), "\n".join(meaning)])
     return Table(
-        title=(f"{snap.level_name(rank)}及其对应范畴" if lang == "zh" else f"{snap.level_name(rank)} and sub-categories"),
+        title=(
+            f"{snap.level_name(rank)}及其对应范畴" if lang == "zh" else f"{snap.level_name(rank)} and sub-categories"
+        ),
         columns=[snap.level_name(rank), label("sub_categories", lang), label("meaning", lang)],
         rows=rows,
         name=f"main_categories_{rank}",
@@ -133,7 +138,9 @@ def relation_table(session: Session) -> Table:
     return Table(
         title=label("relations", lang),
         columns=[label("relation", lang), label("relation_type", lang), label("relation_meaning", lang)],
-        rows=[[f"{by_id[s].name} → {by_id[t].name}", relation_type_label(typ, lang), note] for s, t, typ, note in rows_],
+        rows=[
+            [f"{by_id[s].name} → {by_id[t].name}", relation_type_label(typ, lang), note] for s, t, typ, note in rows_
+        ],
         name="relations",
     )
 
@@ -165,4 +172,3 @@ def paper_tables(session: Session, *, level: int = 1, coder: str | None = None) 
         out.append(main_category_table(session, level=level + 1))
     out += [relation_table(session), storyline_table(session)]
     return out
-

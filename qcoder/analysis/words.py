@@ -177,8 +177,14 @@ class CodeWords:
 
 
 def word_frequencies(
-    session: Session, *, level: int | None = 0, coder: str | None = None, top: int = 10, min_length: int = 2,
-    stopwords: frozenset[str] | None = None, rolled: bool = True,
+    session: Session,
+    *,
+    level: int | None = 0,
+    coder: str | None = None,
+    top: int = 10,
+    min_length: int = 2,
+    stopwords: frozenset[str] | None = None,
+    rolled: bool = True,
 ) -> list[CodeWords]:
     """Top words of all coded statements, then of each code at ``level`` (all codes if None)."""
     snap = load_snapshot(session)
@@ -197,8 +203,11 @@ def word_frequencies(
     empty = np.zeros(0, dtype=np.int64)
     groups = [np.concatenate([*coded, empty]), *(np.concatenate([*columns[i], empty]) for i in rows)]
     counts = _counts(tokens, groups, len(raw.vocabulary))
-    out = [CodeWords(None, label("all_statements", snap.language), None, len(groups[0]),
-                     _top(counts[0], raw.vocabulary, top))]
+    out = [
+        CodeWords(
+            None, label("all_statements", snap.language), None, len(groups[0]), _top(counts[0], raw.vocabulary, top)
+        )
+    ]
     for k, i in enumerate(rows, start=1):
         code = snap.codes[i]
         out.append(CodeWords(code.id, code.name, code.level, len(groups[k]), _top(counts[k], raw.vocabulary, top)))
@@ -214,12 +223,22 @@ def words_table(
     found = word_frequencies(session, level=level, coder=coder, top=top, min_length=min_length)
     return Table(
         title=label("words", lang),
-        columns=[label("code", lang), label("statement_count", lang), label("rank", lang), label("word", lang),
-                 label("frequency", lang)],
+        columns=[
+            label("code", lang),
+            label("statement_count", lang),
+            label("rank", lang),
+            label("word", lang),
+            label("frequency", lang),
+        ],
         rows=[[cw.name, cw.statements, rank, word, n] for cw in found for rank, (word, n) in enumerate(cw.words, 1)],
-        notes=[("已去除停用词、标点、数字及单字词" if lang == "zh" else
-                "stop words, punctuation, numbers and single characters removed")
-               if min_length >= 2 else ("已去除停用词、标点和数字" if lang == "zh" else
-                                        "stop words, punctuation and numbers removed")],
+        notes=[
+            (
+                "已去除停用词、标点、数字及单字词"
+                if lang == "zh"
+                else "stop words, punctuation, numbers and single characters removed"
+            )
+            if min_length >= 2
+            else ("已去除停用词、标点和数字" if lang == "zh" else "stop words, punctuation and numbers removed")
+        ],
         name="words",
     )

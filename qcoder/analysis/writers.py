@@ -66,13 +66,27 @@ def _pad(text: str, width: int, right: bool) -> str:
     return gap + text if right else text + gap
 
 
+def _emit(
+    out: list[str], cells: list[list[str]], widths: list[int], numeric: list[bool], is_header: bool = False
+) -> None:
+    """Append one table row (its cells already wrapped into lines) to ``out``, a line per wrapped line."""
+    for k in range(max(len(c) for c in cells)):
+        parts = [
+            _pad(cells[i][k] if k < len(cells[i]) else "", widths[i], numeric[i] and not is_header)
+            for i in range(len(cells))
+        ]
+        out.append("  ".join(parts).rstrip())
+
+
 # ---------------------------------------------------------------------- text
 def to_text(tables: Sequence[Table], *, max_cell: int = 48) -> str:
     """Aligned plain text; long cells wrap at ``max_cell`` terminal cells."""
     blocks = []
     for table in tables:
-        numeric = [all(isinstance(r[i], (int, float)) or r[i] is None for r in table.rows) and bool(table.rows)
-                   for i in range(len(table.columns))]
+        numeric = [
+            all(isinstance(r[i], (int, float)) or r[i] is None for r in table.rows) and bool(table.rows)
+            for i in range(len(table.columns))
+        ]
         header = [_wrap(c, max_cell) for c in table.columns]
         body = [[_wrap(cell_text(v), max_cell) for v in row] for row in table.rows]
         widths = [
@@ -81,18 +95,10 @@ def to_text(tables: Sequence[Table], *, max_cell: int = 48) -> str:
         ]
         out = [table.title, "=" * max(display_width(table.title), 1)]
 
-        def emit(cells: list[list[str]], is_header: bool = False) -> None:
-            for k in range(max(len(c) for c in cells)):
-                parts = [
-                    _pad(cells[i][k] if k < len(cells[i]) else "", widths[i], numeric[i] and not is_header)
-                    for i in range(len(cells))
-                ]
-                out.append("  ".join(parts).rstrip())
-
-        emit(header, True)
+        _emit(out, header, widths, numeric, is_header=True)
         out.append("  ".join("-" * w for w in widths))
         for row in body:
-            emit(row)
+            _emit(out, row, widths, numeric)
         out.extend(table.notes)
         blocks.append("\n".join(out))
     return "\n\n".join(blocks) + "\n"
@@ -106,10 +112,16 @@ def _md_cell(value: Cell) -> str:
 def to_markdown(tables: Sequence[Table]) -> str:
     blocks = []
     for table in tables:
-        numeric = [bool(table.rows) and all(isinstance(r[i], (int, float)) or r[i] is None for r in table.rows)
-                   for i in range(len(table.columns))]
-        lines = [f"### {table.title}", "", "| " + " | ".join(_md_cell(c) for c in table.columns) + " |",
-                 "|" + "|".join("---:" if n else "---" for n in numeric) + "|"]
+        numeric = [
+            bool(table.rows) and all(isinstance(r[i], (int, float)) or r[i] is None for r in table.rows)
+            for i in range(len(table.columns))
+        ]
+        lines = [
+            f"### {table.title}",
+            "",
+            "| " + " | ".join(_md_cell(c) for c in table.columns) + " |",
+            "|" + "|".join("---:" if n else "---" for n in numeric) + "|",
+        ]
         lines += ["| " + " | ".join(_md_cell(v) for v in row) + " |" for row in table.rows]
         if table.notes:
             lines.append("")
@@ -202,8 +214,12 @@ def to_xlsx(tables: Sequence[Table]) -> bytes:
                 sheet.append([note])
         for i, column in enumerate(table.columns, start=1):
             longest = max(
-                [display_width(line) for v in [column, *(r[i - 1] for r in table.rows)]
-                 for line in cell_text(v).split("\n")] or [8]
+                [
+                    display_width(line)
+                    for v in [column, *(r[i - 1] for r in table.rows)]
+                    for line in cell_text(v).split("\n")
+                ]
+                or [8]
             )
             sheet.column_dimensions[get_column_letter(i)].width = min(max(longest + 2, 6), 60)
             if longest > 58:
@@ -219,7 +235,7 @@ def to_xlsx(tables: Sequence[Table]) -> bytes:
 
 
 # ---------------------------------------------------------------------- docx
-def _set_fonts(run, size_pt: float | None = None, bold: bool | None = None) -> None:  # type: ignore[no-untyped-def]
+def _set_fonts(run, size_pt: float | None = None, bold: bool | None = None) -> None:
     from docx.oxml.ns import qn
     from docx.shared import Pt
 
@@ -235,7 +251,7 @@ def _set_fonts(run, size_pt: float | None = None, bold: bool | None = None) -> N
         run.bold = bold
 
 
-def _cell_paragraphs(cell, text: str, *, bold: bool = False, align=None) -> None:  # type: ignore[no-untyped-def]
+def _cell_paragraphs(cell, text: str, *, bold: bool = False, align=None) -> None:
     lines = text.split("\n")
     paragraph = cell.paragraphs[0]
     for k, line in enumerate(lines):

@@ -23,8 +23,8 @@ from numpy.typing import NDArray
 from sqlalchemy import BigInteger, Select, Text, cast, func, select
 from sqlalchemy.orm import Session
 
-from qcoder.coding.codes import find_code, natural_key
 from qcoder.coding.coders import find_coder
+from qcoder.coding.codes import find_code, natural_key
 from qcoder.coding.statements import find_document
 from qcoder.errors import QcoderError
 from qcoder.store.models import Code, Coding, Document, DocumentReview, Sentence

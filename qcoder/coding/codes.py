@@ -86,8 +86,12 @@ def get_code(session: Session, code_id: int, *, lock: bool = False) -> Code:
     the write transaction already holds the only write lock.
     """
     return get_or_not_found(
-        session, Code, code_id, f"code #{code_id} no longer exists (deleted or merged by another coder); refresh",
-        with_for_update=lock, populate_existing=lock,
+        session,
+        Code,
+        code_id,
+        f"code #{code_id} no longer exists (deleted or merged by another coder); refresh",
+        with_for_update=lock,
+        populate_existing=lock,
     )
 
 
@@ -154,8 +158,15 @@ def create_code(
     )
     add_new(session, code, guid=guid, row_id=code_id)
     log_event(
-        session, coder.id if coder else None, "code.create", code_id=code.id, name=name, level=level,
-        guid=code.guid, row=row_of(code), **({"inner": True} if inner else {}),
+        session,
+        coder.id if coder else None,
+        "code.create",
+        code_id=code.id,
+        name=name,
+        level=level,
+        guid=code.guid,
+        row=row_of(code),
+        **({"inner": True} if inner else {}),
     )
     return code
 
@@ -178,7 +189,8 @@ def ensure_code(session: Session, name: str, level: int, coder: Coder | None = N
 
 def _check_version(session: Session, code: Code, expected_version: int | None) -> None:
     if expected_version is not None and code.version != expected_version:
-        who = session.get(Coder, code.updated_by_id).name if code.updated_by_id else "someone"
+        coder = session.get(Coder, code.updated_by_id) if code.updated_by_id else None
+        who = coder.name if coder is not None else "someone"
         raise Conflict(
             f"{code.name!r} was changed by {who} at {code.updated_at:%Y-%m-%d %H:%M} since you "
             "loaded it; refresh and try again"
@@ -191,7 +203,11 @@ def _touch(code: Code, coder: Coder | None) -> None:
 
 
 def rename_code(
-    session: Session, code: Code, new_name: str, *, coder: Coder | None = None,
+    session: Session,
+    code: Code,
+    new_name: str,
+    *,
+    coder: Coder | None = None,
     expected_version: int | None = None,
 ) -> Code:
     _check_version(session, code, expected_version)
@@ -212,8 +228,14 @@ def rename_code(
 
 
 def update_code(
-    session: Session, code: Code, *, definition: str | None = None, colour: str | None = None,
-    coder: Coder | None = None, expected_version: int | None = None, exemplar_sentence_id: int | None = None,
+    session: Session,
+    code: Code,
+    *,
+    definition: str | None = None,
+    colour: str | None = None,
+    coder: Coder | None = None,
+    expected_version: int | None = None,
+    exemplar_sentence_id: int | None = None,
 ) -> Code:
     """Definition, colour or exemplar; ``exemplar_sentence_id=0`` clears the exemplar."""
     _check_version(session, code, expected_version)
@@ -241,14 +263,23 @@ def set_code_fields(session: Session, code: Code, wanted: dict[str, object], *, 
     _touch(code, coder)
     session.flush()
     log_event(
-        session, coder.id if coder else None, "code.update", code_id=code.id, guid=code.guid,
-        before=before, after=after,
+        session,
+        coder.id if coder else None,
+        "code.update",
+        code_id=code.id,
+        guid=code.guid,
+        before=before,
+        after=after,
     )
     return code
 
 
 def move_code(
-    session: Session, code: Code, new_parent: Code | None, *, coder: Coder | None = None,
+    session: Session,
+    code: Code,
+    new_parent: Code | None,
+    *,
+    coder: Coder | None = None,
     expected_version: int | None = None,
 ) -> Code:
     _check_version(session, code, expected_version)
@@ -262,8 +293,13 @@ def move_code(
     _touch(code, coder)
     session.flush()
     log_event(
-        session, coder.id if coder else None, "code.move", code_id=code.id, guid=code.guid,
-        old_parent=old_parent, new_parent=code.parent_id,
+        session,
+        coder.id if coder else None,
+        "code.move",
+        code_id=code.id,
+        guid=code.guid,
+        old_parent=old_parent,
+        new_parent=code.parent_id,
     )
     return code
 
@@ -273,7 +309,11 @@ def coding_count(session: Session, code: Code) -> int:
 
 
 def merge_codes(
-    session: Session, source: Code, target: Code, *, coder: Coder | None = None,
+    session: Session,
+    source: Code,
+    target: Code,
+    *,
+    coder: Coder | None = None,
     expected_versions: tuple[int, int] | None = None,
 ) -> int:
     """Fold ``source`` into ``target``: codings move (duplicates dropped), memos, relations
@@ -297,19 +337,22 @@ def merge_codes(
     source_row = row_of(source)
     target_definition = target.definition
     target_pairs = {
-        (sid, cid) for sid, cid in session.execute(
-            select(Coding.sentence_id, Coding.coder_id).where(Coding.code_id == target.id)
-        )
+        (sid, cid)
+        for sid, cid in session.execute(select(Coding.sentence_id, Coding.coder_id).where(Coding.code_id == target.id))
     }
     dropped_rows = [
-        row_of(coding) for coding in session.scalars(select(Coding).where(Coding.code_id == source.id))
+        row_of(coding)
+        for coding in session.scalars(select(Coding).where(Coding.code_id == source.id))
         if (coding.sentence_id, coding.coder_id) in target_pairs
     ]
     if dropped_rows:
         session.execute(delete(Coding).where(Coding.id.in_([row["id"] for row in dropped_rows])))
     moved_rows = [
-        list(row) for row in session.execute(
-            update(Coding).where(Coding.code_id == source.id).values(code_id=target.id)
+        list(row)
+        for row in session.execute(
+            update(Coding)
+            .where(Coding.code_id == source.id)
+            .values(code_id=target.id)
             .returning(Coding.id, Coding.sentence_id, Coding.coder_id)
             .execution_options(synchronize_session=False)
         )
@@ -317,21 +360,25 @@ def merge_codes(
     memo_ids = list(session.scalars(select(Memo.id).where(Memo.code_id == source.id)))
     if memo_ids:
         session.execute(
-            update(Memo).where(Memo.id.in_(memo_ids)).values(code_id=target.id)
+            update(Memo)
+            .where(Memo.id.in_(memo_ids))
+            .values(code_id=target.id)
             .execution_options(synchronize_session=False)
         )
     relations_moved: list[list[int]] = []
     relations_deleted: list[dict[str, object]] = []
     relation_memos: list[list[int | None]] = []
-    for relation in list(session.scalars(
-        select(Relation).where((Relation.source_id == source.id) | (Relation.target_id == source.id))
-    )):
+    for relation in list(
+        session.scalars(select(Relation).where((Relation.source_id == source.id) | (Relation.target_id == source.id)))
+    ):
         new_source = target.id if relation.source_id == source.id else relation.source_id
         new_target = target.id if relation.target_id == source.id else relation.target_id
         clash = session.scalar(
             select(Relation.id).where(
-                Relation.source_id == new_source, Relation.target_id == new_target,
-                Relation.type == relation.type, Relation.id != relation.id,
+                Relation.source_id == new_source,
+                Relation.target_id == new_target,
+                Relation.type == relation.type,
+                Relation.id != relation.id,
             )
         )
         if new_source == new_target or clash is not None:
@@ -346,18 +393,33 @@ def merge_codes(
     children = list(session.scalars(select(Code.id).where(Code.parent_id == source.id)))
     if children:
         session.execute(
-            update(Code).where(Code.id.in_(children)).values(parent_id=target.id)
+            update(Code)
+            .where(Code.id.in_(children))
+            .values(parent_id=target.id)
             .execution_options(synchronize_session=False)
         )
     if not target.definition and source.definition:
         target.definition = source.definition
     _touch(target, coder)
     log_event(
-        session, coder.id if coder else None, "code.merge", source_id=source.id,
-        source_name=source.name, target_id=target.id, moved=len(moved_rows), dropped=len(dropped_rows),
-        source_row=source_row, target_guid=target.guid, target_definition=target_definition,
-        moved_codings=moved_rows, dropped_codings=dropped_rows, memo_ids=memo_ids, children=children,
-        relations_moved=relations_moved, relations_deleted=relations_deleted, relation_memos=relation_memos,
+        session,
+        coder.id if coder else None,
+        "code.merge",
+        source_id=source.id,
+        source_name=source.name,
+        target_id=target.id,
+        moved=len(moved_rows),
+        dropped=len(dropped_rows),
+        source_row=source_row,
+        target_guid=target.guid,
+        target_definition=target_definition,
+        moved_codings=moved_rows,
+        dropped_codings=dropped_rows,
+        memo_ids=memo_ids,
+        children=children,
+        relations_moved=relations_moved,
+        relations_deleted=relations_deleted,
+        relation_memos=relation_memos,
     )
     session.flush()
     session.expire_all()
@@ -367,20 +429,35 @@ def merge_codes(
 
 
 def split_code(
-    session: Session, code: Code, new_name: str, sentence_ids: Sequence[int], *,
-    coder: Coder | None = None, guid: str | None = None, new_code_id: int | None = None,
+    session: Session,
+    code: Code,
+    new_name: str,
+    sentence_ids: Sequence[int],
+    *,
+    coder: Coder | None = None,
+    guid: str | None = None,
+    new_code_id: int | None = None,
 ) -> Code:
     """A new sibling code taking over the codings of ``code`` (every coder's) on the given statements."""
     code = get_code(session, code.id, lock=True)
     new_code = create_code(
-        session, new_name, level=code.level, parent=code.parent, definition="", colour=code.colour, coder=coder,
-        guid=guid, code_id=new_code_id, inner=True,
+        session,
+        new_name,
+        level=code.level,
+        parent=code.parent,
+        definition="",
+        colour=code.colour,
+        coder=coder,
+        guid=guid,
+        code_id=new_code_id,
+        inner=True,
     )
     moved_rows: list[list[int]] = []
     for start in range(0, len(sentence_ids), 500):
         chunk = list(sentence_ids[start : start + 500])
         moved_rows.extend(
-            list(row) for row in session.execute(
+            list(row)
+            for row in session.execute(
                 update(Coding)
                 .where(Coding.code_id == code.id, Coding.sentence_id.in_(chunk))
                 .values(code_id=new_code.id)
@@ -389,8 +466,15 @@ def split_code(
             )
         )
     log_event(
-        session, coder.id if coder else None, "code.split", code_id=code.id, new_code_id=new_code.id,
-        sentence_ids=list(sentence_ids), new_name=new_code.name, new_guid=new_code.guid, moved_codings=moved_rows,
+        session,
+        coder.id if coder else None,
+        "code.split",
+        code_id=code.id,
+        new_code_id=new_code.id,
+        sentence_ids=list(sentence_ids),
+        new_name=new_code.name,
+        new_guid=new_code.guid,
+        moved_codings=moved_rows,
     )
     return new_code
 
@@ -404,25 +488,39 @@ def delete_code(session: Session, code: Code, *, coder: Coder | None = None) -> 
     code = get_code(session, code.id, lock=True)
     codings = [row_of(c) for c in session.scalars(select(Coding).where(Coding.code_id == code.id))]
     children = list(session.scalars(select(Code.id).where(Code.parent_id == code.id)))
-    relations = list(session.scalars(
-        select(Relation).where((Relation.source_id == code.id) | (Relation.target_id == code.id))
-    ))
+    relations = list(
+        session.scalars(select(Relation).where((Relation.source_id == code.id) | (Relation.target_id == code.id)))
+    )
     relation_ids = [r.id for r in relations]
-    memos = list(session.scalars(
-        select(Memo).where(
-            (Memo.code_id == code.id) | (Memo.relation_id.in_(relation_ids) if relation_ids else False)
+    memos = list(
+        session.scalars(
+            select(Memo).where(
+                (Memo.code_id == code.id) | (Memo.relation_id.in_(relation_ids) if relation_ids else False)
+            )
         )
-    ))
+    )
     if children:
         session.execute(
-            update(Code).where(Code.id.in_(children)).values(parent_id=code.parent_id)
+            update(Code)
+            .where(Code.id.in_(children))
+            .values(parent_id=code.parent_id)
             .execution_options(synchronize_session=False)
         )
     session.execute(delete(Coding).where(Coding.code_id == code.id))
     log_event(
-        session, coder.id if coder else None, "code.delete", code_id=code.id, name=code.name,
-        level=code.level, guid=code.guid, codings=len(codings), row=row_of(code), coding_rows=codings,
-        children=children, relation_rows=[row_of(r) for r in relations], memo_rows=[row_of(m) for m in memos],
+        session,
+        coder.id if coder else None,
+        "code.delete",
+        code_id=code.id,
+        name=code.name,
+        level=code.level,
+        guid=code.guid,
+        codings=len(codings),
+        row=row_of(code),
+        coding_rows=codings,
+        children=children,
+        relation_rows=[row_of(r) for r in relations],
+        memo_rows=[row_of(m) for m in memos],
     )
     session.delete(code)
     session.flush()

@@ -57,7 +57,8 @@ def add_codings(
     inserted: set[int] = set()
     for start in range(0, len(rows), _CHUNK):
         statement = (
-            insert(Coding).values(rows[start : start + _CHUNK])
+            insert(Coding)
+            .values(rows[start : start + _CHUNK])
             .on_conflict_do_nothing(index_elements=["sentence_id", "code_id", "coder_id"])
             .returning(Coding.sentence_id)
         )

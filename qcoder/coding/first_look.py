@@ -137,7 +137,16 @@ def _read(connection: sqlite3.Connection, url: str, name: str, head: str, first_
         if len(statements) < document.statements:
             rest = RestOfDocument(connection, document.id, coder, last)
     return FirstLook(
-        url=url, coder_id=coder, coder_name=name, levels=reads.levels(reader), codes=reads.codes(reader, coder),
-        coders=reads.coders(reader), documents=documents, document_id=document.id if document else None,
-        statements=statements, codings=codings, latest_event=reads.latest_event(reader), rest=rest,
+        url=url,
+        coder_id=coder,
+        coder_name=name,
+        levels=reads.levels(reader),
+        codes=reads.codes(reader, coder),
+        coders=reads.coders(reader),
+        documents=documents,
+        document_id=document.id if document else None,
+        statements=statements,
+        codings=codings,
+        latest_event=reads.latest_event(reader),
+        rest=rest,
     )

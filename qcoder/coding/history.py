@@ -57,7 +57,9 @@ def undo(session: Session, coder_id: int) -> str | None:
     entry = session.scalar(
         select(HistoryEntry)
         .where(HistoryEntry.coder_id == coder_id, HistoryEntry.state == "done")
-        .order_by(HistoryEntry.id.desc()).limit(1).with_for_update()
+        .order_by(HistoryEntry.id.desc())
+        .limit(1)
+        .with_for_update()
     )
     if entry is None:
         return None
@@ -75,7 +77,9 @@ def redo(session: Session, coder_id: int) -> str | None:
     entry = session.scalar(
         select(HistoryEntry)
         .where(HistoryEntry.coder_id == coder_id, HistoryEntry.state == "undone")
-        .order_by(HistoryEntry.id).limit(1).with_for_update()
+        .order_by(HistoryEntry.id)
+        .limit(1)
+        .with_for_update()
     )
     if entry is None:
         return None
@@ -100,12 +104,14 @@ def pending(session: Session, coder_id: int) -> tuple[str | None, str | None]:
     done = session.scalar(
         select(HistoryEntry.description)
         .where(HistoryEntry.coder_id == coder_id, HistoryEntry.state == "done")
-        .order_by(HistoryEntry.id.desc()).limit(1)
+        .order_by(HistoryEntry.id.desc())
+        .limit(1)
     )
     undone = session.scalar(
         select(HistoryEntry.description)
         .where(HistoryEntry.coder_id == coder_id, HistoryEntry.state == "undone")
-        .order_by(HistoryEntry.id).limit(1)
+        .order_by(HistoryEntry.id)
+        .limit(1)
     )
     return done, undone
 
@@ -127,7 +133,9 @@ def _trim(session: Session, coder_id: int) -> None:
     keep_from = session.scalar(
         select(HistoryEntry.id)
         .where(HistoryEntry.coder_id == coder_id, HistoryEntry.state == "done")
-        .order_by(HistoryEntry.id.desc()).offset(UNDO_LIMIT - 1).limit(1)
+        .order_by(HistoryEntry.id.desc())
+        .offset(UNDO_LIMIT - 1)
+        .limit(1)
     )
     if keep_from is not None:
         _forget(session, select(HistoryEntry.id).where(HistoryEntry.coder_id == coder_id, HistoryEntry.id < keep_from))

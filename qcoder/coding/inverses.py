@@ -80,7 +80,9 @@ def _gone_code(session: Session, code_id: int, name: str) -> Conflict:
     if event is not None:
         target = session.get(Code, event.payload.get("target_id"))
         into = f" into {target.name!r}" if target else ""
-        return Conflict(f"code {name!r} was merged{into} by {_name(session, event.coder_id)} at {event.at:%Y-%m-%d %H:%M}")
+        return Conflict(
+            f"code {name!r} was merged{into} by {_name(session, event.coder_id)} at {event.at:%Y-%m-%d %H:%M}"
+        )
     return Conflict(f"code {name!r} no longer exists")
 
 
@@ -182,8 +184,15 @@ def _code_created_reapply(session: Session, payload: dict[str, Any], coder: Code
     parent_id = row.get("parent_id")
     parent = _code(session, parent_id) if parent_id is not None else None
     code_ops.create_code(
-        session, payload["name"], level=payload["level"], parent=parent, definition=row.get("definition", ""),
-        colour=row.get("colour"), coder=coder, guid=payload.get("guid"), code_id=payload["code_id"],
+        session,
+        payload["name"],
+        level=payload["level"],
+        parent=parent,
+        definition=row.get("definition", ""),
+        colour=row.get("colour"),
+        coder=coder,
+        guid=payload.get("guid"),
+        code_id=payload["code_id"],
     )
 
 
@@ -204,7 +213,9 @@ def _updated(forward: bool) -> Handler:
         code = _code(session, payload["code_id"])
         for key, value in expected.items():
             if getattr(code, key) != value:
-                raise Conflict(f"the {key.replace('_', ' ')} of {code.name!r} was changed by {_changed_by(session, code)}")
+                raise Conflict(
+                    f"the {key.replace('_', ' ')} of {code.name!r} was changed by {_changed_by(session, code)}"
+                )
         code_ops.set_code_fields(session, code, dict(wanted), coder=coder)
 
     return handler
@@ -213,7 +224,9 @@ def _updated(forward: bool) -> Handler:
 def _moved(forward: bool) -> Handler:
     def handler(session: Session, payload: dict[str, Any], coder: Coder) -> None:
         expected, wanted = (
-            (payload["old_parent"], payload["new_parent"]) if forward else (payload["new_parent"], payload["old_parent"])
+            (payload["old_parent"], payload["new_parent"])
+            if forward
+            else (payload["new_parent"], payload["old_parent"])
         )
         code = _code(session, payload["code_id"])
         if code.parent_id != expected:
@@ -263,29 +276,47 @@ def _merged_revert(session: Session, payload: dict[str, Any], coder: Coder) -> N
     restore_row(session, Code, source)
     for start in range(0, len(moved), 500):
         session.execute(
-            update(Coding).where(Coding.id.in_(moved[start : start + 500])).values(code_id=source["id"])
+            update(Coding)
+            .where(Coding.id.in_(moved[start : start + 500]))
+            .values(code_id=source["id"])
             .execution_options(synchronize_session=False)
         )
     for row in payload["dropped_codings"]:
         restore_row(session, Coding, row)
     if memo_ids:
-        session.execute(update(Memo).where(Memo.id.in_(memo_ids)).values(code_id=source["id"]).execution_options(synchronize_session=False))
+        session.execute(
+            update(Memo)
+            .where(Memo.id.in_(memo_ids))
+            .values(code_id=source["id"])
+            .execution_options(synchronize_session=False)
+        )
     for relation_id, old_source, old_target in payload["relations_moved"]:
-        session.execute(update(Relation).where(Relation.id == relation_id).values(source_id=old_source, target_id=old_target))
+        session.execute(
+            update(Relation).where(Relation.id == relation_id).values(source_id=old_source, target_id=old_target)
+        )
     for row in payload["relations_deleted"]:
         restore_row(session, Relation, row)
     for memo_id, relation_id, _clash in payload["relation_memos"]:
         session.execute(update(Memo).where(Memo.id == memo_id).values(relation_id=relation_id))
     if children:
-        session.execute(update(Code).where(Code.id.in_(children)).values(parent_id=source["id"]).execution_options(synchronize_session=False))
+        session.execute(
+            update(Code)
+            .where(Code.id.in_(children))
+            .values(parent_id=source["id"])
+            .execution_options(synchronize_session=False)
+        )
     if target.definition != payload["target_definition"] and target.definition == source.get("definition"):
         target.definition = payload["target_definition"]
     session.expire_all()
     log_event(
-        session, coder.id, "code.unmerge", source_id=source["id"], target_id=target.id, name=source["name"],
-        moved_codings=payload["moved_codings"], restored_codings=[
-            [row["id"], row["sentence_id"], row["coder_id"]] for row in payload["dropped_codings"]
-        ],
+        session,
+        coder.id,
+        "code.unmerge",
+        source_id=source["id"],
+        target_id=target.id,
+        name=source["name"],
+        moved_codings=payload["moved_codings"],
+        restored_codings=[[row["id"], row["sentence_id"], row["coder_id"]] for row in payload["dropped_codings"]],
     )
     session.flush()
 
@@ -299,7 +330,9 @@ def _merged_reapply(session: Session, payload: dict[str, Any], coder: Coder) -> 
 def _split_revert(session: Session, payload: dict[str, Any], coder: Coder) -> None:
     code_ops.lock_codebook(session)
     code = _code(session, payload["code_id"])
-    new_code = code_ops.get_code(session, _code(session, payload["new_code_id"], payload.get("new_name", "")).id, lock=True)
+    new_code = code_ops.get_code(
+        session, _code(session, payload["new_code_id"], payload.get("new_name", "")).id, lock=True
+    )
     moved = [int(row[0]) for row in payload.get("moved_codings", [])]
     if len(_ids_where(session, Coding.id, moved, Coding.code_id == new_code.id)) != len(moved):
         raise Conflict(f"codings moved to {new_code.name!r} by the split were removed or moved since")
@@ -308,11 +341,17 @@ def _split_revert(session: Session, payload: dict[str, Any], coder: Coder) -> No
         raise Conflict(f"{new_code.name!r} is in use: {used}")
     for start in range(0, len(moved), 500):
         session.execute(
-            update(Coding).where(Coding.id.in_(moved[start : start + 500])).values(code_id=code.id)
+            update(Coding)
+            .where(Coding.id.in_(moved[start : start + 500]))
+            .values(code_id=code.id)
             .execution_options(synchronize_session=False)
         )
     log_event(
-        session, coder.id, "code.unsplit", code_id=code.id, new_code_id=new_code.id,
+        session,
+        coder.id,
+        "code.unsplit",
+        code_id=code.id,
+        new_code_id=new_code.id,
         moved_codings=payload.get("moved_codings", []),
     )
     session.flush()
@@ -323,8 +362,13 @@ def _split_revert(session: Session, payload: dict[str, Any], coder: Coder) -> No
 def _split_reapply(session: Session, payload: dict[str, Any], coder: Coder) -> None:
     code = _code(session, payload["code_id"])
     code_ops.split_code(
-        session, code, payload["new_name"], [int(s) for s in payload["sentence_ids"]], coder=coder,
-        guid=payload.get("new_guid"), new_code_id=payload["new_code_id"],
+        session,
+        code,
+        payload["new_name"],
+        [int(s) for s in payload["sentence_ids"]],
+        coder=coder,
+        guid=payload.get("new_guid"),
+        new_code_id=payload["new_code_id"],
     )
 
 
@@ -356,11 +400,17 @@ def _deleted_revert(session: Session, payload: dict[str, Any], coder: Coder) -> 
     children = [int(c) for c in payload["children"]]
     if children:
         session.execute(
-            update(Code).where(Code.id.in_(children), Code.parent_id.is_not_distinct_from(parent_id))
-            .values(parent_id=row["id"]).execution_options(synchronize_session=False)
+            update(Code)
+            .where(Code.id.in_(children), Code.parent_id.is_not_distinct_from(parent_id))
+            .values(parent_id=row["id"])
+            .execution_options(synchronize_session=False)
         )
     log_event(
-        session, coder.id, "code.undelete", code_id=row["id"], name=row["name"],
+        session,
+        coder.id,
+        "code.undelete",
+        code_id=row["id"],
+        name=row["name"],
         restored_codings=[[r["id"], r["sentence_id"], r["coder_id"]] for r in restored],
     )
     session.flush()
@@ -380,7 +430,9 @@ def _relation(session: Session, relation_id: int) -> Relation:
 
 def _relation_added_revert(session: Session, payload: dict[str, Any], coder: Coder) -> None:
     relation = _relation(session, payload["relation_id"])
-    authors = sorted({_name(session, a) for a in session.scalars(select(Memo.coder_id).where(Memo.relation_id == relation.id))})
+    authors = sorted(
+        {_name(session, a) for a in session.scalars(select(Memo.coder_id).where(Memo.relation_id == relation.id))}
+    )
     if authors:
         raise Conflict(f"{', '.join(authors)} wrote memos on the relation since")
     row = payload.get("row") or {}
@@ -396,7 +448,13 @@ def _relation_added_reapply(session: Session, payload: dict[str, Any], coder: Co
     source = _code(session, payload["source_id"])
     target = _code(session, payload["target_id"])
     relation_ops.add_relation(
-        session, source, target, payload["type"], row.get("note", ""), coder=coder, guid=row.get("guid"),
+        session,
+        source,
+        target,
+        payload["type"],
+        row.get("note", ""),
+        coder=coder,
+        guid=row.get("guid"),
         relation_id=payload["relation_id"],
     )
 
@@ -430,7 +488,13 @@ def _relation_removed_revert(session: Session, payload: dict[str, Any], coder: C
     restore_row(session, Relation, row)
     for memo in payload.get("memo_rows", []):
         restore_row(session, Memo, memo)
-    log_event(session, coder.id, "relation.restore", relation_id=row["id"], memo_ids=[m["id"] for m in payload.get("memo_rows", [])])
+    log_event(
+        session,
+        coder.id,
+        "relation.restore",
+        relation_id=row["id"],
+        memo_ids=[m["id"] for m in payload.get("memo_rows", [])],
+    )
 
 
 def _relation_removed_reapply(session: Session, payload: dict[str, Any], coder: Coder) -> None:
@@ -471,7 +535,12 @@ def _restore_memo(session: Session, payload: dict[str, Any], coder: Coder) -> No
         raise Conflict("this memo was written by an older qcoder and kept too little to be restored")
     if session.get(Memo, row["id"]) is not None:
         raise Conflict("the memo exists again")
-    for column, model in (("code_id", Code), ("relation_id", Relation), ("document_id", Document), ("sentence_id", Sentence)):
+    for column, model in (
+        ("code_id", Code),
+        ("relation_id", Relation),
+        ("document_id", Document),
+        ("sentence_id", Sentence),
+    ):
         if row.get(column) is not None and session.get(model, row[column]) is None:
             raise Conflict(f"what the memo is on ({column.removesuffix('_id')}) was deleted since")
     memo = restore_row(session, Memo, row)

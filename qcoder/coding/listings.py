@@ -60,12 +60,25 @@ def document_entries(session: Session) -> list[DocumentEntry]:
     """Every document in import order, with its statement count and reviewers (not its bytes or text)."""
     reader = reads.Reader.of_session(session)
     counts, reviewers = reads.statement_counts(reader), reads.reviewers_by_document(reader)
-    columns = (Document.id, Document.label, Document.name, Document.role, Document.encoding,
-               Document.attributes, Document.sha256)
+    columns = (
+        Document.id,
+        Document.label,
+        Document.name,
+        Document.role,
+        Document.encoding,
+        Document.attributes,
+        Document.sha256,
+    )
     return [
         DocumentEntry(
-            id=label, name=name, role=role, statements=counts.get(doc_id, 0), encoding=encoding,
-            attributes=attributes, reviewed_by=reviewers.get(doc_id, []), sha256=sha,
+            id=label,
+            name=name,
+            role=role,
+            statements=counts.get(doc_id, 0),
+            encoding=encoding,
+            attributes=attributes,
+            reviewed_by=reviewers.get(doc_id, []),
+            sha256=sha,
         )
         for doc_id, label, name, role, encoding, attributes, sha in session.execute(
             select(*columns).order_by(Document.id)
@@ -99,12 +112,19 @@ def code_entries(session: Session) -> list[CodeEntry]:
     def walk(node: CodeNode, depth: int) -> None:
         c = node.code
         known = c.level < len(ladder)
-        rows.append(CodeEntry(
-            name=c.name, level=ladder[c.level].key if known else str(c.level),
-            level_name=ladder[c.level].name if known else str(c.level),
-            parent=c.parent.name if c.parent else None, guid=c.guid, definition=c.definition,
-            colour=c.colour, codings=counts.get(c.id, 0), depth=depth,
-        ))
+        rows.append(
+            CodeEntry(
+                name=c.name,
+                level=ladder[c.level].key if known else str(c.level),
+                level_name=ladder[c.level].name if known else str(c.level),
+                parent=c.parent.name if c.parent else None,
+                guid=c.guid,
+                definition=c.definition,
+                colour=c.colour,
+                codings=counts.get(c.id, 0),
+                depth=depth,
+            )
+        )
         for child in node.children:
             walk(child, depth + 1)
 

@@ -32,8 +32,15 @@ def _check_type(type_: str) -> str:
 
 
 def add_memo(
-    session: Session, text: str, *, type_: str = "theoretical", target: str = "project",
-    target_id: int | None = None, title: str = "", coder: Coder | None = None, guid: str | None = None,
+    session: Session,
+    text: str,
+    *,
+    type_: str = "theoretical",
+    target: str = "project",
+    target_id: int | None = None,
+    title: str = "",
+    coder: Coder | None = None,
+    guid: str | None = None,
     memo_id: int | None = None,
 ) -> Memo:
     """``memo_id``: write the memo again under the id it had (redo)."""
@@ -46,21 +53,22 @@ def add_memo(
     if column is not None:
         setattr(memo, column, target_id)
     add_new(session, memo, guid=guid, row_id=memo_id)
-    log_event(
-        session, memo.coder_id, "memo.add", memo_id=memo.id, target=target, target_id=target_id, row=row_of(memo)
-    )
+    log_event(session, memo.coder_id, "memo.add", memo_id=memo.id, target=target, target_id=target_id, row=row_of(memo))
     return memo
 
 
 def get_memo(session: Session, memo_id: int) -> Memo:
-    return get_or_not_found(session, Memo, memo_id, f"memo #{memo_id} no longer exists (deleted by another coder?); refresh")
+    return get_or_not_found(
+        session, Memo, memo_id, f"memo #{memo_id} no longer exists (deleted by another coder?); refresh"
+    )
 
 
 def check_memo_version(session: Session, memo: Memo, expected_version: int | None) -> None:
     """Refuse a save based on an older text than the one stored, naming who saved it."""
     if expected_version is None or memo.version == expected_version:
         return
-    who = session.get(Coder, memo.updated_by_id).name if memo.updated_by_id else "someone"
+    coder = session.get(Coder, memo.updated_by_id) if memo.updated_by_id else None
+    who = coder.name if coder is not None else "someone"
     raise Conflict(
         f"this memo was changed by {who} at {memo.updated_at:%Y-%m-%d %H:%M} after you opened it; "
         "your text is still in the editor: copy it, reopen the memo and merge the two"
@@ -68,8 +76,14 @@ def check_memo_version(session: Session, memo: Memo, expected_version: int | Non
 
 
 def update_memo(
-    session: Session, memo: Memo, *, text: str | None = None, title: str | None = None,
-    type_: str | None = None, coder: Coder | None = None, expected_version: int | None = None,
+    session: Session,
+    memo: Memo,
+    *,
+    text: str | None = None,
+    title: str | None = None,
+    type_: str | None = None,
+    coder: Coder | None = None,
+    expected_version: int | None = None,
     code_id: int | None = None,
 ) -> Memo:
     check_memo_version(session, memo, expected_version)
@@ -99,13 +113,20 @@ def set_memo_fields(session: Session, memo: Memo, wanted: dict[str, object], *, 
     memo.updated_at = utcnow()
     session.flush()
     log_event(
-        session, coder.id if coder else None, "memo.update", memo_id=memo.id, before=before, after=after,
+        session,
+        coder.id if coder else None,
+        "memo.update",
+        memo_id=memo.id,
+        before=before,
+        after=after,
         version=memo.version,
     )
     return memo
 
 
-def delete_memo(session: Session, memo: Memo, *, coder: Coder | None = None, expected_version: int | None = None) -> None:
+def delete_memo(
+    session: Session, memo: Memo, *, coder: Coder | None = None, expected_version: int | None = None
+) -> None:
     check_memo_version(session, memo, expected_version)
     log_event(session, coder.id if coder else None, "memo.delete", memo_id=memo.id, text=memo.text, row=row_of(memo))
     session.delete(memo)
@@ -117,7 +138,9 @@ def memos_for(session: Session, target: str, target_id: int | None = None) -> li
     query = select(Memo).order_by(Memo.created_at, Memo.id)
     if column is None:
         query = query.where(
-            Memo.document_id.is_(None), Memo.sentence_id.is_(None), Memo.code_id.is_(None),
+            Memo.document_id.is_(None),
+            Memo.sentence_id.is_(None),
+            Memo.code_id.is_(None),
             Memo.relation_id.is_(None),
         )
     else:

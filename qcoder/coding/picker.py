@@ -76,7 +76,7 @@ def match_tier(query: str, name: str) -> tuple[int, float] | None:
 def rank(
     query: str,
     items: Sequence[T],
-    name: Callable[[T], str] = str,  # type: ignore[assignment]
+    name: Callable[[T], str] = str,
     limit: int | None = None,
 ) -> list[T]:
     """The items whose names match ``query``, best first.

@@ -86,8 +86,18 @@ def codes(reader: Reader, coder: int) -> list[CodeInfo]:
         "SELECT id, guid, name, level, parent_id, definition, colour, version FROM codes ORDER BY level DESC, name"
     )
     return [
-        CodeInfo(id=code_id, guid=guid, name=name, level=level, parent_id=parent_id, definition=definition,
-                 colour=colour, version=version, codings=totals.get(code_id, 0), mine=mine.get(code_id, 0))
+        CodeInfo(
+            id=code_id,
+            guid=guid,
+            name=name,
+            level=level,
+            parent_id=parent_id,
+            definition=definition,
+            colour=colour,
+            version=version,
+            codings=totals.get(code_id, 0),
+            mine=mine.get(code_id, 0),
+        )
         for code_id, guid, name, level, parent_id, definition, colour, version in rows
     ]
 
@@ -110,16 +120,23 @@ def reviewers_by_document(reader: Reader) -> dict[int, list[str]]:
 def documents(reader: Reader, coder: int, coder_name: str) -> list[DocumentSummary]:
     """Every document with its statement count, this coder's progress and who reviewed it."""
     counts = statement_counts(reader)
-    mine = dict(reader.rows(
-        "SELECT s.document_id, count(DISTINCT c.sentence_id) FROM sentences s"
-        " JOIN codings c ON c.sentence_id = s.id WHERE c.coder_id = ? GROUP BY s.document_id",
-        (coder,),
-    ))
+    mine = dict(
+        reader.rows(
+            "SELECT s.document_id, count(DISTINCT c.sentence_id) FROM sentences s"
+            " JOIN codings c ON c.sentence_id = s.id WHERE c.coder_id = ? GROUP BY s.document_id",
+            (coder,),
+        )
+    )
     reviewers = reviewers_by_document(reader)
     return [
         DocumentSummary(
-            id=document_id, label=label, name=name, role=role, statements=counts.get(document_id, 0),
-            coded_by_me=mine.get(document_id, 0), reviewed_by_me=coder_name in reviewers.get(document_id, []),
+            id=document_id,
+            label=label,
+            name=name,
+            role=role,
+            statements=counts.get(document_id, 0),
+            coded_by_me=mine.get(document_id, 0),
+            reviewed_by_me=coder_name in reviewers.get(document_id, []),
             reviewers=tuple(reviewers.get(document_id, [])),
         )
         for document_id, label, name, role in reader.rows("SELECT id, label, name, role FROM documents ORDER BY id")
@@ -260,7 +277,7 @@ def _unseen(low: int, high: int, seen: list[int], gate: int | None) -> list[tupl
     """The ranges of [low, high] that are not in ``seen`` (sorted), each with ``gate``."""
     ranges = []
     start = low
-    for event_id in seen[bisect_left(seen, low):bisect_right(seen, high)]:
+    for event_id in seen[bisect_left(seen, low) : bisect_right(seen, high)]:
         if event_id > start:
             ranges.append((start, event_id - 1, gate))
         start = event_id + 1

@@ -99,9 +99,7 @@ def disagreement_units(data: UnitData) -> tuple[list[int], list[list[frozenset[i
     return found, sets
 
 
-def disagreements(
-    session: Session, request: AgreementRequest, consensus: str = DEFAULT_CONSENSUS
-) -> ReconcileState:
+def disagreements(session: Session, request: AgreementRequest, consensus: str = DEFAULT_CONSENSUS) -> ReconcileState:
     """Every statement the two coders coded differently, with decisions recorded so far."""
     return disagreements_from_units(session, load_units(session, _two_coders(request)), consensus)
 
@@ -257,14 +255,26 @@ def resolve(
     for code_id in sorted(target - current):
         add_codings(session, [sentence.id], code_id, consensus_coder.id)
     log_event(
-        session, author.id, DECIDE, sentence_id=sentence.id, coders=[a.id, b.id], consensus_id=consensus_coder.id,
-        scope=scope.key, choice=choice, codes=sorted(target),
+        session,
+        author.id,
+        DECIDE,
+        sentence_id=sentence.id,
+        coders=[a.id, b.id],
+        consensus_id=consensus_coder.id,
+        scope=scope.key,
+        choice=choice,
+        codes=sorted(target),
     )
     memo_id = None
     if memo and memo.strip():
         memo_id = add_memo(
-            session, memo.strip(), type_="operational", target="sentence", target_id=sentence.id,
-            title=f"{MEMO_TITLE} {a.name}/{b.name}: {choice}", coder=author,
+            session,
+            memo.strip(),
+            type_="operational",
+            target="sentence",
+            target_id=sentence.id,
+            title=f"{MEMO_TITLE} {a.name}/{b.name}: {choice}",
+            coder=author,
         ).id
     names = dict(session.execute(select(Code.id, Code.name).where(Code.id.in_(sorted(target | current)))).all())
     return Resolution(
@@ -281,8 +291,6 @@ def resolve(
 def reconciliation_memos(session: Session, sentence_id: int) -> list[str]:
     """Texts of the reconciliation memos on a statement, oldest first."""
     query = (
-        select(Memo.text)
-        .where(Memo.sentence_id == sentence_id, Memo.title.startswith(MEMO_TITLE))
-        .order_by(Memo.id)
+        select(Memo.text).where(Memo.sentence_id == sentence_id, Memo.title.startswith(MEMO_TITLE)).order_by(Memo.id)
     )
     return list(session.scalars(query))

@@ -32,8 +32,15 @@ def find_relation(session: Session, source_id: int, target_id: int, type_: str) 
 
 
 def add_relation(
-    session: Session, source: Code, target: Code, type_: str, note: str = "", *,
-    coder: Coder | None = None, guid: str | None = None, relation_id: int | None = None,
+    session: Session,
+    source: Code,
+    target: Code,
+    type_: str,
+    note: str = "",
+    *,
+    coder: Coder | None = None,
+    guid: str | None = None,
+    relation_id: int | None = None,
 ) -> Relation:
     """``relation_id``: add the relation again under the id it had (redo)."""
     if source.id == target.id:
@@ -46,8 +53,14 @@ def add_relation(
     )
     add_new(session, relation, guid=guid, row_id=relation_id)
     log_event(
-        session, coder.id if coder else None, "relation.add", relation_id=relation.id,
-        source_id=source.id, target_id=target.id, type=type_, row=row_of(relation),
+        session,
+        coder.id if coder else None,
+        "relation.add",
+        relation_id=relation.id,
+        source_id=source.id,
+        target_id=target.id,
+        type=type_,
+        row=row_of(relation),
     )
     return relation
 
@@ -57,7 +70,11 @@ def get_relation(session: Session, relation_id: int) -> Relation:
 
 
 def update_relation(
-    session: Session, relation: Relation, *, type_: str | None = None, note: str | None = None,
+    session: Session,
+    relation: Relation,
+    *,
+    type_: str | None = None,
+    note: str | None = None,
     coder: Coder | None = None,
 ) -> Relation:
     wanted: dict[str, str] = {}
@@ -93,9 +110,16 @@ def remove_relation(session: Session, relation: Relation, *, coder: Coder | None
     """Remove a relation; its memos go with it (kept whole in the event, for undo)."""
     memos = list(session.scalars(select(Memo).where(Memo.relation_id == relation.id)))
     log_event(
-        session, coder.id if coder else None, "relation.remove", relation_id=relation.id,
-        source_id=relation.source_id, target_id=relation.target_id, type=relation.type, note=relation.note,
-        row=row_of(relation), memo_rows=[row_of(m) for m in memos],
+        session,
+        coder.id if coder else None,
+        "relation.remove",
+        relation_id=relation.id,
+        source_id=relation.source_id,
+        target_id=relation.target_id,
+        type=relation.type,
+        note=relation.note,
+        row=row_of(relation),
+        memo_rows=[row_of(m) for m in memos],
     )
     session.delete(relation)
     session.flush()

@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from qcoder.coding import codes as code_ops
-from qcoder.coding import reads
+from qcoder.coding import history, reads
 from qcoder.coding import memos as memo_ops
 from qcoder.coding import relations as relation_ops
 from qcoder.coding.coder_name import clean_coder_name
@@ -26,7 +26,7 @@ from qcoder.coding.codings import (
     mark_reviewed,
     remove_codings,
 )
-from qcoder.coding.records import (  # noqa: F401 - the records are part of the workbench's API
+from qcoder.coding.records import (
     CodeInfo,
     ComparisonRow,
     DocumentSummary,
@@ -34,7 +34,6 @@ from qcoder.coding.records import (  # noqa: F401 - the records are part of the 
     RelationInfo,
     StatementRow,
 )
-from qcoder.coding import history
 from qcoder.coding.statements import find_document, resolve_statements
 from qcoder.corpus.search import Hit, search
 from qcoder.store.database import Project
@@ -64,11 +63,11 @@ class Workbench:
             self.coder_id = NOT_YET_A_CODER if found is None else found
 
     # ----------------------------------------------------------------- queries
-    def _read(self, work):  # type: ignore[no-untyped-def]
+    def _read(self, work):
         with self.project.session() as session:
             return work(session)
 
-    def _read_plain(self, work):  # type: ignore[no-untyped-def]
+    def _read_plain(self, work):
         """Run one of ``reads``' plain-SQL functions on a read session's driver connection."""
         with self.project.session() as session:
             return work(reads.Reader.of_session(session))
@@ -98,10 +97,10 @@ class Workbench:
         """(the log's new mark, whether someone else changed the project since the mark ``after``)."""
         return self._read_plain(lambda reader: reads.others_changed(reader, self.coder_id, after))
 
-    def sentence_codes(self, sentence_ids: Sequence[int], *, all_coders: bool = False) -> dict[int, list[tuple[int, int]]]:
-        return self._read(
-            lambda s: codes_on_sentences(s, sentence_ids, None if all_coders else self.coder_id)
-        )
+    def sentence_codes(
+        self, sentence_ids: Sequence[int], *, all_coders: bool = False
+    ) -> dict[int, list[tuple[int, int]]]:
+        return self._read(lambda s: codes_on_sentences(s, sentence_ids, None if all_coders else self.coder_id))
 
     def codes(self) -> list[CodeInfo]:
         return self._read_plain(lambda reader: reads.codes(reader, self.coder_id))
@@ -110,9 +109,14 @@ class Workbench:
         def work(session: Session) -> CodeInfo:
             code = code_ops.get_code(session, code_id)
             total = session.scalar(select(func.count()).select_from(Coding).where(Coding.code_id == code_id)) or 0
-            mine = session.scalar(
-                select(func.count()).select_from(Coding).where(Coding.code_id == code_id, Coding.coder_id == self.coder_id)
-            ) or 0
+            mine = (
+                session.scalar(
+                    select(func.count())
+                    .select_from(Coding)
+                    .where(Coding.code_id == code_id, Coding.coder_id == self.coder_id)
+                )
+                or 0
+            )
             return _code_record(code, total, mine)
 
         return self._read(work)
@@ -120,15 +124,23 @@ class Workbench:
     def search(self, query: str, mode: str = "substring", limit: int | None = 2000) -> list[Hit]:
         return self._read(lambda s: search(s, query, mode=mode, limit=limit))
 
-    def comparison(self, code_id: int, *, include_children: bool = True, all_coders: bool = True) -> list[ComparisonRow]:
+    def comparison(
+        self, code_id: int, *, include_children: bool = True, all_coders: bool = True
+    ) -> list[ComparisonRow]:
         """Constant comparison: every statement coded with the code (and its subtree)."""
 
         def work(session: Session) -> list[ComparisonRow]:
             ids = code_ops.descendant_ids(session, code_id) if include_children else [code_id]
             query = (
                 select(
-                    Sentence.id, Sentence.label, Document.id, Document.label, Sentence.ordinal, Sentence.text,
-                    Code.name, Coder.name,
+                    Sentence.id,
+                    Sentence.label,
+                    Document.id,
+                    Document.label,
+                    Sentence.ordinal,
+                    Sentence.text,
+                    Code.name,
+                    Coder.name,
                 )
                 .join(Coding, Coding.sentence_id == Sentence.id)
                 .join(Code, Code.id == Coding.code_id)
@@ -179,13 +191,17 @@ class Workbench:
             )
             found = session.scalar(base.where(Sentence.ordinal > after_ordinal).order_by(Sentence.ordinal).limit(1))
             if found is None:
-                found = session.scalar(base.where(Sentence.ordinal <= after_ordinal).order_by(Sentence.ordinal).limit(1))
+                found = session.scalar(
+                    base.where(Sentence.ordinal <= after_ordinal).order_by(Sentence.ordinal).limit(1)
+                )
             return found
 
         return self._read(work)
 
     # ----------------------------------------------------------------- undoable steps
-    def _step(self, description: str, work: Callable[[Session], T], describe: Callable[[Session, T], str] | None = None) -> T:
+    def _step(
+        self, description: str, work: Callable[[Session], T], describe: Callable[[Session, T], str] | None = None
+    ) -> T:
         """Run ``work`` as one undoable step of this coder, committed before returning."""
         joining = self.coder_id == NOT_YET_A_CODER  # ``join_now=False``: the coder comes with this change
 
@@ -219,18 +235,25 @@ class Workbench:
     # ----------------------------------------------------------------- coding actions
     def code_statements(self, sentence_ids: Sequence[int], code_id: int) -> list[int]:
         return self._step(
-            "code", lambda s: add_codings(s, sentence_ids, code_id, self.coder_id),
+            "code",
+            lambda s: add_codings(s, sentence_ids, code_id, self.coder_id),
             lambda s, added: _coding_text("code", s, code_id, len(added)),
         )
 
     def uncode_statements(self, sentence_ids: Sequence[int], code_id: int) -> list[int]:
         return self._step(
-            "uncode", lambda s: remove_codings(s, sentence_ids, code_id, self.coder_id),
+            "uncode",
+            lambda s: remove_codings(s, sentence_ids, code_id, self.coder_id),
             lambda s, removed: _coding_text("uncode", s, code_id, len(removed)),
         )
 
     def code_named(
-        self, sentence_ids: Sequence[int], name: str, level: str | int | None = None, *, description: str | None = None,
+        self,
+        sentence_ids: Sequence[int],
+        name: str,
+        level: str | int | None = None,
+        *,
+        description: str | None = None,
     ) -> tuple[list[int], bool]:
         """Code the statements with the code called ``name``, created at ``level`` (a rank,
         key or name; default the lowest) if there is none: one undoable step.
@@ -298,15 +321,26 @@ class Workbench:
         return coded, truth
 
     def create_code(
-        self, name: str, level: int = 0, *, parent_id: int | None = None, definition: str = "",
-        colour: str | None = None, code_sentences: Sequence[int] = (),
+        self,
+        name: str,
+        level: int = 0,
+        *,
+        parent_id: int | None = None,
+        definition: str = "",
+        colour: str | None = None,
+        code_sentences: Sequence[int] = (),
     ) -> CodeInfo:
         """Create a code (optionally coding statements with it at once), as one undoable step."""
 
         def work(session: Session) -> int:
             parent = code_ops.get_code(session, parent_id) if parent_id is not None else None
             code = code_ops.create_code(
-                session, name, level=level, parent=parent, definition=definition, colour=colour,
+                session,
+                name,
+                level=level,
+                parent=parent,
+                definition=definition,
+                colour=colour,
                 coder=self._coder(session),
             )
             if code_sentences:
@@ -331,24 +365,38 @@ class Workbench:
     def rename_code(self, code_id: int, name: str, expected_version: int | None = None) -> CodeInfo:
         self._step(
             "rename code",
-            lambda s: code_ops.rename_code(
-                s, code_ops.get_code(s, code_id), name, coder=self._coder(s), expected_version=expected_version
-            ).name,
+            lambda s: (
+                code_ops.rename_code(
+                    s, code_ops.get_code(s, code_id), name, coder=self._coder(s), expected_version=expected_version
+                ).name
+            ),
             lambda s, new: f"rename code to {new}",
         )
         return self.code(code_id)
 
     def update_code(
-        self, code_id: int, *, definition: str | None = None, colour: str | None = None,
-        expected_version: int | None = None, exemplar_sentence_id: int | None = None,
+        self,
+        code_id: int,
+        *,
+        definition: str | None = None,
+        colour: str | None = None,
+        expected_version: int | None = None,
+        exemplar_sentence_id: int | None = None,
     ) -> CodeInfo:
         what = "exemplar" if exemplar_sentence_id is not None else "colour" if colour is not None else "definition"
         self._step(
             f"change {what}",
-            lambda s: code_ops.update_code(
-                s, code_ops.get_code(s, code_id), definition=definition, colour=colour, coder=self._coder(s),
-                expected_version=expected_version, exemplar_sentence_id=exemplar_sentence_id,
-            ).name,
+            lambda s: (
+                code_ops.update_code(
+                    s,
+                    code_ops.get_code(s, code_id),
+                    definition=definition,
+                    colour=colour,
+                    coder=self._coder(s),
+                    expected_version=expected_version,
+                    exemplar_sentence_id=exemplar_sentence_id,
+                ).name
+            ),
             lambda s, name: f"change the {what} of {name}",
         )
         return self.code(code_id)
@@ -356,11 +404,15 @@ class Workbench:
     def move_code(self, code_id: int, parent_id: int | None, expected_version: int | None = None) -> CodeInfo:
         self._step(
             "move code",
-            lambda s: code_ops.move_code(
-                s, code_ops.get_code(s, code_id),
-                code_ops.get_code(s, parent_id) if parent_id is not None else None,
-                coder=self._coder(s), expected_version=expected_version,
-            ).name,
+            lambda s: (
+                code_ops.move_code(
+                    s,
+                    code_ops.get_code(s, code_id),
+                    code_ops.get_code(s, parent_id) if parent_id is not None else None,
+                    coder=self._coder(s),
+                    expected_version=expected_version,
+                ).name
+            ),
             lambda s, name: f"move {name}" + (f" under {_code_name(s, parent_id)}" if parent_id else " to the top"),
         )
         return self.code(code_id)
@@ -373,7 +425,11 @@ class Workbench:
             source, target = code_ops.get_code(session, source_id), code_ops.get_code(session, target_id)
             names.extend([source.name, target.name])
             return code_ops.merge_codes(
-                session, source, target, coder=self._coder(session), expected_versions=expected_versions,
+                session,
+                source,
+                target,
+                coder=self._coder(session),
+                expected_versions=expected_versions,
             )
 
         return self._step("merge codes", work, lambda s, _moved: f"merge {names[-2]} into {names[-1]}")
@@ -381,9 +437,9 @@ class Workbench:
     def split_code(self, code_id: int, new_name: str, sentence_ids: Sequence[int]) -> CodeInfo:
         new_id = self._step(
             "split code",
-            lambda s: code_ops.split_code(
-                s, code_ops.get_code(s, code_id), new_name, sentence_ids, coder=self._coder(s)
-            ).id,
+            lambda s: (
+                code_ops.split_code(s, code_ops.get_code(s, code_id), new_name, sentence_ids, coder=self._coder(s)).id
+            ),
             lambda s, nid: f"split {_code_name(s, nid)} off {_code_name(s, code_id)}",
         )
         return self.code(new_id)
@@ -405,12 +461,17 @@ class Workbench:
     def add_relation(self, source_id: int, target_id: int, type_: str, note: str = "") -> RelationInfo:
         def work(session: Session) -> int:
             return relation_ops.add_relation(
-                session, code_ops.get_code(session, source_id), code_ops.get_code(session, target_id), type_, note,
+                session,
+                code_ops.get_code(session, source_id),
+                code_ops.get_code(session, target_id),
+                type_,
+                note,
                 coder=self._coder(session),
             ).id
 
         relation_id = self._step(
-            "add relation", work,
+            "add relation",
+            work,
             lambda s, rid: f"add relation {_code_name(s, source_id)} → {_code_name(s, target_id)}",
         )
         return self._read(lambda s: _relation_record(relation_ops.get_relation(s, relation_id)))
@@ -435,24 +496,45 @@ class Workbench:
 
         return self._read(relation_types)
 
-    def add_memo(self, text: str, *, type_: str = "theoretical", target: str = "project",
-                 target_id: int | None = None, title: str = "") -> int:
+    def add_memo(
+        self,
+        text: str,
+        *,
+        type_: str = "theoretical",
+        target: str = "project",
+        target_id: int | None = None,
+        title: str = "",
+    ) -> int:
         return self._step(
             "write memo",
-            lambda s: memo_ops.add_memo(
-                s, text, type_=type_, target=target, target_id=target_id, title=title, coder=self._coder(s)
-            ).id,
+            lambda s: (
+                memo_ops.add_memo(
+                    s, text, type_=type_, target=target, target_id=target_id, title=title, coder=self._coder(s)
+                ).id
+            ),
             lambda s, _id: f"write a {target} memo",
         )
 
-    def update_memo(self, memo_id: int, *, text: str | None = None, title: str | None = None,
-                    type_: str | None = None, expected_version: int | None = None) -> None:
+    def update_memo(
+        self,
+        memo_id: int,
+        *,
+        text: str | None = None,
+        title: str | None = None,
+        type_: str | None = None,
+        expected_version: int | None = None,
+    ) -> None:
         """Save a memo; with ``expected_version`` (the version the editor opened) a save on
         top of a colleague's newer save is refused, naming them."""
         self._step(
             "edit memo",
             lambda s: memo_ops.update_memo(
-                s, memo_ops.get_memo(s, memo_id), text=text, title=title, type_=type_, coder=self._coder(s),
+                s,
+                memo_ops.get_memo(s, memo_id),
+                text=text,
+                title=title,
+                type_=type_,
+                coder=self._coder(s),
                 expected_version=expected_version,
             ),
         )
@@ -473,8 +555,13 @@ class Workbench:
             if memo is None:
                 target = "code" if core_code_id is not None else "project"
                 return memo_ops.add_memo(
-                    session, text, type_="storyline", target=target, target_id=core_code_id,
-                    title="storyline", coder=self._coder(session),
+                    session,
+                    text,
+                    type_="storyline",
+                    target=target,
+                    target_id=core_code_id,
+                    title="storyline",
+                    coder=self._coder(session),
                 ).id
             memo_ops.update_memo(session, memo, text=text, coder=self._coder(session), code_id=core_code_id)
             return memo.id
@@ -501,22 +588,40 @@ def _coder_record(coder: Coder) -> tuple[int, str]:
 
 def _code_record(code: Code, total: int, mine: int) -> CodeInfo:
     return CodeInfo(
-        id=code.id, guid=code.guid, name=code.name, level=code.level, parent_id=code.parent_id,
-        definition=code.definition, colour=code.colour, version=code.version, codings=total, mine=mine,
+        id=code.id,
+        guid=code.guid,
+        name=code.name,
+        level=code.level,
+        parent_id=code.parent_id,
+        definition=code.definition,
+        colour=code.colour,
+        version=code.version,
+        codings=total,
+        mine=mine,
     )
 
 
 def _relation_record(relation: Relation) -> RelationInfo:
     return RelationInfo(
-        id=relation.id, source_id=relation.source_id, source=relation.source.name, target_id=relation.target_id,
-        target=relation.target.name, type=relation.type, note=relation.note,
+        id=relation.id,
+        source_id=relation.source_id,
+        source=relation.source.name,
+        target_id=relation.target_id,
+        target=relation.target.name,
+        type=relation.type,
+        note=relation.note,
     )
 
 
 def _memo_record(memo: Memo, coder_names: dict[int, str]) -> MemoInfo:
     return MemoInfo(
-        id=memo.id, type=memo.type, title=memo.title, text=memo.text,
+        id=memo.id,
+        type=memo.type,
+        title=memo.title,
+        text=memo.text,
         coder=coder_names.get(memo.coder_id) if memo.coder_id else None,
-        updated_at=f"{memo.updated_at:%Y-%m-%d %H:%M}", code_id=memo.code_id, version=memo.version,
+        updated_at=f"{memo.updated_at:%Y-%m-%d %H:%M}",
+        code_id=memo.code_id,
+        version=memo.version,
         edited_by=coder_names.get(memo.updated_by_id) if memo.updated_by_id else None,
     )

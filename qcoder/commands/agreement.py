@@ -6,7 +6,7 @@ them. Numpy and the writers load only when a command runs, so ``qcoder --help`` 
 
 import json
 from pathlib import Path
-from typing import Annotated, Any, Optional
+from typing import Annotated, Any
 
 import typer
 
@@ -17,22 +17,26 @@ _SUFFIX_FORMATS = {".txt": "text", ".md": "md", ".csv": "csv", ".json": "json", 
 
 CodersOption = Annotated[str, typer.Option("--coders", help="Coders to compare, comma-separated: A,B[,C]")]
 LevelOption = Annotated[
-    Optional[str], typer.Option("--level", help="Level of the codes (0-3, concept, 初始范畴, …); default the lowest")
+    str | None, typer.Option("--level", help="Level of the codes (0-3, concept, 初始范畴, …); default the lowest")
 ]
-CodesOption = Annotated[Optional[str], typer.Option("--codes", help="Only these codes, comma-separated (subcodes roll up)")]
+CodesOption = Annotated[
+    str | None, typer.Option("--codes", help="Only these codes, comma-separated (subcodes roll up)")
+]
 DocumentsOption = Annotated[
-    Optional[str],
-    typer.Option("--documents", help="Documents, comma-separated (default: those reviewed by at least two of the coders)"),
+    str | None,
+    typer.Option(
+        "--documents", help="Documents, comma-separated (default: those reviewed by at least two of the coders)"
+    ),
 ]
 
 
-def _split(value: Optional[str]) -> tuple[str, ...]:
+def _split(value: str | None) -> tuple[str, ...]:
     if not value:
         return ()
     return tuple(part.strip() for part in value.replace("，", ",").split(",") if part.strip())
 
 
-def _request(coders: str, level: Optional[str], codes: Optional[str], documents: Optional[str], **extra: Any) -> Any:
+def _request(coders: str, level: str | None, codes: str | None, documents: str | None, **extra: Any) -> Any:
     from qcoder.analysis.agreement import AgreementRequest
 
     return AgreementRequest(
@@ -40,7 +44,7 @@ def _request(coders: str, level: Optional[str], codes: Optional[str], documents:
     )
 
 
-def _format(fmt: Optional[str], output: Optional[Path]) -> str:
+def _format(fmt: str | None, output: Path | None) -> str:
     if fmt:
         return fmt
     if output is not None:
@@ -55,9 +59,9 @@ def agree(
     documents: DocumentsOption = None,
     db: DbOption = None,
     fmt: Annotated[
-        Optional[str], typer.Option("--format", help="text, md, csv, json, xlsx or docx (default: from -o, else text)")
+        str | None, typer.Option("--format", help="text, md, csv, json, xlsx or docx (default: from -o, else text)")
     ] = None,
-    output: Annotated[Optional[Path], typer.Option("-o", "--output", help="Write to this file")] = None,
+    output: Annotated[Path | None, typer.Option("-o", "--output", help="Write to this file")] = None,
     bootstrap: Annotated[int, typer.Option("--bootstrap", help="Bootstrap resamples for alpha's CI (0: none)")] = 0,
     seed: Annotated[int, typer.Option("--seed", help="Random seed of the bootstrap")] = 0,
     confidence: Annotated[float, typer.Option("--confidence", help="Confidence level of the CI")] = 0.95,
@@ -90,20 +94,23 @@ def agree(
     write_file(content, output, chosen)
     typer.echo(f"wrote {output} ({len(report.rows)} codes, {report.data.n_units} statements)")
 
+
 def reconcile(
     coders: CodersOption,
-    statement: Annotated[Optional[str], typer.Argument(help="Statement ID to decide (D03-S017)")] = None,
+    statement: Annotated[str | None, typer.Argument(help="Statement ID to decide (D03-S017)")] = None,
     level: LevelOption = None,
     codes: CodesOption = None,
     documents: DocumentsOption = None,
     db: DbOption = None,
     accept: Annotated[
-        Optional[str], typer.Option("--accept", help="a, b, both or neither: whose codes the consensus keeps")
+        str | None, typer.Option("--accept", help="a, b, both or neither: whose codes the consensus keeps")
     ] = None,
-    memo: Annotated[Optional[str], typer.Option("--memo", help="A note on the decision (kept on the statement)")] = None,
+    memo: Annotated[str | None, typer.Option("--memo", help="A note on the decision (kept on the statement)")] = None,
     consensus: Annotated[str, typer.Option("--consensus", help="The consensus coder's name")] = "consensus",
-    by: Annotated[Optional[str], typer.Option("--by", help="Who decided (author of the memo)")] = None,
-    list_: Annotated[bool, typer.Option("--list", help="List the disagreements (the default without a statement)")] = False,
+    by: Annotated[str | None, typer.Option("--by", help="Who decided (author of the memo)")] = None,
+    list_: Annotated[
+        bool, typer.Option("--list", help="List the disagreements (the default without a statement)")
+    ] = False,
     fmt: Annotated[str, typer.Option("--format", help="text or json")] = "text",
 ) -> None:
     """List where two coders disagree, or settle one statement into the consensus coder."""
@@ -116,9 +123,7 @@ def reconcile(
         if accept is None:
             raise QcoderError("say whose codes to keep: --accept a|b|both|neither")
         with project(db) as opened:
-            done = opened.run(
-                lambda s: resolve(s, request, statement, accept, consensus=consensus, memo=memo, by=by)
-            )
+            done = opened.run(lambda s: resolve(s, request, statement, accept, consensus=consensus, memo=memo, by=by))
             with opened.session() as session:
                 progress = disagreements(session, request, consensus).progress()
         if fmt == "json":
@@ -136,8 +141,12 @@ def reconcile(
         state = disagreements(session, request, consensus)
     if fmt == "json":
         payload = {
-            "coders": list(state.coders), "consensus": state.consensus, "scope": state.scope,
-            "decided": state.decided, "total": state.total, "items": [item.__dict__ for item in state.items],
+            "coders": list(state.coders),
+            "consensus": state.consensus,
+            "scope": state.scope,
+            "decided": state.decided,
+            "total": state.total,
+            "items": [item.__dict__ for item in state.items],
         }
         typer.echo(json.dumps(payload, ensure_ascii=False, indent=2))
         return

@@ -9,7 +9,7 @@ annotations``): typer reads them.
 """
 
 import json
-from typing import Annotated, Any, Optional
+from typing import Annotated, Any
 
 import typer
 
@@ -23,12 +23,14 @@ def _workbench(opened: Any, coder: str) -> Any:
 
 
 def search(
-    query: Annotated[str, typer.Argument(help="Text to find (any length; Chinese one- and two-character queries work)")],
+    query: Annotated[
+        str, typer.Argument(help="Text to find (any length; Chinese one- and two-character queries work)")
+    ],
     db: DbOption = None,
     word: Annotated[bool, typer.Option("--word", help="Match whole jieba words instead of substrings")] = False,
-    code: Annotated[Optional[str], typer.Option("--code", help="Autocode every hit with this code")] = None,
-    level: Annotated[Optional[str], typer.Option("--level", help="Level of --code when it is created")] = None,
-    coder: Annotated[Optional[str], typer.Option("--coder", help="Coder for --code")] = None,
+    code: Annotated[str | None, typer.Option("--code", help="Autocode every hit with this code")] = None,
+    level: Annotated[str | None, typer.Option("--level", help="Level of --code when it is created")] = None,
+    coder: Annotated[str | None, typer.Option("--coder", help="Coder for --code")] = None,
     fmt: FormatOption = "text",
 ) -> None:
     """Find statements; with --code, code every hit."""
@@ -49,7 +51,11 @@ def search(
                 [h.sentence_id for h in hits], code, level, description=f"autocode the hits of {query} with {code}"
             )
     if fmt == "json":
-        typer.echo(json.dumps({"query": query, "hits": rows, "coded": len(added)} if code else rows, ensure_ascii=False, indent=2))
+        typer.echo(
+            json.dumps(
+                {"query": query, "hits": rows, "coded": len(added)} if code else rows, ensure_ascii=False, indent=2
+            )
+        )
         return
     for hit in hits:
         typer.echo(f"{hit.label}  {hit.highlighted()}")
@@ -72,7 +78,7 @@ def code(
     statements: Annotated[list[str], typer.Argument(help="Statement IDs: D03-S017, ranges D03-S017..D03-S020")],
     code: Annotated[str, typer.Option("--code", help="Code name (created if missing)")],
     coder: CoderOption,
-    level: Annotated[Optional[str], typer.Option("--level", help="0-3, concept, 初始范畴, …")] = None,
+    level: Annotated[str | None, typer.Option("--level", help="0-3, concept, 初始范畴, …")] = None,
     db: DbOption = None,
 ) -> None:
     """Code statements."""
@@ -89,7 +95,7 @@ def uncode(
     statements: Annotated[list[str], typer.Argument(help="Statement IDs")],
     code: Annotated[str, typer.Option("--code")],
     coder: CoderOption,
-    level: Annotated[Optional[str], typer.Option("--level")] = None,
+    level: Annotated[str | None, typer.Option("--level")] = None,
     db: DbOption = None,
 ) -> None:
     """Remove a code from statements."""
@@ -115,7 +121,7 @@ def review(
     typer.echo(f"{label} {state} by {coder}" + ("" if changed else " (unchanged)"))
 
 
-def _history(coder: str, db: Optional[str], redo: bool) -> None:
+def _history(coder: str, db: str | None, redo: bool) -> None:
     with project(db) as opened:
         workbench = _workbench(opened, coder)
         done = workbench.redo() if redo else workbench.undo()

@@ -13,13 +13,15 @@ import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, is_dataclass
-from typing import Annotated, Any, Optional
+from typing import Annotated, Any
 
 import typer
 
 DbOption = Annotated[
-    Optional[str],
-    typer.Option("--db", help="Project: a file path (SQLite) or a postgresql:// URL. Default: $QCODER_DB or the default project."),
+    str | None,
+    typer.Option(
+        "--db", help="Project: a file path (SQLite) or a postgresql:// URL. Default: $QCODER_DB or the default project."
+    ),
 ]
 CoderOption = Annotated[str, typer.Option("--coder", help="Your coder name (every coding belongs to a coder).")]
 FormatOption = Annotated[str, typer.Option("--format", help="text or json")]

@@ -4,8 +4,9 @@ Annotations are evaluated eagerly (no ``from __future__ import annotations``): t
 """
 
 import json
+from functools import partial
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -16,11 +17,26 @@ def import_(
     files: Annotated[list[Path], typer.Argument(help=".txt, .md or .docx files")],
     db: DbOption = None,
     attr: Annotated[list[str], typer.Option("--attr", help="Document attribute key=value (repeatable)")] = [],
-    role: Annotated[str, typer.Option("--role", help="coding, or holdout (kept back for the saturation check)")] = "coding",
-    dry_run: Annotated[bool, typer.Option("--dry-run", help="Report what each step would change; store nothing")] = False,
-    to_simplified: Annotated[Optional[bool], typer.Option("--simplified/--keep-script", help="Convert Traditional to Simplified (default: project setting)")] = None,
-    semicolon: Annotated[Optional[bool], typer.Option("--split-semicolon/--no-split-semicolon", help="Also split statements at ；")] = None,
-    keep_repeated: Annotated[bool, typer.Option("--keep-repeated", help="Keep repeated short lines: drop no running heads (page numbers and journal footers still go)")] = False,
+    role: Annotated[
+        str, typer.Option("--role", help="coding, or holdout (kept back for the saturation check)")
+    ] = "coding",
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Report what each step would change; store nothing")
+    ] = False,
+    to_simplified: Annotated[
+        bool | None,
+        typer.Option("--simplified/--keep-script", help="Convert Traditional to Simplified (default: project setting)"),
+    ] = None,
+    semicolon: Annotated[
+        bool | None, typer.Option("--split-semicolon/--no-split-semicolon", help="Also split statements at ；")
+    ] = None,
+    keep_repeated: Annotated[
+        bool,
+        typer.Option(
+            "--keep-repeated",
+            help="Keep repeated short lines: drop no running heads (page numbers and journal footers still go)",
+        ),
+    ] = False,
     fmt: FormatOption = "text",
 ) -> None:
     """Import documents: decode, clean, split into statements, tokenize."""
@@ -41,7 +57,7 @@ def import_(
                 if dry_run or prepared.duplicate is not None:  # nothing to write: no write transaction
                     result = prepared.preview()
                 else:
-                    result = opened.run(lambda s: store_prepared(s, prepared))
+                    result = opened.run(partial(store_prepared, prepared=prepared))
             except ImportRefused as error:
                 refused += 1
                 typer.echo(f"error: {error}", err=True)
@@ -74,9 +90,12 @@ def docs(db: DbOption = None, fmt: FormatOption = "text") -> None:
     with project(db) as opened, opened.session() as session:
         rows = document_entries(session)
     emit(
-        rows, fmt,
-        lambda r: f"{r['id']}  {r['statements']:>6} statements  {r['role']:<8} {r['name']}"
-        + (f"  reviewed by {', '.join(r['reviewed_by'])}" if r["reviewed_by"] else ""),
+        rows,
+        fmt,
+        lambda r: (
+            f"{r['id']}  {r['statements']:>6} statements  {r['role']:<8} {r['name']}"
+            + (f"  reviewed by {', '.join(r['reviewed_by'])}" if r["reviewed_by"] else "")
+        ),
     )
 
 
@@ -94,7 +113,10 @@ def show(
     if fmt == "text":
         typer.echo(f"{label} {name} ({len(rows)} statements)")
     emit(
-        rows, fmt,
-        lambda r: f"{r['id']}  {'# ' if r['kind'] == 'heading' else ''}{r['text']}"
-        + (f"  [{'; '.join(r['codes'])}]" if r["codes"] else ""),
+        rows,
+        fmt,
+        lambda r: (
+            f"{r['id']}  {'# ' if r['kind'] == 'heading' else ''}{r['text']}"
+            + (f"  [{'; '.join(r['codes'])}]" if r["codes"] else "")
+        ),
     )

@@ -9,7 +9,7 @@ Annotations are evaluated eagerly (no ``from __future__ import annotations``): t
 
 import json
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -35,10 +35,14 @@ def export_codebook(
 def export_project(
     output: Annotated[Path, typer.Option("-o", "--output", help="The .qdpx file to write")],
     db: DbOption = None,
-    name: Annotated[Optional[str], typer.Option("--name", help="Project name shown in other tools")] = None,
-    positions: Annotated[str, typer.Option(
-        "--positions", help="Unit of selection offsets: codepoints (the standard) or utf16 (for NVivo)",
-    )] = "codepoints",
+    name: Annotated[str | None, typer.Option("--name", help="Project name shown in other tools")] = None,
+    positions: Annotated[
+        str,
+        typer.Option(
+            "--positions",
+            help="Unit of selection offsets: codepoints (the standard) or utf16 (for NVivo)",
+        ),
+    ] = "codepoints",
 ) -> None:
     """Write the whole project as REFI-QDA .qdpx (NVivo, ATLAS.ti, MAXQDA, QualCoder)."""
     from qcoder.exchange import tasks
@@ -54,7 +58,7 @@ def import_codebook(
     file: Annotated[Path, typer.Argument(help="A .qdc, .qdpx, .csv or .json codebook")],
     db: DbOption = None,
     apply: Annotated[bool, typer.Option("--apply", help="Make the changes (without it: show the plan only)")] = False,
-    coder: Annotated[Optional[str], typer.Option("--coder", help="Coder credited with the changes")] = None,
+    coder: Annotated[str | None, typer.Option("--coder", help="Coder credited with the changes")] = None,
     fmt: FormatOption = "text",
 ) -> None:
     """Show what importing a codebook would do; with --apply, do it (conflicting codes are skipped)."""
@@ -70,8 +74,15 @@ def import_codebook(
     plan = preview.plan
     if fmt == "json":
         rows = [
-            {"kind": i.kind, "name": i.entry.name, "level": i.level, "guid": i.entry.guid, "reason": i.reason,
-             "changes": {k: list(v) for k, v in i.changes.items()}, "where": i.entry.where}
+            {
+                "kind": i.kind,
+                "name": i.entry.name,
+                "level": i.level,
+                "guid": i.entry.guid,
+                "reason": i.reason,
+                "changes": {k: list(v) for k, v in i.changes.items()},
+                "where": i.entry.where,
+            }
             for i in plan.items
         ]
         typer.echo(json.dumps({"applied": apply, "codes": rows, "notes": plan.notes}, ensure_ascii=False, indent=2))
@@ -110,7 +121,7 @@ def merge(
     other: Annotated[str, typer.Argument(help="The other copy: a project file or a postgresql:// URL")],
     db: DbOption = None,
     apply: Annotated[bool, typer.Option("--apply", help="Merge (without it: show the plan only)")] = False,
-    prefer: Annotated[Optional[str], typer.Option("--prefer", help="Resolve every conflict: ours or theirs")] = None,
+    prefer: Annotated[str | None, typer.Option("--prefer", help="Resolve every conflict: ours or theirs")] = None,
     choose: Annotated[list[str], typer.Option("--choose", help="GUID=ours|theirs for one conflict (repeatable)")] = [],
 ) -> None:
     """Bring another coder's copy of the project into this one (nothing is removed)."""

@@ -4,8 +4,9 @@ Annotations are evaluated eagerly (no ``from __future__ import annotations``): t
 """
 
 import json
+from datetime import UTC
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -19,8 +20,8 @@ def init(db: DbOption = None) -> None:
 
 
 def settings(
-    key: Annotated[Optional[str], typer.Argument(help="Setting to show or change")] = None,
-    value: Annotated[Optional[str], typer.Argument(help="New value as JSON (e.g. true, [\"新质生产力\"])")] = None,
+    key: Annotated[str | None, typer.Argument(help="Setting to show or change")] = None,
+    value: Annotated[str | None, typer.Argument(help='New value as JSON (e.g. true, ["新质生产力"])')] = None,
     db: DbOption = None,
 ) -> None:
     """Show or change project settings (level ladder, split options, user dictionary…)."""
@@ -46,11 +47,11 @@ def settings(
 
 def freeze(
     db: DbOption = None,
-    at: Annotated[Optional[str], typer.Option("--at", help="ISO time (default: now)")] = None,
+    at: Annotated[str | None, typer.Option("--at", help="ISO time (default: now)")] = None,
     clear: Annotated[bool, typer.Option("--clear", help="Remove the freeze")] = False,
 ) -> None:
     """Freeze the codebook: codes or relations created later are reported by the saturation check."""
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     from qcoder.store.settings import set_setting
 
@@ -58,10 +59,10 @@ def freeze(
         stamp = None
     else:
         try:
-            moment = datetime.fromisoformat(at) if at else datetime.now(timezone.utc)
+            moment = datetime.fromisoformat(at) if at else datetime.now(UTC)
         except ValueError:
             fail(f"--at {at!r} is not an ISO time like 2026-03-01T12:00")
-        stamp = (moment if moment.tzinfo else moment.astimezone()).astimezone(timezone.utc).isoformat()
+        stamp = (moment if moment.tzinfo else moment.astimezone()).astimezone(UTC).isoformat()
     with project(db) as opened:
         opened.run(lambda s: set_setting(s, "codebook_frozen_at", stamp))
     typer.echo("codebook freeze removed" if stamp is None else f"codebook frozen at {stamp}")
@@ -98,7 +99,7 @@ def db_check(db: DbOption = None) -> None:
 
 
 def db_backup(
-    target: Annotated[Optional[Path], typer.Argument(help="Backup file (default: next to the project)")] = None,
+    target: Annotated[Path | None, typer.Argument(help="Backup file (default: next to the project)")] = None,
     db: DbOption = None,
 ) -> None:
     """Back up the project (SQLite online backup; for PostgreSQL, the pg_dump command to run)."""
@@ -109,7 +110,7 @@ def db_backup(
 
 
 def backup(
-    target: Annotated[Optional[Path], typer.Argument(help="Backup file (default: next to the project)")] = None,
+    target: Annotated[Path | None, typer.Argument(help="Backup file (default: next to the project)")] = None,
     db: DbOption = None,
 ) -> None:
     """Back up the project (same as `qcoder db backup`)."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -23,13 +23,17 @@ KIND_HELP = "hierarchy | tables | frequencies | matrix | cooccurrence | saturati
 def report(
     kind: Annotated[str, typer.Argument(help=KIND_HELP)],
     fmt: Annotated[
-        Optional[str],
-        typer.Option("--format", "-f", help="text, md, csv, json, xlsx, docx; svg, png (saturation); mermaid, dot (diagram)"),
+        str | None,
+        typer.Option(
+            "--format", "-f", help="text, md, csv, json, xlsx, docx; svg, png (saturation); mermaid, dot (diagram)"
+        ),
     ] = None,
-    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write to this file (format from its extension)")] = None,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write to this file (format from its extension)")
+    ] = None,
     db: DbOption = None,
-    coder: Annotated[Optional[str], typer.Option("--coder", help="Count only this coder's codings")] = None,
-    level: Annotated[Optional[str], typer.Option("--level", help="Level to report on: 0-3, concept, 初始范畴, …")] = None,
+    coder: Annotated[str | None, typer.Option("--coder", help="Count only this coder's codings")] = None,
+    level: Annotated[str | None, typer.Option("--level", help="Level to report on: 0-3, concept, 初始范畴, …")] = None,
 ) -> None:
     """Reports for the paper: count chain, category tables, frequencies, saturation, diagrams."""
     from qcoder.analysis.report import BINARY, check, default_format, format_for_path, write_report

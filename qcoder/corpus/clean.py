@@ -21,11 +21,12 @@ removed``, which the tests check on the seeds and on generated text.
 
 from __future__ import annotations
 
+import itertools
 import re
 import unicodedata
 from collections import Counter
-from functools import lru_cache
 from collections.abc import Callable
+from functools import lru_cache
 
 from qcoder.corpus.types import StepReport
 
@@ -109,7 +110,9 @@ def drop_invisible(text: str) -> tuple[str, StepReport]:
 
 # Full-width ASCII letters and digits -> ASCII. Full-width punctuation is left alone: ，。（）
 # are the correct Chinese punctuation, not look-alikes.
-_WIDTH_TABLE = {cp: cp - 0xFEE0 for r in ((0xFF10, 0xFF19), (0xFF21, 0xFF3A), (0xFF41, 0xFF5A)) for cp in range(r[0], r[1] + 1)}
+_WIDTH_TABLE = {
+    cp: cp - 0xFEE0 for r in ((0xFF10, 0xFF19), (0xFF21, 0xFF3A), (0xFF41, 0xFF5A)) for cp in range(r[0], r[1] + 1)
+}
 _WIDTH_RE = re.compile("[\uff10-\uff19\uff21-\uff3a\uff41-\uff5a]")
 
 
@@ -136,12 +139,38 @@ def _radical_table() -> dict[int, str]:
         if mapped != chr(cp) and len(mapped) == 1:
             table[cp] = mapped
     supplement = {
-        0x2E9F: "母", 0x2EA0: "民", 0x2EC4: "西", 0x2EC5: "见", 0x2EC6: "角", 0x2EC8: "讠",
-        0x2EC9: "贝", 0x2ECB: "车", 0x2ED0: "钅", 0x2ED1: "長", 0x2ED3: "长", 0x2ED4: "门",
-        0x2ED8: "青", 0x2ED9: "韦", 0x2EDA: "页", 0x2EDB: "风", 0x2EDC: "飞", 0x2EDD: "食",
-        0x2EE0: "饣", 0x2EE2: "马", 0x2EE3: "骨", 0x2EE4: "鬼", 0x2EE5: "鱼", 0x2EE6: "鸟",
-        0x2EE7: "卤", 0x2EE8: "麦", 0x2EE9: "黄", 0x2EEA: "黾", 0x2EEC: "齐", 0x2EEE: "齿",
-        0x2EF0: "龙", 0x2EF3: "龟",
+        0x2E9F: "母",
+        0x2EA0: "民",
+        0x2EC4: "西",
+        0x2EC5: "见",
+        0x2EC6: "角",
+        0x2EC8: "讠",
+        0x2EC9: "贝",
+        0x2ECB: "车",
+        0x2ED0: "钅",
+        0x2ED1: "長",
+        0x2ED3: "长",
+        0x2ED4: "门",
+        0x2ED8: "青",
+        0x2ED9: "韦",
+        0x2EDA: "页",
+        0x2EDB: "风",
+        0x2EDC: "飞",
+        0x2EDD: "食",
+        0x2EE0: "饣",
+        0x2EE2: "马",
+        0x2EE3: "骨",
+        0x2EE4: "鬼",
+        0x2EE5: "鱼",
+        0x2EE6: "鸟",
+        0x2EE7: "卤",
+        0x2EE8: "麦",
+        0x2EE9: "黄",
+        0x2EEA: "黾",
+        0x2EEC: "齐",
+        0x2EEE: "齿",
+        0x2EF0: "龙",
+        0x2EF3: "龟",
     }
     table.update(supplement)
     return table
@@ -170,9 +199,7 @@ _TONED = "āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜńňǹḿĀÁǍÀĒÉ�
 # A parenthesised run of Latin letters (with tone marks, ü, combining accents, inner spaces
 # or apostrophes) right after a CJK character, or after `?`/U+FFFD (a character lost to
 # mojibake still carries its reading). Whether it really is pinyin is checked in `_is_pinyin`.
-_READING = re.compile(
-    f"(?<=[{CJK}?\ufffd])[(（](?P<r>[a-zA-ZüÜ{_TONED}\u0300-\u036f' ]{{1,40}})[)）]"
-)
+_READING = re.compile(f"(?<=[{CJK}?\ufffd])[(（](?P<r>[a-zA-ZüÜ{_TONED}\u0300-\u036f' ]{{1,40}})[)）]")
 # The same reading whose "(" was lost together with the character before it: `紕?chuàng)新`.
 _LOST_PAREN_READING = re.compile(f"(?<=\\?)(?P<r>[a-zA-ZüÜ{_TONED}\u0300-\u036f]{{1,12}})[)）]")
 
@@ -340,7 +367,7 @@ def _regular(offsets: list[int]) -> bool:
     pass this test about once in a hundred documents, eight about once in ten thousand."""
     if len(offsets) < 5:
         return False
-    gaps = sorted(b - a for a, b in zip(offsets, offsets[1:]))
+    gaps = sorted(b - a for a, b in itertools.pairwise(offsets))
     median = gaps[len(gaps) // 2]
     return median >= 400 and gaps[0] >= 0.75 * median and gaps[-1] <= 1.35 * median
 
@@ -699,7 +726,7 @@ def flag_mojibake(text: str) -> tuple[str, StepReport]:
     report.changes = 0
     for s, e in spots[:50]:
         line = text.count("\n", 0, s) + 1
-        report.notes.append(f"possible mojibake, paragraph {line}: {text[max(0, s - 4):e + 4]!r}")
+        report.notes.append(f"possible mojibake, paragraph {line}: {text[max(0, s - 4) : e + 4]!r}")
     if len(spots) > 50:
         report.notes.append(f"... and {len(spots) - 50} more")
     return text, report

@@ -19,7 +19,9 @@ def _converter() -> Any:
     try:
         import opencc
     except ImportError:  # pragma: no cover - opencc is a declared dependency
-        raise ImportRefused("Traditional→Simplified conversion needs the 'opencc' package; install it or turn the option off") from None
+        raise ImportRefused(
+            "Traditional→Simplified conversion needs the 'opencc' package; install it or turn the option off"
+        ) from None
     return opencc.OpenCC("t2s")
 
 

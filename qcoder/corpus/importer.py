@@ -123,12 +123,14 @@ def find_duplicate(session: Session, raw: bytes) -> Document | None:
 
 
 def _duplicate_result(session: Session, path: Path, duplicate: Document) -> ImportResult:
-    statements = session.scalar(
-        select(func.count()).select_from(Sentence).where(Sentence.document_id == duplicate.id)
-    )
+    statements = session.scalar(select(func.count()).select_from(Sentence).where(Sentence.document_id == duplicate.id))
     return ImportResult(
-        path=str(path), status="duplicate", label=duplicate.label, name=duplicate.name,
-        statements=statements or 0, encoding=duplicate.encoding,
+        path=str(path),
+        status="duplicate",
+        label=duplicate.label,
+        name=duplicate.name,
+        statements=statements or 0,
+        encoding=duplicate.encoding,
     )
 
 
@@ -155,9 +157,14 @@ class PreparedFile:
 
 def _processed_result(prepared: PreparedFile, processed: ProcessedDocument, status: str) -> ImportResult:
     return ImportResult(
-        path=str(prepared.path), status=status, name=prepared.name, statements=len(processed.spans),
-        headings=sum(1 for span in processed.spans if span.kind == "heading"), encoding=processed.decoded.encoding,
-        report=describe(processed), removed_lines=removed_lines(processed),
+        path=str(prepared.path),
+        status=status,
+        name=prepared.name,
+        statements=len(processed.spans),
+        headings=sum(1 for span in processed.spans if span.kind == "heading"),
+        encoding=processed.decoded.encoding,
+        report=describe(processed),
+        removed_lines=removed_lines(processed),
     )
 
 
@@ -184,8 +191,14 @@ def prepare(
             duplicate = None if found is None else _duplicate_result(session, path, found)
     processed = None if duplicate is not None else process(raw, options, filename=path.name)
     return PreparedFile(
-        path=path, raw=raw, name=name or path.stem, role=role, attributes=dict(attributes or {}),
-        options=options, processed=processed, duplicate=duplicate,
+        path=path,
+        raw=raw,
+        name=name or path.stem,
+        role=role,
+        attributes=dict(attributes or {}),
+        options=options,
+        processed=processed,
+        duplicate=duplicate,
     )
 
 
@@ -199,8 +212,13 @@ def store_prepared(session: Session, prepared: PreparedFile, *, coder_id: int | 
         processed = process(prepared.raw, prepared.options, filename=prepared.path.name)
     result = _processed_result(prepared, processed, "imported")
     document = store_document(
-        session, processed, name=prepared.name, source_path=str(prepared.path.resolve()),
-        attributes=prepared.attributes, role=prepared.role, coder_id=coder_id,
+        session,
+        processed,
+        name=prepared.name,
+        source_path=str(prepared.path.resolve()),
+        attributes=prepared.attributes,
+        role=prepared.role,
+        coder_id=coder_id,
     )
     result.label = document.label
     return result

@@ -45,17 +45,13 @@ def read(raw: bytes, *, filename: str = "", max_bytes: int = PipelineOptions.max
     if suffix in DOCX_SUFFIXES:
         return _read_docx(raw, max_bytes)
     hint = "; copy the text of PDFs into a .txt file first" if suffix == ".pdf" else ""
-    raise ImportRefused(
-        f"cannot import '{suffix}' files; supported: {', '.join(SUPPORTED)}{hint}"
-    )
+    raise ImportRefused(f"cannot import '{suffix}' files; supported: {', '.join(SUPPORTED)}{hint}")
 
 
 def process(raw: bytes, options: PipelineOptions = PipelineOptions(), *, filename: str = "") -> ProcessedDocument:
     """Run the whole import on one file's bytes. Raises ImportRefused for unusable input."""
     decoded = read(raw, filename=filename, max_bytes=options.max_bytes)
-    text, reports = clean(
-        decoded.text, keep_repeated=options.keep_repeated, keep_paragraphs=decoded.encoding == "docx"
-    )
+    text, reports = clean(decoded.text, keep_repeated=options.keep_repeated, keep_paragraphs=decoded.encoding == "docx")
     if options.to_simplified:
         text, report = to_simplified(text)
         reports.append(report)
@@ -102,7 +98,9 @@ def _short(s: str, n: int = 30) -> str:
 
 def describe(doc: ProcessedDocument, *, examples: int = 3) -> list[str]:
     """Human-readable lines for `qcoder import --dry-run`: what was done and what was lost."""
-    lines = [f"encoding: {doc.decoded.encoding} ({doc.decoded.how}); {len(doc.raw):,} bytes → {len(doc.text):,} characters"]
+    lines = [
+        f"encoding: {doc.decoded.encoding} ({doc.decoded.how}); {len(doc.raw):,} bytes → {len(doc.text):,} characters"
+    ]
     for r in doc.reports:
         if r.step == "flag_mojibake":
             continue

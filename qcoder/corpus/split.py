@@ -41,8 +41,54 @@ _ENUM_NUMBER = re.compile(r"(?:^|[^\w.,])\d{1,2}$")
 # Reference type markers of GB/T 7714 citations: [J] [M] [EB/OL] [J/OL] [N] [D] [C].
 _REF_TYPE = re.compile(r"\[[A-Z]{1,2}(?:/[A-Z]{1,2})?\]$")
 _ABBREVIATIONS = frozenset(
-    "al e g i vs cf fig figs eq eqs no nos vol vols pp ed eds mr mrs ms dr prof jr sr st inc ltd co corp"
-    " dept univ jan feb mar apr jun jul aug sep sept oct nov dec approx ca resp".split()
+    [
+        "al",
+        "e",
+        "g",
+        "i",
+        "vs",
+        "cf",
+        "fig",
+        "figs",
+        "eq",
+        "eqs",
+        "no",
+        "nos",
+        "vol",
+        "vols",
+        "pp",
+        "ed",
+        "eds",
+        "mr",
+        "mrs",
+        "ms",
+        "dr",
+        "prof",
+        "jr",
+        "sr",
+        "st",
+        "inc",
+        "ltd",
+        "co",
+        "corp",
+        "dept",
+        "univ",
+        "jan",
+        "feb",
+        "mar",
+        "apr",
+        "jun",
+        "jul",
+        "aug",
+        "sep",
+        "sept",
+        "oct",
+        "nov",
+        "dec",
+        "approx",
+        "ca",
+        "resp",
+    ]
 )
 
 # Enumerators that start a statement after any punctuation or space: 一是 （一） (1) ①.
@@ -94,10 +140,11 @@ def _cuts(para: str, semicolon: bool) -> list[int]:
     cuts: list[int] = []
     for m in _FINAL_RUN.finditer(para):
         run = m.group()
-        if _ASCII_FINAL.fullmatch(run.rstrip(CLOSERS)):
-            # only ASCII ! ? : sentence end only if followed by space/ideograph/closer/end
-            if in_spot(m.start()) or not _AFTER_ASCII_FINAL.match(para, m.end()):
-                continue
+        # only ASCII ! ? : sentence end only if followed by space/ideograph/closer/end
+        if _ASCII_FINAL.fullmatch(run.rstrip(CLOSERS)) and (
+            in_spot(m.start()) or not _AFTER_ASCII_FINAL.match(para, m.end())
+        ):
+            continue
         cuts.append(m.end())
     if "." in para:
         cuts.extend(_english_cuts(para))

@@ -41,8 +41,20 @@ _NO_BREAK_HYPHEN = f"{{{W}}}noBreakHyphen"
 _ALT_CHUNK = f"{{{W}}}altChunk"
 # Not part of the text a reader sees (see the module docstring); properties hold no text.
 _SKIP = frozenset(
-    {f"{{{MC}}}Fallback", f"{{{W}}}moveFrom", f"{{{W}}}rt", f"{{{W}}}pPr", f"{{{W}}}rPr", f"{{{W}}}sectPr",
-     f"{{{W}}}tblPr", f"{{{W}}}trPr", f"{{{W}}}tcPr", f"{{{W}}}sdtPr", f"{{{W}}}instrText", f"{{{W}}}delText"}
+    {
+        f"{{{MC}}}Fallback",
+        f"{{{W}}}moveFrom",
+        f"{{{W}}}rt",
+        f"{{{W}}}pPr",
+        f"{{{W}}}rPr",
+        f"{{{W}}}sectPr",
+        f"{{{W}}}tblPr",
+        f"{{{W}}}trPr",
+        f"{{{W}}}tcPr",
+        f"{{{W}}}sdtPr",
+        f"{{{W}}}instrText",
+        f"{{{W}}}delText",
+    }
 )
 # The independent count: the same text, found by one XPath instead of a walk.
 _COUNTED = (
@@ -115,7 +127,11 @@ def _safe_parser() -> object:
     from lxml import etree
 
     return etree.XMLParser(
-        resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False, remove_comments=True,
+        resolve_entities=False,
+        no_network=True,
+        load_dtd=False,
+        huge_tree=False,
+        remove_comments=True,
         remove_pis=True,
     )
 
@@ -146,7 +162,9 @@ def word_text(raw: bytes) -> str:
         with zipfile.ZipFile(io.BytesIO(raw)) as package:
             root = etree.fromstring(package.read(_main_part(package)), _safe_parser())
     except (zipfile.BadZipFile, KeyError, etree.XMLSyntaxError, OSError):
-        raise ImportRefused("this is not a valid .docx (Word 2007+) file; open it in Word or LibreOffice and save it again") from None
+        raise ImportRefused(
+            "this is not a valid .docx (Word 2007+) file; open it in Word or LibreOffice and save it again"
+        ) from None
     nodes = root.xpath(_COUNTED, namespaces=_NS)
     return "".join("-" if node.tag == _NO_BREAK_HYPHEN else (node.text or "") for node in nodes)
 
@@ -178,16 +196,22 @@ def read_docx(raw: bytes) -> Decoded:
     try:
         import docx
     except ImportError:  # pragma: no cover - python-docx is a declared dependency
-        raise ImportRefused("importing .docx needs the 'python-docx' package; install it or save the file as .txt") from None
+        raise ImportRefused(
+            "importing .docx needs the 'python-docx' package; install it or save the file as .txt"
+        ) from None
     try:
         document = docx.Document(io.BytesIO(raw))
     except Exception:
-        raise ImportRefused("this is not a valid .docx (Word 2007+) file; open it in Word or LibreOffice and save it again") from None
+        raise ImportRefused(
+            "this is not a valid .docx (Word 2007+) file; open it in Word or LibreOffice and save it again"
+        ) from None
     reader = _Reader()
     try:
         reader.blocks(document.element.body, reader.lines)
     except RecursionError:
-        raise ImportRefused("the .docx nests tables too deeply to read; save it as .txt (UTF-8) and import that") from None
+        raise ImportRefused(
+            "the .docx nests tables too deeply to read; save it as .txt (UTF-8) and import that"
+        ) from None
     text = "\n".join(reader.lines)
     if not text.strip():
         raise ImportRefused("the .docx file has no text in its paragraphs; nothing to import")
@@ -204,6 +228,7 @@ def read_docx(raw: bytes) -> Decoded:
     if reader.boxes:
         what.append(f"{reader.boxes} text box{'es' if reader.boxes != 1 else ''}")
     return Decoded(
-        text=text, encoding="docx",
+        text=text,
+        encoding="docx",
         how=f"Word body: {', '.join(what)}; all {count:,} characters of its text runs read",
     )

@@ -29,8 +29,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from qcoder.coding.codes import code_at, create_code, update_code
 from qcoder.coding.coders import get_or_create_coder
+from qcoder.coding.codes import code_at, create_code, update_code
 from qcoder.coding.codings import add_codings, mark_reviewed
 from qcoder.coding.memos import add_memo
 from qcoder.coding.relations import add_relation, check_relation_type, find_relation
@@ -60,8 +60,9 @@ class BundleResult:
 
     @property
     def changed(self) -> bool:
-        return any((self.codes_created, self.relations_created, self.memos_created,
-                    self.codings_added, self.reviews_added))
+        return any(
+            (self.codes_created, self.relations_created, self.memos_created, self.codings_added, self.reviews_added)
+        )
 
     def lines(self) -> list[str]:
         """A short summary for the CLI."""
@@ -320,9 +321,7 @@ def apply_bundle(session: Session, data: dict[str, Any]) -> BundleResult:
 
     # Resolve every statement reference before writing, so a bad one fails fast.
     code_entries = _entries(data, "codes", "data")
-    exemplars = {
-        (e["name"], e["level"]): statements.resolve(e["exemplar"]) for e in code_entries if e.get("exemplar")
-    }
+    exemplars = {(e["name"], e["level"]): statements.resolve(e["exemplar"]) for e in code_entries if e.get("exemplar")}
     coding_entries = _entries(data, "codings", "data")
     coded = [statements.resolve(entry["statement"]) for entry in coding_entries]
     for entry in _entries(data, "reviews", "data"):
@@ -341,8 +340,12 @@ def apply_bundle(session: Session, data: dict[str, Any]) -> BundleResult:
             result.codes_existing += 1
             continue
         code = create_code(
-            session, entry["name"], level=entry["level"], parent=codes.parent(entry, bundle_levels),
-            definition=entry.get("definition") or "", colour=entry.get("colour"),
+            session,
+            entry["name"],
+            level=entry["level"],
+            parent=codes.parent(entry, bundle_levels),
+            definition=entry.get("definition") or "",
+            colour=entry.get("colour"),
             coder=coder(entry.get("created_by")),
         )
         exemplar = exemplars.get((entry["name"], entry["level"]))
@@ -365,8 +368,15 @@ def apply_bundle(session: Session, data: dict[str, Any]) -> BundleResult:
         type_ = entry.get("type") or "theoretical"
         title = entry.get("title") or ""
         if not _memo_exists(session, type_, title, entry["text"], target, target_id):
-            add_memo(session, entry["text"], type_=type_, target=target, target_id=target_id, title=title,
-                     coder=coder(entry.get("coder")))
+            add_memo(
+                session,
+                entry["text"],
+                type_=type_,
+                target=target,
+                target_id=target_id,
+                title=title,
+                coder=coder(entry.get("coder")),
+            )
             result.memos_created += 1
 
     groups: dict[tuple[int, int], list[int]] = defaultdict(list)
@@ -427,8 +437,12 @@ def _memo_target(
 def _memo_exists(session: Session, type_: str, title: str, text: str, target: str, target_id: int | None) -> bool:
     query = select(Memo.id).where(Memo.type == type_)
     query = query.where(Memo.title == title) if title else query.where(Memo.text == text)
-    columns = {"document": Memo.document_id, "sentence": Memo.sentence_id, "code": Memo.code_id,
-               "relation": Memo.relation_id}
+    columns = {
+        "document": Memo.document_id,
+        "sentence": Memo.sentence_id,
+        "code": Memo.code_id,
+        "relation": Memo.relation_id,
+    }
     for name, column in columns.items():
         query = query.where(column == target_id) if name == target else query.where(column.is_(None))
     return session.scalar(query.limit(1)) is not None
@@ -453,9 +467,11 @@ def dump_bundle(project: Project) -> dict[str, Any]:
         documents = {d.id: d for d in session.scalars(select(Document))}
         wanted_sentences = {c.exemplar_sentence_id for c in codes.values() if c.exemplar_sentence_id}
         wanted_sentences |= set(session.scalars(select(Memo.sentence_id).where(Memo.sentence_id.is_not(None))))
-        sentences = {
-            s.id: s for s in session.scalars(select(Sentence).where(Sentence.id.in_(wanted_sentences)))
-        } if wanted_sentences else {}
+        sentences = (
+            {s.id: s for s in session.scalars(select(Sentence).where(Sentence.id.in_(wanted_sentences)))}
+            if wanted_sentences
+            else {}
+        )
 
         def ref(sentence_id: int) -> dict[str, str]:
             sentence = sentences[sentence_id]
@@ -477,9 +493,15 @@ def dump_bundle(project: Project) -> dict[str, Any]:
 
         relations = list(session.scalars(select(Relation).order_by(Relation.id)))
         relation_rows = [
-            {"source": codes[r.source_id].name, "source_level": codes[r.source_id].level,
-             "target": codes[r.target_id].name, "target_level": codes[r.target_id].level,
-             "type": r.type, "note": r.note, **({"coder": coders[r.coder_id]} if r.coder_id in coders else {})}
+            {
+                "source": codes[r.source_id].name,
+                "source_level": codes[r.source_id].level,
+                "target": codes[r.target_id].name,
+                "target_level": codes[r.target_id].level,
+                "type": r.type,
+                "note": r.note,
+                **({"coder": coders[r.coder_id]} if r.coder_id in coders else {}),
+            }
             for r in relations
         ]
         relation_by_id = {r.id: r for r in relations}
@@ -495,9 +517,16 @@ def dump_bundle(project: Project) -> dict[str, Any]:
                 row |= {"target": "statement", "statement": ref(memo.sentence_id)}
             elif memo.relation_id:
                 r = relation_by_id[memo.relation_id]
-                row |= {"target": "relation", "relation": {
-                    "source": codes[r.source_id].name, "source_level": codes[r.source_id].level,
-                    "target": codes[r.target_id].name, "target_level": codes[r.target_id].level, "type": r.type}}
+                row |= {
+                    "target": "relation",
+                    "relation": {
+                        "source": codes[r.source_id].name,
+                        "source_level": codes[r.source_id].level,
+                        "target": codes[r.target_id].name,
+                        "target_level": codes[r.target_id].level,
+                        "type": r.type,
+                    },
+                }
             else:
                 row["target"] = "project"
             if memo.coder_id in coders:
@@ -515,10 +544,14 @@ def dump_bundle(project: Project) -> dict[str, Any]:
             key=lambda r: (coders[r[1]], r[3], r[2].ordinal, codes[r[0]].level, codes[r[0]].name),
         )
         for code_id, coder_id, sentence, _label in rows:
-            coding_rows.append({
-                "statement": _ref(sentence, documents[sentence.document_id]),
-                "code": codes[code_id].name, "level": codes[code_id].level, "coder": coders[coder_id],
-            })
+            coding_rows.append(
+                {
+                    "statement": _ref(sentence, documents[sentence.document_id]),
+                    "code": codes[code_id].name,
+                    "level": codes[code_id].level,
+                    "coder": coders[coder_id],
+                }
+            )
 
         review_rows = [
             {"coder": coders[r.coder_id], "document": _file_name(documents[r.document_id])}

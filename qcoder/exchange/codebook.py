@@ -39,9 +39,24 @@ from qcoder.store.models import Code, Coder
 from qcoder.store.settings import Level, levels, resolve_level
 
 __all__ = [
-    "EXPORTERS", "CodeEntry", "CodebookPlan", "ParsedCodebook", "PlannedCode", "apply_plan", "export_codebook",
-    "export_csv", "export_json", "export_markdown", "export_qdc", "export_xlsx", "parse_csv", "parse_json",
-    "parse_qdc", "plan_codebook_import", "read_codebook", "write_codebook",
+    "EXPORTERS",
+    "CodeEntry",
+    "CodebookPlan",
+    "ParsedCodebook",
+    "PlannedCode",
+    "apply_plan",
+    "export_codebook",
+    "export_csv",
+    "export_json",
+    "export_markdown",
+    "export_qdc",
+    "export_xlsx",
+    "parse_csv",
+    "parse_json",
+    "parse_qdc",
+    "plan_codebook_import",
+    "read_codebook",
+    "write_codebook",
 ]
 
 KINDS = ("new", "same", "renamed", "updated", "conflicting")
@@ -159,7 +174,9 @@ class _Planner:
         if code is None:
             named = [c for c in self.codes if c.name == ref]
             if len(named) > 1:
-                raise QcoderError(f"{entry.where}, field 'parent': {ref!r} names several codes in the project; use parent_guid")
+                raise QcoderError(
+                    f"{entry.where}, field 'parent': {ref!r} names several codes in the project; use parent_guid"
+                )
             code = named[0] if named else None
         if code is None:
             raise QcoderError(f"{entry.where}, field 'parent': {ref!r} is neither in the file nor in the project")
@@ -174,7 +191,9 @@ class _Planner:
         if entry.key in self.cyclic:
             return self._conflict(item, "the file's hierarchy has a cycle through this code")
         if not 0 <= level <= self.top:
-            return self._conflict(item, f"level {level} is outside the ladder (0–{self.top}); the hierarchy is too deep")
+            return self._conflict(
+                item, f"level {level} is outside the ladder (0–{self.top}); the hierarchy is too deep"
+            )
         parent_level: int | None = None
         parent_name = ""
         if entry.parent_key:
@@ -190,7 +209,8 @@ class _Planner:
             if clash is not None:
                 item.clash_code_id = clash.id
                 return self._conflict(
-                    item, f"the project already has {entry.name!r} at this level with GUID {clash.guid} (file: {entry.guid})"
+                    item,
+                    f"the project already has {entry.name!r} at this level with GUID {clash.guid} (file: {entry.guid})",
                 )
             return item
         return self._compare(item, matched)
@@ -202,7 +222,9 @@ class _Planner:
         if entry.name != code.name:
             item.changes["name"] = (code.name, entry.name)
             if any(c.name == entry.name and c.level == code.level and c.id != code.id for c in self.codes):
-                return self._conflict(item, f"renaming {code.name!r} to {entry.name!r} clashes with another code at that level")
+                return self._conflict(
+                    item, f"renaming {code.name!r} to {entry.name!r} clashes with another code at that level"
+                )
         if item.set_parent:
             wanted = self._wanted_parent_guid(item)
             current = self.by_id[code.parent_id].guid if code.parent_id in self.by_id else None
@@ -262,7 +284,10 @@ def _mark_duplicates(items: list[PlannedCode]) -> None:
         target = (item.entry.name, item.level)
         if item.kind != "conflicting" and (item.kind == "new" or "name" in item.changes):
             if target in seen_names:
-                item.kind, item.reason = "conflicting", f"{item.entry.name!r} at this level also comes from {seen_names[target]}"
+                item.kind, item.reason = (
+                    "conflicting",
+                    f"{item.entry.name!r} at this level also comes from {seen_names[target]}",
+                )
             seen_names[target] = item.entry.where
 
 
@@ -288,8 +313,14 @@ def apply_plan(session: Session, plan: CodebookPlan, *, coder: Coder | None = No
         parent = _parent_of(session, item, resolved) if item.kind == "new" or "parent" in item.changes else None
         if item.kind == "new":
             resolved[entry.key] = create_code(
-                session, entry.name, level=item.level, parent=parent, definition=entry.definition,
-                colour=entry.colour, coder=coder, guid=entry.guid,
+                session,
+                entry.name,
+                level=item.level,
+                parent=parent,
+                definition=entry.definition,
+                colour=entry.colour,
+                coder=coder,
+                guid=entry.guid,
             )
             continue
         code = resolved[entry.key]
@@ -297,8 +328,11 @@ def apply_plan(session: Session, plan: CodebookPlan, *, coder: Coder | None = No
             rename_code(session, code, entry.name, coder=coder)
         if "definition" in item.changes or "colour" in item.changes:
             update_code(
-                session, code, definition=entry.definition if "definition" in item.changes else None,
-                colour=entry.colour if "colour" in item.changes else None, coder=coder,
+                session,
+                code,
+                definition=entry.definition if "definition" in item.changes else None,
+                colour=entry.colour if "colour" in item.changes else None,
+                coder=coder,
             )
         if "parent" in item.changes:
             move_code(session, code, parent, coder=coder)

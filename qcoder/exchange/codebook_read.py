@@ -118,9 +118,12 @@ def _split_flat_names(entries: list[CodeEntry]) -> None:
             ancestor = by_path.get(path)
             if ancestor is None:
                 ancestor = CodeEntry(
-                    key=f"path:{path}", guid=refi.stable_guid("implied-code", path), name=parts[depth - 1],
+                    key=f"path:{path}",
+                    guid=refi.stable_guid("implied-code", path),
+                    name=parts[depth - 1],
                     where=f"{entry.where} (implied by {entry.name!r})",
-                    parent_key=parent.key if parent else None, implied=True,
+                    parent_key=parent.key if parent else None,
+                    implied=True,
                 )
                 entries.insert(entries.index(entry), ancestor)
                 by_path[path] = ancestor
@@ -147,7 +150,9 @@ def level_sets(sets: etree._Element | None, entries: list[CodeEntry], source: st
             guid = refi.normalize_guid(member.get("guid") or member.get("targetGUID"), f"{where}, MemberCode GUID")
             entry = by_guid.get(guid)
             if entry is None:
-                raise QcoderError(f"{where}: level set {element.get('name')!r} names code {guid}, which is not in the file")
+                raise QcoderError(
+                    f"{where}: level set {element.get('name')!r} names code {guid}, which is not in the file"
+                )
             entry.level = level
     if not ignored:
         return []
@@ -204,7 +209,8 @@ def _entries_from_records(records: Iterable[tuple[str, dict[str, Any]]], source:
     paths: dict[str, str] = {}
     parents: dict[str, tuple[str | None, str | None]] = {}
     for where, record in records:
-        def text(name: str) -> str:
+
+        def text(name: str, record: dict[str, Any] = record) -> str:
             value = record.get(name)
             return "" if value is None else str(value).strip()
 
@@ -233,7 +239,9 @@ def _entries_from_records(records: Iterable[tuple[str, dict[str, Any]]], source:
         if entry.key in paths:
             earlier = next(e for e in entries if e.key == entry.key)
             raise QcoderError(f"{where}: code {name!r} appears twice (also at {earlier.where})")
-        parent_guid = refi.normalize_guid(text("parent_guid"), f"{where}, field 'parent_guid'") if text("parent_guid") else None
+        parent_guid = (
+            refi.normalize_guid(text("parent_guid"), f"{where}, field 'parent_guid'") if text("parent_guid") else None
+        )
         parent_path = path.rsplit(refi.FLAT_PATH_SEPARATOR, 1)[0].strip() if nested else None
         parents[entry.key] = (parent_guid, text("parent") or parent_path)
         paths[entry.key] = path
@@ -343,7 +351,14 @@ def read_codebook(path: Path) -> ParsedCodebook:
 
         package = read_package(path)
         return parse_qdc(package.qde, source=f"{path.name}:{package.qde_name}")
-    readers = {".qdc": parse_qdc, ".xml": parse_qdc, ".qde": parse_qdc, ".csv": parse_csv, ".tsv": parse_csv, ".json": parse_json}
+    readers = {
+        ".qdc": parse_qdc,
+        ".xml": parse_qdc,
+        ".qde": parse_qdc,
+        ".csv": parse_csv,
+        ".tsv": parse_csv,
+        ".json": parse_json,
+    }
     if suffix not in readers:
         raise QcoderError(f"cannot read codebooks from '{suffix or path.name}' files; use .qdc, .qdpx, .csv or .json")
     size = file_size(path)

@@ -93,12 +93,16 @@ def add_code_elements(
         add_code_elements(element, node.children, ns, note_refs)
 
 
-def add_level_sets(sets: etree._Element, codes: Sequence[Code], ladder: Sequence[Level], ns: str, member_attr: str) -> None:
+def add_level_sets(
+    sets: etree._Element, codes: Sequence[Code], ladder: Sequence[Level], ns: str, member_attr: str
+) -> None:
     """One ``Set`` per level in use; the codebook schema names members by ``guid``, the project by ``targetGUID``."""
     for rank in sorted({code.level for code in codes}):
         level = _level(ladder, rank)
         element = etree.SubElement(
-            sets, f"{{{ns}}}Set", guid=refi.set_guid(f"level:{rank}"),
+            sets,
+            f"{{{ns}}}Set",
+            guid=refi.set_guid(f"level:{rank}"),
             name=refi.level_set_name(rank, level.name, level.name_en),
         )
         etree.SubElement(element, f"{{{ns}}}Description").text = f"{refi.LEVEL_MARKER}{rank} ({level.key})"
@@ -117,7 +121,9 @@ def export_qdc(session: Session) -> bytes:
     ns = refi.CODEBOOK_NS
     root = etree.Element(f"{{{ns}}}CodeBook", nsmap={None: ns}, origin=refi.ORIGIN)
     add_code_elements(etree.SubElement(root, f"{{{ns}}}Codes"), nodes, ns)
-    add_level_sets(etree.SubElement(root, f"{{{ns}}}Sets"), [r.code for r in code_rows(session)], levels(session), ns, "guid")
+    add_level_sets(
+        etree.SubElement(root, f"{{{ns}}}Sets"), [r.code for r in code_rows(session)], levels(session), ns, "guid"
+    )
     return to_bytes(root)
 
 
@@ -158,9 +164,7 @@ def export_markdown(session: Session) -> bytes:
     ladder = levels(session)
     rows = code_rows(session)
     lines = ["# Codebook", ""]
-    counts = ", ".join(
-        f"{sum(1 for r in rows if r.code.level == lv.rank)} {lv.name} ({lv.name_en})" for lv in ladder
-    )
+    counts = ", ".join(f"{sum(1 for r in rows if r.code.level == lv.rank)} {lv.name} ({lv.name_en})" for lv in ladder)
     lines += [f"{len(rows)} codes: {counts}.", ""]
     for row in rows:
         level = _level(ladder, row.code.level)

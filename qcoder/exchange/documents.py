@@ -84,7 +84,9 @@ class StatementIndex:
 
     @classmethod
     def of(cls, session: Session, document_id: int) -> StatementIndex:
-        rows = session.execute(select(Sentence.start, Sentence.end, Sentence.id).where(Sentence.document_id == document_id))
+        rows = session.execute(
+            select(Sentence.start, Sentence.end, Sentence.id).where(Sentence.document_id == document_id)
+        )
         return cls([(start, end, sid) for start, end, sid in rows])
 
     def overlapping(self, start: int, end: int) -> tuple[list[int], bool]:
@@ -117,9 +119,17 @@ def insert_document(session: Session, data: DocumentData, *, coder_id: int | Non
     check_statements(data.text, data.statements, f"document {data.name!r}")
     label = free_label(session, data.label)
     document = Document(
-        label=label, name=data.name, source_path=data.source_path, sha256=data.sha256, raw_bytes=data.raw_bytes,
-        encoding=data.encoding, original_text=data.original_text, text=data.text, attributes=dict(data.attributes),
-        role=data.role, import_report=list(data.import_report),
+        label=label,
+        name=data.name,
+        source_path=data.source_path,
+        sha256=data.sha256,
+        raw_bytes=data.raw_bytes,
+        encoding=data.encoding,
+        original_text=data.original_text,
+        text=data.text,
+        attributes=dict(data.attributes),
+        role=data.role,
+        import_report=list(data.import_report),
     )
     session.add(document)
     session.flush()
@@ -128,14 +138,22 @@ def insert_document(session: Session, data: DocumentData, *, coder_id: int | Non
         piece = data.text[statement.start : statement.end]
         rows.append(
             {
-                "document_id": document.id, "ordinal": ordinal, "label": statement_label(label, ordinal),
-                "start": statement.start, "end": statement.end, "kind": statement.kind, "text": piece,
-                "tokens": statement.tokens, "cell_width": max(wcswidth(piece), len(piece)),
+                "document_id": document.id,
+                "ordinal": ordinal,
+                "label": statement_label(label, ordinal),
+                "start": statement.start,
+                "end": statement.end,
+                "kind": statement.kind,
+                "text": piece,
+                "tokens": statement.tokens,
+                "cell_width": max(wcswidth(piece), len(piece)),
             }
         )
     for start in range(0, len(rows), 2000):
         session.execute(insert(Sentence), rows[start : start + 2000])
-    log_event(session, coder_id, "document.import", document_id=document.id, name=data.name, statements=len(rows), via=via)
+    log_event(
+        session, coder_id, "document.import", document_id=document.id, name=data.name, statements=len(rows), via=via
+    )
     return document
 
 
@@ -160,7 +178,9 @@ def normalize_line_ends(text: str) -> tuple[str, LineEnds]:
     return text.replace("\r\n", "\n").replace("\r", "\n"), LineEnds(removed)
 
 
-def verbatim_document(raw: bytes, decoded: Decoded, text: str, options: PipelineOptions, line_ends: int) -> ProcessedDocument:
+def verbatim_document(
+    raw: bytes, decoded: Decoded, text: str, options: PipelineOptions, line_ends: int
+) -> ProcessedDocument:
     """Statements and tokens of ``text`` as it is (see the module docstring for why)."""
     from qcoder.corpus.clean import find_mojibake
     from qcoder.corpus.split import split
@@ -181,5 +201,8 @@ def decode_source(raw: bytes, filename: str, options: PipelineOptions) -> Decode
     """Decode a source file as the import pipeline does (byte-order marks, legacy encodings)."""
     from qcoder.corpus.pipeline import read
 
-    return read(raw, filename=filename if filename.lower().endswith((".txt", ".text")) else "source.txt",
-                max_bytes=options.max_bytes)
+    return read(
+        raw,
+        filename=filename if filename.lower().endswith((".txt", ".text")) else "source.txt",
+        max_bytes=options.max_bytes,
+    )

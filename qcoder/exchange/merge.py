@@ -24,8 +24,8 @@ from sqlalchemy import select
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
-from qcoder.coding.codes import create_code, move_code, rename_code, update_code
 from qcoder.coding.coders import get_or_create_coder
+from qcoder.coding.codes import create_code, move_code, rename_code, update_code
 from qcoder.coding.codings import add_codings, mark_reviewed
 from qcoder.coding.events import log_event
 from qcoder.coding.memos import add_memo, update_memo
@@ -81,8 +81,14 @@ class MergePlan:
     @property
     def adds_nothing(self) -> bool:
         return not (
-            self.documents_new or self.coders_new or self.codes_new or self.codings_new or self.memos_new
-            or self.relations_new or self.reviews_new or self.filled
+            self.documents_new
+            or self.coders_new
+            or self.codes_new
+            or self.codings_new
+            or self.memos_new
+            or self.relations_new
+            or self.reviews_new
+            or self.filled
         )
 
     def lines(self) -> list[str]:
@@ -138,10 +144,7 @@ class _Merge:
     def _coders(self) -> None:
         ours = {c.name: c.id for c in self.ours.scalars(select(Coder))}
         for coder in self.theirs.scalars(select(Coder).order_by(Coder.id)):
-            if coder.name in ours:
-                self.coder_map[coder.id] = ours[coder.name]
-            else:
-                self.coder_map[coder.id] = ("new", coder.id)
+            self.coder_map[coder.id] = ours.get(coder.name, ("new", coder.id))
         self.their_coders = {c.id: c for c in self.theirs.scalars(select(Coder))}
 
     def _documents(self) -> None:
@@ -158,8 +161,12 @@ class _Merge:
 
     def _map_statements(self, theirs: Document, ours: Document) -> None:
         """Same ordinal and span → that statement; same text split differently → by overlap."""
-        mine = list(self.ours.scalars(select(Sentence).where(Sentence.document_id == ours.id).order_by(Sentence.ordinal)))
-        other = list(self.theirs.scalars(select(Sentence).where(Sentence.document_id == theirs.id).order_by(Sentence.ordinal)))
+        mine = list(
+            self.ours.scalars(select(Sentence).where(Sentence.document_id == ours.id).order_by(Sentence.ordinal))
+        )
+        other = list(
+            self.theirs.scalars(select(Sentence).where(Sentence.document_id == theirs.id).order_by(Sentence.ordinal))
+        )
         by_ordinal = {s.ordinal: s for s in mine}
         index = StatementIndex([(s.start, s.end, s.id) for s in mine])
         same_text = ours.text == theirs.text
@@ -242,12 +249,17 @@ class _Merge:
         return mine or next((c.name for c in self.their_codes.values() if c.guid == guid), guid)
 
     def _codings(self) -> None:
-        existing = {tuple(row) for row in self.ours.execute(select(Coding.sentence_id, Coding.code_id, Coding.coder_id))}
+        existing = {
+            tuple(row) for row in self.ours.execute(select(Coding.sentence_id, Coding.code_id, Coding.coder_id))
+        }
         self.codings: dict[tuple[int | _New, int | _New], list[int | tuple[str, int, int]]] = defaultdict(list)
         their_sentences = {
-            sid: (doc_id, ordinal) for sid, doc_id, ordinal in self.theirs.execute(select(Sentence.id, Sentence.document_id, Sentence.ordinal))
+            sid: (doc_id, ordinal)
+            for sid, doc_id, ordinal in self.theirs.execute(select(Sentence.id, Sentence.document_id, Sentence.ordinal))
         }
-        for sentence_id, code_id, coder_id in self.theirs.execute(select(Coding.sentence_id, Coding.code_id, Coding.coder_id)):
+        for sentence_id, code_id, coder_id in self.theirs.execute(
+            select(Coding.sentence_id, Coding.code_id, Coding.coder_id)
+        ):
             code, coder = self.code_map[code_id], self.coder_map[coder_id]
             doc_id, ordinal = their_sentences[sentence_id]
             if isinstance(self.doc_map[doc_id], tuple):
@@ -321,9 +333,12 @@ class _Merge:
         used |= {("new", m.coder_id) for m in self.new_memos if m.coder_id is not None}
         used |= {
             ("new", self.theirs.get_one(Relation, rid).coder_id)
-            for rid, mapped in self.relation_map.items() if isinstance(mapped, tuple)
+            for rid, mapped in self.relation_map.items()
+            if isinstance(mapped, tuple)
         }
-        self.new_coders = [cid for cid, mapped in self.coder_map.items() if isinstance(mapped, tuple) and mapped in used]
+        self.new_coders = [
+            cid for cid, mapped in self.coder_map.items() if isinstance(mapped, tuple) and mapped in used
+        ]
         self.plan.coders_new = [self.their_coders[cid].name for cid in self.new_coders]
 
     # -- applying --------------------------------------------------------------------
@@ -343,9 +358,16 @@ class _Merge:
             mark_reviewed(self.ours, self._id(self.doc_map, doc), self._id(self.coder_map, coder))
         if not self.plan.adds_nothing or any(d == "theirs" for d in decisions.values()):
             log_event(
-                self.ours, None, "project.merge", other=self.plan.other, documents=len(self.plan.documents_new),
-                codes=len(self.plan.codes_new), codings=self.plan.codings_new, memos=self.plan.memos_new,
-                relations=self.plan.relations_new, conflicts=len(self.plan.conflicts),
+                self.ours,
+                None,
+                "project.merge",
+                other=self.plan.other,
+                documents=len(self.plan.documents_new),
+                codes=len(self.plan.codes_new),
+                codings=self.plan.codings_new,
+                memos=self.plan.memos_new,
+                relations=self.plan.relations_new,
+                conflicts=len(self.plan.conflicts),
             )
 
     def _decisions(self, prefer: str | None, choices: Mapping[str, str]) -> dict[str, str]:
@@ -384,18 +406,30 @@ class _Merge:
             if not isinstance(mapped, tuple):
                 continue
             doc = self.theirs.get_one(Document, their_id)
-            statements = list(self.theirs.scalars(select(Sentence).where(Sentence.document_id == doc.id).order_by(Sentence.ordinal)))
+            statements = list(
+                self.theirs.scalars(select(Sentence).where(Sentence.document_id == doc.id).order_by(Sentence.ordinal))
+            )
             data = DocumentData(
-                name=doc.name, sha256=doc.sha256, raw_bytes=doc.raw_bytes, encoding=doc.encoding,
-                original_text=doc.original_text, text=doc.text, label=doc.label, source_path=doc.source_path,
+                name=doc.name,
+                sha256=doc.sha256,
+                raw_bytes=doc.raw_bytes,
+                encoding=doc.encoding,
+                original_text=doc.original_text,
+                text=doc.text,
+                label=doc.label,
+                source_path=doc.source_path,
                 statements=[StatementData(s.start, s.end, s.kind, s.tokens) for s in statements],
-                attributes=dict(doc.attributes or {}), role=doc.role, import_report=list(doc.import_report or []),
+                attributes=dict(doc.attributes or {}),
+                role=doc.role,
+                import_report=list(doc.import_report or []),
             )
             mine = insert_document(self.ours, data, via="merge")
             if mine.label != doc.label:
                 self.plan.notes.append(f"OTHER's {doc.label} ({doc.name}) was added as {mine.label}")
             self.doc_map[their_id] = mine.id
-            for ordinal, sentence_id in self.ours.execute(select(Sentence.ordinal, Sentence.id).where(Sentence.document_id == mine.id)):
+            for ordinal, sentence_id in self.ours.execute(
+                select(Sentence.ordinal, Sentence.id).where(Sentence.document_id == mine.id)
+            ):
                 self.new_sentences[(their_id, ordinal)] = sentence_id
             for statement in statements:
                 self.sentence_map[statement.id] = [self.new_sentences[(their_id, statement.ordinal)]]
@@ -406,11 +440,18 @@ class _Merge:
             if code.parent_id is not None:
                 parent = self.ours.get_one(Code, self._id(self.code_map, self.code_map[code.parent_id]))
                 if parent.level <= code.level:
-                    self.plan.notes.append(f"code {code.name!r} added without parent {parent.name!r} (not at a higher level here)")
+                    self.plan.notes.append(
+                        f"code {code.name!r} added without parent {parent.name!r} (not at a higher level here)"
+                    )
                     parent = None
             created = create_code(
-                self.ours, code.name, level=code.level, parent=parent, definition=code.definition,
-                colour=code.colour, guid=code.guid,
+                self.ours,
+                code.name,
+                level=code.level,
+                parent=parent,
+                definition=code.definition,
+                colour=code.colour,
+                guid=code.guid,
             )
             self.code_map[code.id] = created.id
 
@@ -453,7 +494,9 @@ class _Merge:
 
     def _add_relations(self) -> None:
         if self.new_relation_types:
-            set_setting(self.ours, "relation_types", [*get_setting(self.ours, "relation_types"), *self.new_relation_types])
+            set_setting(
+                self.ours, "relation_types", [*get_setting(self.ours, "relation_types"), *self.new_relation_types]
+            )
             self.plan.notes.append(f"relation types added: {', '.join(self.new_relation_types)}")
         for their_id, mapped in list(self.relation_map.items()):
             if not isinstance(mapped, tuple):
@@ -461,9 +504,13 @@ class _Merge:
             relation = self.theirs.get_one(Relation, their_id)
             coder = self._coder(relation.coder_id)
             created = add_relation(
-                self.ours, self.ours.get_one(Code, self._id(self.code_map, self.code_map[relation.source_id])),
+                self.ours,
+                self.ours.get_one(Code, self._id(self.code_map, self.code_map[relation.source_id])),
                 self.ours.get_one(Code, self._id(self.code_map, self.code_map[relation.target_id])),
-                relation.type, relation.note, coder=coder, guid=relation.guid,
+                relation.type,
+                relation.note,
+                coder=coder,
+                guid=relation.guid,
             )
             self.relation_map[their_id] = created.id
 
@@ -476,8 +523,14 @@ class _Merge:
         for memo in self.new_memos:
             target, target_id = self._memo_target(memo)
             add_memo(
-                self.ours, memo.text, type_=memo.type, target=target, target_id=target_id, title=memo.title,
-                coder=self._coder(memo.coder_id), guid=memo.guid,
+                self.ours,
+                memo.text,
+                type_=memo.type,
+                target=target,
+                target_id=target_id,
+                title=memo.title,
+                coder=self._coder(memo.coder_id),
+                guid=memo.guid,
             )
 
     def _memo_target(self, memo: Memo) -> tuple[str, int | None]:

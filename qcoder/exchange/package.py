@@ -31,9 +31,7 @@ def check_member_name(name: str, package: str) -> str:
     path = name.replace("\\", "/")
     parts = PurePosixPath(path).parts
     if path.startswith("/") or _DRIVE.match(path) or ".." in parts or "\x00" in path:
-        raise QcoderError(
-            f"{package}: entry {name!r} would be written outside the project folder (zip slip); refused"
-        )
+        raise QcoderError(f"{package}: entry {name!r} would be written outside the project folder (zip slip); refused")
     return path
 
 
@@ -90,7 +88,9 @@ class _ZipReader:
     def read(self, info: zipfile.ZipInfo, cap: int | None = None) -> bytes:
         cap = MAX_MEMBER_BYTES if cap is None else cap
         if info.flag_bits & 0x1:
-            raise QcoderError(f"{self.package}: entry {info.filename!r} is encrypted; export it again without a password")
+            raise QcoderError(
+                f"{self.package}: entry {info.filename!r} is encrypted; export it again without a password"
+            )
         limit = min(cap, MAX_TOTAL_BYTES - self.total)
         try:
             with self.archive.open(info) as stream:
@@ -143,7 +143,11 @@ def open_qdpx(data: bytes | Path, name: str) -> Package:
     qde_info = _find_qde(reader, name)
     qde = reader.read(qde_info, MAX_QDE_BYTES)
     return Package(
-        name=name, qde_name=qde_info.filename, qde=qde, _find_source=reader.source, _find_member=reader.exact,
+        name=name,
+        qde_name=qde_info.filename,
+        qde=qde,
+        _find_source=reader.source,
+        _find_member=reader.exact,
         members=tuple(reader.by_path),
     )
 
@@ -172,7 +176,11 @@ def read_package(path: Path) -> Package:
     size = file_size(path)
     if path.suffix.lower() == ".qde" or path.suffix.lower() == ".xml":
         if size > MAX_QDE_BYTES:
-            raise QcoderError(f"{path.name} is {size / 1e6:.0f} MB, over the {MAX_QDE_BYTES / 1e6:.0f} MB limit; refused")
+            raise QcoderError(
+                f"{path.name} is {size / 1e6:.0f} MB, over the {MAX_QDE_BYTES / 1e6:.0f} MB limit; refused"
+            )
         folder = next((path.parent / n for n in ("sources", "Sources") if (path.parent / n).is_dir()), None)
-        return Package(name=path.name, qde_name=path.name, qde=file_bytes(path), _find_source=_folder_reader(folder, path.name))
+        return Package(
+            name=path.name, qde_name=path.name, qde=file_bytes(path), _find_source=_folder_reader(folder, path.name)
+        )
     return open_qdpx(path, path.name)

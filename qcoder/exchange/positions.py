@@ -155,12 +155,14 @@ def decide(origin: str, differing: int, readings: dict[str, Reading]) -> tuple[s
     other = UTF16 if prior == CODEPOINTS else CODEPOINTS
     mine, theirs = readings[prior], readings[other]
     if theirs.rank() < mine.rank():
-        chosen, reason = other, (
-            f"although the file was written by {origin!r}, " if prior == UTF16 else ""
-        )
+        chosen, reason = other, (f"although the file was written by {origin!r}, " if prior == UTF16 else "")
     else:
         chosen = prior
-        reason = f"origin {origin!r}; " if origin and prior == UTF16 else ("the standard's unit; " if prior == CODEPOINTS else "")
+        reason = (
+            f"origin {origin!r}; "
+            if origin and prior == UTF16
+            else ("the standard's unit; " if prior == CODEPOINTS else "")
+        )
     rejected = other if chosen == prior else prior
     won, lost = readings[chosen], readings[rejected]
     evidence = (

@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from lxml import etree
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
@@ -145,7 +145,9 @@ class _ProjectWriter:
     def build(self) -> tuple[etree._Element, dict[str, bytes]]:
         created = min((d.imported_at for d in self.documents), default=None)
         root = etree.Element(
-            f"{{{NS}}}Project", nsmap={None: NS}, name=refi.xml_text(self.name) or "qcoder project",
+            f"{{{NS}}}Project",
+            nsmap={None: NS},
+            name=refi.xml_text(self.name) or "qcoder project",
             origin=refi.ORIGIN,
         )
         if created is not None:
@@ -179,8 +181,12 @@ class _ProjectWriter:
     def _source(self, sources: etree._Element, document: Document, files: dict[str, bytes]) -> None:
         guid = self.doc_guid[document.id]
         source = _el(
-            sources, "TextSource", guid=guid, name=refi.xml_text(document.name),
-            plainTextPath=f"internal://{guid}.txt", creationDateTime=refi.xml_datetime(document.imported_at),
+            sources,
+            "TextSource",
+            guid=guid,
+            name=refi.xml_text(document.name),
+            plainTextPath=f"internal://{guid}.txt",
+            creationDateTime=refi.xml_datetime(document.imported_at),
         )
         sentences = list(
             self.session.scalars(select(Sentence).where(Sentence.document_id == document.id).order_by(Sentence.ordinal))
@@ -227,14 +233,21 @@ class _ProjectWriter:
         created = min(c.created_at for c in run.codings)
         name = first.label if first is last else f"{first.label}–{last.label.rsplit('-', 1)[-1]}"
         selection = _el(
-            source, "PlainTextSelection",
-            guid=refi.run_guid(document.sha256, first.ordinal, last.ordinal, code.guid, coder), name=name,
-            startPosition=self._position(units, first.start), endPosition=self._position(units, last.end),
-            creatingUser=self.coder_guid[run.coder_id], creationDateTime=refi.xml_datetime(created),
+            source,
+            "PlainTextSelection",
+            guid=refi.run_guid(document.sha256, first.ordinal, last.ordinal, code.guid, coder),
+            name=name,
+            startPosition=self._position(units, first.start),
+            endPosition=self._position(units, last.end),
+            creatingUser=self.coder_guid[run.coder_id],
+            creationDateTime=refi.xml_datetime(created),
         )
         element = _el(
-            selection, "Coding", guid=refi.coding_guid(document.sha256, first.ordinal, code.guid, coder),
-            creatingUser=self.coder_guid[run.coder_id], creationDateTime=refi.xml_datetime(created),
+            selection,
+            "Coding",
+            guid=refi.coding_guid(document.sha256, first.ordinal, code.guid, coder),
+            creatingUser=self.coder_guid[run.coder_id],
+            creationDateTime=refi.xml_datetime(created),
         )
         _el(element, "CodeRef", targetGUID=code.guid)
 
@@ -244,8 +257,11 @@ class _ProjectWriter:
         """A statement's memos hang on a selection of that statement alone, so they return to it."""
         author = next((m.coder_id for m in memos if m.coder_id is not None), None)
         selection = _el(
-            source, "PlainTextSelection", guid=refi.statement_guid(document.sha256, sentence.ordinal),
-            name=sentence.label, startPosition=self._position(units, sentence.start),
+            source,
+            "PlainTextSelection",
+            guid=refi.statement_guid(document.sha256, sentence.ordinal),
+            name=sentence.label,
+            startPosition=self._position(units, sentence.start),
             endPosition=self._position(units, sentence.end),
             creatingUser=self.coder_guid.get(author) if author is not None else None,
             creationDateTime=refi.xml_datetime(min(m.created_at for m in memos)),
@@ -260,7 +276,10 @@ class _ProjectWriter:
         notes = _el(root, "Notes")
         for memo in self.memos:
             note = _el(
-                notes, "Note", guid=memo.guid, name=refi.xml_text(memo.title) or f"{memo.type} memo",
+                notes,
+                "Note",
+                guid=memo.guid,
+                name=refi.xml_text(memo.title) or f"{memo.type} memo",
                 creatingUser=self.coder_guid.get(memo.coder_id) if memo.coder_id else None,
                 creationDateTime=refi.xml_datetime(memo.created_at),
                 modifiedDateTime=refi.xml_datetime(memo.updated_at),
@@ -269,7 +288,9 @@ class _ProjectWriter:
         for relation in noted:
             source, target = self.codes[relation.source_id], self.codes[relation.target_id]
             note = _el(
-                notes, "Note", guid=self.relation_note_guid(relation),
+                notes,
+                "Note",
+                guid=self.relation_note_guid(relation),
                 name=refi.xml_text(f"{source.name} → {target.name} ({relation.type})"),
                 creatingUser=self.coder_guid.get(relation.coder_id) if relation.coder_id else None,
                 creationDateTime=refi.xml_datetime(relation.created_at),
@@ -282,9 +303,13 @@ class _ProjectWriter:
         links = _el(root, "Links")
         for relation in self.relations:
             link = _el(
-                links, "Link", guid=relation.guid, name=relation.type,
+                links,
+                "Link",
+                guid=relation.guid,
+                name=relation.type,
                 direction="Associative" if relation.type in ASSOCIATIVE_TYPES else "OneWay",
-                originGUID=self.codes[relation.source_id].guid, targetGUID=self.codes[relation.target_id].guid,
+                originGUID=self.codes[relation.source_id].guid,
+                targetGUID=self.codes[relation.target_id].guid,
             )
             if relation.note:
                 _el(link, "NoteRef", targetGUID=self.relation_note_guid(relation))
@@ -295,9 +320,12 @@ class _ProjectWriter:
         sets = etree.Element(f"{{{NS}}}Sets")
         add_level_sets(sets, list(self.codes.values()), levels(self.session), NS, "targetGUID")
         for memo_type in sorted({m.type for m in self.memos}):
-            self._set(sets, f"{refi.MEMO_TYPE_MARKER}{memo_type}", f"qcoder {memo_type} memos", notes=[
-                m.guid for m in self.memos if m.type == memo_type
-            ])
+            self._set(
+                sets,
+                f"{refi.MEMO_TYPE_MARKER}{memo_type}",
+                f"qcoder {memo_type} memos",
+                notes=[m.guid for m in self.memos if m.type == memo_type],
+            )
         noted = [self.relation_note_guid(r) for r in self.relations if r.note]
         if noted:
             self._set(sets, refi.RELATION_NOTE_MARKER, "qcoder relation notes", notes=noted)
@@ -313,7 +341,9 @@ class _ProjectWriter:
             root.append(sets)
 
     @staticmethod
-    def _set(sets: etree._Element, marker: str, name: str, *, sources: Sequence[str] = (), notes: Sequence[str] = ()) -> None:
+    def _set(
+        sets: etree._Element, marker: str, name: str, *, sources: Sequence[str] = (), notes: Sequence[str] = ()
+    ) -> None:
         element = _el(sets, "Set", guid=refi.set_guid(marker), name=refi.xml_text(name))
         _text_el(element, "Description", marker)
         for guid in sources:
@@ -328,7 +358,9 @@ class _ProjectWriter:
                 "version": SIDE_VERSION,
                 "levels": get_setting(self.session, "levels"),
                 "relation_types": get_setting(self.session, "relation_types"),
-                "relation_coders": {r.guid: self.coder_name[r.coder_id] for r in self.relations if r.coder_id is not None},
+                "relation_coders": {
+                    r.guid: self.coder_name[r.coder_id] for r in self.relations if r.coder_id is not None
+                },
                 "untitled_memos": [m.guid for m in self.memos if not m.title],  # their Note names are made up
                 "positions": self.positions,
             }
@@ -386,8 +418,8 @@ def project_name(url: str) -> str:
 
 
 def summarize(session: Session) -> ExportSummary:
-    def count(query: object) -> int:
-        return session.scalar(query) or 0  # type: ignore[arg-type]
+    def count(query: Select[int]) -> int:
+        return session.scalar(query) or 0
 
     return ExportSummary(
         documents=count(select(func.count()).select_from(Document)),

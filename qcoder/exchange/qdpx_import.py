@@ -25,8 +25,8 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from qcoder.coding.codes import code_at, create_code
 from qcoder.coding.coders import get_or_create_coder
+from qcoder.coding.codes import code_at, create_code
 from qcoder.coding.codings import add_codings, mark_reviewed
 from qcoder.coding.events import log_event
 from qcoder.coding.memos import add_memo
@@ -63,7 +63,9 @@ class ImportReport:
 
     def lines(self) -> list[str]:
         head = (
-            f"{self.source}" + (f" (written by {self.origin})" if self.origin else "") + f": {self.documents_new} new documents ({self.documents_existing} already here), "
+            f"{self.source}"
+            + (f" (written by {self.origin})" if self.origin else "")
+            + f": {self.documents_new} new documents ({self.documents_existing} already here), "
             f"{self.codes_new} new codes ({self.codes_matched} matched), {self.codings} codings from "
             f"{self.selections} selections, {self.memos} memos, {self.relations} relations, {self.reviews} reviews"
         )
@@ -73,7 +75,9 @@ class ImportReport:
                 f"{self.selections_partial} selection(s) cover only part of a statement; the whole statement was coded"
             )
         if self.selections_unplaced:
-            lines.append(f"{self.selections_unplaced} selection(s) cover no statement (empty or blank) and were skipped")
+            lines.append(
+                f"{self.selections_unplaced} selection(s) cover no statement (empty or blank) and were skipped"
+            )
         return lines + self.notes
 
 
@@ -121,10 +125,23 @@ class _Writer:
         if self.unknown_users:
             self.note(f"work without a known user was credited to coder {self.fallback_coder!r}")
         report = self.report
-        if report.documents_new or report.codes_new or report.codings or report.memos or report.relations or report.reviews:
+        if (
+            report.documents_new
+            or report.codes_new
+            or report.codings
+            or report.memos
+            or report.relations
+            or report.reviews
+        ):
             log_event(
-                self.session, None, "project.import", source=self.parsed.source, documents=report.documents_new,
-                codes=report.codes_new, codings=report.codings, memos=report.memos,
+                self.session,
+                None,
+                "project.import",
+                source=self.parsed.source,
+                documents=report.documents_new,
+                codes=report.codes_new,
+                codings=report.codings,
+                memos=report.memos,
             )
         return report
 
@@ -166,12 +183,19 @@ class _Writer:
                 self.report.codes_matched += 1
                 continue
             self.codes[entry.key] = create_code(
-                self.session, entry.name, level=level, parent=parent, definition=entry.definition,
-                colour=entry.colour, guid=entry.guid,
+                self.session,
+                entry.name,
+                level=level,
+                parent=parent,
+                definition=entry.definition,
+                colour=entry.colour,
+                guid=entry.guid,
             )
             self.report.codes_new += 1
         if differing:
-            self.note(f"{differing} code(s) differ from the project's version (name, parent, definition or colour); kept the project's")
+            self.note(
+                f"{differing} code(s) differ from the project's version (name, parent, definition or colour); kept the project's"
+            )
         for code_guid, notes in self.parsed.code_notes.items():
             for note in notes:
                 self.memo_targets[note].append(("code", self.codes[code_guid].id))
@@ -200,8 +224,12 @@ class _Writer:
 
             processed = verbatim_document(source.raw, source.decoded, source.text, self.options, source.line_ends)
             document = store_document(
-                self.session, processed, name=source.name, source_path=f"{self.parsed.source}:{source.path}",
-                attributes=source.variables, role=role,
+                self.session,
+                processed,
+                name=source.name,
+                source_path=f"{self.parsed.source}:{source.path}",
+                attributes=source.variables,
+                role=role,
             )
         self.report.documents_new += 1
         self._place(source, document, True)
@@ -219,7 +247,9 @@ class _Writer:
             placed = self.placed[source.guid]
             for selection in source.selections:
                 self.report.selections += 1
-                ids, partial = placed.statements.overlapping(selection.start, selection.end) if placed.usable else ([], False)
+                ids, partial = (
+                    placed.statements.overlapping(selection.start, selection.end) if placed.usable else ([], False)
+                )
                 if not ids:
                     self.report.selections_unplaced += placed.usable
                     target: tuple[str, int | None] = ("document", placed.document.id)
@@ -253,7 +283,9 @@ class _Writer:
         for link in self.parsed.links:
             ends = [kinds.get(link.origin or ""), kinds.get(link.target or "")]
             if ends == ["Code", "Code"] and link.origin != link.target:
-                self._relation(link.guid, link.origin or "", link.target or "", link.name, link.direction, link.note_refs)
+                self._relation(
+                    link.guid, link.origin or "", link.target or "", link.name, link.direction, link.note_refs
+                )
             elif "Note" in ends and self._note_link(link, ends):
                 continue
             else:
@@ -278,7 +310,9 @@ class _Writer:
                     if selection.guid == other:
                         placed = self.placed[source.guid]
                         ids, _ = placed.statements.overlapping(selection.start, selection.end)
-                        self.memo_targets[note or ""].append(("sentence", ids[0]) if ids else ("document", placed.document.id))
+                        self.memo_targets[note or ""].append(
+                            ("sentence", ids[0]) if ids else ("document", placed.document.id)
+                        )
                         return True
             return False
         else:
@@ -329,8 +363,14 @@ class _Writer:
             memo_type = self.parsed.memo_types.get(guid, "theoretical")
             coder = self.coder(note.user) if note.user in self.parsed.users else None
             add_memo(
-                self.session, note.text, type_=memo_type, target=targets[0][0], target_id=targets[0][1],
-                title="" if guid in self.parsed.untitled_memos else note.name[:200], coder=coder, guid=guid,
+                self.session,
+                note.text,
+                type_=memo_type,
+                target=targets[0][0],
+                target_id=targets[0][1],
+                title="" if guid in self.parsed.untitled_memos else note.name[:200],
+                coder=coder,
+                guid=guid,
             )
             self.report.memos += 1
 

@@ -26,7 +26,14 @@ from qcoder.corpus.types import Decoded, ImportRefused, PipelineOptions
 from qcoder.errors import QcoderError
 from qcoder.exchange import refi
 from qcoder.exchange.codebook_read import CodeEntry, code_entries, level_sets
-from qcoder.exchange.documents import DocumentData, LineEnds, StatementData, check_statements, decode_source, normalize_line_ends
+from qcoder.exchange.documents import (
+    DocumentData,
+    LineEnds,
+    StatementData,
+    check_statements,
+    decode_source,
+    normalize_line_ends,
+)
 from qcoder.exchange.package import Package
 from qcoder.exchange.positions import (
     CODEPOINTS,
@@ -136,7 +143,9 @@ def _where(source: str, element: etree._Element) -> str:
 
 
 def _guid(element: etree._Element, attribute: str, source: str) -> str:
-    return refi.normalize_guid(element.get(attribute), f"{_where(source, element)}, {element.tag} attribute '{attribute}'")
+    return refi.normalize_guid(
+        element.get(attribute), f"{_where(source, element)}, {element.tag} attribute '{attribute}'"
+    )
 
 
 def _text(element: etree._Element | None) -> str:
@@ -148,7 +157,9 @@ def _int(element: etree._Element, attribute: str, source: str) -> int:
     try:
         return int(value)
     except ValueError:
-        raise QcoderError(f"{_where(source, element)}, {element.tag} attribute '{attribute}': {value!r} is not a whole number") from None
+        raise QcoderError(
+            f"{_where(source, element)}, {element.tag} attribute '{attribute}': {value!r} is not a whole number"
+        ) from None
 
 
 class _Reader:
@@ -204,9 +215,16 @@ class _Reader:
         sources = self._sources()
         self._place_selections(origin)
         parsed = ParsedProject(
-            source=source, origin=origin, users=users, codes=codes,
-            code_notes=code_notes, sources=sources, notes=notes, links=self._links(kinds),
-            project_notes=[_guid(ref, "targetGUID", source) for ref in root.findall("NoteRef")], kinds=kinds,
+            source=source,
+            origin=origin,
+            users=users,
+            codes=codes,
+            code_notes=code_notes,
+            sources=sources,
+            notes=notes,
+            links=self._links(kinds),
+            project_notes=[_guid(ref, "targetGUID", source) for ref in root.findall("NoteRef")],
+            kinds=kinds,
             relation_coders={str(k).lower(): str(v) for k, v in (self.side.get("relation_coders") or {}).items()},
             ladder=[str(level.get("key")) for level in self.side.get("levels") or [] if isinstance(level, dict)],
             untitled_memos={str(g).lower() for g in self.side.get("untitled_memos") or []},
@@ -220,11 +238,15 @@ class _Reader:
         for ref in self.root.iter("CodeRef"):
             target = _guid(ref, "targetGUID", self.source)
             if target not in known_codes:
-                raise QcoderError(f"{_where(self.source, ref)}: CodeRef points to code {target}, which the file does not define")
+                raise QcoderError(
+                    f"{_where(self.source, ref)}: CodeRef points to code {target}, which the file does not define"
+                )
         for ref in self.root.iter("NoteRef"):
             target = _guid(ref, "targetGUID", self.source)
             if target not in notes:
-                raise QcoderError(f"{_where(self.source, ref)}: NoteRef points to note {target}, which the file does not define")
+                raise QcoderError(
+                    f"{_where(self.source, ref)}: NoteRef points to note {target}, which the file does not define"
+                )
 
     # -- sources ---------------------------------------------------------------------
 
@@ -233,7 +255,8 @@ class _Reader:
         skipped: Counter[str] = Counter()
         seen: dict[str, str] = {}
         variables = {
-            _guid(v, "guid", self.source): (v.get("name") or "").strip() for v in self.root.findall("Variables/Variable")
+            _guid(v, "guid", self.source): (v.get("name") or "").strip()
+            for v in self.root.findall("Variables/Variable")
         }
         for element in self.root.findall("Sources/*"):
             if element.tag != "TextSource":
@@ -241,7 +264,9 @@ class _Reader:
                 continue
             guid = _guid(element, "guid", self.source)
             if guid in seen:
-                raise QcoderError(f"{_where(self.source, element)}: source GUID {guid} is used twice (also at {seen[guid]})")
+                raise QcoderError(
+                    f"{_where(self.source, element)}: source GUID {guid} is used twice (also at {seen[guid]})"
+                )
             seen[guid] = _where(self.source, element)
             parsed = self._text_source(element, guid, variables)
             if parsed is not None:
@@ -282,7 +307,9 @@ class _Reader:
             raw_selections.append(RawSelection(start, end, selection.get("name") or ""))
         whole = len(element.findall("Coding"))
         if whole:
-            self.report.append(f"source {name!r}: {whole} coding(s) of the whole source not imported (qcoder codes statements)")
+            self.report.append(
+                f"source {name!r}: {whole} coding(s) of the whole source not imported (qcoder codes statements)"
+            )
         values: dict[str, str] = {}
         for holder in element.findall("VariableValue"):
             ref = holder.find("VariableRef")
@@ -296,8 +323,16 @@ class _Reader:
         if description:
             values.setdefault("description", description)
         data = SourceData(
-            guid=guid, name=name, where=where, path=path, raw=raw, decoded=decoded, text=text,
-            line_ends=len(ends.removed), selections=[], note_refs=[_guid(r, "targetGUID", self.source) for r in element.findall("NoteRef")],
+            guid=guid,
+            name=name,
+            where=where,
+            path=path,
+            raw=raw,
+            decoded=decoded,
+            text=text,
+            line_ends=len(ends.removed),
+            selections=[],
+            note_refs=[_guid(r, "targetGUID", self.source) for r in element.findall("NoteRef")],
             variables=values,
         )
         self.pending.append(_Pending(data, decoded.text, ends, selections, raw_selections))
@@ -365,7 +400,12 @@ class _Reader:
         return True
 
     def _selection(
-        self, element: etree._Element, raw: RawSelection, source: SourceData, units: TextUnits, unit: str,
+        self,
+        element: etree._Element,
+        raw: RawSelection,
+        source: SourceData,
+        units: TextUnits,
+        unit: str,
         ends: LineEnds | None,
     ) -> tuple[SelectionData, bool]:
         """The selection in code points of the stored text, and whether its ends fell between characters."""
@@ -390,9 +430,16 @@ class _Reader:
             ref = coding.find("CodeRef")
             if ref is None:
                 raise QcoderError(f"{_where(self.source, coding)}: Coding without a CodeRef")
-            codings.append((_guid(ref, "targetGUID", self.source), refi.try_guid(coding.get("creatingUser")) or selection_user))
+            codings.append(
+                (_guid(ref, "targetGUID", self.source), refi.try_guid(coding.get("creatingUser")) or selection_user)
+            )
         return SelectionData(
-            guid=_guid(element, "guid", self.source), name=label, start=start, end=end, where=where, codings=codings,
+            guid=_guid(element, "guid", self.source),
+            name=label,
+            start=start,
+            end=end,
+            where=where,
+            codings=codings,
             note_refs=[_guid(r, "targetGUID", self.source) for r in element.findall("NoteRef")],
             description=_text(element.find("Description")),
         ), exact_start and exact_end
@@ -419,9 +466,16 @@ class _Reader:
         # so it is kept even when the original bytes are absent.
         raw = self.package.member(f"qcoder/raw/{source.guid}.bin") or source.raw
         return DocumentData(
-            name=source.name, sha256=sha, raw_bytes=raw, encoding=str(side.get("encoding") or "utf-8"),
-            original_text=str(side.get("original_text", source.text)), text=source.text, statements=statements,
-            label=side.get("label"), source_path=side.get("source_path"), attributes=source.variables,
+            name=source.name,
+            sha256=sha,
+            raw_bytes=raw,
+            encoding=str(side.get("encoding") or "utf-8"),
+            original_text=str(side.get("original_text", source.text)),
+            text=source.text,
+            statements=statements,
+            label=side.get("label"),
+            source_path=side.get("source_path"),
+            attributes=source.variables,
             import_report=[str(line) for line in side.get("import_report") or []],
         )
 
@@ -442,8 +496,11 @@ class _Reader:
             description = _text(element.find("Description"))
             text = f"{description}\n\n{text}".strip() if description else text
             notes[guid] = NoteData(
-                guid=guid, name=(element.get("name") or "").strip(), text=text.replace("\r\n", "\n"),
-                user=refi.try_guid(element.get("creatingUser")), where=where,
+                guid=guid,
+                name=(element.get("name") or "").strip(),
+                text=text.replace("\r\n", "\n"),
+                user=refi.try_guid(element.get("creatingUser")),
+                where=where,
             )
         return notes
 
@@ -456,13 +513,19 @@ class _Reader:
                 value = element.get(attribute)
                 guid = _guid(element, attribute, self.source) if value else None
                 if guid is not None and guid not in kinds:
-                    raise QcoderError(f"{where}: Link {element.get('name') or ''!r} points to {guid}, which is not in the file")
+                    raise QcoderError(
+                        f"{where}: Link {element.get('name') or ''!r} points to {guid}, which is not in the file"
+                    )
                 ends.append(guid)
             links.append(
                 LinkData(
-                    guid=_guid(element, "guid", self.source), name=(element.get("name") or "").strip(),
-                    direction=element.get("direction") or "", origin=ends[0], target=ends[1],
-                    note_refs=[_guid(r, "targetGUID", self.source) for r in element.findall("NoteRef")], where=where,
+                    guid=_guid(element, "guid", self.source),
+                    name=(element.get("name") or "").strip(),
+                    direction=element.get("direction") or "",
+                    origin=ends[0],
+                    target=ends[1],
+                    note_refs=[_guid(r, "targetGUID", self.source) for r in element.findall("NoteRef")],
+                    where=where,
                 )
             )
         return links
@@ -476,7 +539,9 @@ class _Reader:
             members_source = [_guid(m, "targetGUID", self.source) for m in element.findall("MemberSource")]
             for guid in members_note:
                 if guid not in parsed.notes and marker.startswith("qcoder:"):
-                    raise QcoderError(f"{_where(self.source, element)}: set {element.get('name')!r} names note {guid}, which is not in the file")
+                    raise QcoderError(
+                        f"{_where(self.source, element)}: set {element.get('name')!r} names note {guid}, which is not in the file"
+                    )
             if (memo_type := refi.marker_value(marker, refi.MEMO_TYPE_MARKER)) is not None:
                 if memo_type not in MEMO_TYPES:
                     raise QcoderError(

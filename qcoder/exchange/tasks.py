@@ -57,7 +57,9 @@ def export_codebook_file(project: Project, path: Path) -> str:
     return f"wrote {export_codebook(project, path)} codes to {path}"
 
 
-def export_project(project: Project, path: Path, *, name: str | None = None, positions: str = "codepoints") -> ExportSummary:
+def export_project(
+    project: Project, path: Path, *, name: str | None = None, positions: str = "codepoints"
+) -> ExportSummary:
     """Write the project as REFI-QDA ``.qdpx``; ``name`` defaults to the project file's."""
     with project.session() as session:
         return write_project(session, path, name=name or project_name(project.url), positions=positions)
@@ -170,7 +172,11 @@ def preview_merge(project: Project, other: str, *, notices: Notices | None = Non
 
 
 def run_merge(
-    project: Project, other: str, choices: Mapping[str, str], *, prefer: str | None = None,
+    project: Project,
+    other: str,
+    choices: Mapping[str, str],
+    *,
+    prefer: str | None = None,
     notices: Notices | None = None,
 ) -> MergePlan:
     """Merge OTHER into the project in one transaction; every conflict needs ``prefer`` or a choice."""

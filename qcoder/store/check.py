@@ -55,9 +55,7 @@ class _Report:
     def finish(self) -> list[Problem]:
         for kind, count in self.counts.items():
             if count > MAX_PER_KIND:
-                self.problems.append(
-                    Problem(kind, f"… and {count - MAX_PER_KIND} more {kind} problems not listed")
-                )
+                self.problems.append(Problem(kind, f"… and {count - MAX_PER_KIND} more {kind} problems not listed"))
         return self.problems
 
 
@@ -112,9 +110,7 @@ def _orphans(connection: Connection, report: _Report, reported: set[tuple[str, i
                 )
 
 
-def _sqlite_foreign_keys(
-    connection: Connection, report: _Report, reported: set[tuple[str, int, str]]
-) -> None:
+def _sqlite_foreign_keys(connection: Connection, report: _Report, reported: set[tuple[str, int, str]]) -> None:
     """``PRAGMA foreign_key_check``, minus what ``_orphans`` already said in plainer words."""
     columns: dict[tuple[str, int], str] = {}
     for table, rowid, parent, fkid in connection.exec_driver_sql("PRAGMA foreign_key_check"):
@@ -170,9 +166,7 @@ def _sentence_offsets(connection: Connection, report: _Report) -> None:
     """``document.text[start:end] == sentence.text``; spans in ordinal order, no overlaps."""
     ids = [row[0] for row in connection.execute(select(Document.id).order_by(Document.id))]
     for document_id in ids:
-        row = connection.execute(
-            select(Document.label, Document.text).where(Document.id == document_id)
-        ).one_or_none()
+        row = connection.execute(select(Document.label, Document.text).where(Document.id == document_id)).one_or_none()
         if row is None:  # deleted while we were checking
             continue
         doc_label, text = row
@@ -207,14 +201,12 @@ def _sentence_offsets(connection: Connection, report: _Report) -> None:
                 if start < prev_start:
                     report.add(
                         "order",
-                        f"{where}: starts at {start}, before the preceding statement "
-                        f"{prev_label} (at {prev_start})",
+                        f"{where}: starts at {start}, before the preceding statement {prev_label} (at {prev_start})",
                     )
                 elif start < prev_end:
                     report.add(
                         "overlap",
-                        f"{where}: span {start}–{end} overlaps {prev_label} "
-                        f"({prev_start}–{prev_end})",
+                        f"{where}: span {start}–{end} overlaps {prev_label} ({prev_start}–{prev_end})",
                     )
             previous = (label, start, end)
 
@@ -231,7 +223,9 @@ def _lost_codings(connection: Connection, report: _Report) -> None:
     labels = dict(connection.execute(select(Sentence.id, Sentence.label)).all())
     codes = dict(connection.execute(select(Code.id, Code.name)).all())
     coders = dict(connection.execute(select(Coder.id, Coder.name)).all())
-    times = dict(connection.execute(select(Event.id, Event.at).where(Event.id.in_({e for _k, e in lost[:MAX_PER_KIND]}))).all())
+    times = dict(
+        connection.execute(select(Event.id, Event.at).where(Event.id.in_({e for _k, e in lost[:MAX_PER_KIND]}))).all()
+    )
     for (sentence_id, code_id, coder_id), event_id in lost:
         when = times.get(event_id)
         report.add(

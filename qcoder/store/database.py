@@ -71,9 +71,7 @@ def make_engine(url: str) -> Engine:
         path = sqlite_path(url)
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(
-            url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000, "check_same_thread": False}
-        )
+        engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000, "check_same_thread": False})
         event.listen(engine, "connect", _sqlite_pragmas)
         # Take over BEGIN from pysqlite: write transactions take the write lock up front
         # (BEGIN IMMEDIATE) so concurrent writers queue on busy_timeout instead of failing
@@ -222,9 +220,7 @@ def open_project(
     if path is None:
         if not upgrade_server:
             engine.dispose()
-            raise SchemaMismatch(
-                f"{_where(url)} uses an older qcoder schema; run `qcoder db upgrade --db URL` first"
-            )
+            raise SchemaMismatch(f"{_where(url)} uses an older qcoder schema; run `qcoder db upgrade --db URL` first")
         revision = schema.current_revision(engine)
         schema.upgrade(engine)
         project.notices.append(f"upgraded the project schema from {revision}")
@@ -296,7 +292,9 @@ def open_other_project(db: str | os.PathLike[str]) -> Project:
         with engine.connect() as connection:
             target = sqlite3.connect(copy)
             try:
-                connection.connection.driver_connection.backup(target)
+                raw = connection.connection.driver_connection
+                assert raw is not None  # an open connection has its driver's
+                raw.backup(target)
             finally:
                 target.close()
         engine.dispose()
@@ -321,7 +319,8 @@ def _read_only_engine(url: str, path: Path | None) -> Engine:
     """An engine that cannot write: SQLite opened with ``mode=ro`` (or immutable), PostgreSQL read-only."""
     if path is None:
         return create_engine(
-            url, pool_pre_ping=True,
+            url,
+            pool_pre_ping=True,
             connect_args={"options": "-c default_transaction_read_only=on -c lock_timeout=10s"},
         )
     uri = path.resolve().as_uri() + "?mode=ro"

@@ -28,7 +28,7 @@ def sqlite_file(db: str | os.PathLike[str] | None = None) -> Path | None:
         return Path(value).expanduser().resolve()
     prefix = "sqlite:///"
     if value.startswith(prefix) and "?" not in value and len(value) > len(prefix) and value != f"{prefix}:memory:":
-        return Path(value[len(prefix):]).expanduser().resolve()
+        return Path(value[len(prefix) :]).expanduser().resolve()
     return None
 
 

@@ -7,7 +7,7 @@ migrations (batch mode on SQLite) can find and alter them by name.
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import (
@@ -24,8 +24,8 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 from sqlalchemy.engine import Dialect
-from sqlalchemy.types import TypeDecorator
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -50,7 +50,7 @@ BUILTIN_RELATION_TYPES = (
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -63,15 +63,15 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value is None:
             return None
         if value.tzinfo is None:
-            value = value.replace(tzinfo=timezone.utc)
-        return value.astimezone(timezone.utc)
+            value = value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
 
     def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         if value is None:
             return None
         if value.tzinfo is None:
-            return value.replace(tzinfo=timezone.utc)
-        return value.astimezone(timezone.utc)
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
 
 
 def new_guid() -> str:
@@ -143,9 +143,7 @@ class Sentence(Base):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    document_id: Mapped[int] = mapped_column(
-        ForeignKey("documents.id", ondelete="CASCADE"), index=True
-    )
+    document_id: Mapped[int] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"), index=True)
     ordinal: Mapped[int] = mapped_column(Integer)  # 1-based within the document
     label: Mapped[str] = mapped_column(String(32), unique=True)  # "D03-S017"
     start: Mapped[int] = mapped_column(Integer)
@@ -172,19 +170,13 @@ class Code(Base):
     guid: Mapped[str] = mapped_column(String(36), unique=True, default=new_guid)
     name: Mapped[str] = mapped_column(String(200))
     level: Mapped[int] = mapped_column(Integer, default=0)
-    parent_id: Mapped[int | None] = mapped_column(
-        ForeignKey("codes.id", ondelete="SET NULL"), index=True
-    )
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("codes.id", ondelete="SET NULL"), index=True)
     definition: Mapped[str] = mapped_column(Text, default="")
     colour: Mapped[str | None] = mapped_column(String(7))  # "#RRGGBB"
-    exemplar_sentence_id: Mapped[int | None] = mapped_column(
-        ForeignKey("sentences.id", ondelete="SET NULL")
-    )
+    exemplar_sentence_id: Mapped[int | None] = mapped_column(ForeignKey("sentences.id", ondelete="SET NULL"))
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("coders.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(
-        UTCDateTime, default=utcnow, onupdate=utcnow
-    )
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("coders.id", ondelete="SET NULL"))
     version: Mapped[int] = mapped_column(Integer, default=1)
 
@@ -250,9 +242,7 @@ class Memo(Base):
 
     __tablename__ = "memos"
     __table_args__ = (
-        CheckConstraint(
-            "type IN ('code', 'theoretical', 'operational', 'storyline')", name="type"
-        ),
+        CheckConstraint("type IN ('code', 'theoretical', 'operational', 'storyline')", name="type"),
         CheckConstraint(
             "(CASE WHEN document_id IS NULL THEN 0 ELSE 1 END)"
             " + (CASE WHEN sentence_id IS NULL THEN 0 ELSE 1 END)"
@@ -269,22 +259,12 @@ class Memo(Base):
     title: Mapped[str] = mapped_column(String(200), default="")
     text: Mapped[str] = mapped_column(Text, default="")
     coder_id: Mapped[int | None] = mapped_column(ForeignKey("coders.id", ondelete="SET NULL"))
-    document_id: Mapped[int | None] = mapped_column(
-        ForeignKey("documents.id", ondelete="CASCADE"), index=True
-    )
-    sentence_id: Mapped[int | None] = mapped_column(
-        ForeignKey("sentences.id", ondelete="CASCADE"), index=True
-    )
-    code_id: Mapped[int | None] = mapped_column(
-        ForeignKey("codes.id", ondelete="CASCADE"), index=True
-    )
-    relation_id: Mapped[int | None] = mapped_column(
-        ForeignKey("relations.id", ondelete="CASCADE"), index=True
-    )
+    document_id: Mapped[int | None] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"), index=True)
+    sentence_id: Mapped[int | None] = mapped_column(ForeignKey("sentences.id", ondelete="CASCADE"), index=True)
+    code_id: Mapped[int | None] = mapped_column(ForeignKey("codes.id", ondelete="CASCADE"), index=True)
+    relation_id: Mapped[int | None] = mapped_column(ForeignKey("relations.id", ondelete="CASCADE"), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(
-        UTCDateTime, default=utcnow, onupdate=utcnow
-    )
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     # Who saved the current text, and a version a stale editor's save is checked against.
     updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("coders.id", ondelete="SET NULL"))
     version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")

@@ -60,7 +60,13 @@ def _apply(state: dict[Key, int], event_id: int, action: str, coder_id: int | No
             chosen = {int(s) for s in p.get("sentence_ids", [])}
             _move(state, event_id, code, new, [(s, c) for s, k, c in state if k == code and s in chosen])
     elif action == "code.unsplit":
-        _move(state, event_id, int(p["new_code_id"]), int(p["code_id"]), ((s, c) for _id, s, c in p.get("moved_codings", [])))
+        _move(
+            state,
+            event_id,
+            int(p["new_code_id"]),
+            int(p["code_id"]),
+            ((s, c) for _id, s, c in p.get("moved_codings", [])),
+        )
     elif action == "code.delete":
         code = int(p["code_id"])
         for key in [key for key in state if key[1] == code]:

@@ -30,9 +30,9 @@ def add_new(session: Session, obj: M, *, guid: str | None = None, row_id: int | 
     ``row_id``: the id it had before it was undone (redo gives it back, ids are never reused).
     """
     if guid:
-        setattr(obj, "guid", guid.lower().strip("{}"))
+        obj.guid = guid.lower().strip("{}")
     if row_id is not None:
-        setattr(obj, "id", row_id)
+        obj.id = row_id
     session.add(obj)
     session.flush()
     return obj

@@ -55,6 +55,7 @@ def _migration_connection(engine: Engine) -> Iterator[Connection]:
     sqlite = engine.dialect.name == "sqlite"
     with engine.connect() as connection:
         raw = connection.connection.driver_connection
+        assert raw is not None  # an open connection has its driver's
         if sqlite:
             raw.execute("PRAGMA foreign_keys = OFF")
         try:
@@ -102,5 +103,3 @@ def state(engine: Engine) -> str:
     if revision in known_revisions():
         return "older"
     return "newer"
-
-

@@ -13,9 +13,8 @@ from sqlalchemy.orm import Session
 
 from qcoder.errors import QcoderError
 from qcoder.store.import_options import PipelineOptions
-from qcoder.store.ladder import DEFAULT_LADDER, Level, ladder_levels  # noqa: F401 - Level re-exported
+from qcoder.store.ladder import DEFAULT_LADDER, Level, ladder_levels
 from qcoder.store.models import BUILTIN_RELATION_TYPES, Setting
-
 
 DEFAULTS: dict[str, Any] = {
     "levels": DEFAULT_LADDER,

@@ -26,7 +26,7 @@ from textual.message import Message
 from textual.screen import Screen
 
 from qcoder.errors import QcoderError
-from qcoder.tui.attempt import AttemptApp
+from qcoder.tui.attempt import WorkbenchHost
 from qcoder.tui.catalog import CodeCatalog
 from qcoder.tui.engine import PendingWorkbench, RestLoad
 from qcoder.tui.live import DEFAULT_INTERVAL, LiveRefresh
@@ -56,7 +56,7 @@ class EngineReady(Message):
         self.pending = pending
 
 
-class QcoderApp(AttemptApp):
+class QcoderApp(WorkbenchHost):
     CSS_PATH = "qcoder.tcss"
     TITLE = "qcoder"
     BINDINGS = [
@@ -65,10 +65,17 @@ class QcoderApp(AttemptApp):
         Binding("q", "quit", "Quit"),
     ]
 
-    def __init__(self, project: Project | None, coder_name: str | None,
-                 remember: Callable[[str], None] | None = None, *,
-                 live: bool = True, live_interval: float = DEFAULT_INTERVAL,
-                 first_look: FirstLook | None = None, db: str | os.PathLike[str] | None = None) -> None:
+    def __init__(
+        self,
+        project: Project | None,
+        coder_name: str | None,
+        remember: Callable[[str], None] | None = None,
+        *,
+        live: bool = True,
+        live_interval: float = DEFAULT_INTERVAL,
+        first_look: FirstLook | None = None,
+        db: str | os.PathLike[str] | None = None,
+    ) -> None:
         """Open on ``project``; or, with ``first_look`` (read from ``db``) and no project, show it and load later."""
         super().__init__()
         if project is None and first_look is None:
@@ -256,8 +263,12 @@ class QcoderApp(AttemptApp):
 
     def toggle_live(self) -> None:
         on = self.live.toggle()
-        self.notify(f"live refresh on: others' changes appear within {self.live.interval:g} s" if on
-                    else "live refresh off: r re-reads the project", timeout=3)
+        self.notify(
+            f"live refresh on: others' changes appear within {self.live.interval:g} s"
+            if on
+            else "live refresh off: r re-reads the project",
+            timeout=3,
+        )
 
     def show_statement(self, document_id: int, sentence_id: int) -> None:
         """Back to the coding screen at a statement (from the codebook's comparison)."""

@@ -9,7 +9,7 @@ worded by ``qcoder.store.errors.user_message``, the same words the command line 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from textual.app import App
 
@@ -44,3 +44,25 @@ class AttemptApp(App[None]):
 
     def reload_views(self) -> None:
         """Re-read the true state on every main screen (after an error or a refresh)."""
+
+
+class WorkbenchHost(AttemptApp):
+    """The app the coding and codebook screens live in (``QcoderApp``), as they see it.
+
+    Its own class so the screens can name their app's type without importing ``qcoder.tui.app``,
+    which imports them; the methods are declared for the type checker only and QcoderApp defines them.
+    """
+
+    if TYPE_CHECKING:
+
+        def open_codebook(self) -> None: ...
+
+        def close_codebook(self) -> None: ...
+
+        def open_reports(self) -> None: ...
+
+        def open_agreement(self) -> None: ...
+
+        def toggle_live(self) -> None: ...
+
+        def show_statement(self, document_id: int, sentence_id: int) -> None: ...

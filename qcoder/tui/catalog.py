@@ -79,6 +79,7 @@ class CodeCatalog:
     def find(self, query: str, allowed: Iterable[int] | None = None, limit: int | None = 200) -> list[CodeInfo]:
         """Codes matching ``query`` (picker ranking); recently used codes win ties."""
         from qcoder.coding.picker import rank  # rapidfuzz and pypinyin: when the picker first opens
+
         pool = list(self.codes.values()) if allowed is None else [self.codes[c] for c in allowed if c in self.codes]
         order = {cid: i for i, cid in enumerate(self.recent)}
         pool.sort(key=lambda code: (order.get(code.id, len(order)), -code.mine, code.name))

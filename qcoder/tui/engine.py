@@ -67,7 +67,7 @@ class Once(Generic[T]):
             self._value = self._work()
         except QcoderError as error:
             self._error = error
-        except Exception as error:  # noqa: BLE001 - shown as one line wherever the result is asked for
+        except Exception as error:
             self._error = QcoderError(f"{self._describe}: {one_line(error)}")
         finally:
             self._done.set()

@@ -161,7 +161,9 @@ class WrapLayout:
         """Append statements (the rest of a long document); ``text_lines`` if already counted at this width."""
         lines = count_all_lines(texts, self.width) if text_lines is None else np.asarray(text_lines, dtype=np.int32)
         self.texts = [*self.texts, *texts]
-        self.chips = np.concatenate([self.chips, np.fromiter((1 if c else 0 for c in chips), dtype=np.int32, count=len(texts))])
+        self.chips = np.concatenate(
+            [self.chips, np.fromiter((1 if c else 0 for c in chips), dtype=np.int32, count=len(texts))]
+        )
         self.text_lines = np.concatenate([self.text_lines, lines])
         self._rebuild_offsets()
 

@@ -52,8 +52,9 @@ class CodingState:
 
 def read_coding_state(workbench: Workbench, document_id: int | None, all_coders: bool) -> CodingState:
     codings = workbench.document_codings(document_id, all_coders=all_coders) if document_id is not None else {}
-    return CodingState(workbench.levels(), workbench.codes(), workbench.coders(), workbench.documents(),
-                       document_id, codings)
+    return CodingState(
+        workbench.levels(), workbench.codes(), workbench.coders(), workbench.documents(), document_id, codings
+    )
 
 
 class LiveHost(Protocol):
@@ -72,7 +73,9 @@ class LiveHost(Protocol):
 
     def set_interval(self, interval: float, callback: Any, *, name: str | None = None) -> Timer: ...
 
-    def run_worker(self, work: Any, *, thread: bool = False, group: str = "default", exit_on_error: bool = True) -> Any: ...
+    def run_worker(
+        self, work: Any, *, thread: bool = False, group: str = "default", exit_on_error: bool = True
+    ) -> Any: ...
 
     def call_from_thread(self, callback: Any, *args: Any) -> Any: ...
 
@@ -87,8 +90,9 @@ class OthersChanged(Message, bubble=False):
     check starts from here; otherwise the next check reads again.
     """
 
-    def __init__(self, live: LiveRefresh, seen: EventMark, newest: EventMark, state: CodingState | None,
-                 actions: int) -> None:
+    def __init__(
+        self, live: LiveRefresh, seen: EventMark, newest: EventMark, state: CodingState | None, actions: int
+    ) -> None:
         super().__init__()
         self.live = live
         self.seen = seen
@@ -99,8 +103,12 @@ class OthersChanged(Message, bubble=False):
     def still_current(self, screen: Screen[Any]) -> bool:
         """Nothing happened since the check: same screen on top, no action, live refresh not restarted."""
         app = self.live.app
-        return (self.live.seen is self.seen and app.screen is screen and screen.is_mounted
-                and app.action_count == self.actions)
+        return (
+            self.live.seen is self.seen
+            and app.screen is screen
+            and screen.is_mounted
+            and app.action_count == self.actions
+        )
 
     def shown(self) -> None:
         """The screen shows the changes: the next check asks what came after them."""
@@ -141,7 +149,7 @@ class LiveRefresh:
         screen = app.screen
         if isinstance(screen, ModalScreen) or screen not in (app.coding, app.codebook):
             return  # a dialog or another screen is on top: check when the researcher is back
-        coding = app.coding if screen is app.coding else None
+        coding: Any = app.coding if screen is app.coding else None  # the CodingScreen (live sits below the screens)
         if coding is not None and coding.rest is not None:
             return  # the open document is still being read (fast launch): check once it is whole
         document_id = coding.document_id if coding is not None else None
@@ -150,17 +158,20 @@ class LiveRefresh:
         seen = self.seen
         app.run_worker(
             lambda: self._check(seen, screen, coding is not None, document_id, all_coders, app.action_count),
-            thread=True, group="live-refresh", exit_on_error=False,
+            thread=True,
+            group="live-refresh",
+            exit_on_error=False,
         )
 
-    def _check(self, seen: EventMark, screen: Any, read_coding: bool, document_id: int | None, all_coders: bool,
-               actions: int) -> None:
+    def _check(
+        self, seen: EventMark, screen: Any, read_coding: bool, document_id: int | None, all_coders: bool, actions: int
+    ) -> None:
         workbench = self.app.workbench
         assert workbench is not None
         try:
             newest, changed = workbench.others_changed(seen)
             state = read_coding_state(workbench, document_id, all_coders) if changed and read_coding else None
-        except Exception as error:  # noqa: BLE001 - a lost server is reported once, not every tick
+        except Exception as error:
             self._call(self._failed, one_line(error, self.app.project_url))
             return
         self._call(self._checked, seen, screen, newest, changed, state, actions)
@@ -178,8 +189,9 @@ class LiveRefresh:
             self.failing = True
             self.app.notify(f"live refresh: {message}", severity="warning", markup=False)
 
-    def _checked(self, seen: EventMark, screen: Any, newest: EventMark, changed: bool, state: CodingState | None,
-                 actions: int) -> None:
+    def _checked(
+        self, seen: EventMark, screen: Any, newest: EventMark, changed: bool, state: CodingState | None, actions: int
+    ) -> None:
         self.busy = False
         self.failing = False
         if self.seen is not seen:

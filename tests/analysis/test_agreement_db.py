@@ -13,17 +13,17 @@ from dataclasses import dataclass
 import krippendorff
 import numpy as np
 import pytest
+from factories import add_document
 from sqlalchemy import update
 
 from qcoder.analysis.agreement import AgreementRequest, agreement_report, confusion_view, load_units
 from qcoder.analysis.agreement_stats import NEVER_USED, alpha_masi, krippendorff_alpha, masi_distance, pooled_alpha
-from qcoder.coding.codes import create_code
 from qcoder.coding.coders import get_or_create_coder
+from qcoder.coding.codes import create_code
 from qcoder.coding.codings import add_codings, mark_reviewed
 from qcoder.store.database import Project
 from qcoder.store.models import Sentence
 from qcoder.store.settings import set_setting
-from factories import add_document
 
 nan = np.nan
 
@@ -193,9 +193,7 @@ def _masi_alpha_by_hand(units: list[list[frozenset[str] | None]]) -> float:
     values = [[v for v in unit if v is not None] for unit in units]
     values = [v for v in values if len(v) >= 2]
     n = sum(len(v) for v in values)
-    d_o = sum(
-        sum(masi_distance(a, b) for a, b in itertools.permutations(v, 2)) / (len(v) - 1) for v in values
-    ) / n
+    d_o = sum(sum(masi_distance(a, b) for a, b in itertools.permutations(v, 2)) / (len(v) - 1) for v in values) / n
     flat = [x for v in values for x in v]
     d_e = sum(masi_distance(a, b) for a, b in itertools.permutations(flat, 2)) / (n * (n - 1))
     return 1 - d_o / d_e
@@ -235,7 +233,9 @@ def test_confusion_view_for_two_coders(project: Project) -> None:
 
 def test_headings_are_not_units(project: Project) -> None:
     built = build(project)
-    project.run(lambda s: s.execute(update(Sentence).where(Sentence.id == built.sentences[0][3]).values(kind="heading")))
+    project.run(
+        lambda s: s.execute(update(Sentence).where(Sentence.id == built.sentences[0][3]).values(kind="heading"))
+    )
     with project.session() as session:
         data = load_units(session, AgreementRequest(coders=("A", "B")))
     assert data.n_units == 6 and built.sentences[0][3] not in data.sentence_ids.tolist()
@@ -261,9 +261,22 @@ def test_method_paragraph_states_unit_coders_documents_and_formulas(project: Pro
     build(project)
     report = report_for(project, coders=("A", "B", "C"))
     text = report.method
-    for needle in ("statement", "A, B, C", "D01, D02", "Cohen's kappa", "Fleiss", "Krippendorff", "Holsti",
-                   "CR = 2M/(N₁ + N₂)", "MASI", "Passonneau", "missing", "0.67", "two empty sets are at distance 0",
-                   f"{report.overall.pooled_alpha.value:.3f}"):
+    for needle in (
+        "statement",
+        "A, B, C",
+        "D01, D02",
+        "Cohen's kappa",
+        "Fleiss",
+        "Krippendorff",
+        "Holsti",
+        "CR = 2M/(N₁ + N₂)",
+        "MASI",
+        "Passonneau",
+        "missing",
+        "0.67",
+        "two empty sets are at distance 0",
+        f"{report.overall.pooled_alpha.value:.3f}",
+    ):
         assert needle in text, needle
     project.run(lambda s: set_setting(s, "language", "zh"))
     zh = report_for(project, coders=("A", "B", "C")).method
@@ -337,7 +350,9 @@ def test_tables_for_four_coders_show_pair_means_and_a_pairwise_table(project: Pr
     assert overall.notes and overall.notes[0].startswith("Method: The unit of analysis")
 
 
-def test_long_id_lists_are_filtered_in_numpy_with_the_same_result(project: Project, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_long_id_lists_are_filtered_in_numpy_with_the_same_result(
+    project: Project, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Past 500 documents or codes the SQL IN (...) is dropped; D03's codings must still stay out."""
     from qcoder.coding import agreement_units as agreement
 

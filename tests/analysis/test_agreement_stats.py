@@ -108,19 +108,70 @@ def test_cohen_1960_from_unit_labels_with_missing() -> None:
 # (1 depression, 2 personality disorder, 3 schizophrenia, 4 neurosis, 5 other).
 # Published: P_bar = .556, P_e = .220, kappa = .430. Ratings as in R's irr::diagnoses
 # (one string of six ratings per patient).
-FLEISS_1971_DIAGNOSES = (
-    "444444 222555 233335 555555 222444 113333 333355 113334 114444 555555 "
-    "144444 124444 222333 144444 224445 333335 111455 111112 224444 133555 "
-    "555555 244444 224555 114444 144445 222224 111155 224444 133333 555555"
-).split()
+FLEISS_1971_DIAGNOSES = [
+    "444444",
+    "222555",
+    "233335",
+    "555555",
+    "222444",
+    "113333",
+    "333355",
+    "113334",
+    "114444",
+    "555555",
+    "144444",
+    "124444",
+    "222333",
+    "144444",
+    "224445",
+    "333335",
+    "111455",
+    "111112",
+    "224444",
+    "133555",
+    "555555",
+    "244444",
+    "224555",
+    "114444",
+    "144445",
+    "222224",
+    "111155",
+    "224444",
+    "133333",
+    "555555",
+]
 # Fleiss (1971) Table 1 as printed: raters per patient assigning each diagnosis 1..5.
 FLEISS_1971_COUNTS = [
-    (0, 0, 0, 6, 0), (0, 3, 0, 0, 3), (0, 1, 4, 0, 1), (0, 0, 0, 0, 6), (0, 3, 0, 3, 0),
-    (2, 0, 4, 0, 0), (0, 0, 4, 0, 2), (2, 0, 3, 1, 0), (2, 0, 0, 4, 0), (0, 0, 0, 0, 6),
-    (1, 0, 0, 5, 0), (1, 1, 0, 4, 0), (0, 3, 3, 0, 0), (1, 0, 0, 5, 0), (0, 2, 0, 3, 1),
-    (0, 0, 5, 0, 1), (3, 0, 0, 1, 2), (5, 1, 0, 0, 0), (0, 2, 0, 4, 0), (1, 0, 2, 0, 3),
-    (0, 0, 0, 0, 6), (0, 1, 0, 5, 0), (0, 2, 0, 1, 3), (2, 0, 0, 4, 0), (1, 0, 0, 4, 1),
-    (0, 5, 0, 1, 0), (4, 0, 0, 0, 2), (0, 2, 0, 4, 0), (1, 0, 5, 0, 0), (0, 0, 0, 0, 6),
+    (0, 0, 0, 6, 0),
+    (0, 3, 0, 0, 3),
+    (0, 1, 4, 0, 1),
+    (0, 0, 0, 0, 6),
+    (0, 3, 0, 3, 0),
+    (2, 0, 4, 0, 0),
+    (0, 0, 4, 0, 2),
+    (2, 0, 3, 1, 0),
+    (2, 0, 0, 4, 0),
+    (0, 0, 0, 0, 6),
+    (1, 0, 0, 5, 0),
+    (1, 1, 0, 4, 0),
+    (0, 3, 3, 0, 0),
+    (1, 0, 0, 5, 0),
+    (0, 2, 0, 3, 1),
+    (0, 0, 5, 0, 1),
+    (3, 0, 0, 1, 2),
+    (5, 1, 0, 0, 0),
+    (0, 2, 0, 4, 0),
+    (1, 0, 2, 0, 3),
+    (0, 0, 0, 0, 6),
+    (0, 1, 0, 5, 0),
+    (0, 2, 0, 1, 3),
+    (2, 0, 0, 4, 0),
+    (1, 0, 0, 4, 1),
+    (0, 5, 0, 1, 0),
+    (4, 0, 0, 0, 2),
+    (0, 2, 0, 4, 0),
+    (1, 0, 5, 0, 0),
+    (0, 0, 0, 0, 6),
 ]
 
 
@@ -350,9 +401,7 @@ def reliability_data(draw: st.DrawFn) -> np.ndarray:
     units = draw(st.integers(2, 25))
     values = draw(st.integers(2, 4))
     cells = draw(
-        st.lists(
-            st.one_of(st.none(), st.integers(0, values - 1)), min_size=coders * units, max_size=coders * units
-        )
+        st.lists(st.one_of(st.none(), st.integers(0, values - 1)), min_size=coders * units, max_size=coders * units)
     )
     return np.array([nan if v is None else float(v) for v in cells]).reshape(coders, units)
 
@@ -424,9 +473,16 @@ def _alpha_masi_reference(units: list[list[frozenset | None]]) -> float:
     pairable = [u for u in pairable if len(u) >= 2]
     values = [v for u in pairable for v in u]
     n = len(values)
-    d_o = sum(
-        masi_distance(u[i], u[j]) / (len(u) - 1) for u in pairable for i in range(len(u)) for j in range(len(u)) if i != j
-    ) / n
+    d_o = (
+        sum(
+            masi_distance(u[i], u[j]) / (len(u) - 1)
+            for u in pairable
+            for i in range(len(u))
+            for j in range(len(u))
+            if i != j
+        )
+        / n
+    )
     d_e = sum(masi_distance(values[i], values[j]) for i in range(n) for j in range(n) if i != j) / (n * (n - 1))
     return 1 - d_o / d_e
 
@@ -436,10 +492,7 @@ def test_alpha_masi_matches_pair_enumeration(seed: int) -> None:
     rng = np.random.default_rng(seed)
     codes = ["a", "b", "c", "d"]
     units = [
-        [
-            None if rng.random() < 0.2 else frozenset(c for c in codes if rng.random() < 0.35)
-            for _ in range(3)
-        ]
+        [None if rng.random() < 0.2 else frozenset(c for c in codes if rng.random() < 0.35) for _ in range(3)]
         for _ in range(40)
     ]
     assert alpha_masi(units).value == pytest.approx(_alpha_masi_reference(units), abs=1e-12)

@@ -36,7 +36,11 @@ def test_frequencies_at_one_level_sorted_by_statements(gt: GT) -> None:
         direct = {f.name: f.statements for f in code_frequencies(session, level=1, rolled=False)}
         bob = {f.name: f for f in code_frequencies(session, level=0, coder="bob")}
     assert [(f.name, f.statements) for f in rows] == [
-        ("概念a", 2), ("概念c", 2), ("概念b", 1), ("概念d", 1), ("概念e", 1)
+        ("概念a", 2),
+        ("概念c", 2),
+        ("概念b", 1),
+        ("概念d", 1),
+        ("概念e", 1),
     ]
     assert direct == {"范畴1": 0, "范畴2": 0}  # nobody coded a category directly
     assert (bob["概念a"].statements, bob["概念b"].statements, bob["概念a"].per_coder) == (1, 0, {"bob": 1})

@@ -54,8 +54,15 @@ def test_tree_is_in_preorder_with_depths(gt: GT) -> None:
     with gt.project.session() as session:
         h = hierarchy(session)
     assert [(c.name, c.depth) for c in h.codes] == [
-        ("核心", 0), ("主A", 1), ("范畴1", 2), ("概念a", 3), ("概念b", 3), ("范畴2", 2), ("概念c", 3),
-        ("概念d", 2), ("概念e", 0),
+        ("核心", 0),
+        ("主A", 1),
+        ("范畴1", 2),
+        ("概念a", 3),
+        ("概念b", 3),
+        ("范畴2", 2),
+        ("概念c", 3),
+        ("概念d", 2),
+        ("概念e", 0),
     ]
 
 
@@ -124,7 +131,7 @@ def test_mermaid_has_level_subgraphs_tree_edges_and_labelled_relations(gt: GT) -
     assert lines[0] == "flowchart BT"
     assert '  subgraph L1["初始范畴"]' in lines and '  subgraph L3["核心范畴"]' in lines
     assert f'    c{gt.ids["范畴1"]}["范畴1<br/>(2)"]' in lines
-    assert f'  c{gt.ids["概念a"]} --> c{gt.ids["范畴1"]}' in lines
+    assert f"  c{gt.ids['概念a']} --> c{gt.ids['范畴1']}" in lines
     assert f'  c{gt.ids["范畴1"]} -.->|"因果关系"| c{gt.ids["范畴2"]}' in lines
     assert td.startswith("flowchart TD") and "-.->" not in td
 
@@ -135,11 +142,11 @@ def test_dot_ranks_levels_and_draws_relations_dashed(gt: GT) -> None:
         text = dot(session)
     assert text.startswith("digraph hierarchy {") and text.rstrip().endswith("}")
     assert text.count("rank=same;") == 4
-    assert f'c{gt.ids["概念d"]} -> c{gt.ids["主A"]};' in text
+    assert f"c{gt.ids['概念d']} -> c{gt.ids['主A']};" in text
     assert f'c{gt.ids["概念a"]} -> c{gt.ids["概念c"]} [style=dashed, label="相似关系", constraint=false];' in text
-    assert 'level0 -> level1 -> level2 -> level3 [style=invis];' in text
+    assert "level0 -> level1 -> level2 -> level3 [style=invis];" in text
     # every code sits in the rank=same block of its own level
-    block = text[text.index("subgraph rank_0"): text.index("}", text.index("subgraph rank_0"))]
+    block = text[text.index("subgraph rank_0") : text.index("}", text.index("subgraph rank_0"))]
     assert all(f"c{gt.ids[n]} " in block for n in ("概念a", "概念b", "概念c", "概念d", "概念e"))
 
 

@@ -15,12 +15,17 @@ from gt_builders import GT, build_gt
 
 from qcoder.analysis.report import FORMATS, KINDS, build_report, format_for_path, render_report, write_report
 from qcoder.analysis.table import Table
-from qcoder.errors import QcoderError
 from qcoder.analysis.writers import display_width, parse_markdown, render, to_text, write_file
+from qcoder.errors import QcoderError
 
 TABLES = [
-    Table("初始范畴", ["范畴", "概念", "语句数"], [["企业主体", "主体地位、创新主体", 12], ["AB", "x|y\n第二行", 3]],
-          notes=["共 2 个范畴"], name="categories"),
+    Table(
+        "初始范畴",
+        ["范畴", "概念", "语句数"],
+        [["企业主体", "主体地位、创新主体", 12], ["AB", "x|y\n第二行", 3]],
+        notes=["共 2 个范畴"],
+        name="categories",
+    ),
     Table("关系", ["关系", "内涵"], [["甲 → 乙", None]], name="relations"),
 ]
 
@@ -30,8 +35,10 @@ def test_text_aligns_columns_by_display_width() -> None:
     header, rule, first, second = lines[2], lines[3], lines[4], lines[5]
     assert header.startswith("范畴") and rule.startswith("--------  ")
     # the second column starts at the same terminal cell on every row
-    starts = [display_width(line[: line.index(mark)]) for line, mark in
-              ((header, "概念"), (first, "主体地位"), (second, "x|y"))]
+    starts = [
+        display_width(line[: line.index(mark)])
+        for line, mark in ((header, "概念"), (first, "主体地位"), (second, "x|y"))
+    ]
     assert len(set(starts)) == 1
     assert first.endswith("12") and second.endswith(" 3")  # numbers right-aligned
     assert lines[6].strip() == "第二行" and lines[-1] == "共 2 个范畴"

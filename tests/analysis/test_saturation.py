@@ -5,7 +5,7 @@ from __future__ import annotations
 import struct
 import xml.etree.ElementTree as ET
 import zlib
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from factories import add_document
@@ -26,7 +26,9 @@ def test_curve_counts_concepts_where_first_used(gt: GT) -> None:
     with gt.project.session() as session:
         curve = saturation(session)
     assert [(p.label, p.new, p.cumulative) for p in curve.points] == [
-        ("D01", ("概念a", "概念b", "概念e"), 3), ("D02", ("概念c", "概念d"), 5), ("D03", (), 5)
+        ("D01", ("概念a", "概念b", "概念e"), 3),
+        ("D02", ("概念c", "概念d"), 5),
+        ("D03", (), 5),
     ]
     assert curve.total == 5 and curve.points[2].role == "holdout"
 
@@ -69,9 +71,7 @@ def test_a_concept_first_used_in_the_holdout_is_listed(gt: GT) -> None:
     with gt.project.session() as session:
         check = holdout_check(session)
     assert check.status == "new-concepts"
-    assert [(c.name, c.reasons) for c in check.new_concepts] == [
-        ("概念f", ("only-holdout", "created-after-freeze"))
-    ]
+    assert [(c.name, c.reasons) for c in check.new_concepts] == [("概念f", ("only-holdout", "created-after-freeze"))]
     assert check.verdict_en == "1 new concept emerged: 概念f"
     assert check.verdict_zh == "留存文档中出现了 1 个新概念：概念f"
 
@@ -79,7 +79,7 @@ def test_a_concept_first_used_in_the_holdout_is_listed(gt: GT) -> None:
 def test_a_concept_that_emerged_in_the_holdout_counts_even_if_used_later_elsewhere(gt: GT) -> None:
     g = gt.bob.create_code("概念g", 0, code_sentences=[gt.s["D03-S002"]])
     gt.bob.code_statements([gt.s["D01-S003"]], g.id)  # applied back to a coding document afterwards
-    freeze = datetime.now(timezone.utc) + timedelta(days=1)  # nothing was created after this freeze
+    freeze = datetime.now(UTC) + timedelta(days=1)  # nothing was created after this freeze
     with gt.project.session() as session:
         check = holdout_check(session, freeze_at=freeze)
     assert [(c.name, c.reasons) for c in check.new_concepts] == [("概念g", ("first-used-in-holdout",))]
@@ -88,7 +88,7 @@ def test_a_concept_that_emerged_in_the_holdout_counts_even_if_used_later_elsewhe
 
 def test_codes_and_relations_created_after_an_explicit_freeze(gt: GT) -> None:
     gt.alice.code_statements([gt.s["D03-S001"]], gt.ids["概念a"])
-    freeze = datetime.now(timezone.utc)
+    freeze = datetime.now(UTC)
     gt.alice.create_code("新范畴", 1, parent_id=gt.ids["主A"])
     gt.alice.add_relation(gt.ids["范畴1"], gt.ids["范畴2"], "causal", "")
     with gt.project.session() as session:
@@ -185,7 +185,7 @@ def test_order_and_first_use_without_coding_ids_in_the_snapshot(gt: GT) -> None:
 
     g = gt.bob.create_code("概念g", 0, code_sentences=[gt.s["D03-S002"]])
     gt.bob.code_statements([gt.s["D01-S003"]], g.id)
-    future = datetime.now(timezone.utc) + timedelta(days=1)
+    future = datetime.now(UTC) + timedelta(days=1)
     with gt.project.session() as session:
         expected = (saturation(session, coder="bob").points, holdout_check(session, freeze_at=future).new_concepts)
     with gt.project.session() as session:
@@ -193,7 +193,11 @@ def test_order_and_first_use_without_coding_ids_in_the_snapshot(gt: GT) -> None:
         found = (saturation(session, coder="bob").points, holdout_check(session, freeze_at=future).new_concepts)
     assert found == expected
     # bob coded D02 first; 概念g counts where it first appears in that order (D01), not in time
-    assert [(p.label, p.new) for p in found[0]] == [("D02", ("概念c", "概念d")), ("D01", ("概念a", "概念g")), ("D03", ())]
+    assert [(p.label, p.new) for p in found[0]] == [
+        ("D02", ("概念c", "概念d")),
+        ("D01", ("概念a", "概念g")),
+        ("D03", ()),
+    ]
     assert [c.name for c in found[1]] == ["概念g"]
 
 
@@ -207,7 +211,7 @@ def test_document_labels_thin_out_but_keep_the_last() -> None:
 
 def test_the_project_freeze_setting_is_used_when_no_time_is_given(gt: GT) -> None:
     gt.alice.code_statements([gt.s["D03-S001"]], gt.ids["概念a"])
-    freeze = datetime.now(timezone.utc)
+    freeze = datetime.now(UTC)
     gt.project.run(lambda s: set_setting(s, "codebook_frozen_at", freeze.isoformat()))
     gt.alice.create_code("冻结后范畴", 1, parent_id=gt.ids["主A"])
     with gt.project.session() as session:

@@ -15,8 +15,8 @@ import pytest
 from factories import add_document, qc
 from sqlalchemy import select
 
-from qcoder.coding.codes import create_code
 from qcoder.coding.coders import get_or_create_coder
+from qcoder.coding.codes import create_code
 from qcoder.coding.codings import add_codings, mark_reviewed
 from qcoder.store.database import open_project
 from qcoder.store.models import Sentence
@@ -76,7 +76,9 @@ def test_json_has_every_figure_with_reasons(db: str) -> None:
 
 
 def test_undefined_figure_is_a_reason_in_json(db: str) -> None:
-    code, out, _ = qc("agree", "--db", db, "--coders", "小王,小李", "--codes", "z", "--documents", "D02", "--format", "json")
+    code, out, _ = qc(
+        "agree", "--db", db, "--coders", "小王,小李", "--codes", "z", "--documents", "D02", "--format", "json"
+    )
     assert code == 0
     z = json.loads(out)["codes"][0]
     assert z["krippendorff_alpha"]["value"] is None
@@ -153,8 +155,9 @@ def test_reconcile_list_accept_and_progress(db: str) -> None:
     assert out.strip().endswith("decided 0 of 2 disagreements between 小王 and 小李 (consensus coder: consensus)")
     code, out, _ = qc("reconcile", "D01-S002", "--accept", "a", "--db", db, "--coders", "小王,小李", "--memo", "同意")
     assert code == 0 and "consensus now has y there" in out and "decided 1/2" in out
-    code, out, _ = qc("reconcile", "D01-S003", "--accept", "neither", "--db", db, "--coders", "小王,小李",
-                      "--format", "json")
+    code, out, _ = qc(
+        "reconcile", "D01-S003", "--accept", "neither", "--db", db, "--coders", "小王,小李", "--format", "json"
+    )
     assert code == 0 and json.loads(out)["progress"] == "2/2"
     code, out, _ = qc("reconcile", "--db", db, "--coders", "小王,小李", "--format", "json")
     listed = json.loads(out)

@@ -20,7 +20,7 @@ SEEDS = sorted((Path(__file__).resolve().parents[2] / "sample_corpus").glob("0*.
 @pytest.fixture(scope="module")
 def seeded(tmp_path_factory: pytest.TempPathFactory) -> str:
     db = str(tmp_path_factory.mktemp("cli") / "seeds.qcoder")
-    code, out, err = qc("import", "--db", db, *map(str, SEEDS))
+    code, _out, err = qc("import", "--db", db, *map(str, SEEDS))
     assert code == 0, err
     return db
 
@@ -58,7 +58,7 @@ def test_bad_file_is_refused_in_one_line_and_changes_nothing(seeded: str, tmp_pa
     binary.write_bytes(bytes(range(256)) * 64)
     empty = tmp_path / "empty.txt"
     empty.write_bytes(b"")
-    code, out, err = qc("import", "--db", seeded, str(binary), str(empty), str(tmp_path / "missing.txt"))
+    code, _out, err = qc("import", "--db", seeded, str(binary), str(empty), str(tmp_path / "missing.txt"))
     assert code == 1
     lines = err.strip().splitlines()
     assert len(lines) == 3 and all(line.startswith("error: ") for line in lines)
@@ -118,7 +118,9 @@ def test_console_script_prints_one_line_not_a_traceback(tmp_path: Path) -> None:
     db = tmp_path / "p.qcoder"
     result = subprocess.run(
         [sys.executable, "-m", "qcoder.cli", "show", "D01", "--db", str(db)],
-        capture_output=True, text=True, stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
     )
     assert result.returncode == 1
     assert result.stderr.strip() == "error: no document 'D01'; `qcoder docs` lists them"
@@ -133,7 +135,9 @@ def test_not_a_database_is_a_clear_error(tmp_path: Path) -> None:
     bogus = tmp_path / "notes.txt"
     bogus.write_text("just some notes, not a database\n" * 100)
     result = subprocess.run(
-        [sys.executable, "-m", "qcoder.cli", "docs", "--db", str(bogus)], capture_output=True, text=True,
+        [sys.executable, "-m", "qcoder.cli", "docs", "--db", str(bogus)],
+        capture_output=True,
+        text=True,
         stdin=subprocess.DEVNULL,
     )
     assert result.returncode == 1

@@ -77,10 +77,14 @@ def test_a_failed_command_by_a_new_coder_leaves_no_coder_behind(tmp_path: Path) 
     assert (code, out.strip()) == (0, "D01 reviewed by 新人"), err
     assert coder_names(db) == ["王", "新人"]
     with open_project(db) as project, project.session() as session:
-        steps = [(name, entry) for name, entry in session.execute(
-            select(Coder.name, HistoryEntry.description).join(Coder, Coder.id == HistoryEntry.coder_id)
-            .order_by(HistoryEntry.id)
-        )]
+        steps = [
+            (name, entry)
+            for name, entry in session.execute(
+                select(Coder.name, HistoryEntry.description)
+                .join(Coder, Coder.id == HistoryEntry.coder_id)
+                .order_by(HistoryEntry.id)
+            )
+        ]
     assert steps == [("王", "code 1 statement with 甲"), ("新人", "review")]
 
 
@@ -113,7 +117,10 @@ def test_db_upgrade_climbs_the_ladder_of_opening(db_url: str) -> None:
     assert coder_names(db_url) == ["张三"]
     if path is not None:  # SQLite: backed up first, said as opening says it
         backups = [p for p in path.parent.iterdir() if p != path and p.name.endswith(".db") and "pre-" in p.name]
-        assert len(backups) == 1 and err.strip() == f"upgraded the project schema; the old file was backed up to {backups[0]}"
+        assert (
+            len(backups) == 1
+            and err.strip() == f"upgraded the project schema; the old file was backed up to {backups[0]}"
+        )
     else:
         assert err.strip() == f"upgraded the project schema from {BASELINE}"
     code, out, err = qc("db", "upgrade", "--db", db_url)

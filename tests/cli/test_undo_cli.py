@@ -46,7 +46,7 @@ def test_undo_that_would_remove_a_colleagues_codings_is_one_line_and_changes_not
         bench = Workbench(project, "李")
         bench.code_statements([2, 3], next(c.id for c in bench.codes() if c.name == "新码"))
     before = codings(db)
-    code, out, err = qc("undo", "--coder", "王", "--db", db)
+    code, _out, err = qc("undo", "--coder", "王", "--db", db)
     assert code != 0
     assert err.count("\n") == 1 and "李 has 2 codings with it" in err and "Traceback" not in err
     assert codings(db) == before

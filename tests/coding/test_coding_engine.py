@@ -167,7 +167,9 @@ def test_comparison_rolls_up_children(bench: Workbench, project) -> None:  # typ
     Workbench(project, "bob").code_statements([4], category.id)
     rows = bench.comparison(category.id)
     assert [(r.label, r.code, r.coder) for r in rows] == [
-        ("D01-S001", "概念甲", "alice"), ("D01-S003", "概念乙", "alice"), ("D01-S004", "范畴", "bob"),
+        ("D01-S001", "概念甲", "alice"),
+        ("D01-S003", "概念乙", "alice"),
+        ("D01-S004", "范畴", "bob"),
     ]
 
 

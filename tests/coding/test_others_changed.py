@@ -14,8 +14,8 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy import func, select
 
-from qcoder.coding.codes import create_code
 from qcoder.coding.coders import get_or_create_coder
+from qcoder.coding.codes import create_code
 from qcoder.coding.workbench import Workbench
 from qcoder.store.database import Project, open_project
 from qcoder.store.models import Event
@@ -57,8 +57,9 @@ def test_out_of_order_commits_are_all_noticed(pg_project: Project, pg_colleagues
 
 
 @pytest.mark.postgres
-def test_a_rolled_back_event_is_not_a_change_and_is_forgotten(pg_project: Project,
-                                                               pg_colleagues: tuple[Project, Project]) -> None:
+def test_a_rolled_back_event_is_not_a_change_and_is_forgotten(
+    pg_project: Project, pg_colleagues: tuple[Project, Project]
+) -> None:
     reader = Workbench(pg_project, "ana")
     slow, quick = pg_colleagues
     mark = reader.latest_event()
@@ -79,8 +80,9 @@ def test_a_rolled_back_event_is_not_a_change_and_is_forgotten(pg_project: Projec
 
 
 @pytest.mark.postgres
-def test_own_events_out_of_order_are_not_someone_elses(pg_project: Project,
-                                                       pg_colleagues: tuple[Project, Project]) -> None:
+def test_own_events_out_of_order_are_not_someone_elses(
+    pg_project: Project, pg_colleagues: tuple[Project, Project]
+) -> None:
     reader = Workbench(pg_project, "ana")
     slow, quick = pg_colleagues
     mark = reader.latest_event()
@@ -126,4 +128,3 @@ def pg_colleagues(pg_url: str, pg_project: Project) -> Iterator[tuple[Project, P
     finally:
         first.close()
         second.close()
-

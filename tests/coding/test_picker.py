@@ -3,8 +3,16 @@
 from __future__ import annotations
 
 from qcoder.coding.picker import (
-    EXACT, FUZZY, INITIALS_PREFIX, INITIALS_SUBSEQUENCE, PREFIX, SUBSEQUENCE, SUBSTRING, match_tier,
-    pinyin_initials, rank,
+    EXACT,
+    FUZZY,
+    INITIALS_PREFIX,
+    INITIALS_SUBSEQUENCE,
+    PREFIX,
+    SUBSEQUENCE,
+    SUBSTRING,
+    match_tier,
+    pinyin_initials,
+    rank,
 )
 
 NAMES = ["创新联合体", "协同创新", "创新", "政策支持", "融资支持", "数字化转型", "5G基站", "talent pool", "talent"]

@@ -12,8 +12,8 @@ from factories import add_document
 from sqlalchemy import func, select
 
 from qcoder.analysis.agreement import AgreementRequest
-from qcoder.coding.codes import create_code
 from qcoder.coding.coders import get_or_create_coder
+from qcoder.coding.codes import create_code
 from qcoder.coding.codings import add_codings, mark_reviewed
 from qcoder.coding.reconcile import DECIDE, disagreements, reconciliation_memos, resolve
 from qcoder.errors import QcoderError

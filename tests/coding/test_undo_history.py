@@ -27,20 +27,52 @@ def digest(project: Project) -> dict[str, list[tuple[Any, ...]]]:
     """What a researcher's work is, table by table (bookkeeping columns such as versions left out)."""
     with project.session() as s:
         return {
-            "codes": sorted(s.execute(select(
-                Code.id, Code.guid, Code.name, Code.level, Code.parent_id, Code.definition, Code.colour,
-                Code.exemplar_sentence_id, Code.created_by_id,
-            )).all()),
+            "codes": sorted(
+                s.execute(
+                    select(
+                        Code.id,
+                        Code.guid,
+                        Code.name,
+                        Code.level,
+                        Code.parent_id,
+                        Code.definition,
+                        Code.colour,
+                        Code.exemplar_sentence_id,
+                        Code.created_by_id,
+                    )
+                ).all()
+            ),
             "codings": sorted(s.execute(select(Coding.sentence_id, Coding.code_id, Coding.coder_id)).all()),
             "reviews": sorted(s.execute(select(DocumentReview.document_id, DocumentReview.coder_id)).all()),
-            "relations": sorted(s.execute(select(
-                Relation.id, Relation.guid, Relation.source_id, Relation.target_id, Relation.type, Relation.note,
-                Relation.coder_id,
-            )).all()),
-            "memos": sorted(s.execute(select(
-                Memo.id, Memo.guid, Memo.type, Memo.title, Memo.text, Memo.coder_id, Memo.document_id,
-                Memo.sentence_id, Memo.code_id, Memo.relation_id,
-            )).all()),
+            "relations": sorted(
+                s.execute(
+                    select(
+                        Relation.id,
+                        Relation.guid,
+                        Relation.source_id,
+                        Relation.target_id,
+                        Relation.type,
+                        Relation.note,
+                        Relation.coder_id,
+                    )
+                ).all()
+            ),
+            "memos": sorted(
+                s.execute(
+                    select(
+                        Memo.id,
+                        Memo.guid,
+                        Memo.type,
+                        Memo.title,
+                        Memo.text,
+                        Memo.coder_id,
+                        Memo.document_id,
+                        Memo.sentence_id,
+                        Memo.code_id,
+                        Memo.relation_id,
+                    )
+                ).all()
+            ),
         }
 
 
@@ -98,7 +130,8 @@ ACTIONS: dict[str, tuple[Callable[[Team], Any], Callable[[Team, Any], Any]]] = {
     ),
     "merge": (_code_with_work, lambda t, ids: t.a.merge_codes(ids["concept"], ids["other"])),
     "merge into a category's child": (
-        _code_with_work, lambda t, ids: t.a.merge_codes(ids["other"], ids["concept"]),
+        _code_with_work,
+        lambda t, ids: t.a.merge_codes(ids["other"], ids["concept"]),
     ),
     "split": (_code_with_work, lambda t, ids: t.a.split_code(ids["concept"], "资金来源", [2, 3])),
     "delete": (_code_with_work, lambda t, ids: t.a.delete_code(ids["concept"])),
@@ -107,7 +140,10 @@ ACTIONS: dict[str, tuple[Callable[[Team], Any], Callable[[Team, Any], Any]]] = {
         lambda t: (t.a.create_code("原因").id, t.a.create_code("结果").id),
         lambda t, ids: t.a.add_relation(ids[0], ids[1], "causal", "因为"),
     ),
-    "relation edit": (_code_with_work, lambda t, ids: t.a.update_relation(ids["relation"], type_="condition", note="条件")),
+    "relation edit": (
+        _code_with_work,
+        lambda t, ids: t.a.update_relation(ids["relation"], type_="condition", note="条件"),
+    ),
     "relation remove": (_code_with_work, lambda t, ids: t.a.remove_relation(ids["relation"])),
     "memo add": (lambda t: None, lambda t, _: t.a.add_memo("项目备忘", title="想法")),
     "memo on a statement": (lambda t: None, lambda t, _: t.a.add_memo("语句备忘", target="sentence", target_id=3)),

@@ -77,7 +77,7 @@ def test_journal_footer_mid_sentence_and_running_heads_go() -> None:
 
 
 def test_footer_embedded_inside_a_line() -> None:
-    text, report = drop_page_furniture("技术引进的含义250 Vol. 3 No. 08 2020Frontier of higher education是指")
+    text, _report = drop_page_furniture("技术引进的含义250 Vol. 3 No. 08 2020Frontier of higher education是指")
     assert text == "技术引进的含义是指"
 
 
@@ -107,7 +107,10 @@ def test_letterhead_lines_go_content_stays() -> None:
     )
     text, report = drop_letterhead(raw)
     assert report.removed == [
-        "【领导批示】：", "2021年第45期（总第178期）", "报：省委常委，省人大、省政府、省政协", "共印 500 份",
+        "【领导批示】：",
+        "2021年第45期（总第178期）",
+        "报：省委常委，省人大、省政府、省政协",
+        "共印 500 份",
         "联系电话：0451-53635257",
     ]
     assert "智库 专报" in text and "报告指出：要加快发展。" in text
@@ -136,7 +139,10 @@ def test_hard_wrapped_lines_with_blank_line_after_each_join() -> None:
 def test_enumerator_and_heading_lines_are_not_joined() -> None:
     raw = "（一）提高政治站位，以全方位开放推动全面振兴\n\n一是将黑龙江打造成对外开放新前沿。\n[1] 中国政府网.习近平在\n[2] 王滋.政产学研"
     assert join_lines(raw)[0].split("\n") == [
-        "（一）提高政治站位，以全方位开放推动全面振兴", "一是将黑龙江打造成对外开放新前沿。", "[1] 中国政府网.习近平在", "[2] 王滋.政产学研",
+        "（一）提高政治站位，以全方位开放推动全面振兴",
+        "一是将黑龙江打造成对外开放新前沿。",
+        "[1] 中国政府网.习近平在",
+        "[2] 王滋.政产学研",
     ]
 
 

@@ -31,8 +31,19 @@ LIMIT = 1024 * 1024
         (SIMPLIFIED, SIMPLIFIED.encode("gbk"), "gb18030", "charset-normalizer"),
         (TRADITIONAL, TRADITIONAL.encode("big5"), "big5", "charset-normalizer"),
     ],
-    ids=["utf8", "utf8-bom", "utf16le-bom", "utf16be-bom", "utf16le-nul", "utf16be-nul",
-         "utf16le-pure-cjk", "utf16be-pure-cjk", "gb18030", "gbk", "big5"],
+    ids=[
+        "utf8",
+        "utf8-bom",
+        "utf16le-bom",
+        "utf16be-bom",
+        "utf16le-nul",
+        "utf16be-nul",
+        "utf16le-pure-cjk",
+        "utf16be-pure-cjk",
+        "gb18030",
+        "gbk",
+        "big5",
+    ],
 )
 def test_round_trip_and_family(text: str, data: bytes, family: str, how: str) -> None:
     decoded = decode(data, max_bytes=LIMIT)

@@ -44,7 +44,9 @@ def save(document: docx.document.Document) -> bytes:
     return buf.getvalue()
 
 
-def grid(rows: int, cols: int, fill: Callable[[int, int], str] = lambda r, c: f"格{r}{c}") -> tuple[docx.document.Document, Table]:
+def grid(
+    rows: int, cols: int, fill: Callable[[int, int], str] = lambda r, c: f"格{r}{c}"
+) -> tuple[docx.document.Document, Table]:
     document = docx.Document()
     table = document.add_table(rows=rows, cols=cols)
     for r in range(rows):
@@ -106,9 +108,21 @@ def test_horizontally_and_vertically_merged_cells_are_read_once() -> None:
     d = process(raw, filename="merged.docx")
     # python-docx joins the merged cells' paragraphs into the first cell
     expected = [
-        "格00", "格01", "格02", "格03",
-        "格10", "格11", "格12", "格13", "格23", "格33",
-        "格20", "格21", "格30", "格31", "格22",
+        "格00",
+        "格01",
+        "格02",
+        "格03",
+        "格10",
+        "格11",
+        "格12",
+        "格13",
+        "格23",
+        "格33",
+        "格20",
+        "格21",
+        "格30",
+        "格31",
+        "格22",
         "格32",
     ]
     assert lines(d) == expected
@@ -145,7 +159,7 @@ def _utterance(r: int, c: int) -> str:
 
 
 def test_30x3_table_every_cell_survives_in_the_stored_text_once(project: Project, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    document, table = grid(30, 3, _utterance)
+    document, _table = grid(30, 3, _utterance)
     document.add_paragraph("以下为访谈全文")
     path = tmp_path / "访谈30.docx"
     path.write_bytes(save(document))
@@ -167,29 +181,50 @@ def test_text_in_word_features_python_docx_does_not_read() -> None:
     smart tags and text boxes are all text a reader of the document sees."""
     document = docx.Document()
     p = document.add_paragraph("开头")
-    p._p.append(parse_xml(f'<w:ins {W_NS} w:id="1" w:author="李" w:date="2024-01-01T00:00:00Z"><w:r><w:t>插入的话</w:t></w:r></w:ins>'))
-    p._p.append(parse_xml(f'<w:del {W_NS} w:id="2" w:author="李" w:date="2024-01-01T00:00:00Z"><w:r><w:delText>删掉的话</w:delText></w:r></w:del>'))
-    p._p.append(parse_xml(f'<w:sdt {W_NS}><w:sdtPr><w:alias w:val="姓名"/></w:sdtPr><w:sdtContent><w:r><w:t>控件里的名字</w:t></w:r></w:sdtContent></w:sdt>'))
+    p._p.append(
+        parse_xml(
+            f'<w:ins {W_NS} w:id="1" w:author="李" w:date="2024-01-01T00:00:00Z"><w:r><w:t>插入的话</w:t></w:r></w:ins>'
+        )
+    )
+    p._p.append(
+        parse_xml(
+            f'<w:del {W_NS} w:id="2" w:author="李" w:date="2024-01-01T00:00:00Z"><w:r><w:delText>删掉的话</w:delText></w:r></w:del>'
+        )
+    )
+    p._p.append(
+        parse_xml(
+            f'<w:sdt {W_NS}><w:sdtPr><w:alias w:val="姓名"/></w:sdtPr><w:sdtContent><w:r><w:t>控件里的名字</w:t></w:r></w:sdtContent></w:sdt>'
+        )
+    )
     p._p.append(parse_xml(f'<w:fldSimple {W_NS} w:instr=" DATE "><w:r><w:t>2024年1月1日</w:t></w:r></w:fldSimple>'))
     p._p.append(parse_xml(f'<w:smartTag {W_NS} w:uri="u" w:element="place"><w:r><w:t>哈尔滨</w:t></w:r></w:smartTag>'))
-    p._p.append(parse_xml(f'<w:r {W_NS}><w:t>COVID</w:t><w:noBreakHyphen/><w:t>19</w:t></w:r>'))
+    p._p.append(parse_xml(f"<w:r {W_NS}><w:t>COVID</w:t><w:noBreakHyphen/><w:t>19</w:t></w:r>"))
     document.element.body.insert(
         len(document.element.body) - 1,
-        parse_xml(f'<w:sdt {W_NS}><w:sdtContent><w:p><w:r><w:t>块级控件里的段落</w:t></w:r></w:p></w:sdtContent></w:sdt>'),
+        parse_xml(
+            f"<w:sdt {W_NS}><w:sdtContent><w:p><w:r><w:t>块级控件里的段落</w:t></w:r></w:p></w:sdtContent></w:sdt>"
+        ),
     )
     box = document.add_paragraph("图注前")
-    box._p.append(parse_xml(
-        f'<w:r {W_NS} xmlns:mc="http://schemas.openxmlformats.org/markup-compatibility/2006" '
-        'xmlns:wps="http://schemas.microsoft.com/office/word/2010/wordprocessingShape" '
-        'xmlns:v="urn:schemas-microsoft-com:vml"><mc:AlternateContent>'
-        '<mc:Choice Requires="wps"><w:drawing><wps:txbx><w:txbxContent><w:p><w:r><w:t>文本框里的字</w:t></w:r></w:p>'
-        '</w:txbxContent></wps:txbx></w:drawing></mc:Choice>'
-        '<mc:Fallback><w:pict><v:shape><v:textbox><w:txbxContent><w:p><w:r><w:t>文本框里的字</w:t></w:r></w:p>'
-        '</w:txbxContent></v:textbox></v:shape></w:pict></mc:Fallback></mc:AlternateContent></w:r>'
-    ))
+    box._p.append(
+        parse_xml(
+            f'<w:r {W_NS} xmlns:mc="http://schemas.openxmlformats.org/markup-compatibility/2006" '
+            'xmlns:wps="http://schemas.microsoft.com/office/word/2010/wordprocessingShape" '
+            'xmlns:v="urn:schemas-microsoft-com:vml"><mc:AlternateContent>'
+            '<mc:Choice Requires="wps"><w:drawing><wps:txbx><w:txbxContent><w:p><w:r><w:t>文本框里的字</w:t></w:r></w:p>'
+            "</w:txbxContent></wps:txbx></w:drawing></mc:Choice>"
+            "<mc:Fallback><w:pict><v:shape><v:textbox><w:txbxContent><w:p><w:r><w:t>文本框里的字</w:t></w:r></w:p>"
+            "</w:txbxContent></v:textbox></v:shape></w:pict></mc:Fallback></mc:AlternateContent></w:r>"
+        )
+    )
     raw = save(document)
     d = process(raw, filename="features.docx")
-    assert lines(d) == ["开头插入的话控件里的名字2024年1月1日哈尔滨COVID-19", "块级控件里的段落", "图注前", "文本框里的字"]
+    assert lines(d) == [
+        "开头插入的话控件里的名字2024年1月1日哈尔滨COVID-19",
+        "块级控件里的段落",
+        "图注前",
+        "文本框里的字",
+    ]
     assert "删掉的话" not in d.text
     assert_accounted(raw, d)
     assert "1 text box" in d.decoded.how
@@ -236,7 +271,9 @@ RAW_FOR_OLD_READER = save(_doc)
 
 
 @pytest.mark.parametrize(
-    ("reader", "says"), [(_old_reader, "were not read"), (_doubling_reader, "were read twice")], ids=["losing", "doubling"]
+    ("reader", "says"),
+    [(_old_reader, "were not read"), (_doubling_reader, "were read twice")],
+    ids=["losing", "doubling"],
 )
 def test_a_reader_that_loses_or_repeats_cells_fails_the_import(
     monkeypatch: pytest.MonkeyPatch, reader: Callable[..., None], says: str
@@ -279,6 +316,5 @@ def test_empty_and_broken_docx_are_refused_in_one_line() -> None:
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w") as z:
         z.writestr("hello.txt", "hi")
-    with pytest.raises(ImportRefused, match="not a valid .docx"):
+    with pytest.raises(ImportRefused, match=r"not a valid \.docx"):
         process(buf.getvalue(), filename="zip.docx")
-

@@ -68,7 +68,10 @@ def test_003_keeps_latin_parentheses_and_loses_1189_readings() -> None:
 def test_000_sentence_broken_over_lines_is_one_statement() -> None:
     d = doc(NAMES[0])
     (hit,) = [s for s in statements(d) if "提供了技术基础" in s]
-    assert hit == "摘要：科研事业的进步为我国产业结构的调整升级提供了技术基础，科学技术同企业生产的结合也将促进我国经济产生新的增长点。"
+    assert (
+        hit
+        == "摘要：科研事业的进步为我国产业结构的调整升级提供了技术基础，科学技术同企业生产的结合也将促进我国经济产生新的增长点。"
+    )
     assert all("\n" not in s for s in statements(d))
 
 
@@ -122,7 +125,10 @@ def test_001_enumerations_and_headings() -> None:
     headings = statements(d, "heading")
     assert "（一）提高政治站位，以全方位开放推动全面振兴" in headings
     assert "二、全面振兴东北老工业基地同“一带一路”建设有机融合的对策建议" in headings
-    assert "（三）加强与国家重大区域发展战略对接合作，为黑龙江发展和共建“一带一路”创造更大的发展空间和更强的战略支撑" in headings
+    assert (
+        "（三）加强与国家重大区域发展战略对接合作，为黑龙江发展和共建“一带一路”创造更大的发展空间和更强的战略支撑"
+        in headings
+    )
 
 
 def test_003_to_simplified() -> None:
@@ -192,11 +198,17 @@ def test_markdown_and_docx_and_refusals() -> None:
     document.save(buf)
     d = process(buf.getvalue(), PipelineOptions(user_words=TERMS), filename="brief.DOCX")
     assert d.decoded.encoding == "docx"
-    assert statements(d) == ["一、研究意义", "创新联合体赋能新质生产力。", "揭榜挂帅是方式。", "表格单元一。", "表格单元二。"]
+    assert statements(d) == [
+        "一、研究意义",
+        "创新联合体赋能新质生产力。",
+        "揭榜挂帅是方式。",
+        "表格单元一。",
+        "表格单元二。",
+    ]
     assert d.raw == buf.getvalue()
 
     with pytest.raises(ImportRefused) as err:
         process(b"%PDF-1.4", filename="paper.pdf")
     assert all(s in str(err.value) for s in SUPPORTED)
-    with pytest.raises(ImportRefused, match="not a valid .docx"):
+    with pytest.raises(ImportRefused, match=r"not a valid \.docx"):
         process(b"not a zip", filename="broken.docx")

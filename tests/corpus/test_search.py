@@ -16,7 +16,12 @@ STATEMENTS = ["创新联合体赋能新质生产力。", "企业创新，创新�
 @pytest.fixture
 def searchable(project):  # type: ignore[no-untyped-def]
     add_document(project, STATEMENTS)
-    tokens = ["创新 联合体 赋能 新质 生产力 。", "企业 创新 ， 创新 再 创新 。", "哈尔滨 新区 。", "AI 产业 ( AI ) 联盟 。"]
+    tokens = [
+        "创新 联合体 赋能 新质 生产力 。",
+        "企业 创新 ， 创新 再 创新 。",
+        "哈尔滨 新区 。",
+        "AI 产业 ( AI ) 联盟 。",
+    ]
 
     def work(session):  # type: ignore[no-untyped-def]
         for i, t in enumerate(tokens, 1):

@@ -38,12 +38,20 @@ def test_headings_are_their_own_spans() -> None:
 def test_enumerators_start_statements() -> None:
     text = "主要存在以下问题。一是对外开放水平不足；二是贸易结构单一；三是服务不够。包括：（1）甲；（2）乙。"
     assert statements(text) == [
-        "主要存在以下问题。", "一是对外开放水平不足；", "二是贸易结构单一；", "三是服务不够。", "包括：", "（1）甲；", "（2）乙。",
+        "主要存在以下问题。",
+        "一是对外开放水平不足；",
+        "二是贸易结构单一；",
+        "三是服务不够。",
+        "包括：",
+        "（1）甲；",
+        "（2）乙。",
     ]
 
 
 def test_enumerator_lookalikes_do_not_split() -> None:
-    assert statements("祖国统一是大局，增长了1.5倍，第三条规定有效。") == ["祖国统一是大局，增长了1.5倍，第三条规定有效。"]
+    assert statements("祖国统一是大局，增长了1.5倍，第三条规定有效。") == [
+        "祖国统一是大局，增长了1.5倍，第三条规定有效。"
+    ]
 
 
 def test_semicolon_splits_only_when_asked() -> None:

@@ -12,8 +12,8 @@ from factories import add_document
 from lxml import etree
 from sqlalchemy import func, select
 
-from qcoder.coding.codes import create_code
 from qcoder.coding.coders import get_or_create_coder
+from qcoder.coding.codes import create_code
 from qcoder.coding.codings import add_codings, mark_reviewed
 from qcoder.coding.memos import add_memo
 from qcoder.coding.relations import add_relation
@@ -30,7 +30,6 @@ from qcoder.store.models import (
     Sentence,
     Setting,
 )
-
 
 REFI = Path(__file__).resolve().parents[1] / "data" / "refi"  # copies of the standard's files: README there
 EXAMPLES = REFI / "examples"
@@ -135,8 +134,14 @@ def snapshot(project: Project) -> dict[str, Any]:
             ),
             "coders": sorted(coders.values()),
             "relations": sorted(
-                (r.guid, codes[r.source_id].guid, codes[r.target_id].guid, r.type, r.note,
-                 coders.get(r.coder_id) if r.coder_id else None)
+                (
+                    r.guid,
+                    codes[r.source_id].guid,
+                    codes[r.target_id].guid,
+                    r.type,
+                    r.note,
+                    coders.get(r.coder_id) if r.coder_id else None,
+                )
                 for r in relations.values()
             ),
             "memos": sorted(
@@ -168,8 +173,14 @@ SOURCE = "17FB9CB8-7858-4291-A162-65424B9942EC"
 FOREIGN_TEXT = "Breakfast notes\r\nI like Coke. Diet Coke is better. It has no sugar.\r\nMilk is fine.\r\n"
 
 
-def foreign_qde(text: str = FOREIGN_TEXT, *, namespace: str = "urn:QDA-XML:project:1:0", path: str = "breakfast.txt",
-                extra_selection: str = "", code_ref: str = C_MILK) -> str:
+def foreign_qde(
+    text: str = FOREIGN_TEXT,
+    *,
+    namespace: str = "urn:QDA-XML:project:1:0",
+    path: str = "breakfast.txt",
+    extra_selection: str = "",
+    code_ref: str = C_MILK,
+) -> str:
     """A project as another tool writes it: flat code names, offsets into ``text`` as the file has it."""
 
     def span(piece: str) -> str:
@@ -209,10 +220,20 @@ def foreign_qde(text: str = FOREIGN_TEXT, *, namespace: str = "urn:QDA-XML:proje
 """
 
 
-def foreign_qdpx(qde: str | None = None, *, text: str = FOREIGN_TEXT, qde_name: str = "Breakfast Study.qde",
-                 folder: str = "Sources", file_name: str = "breakfast.txt", extra: dict[str, bytes] | None = None) -> bytes:
+def foreign_qdpx(
+    qde: str | None = None,
+    *,
+    text: str = FOREIGN_TEXT,
+    qde_name: str = "Breakfast Study.qde",
+    folder: str = "Sources",
+    file_name: str = "breakfast.txt",
+    extra: dict[str, bytes] | None = None,
+) -> bytes:
     """Variants seen in the wild: the XML not named project.qde, a ``Sources`` folder, a BOM."""
-    members = {qde_name: (qde or foreign_qde(text)).encode("utf-8"), f"{folder}/{file_name}": b"\xef\xbb\xbf" + text.encode("utf-8")}
+    members = {
+        qde_name: (qde or foreign_qde(text)).encode("utf-8"),
+        f"{folder}/{file_name}": b"\xef\xbb\xbf" + text.encode("utf-8"),
+    }
     members.update(extra or {})
     return make_zip(members)
 
@@ -265,8 +286,15 @@ def wide_spans(text: str = WIDE_TEXT, selections: Selections = WIDE_SELECTIONS) 
     return [(text.index(piece), text.index(piece) + len(piece), code, user) for piece, code, user in selections]
 
 
-def wide_qdpx(*, unit: str, origin: str | None, crlf: bool = False, offsets_count_cr: bool = True,
-              text: str = WIDE_TEXT, selections: Selections = WIDE_SELECTIONS) -> bytes:
+def wide_qdpx(
+    *,
+    unit: str,
+    origin: str | None,
+    crlf: bool = False,
+    offsets_count_cr: bool = True,
+    text: str = WIDE_TEXT,
+    selections: Selections = WIDE_SELECTIONS,
+) -> bytes:
     """A project as NVivo writes one: one selection per coding, credited to its user, no selection
     names, positions in ``unit`` ("utf16" or "codepoints"); ``crlf`` writes the text with CR-LF."""
     file_text = text.replace("\n", "\r\n") if crlf else text
@@ -299,5 +327,9 @@ def wide_qdpx(*, unit: str, origin: str | None, crlf: bool = False, offsets_coun
   </Sources>
 </Project>
 """
-    return make_zip({"project.qde": qde.encode("utf-8"),
-                     "Sources/3C2B1A09-8F7E-4D6C-9B5A-000000000001.txt": file_text.encode("utf-8")})
+    return make_zip(
+        {
+            "project.qde": qde.encode("utf-8"),
+            "Sources/3C2B1A09-8F7E-4D6C-9B5A-000000000001.txt": file_text.encode("utf-8"),
+        }
+    )

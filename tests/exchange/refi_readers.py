@@ -49,7 +49,7 @@ def qualcoder_codings(package: bytes) -> list[KeptCoding]:
             user_guid = selection.get("creatingUser") or selection.get("modifyingUser")
             owner = users.get(user_guid, "default")
             for coding in selection.findall(f"{NS}Coding"):
-                code = list(coding)[0].get("targetGUID")
+                code = next(iter(coding)).get("targetGUID")
                 key = (code, source.get("guid"), pos0, pos1, owner)
                 kept.setdefault(key, KeptCoding(*key))  # unique(cid, fid, pos0, pos1, owner)
     return list(kept.values())

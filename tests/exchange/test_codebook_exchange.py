@@ -77,9 +77,15 @@ def test_table_and_text_exports_carry_level_parent_guid_colour(rich_project: Pro
         guid = find_code(s, "主体地位", 0).guid
     concept = next(r for r in rows if r["name"] == "主体地位")
     assert concept == {
-        "name": "主体地位", "path": "创新联合体赋能新质生产力::创新环境::企业主体::主体地位", "level": "0",
-        "level_name": "概念", "parent": "企业主体", "parent_guid": concept["parent_guid"], "guid": guid,
-        "description": "企业的主体作用", "colour": "",
+        "name": "主体地位",
+        "path": "创新联合体赋能新质生产力::创新环境::企业主体::主体地位",
+        "level": "0",
+        "level_name": "概念",
+        "parent": "企业主体",
+        "parent_guid": concept["parent_guid"],
+        "guid": guid,
+        "description": "企业的主体作用",
+        "colour": "",
     }
     assert [r["name"] for r in rows][:4] == ["创新联合体赋能新质生产力", "创新环境", "企业主体", "主体地位"]
     assert [c["name"] for c in document["codes"]] == [r["name"] for r in rows]
@@ -96,7 +102,9 @@ def test_unknown_export_suffix_is_refused(rich_project: Project) -> None:
 
 
 @pytest.mark.parametrize("suffix", [".qdc", ".csv", ".json"])
-def test_round_trip_into_an_empty_project(rich_project: Project, second_project: Project, suffix: str, tmp_path: Path) -> None:
+def test_round_trip_into_an_empty_project(
+    rich_project: Project, second_project: Project, suffix: str, tmp_path: Path
+) -> None:
     with rich_project.session() as s:
         (tmp_path / f"book{suffix}").write_bytes(export_codebook(s, suffix))
     parsed = read_codebook(tmp_path / f"book{suffix}")
@@ -135,10 +143,10 @@ def test_project_example_codebook_turns_flat_names_into_a_hierarchy(project: Pro
 
 def test_flat_name_without_its_parent_invents_the_parent() -> None:
     data = (
-        '<CodeBook xmlns="urn:QDA-XML:codebook:1.0"><Codes>'
-        '<Code guid="{0983E32E-6866-431A-BD94-DAC9BB963825}" name="Drinks::Coke::diet" isCodable="true"/>'
-        "</Codes></CodeBook>"
-    ).encode()
+        b'<CodeBook xmlns="urn:QDA-XML:codebook:1.0"><Codes>'
+        b'<Code guid="{0983E32E-6866-431A-BD94-DAC9BB963825}" name="Drinks::Coke::diet" isCodable="true"/>'
+        b"</Codes></CodeBook>"
+    )
     entries = parse_qdc(data, source="flat.qdc").entries
     assert [(e.name, e.implied) for e in entries] == [("Drinks", True), ("Coke", True), ("diet", False)]
     assert entries[2].guid == "0983e32e-6866-431a-bd94-dac9bb963825"  # braces and case normalized
@@ -147,7 +155,7 @@ def test_flat_name_without_its_parent_invents_the_parent() -> None:
 
 def test_taguette_style_csv_without_guids_matches_by_name(project: Project) -> None:
     project.run(lambda s: create_code(s, "milk", level=0, definition=""))
-    data = "tag,description\nmilk,dairy\nsugar,\n".encode()
+    data = b"tag,description\nmilk,dairy\nsugar,\n"
     plan = plan_for(project, parse_csv(data, source="tags.csv"))
     assert kinds(plan) == {"milk": "updated", "sugar": "new"}
     assert plan.items[0].changes == {"definition": ("", "dairy")}
@@ -170,7 +178,9 @@ def test_csv_and_json_errors_name_row_and_field(project: Project) -> None:
         plan_for(project, parsed)
     with pytest.raises(QcoderError, match=r"codes\[1\]: expected an object"):
         parse_json(b'[{"name": "a"}, 3]', source="book.json")
-    with pytest.raises(QcoderError, match=r"book\.json codes\[0\], field 'parent': 'ghost' is neither in the file nor in the project"):
+    with pytest.raises(
+        QcoderError, match=r"book\.json codes\[0\], field 'parent': 'ghost' is neither in the file nor in the project"
+    ):
         plan_for(project, parse_json(b'[{"name": "a", "parent": "ghost"}]', source="book.json"))
 
 
@@ -206,7 +216,9 @@ def test_plan_classifies_new_same_renamed_updated_conflicting(rich_project: Proj
 
 def test_plan_lists_a_rename_with_old_and_new_name(rich_project: Project) -> None:
     guid = _guid(rich_project, "主体地位")
-    parsed = parse_json(json.dumps([{"guid": guid, "name": "主体作用", "level": 0}], ensure_ascii=False).encode(), source="r.json")
+    parsed = parse_json(
+        json.dumps([{"guid": guid, "name": "主体作用", "level": 0}], ensure_ascii=False).encode(), source="r.json"
+    )
     plan = plan_for(rich_project, parsed)
     with rich_project.session() as s:
         assert plan.lines(levels(s)) == ["renamed      主体作用 [概念]  '主体地位' → '主体作用'"]
@@ -214,9 +226,15 @@ def test_plan_lists_a_rename_with_old_and_new_name(rich_project: Project) -> Non
 
 def test_apply_changes_only_what_the_plan_says_and_nothing_before(rich_project: Project) -> None:
     parsed = parse_json(
-        json.dumps([{"name": "需求牵引", "level": 2, "parent": "创新联合体赋能新质生产力", "colour": "#123456"},
-                    {"name": "市场需求", "parent": "需求牵引", "definition": "企业对技术的需求"}],
-                   ensure_ascii=False).encode(), source="new.json")
+        json.dumps(
+            [
+                {"name": "需求牵引", "level": 2, "parent": "创新联合体赋能新质生产力", "colour": "#123456"},
+                {"name": "市场需求", "parent": "需求牵引", "definition": "企业对技术的需求"},
+            ],
+            ensure_ascii=False,
+        ).encode(),
+        source="new.json",
+    )
     before = row_counts(rich_project)
     plan = plan_for(rich_project, parsed)
     assert kinds(plan) == {"需求牵引": "new", "市场需求": "new"}
@@ -230,8 +248,12 @@ def test_apply_changes_only_what_the_plan_says_and_nothing_before(rich_project: 
 
 def test_a_failed_apply_changes_nothing(rich_project: Project) -> None:
     parsed = parse_json(
-        json.dumps([{"name": "新范畴", "level": 1}, {"guid": _guid(rich_project, "成果转化"), "name": "转化", "level": 0}],
-                   ensure_ascii=False).encode(), source="edit.json")
+        json.dumps(
+            [{"name": "新范畴", "level": 1}, {"guid": _guid(rich_project, "成果转化"), "name": "转化", "level": 0}],
+            ensure_ascii=False,
+        ).encode(),
+        source="edit.json",
+    )
     plan = plan_for(rich_project, parsed)
     assert kinds(plan) == {"新范畴": "new", "转化": "renamed"}
     rich_project.run(lambda s: create_code(s, "转化", level=0))  # a colleague takes the name meanwhile

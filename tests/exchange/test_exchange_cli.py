@@ -6,8 +6,8 @@ import json
 from pathlib import Path
 
 import pytest
-from factories import qc
 from exchange_helpers import EXAMPLES, build_rich_project, foreign_qdpx, row_counts, snapshot
+from factories import qc
 
 from qcoder.store.database import open_project
 
@@ -71,7 +71,9 @@ def test_export_import_project_and_merge(rich_db: str, tmp_path: Path) -> None:
 def test_merge_needs_a_choice_for_conflicts(rich_db: str, tmp_path: Path) -> None:
     copy = str(tmp_path / "copy.qcoder.db")
     assert qc("merge", "--db", copy, rich_db, "--apply")[0] == 0
-    assert qc("code", "--db", copy, "D01-S001", "--code", "主体地位", "--coder", "carol")[0] == 0  # new work in the copy
+    assert (
+        qc("code", "--db", copy, "D01-S001", "--code", "主体地位", "--coder", "carol")[0] == 0
+    )  # new work in the copy
     with open_project(copy) as project:
         from qcoder.coding.codes import find_code, rename_code
 

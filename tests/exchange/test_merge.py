@@ -7,8 +7,8 @@ from exchange_helpers import build_rich_project, row_counts, snapshot
 from factories import add_document
 from sqlalchemy import delete, select
 
-from qcoder.coding.codes import create_code, find_code, move_code, rename_code, update_code
 from qcoder.coding.coders import get_or_create_coder
+from qcoder.coding.codes import create_code, find_code, move_code, rename_code, update_code
 from qcoder.coding.codings import add_codings
 from qcoder.coding.memos import add_memo
 from qcoder.errors import QcoderError
@@ -20,7 +20,13 @@ from qcoder.store.models import Document, Sentence
 def test_merge_into_an_empty_project_copies_everything(project: Project, second_project: Project) -> None:
     build_rich_project(second_project)
     plan = plan_merge(project, second_project)
-    assert (len(plan.documents_new), len(plan.codes_new), plan.codings_new, plan.memos_new, plan.relations_new) == (2, 6, 5, 5, 2)
+    assert (len(plan.documents_new), len(plan.codes_new), plan.codings_new, plan.memos_new, plan.relations_new) == (
+        2,
+        6,
+        5,
+        5,
+        2,
+    )
     assert sorted(plan.coders_new) == ["alice", "bob"] and plan.reviews_new == 1 and not plan.conflicts
     apply_merge(project, second_project)
     assert snapshot(project) == snapshot(second_project)
@@ -50,7 +56,12 @@ def test_copies_coded_separately_come_together(project: Project, second_project:
 
     second_project.run(bob_works)
     plan = plan_merge(project, second_project)
-    assert (plan.codes_new, plan.codings_new, plan.memos_new, plan.coders_new) == (["政策支持 [level 0]"], 2, 1, ["carol"])
+    assert (plan.codes_new, plan.codings_new, plan.memos_new, plan.coders_new) == (
+        ["政策支持 [level 0]"],
+        2,
+        1,
+        ["carol"],
+    )
     apply_merge(project, second_project)
     apply_merge(second_project, project)
     assert snapshot(project) == snapshot(second_project)
@@ -62,7 +73,9 @@ def test_documents_only_in_other_keep_their_label_when_free(project: Project, se
     plan = apply_merge(project, second_project)
     assert "OTHER's D01 (theirs) was added as D02" in plan.notes
     with project.session() as s:
-        labels = list(s.scalars(select(Sentence.label).join(Document).where(Document.name == "theirs").order_by(Sentence.label)))
+        labels = list(
+            s.scalars(select(Sentence.label).join(Document).where(Document.name == "theirs").order_by(Sentence.label))
+        )
     assert labels == ["D02-S001", "D02-S002"]
 
 
@@ -114,7 +127,10 @@ def test_conflicts_are_listed_and_need_a_choice(project: Project, second_project
         "parent": ("企业主体", "创新环境"),
         "definition": ("我们的定义", "他们的定义"),
     }
-    assert plan.filled == ["colour of code '主体作用'"] and "  filled in from OTHER: colour of code '主体作用'" in plan.lines()
+    assert (
+        plan.filled == ["colour of code '主体作用'"]
+        and "  filled in from OTHER: colour of code '主体作用'" in plan.lines()
+    )
     before = row_counts(project)
     with pytest.raises(QcoderError, match="1 conflict\\(s\\) need a choice"):
         apply_merge(project, second_project)

@@ -17,16 +17,16 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
 from exchange_helpers import build_rich_project, row_counts, snapshot
 from factories import qc
+from sqlalchemy import text
 
 from qcoder.coding.workbench import Workbench
 from qcoder.errors import QcoderError, SchemaMismatch
+from qcoder.exchange import tasks as exchange_tasks
 from qcoder.exchange.merge import apply_merge, plan_merge
 from qcoder.store import revisions, schema
 from qcoder.store.database import Project, open_other_project, open_project
-from qcoder.exchange import tasks as exchange_tasks
 
 DATA = Path(__file__).resolve().parent.parent / "reliability" / "data"
 V0001 = DATA / "v0001_project.qcoder"

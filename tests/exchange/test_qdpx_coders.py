@@ -10,6 +10,7 @@ and on a small project built to hold every case by hand.
 from __future__ import annotations
 
 import io
+import itertools
 import zipfile
 from collections import Counter
 from collections.abc import Iterator
@@ -22,8 +23,8 @@ from lxml import etree
 from refi_readers import expand, per_coder, project_codings, qualcoder_codings
 from sqlalchemy import select
 
-from qcoder.coding.codes import create_code
 from qcoder.coding.coders import get_or_create_coder
+from qcoder.coding.codes import create_code
 from qcoder.coding.codings import add_codings
 from qcoder.demo import import_sample_corpus
 from qcoder.exchange import refi
@@ -66,7 +67,7 @@ def runs_by_hand(project: Project) -> Counter[str]:
     runs: Counter[str] = Counter()
     for (_, coder, _), found in ordinals.items():
         found.sort()
-        runs[coder] += 1 + sum(b != a + 1 for a, b in zip(found, found[1:]))
+        runs[coder] += 1 + sum(b != a + 1 for a, b in itertools.pairwise(found))
     return runs
 
 
@@ -129,7 +130,15 @@ def test_reimport_gives_identical_codings_per_coder(demo: tuple[Project, bytes],
 
 # -- every case by hand ---------------------------------------------------------------------
 
-STATEMENTS = ["一、背景", "创新联合体是载体。", "企业是主体。", "二、机制", "揭榜挂帅激发活力。", "加快成果转化。", "政策支持合作。"]
+STATEMENTS = [
+    "一、背景",
+    "创新联合体是载体。",
+    "企业是主体。",
+    "二、机制",
+    "揭榜挂帅激发活力。",
+    "加快成果转化。",
+    "政策支持合作。",
+]
 
 
 @pytest.fixture
@@ -158,8 +167,12 @@ def test_runs_by_hand(coded: Project) -> None:
         guid = {c.name: c.guid for c in s.scalars(select(Code))}
     root = etree.fromstring(zipfile.ZipFile(io.BytesIO(data)).read("project.qde"))
     found = sorted(
-        (int(x.get("startPosition")), int(x.get("endPosition")), x.get("creatingUser"),
-         x.find("q:Coding/q:CodeRef", NS).get("targetGUID"))
+        (
+            int(x.get("startPosition")),
+            int(x.get("endPosition")),
+            x.get("creatingUser"),
+            x.find("q:Coding/q:CodeRef", NS).get("targetGUID"),
+        )
         for x in root.iterfind(".//q:PlainTextSelection", NS)
     )
     ana, ben = refi.coder_guid("ana"), refi.coder_guid("ben")
@@ -167,9 +180,15 @@ def test_runs_by_hand(coded: Project) -> None:
     def run(first: int, last: int, user: str, code: str) -> tuple[int, int, str, str]:
         return spans[first][0], spans[last][1], user, guid[code]
 
-    assert found == sorted([
-        run(2, 5, ana, "载体"), run(7, 7, ana, "载体"), run(2, 3, ana, "机制"), run(3, 3, ben, "载体"), run(5, 7, ben, "机制"),
-    ])
+    assert found == sorted(
+        [
+            run(2, 5, ana, "载体"),
+            run(7, 7, ana, "载体"),
+            run(2, 3, ana, "机制"),
+            run(3, 3, ben, "载体"),
+            run(5, 7, ben, "机制"),
+        ]
+    )
 
 
 def test_small_project_round_trips_per_coder_with_and_without_side_files(
@@ -177,7 +196,9 @@ def test_small_project_round_trips_per_coder_with_and_without_side_files(
 ) -> None:
     with coded.session() as s:
         data = export_project(s, name="p")
-    assert expand(coded, [(k.code, k.source, k.start, k.end, k.owner) for k in qualcoder_codings(data)]) == project_codings(coded)
+    assert expand(
+        coded, [(k.code, k.source, k.start, k.end, k.owner) for k in qualcoder_codings(data)]
+    ) == project_codings(coded)
     path = tmp_path / "p.qdpx"
     path.write_bytes(data)
     second_project.run(lambda s: import_project(s, path))

@@ -27,7 +27,14 @@ def test_project_qde_is_schema_valid_and_complete(rich_project: Project) -> None
     assert_valid(qde, "Project.xsd")
     root = etree.fromstring(qde)
     assert [child.tag.split("}")[1] for child in root] == [
-        "Users", "CodeBook", "Variables", "Sources", "Notes", "Links", "Sets", "NoteRef"
+        "Users",
+        "CodeBook",
+        "Variables",
+        "Sources",
+        "Notes",
+        "Links",
+        "Sets",
+        "NoteRef",
     ]
     assert [u.get("name") for u in root.findall("q:Users/q:User", NS)] == ["alice", "bob"]
     assert len(root.findall(".//q:CodeBook//q:Code", NS)) == 6
@@ -43,8 +50,11 @@ def test_project_qde_is_schema_valid_and_complete(rich_project: Project) -> None
     def shape(selection: etree._Element) -> tuple[object, ...]:
         codings = selection.findall("q:Coding", NS)
         return (
-            selection.get("name"), int(selection.get("startPosition")), int(selection.get("endPosition")),
-            selection.get("creatingUser"), [(c.get("creatingUser"), c.find("q:CodeRef", NS).get("targetGUID")) for c in codings],
+            selection.get("name"),
+            int(selection.get("startPosition")),
+            int(selection.get("endPosition")),
+            selection.get("creatingUser"),
+            [(c.get("creatingUser"), c.find("q:CodeRef", NS).get("targetGUID")) for c in codings],
         )
 
     # alice coded statements 1 and 2 with 主体地位: one run; bob coded 2 with it too: his own selection;
@@ -60,10 +70,20 @@ def test_project_qde_is_schema_valid_and_complete(rich_project: Project) -> None
     assert text[s1.start : s2.end] == "\n".join(DOC_A[:2])
     assert refi.coder_guid(alice.name) == root.find("q:Users/q:User", NS).get("guid")
     links = root.findall("q:Links/q:Link", NS)
-    assert sorted((link.get("name"), link.get("direction")) for link in links) == [("causal", "OneWay"), ("similarity", "Associative")]
+    assert sorted((link.get("name"), link.get("direction")) for link in links) == [
+        ("causal", "OneWay"),
+        ("similarity", "Associative"),
+    ]
     set_names = [s.get("name") for s in root.findall("q:Sets/q:Set", NS)]
-    assert set_names[:4] == [refi.level_set_name(r, n, e) for r, n, e in [
-        (0, "概念", "concept"), (1, "初始范畴", "initial category"), (2, "主范畴", "main category"), (3, "核心范畴", "core category")]]
+    assert set_names[:4] == [
+        refi.level_set_name(r, n, e)
+        for r, n, e in [
+            (0, "概念", "concept"),
+            (1, "初始范畴", "initial category"),
+            (2, "主范畴", "main category"),
+            (3, "核心范畴", "core category"),
+        ]
+    ]
     assert "reviewed by alice" in set_names and "hold-out documents (saturation check)" in set_names
     side = json.loads(files[f"qcoder/documents/{source.get('guid')}.json"])
     assert side["label"] == "D01" and [st[:3] for st in side["statements"]] == [[x.start, x.end, x.kind] for x in coded]

@@ -53,7 +53,10 @@ def test_atlas_example_project_imports_codes_users_and_notes(project: Project) -
     assert by_name["diet Coke"][3] == by_name["Coke"][0] == "7496ba52-9c8d-4396-8fab-cc438614e453"
     assert by_name["Coke"][2] == 1 and by_name["cornflakes"][4] == "breakfast cereal made by Kellogg’s"
     # both notes become project memos; the note's link to a video selection cannot be kept
-    assert sorted((m[2], m[5]) for m in snap["memos"]) == [("My favorite Coke ad", ("project",)), ("Research Plan", ("project",))]
+    assert sorted((m[2], m[5]) for m in snap["memos"]) == [
+        ("My favorite Coke ad", ("project",)),
+        ("Research Plan", ("project",)),
+    ]
     research = next(m for m in snap["memos"] if m[2] == "Research Plan")
     assert research[3].startswith("day to day log about this amazing project\n\nThis is a great project")
     assert snap["coders"] == ["Friedrich Markgraf"]  # the one user who wrote something
@@ -69,7 +72,13 @@ def test_foreign_package_variants_import_with_offsets_kept(project: Project, tmp
     assert document[3] == FOREIGN_TEXT.replace("\r\n", "\n")  # stored with LF; nothing else cleaned
     assert document[4] == FOREIGN_TEXT  # the text as the other tool wrote it, kept
     statements = [s[6] for s in snap["statements"]]
-    assert statements == ["Breakfast notes", "I like Coke.", "Diet Coke is better.", "It has no sugar.", "Milk is fine."]
+    assert statements == [
+        "Breakfast notes",
+        "I like Coke.",
+        "Diet Coke is better.",
+        "It has no sugar.",
+        "Milk is fine.",
+    ]
     assert snap["codings"] == [
         ("D01-S003", (C_MILK.lower(), "milk", 0), "Ben"),  # partial selection → both statements it touches
         ("D01-S003", (C_DIET.lower(), "diet Coke", 0), "Ana"),
@@ -81,7 +90,9 @@ def test_foreign_package_variants_import_with_offsets_kept(project: Project, tmp
         ("On milk", "Milk comes up often.", ("sentence", "D01-S005")),
         ("comment", "why milk?", ("sentence", "D01-S005")),
     }
-    assert snap["relations"] == [("7b56978e-9d9f-4d47-b4ec-436e2f6b8be5", C_MILK.lower(), C_DIET.lower(), "is cause of", "", None)]
+    assert snap["relations"] == [
+        ("7b56978e-9d9f-4d47-b4ec-436e2f6b8be5", C_MILK.lower(), C_DIET.lower(), "is cause of", "", None)
+    ]
     with project.session() as s:
         assert "is cause of" in get_setting(s, "relation_types")
     assert "1 selection(s) cover only part of a statement; the whole statement was coded" in report.lines()
@@ -137,7 +148,9 @@ def test_round_trip_into_an_empty_project(rich_project: Project, second_project:
     assert roles["创新联合体赋能新质生产力"] == 3
 
 
-def test_round_trip_through_a_tool_that_drops_qcoder_side_files(rich_project: Project, second_project: Project, tmp_path: Path) -> None:
+def test_round_trip_through_a_tool_that_drops_qcoder_side_files(
+    rich_project: Project, second_project: Project, tmp_path: Path
+) -> None:
     """Another tool re-exports the package without the qcoder/ folder: texts are re-split."""
     import io
     import zipfile
@@ -183,7 +196,9 @@ def test_huge_member_is_refused(rich_project: Project, tmp_path: Path, monkeypat
 
 
 def test_xxe_inside_a_package_is_refused(rich_project: Project, tmp_path: Path) -> None:
-    qde = foreign_qde().replace("<Project ", '<!DOCTYPE Project [<!ENTITY x SYSTEM "file:///etc/passwd">]>\n<Project ', 1)
+    qde = foreign_qde().replace(
+        "<Project ", '<!DOCTYPE Project [<!ENTITY x SYSTEM "file:///etc/passwd">]>\n<Project ', 1
+    )
     refused(rich_project, write(tmp_path, foreign_qdpx(qde)), "entity")
 
 
@@ -194,8 +209,11 @@ def test_wrong_namespace_is_refused(rich_project: Project, tmp_path: Path) -> No
 
 def test_dangling_code_ref_is_refused(rich_project: Project, tmp_path: Path) -> None:
     qde = foreign_qde(code_ref="00000000-0000-0000-0000-000000000001")
-    refused(rich_project, write(tmp_path, foreign_qdpx(qde)),
-            r"line \d+: CodeRef points to code 00000000-0000-0000-0000-000000000001, which the file does not define")
+    refused(
+        rich_project,
+        write(tmp_path, foreign_qdpx(qde)),
+        r"line \d+: CodeRef points to code 00000000-0000-0000-0000-000000000001, which the file does not define",
+    )
 
 
 def test_dangling_note_ref_is_refused(rich_project: Project, tmp_path: Path) -> None:
@@ -210,8 +228,11 @@ def test_offsets_past_the_end_of_the_text_are_refused(rich_project: Project, tmp
         f'startPosition="{end - 2}" endPosition="{end + 5}"/>'
     )
     qde = foreign_qde(extra_selection=extra)
-    refused(rich_project, write(tmp_path, foreign_qdpx(qde)),
-            rf"selection 'beyond' ends at {end + 5}, past the end of source 'Breakfast\.txt' \({end} characters\)")
+    refused(
+        rich_project,
+        write(tmp_path, foreign_qdpx(qde)),
+        rf"selection 'beyond' ends at {end + 5}, past the end of source 'Breakfast\.txt' \({end} characters\)",
+    )
 
 
 def test_not_a_zip_and_no_project_file_are_refused(rich_project: Project, tmp_path: Path) -> None:
@@ -221,12 +242,18 @@ def test_not_a_zip_and_no_project_file_are_refused(rich_project: Project, tmp_pa
 
 def test_broken_guid_names_its_line(rich_project: Project, tmp_path: Path) -> None:
     qde = foreign_qde().replace(f'guid="{SOURCE}"', 'guid="not-a-guid"')
-    refused(rich_project, write(tmp_path, foreign_qdpx(qde)), r"line \d+, TextSource attribute 'guid': 'not-a-guid' is not a GUID")
+    refused(
+        rich_project,
+        write(tmp_path, foreign_qdpx(qde)),
+        r"line \d+, TextSource attribute 'guid': 'not-a-guid' is not a GUID",
+    )
 
 
 def test_a_refused_import_leaves_even_codes_untouched(project: Project, tmp_path: Path) -> None:
     """Codes are read before sources; a bad selection later in the file still changes nothing."""
-    extra = '\n      <PlainTextSelection guid="63E009F1-5C33-4568-B65D-53A7E28BDBC1" startPosition="9" endPosition="2"/>'
+    extra = (
+        '\n      <PlainTextSelection guid="63E009F1-5C33-4568-B65D-53A7E28BDBC1" startPosition="9" endPosition="2"/>'
+    )
     refused(project, write(tmp_path, foreign_qdpx(foreign_qde(extra_selection=extra))), "runs from 9 to 2")
     with project.session() as s:
         assert s.scalar(select(Code.id)) is None and s.scalar(select(Memo.id)) is None

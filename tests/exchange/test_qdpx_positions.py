@@ -26,15 +26,15 @@ from factories import add_document, qc
 from lxml import etree
 from sqlalchemy import select
 
-from qcoder.coding.codes import create_code
 from qcoder.coding.coders import get_or_create_coder
+from qcoder.coding.codes import create_code
 from qcoder.coding.codings import add_codings
 from qcoder.exchange import refi
 from qcoder.exchange.positions import TextUnits, on_boundary
 from qcoder.exchange.qdpx_export import export_project
 from qcoder.exchange.qdpx_import import ImportReport, import_project
 from qcoder.store.database import Project, open_project
-from qcoder.store.models import Code, Coder, Coding, Document, Sentence
+from qcoder.store.models import Code, Coder, Coding, Sentence
 
 NS = {"q": refi.PROJECT_NS}
 
@@ -110,7 +110,9 @@ def test_code_points_under_an_nvivo_origin_follow_the_evidence(project: Project,
     """A file re-saved by a converter keeps NVivo's origin but counts code points."""
     report = run_import(project, wide_qdpx(unit="codepoints", origin="NVivo 12"), tmp_path)
     assert codings(project) == expected(project)
-    assert positions_line(report).startswith("positions read as code points: although the file was written by 'NVivo 12'")
+    assert positions_line(report).startswith(
+        "positions read as code points: although the file was written by 'NVivo 12'"
+    )
 
 
 @pytest.mark.parametrize("offsets_count_cr", [True, False])
@@ -153,9 +155,14 @@ def test_a_selection_inside_a_wide_character_is_widened_and_reported(project: Pr
     )
     source = next(n for n in zipfile.ZipFile(io.BytesIO(data)).namelist() if n.startswith("Sources/"))
     report = run_import(
-        project, make_zip({"project.qde": qde.replace("</TextSource>", extra).encode(), source: WIDE_TEXT.encode()}), tmp_path
+        project,
+        make_zip({"project.qde": qde.replace("</TextSource>", extra).encode(), source: WIDE_TEXT.encode()}),
+        tmp_path,
     )
-    assert "1 selection(s) began or ended inside a character outside the Basic Multilingual Plane; widened to whole characters" in report.lines()
+    assert (
+        "1 selection(s) began or ended inside a character outside the Basic Multilingual Plane; widened to whole characters"
+        in report.lines()
+    )
     assert codings(project) == expected(project)
 
 
@@ -165,14 +172,20 @@ def test_utf16_offsets_past_the_end_are_refused_in_utf16_units(project: Project,
     data = wide_qdpx(unit="utf16", origin="NVivo 12")
     archive = zipfile.ZipFile(io.BytesIO(data))
     length = len(WIDE_TEXT.encode("utf-16-le")) // 2
-    qde = archive.read("project.qde").decode().replace(
-        "</TextSource>",
-        f'<PlainTextSelection guid="9D8C7B6A-0000-4000-8000-000000000998" name="beyond" '
-        f'startPosition="{length - 2}" endPosition="{length + 3}"/></TextSource>',
+    qde = (
+        archive.read("project.qde")
+        .decode()
+        .replace(
+            "</TextSource>",
+            f'<PlainTextSelection guid="9D8C7B6A-0000-4000-8000-000000000998" name="beyond" '
+            f'startPosition="{length - 2}" endPosition="{length + 3}"/></TextSource>',
+        )
     )
     members = {n: archive.read(n) for n in archive.namelist()}
     members["project.qde"] = qde.encode()
-    with pytest.raises(QcoderError, match=rf"ends at {length + 3}, past the end of source '访谈\.txt' \({length} UTF-16 code units\)"):
+    with pytest.raises(
+        QcoderError, match=rf"ends at {length + 3}, past the end of source '访谈\.txt' \({length} UTF-16 code units\)"
+    ):
         run_import(project, make_zip(members), tmp_path)
 
 
@@ -180,8 +193,14 @@ def test_utf16_offsets_past_the_end_are_refused_in_utf16_units(project: Project,
 
 
 WIDE_STATEMENTS = [
-    "访谈记录 😀 2024年3月", "Q: How did the 🏭 consortium start?", "A: We began in 2019.", "The 𠮷 family firm joined first.",
-    "Funding came later 👍.", "企业是科技创新的主体。", "🎉🎉 最后，加快科技成果转化。", "（访谈结束。）",
+    "访谈记录 😀 2024年3月",
+    "Q: How did the 🏭 consortium start?",
+    "A: We began in 2019.",
+    "The 𠮷 family firm joined first.",
+    "Funding came later 👍.",
+    "企业是科技创新的主体。",
+    "🎉🎉 最后，加快科技成果转化。",
+    "（访谈结束。）",
 ]
 
 
@@ -194,8 +213,12 @@ def wide_project(project: Project) -> None:
         origin, firm = create_code(s, "起源", level=0), create_code(s, "企业", level=0)
         statements = list(s.scalars(select(Sentence).order_by(Sentence.ordinal)))
         by_text = {x.text: x.id for x in statements}
-        add_codings(s, [by_text["Q: How did the 🏭 consortium start?"], by_text["A: We began in 2019."]], origin.id, ana.id)
-        add_codings(s, [by_text["The 𠮷 family firm joined first."], by_text["企业是科技创新的主体。"]], firm.id, ben.id)
+        add_codings(
+            s, [by_text["Q: How did the 🏭 consortium start?"], by_text["A: We began in 2019."]], origin.id, ana.id
+        )
+        add_codings(
+            s, [by_text["The 𠮷 family firm joined first."], by_text["企业是科技创新的主体。"]], firm.id, ben.id
+        )
         add_codings(s, [by_text["🎉🎉 最后，加快科技成果转化。"]], firm.id, ana.id)
 
     project.run(work)
@@ -268,7 +291,9 @@ def test_pyqdpx_which_counts_as_nvivo_does_reads_the_utf16_export(project: Proje
         path.write_bytes(export_project(s, name="wide", positions="utf16"))
     qde = QDPX(str(path)).get_project()
     found = sorted(
-        (sel.text.replace("\u200b", ""), sel.user.name) for source in qde.sources.values() for sel in source.coded_selections.values()
+        (sel.text.replace("\u200b", ""), sel.user.name)
+        for source in qde.sources.values()
+        for sel in source.coded_selections.values()
     )
     assert found == sorted(EXPORTED)
 

@@ -127,7 +127,8 @@ def test_two_coders_and_review_marks(sample: tuple[Project, BundleResult]) -> No
         per_coder = dict(
             s.execute(
                 select(Coder.name, func.count(func.distinct(Coding.sentence_id)))
-                .join(Coding, Coding.coder_id == Coder.id).group_by(Coder.name)
+                .join(Coding, Coding.coder_id == Coder.id)
+                .group_by(Coder.name)
             ).all()
         )
     assert reviewed["研究者A"] == documents and len(documents) == 5
@@ -165,19 +166,31 @@ def test_dump_gives_back_the_bundle(sample: tuple[Project, BundleResult]) -> Non
     data, dumped = bundle_data(), dump_bundle(project)
 
     def codes(d: dict[str, Any]) -> set[tuple[Any, ...]]:
-        return {(c["name"], c["level"], c["parent"], c["definition"], (c.get("colour") or "").upper(),
-                 (c.get("exemplar") or {}).get("id")) for c in d["codes"]}
+        return {
+            (
+                c["name"],
+                c["level"],
+                c["parent"],
+                c["definition"],
+                (c.get("colour") or "").upper(),
+                (c.get("exemplar") or {}).get("id"),
+            )
+            for c in d["codes"]
+        }
 
     def keyed(d: dict[str, Any], key: str, fields: tuple[str, ...]) -> set[tuple[Any, ...]]:
         return {tuple(json.dumps(e.get(f), ensure_ascii=False, sort_keys=True) for f in fields) for e in d[key]}
 
     assert codes(dumped) == codes(data)
     assert keyed(dumped, "codings", ("statement", "code", "level", "coder")) == keyed(
-        data, "codings", ("statement", "code", "level", "coder"))
+        data, "codings", ("statement", "code", "level", "coder")
+    )
     assert keyed(dumped, "relations", ("source", "target", "type", "note")) == keyed(
-        data, "relations", ("source", "target", "type", "note"))
+        data, "relations", ("source", "target", "type", "note")
+    )
     assert keyed(dumped, "memos", ("type", "title", "text", "target", "code")) == keyed(
-        data, "memos", ("type", "title", "text", "target", "code"))
+        data, "memos", ("type", "title", "text", "target", "code")
+    )
     assert keyed(dumped, "reviews", ("coder", "document")) == keyed(data, "reviews", ("coder", "document"))
 
 
@@ -192,8 +205,15 @@ def _broken(kind: str) -> tuple[dict[str, Any], str]:
         return data, data["codings"][-1]["statement"]["id"]
     if kind == "memo":  # resolved only after codes and relations were written: must roll back
         first = data["codings"][0]["statement"]
-        data["memos"].append({"type": "code", "title": "坏引用", "text": "…", "target": "statement",
-                              "statement": {**first, "id": "D04-S999", "text_prefix": "不存在的语句开头"}})
+        data["memos"].append(
+            {
+                "type": "code",
+                "title": "坏引用",
+                "text": "…",
+                "target": "statement",
+                "statement": {**first, "id": "D04-S999", "text_prefix": "不存在的语句开头"},
+            }
+        )
         return data, "D04-S999"
     data["reviews"].append({"coder": "研究者C", "document": "999_missing.txt"})
     return data, "999_missing.txt"
@@ -216,7 +236,12 @@ def test_bad_reference_fails_in_one_line_and_changes_nothing(
 
 
 # ---------------------------------------------------------------- the loader on both backends
-STATEMENTS = ["创新联合体由领军企业牵头组建。", "高校院所提供基础研究支撑。", "企业出题，揭榜挂帅。", "成果在园区转化落地。"]
+STATEMENTS = [
+    "创新联合体由领军企业牵头组建。",
+    "高校院所提供基础研究支撑。",
+    "企业出题，揭榜挂帅。",
+    "成果在园区转化落地。",
+]
 
 
 def _small_bundle() -> dict[str, Any]:
@@ -224,7 +249,9 @@ def _small_bundle() -> dict[str, Any]:
         return {"document": "访谈.txt", "id": f"D01-S{ordinal:03d}", "text_prefix": prefix}
 
     return {
-        "format": "qcoder-bundle", "version": 1, "coders": ["甲", "乙"],
+        "format": "qcoder-bundle",
+        "version": 1,
+        "coders": ["甲", "乙"],
         "codes": [
             {"name": "核心", "level": 3, "parent": None, "definition": "核心范畴", "colour": "#112233"},
             {"name": "组织", "level": 2, "parent": "核心", "definition": "主范畴"},
@@ -233,15 +260,47 @@ def _small_bundle() -> dict[str, Any]:
             {"name": "主体", "level": 0, "parent": "主体", "definition": "同名概念", "exemplar": ref(1, "创新联合体")},
             {"name": "落地", "level": 0, "parent": "转化", "parent_level": 2, "definition": "概念"},
         ],
-        "relations": [{"source": "组织", "source_level": 2, "target": "转化", "target_level": 2,
-                       "type": "causal", "note": "组织促成转化", "coder": "甲"}],
+        "relations": [
+            {
+                "source": "组织",
+                "source_level": 2,
+                "target": "转化",
+                "target_level": 2,
+                "type": "causal",
+                "note": "组织促成转化",
+                "coder": "甲",
+            }
+        ],
         "memos": [
-            {"type": "storyline", "title": "故事线", "text": "组织带来转化。", "target": "code", "code": "核心",
-             "level": 3, "coder": "甲"},
-            {"type": "code", "title": "", "text": "关键句", "target": "statement",
-             "statement": ref(3, "企业出题, 揭榜")},  # half-width comma and a space: still S003
-            {"type": "theoretical", "title": "关系", "text": "因果", "target": "relation",
-             "relation": {"source": "组织", "source_level": 2, "target": "转化", "target_level": 2, "type": "causal"}},
+            {
+                "type": "storyline",
+                "title": "故事线",
+                "text": "组织带来转化。",
+                "target": "code",
+                "code": "核心",
+                "level": 3,
+                "coder": "甲",
+            },
+            {
+                "type": "code",
+                "title": "",
+                "text": "关键句",
+                "target": "statement",
+                "statement": ref(3, "企业出题, 揭榜"),
+            },  # half-width comma and a space: still S003
+            {
+                "type": "theoretical",
+                "title": "关系",
+                "text": "因果",
+                "target": "relation",
+                "relation": {
+                    "source": "组织",
+                    "source_level": 2,
+                    "target": "转化",
+                    "target_level": 2,
+                    "type": "causal",
+                },
+            },
         ],
         "codings": [
             {"statement": ref(1, "创新联合体由"), "code": "主体", "level": 0, "coder": "甲"},
@@ -258,8 +317,13 @@ def test_loader_round_trip_on_each_backend(project: Project, tmp_path: Path) -> 
     path.write_text(json.dumps(_small_bundle(), ensure_ascii=False), encoding="utf-8")
 
     first = load_bundle(project, path)
-    assert (first.codes_created, first.relations_created, first.memos_created, first.codings_added,
-            first.reviews_added) == (6, 1, 3, 3, 2)
+    assert (
+        first.codes_created,
+        first.relations_created,
+        first.memos_created,
+        first.codings_added,
+        first.reviews_added,
+    ) == (6, 1, 3, 3, 2)
     assert first.relocated == ["D01-S002→D01-S004"]
     counts = row_counts(project)
     assert not load_bundle(project, path).changed
@@ -267,7 +331,10 @@ def test_loader_round_trip_on_each_backend(project: Project, tmp_path: Path) -> 
 
     dumped = dump_bundle(project)
     assert {(c["statement"]["id"], c["code"], c["coder"]) for c in dumped["codings"]} == {
-        ("D01-S001", "主体", "甲"), ("D01-S004", "落地", "甲"), ("D01-S001", "主体", "乙")}
+        ("D01-S001", "主体", "甲"),
+        ("D01-S004", "落地", "甲"),
+        ("D01-S001", "主体", "乙"),
+    }
     concept = next(c for c in dumped["codes"] if c["name"] == "主体" and c["level"] == 0)
     assert concept["parent_level"] == 1 and concept["exemplar"]["id"] == "D01-S001"
     assert {m["target"] for m in dumped["memos"]} == {"code", "statement", "relation"}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -42,13 +43,15 @@ def test_any_doctype_is_refused() -> None:
 
 
 def test_wrong_namespace_and_wrong_root_are_refused() -> None:
-    with pytest.raises(QcoderError, match="namespace 'http://example.com/other'"):
+    with pytest.raises(QcoderError, match=re.escape("namespace 'http://example.com/other'")):
         refi_root(codebook(namespace="http://example.com/other"), what="x.qdc", roots=("CodeBook",))
     with pytest.raises(QcoderError, match="root element is <CodeBook>, expected <Project>"):
         refi_root(codebook(), what="x.qde", roots=("Project",))
 
 
-@pytest.mark.parametrize("namespace", ["urn:QDA-XML:codebook:1:0", "urn:qda-xml:codebook:1.0", "urn:QDA-XML:codebook:0:4"])
+@pytest.mark.parametrize(
+    "namespace", ["urn:QDA-XML:codebook:1:0", "urn:qda-xml:codebook:1.0", "urn:QDA-XML:codebook:0:4"]
+)
 def test_namespace_spellings_in_the_wild_are_accepted(namespace: str) -> None:
     root = refi_root(codebook(namespace=namespace), what="x.qdc", roots=("CodeBook",))
     assert [child.tag for child in root.iter()] == ["CodeBook", "Codes", "Code"]

@@ -136,16 +136,31 @@ def describe(project: Project) -> dict[str, Any]:
             "settings": {row.key: row.value for row in s.scalars(select(Setting).order_by(Setting.key))},
             "coders": sorted(coder.values()),
             "documents": [
-                {"label": d.label, "name": d.name, "sha256": d.sha256, "encoding": d.encoding, "role": d.role,
-                 "attributes": d.attributes, "chars": len(d.text), "raw_bytes": len(d.raw_bytes),
-                 "imported_at": d.imported_at.isoformat()}
+                {
+                    "label": d.label,
+                    "name": d.name,
+                    "sha256": d.sha256,
+                    "encoding": d.encoding,
+                    "role": d.role,
+                    "attributes": d.attributes,
+                    "chars": len(d.text),
+                    "raw_bytes": len(d.raw_bytes),
+                    "imported_at": d.imported_at.isoformat(),
+                }
                 for d in s.scalars(select(Document).order_by(Document.id))
             ],
             "statements": statements,
             "codes": [
-                {"guid": c.guid, "name": c.name, "level": c.level, "parent": guid.get(c.parent_id),
-                 "definition": c.definition, "colour": c.colour, "version": c.version,
-                 "created_by": coder.get(c.created_by_id)}
+                {
+                    "guid": c.guid,
+                    "name": c.name,
+                    "level": c.level,
+                    "parent": guid.get(c.parent_id),
+                    "definition": c.definition,
+                    "colour": c.colour,
+                    "version": c.version,
+                    "created_by": coder.get(c.created_by_id),
+                }
                 for c in s.scalars(select(Code).order_by(Code.id))
             ],
             "codings": sorted(
@@ -157,18 +172,29 @@ def describe(project: Project) -> dict[str, Any]:
                 for who, doc in s.execute(select(DocumentReview.coder_id, DocumentReview.document_id))
             ),
             "relations": [
-                {"guid": r.guid, "source": guid[r.source_id], "target": guid[r.target_id], "type": r.type,
-                 "note": r.note, "coder": coder.get(r.coder_id)}
+                {
+                    "guid": r.guid,
+                    "source": guid[r.source_id],
+                    "target": guid[r.target_id],
+                    "type": r.type,
+                    "note": r.note,
+                    "coder": coder.get(r.coder_id),
+                }
                 for r in s.scalars(select(Relation).order_by(Relation.id))
             ],
             "memos": [
-                {"guid": m.guid, "type": m.type, "title": m.title, "text": m.text, "coder": coder.get(m.coder_id),
-                 "target": memo_target(m)}
+                {
+                    "guid": m.guid,
+                    "type": m.type,
+                    "title": m.title,
+                    "text": m.text,
+                    "coder": coder.get(m.coder_id),
+                    "target": memo_target(m),
+                }
                 for m in s.scalars(select(Memo).order_by(Memo.id))
             ],
             "events": [
-                [e.action, coder.get(e.coder_id), e.at.isoformat()]
-                for e in s.scalars(select(Event).order_by(Event.id))
+                [e.action, coder.get(e.coder_id), e.at.isoformat()] for e in s.scalars(select(Event).order_by(Event.id))
             ],
         }
 

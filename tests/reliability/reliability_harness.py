@@ -68,7 +68,10 @@ def prepare_project(project: Project, statements: int = 200) -> SharedSetup:
     )
     lead = Workbench(project, "lead")
     parent = lead.create_code("协同创新", level=1)
-    codes = [lead.create_code(name, level=0, parent_id=parent.id).id for name in ("需求牵引", "创新环境", "技术突破", "效率变革")]
+    codes = [
+        lead.create_code(name, level=0, parent_id=parent.id).id
+        for name in ("需求牵引", "创新环境", "技术突破", "效率变革")
+    ]
     sentence_ids = tuple(row.id for row in lead.statements(doc_id))
     return SharedSetup(sentence_ids=sentence_ids, shared_code_ids=tuple(codes), parent_code_id=parent.id)
 
@@ -126,14 +129,26 @@ def coding_worker(spec: WorkerSpec, barrier: Any = None) -> None:
             else:
                 text = f"备忘 {spec.index}-{n}: 编码者{spec.index}的第{n}条理论备忘。"
                 target, target_id = rng.choice(
-                    [("project", None), ("sentence", rng.choice(spec.sentence_ids)),
-                     ("code", rng.choice(spec.shared_code_ids))]
+                    [
+                        ("project", None),
+                        ("sentence", rng.choice(spec.sentence_ids)),
+                        ("code", rng.choice(spec.shared_code_ids)),
+                    ]
                 )
                 record.update(memo=bench.add_memo(text, target=target, target_id=target_id), text=text)
             record["ms"] = (time.perf_counter() - start) * 1000
             log.write(json.dumps(record) + "\n")
-        log.write(json.dumps({"kind": "done", "elapsed": time.perf_counter() - began,
-                              "retries": retries["retryable"], "coder_id": bench.coder_id}) + "\n")
+        log.write(
+            json.dumps(
+                {
+                    "kind": "done",
+                    "elapsed": time.perf_counter() - began,
+                    "retries": retries["retryable"],
+                    "coder_id": bench.coder_id,
+                }
+            )
+            + "\n"
+        )
     project.close()
 
 
@@ -193,9 +208,15 @@ def run_writers(
     barrier = ctx.Barrier(processes + 1)
     specs = [
         WorkerSpec(
-            url=url, index=i, actions=actions, seed=seed * 1000 + i, sentence_ids=setup.sentence_ids,
-            shared_code_ids=setup.shared_code_ids, parent_code_id=setup.parent_code_id,
-            log_path=str(workdir / f"writer{i}.jsonl"), stderr_path=str(workdir / f"writer{i}.stderr"),
+            url=url,
+            index=i,
+            actions=actions,
+            seed=seed * 1000 + i,
+            sentence_ids=setup.sentence_ids,
+            shared_code_ids=setup.shared_code_ids,
+            parent_code_id=setup.parent_code_id,
+            log_path=str(workdir / f"writer{i}.jsonl"),
+            stderr_path=str(workdir / f"writer{i}.stderr"),
         )
         for i in range(processes)
     ]
@@ -274,10 +295,14 @@ def actual_state(project: Project) -> Actual:
     with project.session() as s:
         codings = [tuple(row) for row in s.execute(select(Coding.sentence_id, Coding.code_id, Coding.coder_id))]
         events = Counter(
-            {(int(coder), str(action)): int(n) for coder, action, n in s.execute(
-                select(Event.coder_id, Event.action, func.count()).where(Event.coder_id.is_not(None))
-                .group_by(Event.coder_id, Event.action)
-            )}
+            {
+                (int(coder), str(action)): int(n)
+                for coder, action, n in s.execute(
+                    select(Event.coder_id, Event.action, func.count())
+                    .where(Event.coder_id.is_not(None))
+                    .group_by(Event.coder_id, Event.action)
+                )
+            }
         )
         return Actual(
             codings=codings,  # type: ignore[arg-type]
@@ -292,7 +317,7 @@ def percentile(values: Sequence[float], q: float) -> float:
     ordered = sorted(values)
     if not ordered:
         return float("nan")
-    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
 # --------------------------------------------------------------------------- PostgreSQL for the bench
@@ -301,13 +326,14 @@ def percentile(values: Sequence[float], q: float) -> float:
 @contextmanager
 def private_postgres() -> Iterator[Any]:
     """A throwaway PostgreSQL server, set up exactly as tests/conftest.py's fixture does."""
+    import importlib.util
     import shutil
     import tempfile
 
-    import importlib.util
-
     # Load tests/conftest.py by path: "conftest" on sys.path could be this folder's own.
-    spec = importlib.util.spec_from_file_location("qcoder_tests_conftest", Path(__file__).resolve().parents[1] / "conftest.py")
+    spec = importlib.util.spec_from_file_location(
+        "qcoder_tests_conftest", Path(__file__).resolve().parents[1] / "conftest.py"
+    )
     assert spec is not None and spec.loader is not None
     suite = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = suite

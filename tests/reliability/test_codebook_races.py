@@ -30,7 +30,9 @@ MERGES = 25
 CODERS = 3
 
 
-def _race(db_url: str, change: Callable[[Workbench, int, int], None], figures: Callable[[str], None], what: str) -> None:
+def _race(
+    db_url: str, change: Callable[[Workbench, int, int], None], figures: Callable[[str], None], what: str
+) -> None:
     with open_project(db_url) as project:
         add_document(project, [f"第{i}条语句。" for i in range(STATEMENTS)])
         owner = Workbench(project, "M")
@@ -62,7 +64,7 @@ def _race(db_url: str, change: Callable[[Workbench, int, int], None], figures: C
                         continue
                     with lock:
                         acknowledged.extend((sid, name) for sid in added)
-        except BaseException as error:  # noqa: BLE001 - reported by the test
+        except BaseException as error:
             errors.append(error)
 
     threads = [threading.Thread(target=coder, args=(f"coder{i}", i)) for i in range(CODERS)]
@@ -86,7 +88,9 @@ def _race(db_url: str, change: Callable[[Workbench, int, int], None], figures: C
             names = dict(s.execute(select(Coder.id, Coder.name)).all())
             on_target = {
                 (sid, names[coder_id])
-                for sid, coder_id in s.execute(select(Coding.sentence_id, Coding.coder_id).where(Coding.code_id == target))
+                for sid, coder_id in s.execute(
+                    select(Coding.sentence_id, Coding.coder_id).where(Coding.code_id == target)
+                )
             }
         lost = [pair for pair in acknowledged if pair not in on_target]
         figures(
@@ -99,9 +103,7 @@ def _race(db_url: str, change: Callable[[Workbench, int, int], None], figures: C
 
 
 @pytest.mark.slow
-def test_merging_while_colleagues_code_the_source_loses_nothing(
-    db_url: str, figures: Callable[[str], None]
-) -> None:
+def test_merging_while_colleagues_code_the_source_loses_nothing(db_url: str, figures: Callable[[str], None]) -> None:
     _race(db_url, lambda bench, source, target: bench.merge_codes(source, target) and None, figures, "merge")
 
 

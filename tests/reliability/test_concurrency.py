@@ -15,15 +15,14 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from reliability_harness import actual_state, expected_state, percentile, run_writers
 from sqlalchemy import func, select, text
 
-from qcoder.coding.codes import ensure_code
 from qcoder.coding.coders import get_or_create_coder
+from qcoder.coding.codes import ensure_code
 from qcoder.store.check import check_project
 from qcoder.store.database import Project, open_project
 from qcoder.store.models import Code, Coding
-
-from reliability_harness import actual_state, expected_state, percentile, run_writers
 
 PROCESSES = 8
 ACTIONS = 500
@@ -65,8 +64,7 @@ def test_eight_writers_lose_nothing_and_duplicate_nothing(
     writer_ids = {coder_id for coder_id, name in actual.coder_names.items() if name.startswith("coder")}
     assert len(writer_ids) == PROCESSES
     figures(
-        f"final state: {len(actual.codings)} codings, {len(expected.codes)} codes created, "
-        f"{len(actual.memos)} memos"
+        f"final state: {len(actual.codings)} codings, {len(expected.codes)} codes created, {len(actual.memos)} memos"
     )
 
     assert duplicate_codings == [] and duplicate_codes == []
@@ -106,9 +104,7 @@ def _wait_until_blocked_on_a_lock(project: Project, timeout: float = 30) -> None
     raise AssertionError("the second coder never waited for the first one's insert")
 
 
-def test_two_coders_creating_the_same_new_code_at_once_both_get_it(
-    db_url: str, request: pytest.FixtureRequest
-) -> None:
+def test_two_coders_creating_the_same_new_code_at_once_both_get_it(db_url: str, request: pytest.FixtureRequest) -> None:
     """``qcoder code … --code 新概念`` by two coders at the same moment: one code, both coded.
 
     The first coder's transaction has inserted the code but not committed when the second
@@ -121,7 +117,7 @@ def test_two_coders_creating_the_same_new_code_at_once_both_get_it(
         def second_coder() -> None:
             try:
                 outcome["code"] = project.run(lambda s: ensure_code(s, "新概念", 0, get_or_create_coder(s, "bo"))[0].id)
-            except Exception as error:  # noqa: BLE001 - the test reports whatever it was
+            except Exception as error:
                 outcome["error"] = error
 
         with project.transaction() as first:

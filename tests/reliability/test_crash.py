@@ -18,9 +18,9 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+from factories import add_document
 from sqlalchemy import select
 
-from factories import add_document
 from qcoder.coding.workbench import Workbench
 from qcoder.store.check import check_project
 from qcoder.store.database import open_project, sqlite_path
@@ -34,7 +34,9 @@ def burst_until_killed(url: str, kill_after: int) -> tuple[list[tuple[int, int]]
     """Run one burst, SIGKILL it after ``kill_after`` acknowledgements; return every ack it printed."""
     child = subprocess.Popen(
         [sys.executable, str(HARNESS), "crash-burst", url],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     assert child.stdout is not None and child.stderr is not None
     assert child.stdout.readline().strip() == "ready", child.stderr.read()
@@ -96,7 +98,9 @@ def test_acknowledged_codings_survive_kill_9_and_the_file_stays_sound(
             }
             logged = {
                 (sid, event.payload["code_id"])
-                for event in session.scalars(select(Event).where(Event.action == "coding.add", Event.coder_id == crasher))
+                for event in session.scalars(
+                    select(Event).where(Event.action == "coding.add", Event.coder_id == crasher)
+                )
                 for sid in event.payload["sentence_ids"]
             }
         missing = set(acked) - stored

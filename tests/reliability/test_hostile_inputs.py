@@ -20,9 +20,9 @@ from pathlib import Path
 
 import opencc
 import pytest
+from factories import add_document
 from sqlalchemy import func, select
 
-from factories import add_document
 from qcoder.coding.workbench import Workbench
 from qcoder.corpus.importer import import_path
 from qcoder.corpus.pipeline import process
@@ -157,8 +157,14 @@ def test_a_200_mb_file_is_refused_without_being_read(coded: Project, tmp_path: P
 # Files where a clean refusal and a faithful import are both acceptable: what must not
 # happen is an import that silently drops or garbles the readable text.
 AMBIGUOUS = [
-    Hostile("invalid-utf8.txt", _write(BRIEF.encode()[:3000] + b"\xff\xfe\xc0\x80" + BRIEF.encode()[3000:]), ("utf-8",)),
-    Hostile("mixed.txt", _write(SENTENCES[: len(SENTENCES) // 2].encode("utf-8") + SENTENCES[len(SENTENCES) // 2 :].encode("gbk")), ("utf-8",)),
+    Hostile(
+        "invalid-utf8.txt", _write(BRIEF.encode()[:3000] + b"\xff\xfe\xc0\x80" + BRIEF.encode()[3000:]), ("utf-8",)
+    ),
+    Hostile(
+        "mixed.txt",
+        _write(SENTENCES[: len(SENTENCES) // 2].encode("utf-8") + SENTENCES[len(SENTENCES) // 2 :].encode("gbk")),
+        ("utf-8",),
+    ),
 ]
 
 
@@ -184,15 +190,24 @@ def test_damaged_or_mixed_encodings_are_refused_or_kept_intact(
 # --------------------------------------------------------------------------- files that must import
 
 
-
 @pytest.mark.parametrize(
     ("name", "data", "text", "encoding"),
     [
         pytest.param("gb18030.txt", ARTICLE.encode("gb18030"), ARTICLE, "gb18030", id="gb18030.txt"),
-        pytest.param("gb18030-4byte.txt", (SENTENCES + "㐀䶵𠀀𪚥是罕见字。\n").encode("gb18030"), SENTENCES + "㐀䶵𠀀𪚥是罕见字。\n", "gb18030", id="gb18030-4byte.txt"),
+        pytest.param(
+            "gb18030-4byte.txt",
+            (SENTENCES + "㐀䶵𠀀𪚥是罕见字。\n").encode("gb18030"),
+            SENTENCES + "㐀䶵𠀀𪚥是罕见字。\n",
+            "gb18030",
+            id="gb18030-4byte.txt",
+        ),
         pytest.param("big5.txt", TRADITIONAL.encode("big5"), TRADITIONAL, "big5", id="big5.txt"),
-        pytest.param("utf16-le-bom.txt", b"\xff\xfe" + ARTICLE.encode("utf-16-le"), ARTICLE, "utf-16-le", id="utf16-le-bom.txt"),
-        pytest.param("utf16-be-bom.txt", b"\xfe\xff" + ARTICLE.encode("utf-16-be"), ARTICLE, "utf-16-be", id="utf16-be-bom.txt"),
+        pytest.param(
+            "utf16-le-bom.txt", b"\xff\xfe" + ARTICLE.encode("utf-16-le"), ARTICLE, "utf-16-le", id="utf16-le-bom.txt"
+        ),
+        pytest.param(
+            "utf16-be-bom.txt", b"\xfe\xff" + ARTICLE.encode("utf-16-be"), ARTICLE, "utf-16-be", id="utf16-be-bom.txt"
+        ),
         pytest.param("utf16-le.txt", ARTICLE.encode("utf-16-le"), ARTICLE, "utf-16-le", id="utf16-le.txt"),
         pytest.param("utf16-be.txt", ARTICLE.encode("utf-16-be"), ARTICLE, "utf-16-be", id="utf16-be.txt"),
         pytest.param("utf8-bom.txt", b"\xef\xbb\xbf" + BRIEF.encode(), BRIEF, "utf-8-sig", id="utf8-bom.txt"),
@@ -244,11 +259,7 @@ def test_a_1_mb_line_without_punctuation_is_cut_into_codable_statements_losing_n
     assert check_project(coded) == []
 
 
-
-
-def test_a_nul_character_inside_utf16_text_imports_the_same_on_both_backends(
-    db_url: str, tmp_path: Path
-) -> None:
+def test_a_nul_character_inside_utf16_text_imports_the_same_on_both_backends(db_url: str, tmp_path: Path) -> None:
     path = tmp_path / "stray-nul.txt"
     path.write_bytes(("第一句有一个\x00空字符。第二句正常。\n" + SENTENCES).encode("utf-16"))
     with open_project(db_url) as project:
@@ -277,9 +288,7 @@ def test_on_postgres_refusals_change_nothing_and_gb18030_imports(pg_url: str, tm
 # --------------------------------------------------------------------------- the command line
 
 
-def test_the_cli_refuses_each_bad_file_in_one_error_line_and_changes_nothing(
-    coded: Project, tmp_path: Path
-) -> None:
+def test_the_cli_refuses_each_bad_file_in_one_error_line_and_changes_nothing(coded: Project, tmp_path: Path) -> None:
     paths = []
     for hostile in REFUSED:
         paths.append(tmp_path / hostile.name)
@@ -289,7 +298,9 @@ def test_the_cli_refuses_each_bad_file_in_one_error_line_and_changes_nothing(
     db = coded.url.removeprefix("sqlite:///")
     result = subprocess.run(
         [sys.executable, "-m", "qcoder.cli", "import", "--db", db, *map(str, paths)],
-        capture_output=True, text=True, timeout=120,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert result.returncode == 1
     lines = result.stderr.strip().splitlines()
@@ -299,9 +310,7 @@ def test_the_cli_refuses_each_bad_file_in_one_error_line_and_changes_nothing(
     assert table_digest(coded) == before
 
 
-def test_the_cli_imports_the_good_files_and_refuses_the_bad_ones_of_one_batch(
-    coded: Project, tmp_path: Path
-) -> None:
+def test_the_cli_imports_the_good_files_and_refuses_the_bad_ones_of_one_batch(coded: Project, tmp_path: Path) -> None:
     good = tmp_path / "big5.txt"
     good.write_bytes(TRADITIONAL.encode("big5"))
     bad = tmp_path / "binary.txt"
@@ -309,7 +318,9 @@ def test_the_cli_imports_the_good_files_and_refuses_the_bad_ones_of_one_batch(
     db = coded.url.removeprefix("sqlite:///")
     result = subprocess.run(
         [sys.executable, "-m", "qcoder.cli", "import", "--db", db, str(bad), str(good)],
-        capture_output=True, text=True, timeout=120,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert result.returncode == 1
     assert result.stderr.startswith("error: ") and len(result.stderr.strip().splitlines()) == 1

@@ -21,9 +21,9 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from factories import add_document
 from sqlalchemy import select
 
-from factories import add_document
 from qcoder.coding.workbench import Workbench
 from qcoder.store.check import check_project
 from qcoder.store.database import open_project
@@ -62,7 +62,9 @@ def write_lock(path: Path) -> Iterator[sqlite3.Connection]:
 def start_cli(flag: Path, *args: str) -> subprocess.Popen[str]:
     return subprocess.Popen(
         [sys.executable, str(HARNESS), "impatient-cli", str(BUSY_MS), str(flag), *args],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
 
 

@@ -18,15 +18,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from make_v0001_fixture import BASELINE, EXPECTED, FIXTURE, describe
 from sqlalchemy import func, select
 
-from make_v0001_fixture import BASELINE, EXPECTED, FIXTURE, describe
 from qcoder.coding.workbench import Workbench
 from qcoder.store import revisions, schema
 from qcoder.store.check import check_project
 from qcoder.store.database import open_project
 from qcoder.store.models import Coding
-
 
 REBUILD_REVISION = "9999_test_rebuild"
 SHIPPED_HEAD = schema.head_revision()  # the newest revision this qcoder ships

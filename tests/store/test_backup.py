@@ -23,17 +23,24 @@ BODY = "我们信任这家企业。合作很顺利！"
 def fill(project: Project) -> None:
     with project.transaction() as session:
         session.add(Coder(name="张三"))
-        document = Document(label="D01", name="访谈一", sha256="0" * 64,
-                            raw_bytes=BODY.encode("gb18030") + b"\x00\xff", encoding="gb18030",
-                            original_text=BODY, text=BODY, attributes={"地区": "上海"})
+        document = Document(
+            label="D01",
+            name="访谈一",
+            sha256="0" * 64,
+            raw_bytes=BODY.encode("gb18030") + b"\x00\xff",
+            encoding="gb18030",
+            original_text=BODY,
+            text=BODY,
+            attributes={"地区": "上海"},
+        )
         session.add(document)
         session.flush()
-        session.add_all([
-            Sentence(document_id=document.id, ordinal=1, label="D01-S001", start=0, end=9,
-                     text=BODY[0:9]),
-            Sentence(document_id=document.id, ordinal=2, label="D01-S002", start=9, end=15,
-                     text=BODY[9:15]),
-        ])
+        session.add_all(
+            [
+                Sentence(document_id=document.id, ordinal=1, label="D01-S001", start=0, end=9, text=BODY[0:9]),
+                Sentence(document_id=document.id, ordinal=2, label="D01-S002", start=9, end=15, text=BODY[9:15]),
+            ]
+        )
 
 
 def snapshot(project: Project) -> dict[str, list[tuple[object, ...]]]:
@@ -88,9 +95,7 @@ def test_backup_does_not_wait_for_or_include_an_unfinished_write(sqlite_project:
         assert session.scalars(select(Coder.name)).all() == ["张三"]
 
 
-def test_backup_into_a_folder_and_never_over_an_existing_file(
-    sqlite_project: Project, tmp_path: Path
-) -> None:
+def test_backup_into_a_folder_and_never_over_an_existing_file(sqlite_project: Project, tmp_path: Path) -> None:
     folder = tmp_path / "备份 folder"
     folder.mkdir()
     backup(sqlite_project, folder)
@@ -115,8 +120,13 @@ def test_pg_dump_command_names_the_database_but_never_the_password() -> None:
     url = "postgresql+psycopg://ana:s3cret@db.example.org:5433/grounded_theory"
     argv = pg_dump_command(url, Path("/backups/gt.dump"))
     assert argv == [
-        "pg_dump", "--format=custom", "--file=/backups/gt.dump", "--host=db.example.org",
-        "--port=5433", "--username=ana", "grounded_theory",
+        "pg_dump",
+        "--format=custom",
+        "--file=/backups/gt.dump",
+        "--host=db.example.org",
+        "--port=5433",
+        "--username=ana",
+        "grounded_theory",
     ]
     message = pg_dump_message(url, Path("/backups/my gt.dump"))
     assert "s3cret" not in message
@@ -124,9 +134,7 @@ def test_pg_dump_command_names_the_database_but_never_the_password() -> None:
 
 
 @pytest.mark.postgres
-def test_postgres_backup_prints_a_pg_dump_command_that_works(
-    pg_url: str, postgres_server: Any, tmp_path: Path
-) -> None:
+def test_postgres_backup_prints_a_pg_dump_command_that_works(pg_url: str, postgres_server: Any, tmp_path: Path) -> None:
     with open_project(pg_url) as project:
         fill(project)
         target = tmp_path / "dump folder" / "project.dump"
@@ -143,6 +151,9 @@ def test_postgres_backup_prints_a_pg_dump_command_that_works(
     subprocess.run(argv, check=True, capture_output=True, timeout=120)
     listing = subprocess.run(
         [str(bindir / "pg_restore"), "--list", str(target)],
-        check=True, capture_output=True, text=True, timeout=60,
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=60,
     ).stdout
     assert "TABLE DATA public sentences" in listing

@@ -41,34 +41,47 @@ def populate(session: Session) -> None:
     session.add(coder)
     sentence_ids: dict[str, int] = {}
     for index, (label, body) in enumerate(TEXTS.items()):
-        document = Document(label=label, name=f"访谈{label}", sha256=f"{index:064d}",
-                            raw_bytes=body.encode("utf-8"), encoding="utf-8",
-                            original_text=body, text=body)
+        document = Document(
+            label=label,
+            name=f"访谈{label}",
+            sha256=f"{index:064d}",
+            raw_bytes=body.encode("utf-8"),
+            encoding="utf-8",
+            original_text=body,
+            text=body,
+        )
         session.add(document)
         session.flush()
         for ordinal, (start, end, part) in enumerate(_split(body), start=1):
-            sentence = Sentence(document_id=document.id, ordinal=ordinal,
-                                label=f"{label}-S{ordinal:03d}", start=start, end=end, text=part)
+            sentence = Sentence(
+                document_id=document.id,
+                ordinal=ordinal,
+                label=f"{label}-S{ordinal:03d}",
+                start=start,
+                end=end,
+                text=part,
+            )
             session.add(sentence)
             session.flush()
             sentence_ids[sentence.label] = sentence.id
     category = Code(name="制度信任", level=1)
     session.add(category)
     session.flush()
-    concept = Code(name="信任企业", level=0, parent_id=category.id,
-                   exemplar_sentence_id=sentence_ids["D01-S001"])
+    concept = Code(name="信任企业", level=0, parent_id=category.id, exemplar_sentence_id=sentence_ids["D01-S001"])
     session.add(concept)
     session.flush()
     relation = Relation(source_id=concept.id, target_id=category.id, type="causal")
     session.add(relation)
     session.flush()
-    session.add_all([
-        Coding(sentence_id=sentence_ids["D01-S001"], code_id=concept.id, coder_id=coder.id),
-        Coding(sentence_id=sentence_ids["D02-S002"], code_id=concept.id, coder_id=coder.id),
-        Memo(title="代码备忘", code_id=concept.id, coder_id=coder.id),
-        Memo(title="句子备忘", sentence_id=sentence_ids["D01-S003"]),
-        Memo(title="关系备忘", relation_id=relation.id),
-    ])
+    session.add_all(
+        [
+            Coding(sentence_id=sentence_ids["D01-S001"], code_id=concept.id, coder_id=coder.id),
+            Coding(sentence_id=sentence_ids["D02-S002"], code_id=concept.id, coder_id=coder.id),
+            Memo(title="代码备忘", code_id=concept.id, coder_id=coder.id),
+            Memo(title="句子备忘", sentence_id=sentence_ids["D01-S003"]),
+            Memo(title="关系备忘", relation_id=relation.id),
+        ]
+    )
 
 
 @pytest.fixture
@@ -115,7 +128,7 @@ def test_a_shifted_statement_offset_is_reported(populated: Project) -> None:
 
 def test_a_span_beyond_the_document_end_is_reported(populated: Project) -> None:
     with behind_qcoders_back(populated.url) as connection:
-        connection.execute(text('UPDATE sentences SET "end" = 999 WHERE label = \'D02-S002\''))
+        connection.execute(text("UPDATE sentences SET \"end\" = 999 WHERE label = 'D02-S002'"))
 
     problems = check_project(populated)
 
@@ -125,7 +138,7 @@ def test_a_span_beyond_the_document_end_is_reported(populated: Project) -> None:
 
 def test_overlapping_and_out_of_order_spans_are_reported(populated: Project) -> None:
     body = TEXTS["D01"]
-    (s1, e1, _), (s2, e2, _), (s3, e3, _) = _split(body)
+    (_s1, e1, _), (_s2, e2, _), (_s3, _e3, _) = _split(body)
     with behind_qcoders_back(populated.url) as connection:
         # S002 now starts inside S001 (its text still matches the document: no offset problem)
         connection.execute(
@@ -168,14 +181,17 @@ def test_rows_pointing_at_deleted_rows_are_each_reported_once(populated: Project
     assert len(messages) == len(set(messages))
     assert {problem.kind for problem in problems} == {"orphan"}  # SQLite's FK check adds nothing
     pointing = sorted(m.split(":")[1].split("=")[0].strip() for m in messages)
-    assert pointing == sorted([
-        "sentence_id",  # coding of D01-S001
-        "exemplar_sentence_id",  # concept's exemplar D01-S001
-        "sentence_id",  # memo on D01-S003
-        "parent_id",  # concept's parent
-        "target_id",  # the relation
-        "document_id", "document_id",  # D02's two statements
-    ])
+    assert pointing == sorted(
+        [
+            "sentence_id",  # coding of D01-S001
+            "exemplar_sentence_id",  # concept's exemplar D01-S001
+            "sentence_id",  # memo on D01-S003
+            "parent_id",  # concept's parent
+            "target_id",  # the relation
+            "document_id",
+            "document_id",  # D02's two statements
+        ]
+    )
 
 
 def test_duplicate_statement_labels_are_reported(populated: Project) -> None:
@@ -215,8 +231,13 @@ def test_a_damaged_sqlite_file_is_reported(sqlite_url: str) -> None:
 def test_a_flood_of_problems_is_summarised(populated: Project) -> None:
     with populated.transaction() as session:
         for n in range(MAX_PER_KIND + 5):
-            session.add(Code(name=f"子{n}", level=1, parent_id=session.query(Code.id)
-                             .filter_by(name="制度信任").scalar_subquery()))
+            session.add(
+                Code(
+                    name=f"子{n}",
+                    level=1,
+                    parent_id=session.query(Code.id).filter_by(name="制度信任").scalar_subquery(),
+                )
+            )
 
     problems = check_project(populated)
 
@@ -231,18 +252,43 @@ def test_checking_100k_statements_takes_seconds_not_minutes(tmp_path: Path) -> N
     body = piece * per_document
     with open_project(tmp_path / "big.qcoder.db") as project:
         with project.transaction() as session:
-            session.execute(insert(Document), [
-                {"id": d, "label": f"D{d:03d}", "name": f"文档{d}", "sha256": f"{d:064d}",
-                 "raw_bytes": b"", "encoding": "utf-8", "original_text": body, "text": body,
-                 "attributes": {}, "role": "coding", "import_report": []}
-                for d in range(1, documents + 1)
-            ])
-            session.execute(insert(Sentence), [
-                {"document_id": d, "ordinal": n + 1, "label": f"D{d:03d}-S{n + 1:04d}",
-                 "start": n * len(piece), "end": (n + 1) * len(piece), "text": piece,
-                 "kind": "sentence", "tokens": "", "cell_width": 0}
-                for d in range(1, documents + 1) for n in range(per_document)
-            ])
+            session.execute(
+                insert(Document),
+                [
+                    {
+                        "id": d,
+                        "label": f"D{d:03d}",
+                        "name": f"文档{d}",
+                        "sha256": f"{d:064d}",
+                        "raw_bytes": b"",
+                        "encoding": "utf-8",
+                        "original_text": body,
+                        "text": body,
+                        "attributes": {},
+                        "role": "coding",
+                        "import_report": [],
+                    }
+                    for d in range(1, documents + 1)
+                ],
+            )
+            session.execute(
+                insert(Sentence),
+                [
+                    {
+                        "document_id": d,
+                        "ordinal": n + 1,
+                        "label": f"D{d:03d}-S{n + 1:04d}",
+                        "start": n * len(piece),
+                        "end": (n + 1) * len(piece),
+                        "text": piece,
+                        "kind": "sentence",
+                        "tokens": "",
+                        "cell_width": 0,
+                    }
+                    for d in range(1, documents + 1)
+                    for n in range(per_document)
+                ],
+            )
         started = time.perf_counter()
         problems = check_project(project)
         elapsed = time.perf_counter() - started

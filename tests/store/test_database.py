@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -26,8 +26,8 @@ from qcoder.store.models import (
     Coding,
     Document,
     DocumentReview,
-    HistoryEntry,
     Event,
+    HistoryEntry,
     Memo,
     Relation,
     Sentence,
@@ -37,9 +37,7 @@ from qcoder.store.models import (
 # --- resolve_url ---------------------------------------------------------------------------
 
 
-def test_a_bare_relative_path_becomes_an_absolute_sqlite_url(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_a_bare_relative_path_becomes_an_absolute_sqlite_url(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
     assert resolve_url("研究/访谈 项目.db") == f"sqlite:///{tmp_path.resolve()}/研究/访谈 项目.db"
 
@@ -49,9 +47,7 @@ def test_a_home_relative_path_is_expanded(tmp_path: Path, monkeypatch: pytest.Mo
     assert resolve_url("~/p.qcoder.db") == f"sqlite:///{tmp_path.resolve()}/p.qcoder.db"
 
 
-def test_qcoder_db_is_used_unless_a_database_is_given(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_qcoder_db_is_used_unless_a_database_is_given(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("QCODER_DB", str(tmp_path / "from-env.db"))
     assert resolve_url() == f"sqlite:///{tmp_path.resolve()}/from-env.db"
     assert resolve_url(tmp_path / "given.db") == f"sqlite:///{tmp_path.resolve()}/given.db"
@@ -78,8 +74,11 @@ def test_without_db_or_env_the_project_lives_in_the_user_data_dir(
 
 @pytest.mark.parametrize(
     "given",
-    ["postgresql://ana:s3cret@db.example.org:5433/gt", "postgres://ana:s3cret@db.example.org:5433/gt",
-     "postgresql+psycopg2://ana:s3cret@db.example.org:5433/gt"],
+    [
+        "postgresql://ana:s3cret@db.example.org:5433/gt",
+        "postgres://ana:s3cret@db.example.org:5433/gt",
+        "postgresql+psycopg2://ana:s3cret@db.example.org:5433/gt",
+    ],
     ids=["postgresql", "postgres", "psycopg2"],
 )
 def test_postgres_urls_are_driven_by_psycopg_3(given: str) -> None:
@@ -90,17 +89,14 @@ def test_postgres_urls_are_driven_by_psycopg_3(given: str) -> None:
 
 
 def test_sqlite_pragmas_are_in_effect_on_every_connection(sqlite_url: str) -> None:
-    with open_project(sqlite_url) as project:
-        with project.engine.connect() as first, project.engine.connect() as second:
-            for connection in (first, second):
-                assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
-                assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
-                assert (connection.exec_driver_sql("PRAGMA busy_timeout").scalar() or 0) > 0
+    with open_project(sqlite_url) as project, project.engine.connect() as first, project.engine.connect() as second:
+        for connection in (first, second):
+            assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+            assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+            assert (connection.exec_driver_sql("PRAGMA busy_timeout").scalar() or 0) > 0
 
 
-def test_a_reader_does_not_block_a_writer_on_sqlite(
-    sqlite_url: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_a_reader_does_not_block_a_writer_on_sqlite(sqlite_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
     """WAL: a coder browsing in the TUI must not stop another from saving."""
     monkeypatch.setattr(database, "SQLITE_BUSY_TIMEOUT_MS", 100)
     with open_project(sqlite_url) as project, project.session() as reader:
@@ -113,9 +109,7 @@ def test_a_reader_does_not_block_a_writer_on_sqlite(
 
 def test_foreign_keys_are_enforced(project: Project) -> None:
     with pytest.raises(IntegrityError), project.transaction() as session:
-        session.add(
-            Sentence(document_id=424242, ordinal=1, label="D99-S001", start=0, end=1, text="无")
-        )
+        session.add(Sentence(document_id=424242, ordinal=1, label="D99-S001", start=0, end=1, text="无"))
         session.flush()
     with project.session() as session:
         assert session.scalar(select(func.count()).select_from(Sentence)) == 0
@@ -161,9 +155,7 @@ def _short_pg_lock_wait(project: Project, session: Session) -> None:
         session.execute(text("SET LOCAL lock_timeout = '50ms'"))
 
 
-def test_run_retries_while_another_process_holds_the_lock(
-    db_url: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_run_retries_while_another_process_holds_the_lock(db_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
     with _open_impatient(db_url, monkeypatch) as project, write_lock_held_elsewhere(db_url) as release:
         calls = 0
 
@@ -186,9 +178,7 @@ def test_run_retries_while_another_process_holds_the_lock(
             assert session.scalar(select(func.count()).select_from(Coder)) == 1
 
 
-def test_run_gives_up_with_one_line_saying_the_project_is_busy(
-    db_url: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_run_gives_up_with_one_line_saying_the_project_is_busy(db_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
     with _open_impatient(db_url, monkeypatch) as project, write_lock_held_elsewhere(db_url):
         calls = 0
 
@@ -259,33 +249,51 @@ def build_everything(session: Session) -> list[Base]:
     session.add_all([coder, other, document])
     session.flush()
     sentences = [
-        Sentence(document_id=document.id, ordinal=n, label=f"D01-S{n:03d}", start=start, end=end,
-                 kind="heading" if n == 1 else "sentence", text=part,
-                 tokens=" ".join(part), cell_width=2 * len(part))
+        Sentence(
+            document_id=document.id,
+            ordinal=n,
+            label=f"D01-S{n:03d}",
+            start=start,
+            end=end,
+            kind="heading" if n == 1 else "sentence",
+            text=part,
+            tokens=" ".join(part),
+            cell_width=2 * len(part),
+        )
         for n, (start, end, part) in enumerate(
             _spans(DOC_TEXT, "访谈一", "受访者：张三（化名）。", "我们信任这家企业𠮷！"), start=1
         )
     ]
     session.add_all(sentences)
     session.flush()
-    category = Code(name="制度信任", level=1, definition="对制度的信任", colour="#AA00FF",
-                    created_by_id=coder.id, updated_by_id=other.id)
+    category = Code(
+        name="制度信任",
+        level=1,
+        definition="对制度的信任",
+        colour="#AA00FF",
+        created_by_id=coder.id,
+        updated_by_id=other.id,
+    )
     session.add(category)
     session.flush()
-    concept = Code(name="信任企业", level=0, parent_id=category.id, definition="受访者信任企业",
-                   exemplar_sentence_id=sentences[2].id, created_by_id=coder.id)
+    concept = Code(
+        name="信任企业",
+        level=0,
+        parent_id=category.id,
+        definition="受访者信任企业",
+        exemplar_sentence_id=sentences[2].id,
+        created_by_id=coder.id,
+    )
     session.add(concept)
     session.flush()
-    relation = Relation(source_id=concept.id, target_id=category.id, type="causal",
-                        note="信任→合作", coder_id=coder.id)
+    relation = Relation(source_id=concept.id, target_id=category.id, type="causal", note="信任→合作", coder_id=coder.id)
     session.add(relation)
     session.flush()
     rows: list[Base] = [
         Setting(key="user_words", value=["新质生产力", "揭榜挂帅"]),
         Coding(sentence_id=sentences[2].id, code_id=concept.id, coder_id=coder.id),
         DocumentReview(coder_id=coder.id, document_id=document.id),
-        Memo(type="code", title="关于信任", text="备忘：信任是核心。\n第二行", coder_id=coder.id,
-             code_id=concept.id),
+        Memo(type="code", title="关于信任", text="备忘：信任是核心。\n第二行", coder_id=coder.id, code_id=concept.id),
         Memo(type="storyline", title="故事线", text="整体叙述"),
         Event(coder_id=coder.id, action="code", payload={"编码": "信任企业", "句子": ["D01-S003"]}),
         HistoryEntry(coder_id=coder.id, description="编码 3 条语句：信任企业", state="undone"),
@@ -323,9 +331,7 @@ def test_every_model_round_trips_chinese_text_json_and_raw_bytes(project: Projec
         document = session.scalars(select(Document)).one()
         assert document.raw_bytes == RAW_BYTES and isinstance(document.raw_bytes, bytes)
         assert list(document.attributes) == ["性别", "地区", "年龄段"]  # key order kept
-        assert [s.text for s in document.sentences] == [
-            "访谈一", "受访者：张三（化名）。", "我们信任这家企业𠮷！"
-        ]
+        assert [s.text for s in document.sentences] == ["访谈一", "受访者：张三（化名）。", "我们信任这家企业𠮷！"]
         assert all(document.text[s.start : s.end] == s.text for s in document.sentences)
 
 
@@ -340,7 +346,7 @@ def test_timestamps_come_back_as_the_same_aware_instant(project: Project) -> Non
                 got = getattr(read, key)
                 assert got.tzinfo is not None, f"{type(obj).__name__}.{key} came back naive"
                 assert got == value
-                assert abs(got - datetime.now(timezone.utc)) < timedelta(minutes=5)
+                assert abs(got - datetime.now(UTC)) < timedelta(minutes=5)
 
 
 # --- rules the schema enforces -------------------------------------------------------------------
@@ -353,18 +359,15 @@ def test_a_coder_cannot_apply_the_same_code_to_a_statement_twice(project: Projec
     other = next(obj for obj in written if isinstance(obj, Coder) and obj.name == "李四")
 
     with pytest.raises(IntegrityError), project.transaction() as session:
-        session.add(Coding(sentence_id=coding.sentence_id, code_id=coding.code_id,
-                           coder_id=coding.coder_id))
+        session.add(Coding(sentence_id=coding.sentence_id, code_id=coding.code_id, coder_id=coding.coder_id))
         session.flush()
     # the same statement and code by another coder is a second, independent judgement
     with project.transaction() as session:
-        session.add(Coding(sentence_id=coding.sentence_id, code_id=coding.code_id,
-                           coder_id=other.id))
+        session.add(Coding(sentence_id=coding.sentence_id, code_id=coding.code_id, coder_id=other.id))
 
     with project.session() as session:
         coders = session.scalars(
-            select(Coding.coder_id).where(Coding.sentence_id == coding.sentence_id)
-            .order_by(Coding.coder_id)
+            select(Coding.coder_id).where(Coding.sentence_id == coding.sentence_id).order_by(Coding.coder_id)
         ).all()
     assert coders == sorted([coding.coder_id, other.id])
 

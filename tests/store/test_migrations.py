@@ -20,10 +20,10 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Engine, create_engine, inspect, text
 
+from qcoder.coding.workbench import Workbench
 from qcoder.errors import QcoderError, SchemaMismatch
 from qcoder.store import revisions, schema
 from qcoder.store.database import make_engine, open_project, sqlite_path
-from qcoder.coding.workbench import Workbench
 from qcoder.store.models import Base
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -82,9 +82,7 @@ def engine(db_url: str) -> Iterator[Engine]:
 def newer_qcoder_migrations(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Pretend this qcoder ships a second revision, so a baseline database is 'older'."""
     directory = tmp_path / "migrations"
-    shutil.copytree(
-        schema.migrations_dir(), directory, ignore=shutil.ignore_patterns("__pycache__")
-    )
+    shutil.copytree(schema.migrations_dir(), directory, ignore=shutil.ignore_patterns("__pycache__"))
     (directory / "versions" / f"{TEST_REVISION}.py").write_text(TEST_REVISION_SOURCE)
     monkeypatch.setattr(revisions, "migrations_dir", lambda: directory)  # what schema reads too
     assert schema.head_revision() == TEST_REVISION
@@ -113,9 +111,7 @@ def test_migrated_schema_matches_the_models(engine: Engine) -> None:
     with engine.connect() as connection:
         context = MigrationContext.configure(connection, opts={"compare_type": True})
         diff = compare_metadata(context, Base.metadata)
-    assert diff == [], "migrations and models disagree; generate a revision:\n" + "\n".join(
-        map(str, diff)
-    )
+    assert diff == [], "migrations and models disagree; generate a revision:\n" + "\n".join(map(str, diff))
 
 
 def test_opening_an_empty_database_creates_the_schema(db_url: str) -> None:
@@ -152,9 +148,7 @@ def test_a_project_from_a_newer_qcoder_is_refused(db_url: str) -> None:
     assert revision == "9999_from_the_future"
 
 
-def test_an_older_sqlite_project_is_backed_up_then_upgraded(
-    sqlite_url: str, newer_qcoder_migrations: Path
-) -> None:
+def test_an_older_sqlite_project_is_backed_up_then_upgraded(sqlite_url: str, newer_qcoder_migrations: Path) -> None:
     path = sqlite_path(sqlite_url)
     assert path is not None
     old = make_engine(sqlite_url)
@@ -274,7 +268,11 @@ def test_an_installed_wheel_carries_and_uses_its_own_migrations(tmp_path: Path) 
     db = elsewhere / "from-wheel.qcoder.db"
     result = subprocess.run(
         [sys.executable, "-c", WHEEL_PROBE, str(db)],
-        cwd=elsewhere, env=env, capture_output=True, text=True, timeout=120,
+        cwd=elsewhere,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert result.returncode == 0, result.stderr
     probe = json.loads(result.stdout.strip().splitlines()[-1])
@@ -312,7 +310,7 @@ def test_after_the_upgrade_a_deleted_codes_id_is_never_given_again(tmp_path: Pat
         connection.exec_driver_sql("DELETE FROM codes WHERE id = 3")
         connection.exec_driver_sql(
             "INSERT INTO events (at, coder_id, action, payload) VALUES "
-            "(CURRENT_TIMESTAMP, 1, 'code.delete', '{\"code_id\": 3, \"name\": \"码3\"}')"
+            '(CURRENT_TIMESTAMP, 1, \'code.delete\', \'{"code_id": 3, "name": "码3"}\')'
         )
     old.dispose()
     with open_project(str(path)) as project:

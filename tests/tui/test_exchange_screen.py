@@ -37,7 +37,9 @@ def db_path(tmp_path: Path) -> Path:
 def codes(path: Path) -> dict[str, tuple[int, str, str | None]]:
     """name → (level, definition, parent name)."""
     with open_project(str(path)) as project, project.session() as session:
-        return {c.name: (c.level, c.definition, c.parent.name if c.parent else None) for c in session.scalars(select(Code))}
+        return {
+            c.name: (c.level, c.definition, c.parent.name if c.parent else None) for c in session.scalars(select(Code))
+        }
 
 
 def count(path: Path, model: type) -> int:

@@ -68,8 +68,11 @@ async def settle(app: QcoderApp) -> None:
     """Until the engine and the rest of the document have loaded (the background thread is done)."""
     for _ in range(400):
         pending = app.workbench
-        whole = app.coding is not None and app.coding.rest is None and app.coding.document is not None and (
-            len(view(app).statements) == app.coding.document.statements
+        whole = (
+            app.coding is not None
+            and app.coding.rest is None
+            and app.coding.document is not None
+            and (len(view(app).statements) == app.coding.document.statements)
         )
         if whole and (not isinstance(pending, PendingWorkbench) or pending.loaded):
             await asyncio.sleep(0.05)
@@ -218,7 +221,8 @@ async def test_live_refresh_after_fast_launch_shows_a_colleague(db_path: Path) -
 def test_sqlalchemy_is_not_loaded_before_the_first_frame(db_path: Path, tmp_path: Path) -> None:
     """The architecture behind the launch figure: the first frame is drawn before the engine is imported."""
     script = tmp_path / "probe.py"
-    script.write_text(textwrap.dedent(f"""
+    script.write_text(
+        textwrap.dedent(f"""
         import asyncio, json, sys
         from textual.screen import Screen
         seen = []
@@ -241,7 +245,9 @@ def test_sqlalchemy_is_not_loaded_before_the_first_frame(db_path: Path, tmp_path
                         break
                 print(json.dumps({{"at_first_frame": seen[0], "later": "sqlalchemy" in sys.modules}}))
         asyncio.run(main())
-    """), encoding="utf-8")
+    """),
+        encoding="utf-8",
+    )
     env = {**os.environ, "XDG_CONFIG_HOME": str(tmp_path / "config")}
     out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, check=True, env=env)
     assert json.loads(out.stdout.strip().splitlines()[-1]) == {"at_first_frame": False, "later": True}

@@ -134,8 +134,8 @@ async def test_codebook_screen_picks_up_a_new_code(db_path: Path) -> None:
 @run_async
 async def test_a_colleagues_long_transaction_appears_when_it_commits_on_postgresql(pg_url: str) -> None:
     """The colleague's open transaction holds a lower event id than one the app has already seen."""
-    from qcoder.coding.codes import create_code
     from qcoder.coding.coders import get_or_create_coder
+    from qcoder.coding.codes import create_code
 
     build_project(pg_url).close()  # type: ignore[arg-type]
     app = QcoderApp(open_project(pg_url), "小王", live_interval=INTERVAL)

@@ -14,9 +14,10 @@ from typing import Any
 
 from factories import add_document
 from sqlalchemy import select
+from textual.app import App
 
-from qcoder.coding.codes import create_code
 from qcoder.coding.coders import get_or_create_coder
+from qcoder.coding.codes import create_code
 from qcoder.coding.codings import add_codings, mark_reviewed
 from qcoder.coding.workbench import Workbench
 from qcoder.store.database import Project, open_project
@@ -56,8 +57,12 @@ def build(path: Path) -> Project:
         ids = {s.label: s.id for s in session.scalars(select(Sentence))}
         mark_reviewed(session, doc, a)
         mark_reviewed(session, doc, b)
-        for coder, code, labels in [(a, y, ["S001"]), (a, x, ["S002", "S003"]), (b, y, ["S001", "S002"]),
-                                    (b, x, ["S004"])]:
+        for coder, code, labels in [
+            (a, y, ["S001"]),
+            (a, x, ["S002", "S003"]),
+            (b, y, ["S001", "S002"]),
+            (b, x, ["S004"]),
+        ]:
             add_codings(session, [ids[f"D01-{label}"] for label in labels], code, coder)
 
     project.run(work)

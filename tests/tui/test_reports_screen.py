@@ -162,7 +162,10 @@ async def test_export_follows_kind_and_format_choices(db_path: Path) -> None:
 
 def test_export_request_checks_the_file_name(tmp_path: Path) -> None:
     assert check_request("tables", "xlsx", "表格", tmp_path) == ExportRequest("tables", "xlsx", tmp_path / "表格.xlsx")
-    assert check_request("tables", "docx", "out.xlsx", tmp_path) == "out.xlsx is a .xlsx file but the format is docx: change one of them"
+    assert (
+        check_request("tables", "docx", "out.xlsx", tmp_path)
+        == "out.xlsx is a .xlsx file but the format is docx: change one of them"
+    )
     assert check_request("tables", "docx", "  ", tmp_path) == "give a file name"
     assert check_request("diagram", "mermaid", str(tmp_path / "d.mmd"), Path("/elsewhere")).path == tmp_path / "d.mmd"  # type: ignore[union-attr]
     assert default_path("hierarchy", "text") == "qcoder-hierarchy.txt"
@@ -183,7 +186,11 @@ async def test_reports_key_is_in_help_and_palette_of_both_main_screens(db_path: 
             await pilot.pause()
             assert isinstance(app.screen, HelpScreen)
             keys = {entry.description: entry.keys for entry in app.screen.entries}
-            assert keys["Reports"] == "R f4" and keys["Agreement / reconcile"] == "A" and keys["Live refresh on/off"] == "L"
+            assert (
+                keys["Reports"] == "R f4"
+                and keys["Agreement / reconcile"] == "A"
+                and keys["Live refresh on/off"] == "L"
+            )
             await pilot.press("escape")
             await pilot.pause()
         titles = [command.title for command in app.get_system_commands(app.screen)]

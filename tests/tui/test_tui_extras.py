@@ -109,8 +109,21 @@ async def test_help_lists_every_key_and_palette_runs_actions(db_path: Path) -> N
         assert isinstance(app.screen, HelpScreen)
         assert "Next uncoded" in screen_text(app)
         text = "\n".join(f"{e.keys} {e.description}" for e in app.screen.entries)  # type: ignore[attr-defined]
-        for needle in ("Next uncoded", "Toggle recent code", "Undo", "Redo", "Search", "Compare", "Codebook",
-                       "Reviewed", "Refresh", "Import file", "Range", "Extend down", "Command palette"):
+        for needle in (
+            "Next uncoded",
+            "Toggle recent code",
+            "Undo",
+            "Redo",
+            "Search",
+            "Compare",
+            "Codebook",
+            "Reviewed",
+            "Refresh",
+            "Import file",
+            "Range",
+            "Extend down",
+            "Command palette",
+        ):
             assert needle in text, needle
         await pilot.press("escape")
         await pilot.pause()
@@ -195,8 +208,9 @@ async def test_empty_project_opens_and_says_how_to_import(tmp_path: Path) -> Non
         assert "press I to import a file" in screen_text(app)
 
 
-def test_run_tui_asks_for_coder_once_and_remembers(db_path: Path, tmp_path: Path,
-                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+def test_run_tui_asks_for_coder_once_and_remembers(
+    db_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import qcoder.store.preferences as preferences
     from qcoder.tui import app as app_module
 

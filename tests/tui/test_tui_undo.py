@@ -30,7 +30,9 @@ def state(path: Path) -> dict[str, object]:
         return {
             "codes": sorted(s.execute(select(Code.id, Code.guid, Code.name, Code.level, Code.parent_id)).all()),
             "codings": sorted(s.execute(select(Coding.sentence_id, Coding.code_id, Coding.coder_id)).all()),
-            "relations": sorted(s.execute(select(Relation.id, Relation.source_id, Relation.target_id, Relation.type)).all()),
+            "relations": sorted(
+                s.execute(select(Relation.id, Relation.source_id, Relation.target_id, Relation.type)).all()
+            ),
             "memos": sorted(s.execute(select(Memo.id, Memo.text, Memo.code_id)).all()),
         }
 

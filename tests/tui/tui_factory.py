@@ -38,8 +38,13 @@ def add_document(project: Project, statements: Sequence[str], name: str) -> int:
         number = session.query(Document).count() + 1
         label = document_label(number)
         doc = Document(
-            label=label, name=name, sha256=hashlib.sha256(f"{label}{text}".encode()).hexdigest(),
-            raw_bytes=text.encode(), encoding="utf-8", original_text=text, text=text,
+            label=label,
+            name=name,
+            sha256=hashlib.sha256(f"{label}{text}".encode()).hexdigest(),
+            raw_bytes=text.encode(),
+            encoding="utf-8",
+            original_text=text,
+            text=text,
         )
         session.add(doc)
         session.flush()
@@ -47,9 +52,15 @@ def add_document(project: Project, statements: Sequence[str], name: str) -> int:
         for ordinal, piece in enumerate(statements, start=1):
             rows.append(
                 {
-                    "document_id": doc.id, "ordinal": ordinal, "label": statement_label(label, ordinal),
-                    "start": start, "end": start + len(piece), "text": piece, "tokens": " ".join(piece),
-                    "cell_width": 2 * len(piece), "kind": "heading" if piece.startswith("一、") else "sentence",
+                    "document_id": doc.id,
+                    "ordinal": ordinal,
+                    "label": statement_label(label, ordinal),
+                    "start": start,
+                    "end": start + len(piece),
+                    "text": piece,
+                    "tokens": " ".join(piece),
+                    "cell_width": 2 * len(piece),
+                    "kind": "heading" if piece.startswith("一、") else "sentence",
                 }
             )
             start += len(piece) + 1

@@ -6,8 +6,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from textual import getters
 from textual.screen import Screen
 
+from qcoder.tui.attempt import WorkbenchHost
 from qcoder.tui.catalog import CodeCatalog
 from qcoder.tui.widgets.code_tree import CodeTree
 
@@ -17,13 +19,16 @@ if TYPE_CHECKING:
 
 
 class WorkbenchScreen(Screen[None]):
+    if TYPE_CHECKING:  # the type of the app that shows this screen (Textual's own idiom)
+        app = getters.app(WorkbenchHost)
+
     def __init__(self, workbench: Workbench, catalog: CodeCatalog) -> None:
         super().__init__()
         self.workbench = workbench
         self.catalog = catalog
 
     @property
-    def tree(self) -> CodeTree:
+    def code_tree(self) -> CodeTree:
         return self.query_one(CodeTree)
 
     def reload_all(self) -> None:
@@ -37,7 +42,7 @@ class WorkbenchScreen(Screen[None]):
 
     def _history(self, step: Callable[[], str | None], verb: str, empty: str) -> None:
         """Undo or redo this coder's last step (coding or codebook), then re-read what it may have touched."""
-        done = self.app.attempt(lambda: step() or "")  # type: ignore[attr-defined]
+        done = self.app.attempt(lambda: step() or "")
         if done is None:
             return
         if not done:
@@ -65,10 +70,10 @@ class WorkbenchScreen(Screen[None]):
         self.notify("re-read the project", timeout=1)
 
     def action_reports(self) -> None:
-        self.app.open_reports()  # type: ignore[attr-defined]
+        self.app.open_reports()
 
     def action_agreement(self) -> None:
-        self.app.open_agreement()  # type: ignore[attr-defined]
+        self.app.open_agreement()
 
     def action_toggle_live(self) -> None:
-        self.app.toggle_live()  # type: ignore[attr-defined]
+        self.app.toggle_live()

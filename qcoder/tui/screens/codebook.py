@@ -92,17 +92,17 @@ class CodebookScreen(WorkbenchScreen):
     def on_mount(self) -> None:
         self.title = "qcoder · codebook"
         self.reload_all()
-        self.tree.focus()
+        self.code_tree.focus()
 
     def help_nodes(self) -> list[tuple[str, object]]:
         return [("Codebook screen", self)]
 
     # ------------------------------------------------------------------ reading
     def reload_all(self) -> None:
-        self.app.attempt(self.catalog.reload, reload=False)  # type: ignore[attr-defined]
+        self.app.attempt(self.catalog.reload, reload=False)
         self._read_storyline()
-        self.tree.core_id = self.core_id
-        self.tree.populate()
+        self.code_tree.core_id = self.core_id
+        self.code_tree.populate()
         self._show_code()
 
     def _read_storyline(self) -> None:
@@ -111,7 +111,7 @@ class CodebookScreen(WorkbenchScreen):
             code = self.catalog.codes.get(memo.code_id) if memo is not None and memo.code_id is not None else None
             return memo, code.id if code is not None and code.level == self.catalog.top_level else None
 
-        found = self.app.attempt(work, reload=False)  # type: ignore[attr-defined]
+        found = self.app.attempt(work, reload=False)
         self.storyline, self.core_id = found if found else (None, None)
         text = Text("core category: ", style="dim")
         text.append(self.catalog.name(self.core_id) if self.core_id else "(not chosen — K)", style="bold")
@@ -124,7 +124,7 @@ class CodebookScreen(WorkbenchScreen):
 
     @property
     def code(self) -> CodeInfo | None:
-        code_id = self.tree.selected_code_id
+        code_id = self.code_tree.selected_code_id
         return self.catalog.codes.get(code_id) if code_id is not None else None
 
     def _show_code(self) -> None:
@@ -142,12 +142,14 @@ class CodebookScreen(WorkbenchScreen):
             text.append("  ★ core category", style="bold yellow")
         text.append("\n")
         parent = self.catalog.name(code.parent_id) if code.parent_id else "—"
-        text.append(f"parent: {parent} · colour: {code.colour or '—'} · codings: {code.mine} mine / {code.codings} all\n",
-                    style="dim")
+        text.append(
+            f"parent: {parent} · colour: {code.colour or '—'} · codings: {code.mine} mine / {code.codings} all\n",
+            style="dim",
+        )
         text.append(code.definition.strip() or "(no definition — d)")
         detail.update(text)
         code_id = code.id
-        self.relations = self.app.attempt(lambda: self.workbench.relations(code_id), reload=False) or []  # type: ignore[attr-defined]
+        self.relations = self.app.attempt(lambda: self.workbench.relations(code_id), reload=False) or []
         relations.set_options(
             [Option(relation_label(r), id=str(r.id)) for r in self.relations]
             or [Option(Text("no relations (t adds one)", style="dim"), disabled=True)]
@@ -174,7 +176,7 @@ class CodebookScreen(WorkbenchScreen):
 
     def _apply(self, action: Callable[[], Any], message: str | Callable[[Any], str]) -> Any:
         """Run a Workbench action; on success re-read and say what happened."""
-        result = self.app.attempt(action)  # type: ignore[attr-defined]
+        result = self.app.attempt(action)
         if result is None:
             return None
         self.reload_all()
@@ -183,7 +185,7 @@ class CodebookScreen(WorkbenchScreen):
 
     def reread_after_step(self) -> None:
         """A step may be a coding: the coding screen below re-reads too."""
-        self.app.reload_views()  # type: ignore[attr-defined]
+        self.app.reload_views()
 
     # ------------------------------------------------------------------ code actions
     def action_new_code(self) -> None:
@@ -196,7 +198,7 @@ class CodebookScreen(WorkbenchScreen):
                     return
                 code = self._apply(lambda: self.workbench.create_code(name, level), f"new code {name.strip()}")
                 if code is not None:
-                    self.tree.select_code(code.id)
+                    self.code_tree.select_code(code.id)
 
             self.app.push_screen(ChoiceScreen("Level of the new code", level_choices(self.catalog.levels)), levelled)
 
@@ -209,8 +211,10 @@ class CodebookScreen(WorkbenchScreen):
 
         def renamed(name: str | None) -> None:
             if name and name.strip() and name.strip() != code.name:
-                self._apply(lambda: self.workbench.rename_code(code.id, name, expected_version=code.version),
-                            f"renamed to {name.strip()}")
+                self._apply(
+                    lambda: self.workbench.rename_code(code.id, name, expected_version=code.version),
+                    f"renamed to {name.strip()}",
+                )
 
         self.app.push_screen(PromptScreen(f"Rename {code.name}", code.name), renamed)
 
@@ -221,8 +225,10 @@ class CodebookScreen(WorkbenchScreen):
 
         def defined(text: str | None) -> None:
             if text is not None:
-                self._apply(lambda: self.workbench.update_code(code.id, definition=text, expected_version=code.version),
-                            f"definition of {code.name} saved")
+                self._apply(
+                    lambda: self.workbench.update_code(code.id, definition=text, expected_version=code.version),
+                    f"definition of {code.name} saved",
+                )
 
         self.app.push_screen(TextEditScreen(f"Definition of {code.name}", code.definition), defined)
 
@@ -233,8 +239,10 @@ class CodebookScreen(WorkbenchScreen):
 
         def coloured(colour: str | None) -> None:
             if colour is not None:
-                self._apply(lambda: self.workbench.update_code(code.id, colour=colour.strip(), expected_version=code.version),
-                            f"colour of {code.name} set")
+                self._apply(
+                    lambda: self.workbench.update_code(code.id, colour=colour.strip(), expected_version=code.version),
+                    f"colour of {code.name} set",
+                )
 
         self.app.push_screen(PromptScreen(f"Colour of {code.name} (#RRGGBB)", code.colour or "", "#2E86AB"), coloured)
 
@@ -248,13 +256,20 @@ class CodebookScreen(WorkbenchScreen):
                 return
             parent = result.code_id
             where = self.catalog.name(parent) if parent else "the top (no parent)"
-            self._apply(lambda: self.workbench.move_code(code.id, parent, expected_version=code.version),
-                        f"{code.name} moved under {where}")
+            self._apply(
+                lambda: self.workbench.move_code(code.id, parent, expected_version=code.version),
+                f"{code.name} moved under {where}",
+            )
 
         allowed = [cid for cid in self.catalog.codes if cid != code.id]
         self.app.push_screen(
-            PickerScreen(self.catalog, f"Move {code.name} under… (a parent is a higher level)", allowed=allowed,
-                         allow_create=False, none_label="(no parent)"),
+            PickerScreen(
+                self.catalog,
+                f"Move {code.name} under… (a parent is a higher level)",
+                allowed=allowed,
+                allow_create=False,
+                none_label="(no parent)",
+            ),
             moved,
         )
 
@@ -269,16 +284,19 @@ class CodebookScreen(WorkbenchScreen):
             target = self.catalog.codes.get(result.code_id)
             if target is None:
                 return
-            count = self.app.attempt(lambda: self.workbench.coding_count(source.id), reload=False)  # type: ignore[attr-defined]
+            count = self.app.attempt(lambda: self.workbench.coding_count(source.id), reload=False)
             if count is None:
                 return
 
             def confirmed(yes: bool | None) -> None:
                 if yes:
-                    self._apply(lambda: self.workbench.merge_codes(source.id, target.id,
-                                                                     expected_versions=(source.version, target.version)),
-                                lambda moved: f"merged {source.name} into {target.name}: {moved} codings moved")
-                    self.tree.select_code(target.id)
+                    self._apply(
+                        lambda: self.workbench.merge_codes(
+                            source.id, target.id, expected_versions=(source.version, target.version)
+                        ),
+                        lambda moved: f"merged {source.name} into {target.name}: {moved} codings moved",
+                    )
+                    self.code_tree.select_code(target.id)
 
             self.app.push_screen(
                 ConfirmScreen(
@@ -297,7 +315,7 @@ class CodebookScreen(WorkbenchScreen):
         code = self._need_code()
         if code is None:
             return
-        rows = self.app.attempt(  # type: ignore[attr-defined]
+        rows = self.app.attempt(
             lambda: self.workbench.comparison(code.id, include_children=False, all_coders=True), reload=False
         )
         if rows is None:
@@ -307,8 +325,10 @@ class CodebookScreen(WorkbenchScreen):
             if answer is None:
                 return
             name, sentence_ids = answer
-            self._apply(lambda: self.workbench.split_code(code.id, name, sentence_ids),
-                        f"split {code.name}: {name} took {len(sentence_ids)} statements")
+            self._apply(
+                lambda: self.workbench.split_code(code.id, name, sentence_ids),
+                f"split {code.name}: {name} took {len(sentence_ids)} statements",
+            )
 
         self.app.push_screen(SplitScreen(code.name, rows), split)
 
@@ -316,14 +336,13 @@ class CodebookScreen(WorkbenchScreen):
         code = self._need_code()
         if code is None:
             return
-        count = self.app.attempt(lambda: self.workbench.coding_count(code.id), reload=False)  # type: ignore[attr-defined]
+        count = self.app.attempt(lambda: self.workbench.coding_count(code.id), reload=False)
         if count is None:
             return
 
         def confirmed(yes: bool | None) -> None:
             if yes:
-                self._apply(lambda: self.workbench.delete_code(code.id),
-                            f"deleted {code.name} and its {count} codings")
+                self._apply(lambda: self.workbench.delete_code(code.id), f"deleted {code.name} and its {count} codings")
 
         self.app.push_screen(
             ConfirmScreen(
@@ -351,12 +370,14 @@ class CodebookScreen(WorkbenchScreen):
                 def noted(note: str | None) -> None:
                     if note is None:
                         return
-                    self._apply(lambda: self.workbench.add_relation(source.id, target_id, type_, note),
-                                f"relation {source.name} —{type_}→ {self.catalog.name(target_id)} added")
+                    self._apply(
+                        lambda: self.workbench.add_relation(source.id, target_id, type_, note),
+                        f"relation {source.name} —{type_}→ {self.catalog.name(target_id)} added",
+                    )
 
                 self.app.push_screen(PromptScreen("Note on the relation (may be empty)"), noted)
 
-            types = self.app.attempt(self.workbench.relation_types, reload=False) or []  # type: ignore[attr-defined]
+            types = self.app.attempt(self.workbench.relation_types, reload=False) or []
             self.app.push_screen(ChoiceScreen("Type of relation", [(t, t) for t in types]), typed)
 
         allowed = [cid for cid in self.catalog.codes if cid != source.id]
@@ -370,7 +391,7 @@ class CodebookScreen(WorkbenchScreen):
         if relation is None:
             self.notify("no relation highlighted", severity="warning")
             return
-        types = self.app.attempt(self.workbench.relation_types, reload=False) or []  # type: ignore[attr-defined]
+        types = self.app.attempt(self.workbench.relation_types, reload=False) or []
 
         def typed(type_: str | None) -> None:
             if not type_:
@@ -378,8 +399,9 @@ class CodebookScreen(WorkbenchScreen):
 
             def noted(note: str | None) -> None:
                 if note is not None:
-                    self._apply(lambda: self.workbench.update_relation(relation.id, type_=type_, note=note),
-                                "relation updated")
+                    self._apply(
+                        lambda: self.workbench.update_relation(relation.id, type_=type_, note=note), "relation updated"
+                    )
 
             self.app.push_screen(TextEditScreen("Note on the relation", relation.note), noted)
 
@@ -392,13 +414,15 @@ class CodebookScreen(WorkbenchScreen):
             self.notify("no relation highlighted", severity="warning")
             return
 
+        def remove() -> bool:
+            self.workbench.remove_relation(relation.id)
+            return True
+
         def confirmed(yes: bool | None) -> None:
             if yes:
-                self._apply(lambda: self.workbench.remove_relation(relation.id) or True, "relation removed")
+                self._apply(remove, "relation removed")
 
-        self.app.push_screen(
-            ConfirmScreen(f"Remove {relation.source} —{relation.type}→ {relation.target}?"), confirmed
-        )
+        self.app.push_screen(ConfirmScreen(f"Remove {relation.source} —{relation.type}→ {relation.target}?"), confirmed)
 
     # ------------------------------------------------------------------ memos, comparison, storyline
     def action_memo(self, target: str) -> None:
@@ -412,8 +436,12 @@ class CodebookScreen(WorkbenchScreen):
             if relation is None:
                 self.notify("no relation highlighted", severity="warning")
                 return
-            screen = MemoScreen(self.workbench, "relation", relation.id,
-                                f"relation {relation.source} —{relation.type}→ {relation.target}")
+            screen = MemoScreen(
+                self.workbench,
+                "relation",
+                relation.id,
+                f"relation {relation.source} —{relation.type}→ {relation.target}",
+            )
         else:
             screen = MemoScreen(self.workbench, "project", None, "the project")
         self.app.push_screen(screen)
@@ -425,7 +453,7 @@ class CodebookScreen(WorkbenchScreen):
 
         def chosen(row: ComparisonRow | None) -> None:
             if row is not None:
-                self.app.show_statement(row.document_id, row.sentence_id)  # type: ignore[attr-defined]
+                self.app.show_statement(row.document_id, row.sentence_id)
 
         self.app.push_screen(ComparisonScreen(self.workbench, code.id, code.name), chosen)
 
@@ -445,8 +473,10 @@ class CodebookScreen(WorkbenchScreen):
                 return
             text = self.storyline.text if self.storyline else ""
             if result.new_name:
-                code = self._apply(lambda: self.workbench.create_code(result.new_name or "", top),
-                                   f"new {self.catalog.level_name(top)} {result.new_name}")
+                code = self._apply(
+                    lambda: self.workbench.create_code(result.new_name or "", top),
+                    f"new {self.catalog.level_name(top)} {result.new_name}",
+                )
                 if code is None:
                     return
                 core_id = code.id
@@ -454,13 +484,13 @@ class CodebookScreen(WorkbenchScreen):
                 core_id = result.code_id
             else:
                 return
-            self._apply(lambda: self.workbench.set_storyline(text, core_id),
-                        f"core category: {self.catalog.name(core_id)}")
+            self._apply(
+                lambda: self.workbench.set_storyline(text, core_id), f"core category: {self.catalog.name(core_id)}"
+            )
 
         allowed = [cid for cid, code in self.catalog.codes.items() if code.level == top]
         self.app.push_screen(
-            PickerScreen(self.catalog, f"Core category (a {self.catalog.level_name(top)})", allowed=allowed,
-                         level=top),
+            PickerScreen(self.catalog, f"Core category (a {self.catalog.level_name(top)})", allowed=allowed, level=top),
             chosen,
         )
 
@@ -475,4 +505,4 @@ class CodebookScreen(WorkbenchScreen):
         ExchangeFlows(self, self.workbench).import_menu()
 
     def action_coding(self) -> None:
-        self.app.close_codebook()  # type: ignore[attr-defined]
+        self.app.close_codebook()

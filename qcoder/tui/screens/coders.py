@@ -45,11 +45,14 @@ class CoderChoiceScreen(ModalScreen[list[str] | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
-            yield Label("Agreement: which coders to compare? (the first two ticked are reconciled)",
-                        classes="dialog-title")
+            yield Label(
+                "Agreement: which coders to compare? (the first two ticked are reconciled)", classes="dialog-title"
+            )
             yield SelectionList[str](
-                *[Selection(Text(f"{name}  ({reviews} documents reviewed)"), name, name in self.default)
-                  for name, reviews in self.ranked],
+                *[
+                    Selection(Text(f"{name}  ({reviews} documents reviewed)"), name, name in self.default)
+                    for name, reviews in self.ranked
+                ],
                 id="coder-choices",
             )
             yield Label("space: tick / untick · enter: compare · escape: cancel", classes="dialog-hint")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import bisect
 from collections.abc import Sequence
 from dataclasses import replace
+from functools import partial
 from typing import TYPE_CHECKING
 
 from rich.text import Text
@@ -110,10 +111,10 @@ class CodingScreen(WorkbenchScreen):
     def reload_all(self) -> None:
         """Re-read everything from the database (refresh key, after an error, after undo)."""
         app = self.app
-        if app.attempt(self.catalog.reload, reload=False) is None and not self.catalog.levels:  # type: ignore[attr-defined]
+        if app.attempt(self.catalog.reload, reload=False) is None and not self.catalog.levels:
             return
-        self.tree.populate()
-        self.documents = app.attempt(self.workbench.documents, reload=False) or []  # type: ignore[attr-defined]
+        self.code_tree.populate()
+        self.documents = app.attempt(self.workbench.documents, reload=False) or []
         known = {doc.id for doc in self.documents}
         if self.document_id not in known:
             self.document_id = self.documents[0].id if self.documents else None
@@ -124,7 +125,7 @@ class CodingScreen(WorkbenchScreen):
     def _show_first_look(self, look: FirstLook) -> None:
         """Show what ``first_look`` read, exactly as ``reload_all`` would have shown it."""
         self.catalog.assign(look.levels, look.codes, look.coders)
-        self.tree.populate()
+        self.code_tree.populate()
         self.documents = look.documents
         self.document_id = look.document_id
         self.query_one(DocumentList).show(self.documents, self.document_id)
@@ -165,8 +166,9 @@ class CodingScreen(WorkbenchScreen):
         self.ordinals.extend(row.ordinal for row in rows)
         self._title()
 
-    def _open(self, document_id: int | None, *, keep_cursor: bool = False, statements: bool = True,
-              cursor: int = 0) -> None:
+    def _open(
+        self, document_id: int | None, *, keep_cursor: bool = False, statements: bool = True, cursor: int = 0
+    ) -> None:
         view = self.view
         if document_id is None:
             self.statements, self.ordinals = [], []
@@ -174,9 +176,11 @@ class CodingScreen(WorkbenchScreen):
             self._title()
             return
         self.rest = None  # a fast launch's rest of the document, if still coming, is read in full below
-        keep_ordinal = view.current.ordinal if keep_cursor and view.current and document_id == self.document_id else None
+        keep_ordinal = (
+            view.current.ordinal if keep_cursor and view.current and document_id == self.document_id else None
+        )
         if statements or document_id != self.document_id:
-            rows = self.app.attempt(lambda: self.workbench.statements(document_id), reload=False)  # type: ignore[attr-defined]
+            rows = self.app.attempt(lambda: self.workbench.statements(document_id), reload=False)
             self.statements = rows or []
             self.ordinals = [row.ordinal for row in self.statements]
         self.document_id = document_id
@@ -190,7 +194,7 @@ class CodingScreen(WorkbenchScreen):
         if self.document_id is None:
             return {}
         document_id = self.document_id
-        codings = self.app.attempt(  # type: ignore[attr-defined]
+        codings = self.app.attempt(
             lambda: self.workbench.document_codings(document_id, all_coders=self.show_others), reload=False
         )
         return codings or {}
@@ -219,7 +223,9 @@ class CodingScreen(WorkbenchScreen):
             if last > first:
                 text.append(f"({last - first + 1} selected) ", style="bold reverse")
         text.append(f"{doc.coded_by_me}/{doc.statements} coded")
-        text.append(" ✓reviewed" if doc.reviewed_by_me else " unreviewed", style="green" if doc.reviewed_by_me else "dim")
+        text.append(
+            " ✓reviewed" if doc.reviewed_by_me else " unreviewed", style="green" if doc.reviewed_by_me else "dim"
+        )
         if self.show_others:
             text.append(" · all coders", style="italic")
         text.append(f" · {doc.name}", style="dim")
@@ -243,8 +249,14 @@ class CodingScreen(WorkbenchScreen):
             self.view.focus()
 
     # ------------------------------------------------------------------ coding
-    def _after_coding(self, sentence_ids: Sequence[int], code_ids: Sequence[int], *, recount: bool = False,
-                      truth: dict[int, Pairs] | None = None) -> None:
+    def _after_coding(
+        self,
+        sentence_ids: Sequence[int],
+        code_ids: Sequence[int],
+        *,
+        recount: bool = False,
+        truth: dict[int, Pairs] | None = None,
+    ) -> None:
         """Show the stored state of the touched statements, and the codes' counts that follow from it.
 
         The statements are re-read from the database (the truth, whatever the action
@@ -256,7 +268,7 @@ class CodingScreen(WorkbenchScreen):
         had = sum(1 for sid in sentence_ids if view.mine(sid))
         before = {cid: sum(1 for sid in sentence_ids if cid in view.mine(sid)) for cid in code_ids}
         if truth is None:
-            truth = self.app.attempt(  # type: ignore[attr-defined]
+            truth = self.app.attempt(
                 lambda: self.workbench.sentence_codes(sentence_ids, all_coders=self.show_others), reload=False
             )
         if truth is None:
@@ -272,13 +284,13 @@ class CodingScreen(WorkbenchScreen):
         for code_id in code_ids:
             known = self.catalog.codes.get(code_id)
             if recount or known is None:
-                code = self.app.attempt(lambda code_id=code_id: self.workbench.code(code_id), reload=False)  # type: ignore[attr-defined]
+                code = self.app.attempt(partial(self.workbench.code, code_id), reload=False)
             else:
                 delta = sum(1 for sid in sentence_ids if code_id in view.mine(sid)) - before[code_id]
                 code = replace(known, mine=known.mine + delta, codings=known.codings + delta) if delta else None
             if code is not None:
                 self.catalog.update(code)
-                self.tree.update_code(code)
+                self.code_tree.update_code(code)
         self._title()
         self._recent_bar()
 
@@ -286,18 +298,14 @@ class CodingScreen(WorkbenchScreen):
         ids = self.view.selected_ids()
         if not ids:
             return
-        done = self.app.attempt(  # type: ignore[attr-defined]
-            lambda: self.workbench.toggle_and_read(ids, code_id, all_coders=self.show_others)
-        )
+        done = self.app.attempt(lambda: self.workbench.toggle_and_read(ids, code_id, all_coders=self.show_others))
         if done is None:
             return
         self.catalog.use(code_id)
         self._after_coding(ids, [code_id], truth=done[1])  # the chip appearing or going is the feedback
 
     def create_code(self, name: str, level: int, sentence_ids: Sequence[int]) -> None:
-        code = self.app.attempt(  # type: ignore[attr-defined]
-            lambda: self.workbench.create_code(name, level, code_sentences=sentence_ids)
-        )
+        code = self.app.attempt(lambda: self.workbench.create_code(name, level, code_sentences=sentence_ids))
         if code is not None:
             self._coded_with_new(code, sentence_ids, f"new code {code.name} ({self.catalog.level_name(code.level)})")
 
@@ -305,7 +313,7 @@ class CodingScreen(WorkbenchScreen):
         """Show a code just created on the selected statements: in the tree, the recent keys and the chips."""
         self.catalog.update(code)
         self.catalog.use(code.id)
-        self.tree.populate()
+        self.code_tree.populate()
         self._after_coding(sentence_ids, [code.id], recount=True)
         self.notify(message, timeout=2)
 
@@ -349,7 +357,7 @@ class CodingScreen(WorkbenchScreen):
                 return
             from qcoder.coding import suggest
 
-            code = self.app.attempt(lambda: suggest.accept(self.workbench, phrase, ids))  # type: ignore[attr-defined]
+            code = self.app.attempt(lambda: suggest.accept(self.workbench, phrase, ids))
             if code is not None:
                 self._coded_with_new(code, ids, f"in-vivo code {code.name}; added to the user dictionary")
 
@@ -362,7 +370,7 @@ class CodingScreen(WorkbenchScreen):
         if row is None or self.document_id is None:
             return
         document_id = self.document_id
-        found = self.app.attempt(lambda: self.workbench.next_uncoded(document_id, row.ordinal) or 0, reload=False)  # type: ignore[attr-defined]
+        found = self.app.attempt(lambda: self.workbench.next_uncoded(document_id, row.ordinal) or 0, reload=False)
         if not found:
             self.notify("every statement in this document carries one of your codes")
             return
@@ -405,8 +413,8 @@ class CodingScreen(WorkbenchScreen):
         self.view.focus()
 
     def action_compare(self) -> None:
-        focused_tree = self.focused is self.tree
-        code_id = self.tree.selected_code_id if focused_tree else None
+        focused_tree = self.focused is self.code_tree
+        code_id = self.code_tree.selected_code_id if focused_tree else None
         if code_id is not None:
             self.compare(code_id)
             return
@@ -439,9 +447,9 @@ class CodingScreen(WorkbenchScreen):
         if doc is None:
             return
         wanted = not doc.reviewed_by_me
-        if self.app.attempt(lambda: self.workbench.review(doc.id, wanted) or True) is None:  # type: ignore[attr-defined]
+        if self.app.attempt(lambda: self.workbench.review(doc.id, wanted) or True) is None:
             return
-        self.documents = self.app.attempt(self.workbench.documents, reload=False) or self.documents  # type: ignore[attr-defined]
+        self.documents = self.app.attempt(self.workbench.documents, reload=False) or self.documents
         self.query_one(DocumentList).show(self.documents, self.document_id)
         self._title()
         self.notify(f"{doc.label} marked {'reviewed' if wanted else 'not reviewed'}", timeout=2)
@@ -456,7 +464,7 @@ class CodingScreen(WorkbenchScreen):
         """Other coders' changes (read by live refresh): tree, documents and chips; the cursor stays."""
         if not self.catalog.same_as(state.levels, state.codes, state.coders):
             self.catalog.assign(state.levels, state.codes, state.coders)
-            self.tree.populate()
+            self.code_tree.populate()
         if state.documents != self.documents:
             if self.document_id not in {doc.id for doc in state.documents}:
                 self.reload_all()  # the open document is gone: start over
@@ -482,7 +490,7 @@ class CodingScreen(WorkbenchScreen):
         self.query_one(DocumentList).show(self.documents, self.document_id)
 
     def action_codebook(self) -> None:
-        self.app.open_codebook()  # type: ignore[attr-defined]
+        self.app.open_codebook()
 
     def action_import_file(self) -> None:
         def done(message: str | None) -> None:

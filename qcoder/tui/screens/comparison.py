@@ -3,7 +3,10 @@ documents and coders, side by side; enter goes back to the statement in its docu
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from rich.text import Text
+from textual import getters
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
@@ -12,6 +15,7 @@ from textual.widgets import Label, OptionList
 from textual.widgets.option_list import Option
 
 from qcoder.coding.workbench import ComparisonRow, Workbench
+from qcoder.tui.attempt import AttemptApp
 
 
 def row_label(row: ComparisonRow) -> Text:
@@ -22,6 +26,9 @@ def row_label(row: ComparisonRow) -> Text:
 
 
 class ComparisonScreen(ModalScreen[ComparisonRow | None]):
+    if TYPE_CHECKING:  # the type of the app that shows this screen (Textual's own idiom)
+        app = getters.app(AttemptApp)
+
     BINDINGS = [
         Binding("escape", "cancel", "Close"),
         Binding("ctrl+t", "toggle_subtree", "Include subtree", priority=True),
@@ -51,7 +58,7 @@ class ComparisonScreen(ModalScreen[ComparisonRow | None]):
         self.query_one(OptionList).focus()
 
     def reload(self) -> None:
-        rows = self.app.attempt(  # type: ignore[attr-defined]
+        rows = self.app.attempt(
             lambda: self.workbench.comparison(self.code_id, include_children=self.subtree, all_coders=self.all_coders),
             reload=False,
         )

@@ -17,13 +17,14 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
+from textual.coordinate import Coordinate
 from textual.screen import ModalScreen, Screen
 from textual.widgets import DataTable, Label, Static
 
 from qcoder.coding.workbench import Workbench
+from qcoder.exchange import tasks
 from qcoder.exchange.codebook import PlannedCode
 from qcoder.exchange.merge import MergeConflict, MergePlan
-from qcoder.exchange import tasks
 from qcoder.tui.screens.dialogs import ChoiceScreen, PromptScreen
 from qcoder.tui.screens.task import TaskScreen
 
@@ -56,8 +57,16 @@ class ConfirmPlanScreen(ModalScreen[bool]):
         Binding("escape,n", "answer(False)", "Cancel"),
     ]
 
-    def __init__(self, title: str, summary: str, rows: Sequence[Sequence[Text]], columns: Sequence[str],
-                 notes: Sequence[str] = (), *, can_apply: bool = True) -> None:
+    def __init__(
+        self,
+        title: str,
+        summary: str,
+        rows: Sequence[Sequence[Text]],
+        columns: Sequence[str],
+        notes: Sequence[str] = (),
+        *,
+        can_apply: bool = True,
+    ) -> None:
         super().__init__()
         self.title_text = title
         self.summary = summary
@@ -75,8 +84,11 @@ class ConfirmPlanScreen(ModalScreen[bool]):
             if self.notes:
                 with VerticalScroll(id="plan-notes"):
                     yield Static(Text("\n".join(self.notes), style="dim"))
-            hint = "y: apply · n or escape: cancel (nothing changes)" if self.can_apply else \
-                "nothing to apply · escape: close"
+            hint = (
+                "y: apply · n or escape: cancel (nothing changes)"
+                if self.can_apply
+                else "nothing to apply · escape: close"
+            )
             yield Label(hint, classes="dialog-hint")
 
     def on_mount(self) -> None:
@@ -139,11 +151,19 @@ class MergePlanScreen(ModalScreen[dict[str, str] | None]):
             with VerticalScroll(id="merge-summary"):
                 yield Static(Text("\n".join(lines)))
             if conflicts:
-                yield Label(f"{len(conflicts)} conflict(s): both sides changed these — choose which to keep",
-                            classes="pane-title")
+                yield Label(
+                    f"{len(conflicts)} conflict(s): both sides changed these — choose which to keep",
+                    classes="pane-title",
+                )
                 yield DataTable(id="merge-conflicts", cursor_type="row")
-            hint = ("o / t: keep ours / take theirs for the highlighted conflict · O / T: for all · "
-                    "y: merge · escape: cancel") if conflicts else "y: merge · escape: cancel (nothing changes)"
+            hint = (
+                (
+                    "o / t: keep ours / take theirs for the highlighted conflict · O / T: for all · "
+                    "y: merge · escape: cancel"
+                )
+                if conflicts
+                else "y: merge · escape: cancel (nothing changes)"
+            )
             yield Label(hint, classes="dialog-hint")
 
     def on_mount(self) -> None:
@@ -160,8 +180,12 @@ class MergePlanScreen(ModalScreen[dict[str, str] | None]):
         ours = "\n".join(f"{name}: {_short(values[0])}" for name, values in conflict.fields.items())
         theirs = "\n".join(f"{name}: {_short(values[1])}" for name, values in conflict.fields.items())
         keep = self.choices.get(conflict.key)
-        return [Text(keep or "?", style="bold" if keep else "bold red"), Text(f"{conflict.kind} {conflict.label}"),
-                Text(ours), Text(theirs)]
+        return [
+            Text(keep or "?", style="bold" if keep else "bold red"),
+            Text(f"{conflict.kind} {conflict.label}"),
+            Text(ours),
+            Text(theirs),
+        ]
 
     def _set(self, conflict: MergeConflict, choice: str) -> None:
         self.choices[conflict.key] = choice
@@ -173,7 +197,7 @@ class MergePlanScreen(ModalScreen[dict[str, str] | None]):
         table = self.query_one("#merge-conflicts", DataTable)
         row = table.cursor_row
         if 0 <= row < len(self.plan.conflicts):
-            key = table.coordinate_to_cell_key((row, 0)).row_key.value
+            key = table.coordinate_to_cell_key(Coordinate(row, 0)).row_key.value
             conflict = next(c for c in self.plan.conflicts if c.key == key)
             self._set(conflict, choice)
             table.move_cursor(row=min(row + 1, table.row_count - 1))
@@ -233,34 +257,56 @@ class ExchangeFlows:
     def export_menu(self) -> None:
         def chosen(what: str | None) -> None:
             if what == "codebook":
-                self._ask("Export the codebook to (.qdc .csv .md .json .xlsx)", "qcoder-codebook.qdc",
-                          self.export_codebook)
+                self._ask(
+                    "Export the codebook to (.qdc .csv .md .json .xlsx)", "qcoder-codebook.qdc", self.export_codebook
+                )
             elif what == "project":
-                self._ask("Export the whole project to (.qdpx: ATLAS.ti, MAXQDA, QualCoder, NVivo)",
-                          "qcoder-project.qdpx", self.export_project)
+                self._ask(
+                    "Export the whole project to (.qdpx: ATLAS.ti, MAXQDA, QualCoder, NVivo)",
+                    "qcoder-project.qdpx",
+                    self.export_project,
+                )
             elif what == "nvivo":
-                self._ask("Export the whole project for NVivo to (.qdpx, positions in UTF-16 units)",
-                          "qcoder-project-nvivo.qdpx", lambda typed: self.export_project(typed, "utf16"))
+                self._ask(
+                    "Export the whole project for NVivo to (.qdpx, positions in UTF-16 units)",
+                    "qcoder-project-nvivo.qdpx",
+                    lambda typed: self.export_project(typed, "utf16"),
+                )
 
-        self.app.push_screen(ChoiceScreen("Export", [
-            ("Codebook … (.qdc REFI-QDA, .csv, .md, .json, .xlsx)", "codebook"),
-            ("Project … (.qdpx REFI-QDA, with documents, codings, memos)", "project"),
-            ("Project for NVivo … (.qdpx, positions counted as NVivo does: UTF-16 units)", "nvivo"),
-        ]), chosen)
+        self.app.push_screen(
+            ChoiceScreen(
+                "Export",
+                [
+                    ("Codebook … (.qdc REFI-QDA, .csv, .md, .json, .xlsx)", "codebook"),
+                    ("Project … (.qdpx REFI-QDA, with documents, codings, memos)", "project"),
+                    ("Project for NVivo … (.qdpx, positions counted as NVivo does: UTF-16 units)", "nvivo"),
+                ],
+            ),
+            chosen,
+        )
 
     def export_codebook(self, typed: str) -> None:
         path = tasks.local_path(typed)
         if path.suffix.lower() not in CODEBOOK_SUFFIXES:
-            self.app.notify(f"a codebook file ends in {' '.join(CODEBOOK_SUFFIXES)}; got {path.name!r}",
-                            severity="error", markup=False)
+            self.app.notify(
+                f"a codebook file ends in {' '.join(CODEBOOK_SUFFIXES)}; got {path.name!r}",
+                severity="error",
+                markup=False,
+            )
             return
-        self._run(f"writing {path.name} …", lambda: tasks.export_codebook_file(self.project, path),
-                  lambda line: self.app.notify(line, timeout=6, markup=False))
+        self._run(
+            f"writing {path.name} …",
+            lambda: tasks.export_codebook_file(self.project, path),
+            lambda line: self.app.notify(line, timeout=6, markup=False),
+        )
 
     def export_project(self, typed: str, positions: str = "codepoints") -> None:
         path = tasks.local_path(typed)
-        self._run(f"writing {path.name} …", lambda: tasks.export_project_file(self.project, path, positions),
-                  lambda line: self.app.notify(line, timeout=6, markup=False))
+        self._run(
+            f"writing {path.name} …",
+            lambda: tasks.export_project_file(self.project, path, positions),
+            lambda line: self.app.notify(line, timeout=6, markup=False),
+        )
 
     # -- import
     def import_menu(self) -> None:
@@ -270,14 +316,24 @@ class ExchangeFlows:
             elif what == "project":
                 self._ask("Import a project from (.qdpx, or a bare .qde)", "", self.preview_project, "path")
             elif what == "merge":
-                self._ask("Merge another copy of the project: its file or postgresql:// URL", "",
-                          self.preview_merge, "path or URL")
+                self._ask(
+                    "Merge another copy of the project: its file or postgresql:// URL",
+                    "",
+                    self.preview_merge,
+                    "path or URL",
+                )
 
-        self.app.push_screen(ChoiceScreen("Import", [
-            ("Codebook … (plan first: new / same / renamed / updated / conflicting)", "codebook"),
-            ("Project … (.qdpx/.qde from NVivo, ATLAS.ti, MAXQDA, qcoder)", "project"),
-            ("Merge another coder's copy … (file or URL)", "merge"),
-        ]), chosen)
+        self.app.push_screen(
+            ChoiceScreen(
+                "Import",
+                [
+                    ("Codebook … (plan first: new / same / renamed / updated / conflicting)", "codebook"),
+                    ("Project … (.qdpx/.qde from NVivo, ATLAS.ti, MAXQDA, qcoder)", "project"),
+                    ("Merge another coder's copy … (file or URL)", "merge"),
+                ],
+            ),
+            chosen,
+        )
 
     def preview_codebook(self, typed: str) -> None:
         path = tasks.local_path(typed)
@@ -288,37 +344,66 @@ class ExchangeFlows:
         rows = []
         for item in plan.items:
             level = ladder[item.level].name if 0 <= item.level < len(ladder) else str(item.level)
-            rows.append([Text(item.kind, style=KIND_STYLE.get(item.kind, "")), Text(item.entry.name), Text(level),
-                         Text(plan_detail(item))])
+            rows.append(
+                [
+                    Text(item.kind, style=KIND_STYLE.get(item.kind, "")),
+                    Text(item.entry.name),
+                    Text(level),
+                    Text(plan_detail(item)),
+                ]
+            )
 
         def confirmed(yes: bool | None) -> None:
             if yes:
-                self._run(f"importing {preview.path.name} …",
-                          lambda: tasks.apply_codebook(self.project, preview, self.workbench.coder_name),
-                          lambda done: self._changed(f"imported {preview.path.name}: {plan.summary()}"
-                                                     + (" (conflicting codes skipped)" if done["conflicting"] else "")))
+                self._run(
+                    f"importing {preview.path.name} …",
+                    lambda: tasks.apply_codebook(self.project, preview, self.workbench.coder_name),
+                    lambda done: self._changed(
+                        f"imported {preview.path.name}: {plan.summary()}"
+                        + (" (conflicting codes skipped)" if done["conflicting"] else "")
+                    ),
+                )
 
-        self.app.push_screen(ConfirmPlanScreen(
-            f"Import codebook {preview.path.name}?", f"plan: {plan.summary()}", rows,
-            ["what", "code", "level", "why / changes"], plan.notes, can_apply=preview.applies_anything(),
-        ), confirmed)
+        self.app.push_screen(
+            ConfirmPlanScreen(
+                f"Import codebook {preview.path.name}?",
+                f"plan: {plan.summary()}",
+                rows,
+                ["what", "code", "level", "why / changes"],
+                plan.notes,
+                can_apply=preview.applies_anything(),
+            ),
+            confirmed,
+        )
 
     def preview_project(self, typed: str) -> None:
         path = tasks.local_path(typed)
-        self._run(f"checking {path.name} (dry run) …", lambda: tasks.preview_project(self.project, path),
-                  self.show_project_preview)
+        self._run(
+            f"checking {path.name} (dry run) …",
+            lambda: tasks.preview_project(self.project, path),
+            self.show_project_preview,
+        )
 
     def show_project_preview(self, preview: tasks.ProjectPreview) -> None:
         lines = preview.report.lines()
 
         def confirmed(yes: bool | None) -> None:
             if yes:
-                self._run(f"importing {preview.path.name} …", lambda: tasks.import_project_file(self.project, preview),
-                          lambda report: self._project_imported(preview.path.name, report.lines()))
+                self._run(
+                    f"importing {preview.path.name} …",
+                    lambda: tasks.import_project_file(self.project, preview),
+                    lambda report: self._project_imported(preview.path.name, report.lines()),
+                )
 
-        self.app.push_screen(ConfirmPlanScreen(
-            f"Import project {preview.path.name}? (dry run: nothing stored yet)", "\n".join(lines), [], [],
-        ), confirmed)
+        self.app.push_screen(
+            ConfirmPlanScreen(
+                f"Import project {preview.path.name}? (dry run: nothing stored yet)",
+                "\n".join(lines),
+                [],
+                [],
+            ),
+            confirmed,
+        )
 
     def _project_imported(self, name: str, lines: list[str]) -> None:
         self._changed(f"imported {name}")
@@ -326,14 +411,20 @@ class ExchangeFlows:
 
     def preview_merge(self, typed: str) -> None:
         other = tasks.project_ref(typed)
-        self._run("comparing the projects …", lambda: tasks.preview_merge(self.project, other),
-                  lambda plan: self.show_merge_plan(other, plan))
+        self._run(
+            "comparing the projects …",
+            lambda: tasks.preview_merge(self.project, other),
+            lambda plan: self.show_merge_plan(other, plan),
+        )
 
     def show_merge_plan(self, other: str, plan: MergePlan) -> None:
         def chosen(choices: dict[str, str] | None) -> None:
             if choices is None:
                 return
-            self._run("merging …", lambda: tasks.run_merge(self.project, other, choices),
-                      lambda done: self._changed(f"merged — {done.lines()[0]}"))
+            self._run(
+                "merging …",
+                lambda: tasks.run_merge(self.project, other, choices),
+                lambda done: self._changed(f"merged — {done.lines()[0]}"),
+            )
 
         self.app.push_screen(MergePlanScreen(plan), chosen)

@@ -78,7 +78,7 @@ class ImportScreen(ModalScreen[str | None]):
         """(True, what was imported) or (False, why not): the worker itself always succeeds."""
         try:
             result = run_import(self.project, path, self.coder_id)
-        except Exception as error:  # noqa: BLE001 - any failure is one line to the user
+        except Exception as error:
             message = user_message(error, self.project.url)
             return False, message if message is not None else f"import failed: {one_line(error)}"
         if result.status == "duplicate":
@@ -89,7 +89,10 @@ class ImportScreen(ModalScreen[str | None]):
         """Close only once the worker has finished (see TaskScreen: closing from inside it marks it cancelled)."""
         if event.worker.group != "import" or event.state != WorkerState.SUCCESS:
             return
-        ok, message = event.worker.result
+        result = event.worker.result
+        if result is None:  # a successful worker returns (ok, value)
+            return
+        ok, message = result
         if ok:
             self.dismiss(message)
         else:

@@ -7,7 +7,10 @@ saved is a memo in the database.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from rich.text import Text
+from textual import getters
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
@@ -16,6 +19,7 @@ from textual.widgets import Label, OptionList, TextArea
 from textual.widgets.option_list import Option
 
 from qcoder.coding.workbench import MemoInfo, Workbench
+from qcoder.tui.attempt import AttemptApp
 from qcoder.tui.screens.dialogs import ConfirmScreen
 
 NEW = "new"
@@ -23,6 +27,9 @@ TYPES = ("theoretical", "code", "operational")
 
 
 class MemoScreen(ModalScreen[bool]):
+    if TYPE_CHECKING:  # the type of the app that shows this screen (Textual's own idiom)
+        app = getters.app(AttemptApp)
+
     BINDINGS = [
         Binding("ctrl+s", "save", "Save memo", priority=True),
         Binding("ctrl+t", "cycle_type", "Memo type", priority=True),
@@ -30,8 +37,9 @@ class MemoScreen(ModalScreen[bool]):
         Binding("escape", "close", "Close"),
     ]
 
-    def __init__(self, workbench: Workbench, target: str, target_id: int | None, what: str,
-                 default_type: str = "theoretical") -> None:
+    def __init__(
+        self, workbench: Workbench, target: str, target_id: int | None, what: str, default_type: str = "theoretical"
+    ) -> None:
         super().__init__()
         self.workbench = workbench
         self.target = target
@@ -54,7 +62,7 @@ class MemoScreen(ModalScreen[bool]):
         self.query_one(TextArea).focus()
 
     def reload(self, select_id: int | None = None) -> None:
-        self.memos = self.app.attempt(lambda: self.workbench.memos(self.target, self.target_id)) or []  # type: ignore[attr-defined]
+        self.memos = self.app.attempt(lambda: self.workbench.memos(self.target, self.target_id)) or []
         options = []
         for memo in self.memos:
             first = memo.text.strip().splitlines()[0] if memo.text.strip() else "(empty)"
@@ -110,16 +118,20 @@ class MemoScreen(ModalScreen[bool]):
             if not text.strip():
                 self.notify("write something first", severity="warning")
                 return
-            memo_id = self.app.attempt(  # type: ignore[attr-defined]
-                lambda: self.workbench.add_memo(text, type_=self.memo_type, target=self.target, target_id=self.target_id)
+            memo_id = self.app.attempt(
+                lambda: self.workbench.add_memo(
+                    text, type_=self.memo_type, target=self.target, target_id=self.target_id
+                )
             )
         else:
-            done = self.app.attempt(  # type: ignore[attr-defined]
-                lambda: self.workbench.update_memo(
+
+            def update() -> bool:
+                self.workbench.update_memo(
                     editing.id, text=text, type_=self.memo_type, expected_version=editing.version
-                ) or True,
-                reload=False,
-            )
+                )
+                return True
+
+            done = self.app.attempt(update, reload=False)
             memo_id = editing.id if done else None
         if memo_id is None:
             return  # refused (e.g. a colleague saved first): the typed text stays in the editor
@@ -133,10 +145,12 @@ class MemoScreen(ModalScreen[bool]):
             return
 
         def answer(yes: bool | None) -> None:
+            def delete() -> bool:
+                self.workbench.delete_memo(editing.id, expected_version=editing.version)
+                return True
+
             if yes:
-                if self.app.attempt(  # type: ignore[attr-defined]
-                    lambda: self.workbench.delete_memo(editing.id, expected_version=editing.version) or True
-                ):
+                if self.app.attempt(delete):
                     self.saved = True
                     self.notify("memo deleted", timeout=2)
                 self.reload()

@@ -98,9 +98,7 @@ class PickerScreen(ModalScreen[PickResult | None]):
         name = query.strip()
         highlight = 1 if self.none_label and name and codes else 0
         if self.allow_create and name:
-            exists = any(
-                c.name == name and c.level == self.level for c in self.catalog.codes.values()
-            )
+            exists = any(c.name == name and c.level == self.level for c in self.catalog.codes.values())
             if not exists:
                 # Only loose (fuzzy) matches: enter should create what was typed, not grab a look-alike.
                 loose = not codes or (match_tier(name, codes[0].name) or (FUZZY, 0))[0] >= FUZZY

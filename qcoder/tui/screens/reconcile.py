@@ -12,12 +12,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import replace
-from typing import Any
+from functools import partial
+from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
-from textual import work
+from textual import getters, work
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.coordinate import Coordinate
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Label, Static
 
@@ -35,6 +37,7 @@ from qcoder.coding.reconcile import (
 from qcoder.coding.workbench import Workbench
 from qcoder.errors import is_database_error
 from qcoder.store.errors import user_message
+from qcoder.tui.attempt import AttemptApp
 
 _CHOICE_TEXT = {"a": "A", "b": "B", "both": "A+B", "neither": "—"}
 _TEXT_CELLS = 60
@@ -50,6 +53,11 @@ def _mean(values: Sequence[float | None]) -> float | None:
     return sum(known) / len(known) if known else None
 
 
+def _used_by(coder: int, row: CodeAgreement) -> int:
+    """How many statements the ``coder``-th coder gave ``row``'s code."""
+    return row.used[coder]
+
+
 class StatColumn:
     """One column of the statistics table: its header, the sort value and the cell text."""
 
@@ -61,7 +69,7 @@ def stat_columns(report: AgreementReport) -> list[StatColumn]:
     pairs = report.pairs
     cols = [
         StatColumn("code", lambda r: r.code.label),
-        *[StatColumn(f"used {name}", lambda r, i=i: r.used[i]) for i, name in enumerate(report.coders)],
+        *[StatColumn(f"used {name}", partial(_used_by, i)) for i, name in enumerate(report.coders)],
         StatColumn("any", lambda r: r.used_any),
         StatColumn("% agree", lambda r: r.percent.value, _number),
     ]
@@ -72,8 +80,9 @@ def stat_columns(report: AgreementReport) -> list[StatColumn]:
     cols += [
         StatColumn("Fleiss κ", lambda r: r.fleiss.value, _number),
         StatColumn("Kripp. α", lambda r: r.alpha.value, _number),
-        StatColumn("Holsti" if len(pairs) == 1 else "mean Holsti",
-                   lambda r: _mean([r.holsti[p].value for p in pairs]), _number),
+        StatColumn(
+            "Holsti" if len(pairs) == 1 else "mean Holsti", lambda r: _mean([r.holsti[p].value for p in pairs]), _number
+        ),
         StatColumn("note", lambda r: "; ".join(reason_text(x, report.language) for x in r.reasons())),
     ]
     return cols
@@ -86,6 +95,9 @@ def _sort_key(value: Any) -> tuple[int, Any]:
 
 class ReconcileScreen(Screen[None]):
     """Statistics per code for the chosen coders; reconciliation of the first two into a consensus coder."""
+
+    if TYPE_CHECKING:  # the type of the app that shows this screen (Textual's own idiom)
+        app = getters.app(AttemptApp)
 
     DEFAULT_CSS = """
     ReconcileScreen { layout: vertical; }
@@ -144,7 +156,7 @@ class ReconcileScreen(Screen[None]):
         yield Footer()
 
     @property
-    def items_table(self) -> DataTable[str]:
+    def items_table(self) -> DataTable[str | Text]:
         return self.query_one("#reconcile-items", DataTable)
 
     @property
@@ -245,8 +257,14 @@ class ReconcileScreen(Screen[None]):
         if self.state is None:
             return
         a, b = self.state.coders
-        for key, header in [("label", "statement"), ("decision", "kept"), ("a", f"A {a}"), ("b", f"B {b}"),
-                            ("consensus", self.state.consensus), ("text", "text")]:
+        for key, header in [
+            ("label", "statement"),
+            ("decision", "kept"),
+            ("a", f"A {a}"),
+            ("b", f"B {b}"),
+            ("consensus", self.state.consensus),
+            ("text", "text"),
+        ]:
             table.add_column(header, key=key)
         items = self.state.items
         undecided = [i for i, item in enumerate(items) if item.decision is None]
@@ -274,9 +292,7 @@ class ReconcileScreen(Screen[None]):
         if self.state is None:
             return
         a, b = self.state.coders
-        more = (
-            f" (showing {len(self.shown)}, undecided first; r reloads)" if len(self.shown) < self.state.total else ""
-        )
+        more = f" (showing {len(self.shown)}, undecided first; r reloads)" if len(self.shown) < self.state.total else ""
         self.query_one("#reconcile-progress", Label).update(
             f"decided {self.state.decided}/{self.state.total} disagreements between {a} and {b}{more} · "
             "a: keep A · b: keep B · B: both · n: neither · m: memo"
@@ -331,10 +347,14 @@ class ReconcileScreen(Screen[None]):
         item = self.current_item()
         if item is None or self.state is None:
             return
-        done = self.app.attempt(  # type: ignore[attr-defined]
+        done = self.app.attempt(
             lambda: self.workbench.project.run(
                 lambda s: resolve(
-                    s, self.pair_request, item.sentence_id, choice, consensus=self.consensus,
+                    s,
+                    self.pair_request,
+                    item.sentence_id,
+                    choice,
+                    consensus=self.consensus,
                     by=self.workbench.coder_name,
                 )
             ),
@@ -346,7 +366,7 @@ class ReconcileScreen(Screen[None]):
         updated = replace(item, decision=choice, consensus=done.codes)
         self.state.items[self.shown[row]] = updated
         for column, value in enumerate(self._item_cells(updated)):
-            self.items_table.update_cell_at((row, column), value)
+            self.items_table.update_cell_at(Coordinate(row, column), value)
         self._show_progress()
         self._next_undecided(row)
         self._show_detail()
@@ -370,9 +390,12 @@ class ReconcileScreen(Screen[None]):
         def written(text: str | None) -> None:
             if not text or not text.strip():
                 return
-            added = self.app.attempt(  # type: ignore[attr-defined]
+            added = self.app.attempt(
                 lambda: self.workbench.add_memo(
-                    text.strip(), type_="operational", target="sentence", target_id=item.sentence_id,
+                    text.strip(),
+                    type_="operational",
+                    target="sentence",
+                    target_id=item.sentence_id,
                     title=f"{MEMO_TITLE} {a}/{b}",
                 ),
                 reload=False,

@@ -76,8 +76,7 @@ class ExportDialog(ModalScreen[ExportRequest | None]):
             yield Label("Export a report", classes="dialog-title")
             with Horizontal(classes="field"):
                 yield Label("report", classes="field-label")
-                yield Select([(KIND_LABELS[k], k) for k in KINDS], value=self.kind, allow_blank=False,
-                             id="export-kind")
+                yield Select([(KIND_LABELS[k], k) for k in KINDS], value=self.kind, allow_blank=False, id="export-kind")
             with Horizontal(classes="field"):
                 yield Label("format", classes="field-label")
                 yield Select(self._format_options(), value=self.fmt, allow_blank=False, id="export-format")

@@ -59,9 +59,8 @@ class ReportsScreen(Screen[None]):
             with TabPane("Saturation", id="tab-saturation"):
                 yield SaturationPlot(id="report-plot")
                 yield Static("", id="report-verdict")
-            with TabPane("Warnings", id="tab-warnings"):
-                with VerticalScroll():
-                    yield Static("", id="report-warnings")
+            with TabPane("Warnings", id="tab-warnings"), VerticalScroll():
+                yield Static("", id="report-warnings")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -85,7 +84,7 @@ class ReportsScreen(Screen[None]):
         """All analyses in one read session, off the UI thread."""
         try:
             data = load_report_data(self.workbench.project)
-        except Exception as error:  # noqa: BLE001 - one line to the user, the screen stays usable
+        except Exception as error:
             self.app.call_from_thread(self._failed, one_line(error, self.workbench.project.url))
             return
         self.app.call_from_thread(self._show, data)
@@ -124,7 +123,8 @@ class ReportsScreen(Screen[None]):
         check, curve = data.holdout, data.curve
         zh = data.language == "zh"
         text = Text(
-            f"累计 {curve.total} 个{curve.level_name}，{len(curve.points)} 份文档\n" if zh
+            f"累计 {curve.total} 个{curve.level_name}，{len(curve.points)} 份文档\n"
+            if zh
             else f"{curve.total} {curve.level_name} codes over {len(curve.points)} documents\n",
             style="dim",
         )
@@ -134,7 +134,7 @@ class ReportsScreen(Screen[None]):
 
     def _show_warnings(self, data: ReportData) -> None:
         warnings = data.hierarchy.warnings
-        self.query_one(TabbedContent).get_tab("tab-warnings").label = f"Warnings ({len(warnings)})"  # type: ignore[attr-defined]
+        self.query_one(TabbedContent).get_tab("tab-warnings").label = f"Warnings ({len(warnings)})"
         if not warnings:
             ok = "层级完整，未发现问题" if data.language == "zh" else "no problems found"
             self.query_one("#report-warnings", Static).update(Text(ok, style="green"))
@@ -170,6 +170,7 @@ class ReportsScreen(Screen[None]):
         if request is None:
             return
         if request.path.exists():
+
             def answered(yes: bool | None) -> None:
                 if yes:
                     self._export(request)
@@ -181,13 +182,16 @@ class ReportsScreen(Screen[None]):
     def _export(self, request: ExportRequest) -> None:
         project = self.workbench.project
 
-        def written(path: Path | None) -> None:
-            if path is not None:
+        def written(path: str | bytes | Path | None) -> None:
+            if isinstance(path, Path):
                 self.notify(f"wrote {path} ({request.kind}, {request.fmt})", timeout=6, markup=False)
 
         self.app.push_screen(
-            TaskScreen(f"writing {request.path.name} ({request.kind}, {request.fmt}) …",
-                       lambda: write_report(request.kind, project, request.fmt, request.path), url=project.url),
+            TaskScreen(
+                f"writing {request.path.name} ({request.kind}, {request.fmt}) …",
+                lambda: write_report(request.kind, project, request.fmt, request.path),
+                url=project.url,
+            ),
             written,
         )
 

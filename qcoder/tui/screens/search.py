@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from rich.text import Text
+from textual import getters
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
@@ -10,8 +13,9 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, Label, OptionList
 from textual.widgets.option_list import Option
 
-from qcoder.corpus.search import Hit
 from qcoder.coding.workbench import Workbench
+from qcoder.corpus.search import Hit
+from qcoder.tui.attempt import AttemptApp
 
 MODES = ("substring", "word")
 LIMIT = 500
@@ -29,6 +33,9 @@ def hit_label(hit: Hit) -> Text:
 
 
 class SearchScreen(ModalScreen[Hit | None]):
+    if TYPE_CHECKING:  # the type of the app that shows this screen (Textual's own idiom)
+        app = getters.app(AttemptApp)
+
     BINDINGS = [
         Binding("escape", "cancel", "Cancel"),
         Binding("ctrl+t", "toggle_mode", "Substring/word", priority=True),
@@ -68,7 +75,7 @@ class SearchScreen(ModalScreen[Hit | None]):
     def run_search(self, query: str) -> None:
         if not query.strip():
             return
-        hits = self.app.attempt(lambda: self.workbench.search(query, self.mode, LIMIT), reload=False)  # type: ignore[attr-defined]
+        hits = self.app.attempt(lambda: self.workbench.search(query, self.mode, LIMIT), reload=False)
         self.hits = hits or []
         results = self.query_one(OptionList)
         results.set_options(

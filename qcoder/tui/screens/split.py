@@ -32,7 +32,9 @@ class SplitScreen(ModalScreen[tuple[str, list[int]] | None]):
             seen.add(row.sentence_id)
             selections.append(Selection(f"{row.label} {row.text[:60]}", row.sentence_id))
         with Vertical(classes="dialog wide tall"):
-            yield Label(f"Split {self.code_name}: name of the new code, then tick its statements", classes="dialog-title")
+            yield Label(
+                f"Split {self.code_name}: name of the new code, then tick its statements", classes="dialog-title"
+            )
             yield Input(placeholder="new code name", id="split-name")
             yield SelectionList[int](*selections, id="split-statements")
             yield Label("space: tick · tab: move between · ctrl+s: split · escape: cancel", classes="dialog-hint")

@@ -49,7 +49,7 @@ class SuggestionScreen(ModalScreen[str | None]):
     def compute(self) -> None:
         try:
             found = suggest(self.text, self.existing)
-        except Exception as error:  # noqa: BLE001 - shown to the user, the dialog stays usable
+        except Exception as error:
             self.app.call_from_thread(self.notify, f"no suggestions: {error}", severity="error")
             found = []
         self.app.call_from_thread(self.show, found)

@@ -47,7 +47,7 @@ class TaskScreen(ModalScreen[T | None], Generic[T]):
         """(True, result) or (False, the failure's one line): the worker itself always succeeds."""
         try:
             return True, self.call()
-        except Exception as error:  # noqa: BLE001 - every failure is one line to the user
+        except Exception as error:
             return False, one_line(error, self.url)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
@@ -59,7 +59,10 @@ class TaskScreen(ModalScreen[T | None], Generic[T]):
         """
         if event.worker.group != "task" or event.state != WorkerState.SUCCESS:
             return
-        ok, value = event.worker.result
+        result = event.worker.result
+        if result is None:  # a successful worker returns (ok, value)
+            return
+        ok, value = result
         if ok:
             self.dismiss(value)
         else:

@@ -12,7 +12,6 @@ from collections.abc import Callable, Sequence
 from typing import NamedTuple
 
 import numpy as np
-
 from rich.segment import Segment
 from rich.style import Style
 from textual import events
@@ -109,7 +108,7 @@ class DocumentView(ScrollView, can_focus=True):
         self.codings: dict[int, Pairs] = {}
         self.coder_id = -1
         self.cursor = 0
-        self.anchor: int | None = None
+        self.selection_anchor: int | None = None
         self.visual = False
         self._index_of: dict[int, int] = {}
         self._gutter = 10
@@ -120,8 +119,15 @@ class DocumentView(ScrollView, can_focus=True):
         self.complete: Callable[[], None] | None = None
 
     # ------------------------------------------------------------------ data
-    def load(self, statements: Sequence[StatementRow], codings: dict[int, Pairs], coder_id: int,
-             cursor: int = 0, *, label_width: int = 0) -> None:
+    def load(
+        self,
+        statements: Sequence[StatementRow],
+        codings: dict[int, Pairs],
+        coder_id: int,
+        cursor: int = 0,
+        *,
+        label_width: int = 0,
+    ) -> None:
         """Show a document; keeps nothing from the previous one.
 
         ``label_width``: room for labels still to come (``extend``), so the text keeps its width.
@@ -133,7 +139,7 @@ class DocumentView(ScrollView, can_focus=True):
         self._index_of = {row.id: i for i, row in enumerate(statements)}
         width = max(max((len(row.label) for row in statements), default=8), label_width)
         self._gutter = width + 2
-        self.anchor = None
+        self.selection_anchor = None
         self.visual = False
         self.cursor = min(max(cursor, 0), max(len(statements) - 1, 0))
         self.layout_ = None
@@ -152,8 +158,9 @@ class DocumentView(ScrollView, can_focus=True):
         self._scroll_cursor_into_view()
         self.refresh()
 
-    def extend(self, rows: Sequence[StatementRow], codings: dict[int, Pairs], text_lines: np.ndarray | None,
-               width: int) -> None:
+    def extend(
+        self, rows: Sequence[StatementRow], codings: dict[int, Pairs], text_lines: np.ndarray | None, width: int
+    ) -> None:
         """Append the statements read after the first screen; the cursor and scroll stay where they are.
 
         ``text_lines`` are their wrapped line counts at text ``width`` (counted off the UI
@@ -172,7 +179,8 @@ class DocumentView(ScrollView, can_focus=True):
             text_lines = None
             self.layout_.set_width(self._text_width())
         self.layout_.extend(
-            [row.text for row in rows], [bool(codings.get(row.id)) for row in rows],
+            [row.text for row in rows],
+            [bool(codings.get(row.id)) for row in rows],
             text_lines if width == self.layout_.width else None,
         )
         self._update_virtual_size()
@@ -228,9 +236,9 @@ class DocumentView(ScrollView, can_focus=True):
         return self.statements[self.cursor] if self.statements else None
 
     def selection_range(self) -> tuple[int, int]:
-        if self.anchor is None:
+        if self.selection_anchor is None:
             return self.cursor, self.cursor
-        return min(self.anchor, self.cursor), max(self.anchor, self.cursor)
+        return min(self.selection_anchor, self.cursor), max(self.selection_anchor, self.cursor)
 
     def selected_ids(self) -> list[int]:
         if not self.statements:
@@ -250,10 +258,10 @@ class DocumentView(ScrollView, can_focus=True):
         index = min(max(index, 0), len(self.statements) - 1)
         before = self.selection_range()
         if extend or self.visual:
-            if self.anchor is None:
-                self.anchor = self.cursor
+            if self.selection_anchor is None:
+                self.selection_anchor = self.cursor
         else:
-            self.anchor = None
+            self.selection_anchor = None
         self.cursor = index
         after = self.selection_range()
         if not self._scroll_cursor_into_view():
@@ -289,18 +297,18 @@ class DocumentView(ScrollView, can_focus=True):
             self.visual = False
         else:
             self.visual = True
-            self.anchor = self.cursor
+            self.selection_anchor = self.cursor
         self.refresh()
         self.post_message(self.CursorMoved(self, self.cursor))
 
     def action_clear_range(self) -> None:
         self.visual = False
-        if self.anchor is not None:
-            self.anchor = None
+        if self.selection_anchor is not None:
+            self.selection_anchor = None
             self.refresh()
             self.post_message(self.CursorMoved(self, self.cursor))
 
-    def _on_click(self, event: events.Click) -> None:
+    async def _on_click(self, event: events.Click) -> None:
         offset = event.get_content_offset(self)
         if offset is None or self.layout_ is None or not self.statements:
             return
@@ -409,7 +417,7 @@ class DocumentView(ScrollView, can_focus=True):
         elif first <= index <= last:
             style = base + styles.selection
         marker = " "
-        if first <= index <= last and (self.anchor is not None or index == self.cursor):
+        if first <= index <= last and (self.selection_anchor is not None or index == self.cursor):
             marker = "▌"
         marker_style, label_style, heading_style = styles.row(style)
         label = row.label if within == 0 else ""

@@ -30,10 +30,14 @@ def fill_table(widget: DataTable[Text], table: Table) -> None:
     code name like ``[揭榜挂帅]`` must show as typed.
     """
     widget.clear(columns=True)
-    numeric = [bool(table.rows) and all(isinstance(row[i], (int, float)) or row[i] is None for row in table.rows)
-               for i in range(len(table.columns))]
-    widths = [max([cell_len(name), *(cell_len(cell_text(row[i])) for row in table.rows)])
-              for i, name in enumerate(table.columns)]
+    numeric = [
+        bool(table.rows) and all(isinstance(row[i], (int, float)) or row[i] is None for row in table.rows)
+        for i in range(len(table.columns))
+    ]
+    widths = [
+        max([cell_len(name), *(cell_len(cell_text(row[i])) for row in table.rows)])
+        for i, name in enumerate(table.columns)
+    ]
     wrap = any(width > WRAP_AT for width in widths)
     for i, name in enumerate(table.columns):
         widget.add_column(Text(name, style="bold"), width=WRAP_AT if widths[i] > WRAP_AT else None, key=str(i))
