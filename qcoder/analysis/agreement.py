@@ -170,7 +170,7 @@ def pooled_bootstrap(
         return BootstrapCI(None, None, None, level, n_boot, 0, "no statement has two coders")
 
     def alpha(weights: FloatArray) -> float | None:
-        n, n1, w = weights @ n_u, weights @ n1_u, weights @ w_u
+        n, n1, w = float(weights @ n_u), float(weights @ n1_u), float(weights @ w_u)
         n0 = n - n1
         return 1.0 - (n - 1.0) * w / (2.0 * n0 * n1) if n0 > 0 and n1 > 0 else None
 

@@ -30,7 +30,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Generic, Literal, TypeVar
+from typing import Generic, Literal, TypeVar, cast
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -195,7 +195,8 @@ def _binary_histogram(x: FloatArray) -> IntArray | None:
 
 def _hist_grid(h: IntArray) -> tuple[IntArray, IntArray, IntArray]:
     """Rows m >= 2 of H with the matching m and k grids."""
-    m, k = np.indices(h.shape)
+    grid = np.indices(h.shape)
+    m, k = grid[0], grid[1]
     return h[2:], m[2:], k[2:]
 
 
@@ -340,6 +341,8 @@ Labels = ArrayLike | Sequence[Hashable]
 
 def _encode_pair(a: Labels, b: Labels) -> tuple[IntArray, IntArray, list[Hashable]]:
     """Integer codes (-1 = missing) for two coders' labels, and the label list."""
+    fa: FloatArray | None
+    fb: FloatArray | None
     try:
         fa, fb = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
     except (TypeError, ValueError):
@@ -353,7 +356,8 @@ def _encode_pair(a: Labels, b: Labels) -> tuple[IntArray, IntArray, list[Hashabl
             c = np.searchsorted(uniq, np.where(np.isnan(f), uniq[0] if uniq.size else 0.0, f))
             codes.append(np.where(np.isnan(f), -1, c).astype(np.int64))
         return codes[0], codes[1], [float(u) for u in uniq]
-    la, lb = list(a), list(b)  # type: ignore[arg-type]
+    # not numeric: the labels are a sequence of hashable values (strings, tuples, ...)
+    la, lb = list(cast("Sequence[Hashable]", a)), list(cast("Sequence[Hashable]", b))
     if len(la) != len(lb):
         raise ValueError(f"two coders need sequences of equal length, got {len(la)} and {len(lb)}")
     labels = sorted({v for v in la + lb if v is not None}, key=_sort_key)
@@ -525,7 +529,8 @@ def _encode(x: FloatArray, weights: FloatArray | None = None) -> _Encoded:
 
 def _category_counts(enc: _Encoded, unit_weights: FloatArray) -> FloatArray:
     w = np.broadcast_to(unit_weights, enc.codes.shape)[enc.present]
-    return np.bincount(enc.codes[enc.present], weights=w, minlength=enc.uniq.size)
+    # with weights, bincount sums them as float64 (the numpy stubs only know the int result)
+    return np.asarray(np.bincount(enc.codes[enc.present], weights=w, minlength=enc.uniq.size), dtype=np.float64)
 
 
 def _within_nominal(enc: _Encoded) -> FloatArray:

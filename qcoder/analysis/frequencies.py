@@ -14,7 +14,7 @@ import numpy as np
 from sqlalchemy.orm import Session
 
 from qcoder.analysis.snapshot import Snapshot, load_snapshot
-from qcoder.analysis.table import Table, label
+from qcoder.analysis.table import Cell, Table, label
 
 
 @dataclass(frozen=True)
@@ -166,20 +166,19 @@ def cooccurrence(
     who = snap.coder_index(coder)
     rows = snap.at_level(level)
     k = len(rows)
-    counts = np.zeros(k * k, dtype=np.int64)
+    flat = np.zeros(k * k, dtype=np.int64)  # pair (a, b) at a * k + b
     if rows:
         for _start, block in snap.bitmaps(who, rolled):
             col, row = np.nonzero(block[rows].T)  # sorted by statement, then code
-            counts += np.bincount(row * k + row, minlength=k * k)
+            flat += np.bincount(row * k + row, minlength=k * k)
             # pair each code with the 1st, 2nd, … next code on the same statement
             for step in range(1, k):
                 same = col[step:] == col[:-step]
                 if not same.any():
                     break
                 a, b = row[:-step][same], row[step:][same]
-                counts += np.bincount(a * k + b, minlength=k * k) + np.bincount(b * k + a, minlength=k * k)
-    counts = counts.reshape(k, k)
-    return Cooccurrence(codes=[(snap.codes[i].id, snap.codes[i].name) for i in rows], counts=counts)
+                flat += np.bincount(a * k + b, minlength=k * k) + np.bincount(b * k + a, minlength=k * k)
+    return Cooccurrence(codes=[(snap.codes[i].id, snap.codes[i].name) for i in rows], counts=flat.reshape(k, k))
 
 
 def cooccurrence_table(
@@ -194,7 +193,7 @@ def cooccurrence_table(
         if coder is not None
         else {name: cooccurrence(session, level=level, coder=name, rolled=rolled) for name in snap.coders}
     )
-    rows = [
+    rows: list[list[Cell]] = [
         [pooled.codes[i][1], pooled.codes[j][1], n, *(int(m.counts[i, j]) for m in per_coder.values())]
         for i, j, n in pooled.index_pairs()
     ]

@@ -18,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from qcoder.analysis.snapshot import Snapshot, load_snapshot, total_statements
-from qcoder.analysis.table import Table, label, relation_type_label
+from qcoder.analysis.table import Cell, Table, label, relation_type_label
 from qcoder.errors import QcoderError
 from qcoder.store.models import Relation
 
@@ -227,10 +227,12 @@ def hierarchy_tables(session: Session, *, coder: str | None = None) -> list[Tabl
     h = hierarchy(session, coder=coder)
     lang = h.language
     first = "原始语句（已编码）" if lang == "zh" else "statements (coded)"
+    chain_rows: list[list[Cell]] = [[first, h.coded_statements]]
+    chain_rows += [[lv.name, lv.codes] for lv in h.levels]
     chain = Table(
         title=label("chain", lang),
         columns=[label("level", lang), label("count", lang)],
-        rows=[[first, h.coded_statements], *[[lv.name, lv.codes] for lv in h.levels]],
+        rows=chain_rows,
         notes=[
             h.chain(),
             (

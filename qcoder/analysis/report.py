@@ -113,7 +113,7 @@ def render_report(
         curve = saturation.saturation(session, level=_rank(session, level, 0) or 0, coder=coder)
         return plots.saturation_svg(curve) if fmt == "svg" else plots.saturation_png(curve)
     content = render(build_report(kind, session, coder=coder, level=level), fmt)
-    if kind == "saturation" and fmt == "text":
+    if kind == "saturation" and fmt == "text" and isinstance(content, str):  # text formats render as str
         curve = saturation.saturation(session, level=_rank(session, level, 0) or 0, coder=coder)
         content = f"{content}\n" + "\n".join(plots.text_plot(curve)) + "\n"
     return content

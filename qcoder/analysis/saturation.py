@@ -292,11 +292,11 @@ def _first_coding_documents(session: Session, snap: Snapshot) -> dict[int, int]:
         where = np.flatnonzero(snap.coding_ids == first[snap.coding_code])  # the earliest coding of its code
         docs = snap.coded_doc[snap.coding_col[where]]
         return {snap.codes[c].id: snap.documents[d].id for c, d in zip(snap.coding_code[where].tolist(), docs.tolist())}
-    first = select(func.min(Coding.id)).group_by(Coding.code_id)
+    first_ids = select(func.min(Coding.id)).group_by(Coding.code_id)
     rows = session.execute(
         select(Coding.code_id, Sentence.document_id)
         .join(Sentence, Sentence.id == Coding.sentence_id)
-        .where(Coding.id.in_(first))
+        .where(Coding.id.in_(first_ids))
     )
     return dict(rows.all())
 
@@ -311,9 +311,9 @@ def _relations_after(session: Session, freeze: datetime | None) -> list[NewRelat
             Relation.created_at, Relation.id
         )
     ):
-        created = as_utc(created)
-        if created is not None and created > freeze:
-            out.append(NewRelation(rid, names.get(source, "?"), names.get(target, "?"), type_, created))
+        when = as_utc(created)
+        if when is not None and when > freeze:
+            out.append(NewRelation(rid, names.get(source, "?"), names.get(target, "?"), type_, when))
     return out
 
 

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from qcoder.analysis.snapshot import load_snapshot
-from qcoder.analysis.table import Table, label, relation_type_label
+from qcoder.analysis.table import Cell, Table, label, relation_type_label
 from qcoder.coding.codes import natural_key
 from qcoder.coding.memos import storyline as storyline_memo
 from qcoder.errors import QcoderError
@@ -79,7 +79,7 @@ def category_table(session: Session, *, level: int = 1, per_child: bool = False,
     wanted = [snap.codes[i].id for i in cats] + [snap.codes[k].id for i in cats for k in kids[i]]
     found = examples(session, wanted, coder=coder)
     sep = "、" if lang == "zh" else ", "
-    rows: list[list[str | int | None]] = []
+    rows: list[list[Cell]] = []
     for index in cats:
         code = snap.codes[index]
         if per_child and kids[index]:
@@ -107,7 +107,7 @@ def main_category_table(session: Session, *, level: int = 2) -> Table:
     kids = snap.children()
     sep = "、" if lang == "zh" else ", "
     colon = "：" if lang == "zh" else ": "
-    rows: list[list[str | int | None]] = []
+    rows: list[list[Cell]] = []
     for index in snap.at_level(rank):
         code = snap.codes[index]
         meaning = [code.definition.strip()] if code.definition.strip() else []

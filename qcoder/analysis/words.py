@@ -17,6 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import cast
 
 import numpy as np
 from sqlalchemy.orm import Session
@@ -77,7 +78,7 @@ def _fetch(session: Session, snap: Snapshot) -> list[tuple[int, bytes]]:
     cursor = session.connection().connection.cursor()
     try:
         cursor.execute(sql)
-        return cursor.fetchall()
+        return cast("list[tuple[int, bytes]]", cursor.fetchall())  # DB-API cursors are untyped
     finally:
         cursor.close()
 

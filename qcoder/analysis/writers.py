@@ -18,7 +18,7 @@ import csv
 import io
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from wcwidth import wcwidth
@@ -197,7 +197,8 @@ def to_xlsx(tables: Sequence[Table]) -> bytes:
     from openpyxl.utils import get_column_letter
 
     book = Workbook()
-    book.remove(book.active)
+    for blank in book.worksheets:  # the default empty sheet: every sheet we keep is made per table
+        book.remove(blank)
     taken: set[str] = set()
     bold, fill = Font(bold=True), PatternFill("solid", fgColor="DDEBF7")
     wrap = Alignment(wrap_text=True, vertical="top")
@@ -303,7 +304,14 @@ def to_docx(tables: Sequence[Table]) -> bytes:
 # ---------------------------------------------------------------------- entry points
 def render(tables: Sequence[Table], fmt: str) -> str | bytes:
     """The tables in ``fmt``: str for text formats, bytes for xlsx and docx."""
-    writers = {"text": to_text, "md": to_markdown, "csv": to_csv, "json": to_json, "xlsx": to_xlsx, "docx": to_docx}
+    writers: dict[str, Callable[[Sequence[Table]], str | bytes]] = {
+        "text": to_text,
+        "md": to_markdown,
+        "csv": to_csv,
+        "json": to_json,
+        "xlsx": to_xlsx,
+        "docx": to_docx,
+    }
     if fmt not in writers:
         raise QcoderError(f"unknown format {fmt!r}; use one of: {', '.join(FORMATS)}")
     return writers[fmt](tables)

@@ -180,13 +180,13 @@ def decode(raw: bytes, *, max_bytes: int) -> Decoded:
 
     # 2. NUL bytes: UTF-16 if they sit on one parity, otherwise binary.
     if b"\x00" in raw:
-        codec = _utf16_by_nul_pattern(raw)
-        if codec is None:
+        nul_codec = _utf16_by_nul_pattern(raw)
+        if nul_codec is None:
             raise ImportRefused("the file contains NUL bytes and is not UTF-16 text; it is probably binary, not text")
         try:
-            decoded = _strict(raw, codec, "NUL-byte pattern (no BOM)")
+            decoded = _strict(raw, nul_codec, "NUL-byte pattern (no BOM)")
         except ImportRefused:
-            decoded = Decoded(text="", encoding=codec, how="")
+            decoded = Decoded(text="", encoding=nul_codec, how="")
         if _plausible_share(decoded.text[:_SAMPLE]) < 0.9:
             raise ImportRefused("the file contains NUL bytes but does not read as UTF-16 text; it is probably binary")
         return _check_text(decoded)

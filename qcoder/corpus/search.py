@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import SQLColumnExpression, func, select
 from sqlalchemy.orm import Session
 
 from qcoder.errors import QcoderError
@@ -57,6 +57,7 @@ def search(
     if mode not in MODES:
         raise QcoderError(f"search mode {mode!r} unknown; use one of: {', '.join(MODES)}")
     dialect = session.get_bind().dialect.name
+    haystack: SQLColumnExpression[str]
     if mode == "substring":
         haystack, probe = Sentence.text, needle
     else:

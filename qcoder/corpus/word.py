@@ -25,8 +25,12 @@ import io
 import zipfile
 from collections import Counter
 from posixpath import normpath
+from typing import TYPE_CHECKING, cast
 
 from qcoder.corpus.types import Decoded, ImportRefused
+
+if TYPE_CHECKING:
+    from lxml import etree
 
 W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 M = "http://schemas.openxmlformats.org/officeDocument/2006/math"
@@ -123,7 +127,7 @@ class _Reader:
         out.extend(boxes)
 
 
-def _safe_parser() -> object:
+def _safe_parser() -> etree.XMLParser:
     from lxml import etree
 
     return etree.XMLParser(
@@ -165,7 +169,7 @@ def word_text(raw: bytes) -> str:
         raise ImportRefused(
             "this is not a valid .docx (Word 2007+) file; open it in Word or LibreOffice and save it again"
         ) from None
-    nodes = root.xpath(_COUNTED, namespaces=_NS)
+    nodes = cast("list[etree._Element]", root.xpath(_COUNTED, namespaces=_NS))  # the path selects elements only
     return "".join("-" if node.tag == _NO_BREAK_HYPHEN else (node.text or "") for node in nodes)
 
 

@@ -364,15 +364,15 @@ def apply_bundle(session: Session, data: dict[str, Any]) -> BundleResult:
             result.relations_created += 1
 
     for entry in _entries(data, "memos", "data"):
-        target, target_id = _memo_target(session, entry, codes, statements)
+        memo_target, target_id = _memo_target(session, entry, codes, statements)
         type_ = entry.get("type") or "theoretical"
         title = entry.get("title") or ""
-        if not _memo_exists(session, type_, title, entry["text"], target, target_id):
+        if not _memo_exists(session, type_, title, entry["text"], memo_target, target_id):
             add_memo(
                 session,
                 entry["text"],
                 type_=type_,
-                target=target,
+                target=memo_target,
                 target_id=target_id,
                 title=title,
                 coder=coder(entry.get("coder")),

@@ -168,7 +168,7 @@ class _Planner:
         self.level[entry.key] = value
         return value
 
-    def _parent_code(self, entry: CodeEntry) -> Code | None:
+    def _parent_code(self, entry: CodeEntry) -> Code:
         ref = entry.parent_ref or ""
         code = self.by_guid.get(ref.lower().strip("{}"))
         if code is None:

@@ -119,7 +119,7 @@ def export_qdc(session: Session) -> bytes:
     if not nodes:
         raise QcoderError("the codebook is empty; a REFI-QDA codebook needs at least one code")
     ns = refi.CODEBOOK_NS
-    root = etree.Element(f"{{{ns}}}CodeBook", nsmap={None: ns}, origin=refi.ORIGIN)
+    root = etree.Element(f"{{{ns}}}CodeBook", nsmap={None: ns}, origin=refi.ORIGIN)  # type: ignore[dict-item]  # lxml-stubs forbid the None (default) prefix
     add_code_elements(etree.SubElement(root, f"{{{ns}}}Codes"), nodes, ns)
     add_level_sets(
         etree.SubElement(root, f"{{{ns}}}Sets"), [r.code for r in code_rows(session)], levels(session), ns, "guid"
@@ -183,8 +183,9 @@ def export_xlsx(session: Session) -> bytes:
 
     ladder = levels(session)
     book = Workbook()
-    sheet = book.active
-    sheet.title = "Codebook"
+    sheet = book.create_sheet("Codebook", 0)
+    for blank in book.worksheets[1:]:  # the default empty sheet: the codebook takes its place
+        book.remove(blank)
     sheet.append(list(CSV_COLUMNS))
     for row in code_rows(session):
         values = row_dict(row, ladder)

@@ -318,8 +318,9 @@ class _Merge:
             self.memo_pairs[mine.guid] = (mine, memo)
 
     def _reviews(self) -> None:
-        existing: set[tuple[object, object]] = {
-            tuple(row) for row in self.ours.execute(select(DocumentReview.coder_id, DocumentReview.document_id))
+        existing: set[tuple[int | _New, int | _New]] = {
+            (coder_id, document_id)
+            for coder_id, document_id in self.ours.execute(select(DocumentReview.coder_id, DocumentReview.document_id))
         }
         self.new_reviews: list[tuple[int | _New, int | _New]] = []
         for review in self.theirs.scalars(select(DocumentReview)):
@@ -329,13 +330,12 @@ class _Merge:
                 self.new_reviews.append(pair)
         self.plan.reviews_new = len(self.new_reviews)
         # A coder who exists only in OTHER comes along with their codings, memos, relations or reviews.
-        used = {coder for (_code, coder) in self.codings} | {coder for coder, _doc in self.new_reviews}
+        used: set[int | _New] = {coder for (_code, coder) in self.codings} | {coder for coder, _doc in self.new_reviews}
         used |= {("new", m.coder_id) for m in self.new_memos if m.coder_id is not None}
-        used |= {
-            ("new", self.theirs.get_one(Relation, rid).coder_id)
-            for rid, mapped in self.relation_map.items()
-            if isinstance(mapped, tuple)
-        }
+        new_relations = [
+            self.theirs.get_one(Relation, rid) for rid, mapped in self.relation_map.items() if isinstance(mapped, tuple)
+        ]
+        used |= {("new", r.coder_id) for r in new_relations if r.coder_id is not None}
         self.new_coders = [
             cid for cid, mapped in self.coder_map.items() if isinstance(mapped, tuple) and mapped in used
         ]

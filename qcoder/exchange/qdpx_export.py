@@ -146,7 +146,7 @@ class _ProjectWriter:
         created = min((d.imported_at for d in self.documents), default=None)
         root = etree.Element(
             f"{{{NS}}}Project",
-            nsmap={None: NS},
+            nsmap={None: NS},  # type: ignore[dict-item]  # lxml-stubs forbid the None (default) prefix
             name=refi.xml_text(self.name) or "qcoder project",
             origin=refi.ORIGIN,
         )

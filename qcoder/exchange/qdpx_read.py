@@ -192,7 +192,7 @@ class _Reader:
 
     def read(self) -> ParsedProject:
         root, source = self.root, self.source
-        kinds = {}
+        kinds: dict[str, str] = {}
         for element in root.iter():
             guid = refi.try_guid(element.get("guid")) if isinstance(element.tag, str) else None
             if guid:

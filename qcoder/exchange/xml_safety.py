@@ -37,19 +37,19 @@ def _parser() -> etree.XMLParser:
 def _refuse_dtd(tree: etree._ElementTree, what: str) -> None:
     dtd = tree.docinfo.internalDTD
     if dtd is not None:
-        for entity in dtd.iterentities():
+        for entity in dtd.iterentities():  # type: ignore[attr-defined]  # lxml-stubs lack DTD.iterentities
             if entity.system_url:
                 raise QcoderError(
                     f"{what} declares an external entity {entity.name!r} ({entity.system_url}); "
                     "refused: REFI-QDA files have no DTD, and external entities can read local files"
                 )
-        names = [entity.name for entity in dtd.iterentities()]
+        names = [entity.name for entity in dtd.iterentities()]  # type: ignore[attr-defined]  # lxml-stubs lack DTD.iterentities
         if names:
             raise QcoderError(
                 f"{what} declares entities ({', '.join(names[:3])}); refused: REFI-QDA files have no DTD, "
                 "and entity declarations are used for entity-expansion attacks"
             )
-    if tree.docinfo.doctype:
+    if tree.docinfo.doctype:  # type: ignore[attr-defined]  # lxml-stubs lack DocInfo.doctype
         raise QcoderError(f"{what} has a document type declaration (<!DOCTYPE>); REFI-QDA files have none, refused")
 
 

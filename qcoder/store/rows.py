@@ -8,9 +8,10 @@ from typing import Any, TypeVar
 from sqlalchemy import DateTime, inspect
 from sqlalchemy.orm import Session
 
-from qcoder.store.models import Base
+from qcoder.store.models import Base, Code, Memo, Relation
 
 M = TypeVar("M", bound=Base)
+Exchanged = TypeVar("Exchanged", Code, Memo, Relation)  # the rows that carry a GUID other tools know
 
 
 def row_of(obj: Base) -> dict[str, Any]:
@@ -23,7 +24,7 @@ def row_of(obj: Base) -> dict[str, Any]:
     return data
 
 
-def add_new(session: Session, obj: M, *, guid: str | None = None, row_id: int | None = None) -> M:
+def add_new(session: Session, obj: Exchanged, *, guid: str | None = None, row_id: int | None = None) -> Exchanged:
     """Add and flush a new row (a code, memo or relation), keeping where it came from.
 
     ``guid``: the GUID another tool gave it (stored lower case, without braces);
