@@ -21,7 +21,7 @@ from qcoder.errors import Conflict, NotFound, QcoderError
 from qcoder.store.events import log_event
 from qcoder.store.lookup import get_or_not_found
 from qcoder.store.models import Code, Coder, Coding, Memo, Relation, utcnow
-from qcoder.store.rows import add_new, row_of
+from qcoder.store.rows import add_new, changed_fields, row_of
 from qcoder.store.settings import levels
 
 _COLOUR = re.compile(r"^#[0-9A-Fa-f]{6}$")
@@ -254,8 +254,7 @@ CODE_FIELDS = ("definition", "colour", "exemplar_sentence_id")
 
 def set_code_fields(session: Session, code: Code, wanted: dict[str, object], *, coder: Coder | None = None) -> Code:
     """Set some of ``CODE_FIELDS``; the event keeps each changed field's old and new value."""
-    before = {key: getattr(code, key) for key in wanted if getattr(code, key) != wanted[key]}
-    after = {key: wanted[key] for key in before}
+    before, after = changed_fields(code, wanted)
     if not before:
         return code
     for key, value in after.items():

@@ -13,7 +13,7 @@ from qcoder.errors import Conflict, QcoderError
 from qcoder.store.events import log_event
 from qcoder.store.lookup import get_or_not_found
 from qcoder.store.models import MEMO_TYPES, Coder, Memo, utcnow
-from qcoder.store.rows import add_new, row_of
+from qcoder.store.rows import add_new, changed_fields, row_of
 
 TARGETS = ("project", "document", "sentence", "code", "relation")
 MEMO_FIELDS = ("text", "title", "type", "code_id")
@@ -101,8 +101,7 @@ def update_memo(
 
 def set_memo_fields(session: Session, memo: Memo, wanted: dict[str, object], *, coder: Coder | None = None) -> Memo:
     """Change some of ``MEMO_FIELDS``; the event keeps old and new values and the editor."""
-    before = {key: getattr(memo, key) for key in wanted if getattr(memo, key) != wanted[key]}
-    after = {key: wanted[key] for key in before}
+    before, after = changed_fields(memo, wanted)
     if not before:
         return memo
     if "code_id" in after and after["code_id"] is not None:

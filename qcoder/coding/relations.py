@@ -9,7 +9,7 @@ from qcoder.errors import Conflict, QcoderError
 from qcoder.store.events import log_event
 from qcoder.store.lookup import get_or_not_found
 from qcoder.store.models import Code, Coder, Memo, Relation
-from qcoder.store.rows import add_new, row_of
+from qcoder.store.rows import add_new, changed_fields, row_of
 from qcoder.store.settings import relation_types
 
 
@@ -89,8 +89,7 @@ def set_relation_fields(
     session: Session, relation: Relation, wanted: dict[str, str], *, coder: Coder | None = None
 ) -> Relation:
     """Change type and/or note; the event keeps old and new values."""
-    before = {key: getattr(relation, key) for key in wanted if getattr(relation, key) != wanted[key]}
-    after = {key: wanted[key] for key in before}
+    before, after = changed_fields(relation, wanted)
     if not before:
         return relation
     if "type" in after:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -58,3 +59,9 @@ def restore_row(session: Session, model: type[M], data: dict[str, Any]) -> M:
 
 def _is_datetime(column_type: Any) -> bool:
     return isinstance(column_type, DateTime) or isinstance(getattr(column_type, "impl", None), DateTime)
+
+
+def changed_fields(obj: object, wanted: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(old values, new values) of the fields ``wanted`` would change: what an edit's event keeps to be undone."""
+    before = {key: getattr(obj, key) for key, value in wanted.items() if getattr(obj, key) != value}
+    return before, {key: wanted[key] for key in before}
