@@ -14,8 +14,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import Select, delete, select, update
 from sqlalchemy.orm import Session
 
 from qcoder.coding import inverses
@@ -54,13 +55,7 @@ def step(session: Session, coder_id: int, description: str) -> Iterator[HistoryE
 
 def undo(session: Session, coder_id: int) -> str | None:
     """Invert the coder's newest done step; its description, or None if there is none."""
-    entry = session.scalar(
-        select(HistoryEntry)
-        .where(HistoryEntry.coder_id == coder_id, HistoryEntry.state == "done")
-        .order_by(HistoryEntry.id.desc())
-        .limit(1)
-        .with_for_update()
-    )
+    entry = session.scalar(_next(coder_id, "done").with_for_update())
     if entry is None:
         return None
     coder = _coder(session, coder_id)
@@ -74,13 +69,7 @@ def undo(session: Session, coder_id: int) -> str | None:
 
 def redo(session: Session, coder_id: int) -> str | None:
     """Do the coder's oldest undone step again; its description, or None if there is none."""
-    entry = session.scalar(
-        select(HistoryEntry)
-        .where(HistoryEntry.coder_id == coder_id, HistoryEntry.state == "undone")
-        .order_by(HistoryEntry.id)
-        .limit(1)
-        .with_for_update()
-    )
+    entry = session.scalar(_next(coder_id, "undone").with_for_update())
     if entry is None:
         return None
     coder = _coder(session, coder_id)
@@ -101,19 +90,20 @@ def redo(session: Session, coder_id: int) -> str | None:
 
 def pending(session: Session, coder_id: int) -> tuple[str | None, str | None]:
     """(what undo would undo, what redo would redo) for the coder: for menus and hints."""
-    done = session.scalar(
-        select(HistoryEntry.description)
-        .where(HistoryEntry.coder_id == coder_id, HistoryEntry.state == "done")
-        .order_by(HistoryEntry.id.desc())
+    done = session.scalar(_next(coder_id, "done"))
+    undone = session.scalar(_next(coder_id, "undone"))
+    return (done.description if done else None), (undone.description if undone else None)
+
+
+def _next(coder_id: int, state: str) -> Select[Any]:
+    """The step undo takes (newest done) or redo takes (oldest undone): the stacks' tops."""
+    newest_first = HistoryEntry.id.desc() if state == "done" else HistoryEntry.id
+    return (
+        select(HistoryEntry)
+        .where(HistoryEntry.coder_id == coder_id, HistoryEntry.state == state)
+        .order_by(newest_first)
         .limit(1)
     )
-    undone = session.scalar(
-        select(HistoryEntry.description)
-        .where(HistoryEntry.coder_id == coder_id, HistoryEntry.state == "undone")
-        .order_by(HistoryEntry.id)
-        .limit(1)
-    )
-    return done, undone
 
 
 def _events(session: Session, entry_id: int) -> list[Event]:

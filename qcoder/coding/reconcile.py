@@ -25,10 +25,10 @@ from sqlalchemy.orm import Session
 from qcoder.coding.agreement_units import AgreementRequest, CodeScope, UnitData, code_scope, load_codings, load_units
 from qcoder.coding.coders import clean_coder_name, find_coder, get_or_create_coder
 from qcoder.coding.codings import add_codings, codes_on_sentences, remove_codings
-from qcoder.coding.events import log_event
 from qcoder.coding.memos import add_memo
 from qcoder.coding.statements import resolve_statements
 from qcoder.errors import QcoderError
+from qcoder.store.events import log_event
 from qcoder.store.lookup import get_or_not_found
 from qcoder.store.models import Code, Coder, Document, DocumentReview, Event, Memo, Sentence
 

@@ -127,25 +127,14 @@ class _Reader:
         out.extend(boxes)
 
 
-def _safe_parser() -> etree.XMLParser:
-    from lxml import etree
-
-    return etree.XMLParser(
-        resolve_entities=False,
-        no_network=True,
-        load_dtd=False,
-        huge_tree=False,
-        remove_comments=True,
-        remove_pis=True,
-    )
-
-
 def _main_part(package: zipfile.ZipFile) -> str:
     """Name of the main document part, from the package relationships (usually word/document.xml)."""
     from lxml import etree
 
+    from qcoder.corpus.xml_parser import safe_parser
+
     try:
-        rels = etree.fromstring(package.read("_rels/.rels"), _safe_parser())
+        rels = etree.fromstring(package.read("_rels/.rels"), safe_parser())
     except (KeyError, etree.XMLSyntaxError):
         return "word/document.xml"
     for rel in rels:
@@ -162,9 +151,11 @@ def word_text(raw: bytes) -> str:
     """
     from lxml import etree
 
+    from qcoder.corpus.xml_parser import safe_parser
+
     try:
         with zipfile.ZipFile(io.BytesIO(raw)) as package:
-            root = etree.fromstring(package.read(_main_part(package)), _safe_parser())
+            root = etree.fromstring(package.read(_main_part(package)), safe_parser())
     except (zipfile.BadZipFile, KeyError, etree.XMLSyntaxError, OSError):
         raise ImportRefused(
             "this is not a valid .docx (Word 2007+) file; open it in Word or LibreOffice and save it again"

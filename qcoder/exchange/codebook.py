@@ -22,7 +22,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from qcoder.coding.codes import create_code, move_code, rename_code, update_code
-from qcoder.coding.events import log_event
 from qcoder.errors import Conflict, QcoderError
 from qcoder.exchange.codebook_read import CodeEntry, ParsedCodebook, parse_csv, parse_json, parse_qdc, read_codebook
 from qcoder.exchange.codebook_write import (
@@ -35,6 +34,7 @@ from qcoder.exchange.codebook_write import (
     export_xlsx,
     write_codebook,
 )
+from qcoder.store.events import log_event
 from qcoder.store.models import Code, Coder
 from qcoder.store.settings import Level, levels, resolve_level
 

@@ -20,9 +20,9 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 from wcwidth import wcswidth
 
-from qcoder.coding.events import log_event
 from qcoder.corpus.types import Decoded, PipelineOptions, ProcessedDocument, StepReport
 from qcoder.errors import QcoderError
+from qcoder.store.events import log_event
 from qcoder.store.labels import document_label, statement_label
 from qcoder.store.models import DOCUMENT_ROLES, Document, Sentence
 

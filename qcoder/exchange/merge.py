@@ -27,12 +27,12 @@ from sqlalchemy.orm import Session
 from qcoder.coding.coders import get_or_create_coder
 from qcoder.coding.codes import create_code, move_code, rename_code, update_code
 from qcoder.coding.codings import add_codings, mark_reviewed
-from qcoder.coding.events import log_event
 from qcoder.coding.memos import add_memo, update_memo
 from qcoder.coding.relations import add_relation, find_relation, update_relation
 from qcoder.errors import QcoderError
 from qcoder.exchange.documents import DocumentData, StatementData, StatementIndex, insert_document
 from qcoder.store.database import Project
+from qcoder.store.events import log_event
 from qcoder.store.models import (
     Code,
     Coder,

@@ -28,7 +28,6 @@ from sqlalchemy.orm import Session
 from qcoder.coding.coders import get_or_create_coder
 from qcoder.coding.codes import code_at, create_code
 from qcoder.coding.codings import add_codings, mark_reviewed
-from qcoder.coding.events import log_event
 from qcoder.coding.memos import add_memo
 from qcoder.coding.relations import add_relation, find_relation
 from qcoder.corpus.types import PipelineOptions
@@ -38,6 +37,7 @@ from qcoder.exchange.codebook_read import ParsedCodebook
 from qcoder.exchange.documents import StatementIndex, insert_document, verbatim_document
 from qcoder.exchange.package import Package, read_package
 from qcoder.exchange.qdpx_read import LinkData, ParsedProject, SourceData, read_project
+from qcoder.store.events import log_event
 from qcoder.store.models import BUILTIN_RELATION_TYPES, Code, Coder, Document, Memo, Relation
 from qcoder.store.settings import get_setting, levels, pipeline_options, set_setting
 

@@ -12,26 +12,13 @@ import re
 
 from lxml import etree
 
+from qcoder.corpus.xml_parser import safe_parser
 from qcoder.errors import QcoderError
 
 MAX_XML_BYTES = 200 * 1024 * 1024  # a project with inline texts; codebooks are far smaller
 
 # Lenient on the version spelling (`1.0`, `1:0`, `0:4`) and case; strict on the family.
 _REFI_NAMESPACE = re.compile(r"^urn:qda-xml:(project|codebook):\d+[.:]\d+$", re.IGNORECASE)
-
-
-def _parser() -> etree.XMLParser:
-    return etree.XMLParser(
-        resolve_entities=False,
-        no_network=True,
-        load_dtd=False,
-        dtd_validation=False,
-        attribute_defaults=False,
-        huge_tree=False,
-        remove_comments=True,
-        remove_pis=True,
-        collect_ids=False,
-    )
 
 
 def _refuse_dtd(tree: etree._ElementTree, what: str) -> None:
@@ -62,7 +49,7 @@ def parse_xml(data: bytes, *, what: str, max_bytes: int = MAX_XML_BYTES) -> etre
     if not data.strip():
         raise QcoderError(f"{what} is empty")
     try:
-        root = etree.fromstring(data, _parser())
+        root = etree.fromstring(data, safe_parser())
     except etree.XMLSyntaxError as error:
         message = str(error.msg or error).split(",")[0].strip()
         line = f" line {error.lineno}" if error.lineno else ""
