@@ -132,3 +132,22 @@ def test_db_check_reports_an_acknowledged_coding_that_vanished(project) -> None:
     problems = [str(p) for p in check_project(project)]
     assert len(problems) == 1
     assert problems[0].startswith("lost: D01-S002 coded '码' by 王 (acknowledged")
+
+
+@pytest.mark.slow
+def test_splitting_and_deleting_while_colleagues_code_loses_nothing(
+    db_url: str, figures: Callable[[str], None]
+) -> None:
+    """Split half of the source off, then merge both parts and delete an emptied code, while others code."""
+    rounds = iter(range(10_000))
+
+    def split_merge_delete(bench: Workbench, source: int, target: int) -> None:
+        n = next(rounds)
+        half = list(range(1, STATEMENTS // 2))
+        part = bench.split_code(source, f"分出{n}", half).id
+        bench.merge_codes(part, target)
+        bench.merge_codes(source, target)
+        empty = bench.create_code(f"空码{n}").id
+        bench.delete_code(empty)
+
+    _race(db_url, split_merge_delete, figures, "split-merge-delete")
