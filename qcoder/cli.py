@@ -15,7 +15,7 @@ from typing import Annotated, Any
 import typer
 from typer.core import TyperGroup
 
-from qcoder.commands import agreement, coding, common, documents, exchange, project, reports
+from qcoder.commands import agreement, codebook, coding, common, documents, exchange, project, reports
 from qcoder.commands.common import DbOption, fail, state
 from qcoder.store.errors import user_message
 
@@ -78,10 +78,16 @@ def demo(
         bool, typer.Option("--no-tui", help="Set up the demo project and print its summary only")
     ] = False,
 ) -> None:
-    """Create (or reuse) a project from the sample corpus and open it."""
+    """Create (or reuse) a project from the sample corpus and open it.
+
+    The project is --db, else $QCODER_DB, else a demo project under the user data folder;
+    the first line printed says where it is.
+    """
+    import os
+
     from qcoder.demo import demo_project_path, load_demo
 
-    target = db or state.db or str(demo_project_path())
+    target = db or state.db or os.environ.get("QCODER_DB") or str(demo_project_path())
     with common.project(target) as opened:
         for line in load_demo(opened):
             typer.echo(line)
@@ -106,7 +112,9 @@ app.command("review")(coding.review)
 app.command("undo")(coding.undo)
 app.command("redo")(coding.redo)
 app.command("coders")(coding.coders)
+app.add_typer(codebook.codebook_app, name="codebook")
 app.command("settings")(project.settings)
+app.command("where")(project.where)
 app.command("freeze")(project.freeze)
 db_app.command("upgrade")(project.db_upgrade)
 db_app.command("check")(project.db_check)

@@ -17,7 +17,7 @@ from qcoder.coding import reads
 from qcoder.coding.codes import CodeNode, code_tree
 from qcoder.coding.codings import codings_of_document
 from qcoder.coding.statements import find_document
-from qcoder.store.models import Code, Coder, Document, Sentence
+from qcoder.store.models import Code, Coder, Document, Memo, Relation, Sentence
 from qcoder.store.settings import levels
 
 
@@ -54,6 +54,31 @@ class CodeEntry:
     colour: str | None
     codings: int  # all coders'
     depth: int  # in the tree: 0 for a top code
+    version: int = 1  # what a change from a script is checked against (``--expect-version``)
+
+
+@dataclass
+class RelationEntry:
+    id: int
+    source: str
+    type: str
+    target: str
+    note: str
+    coder: str | None
+    created: str  # ISO 8601, UTC
+
+
+@dataclass
+class MemoEntry:
+    id: int
+    type: str
+    target: str  # "project", "code", "document", "statement" or "relation"
+    about: str  # what it is on: a code name, D03, D03-S017, "A → B"; "" for the project
+    title: str
+    text: str
+    coder: str | None
+    updated: str  # ISO 8601, UTC
+    version: int
 
 
 def document_entries(session: Session) -> list[DocumentEntry]:
@@ -123,6 +148,7 @@ def code_entries(session: Session) -> list[CodeEntry]:
                 colour=c.colour,
                 codings=counts.get(c.id, 0),
                 depth=depth,
+                version=c.version,
             )
         )
         for child in node.children:
@@ -130,4 +156,79 @@ def code_entries(session: Session) -> list[CodeEntry]:
 
     for root in code_tree(session):
         walk(root, 0)
+    return rows
+
+
+def relation_entries(session: Session, code: Code | None = None) -> list[RelationEntry]:
+    """The typed relations of axial coding (those touching ``code`` only, if given), oldest first."""
+    query = select(Relation).order_by(Relation.id)
+    if code is not None:
+        query = query.where((Relation.source_id == code.id) | (Relation.target_id == code.id))
+    coders = {coder_id: name for coder_id, name in session.execute(select(Coder.id, Coder.name))}
+    return [
+        RelationEntry(
+            id=r.id,
+            source=r.source.name,
+            type=r.type,
+            target=r.target.name,
+            note=r.note,
+            coder=coders.get(r.coder_id) if r.coder_id is not None else None,
+            created=r.created_at.isoformat(timespec="seconds"),
+        )
+        for r in session.scalars(query)
+    ]
+
+
+def memo_target(session: Session, memo: Memo) -> tuple[str, str]:
+    """(what kind of thing the memo is on, which one) — the same words the CLI filters on."""
+    if memo.sentence_id is not None:
+        sentence = session.get(Sentence, memo.sentence_id)
+        return "statement", sentence.label if sentence is not None else str(memo.sentence_id)
+    if memo.code_id is not None:
+        code = session.get(Code, memo.code_id)
+        return "code", code.name if code is not None else str(memo.code_id)
+    if memo.document_id is not None:
+        document = session.get(Document, memo.document_id)
+        return "document", document.label if document is not None else str(memo.document_id)
+    if memo.relation_id is not None:
+        relation = session.get(Relation, memo.relation_id)
+        return "relation", f"{relation.source.name} → {relation.target.name}" if relation else str(memo.relation_id)
+    return "project", ""
+
+
+def memo_entries(
+    session: Session,
+    *,
+    type_: str | None = None,
+    target: str | None = None,
+    coder: str | None = None,
+    contains: str | None = None,
+) -> list[MemoEntry]:
+    """Every memo, oldest first, filtered by type, target kind (or the name/label it is on), coder and text."""
+    coders = {coder_id: name for coder_id, name in session.execute(select(Coder.id, Coder.name))}
+    rows: list[MemoEntry] = []
+    for memo in session.scalars(select(Memo).order_by(Memo.created_at, Memo.id)):
+        kind, about = memo_target(session, memo)
+        author = coders.get(memo.coder_id) if memo.coder_id is not None else None
+        if type_ and memo.type != type_:
+            continue
+        if target and target not in (kind, about):
+            continue
+        if coder and author != coder:
+            continue
+        if contains and contains.casefold() not in f"{memo.title}\n{memo.text}".casefold():
+            continue
+        rows.append(
+            MemoEntry(
+                id=memo.id,
+                type=memo.type,
+                target=kind,
+                about=about,
+                title=memo.title,
+                text=memo.text,
+                coder=author,
+                updated=memo.updated_at.isoformat(timespec="seconds"),
+                version=memo.version,
+            )
+        )
     return rows

@@ -84,7 +84,7 @@ def agree(
     if not 0.0 < confidence < 1.0:
         raise QcoderError("--confidence is between 0 and 1, e.g. 0.95")
     request = _request(coders, level, codes, documents, bootstrap=bootstrap, seed=seed, confidence=confidence)
-    with project(db) as opened, opened.session() as session:
+    with project(db, create=False) as opened, opened.session() as session:
         report = agreement_report(session, request)
     view = confusion_from_units(report.data) if confusion else None
     content = render_report(report, chosen, view)
@@ -137,7 +137,7 @@ def reconcile(
             + f"; decided {progress}"
         )
         return
-    with project(db) as opened, opened.session() as session:
+    with project(db, create=False) as opened, opened.session() as session:
         state = disagreements(session, request, consensus)
     if fmt == "json":
         payload = {

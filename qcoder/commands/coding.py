@@ -38,7 +38,7 @@ def search(
 
     if code and not coder:
         fail("--code needs --coder NAME (every coding belongs to a coder)")
-    with project(db) as opened:
+    with project(db, create=False) as opened:
         with opened.session() as session:
             hits = run_search(session, query, mode="word" if word else "substring")
         rows = [
@@ -66,7 +66,7 @@ def codes(db: DbOption = None, fmt: FormatOption = "text") -> None:
     """List the codebook as a tree, by level, with coding counts."""
     from qcoder.coding.listings import code_entries
 
-    with project(db) as opened, opened.session() as session:
+    with project(db, create=False) as opened, opened.session() as session:
         rows = code_entries(session)
     if fmt == "text" and not rows:
         typer.echo("no codes yet; create one with `qcoder code ID --code NAME --coder NAME`")
@@ -143,6 +143,6 @@ def coders(db: DbOption = None, fmt: FormatOption = "text") -> None:
     """List coders."""
     from qcoder.coding.coders import list_coders
 
-    with project(db) as opened, opened.session() as session:
+    with project(db, create=False) as opened, opened.session() as session:
         rows = [{"name": c.name, "created": f"{c.created_at:%Y-%m-%d}"} for c in list_coders(session)]
     emit(rows, fmt, lambda r: r["name"])

@@ -87,7 +87,7 @@ def docs(db: DbOption = None, fmt: FormatOption = "text") -> None:
     """List the project's documents."""
     from qcoder.coding.listings import document_entries
 
-    with project(db) as opened, opened.session() as session:
+    with project(db, create=False) as opened, opened.session() as session:
         rows = document_entries(session)
     emit(
         rows,
@@ -108,7 +108,7 @@ def show(
     """Print a document's statements with their IDs."""
     from qcoder.coding.listings import statement_entries
 
-    with project(db) as opened, opened.session() as session:
+    with project(db, create=False) as opened, opened.session() as session:
         label, name, rows = statement_entries(session, document, codes=codes)
     if fmt == "text":
         typer.echo(f"{label} {name} ({len(rows)} statements)")

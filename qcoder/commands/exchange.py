@@ -27,7 +27,7 @@ def export_codebook(
     """Write the codebook (format from the file's suffix)."""
     from qcoder.exchange import tasks
 
-    with project(db) as opened:
+    with project(db, create=False) as opened:
         typer.echo(tasks.export_codebook_file(opened, output))
 
 
@@ -50,7 +50,7 @@ def export_project(
 
     if positions not in UNITS:
         raise QcoderError(f"--positions takes codepoints or utf16 (utf16 for NVivo); got {positions!r}")
-    with project(db) as opened:
+    with project(db, create=False) as opened:
         typer.echo(tasks.export_project_file(opened, output, positions, name=name))
 
 

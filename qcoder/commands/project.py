@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from qcoder.commands.common import DbOption, fail, project
+from qcoder.commands.common import DbOption, FormatOption, fail, project
 
 
 def init(db: DbOption = None) -> None:
@@ -115,3 +115,32 @@ def backup(
 ) -> None:
     """Back up the project (same as `qcoder db backup`)."""
     db_backup(target, db)
+
+
+def where(db: DbOption = None, fmt: FormatOption = "text") -> None:
+    """Print which project commands use (from --db, $QCODER_DB or the default) and whether it exists."""
+    import os
+
+    from sqlalchemy.engine import make_url
+
+    from qcoder.commands.common import state
+    from qcoder.store.location import project_value, sqlite_file
+
+    named = db or state.db
+    source = "--db" if named else "QCODER_DB" if os.environ.get("QCODER_DB") else "the default project"
+    path = sqlite_file(named)
+    if path is not None:
+        row = {"project": str(path), "backend": "sqlite", "from": source, "exists": path.exists()}
+        line = f"{path}  (SQLite, from {source})" + (
+            "" if path.exists() else "; it does not exist yet: `qcoder init` or `qcoder import` creates it"
+        )
+    else:
+        shown = make_url(project_value(named)).render_as_string(hide_password=True)
+        row = {"project": shown, "backend": "postgresql", "from": source, "exists": None}
+        line = f"{shown}  (PostgreSQL, from {source})"
+    if fmt == "json":
+        typer.echo(json.dumps(row, ensure_ascii=False, indent=2))
+    elif fmt == "text":
+        typer.echo(line)
+    else:
+        fail(f"unknown format {fmt!r}; use text or json")

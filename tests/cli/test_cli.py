@@ -123,7 +123,9 @@ def test_console_script_prints_one_line_not_a_traceback(tmp_path: Path) -> None:
         stdin=subprocess.DEVNULL,
     )
     assert result.returncode == 1
-    assert result.stderr.strip() == "error: no document 'D01'; `qcoder docs` lists them"
+    # a read-only command on a path that does not exist says so instead of creating an empty project
+    assert result.stderr.strip() == f"error: no project at {db}; create it with `qcoder init --db {db}`"
+    assert not db.exists()
     bare = subprocess.run(
         [sys.executable, "-m", "qcoder.cli", "--db", str(db)], capture_output=True, text=True, stdin=subprocess.DEVNULL
     )
