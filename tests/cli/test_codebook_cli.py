@@ -39,7 +39,9 @@ def test_rename_move_define_and_exemplar_change_the_codebook(coded: str) -> None
     assert "需求牵引" in out and _code(coded, "需求") is None
     code, _, err = qc("codebook", "move", "需求牵引", "--parent", "动因", "--coder", "甲", "--db", coded)
     assert code == 0, err
-    code, out, err = qc("codebook", "define", "需求牵引", "国家与市场的需求", "--coder", "甲", "--db", coded, "--format", "json")
+    code, out, err = qc(
+        "codebook", "define", "需求牵引", "国家与市场的需求", "--coder", "甲", "--db", coded, "--format", "json"
+    )
     assert code == 0, err
     assert json.loads(out)["definition"] == "国家与市场的需求"
     assert qc("codebook", "exemplar", "需求牵引", "D01-S003", "--coder", "甲", "--db", coded)[0] == 0
@@ -97,7 +99,9 @@ def test_relations_and_memos_are_written_and_listed_as_json(coded: str) -> None:
     assert [(m["target"], m["about"], m["text"]) for m in memos] == [("statement", "D01-S004", "这句要再看")]
     by_target = json.loads(qc("codebook", "memos", "--db", coded, "--format", "json", "--target", "需求")[1])
     assert [m["text"] for m in by_target] == ["概念的想法"]
-    assert json.loads(qc("codebook", "memos", "--db", coded, "--format", "json", "--text", "想法")[1])[0]["coder"] == "甲"
+    assert (
+        json.loads(qc("codebook", "memos", "--db", coded, "--format", "json", "--text", "想法")[1])[0]["coder"] == "甲"
+    )
     relation_id = rows[0]["id"]
     assert qc("codebook", "unrelate", str(relation_id), "--coder", "甲", "--db", coded)[0] == 0
     with open_project(coded) as project, project.session() as session:
