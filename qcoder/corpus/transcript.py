@@ -136,12 +136,26 @@ def text_sources(decoded: Decoded, options: PipelineOptions) -> list[StructuredS
     return [_transcript(decoded, lines, turns)]
 
 
-def transcript_blocks(paragraphs: list[str], kind: str = "paragraph") -> tuple[list[Block], StepReport] | None:
-    """Paragraphs (of a Word file) as turns when they are a transcript; labels in the report."""
+def transcript_blocks(paragraphs: list[str]) -> tuple[list[Block | None], StepReport] | None:
+    """Paragraphs (of a Word file) as turns, one entry per paragraph (None: only a label), if
+    they are a transcript; the labels taken off are in the report."""
     turns = find_turns(paragraphs)
     if turns is None:
         return None
-    return _turn_blocks(paragraphs, turns, blank_ends=False, kind=kind)
+    labels = StepReport("speaker_labels")
+    out: list[Block | None] = []
+    current: dict[str, str] | None = None
+    for i, paragraph in enumerate(paragraphs):
+        turn = turns.get(i)
+        if turn is None:
+            out.append(Block(paragraph, "turn", attributes=dict(current)) if current is not None else Block(paragraph))
+            continue
+        current = {k: v for k, v in (("speaker", turn.speaker), ("time", turn.time)) if v}
+        if ns(turn.label):
+            labels.removed.append(turn.label.strip())
+            labels.changes += 1
+        out.append(Block(turn.rest, "turn", attributes=dict(current)) if turn.rest.strip() else None)
+    return out, labels
 
 
 def _turn_blocks(
