@@ -108,14 +108,14 @@ def turn_start(line: str, *, known_only: bool = True) -> Turn | None:
 def find_turns(lines: list[str]) -> dict[int, Turn] | None:
     """Line index → the turn it starts, if the text is a transcript; else None."""
     known = {i: t for i, line in enumerate(lines) if (t := turn_start(line)) is not None}
-    if not any(t.speaker for t in known.values()) or len(known) < 2:
+    if not any(t.speaker for t in known.values()):
         return None
     turns = {}
     for i, line in enumerate(lines):
         turn = known.get(i) or turn_start(line, known_only=False)
         if turn is not None:
             turns[i] = turn
-    return turns
+    return turns if len(turns) >= 2 else None
 
 
 def text_sources(decoded: Decoded, options: PipelineOptions) -> list[StructuredSource] | None:
