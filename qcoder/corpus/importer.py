@@ -24,7 +24,7 @@ from qcoder.errors import file_bytes, file_size
 from qcoder.store.database import Project
 from qcoder.store.events import log_event
 from qcoder.store.labels import document_label, statement_label
-from qcoder.store.models import DOCUMENT_ROLES, Document, Sentence
+from qcoder.store.models import DOCUMENT_ROLES, Document, Event, Sentence
 
 MAX_FILE_BYTES = 50 * 1024 * 1024
 
@@ -79,20 +79,15 @@ def store_document(
     attributes: Mapping[str, str] | None = None,
     role: str = "coding",
     coder_id: int | None = None,
-    digest: str | None = None,
-    raw: bytes | None = None,
 ) -> Document:
-    """Write one processed document and its statements (bulk insert: fast on 50k statements).
-
-    ``digest`` and ``raw``: for the second and later documents of one file (spreadsheet rows),
-    a key of their own and their own text's bytes instead of the whole file's."""
+    """Write one processed document and its statements (bulk insert: fast on 50k statements)."""
     label = document_label(next_document_number(session))
     document = Document(
         label=label,
         name=name,
         source_path=source_path,
-        sha256=digest or sha256(processed.raw),
-        raw_bytes=processed.raw if raw is None else raw,
+        sha256=sha256(processed.raw),
+        raw_bytes=processed.raw,
         encoding=processed.decoded.encoding,
         original_text=processed.decoded.text,
         text=processed.text,
@@ -102,13 +97,21 @@ def store_document(
     )
     session.add(document)
     session.flush()
+    rows = _statement_rows(document.id, label, processed)
+    for start in range(0, len(rows), 2000):
+        session.execute(insert(Sentence), rows[start : start + 2000])
+    log_event(session, coder_id, "document.import", document_id=document.id, name=name, statements=len(rows))
+    return document
+
+
+def _statement_rows(document_id: int, label: str, processed: ProcessedDocument) -> list[dict[str, object]]:
     text = processed.text
-    rows = []
+    rows: list[dict[str, object]] = []
     for ordinal, (span, tokens) in enumerate(zip(processed.spans, processed.tokens, strict=True), start=1):
         piece = text[span.start : span.end]
         rows.append(
             {
-                "document_id": document.id,
+                "document_id": document_id,
                 "ordinal": ordinal,
                 "label": statement_label(label, ordinal),
                 "start": span.start,
@@ -120,10 +123,68 @@ def store_document(
                 "cell_width": max(wcswidth(piece), len(piece)),
             }
         )
-    for start in range(0, len(rows), 2000):
-        session.execute(insert(Sentence), rows[start : start + 2000])
-    log_event(session, coder_id, "document.import", document_id=document.id, name=name, statements=len(rows))
-    return document
+    return rows
+
+
+def store_documents(
+    session: Session,
+    documents: list[ProcessedDocument],
+    *,
+    names: list[str],
+    source_path: str | None,
+    attributes: Mapping[str, str] | None = None,
+    role: str = "coding",
+    coder_id: int | None = None,
+) -> list[str]:
+    """Write the several documents of one file (spreadsheet rows) in bulk; returns their labels.
+
+    The file's bytes and key go with the first document; each further one keeps its own text's
+    bytes and a key of its own (the file's key and its number), so re-importing the file is
+    recognised by the first and no document repeats the whole file."""
+    check_role(role)
+    number = next_document_number(session)
+    whole = sha256(documents[0].raw)
+    labels = [document_label(number + i) for i in range(len(documents))]
+    rows = [
+        {
+            "label": label,
+            "name": name,
+            "source_path": source_path,
+            "sha256": sha256(f"{whole}#{i}".encode()) if i else whole,
+            "raw_bytes": processed.text.encode("utf-8") if i else processed.raw,
+            "encoding": processed.decoded.encoding,
+            "original_text": processed.decoded.text,
+            "text": processed.text,
+            "attributes": {**processed.document_attributes, **dict(attributes or {})},
+            "role": role,
+            "import_report": describe(processed),
+        }
+        for i, (label, name, processed) in enumerate(zip(labels, names, documents, strict=True))
+    ]
+    ids: list[int] = []
+    for start in range(0, len(rows), 1000):
+        ids.extend(
+            session.scalars(
+                insert(Document).returning(Document.id, sort_by_parameter_order=True), rows[start : start + 1000]
+            )
+        )
+    statements: list[dict[str, object]] = []
+    for document_id, label, processed in zip(ids, labels, documents, strict=True):
+        statements.extend(_statement_rows(document_id, label, processed))
+    for start in range(0, len(statements), 2000):
+        session.execute(insert(Sentence), statements[start : start + 2000])
+    session.execute(
+        insert(Event),
+        [
+            {
+                "coder_id": coder_id,
+                "action": "document.import",
+                "payload": {"document_id": document_id, "name": name, "statements": len(processed.spans)},
+            }
+            for document_id, name, processed in zip(ids, names, documents, strict=True)
+        ],
+    )
+    return labels
 
 
 def find_duplicate(session: Session, raw: bytes) -> Document | None:
@@ -167,12 +228,17 @@ class PreparedFile:
         return _processed_result(self, self.documents(), "dry-run")
 
 
+_REPORTED = 5  # documents of one file described in full in the import result (every one keeps its report)
+
+
 def _processed_result(prepared: PreparedFile, documents: list[ProcessedDocument], status: str) -> ImportResult:
     first = documents[0]
     report = describe(first)
-    for more in documents[1:]:
+    for more in documents[1:_REPORTED]:
         report.append(f"document {more.name!r}:")
         report.extend(f"  {line}" for line in describe(more))
+    if len(documents) > _REPORTED:
+        report.append(f"... and {len(documents) - _REPORTED:,} more documents (each keeps its own import report)")
     return ImportResult(
         path=str(prepared.path),
         status=status,
@@ -235,21 +301,27 @@ def store_prepared(session: Session, prepared: PreparedFile, *, coder_id: int | 
     if not documents:  # the document it duplicated was deleted after ``prepare``
         documents = process_all(prepared.raw, prepared.options, filename=prepared.path.name)
     result = _processed_result(prepared, documents, "imported")
-    whole = sha256(prepared.raw)
-    for number, processed in enumerate(documents):
-        document = store_document(
+    if len(documents) > 1:
+        result.labels = store_documents(
             session,
-            processed,
-            name=_name(prepared, processed),
+            documents,
+            names=[_name(prepared, processed) for processed in documents],
             source_path=str(prepared.path.resolve()),
             attributes=prepared.attributes,
             role=prepared.role,
             coder_id=coder_id,
-            # the file's bytes and key go with its first document; a row keeps its own text
-            digest=sha256(f"{whole}#{number}".encode()) if number else None,
-            raw=processed.text.encode("utf-8") if number else None,
         )
-        result.labels.append(document.label)
+    else:
+        document = store_document(
+            session,
+            documents[0],
+            name=_name(prepared, documents[0]),
+            source_path=str(prepared.path.resolve()),
+            attributes=prepared.attributes,
+            role=prepared.role,
+            coder_id=coder_id,
+        )
+        result.labels = [document.label]
     result.label = result.labels[0]
     return result
 
