@@ -71,6 +71,11 @@ _INTERVIEWERS = frozenset(
 _NOT_SPEAKERS = frozenset({"http", "https", "ftp", "mailto", "注", "摘要", "关键词", "關鍵詞", "来源", "來源"})
 
 
+def is_role(label: str) -> bool:
+    """A label that names a role in an interview (问, 受访者, Interviewer, P1, 说话人2 ...)."""
+    return _ROLE.fullmatch(label.strip()) is not None
+
+
 def is_interviewer(speaker: str) -> bool:
     """The speaker asks the questions (访谈者, 问, Q, Interviewer, 主持人 ...)."""
     return speaker.strip().lower() in _INTERVIEWERS

@@ -318,14 +318,20 @@ def _styles(document: object) -> dict[str, tuple[str, int | None]]:
 
 def _transcript_table(rows: dict[int, dict[int, list[int]]], lines: list[str]) -> bool:
     """Two cells a row, the first a short name that recurs: speaker | utterance."""
+    from qcoder.corpus.transcript import is_role
+
     if len(rows) < 2 or any(sorted(cells) != [0, 1] for cells in rows.values()):
         return False
     names = ["".join(lines[i] for i in cells[0]).strip() for cells in rows.values()]
     body = names[1:] if names[0].lower() in _NAME_HEADERS else names
-    if not body or not all(_NAME_CELL.fullmatch(name) for name in body if name):
+    if len(body) < 2 or not all(_NAME_CELL.fullmatch(name) for name in body if name):
         return False
-    distinct = {name for name in body if name}
-    return bool(distinct) and len(distinct) <= max(2, len(body) // 2)
+    named = [name for name in body if name]
+    distinct = set(named)
+    if not distinct or len(distinct) > max(2, len(body) // 2):
+        return False
+    # the names recur (a conversation) or are interview roles: 姓名 | 张三 / 年龄 | 45 is a form
+    return len(distinct) < len(named) or all(is_role(name) for name in distinct)
 
 
 def _annotations(raw: bytes) -> list[str]:

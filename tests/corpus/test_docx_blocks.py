@@ -108,15 +108,32 @@ def test_transcript_table_with_header_row_gives_turns_with_speakers() -> None:
     assert [s.kind for s in context.spans].count("context") == 2
 
 
-def test_a_data_table_is_not_a_transcript() -> None:
+def test_a_data_table_or_a_form_is_not_a_transcript() -> None:
+    for rows in (
+        [("地区", "哈尔滨"), ("人口", "一千万"), ("面积", "五万平方公里")],
+        [("姓名", "张三"), ("年龄", "45")],
+    ):
+        document = docx.Document()
+        table = document.add_table(rows=len(rows), cols=2)
+        for r, (k, v) in enumerate(rows):
+            table.cell(r, 0).text = k
+            table.cell(r, 1).text = v
+        d = process(save(document), filename="data.docx")
+        assert all(not s.attributes for s in d.spans)
+        assert [d.text[s.start : s.end] for s in d.spans] == [x for row in rows for x in row]
+
+
+def test_a_two_row_table_of_roles_is_a_transcript() -> None:
     document = docx.Document()
-    table = document.add_table(rows=3, cols=2)
-    for r, (k, v) in enumerate([("地区", "哈尔滨"), ("人口", "一千万"), ("面积", "五万平方公里")]):
-        table.cell(r, 0).text = k
-        table.cell(r, 1).text = v
-    d = process(save(document), filename="data.docx")
-    assert all(not s.attributes for s in d.spans)
-    assert [d.text[s.start : s.end] for s in d.spans] == ["地区", "哈尔滨", "人口", "一千万", "面积", "五万平方公里"]
+    table = document.add_table(rows=2, cols=2)
+    for r, (who, said) in enumerate([("Q", "您从事什么工作？"), ("A", "种地。")]):
+        table.cell(r, 0).text = who
+        table.cell(r, 1).text = said
+    d = process(save(document), filename="qa.docx")
+    assert [(d.text[s.start : s.end], s.attributes) for s in d.spans] == [
+        ("您从事什么工作？", {"speaker": "Q"}),
+        ("种地。", {"speaker": "A"}),
+    ]
 
 
 def test_paragraph_turns_carry_the_speaker_to_every_statement() -> None:
