@@ -156,3 +156,12 @@ def test_windows_big5_decodes_as_cp950(text: str, wanted: str) -> None:
     decoded = decode(text.encode("cp950"), max_bytes=10**8)
     assert decoded.text == text and decoded.encoding == "big5"
     assert wanted in decoded.text and "•" not in decoded.text and "∼" not in decoded.text
+
+
+def test_an_overlong_line_unit_is_cut_and_reported() -> None:
+    line = "这是一段很长的微博没有标点" * 100  # 1,300 characters
+    d = run(line + "\n短的一条\n", units="lines")
+    assert [s.end - s.start <= 1000 for s in d.spans] == [True] * len(d.spans)
+    assert len(d.spans) == 3 and said(d)[-1] == "短的一条"
+    assert ns("".join(said(d)[:2])) == ns(line)
+    assert any("was cut into 2 pieces" in line for line in describe(d))
