@@ -54,7 +54,13 @@ def search(
                 wanted["speaker"] = speaker
             hits = run_search(session, query, mode="word" if word else "substring", attributes=wanted)
         rows = [
-            {"id": h.label, "document": h.document_label, "text": h.text, "matches": [list(m) for m in h.matches]}
+            {
+                "id": h.label,
+                "document": h.document_label,
+                "text": h.text,
+                "matches": [list(m) for m in h.matches],
+                **({"speaker": h.speaker} if h.speaker else {}),
+            }
             for h in hits
         ]
         added: list[int] = []
@@ -70,7 +76,7 @@ def search(
         )
         return
     for hit in hits:
-        typer.echo(f"{hit.label}  {hit.highlighted()}")
+        typer.echo(f"{hit.label}  {f'[{hit.speaker}] ' if hit.speaker else ''}{hit.highlighted()}")
     typer.echo(f"{len(hits)} statements match {query!r}" + (f"; coded {len(added)} new with {code!r}" if code else ""))
 
 

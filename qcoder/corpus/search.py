@@ -29,6 +29,7 @@ class Hit:
     document_id: int
     text: str
     matches: tuple[tuple[int, int], ...]  # [start, end) within ``text``
+    speaker: str = ""  # the statement's speaker (transcripts), shown beside the hit
 
     def highlighted(self, before: str = "【", after: str = "】") -> str:
         parts, last = [], 0
@@ -72,7 +73,7 @@ def search(
         haystack, probe = func.lower(haystack), probe.lower()
     position = func.strpos(haystack, probe) if dialect == "postgresql" else func.instr(haystack, probe)
     statement = (
-        select(Sentence.id, Sentence.label, Document.label, Document.id, Sentence.text)
+        select(Sentence.id, Sentence.label, Document.label, Document.id, Sentence.text, Sentence.attributes)
         .join(Document, Document.id == Sentence.document_id)
         .where(position > 0)
         .order_by(Sentence.document_id, Sentence.ordinal)
@@ -84,6 +85,7 @@ def search(
     if limit is not None:
         statement = statement.limit(limit)
     hits = []
-    for sid, label, doc_label, doc_id, text in session.execute(statement):
-        hits.append(Hit(sid, label, doc_label, doc_id, text, find_spans(text, needle)))
+    for sid, label, doc_label, doc_id, text, own in session.execute(statement):
+        speaker = str((own or {}).get("speaker", ""))
+        hits.append(Hit(sid, label, doc_label, doc_id, text, find_spans(text, needle), speaker))
     return hits

@@ -74,6 +74,7 @@ def test_cli_show_and_search_by_speaker(tmp_path: Path) -> None:
     ]
     code, out, _ = qc("search", "--db", db, "创业", "--speaker", "答")
     assert code == 0 and "2 statements match" in out and "D01-S001" not in out
+    assert "D01-S002  [答] 我想【创业】。" in out.splitlines()
     code, out, err = qc("code", "--db", db, "D01-S001", "--code", "动机", "--coder", "wang")
     assert code == 1 and "not for coding" in err and "\n" not in err.strip()
     code, out, _ = qc("code", "--db", db, "D01-S001..D01-S003", "--code", "动机", "--coder", "wang")
