@@ -18,13 +18,13 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 from wcwidth import wcswidth
 
-from qcoder.corpus.pipeline import describe, process, removed_lines
+from qcoder.corpus.pipeline import describe, process_all, removed_lines
 from qcoder.corpus.types import ImportRefused, PipelineOptions, ProcessedDocument
 from qcoder.errors import file_bytes, file_size
 from qcoder.store.database import Project
 from qcoder.store.events import log_event
 from qcoder.store.labels import document_label, statement_label
-from qcoder.store.models import DOCUMENT_ROLES, Document, Sentence
+from qcoder.store.models import DOCUMENT_ROLES, Document, Event, Sentence
 
 MAX_FILE_BYTES = 50 * 1024 * 1024
 
@@ -38,6 +38,8 @@ class ImportResult:
     statements: int = 0
     headings: int = 0
     encoding: str = ""
+    documents: int = 1  # how many documents the file gave (a spreadsheet: one per row)
+    labels: list[str] = field(default_factory=list)  # every document's label, when several
     report: list[str] = field(default_factory=list)
     removed_lines: list[tuple[str, int]] = field(default_factory=list)  # (line, times) the cleaning deleted
 
@@ -89,19 +91,27 @@ def store_document(
         encoding=processed.decoded.encoding,
         original_text=processed.decoded.text,
         text=processed.text,
-        attributes=dict(attributes or {}),
+        attributes={**processed.document_attributes, **dict(attributes or {})},
         role=check_role(role),
         import_report=describe(processed),
     )
     session.add(document)
     session.flush()
+    rows = _statement_rows(document.id, label, processed)
+    for start in range(0, len(rows), 2000):
+        session.execute(insert(Sentence), rows[start : start + 2000])
+    log_event(session, coder_id, "document.import", document_id=document.id, name=name, statements=len(rows))
+    return document
+
+
+def _statement_rows(document_id: int, label: str, processed: ProcessedDocument) -> list[dict[str, object]]:
     text = processed.text
-    rows = []
+    rows: list[dict[str, object]] = []
     for ordinal, (span, tokens) in enumerate(zip(processed.spans, processed.tokens, strict=True), start=1):
         piece = text[span.start : span.end]
         rows.append(
             {
-                "document_id": document.id,
+                "document_id": document_id,
                 "ordinal": ordinal,
                 "label": statement_label(label, ordinal),
                 "start": span.start,
@@ -109,13 +119,72 @@ def store_document(
                 "kind": span.kind,
                 "text": piece,
                 "tokens": " ".join(tokens),
+                "attributes": dict(span.attributes),
                 "cell_width": max(wcswidth(piece), len(piece)),
             }
         )
-    for start in range(0, len(rows), 2000):
-        session.execute(insert(Sentence), rows[start : start + 2000])
-    log_event(session, coder_id, "document.import", document_id=document.id, name=name, statements=len(rows))
-    return document
+    return rows
+
+
+def store_documents(
+    session: Session,
+    documents: list[ProcessedDocument],
+    *,
+    names: list[str],
+    source_path: str | None,
+    attributes: Mapping[str, str] | None = None,
+    role: str = "coding",
+    coder_id: int | None = None,
+) -> list[str]:
+    """Write the several documents of one file (spreadsheet rows) in bulk; returns their labels.
+
+    The file's bytes and key go with the first document; each further one keeps its own text's
+    bytes and a key of its own (the file's key and its number), so re-importing the file is
+    recognised by the first and no document repeats the whole file."""
+    check_role(role)
+    number = next_document_number(session)
+    whole = sha256(documents[0].raw)
+    labels = [document_label(number + i) for i in range(len(documents))]
+    rows = [
+        {
+            "label": label,
+            "name": name,
+            "source_path": source_path,
+            "sha256": sha256(f"{whole}#{i}".encode()) if i else whole,
+            "raw_bytes": processed.text.encode("utf-8") if i else processed.raw,
+            "encoding": processed.decoded.encoding,
+            "original_text": processed.decoded.text,
+            "text": processed.text,
+            "attributes": {**processed.document_attributes, **dict(attributes or {})},
+            "role": role,
+            "import_report": describe(processed),
+        }
+        for i, (label, name, processed) in enumerate(zip(labels, names, documents, strict=True))
+    ]
+    ids: list[int] = []
+    for start in range(0, len(rows), 1000):
+        ids.extend(
+            session.scalars(
+                insert(Document).returning(Document.id, sort_by_parameter_order=True), rows[start : start + 1000]
+            )
+        )
+    statements: list[dict[str, object]] = []
+    for document_id, label, processed in zip(ids, labels, documents, strict=True):
+        statements.extend(_statement_rows(document_id, label, processed))
+    for start in range(0, len(statements), 2000):
+        session.execute(insert(Sentence), statements[start : start + 2000])
+    session.execute(
+        insert(Event),
+        [
+            {
+                "coder_id": coder_id,
+                "action": "document.import",
+                "payload": {"document_id": document_id, "name": name, "statements": len(processed.spans)},
+            }
+            for document_id, name, processed in zip(ids, names, documents, strict=True)
+        ],
+    )
+    return labels
 
 
 def find_duplicate(session: Session, raw: bytes) -> Document | None:
@@ -146,26 +215,46 @@ class PreparedFile:
     options: PipelineOptions
     processed: ProcessedDocument | None  # None: the project already held these bytes when prepared
     duplicate: ImportResult | None = None  # what the project held (``prepare`` with a project)
+    more: tuple[ProcessedDocument, ...] = ()  # the file's further documents (spreadsheet rows)
+
+    def documents(self) -> list[ProcessedDocument]:
+        return [] if self.processed is None else [self.processed, *self.more]
 
     def preview(self) -> ImportResult:
         """What storing would do, as ``--dry-run`` reports it (nothing is written)."""
         if self.duplicate is not None:
             return self.duplicate
         assert self.processed is not None
-        return _processed_result(self, self.processed, "dry-run")
+        return _processed_result(self, self.documents(), "dry-run")
 
 
-def _processed_result(prepared: PreparedFile, processed: ProcessedDocument, status: str) -> ImportResult:
+_REPORTED = 5  # documents of one file described in full in the import result (every one keeps its report)
+
+
+def _processed_result(prepared: PreparedFile, documents: list[ProcessedDocument], status: str) -> ImportResult:
+    first = documents[0]
+    report = describe(first)
+    for more in documents[1:_REPORTED]:
+        report.append(f"document {more.name!r}:")
+        report.extend(f"  {line}" for line in describe(more))
+    if len(documents) > _REPORTED:
+        report.append(f"... and {len(documents) - _REPORTED:,} more documents (each keeps its own import report)")
     return ImportResult(
         path=str(prepared.path),
         status=status,
-        name=prepared.name,
-        statements=len(processed.spans),
-        headings=sum(1 for span in processed.spans if span.kind == "heading"),
-        encoding=processed.decoded.encoding,
-        report=describe(processed),
-        removed_lines=removed_lines(processed),
+        name=_name(prepared, first),
+        statements=sum(len(d.spans) for d in documents),
+        headings=sum(1 for d in documents for span in d.spans if span.kind == "heading"),
+        encoding=first.decoded.encoding,
+        report=report,
+        removed_lines=[line for d in documents for line in removed_lines(d)],
+        documents=len(documents),
     )
+
+
+def _name(prepared: PreparedFile, processed: ProcessedDocument) -> str:
+    """A document's name: the reader's (a spreadsheet row's case), else the file's."""
+    return processed.name or prepared.name
 
 
 def prepare(
@@ -189,7 +278,7 @@ def prepare(
         with project.session() as session:
             found = find_duplicate(session, raw)
             duplicate = None if found is None else _duplicate_result(session, path, found)
-    processed = None if duplicate is not None else process(raw, options, filename=path.name)
+    documents = [] if duplicate is not None else process_all(raw, options, filename=path.name)
     return PreparedFile(
         path=path,
         raw=raw,
@@ -197,8 +286,9 @@ def prepare(
         role=role,
         attributes=dict(attributes or {}),
         options=options,
-        processed=processed,
+        processed=documents[0] if documents else None,
         duplicate=duplicate,
+        more=tuple(documents[1:]),
     )
 
 
@@ -207,20 +297,32 @@ def store_prepared(session: Session, prepared: PreparedFile, *, coder_id: int | 
     duplicate = find_duplicate(session, prepared.raw)
     if duplicate is not None:
         return _duplicate_result(session, prepared.path, duplicate)
-    processed = prepared.processed
-    if processed is None:  # the document it duplicated was deleted after ``prepare``
-        processed = process(prepared.raw, prepared.options, filename=prepared.path.name)
-    result = _processed_result(prepared, processed, "imported")
-    document = store_document(
-        session,
-        processed,
-        name=prepared.name,
-        source_path=str(prepared.path.resolve()),
-        attributes=prepared.attributes,
-        role=prepared.role,
-        coder_id=coder_id,
-    )
-    result.label = document.label
+    documents = prepared.documents()
+    if not documents:  # the document it duplicated was deleted after ``prepare``
+        documents = process_all(prepared.raw, prepared.options, filename=prepared.path.name)
+    result = _processed_result(prepared, documents, "imported")
+    if len(documents) > 1:
+        result.labels = store_documents(
+            session,
+            documents,
+            names=[_name(prepared, processed) for processed in documents],
+            source_path=str(prepared.path.resolve()),
+            attributes=prepared.attributes,
+            role=prepared.role,
+            coder_id=coder_id,
+        )
+    else:
+        document = store_document(
+            session,
+            documents[0],
+            name=_name(prepared, documents[0]),
+            source_path=str(prepared.path.resolve()),
+            attributes=prepared.attributes,
+            role=prepared.role,
+            coder_id=coder_id,
+        )
+        result.labels = [document.label]
+    result.label = result.labels[0]
     return result
 
 

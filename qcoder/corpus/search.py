@@ -9,6 +9,7 @@ space-joined jieba tokens stored at import.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from sqlalchemy import SQLColumnExpression, func, select
@@ -28,6 +29,7 @@ class Hit:
     document_id: int
     text: str
     matches: tuple[tuple[int, int], ...]  # [start, end) within ``text``
+    speaker: str = ""  # the statement's speaker (transcripts), shown beside the hit
 
     def highlighted(self, before: str = "【", after: str = "】") -> str:
         parts, last = [], 0
@@ -50,7 +52,10 @@ def search(
     mode: str = "substring",
     document_id: int | None = None,
     limit: int | None = None,
+    attributes: Mapping[str, str] | None = None,
 ) -> list[Hit]:
+    """Statements that contain ``query``; with ``attributes`` ({"speaker": "受访者"}), only those
+    whose own attributes have these values."""
     needle = query.strip()
     if not needle:
         raise QcoderError("search for what? give a word or phrase")
@@ -68,16 +73,19 @@ def search(
         haystack, probe = func.lower(haystack), probe.lower()
     position = func.strpos(haystack, probe) if dialect == "postgresql" else func.instr(haystack, probe)
     statement = (
-        select(Sentence.id, Sentence.label, Document.label, Document.id, Sentence.text)
+        select(Sentence.id, Sentence.label, Document.label, Document.id, Sentence.text, Sentence.attributes)
         .join(Document, Document.id == Sentence.document_id)
         .where(position > 0)
         .order_by(Sentence.document_id, Sentence.ordinal)
     )
     if document_id is not None:
         statement = statement.where(Sentence.document_id == document_id)
+    for key, value in (attributes or {}).items():
+        statement = statement.where(Sentence.attributes[key].as_string() == value)
     if limit is not None:
         statement = statement.limit(limit)
     hits = []
-    for sid, label, doc_label, doc_id, text in session.execute(statement):
-        hits.append(Hit(sid, label, doc_label, doc_id, text, find_spans(text, needle)))
+    for sid, label, doc_label, doc_id, text, own in session.execute(statement):
+        speaker = str((own or {}).get("speaker", ""))
+        hits.append(Hit(sid, label, doc_label, doc_id, text, find_spans(text, needle), speaker))
     return hits
