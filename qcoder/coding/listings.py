@@ -41,6 +41,7 @@ class StatementEntry:
     end: int
     text: str
     codes: list[str] = field(default_factory=list)  # "code@coder", with ``codes=True``
+    attributes: dict[str, str] = field(default_factory=dict)  # the statement's own: speaker, time, page, row
 
 
 @dataclass
@@ -97,7 +98,15 @@ def statement_entries(session: Session, document: str, *, codes: bool = False) -
         for sid, cid, coder in codings_of_document(session, doc.id):
             coded.setdefault(sid, []).append(f"{names[cid]}@{coders[coder]}")
     rows = [
-        StatementEntry(id=s.label, kind=s.kind, start=s.start, end=s.end, text=s.text, codes=coded.get(s.id, []))
+        StatementEntry(
+            id=s.label,
+            kind=s.kind,
+            start=s.start,
+            end=s.end,
+            text=s.text,
+            codes=coded.get(s.id, []),
+            attributes=dict(s.attributes or {}),
+        )
         for s in session.scalars(select(Sentence).where(Sentence.document_id == doc.id).order_by(Sentence.ordinal))
     ]
     return doc.label, doc.name, rows

@@ -37,6 +37,27 @@ def import_(
             help="Keep repeated short lines: drop no running heads (page numbers and journal footers still go)",
         ),
     ] = False,
+    units: Annotated[
+        str,
+        typer.Option(
+            "--units",
+            help="sentences (default); lines: each non-empty line one statement; "
+            "paragraphs: each blank-line-separated block one statement",
+        ),
+    ] = "sentences",
+    interviewer_context: Annotated[
+        bool | None,
+        typer.Option(
+            "--interviewer-context/--code-interviewer",
+            help="Keep interviewer turns (访谈者, 问, Q ...) as context, not for coding (default: project setting)",
+        ),
+    ] = None,
+    text_column: Annotated[
+        list[str], typer.Option("--text-column", help="Spreadsheets: a column whose cells become statements")
+    ] = [],
+    id_column: Annotated[
+        str | None, typer.Option("--id-column", help="Spreadsheets: the column that names each row (case)")
+    ] = None,
     fmt: FormatOption = "text",
 ) -> None:
     """Import documents: decode, clean, split into statements, tokenize."""
@@ -49,7 +70,14 @@ def import_(
     with project(db) as opened:
         with opened.session() as session:
             options = pipeline_options(
-                session, to_simplified=to_simplified, split_on_semicolon=semicolon, keep_repeated=keep_repeated
+                session,
+                to_simplified=to_simplified,
+                split_on_semicolon=semicolon,
+                keep_repeated=keep_repeated,
+                units=units,
+                interviewer_context=interviewer_context,
+                text_columns=tuple(text_column) or None,
+                id_column=id_column,
             )
         for path in files:
             try:
@@ -68,6 +96,12 @@ def import_(
                     typer.echo(f"{path}: already imported as {result.label} ({result.name}); nothing to do")
                 else:
                     verb = "would import" if dry_run else f"imported as {result.label}"
+                    if result.documents > 1:
+                        verb = (
+                            f"would import {result.documents} documents"
+                            if dry_run
+                            else f"imported {result.documents} documents as {result.labels[0]}–{result.labels[-1]}"
+                        )
                     typer.echo(
                         f"{path}: {verb}: {result.statements} statements ({result.headings} headings), "
                         f"encoding {result.encoding}"
@@ -116,7 +150,24 @@ def show(
         rows,
         fmt,
         lambda r: (
-            f"{r['id']}  {'# ' if r['kind'] == 'heading' else ''}{r['text']}"
+            f"{r['id']}  {_statement_prefix(r['kind'], r['attributes'])}{r['text']}"
             + (f"  [{'; '.join(r['codes'])}]" if r["codes"] else "")
         ),
     )
+
+
+def _statement_prefix(kind: str, attributes: dict[str, str]) -> str:
+    """What `show` prints before a statement: heading mark, context mark, speaker and time, page, row."""
+    shown = dict(attributes)
+    parts = []
+    if kind == "heading":
+        level = shown.pop("level", "1")
+        parts.append("#" * (int(level) if level.isdigit() else 1) + " ")
+    if kind == "context":
+        parts.append("(context) ")
+    who = " ".join(x for x in (shown.pop("speaker", ""), shown.pop("time", "")) if x)
+    rest = " ".join(f"{k}={v}" for k, v in shown.items())
+    label = " ".join(x for x in (who, rest) if x)
+    if label:
+        parts.append(f"[{label}] ")
+    return "".join(parts)

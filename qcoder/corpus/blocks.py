@@ -40,3 +40,6 @@ class StructuredSource:
     removed: list[StepReport] = field(default_factory=list)  # what the reader left out, with reasons
     notes: list[str] = field(default_factory=list)  # remarks for the import report (footnotes, alt text ...)
     read_chars: int = 0  # visible characters the reader saw in the source (for the accounting)
+    encoding: str = ""  # what the import report and Document.encoding show, e.g. "pdf"; "" = the reader's first word
+    keep_lines: bool = False  # line breaks inside a block are the writer's (Word): never re-joined
+    furniture: bool = False  # find page furniture and letterhead across all blocks (text pasted from PDFs)

@@ -18,7 +18,7 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 from wcwidth import wcswidth
 
-from qcoder.corpus.pipeline import describe, process, removed_lines
+from qcoder.corpus.pipeline import describe, process_all, removed_lines
 from qcoder.corpus.types import ImportRefused, PipelineOptions, ProcessedDocument
 from qcoder.errors import file_bytes, file_size
 from qcoder.store.database import Project
@@ -38,6 +38,8 @@ class ImportResult:
     statements: int = 0
     headings: int = 0
     encoding: str = ""
+    documents: int = 1  # how many documents the file gave (a spreadsheet: one per row)
+    labels: list[str] = field(default_factory=list)  # every document's label, when several
     report: list[str] = field(default_factory=list)
     removed_lines: list[tuple[str, int]] = field(default_factory=list)  # (line, times) the cleaning deleted
 
@@ -77,19 +79,24 @@ def store_document(
     attributes: Mapping[str, str] | None = None,
     role: str = "coding",
     coder_id: int | None = None,
+    digest: str | None = None,
+    raw: bytes | None = None,
 ) -> Document:
-    """Write one processed document and its statements (bulk insert: fast on 50k statements)."""
+    """Write one processed document and its statements (bulk insert: fast on 50k statements).
+
+    ``digest`` and ``raw``: for the second and later documents of one file (spreadsheet rows),
+    a key of their own and their own text's bytes instead of the whole file's."""
     label = document_label(next_document_number(session))
     document = Document(
         label=label,
         name=name,
         source_path=source_path,
-        sha256=sha256(processed.raw),
-        raw_bytes=processed.raw,
+        sha256=digest or sha256(processed.raw),
+        raw_bytes=processed.raw if raw is None else raw,
         encoding=processed.decoded.encoding,
         original_text=processed.decoded.text,
         text=processed.text,
-        attributes=dict(attributes or {}),
+        attributes={**processed.document_attributes, **dict(attributes or {})},
         role=check_role(role),
         import_report=describe(processed),
     )
@@ -109,6 +116,7 @@ def store_document(
                 "kind": span.kind,
                 "text": piece,
                 "tokens": " ".join(tokens),
+                "attributes": dict(span.attributes),
                 "cell_width": max(wcswidth(piece), len(piece)),
             }
         )
@@ -146,26 +154,41 @@ class PreparedFile:
     options: PipelineOptions
     processed: ProcessedDocument | None  # None: the project already held these bytes when prepared
     duplicate: ImportResult | None = None  # what the project held (``prepare`` with a project)
+    more: tuple[ProcessedDocument, ...] = ()  # the file's further documents (spreadsheet rows)
+
+    def documents(self) -> list[ProcessedDocument]:
+        return [] if self.processed is None else [self.processed, *self.more]
 
     def preview(self) -> ImportResult:
         """What storing would do, as ``--dry-run`` reports it (nothing is written)."""
         if self.duplicate is not None:
             return self.duplicate
         assert self.processed is not None
-        return _processed_result(self, self.processed, "dry-run")
+        return _processed_result(self, self.documents(), "dry-run")
 
 
-def _processed_result(prepared: PreparedFile, processed: ProcessedDocument, status: str) -> ImportResult:
+def _processed_result(prepared: PreparedFile, documents: list[ProcessedDocument], status: str) -> ImportResult:
+    first = documents[0]
+    report = describe(first)
+    for more in documents[1:]:
+        report.append(f"document {more.name!r}:")
+        report.extend(f"  {line}" for line in describe(more))
     return ImportResult(
         path=str(prepared.path),
         status=status,
-        name=prepared.name,
-        statements=len(processed.spans),
-        headings=sum(1 for span in processed.spans if span.kind == "heading"),
-        encoding=processed.decoded.encoding,
-        report=describe(processed),
-        removed_lines=removed_lines(processed),
+        name=_name(prepared, first),
+        statements=sum(len(d.spans) for d in documents),
+        headings=sum(1 for d in documents for span in d.spans if span.kind == "heading"),
+        encoding=first.decoded.encoding,
+        report=report,
+        removed_lines=[line for d in documents for line in removed_lines(d)],
+        documents=len(documents),
     )
+
+
+def _name(prepared: PreparedFile, processed: ProcessedDocument) -> str:
+    """A document's name: the reader's (a spreadsheet row's case), else the file's."""
+    return processed.name or prepared.name
 
 
 def prepare(
@@ -189,7 +212,7 @@ def prepare(
         with project.session() as session:
             found = find_duplicate(session, raw)
             duplicate = None if found is None else _duplicate_result(session, path, found)
-    processed = None if duplicate is not None else process(raw, options, filename=path.name)
+    documents = [] if duplicate is not None else process_all(raw, options, filename=path.name)
     return PreparedFile(
         path=path,
         raw=raw,
@@ -197,8 +220,9 @@ def prepare(
         role=role,
         attributes=dict(attributes or {}),
         options=options,
-        processed=processed,
+        processed=documents[0] if documents else None,
         duplicate=duplicate,
+        more=tuple(documents[1:]),
     )
 
 
@@ -207,20 +231,26 @@ def store_prepared(session: Session, prepared: PreparedFile, *, coder_id: int | 
     duplicate = find_duplicate(session, prepared.raw)
     if duplicate is not None:
         return _duplicate_result(session, prepared.path, duplicate)
-    processed = prepared.processed
-    if processed is None:  # the document it duplicated was deleted after ``prepare``
-        processed = process(prepared.raw, prepared.options, filename=prepared.path.name)
-    result = _processed_result(prepared, processed, "imported")
-    document = store_document(
-        session,
-        processed,
-        name=prepared.name,
-        source_path=str(prepared.path.resolve()),
-        attributes=prepared.attributes,
-        role=prepared.role,
-        coder_id=coder_id,
-    )
-    result.label = document.label
+    documents = prepared.documents()
+    if not documents:  # the document it duplicated was deleted after ``prepare``
+        documents = process_all(prepared.raw, prepared.options, filename=prepared.path.name)
+    result = _processed_result(prepared, documents, "imported")
+    whole = sha256(prepared.raw)
+    for number, processed in enumerate(documents):
+        document = store_document(
+            session,
+            processed,
+            name=_name(prepared, processed),
+            source_path=str(prepared.path.resolve()),
+            attributes=prepared.attributes,
+            role=prepared.role,
+            coder_id=coder_id,
+            # the file's bytes and key go with its first document; a row keeps its own text
+            digest=sha256(f"{whole}#{number}".encode()) if number else None,
+            raw=processed.text.encode("utf-8") if number else None,
+        )
+        result.labels.append(document.label)
+    result.label = result.labels[0]
     return result
 
 

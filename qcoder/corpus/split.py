@@ -191,12 +191,12 @@ def _capped(text: str, span: Span, limit: int) -> list[Span]:
 
 
 def split_with_report(
-    text: str, *, semicolon: bool = False, max_chars: int = MAX_STATEMENT_CHARS
+    text: str, *, semicolon: bool = False, max_chars: int = MAX_STATEMENT_CHARS, headings: bool = True
 ) -> tuple[list[Span], StepReport]:
     """Like `split`, also cutting overlong statements and reporting how many were cut."""
     report = StepReport("cut_overlong_statements")
     spans: list[Span] = []
-    for span in split(text, semicolon=semicolon):
+    for span in split(text, semicolon=semicolon, headings=headings):
         if span.end - span.start <= max_chars:
             spans.append(span)
             continue
@@ -210,8 +210,10 @@ def split_with_report(
     return spans, report
 
 
-def split(text: str, *, semicolon: bool = False) -> list[Span]:
-    """Statements of `text` as spans; `text[span.start:span.end]` is the statement."""
+def split(text: str, *, semicolon: bool = False, headings: bool = True) -> list[Span]:
+    """Statements of `text` as spans; `text[span.start:span.end]` is the statement.
+
+    ``headings=False``: no paragraph is taken for a heading (a speaker's short turn, a list item)."""
     spans: list[Span] = []
     for m in _PARAGRAPH.finditer(text):
         bounds = _trimmed(text, m.start(), m.end())
@@ -219,7 +221,7 @@ def split(text: str, *, semicolon: bool = False) -> list[Span]:
             continue
         p_start, p_end = bounds
         para = text[p_start:p_end]
-        if _is_heading(para):
+        if headings and _is_heading(para):
             spans.append(Span(p_start, p_end, "heading"))
             continue
         prev = 0

@@ -40,7 +40,9 @@ class Span:
 
     start: int
     end: int
-    kind: str = "sentence"  # "sentence" | "heading"
+    kind: str = "sentence"  # "sentence" | "heading" | "context" (shown, not for coding)
+    # the statement's own attributes (speaker, time, page, row, heading level), from its block
+    attributes: dict[str, str] = field(default_factory=dict, hash=False, compare=False)
 
 
 @dataclass
@@ -52,3 +54,8 @@ class ProcessedDocument:
     tokens: list[list[str]]  # jieba tokens per span
     reports: list[StepReport]
     mojibake: list[tuple[int, int]] = field(default_factory=list)  # suspicious spans in `text`
+    reader: str = ""  # the reader that produced the blocks (structured sources); "" for the plain-text path
+    name: str = ""  # document name when one file gives several documents (spreadsheet rows)
+    document_attributes: dict[str, str] = field(default_factory=dict)  # the case, from the reader
+    read_chars: int | None = None  # visible characters the reader saw, when it left some out
+    notes: list[str] = field(default_factory=list)  # the reader's remarks (footnotes, comments, units found)

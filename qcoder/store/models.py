@@ -148,8 +148,10 @@ class Sentence(Base):
     label: Mapped[str] = mapped_column(String(32), unique=True)  # "D03-S017"
     start: Mapped[int] = mapped_column(Integer)
     end: Mapped[int] = mapped_column(Integer)
-    kind: Mapped[str] = mapped_column(String(16), default="sentence")  # sentence | heading
+    kind: Mapped[str] = mapped_column(String(16), default="sentence")  # sentence | heading | context
     text: Mapped[str] = mapped_column(Text)
+    # the statement's own attributes (speaker, time, page, row; a heading's "level"), besides the document's
+    attributes: Mapped[dict[str, str]] = mapped_column(JSON, default=dict, server_default="{}")
     tokens: Mapped[str] = mapped_column(Text, default="")  # jieba tokens, space-joined
     cell_width: Mapped[int] = mapped_column(Integer, default=0)  # terminal cells
 

@@ -20,6 +20,7 @@ DEFAULTS: dict[str, Any] = {
     "levels": DEFAULT_LADDER,
     "to_simplified": False,
     "split_on_semicolon": False,
+    "interviewer_context": False,  # interviewer turns of transcripts are context, not for coding
     "user_words": ["新质生产力", "创新联合体", "揭榜挂帅"],
     "language": "zh",
     "relation_types": [],  # project-defined types beside the built-in ones
@@ -82,6 +83,7 @@ def pipeline_options(session: Session, **overrides: Any) -> PipelineOptions:
     options = PipelineOptions(
         to_simplified=bool(values["to_simplified"]),
         split_on_semicolon=bool(values["split_on_semicolon"]),
+        interviewer_context=bool(values["interviewer_context"]),
         user_words=tuple(values["user_words"]),
     )
     if overrides:

@@ -189,14 +189,26 @@ def test_repeated_answers_and_replies_import_with_every_line(tmp_path: Path) -> 
     files = [data / "forum_replies.txt", data / "interview_answers.txt"]
     code, out, err = qc("import", "--db", db, "--dry-run", *map(str, files))
     assert code == 0, err
-    assert "running heads" not in out and out.count("+ 0 removed") == 2
+    assert "running heads" not in out and out.count("+ 0 removed") == 1
+    # the transcript's speaker labels are not statement text: each is listed as removed and kept as the speaker
+    assert "      2× '受访者：'" in out.splitlines() and "      2× '访谈者：'" in out.splitlines()
     code, _, err = qc("import", "--db", db, *map(str, files))
     assert code == 0, err
     with open_project(db) as project, project.session() as s:
         texts = dict(s.execute(select(Document.name, Document.text)).all())
+        said = s.execute(
+            select(Sentence.text, Sentence.attributes)
+            .join(Document)
+            .where(Document.name == "interview_answers")
+            .order_by(Sentence.ordinal)
+        ).all()
     for path in files:
         expected = [line.strip() for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
-        assert texts[path.stem].split("\n") == expected
+        if path.stem == "interview_answers":
+            turns = [line.split("：", 1) for line in expected]
+            assert [(text, attributes["speaker"]) for text, attributes in said] == [(t, who) for who, t in turns]
+            continue
+        assert [line for line in texts[path.stem].split("\n") if line] == expected
 
 
 def test_word_table_imports_every_cell(tmp_path: Path) -> None:

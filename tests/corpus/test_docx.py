@@ -56,12 +56,13 @@ def grid(
 
 
 def lines(d: ProcessedDocument) -> list[str]:
-    return d.text.split("\n")
+    """The stored text's paragraphs (blocks are separated by a blank line)."""
+    return [line for line in d.text.split("\n") if line]
 
 
 def assert_each_once_in_order(text: str, cells: list[str]) -> None:
     """Every cell is a line of `text` of its own, each as often as the table has it, in order."""
-    stored = text.split("\n")
+    stored = [line for line in text.split("\n") if line]
     for cell in set(cells):
         assert stored.count(cell) == cells.count(cell), cell
     at = -1

@@ -1,0 +1,54 @@
+"""Which reader turns a file of which type into structured sources (see `blocks`).
+
+A reader is a function ``(raw bytes, import options) -> list[StructuredSource]``: one source
+per document the file holds (a spreadsheet gives one per row/case, everything else one). It
+raises `ImportRefused` with a one-line message for a file it cannot read. The pipeline looks
+the reader up by the file's suffix; plain text (.txt) keeps its own path in `pipeline`
+unless it is a transcript or is imported by lines or paragraphs (see `transcript`).
+
+Built-in readers are named as ``"module:function"`` and imported on first use, so a
+library a reader needs (pdfplumber, openpyxl ...) is loaded only when such a file is
+imported. `register` adds or replaces a reader at run time (tests, plug-ins).
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Iterable
+from pathlib import PurePath
+
+from qcoder.corpus.blocks import StructuredSource
+from qcoder.corpus.types import PipelineOptions
+
+SourceReader = Callable[[bytes, PipelineOptions], list[StructuredSource]]
+
+#: suffix -> "module:function" of a reader; imported when a file of that type is read.
+BUILTIN_READERS: dict[str, str] = {
+    ".docx": "qcoder.corpus.word:read_docx_sources",
+}
+
+_registered: dict[str, SourceReader] = {}
+
+
+def register(suffixes: Iterable[str], reader: SourceReader) -> None:
+    """Use ``reader`` for files ending in each of ``suffixes`` (".pdf"; case does not matter)."""
+    for suffix in suffixes:
+        _registered[suffix.lower()] = reader
+
+
+def reader_for(filename: str) -> SourceReader | None:
+    """The reader for ``filename``'s suffix, or None (plain text or an unsupported type)."""
+    suffix = PurePath(filename).suffix.lower()
+    if suffix in _registered:
+        return _registered[suffix]
+    target = BUILTIN_READERS.get(suffix)
+    if target is None:
+        return None
+    module, _, function = target.partition(":")
+    reader: SourceReader = getattr(importlib.import_module(module), function)
+    return reader
+
+
+def reader_suffixes() -> tuple[str, ...]:
+    """Every suffix a structured reader handles, for the "supported" list of messages."""
+    return tuple(sorted(set(BUILTIN_READERS) | set(_registered)))
