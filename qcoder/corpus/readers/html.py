@@ -17,7 +17,7 @@ from lxml import etree
 from qcoder.corpus.blocks import Block, StructuredSource
 from qcoder.corpus.decode import decode
 from qcoder.corpus.readers._text import glue, report, tidy, visible
-from qcoder.corpus.types import ImportRefused
+from qcoder.corpus.types import ImportRefused, PipelineOptions
 
 DROPPED = {"script", "style", "nav", "noscript", "template", "iframe", "svg", "math", "canvas", "object", "select"}
 CODE = {"pre"}
@@ -134,9 +134,9 @@ def parse(text: str) -> etree._Element:
         raise ImportRefused(f"cannot parse this HTML ({exc}); open it in a browser and save it again") from None
 
 
-def read_html(raw: bytes, *, max_bytes: int = 50 * 1024 * 1024) -> list[StructuredSource]:
+def read_html(raw: bytes, options: PipelineOptions = PipelineOptions()) -> list[StructuredSource]:
     """One HTML page → one structured source."""
-    decoded = decode(raw, max_bytes=max_bytes)
+    decoded = decode(raw, max_bytes=options.max_bytes)
     root = parse(decoded.text)
     attributes: dict[str, str] = {}
     title_el = root.find(".//title")

@@ -17,6 +17,7 @@ from qcoder.corpus.blocks import Block, StructuredSource
 from qcoder.corpus.decode import decode
 from qcoder.corpus.readers._text import glue, report, tidy, visible
 from qcoder.corpus.readers.html import Walker, parse, visible_text
+from qcoder.corpus.types import ImportRefused, PipelineOptions
 
 _MARKERS = re.compile(r"\*{2,}|~~|(?<![\w*])\*(?=\S)|(?<=\S)\*(?![\w*])")  # emphasis left as literal text
 
@@ -26,6 +27,28 @@ def _parser() -> Any:
     from mdit_py_plugins.front_matter import front_matter_plugin
 
     return MarkdownIt("commonmark").use(front_matter_plugin).enable(["table", "strikethrough"])
+
+
+_STRUCTURE = frozenset(
+    {"front_matter", "fence", "code_block", "html_block", "table_open", "bullet_list_open", "ordered_list_open"}
+)
+_INLINE_STRUCTURE = frozenset({"image", "link_open", "html_inline", "code_inline"})
+
+
+def is_structured(raw: bytes) -> bool:
+    """True if the file uses Markdown beyond headings and emphasis (front matter, lists, code, links, images,
+    tables, HTML): then this reader is needed; otherwise the plain-text path reads it as well (and the
+    seeds, text pasted from PDFs with a few `##`, import exactly as before)."""
+    try:
+        text = decode(raw, max_bytes=max(len(raw), 1)).text
+    except ImportRefused:
+        return True  # let the reader give the message
+    for tok in _parser().parse(text):
+        if tok.type in _STRUCTURE:
+            return True
+        if any(child.type in _INLINE_STRUCTURE for child in tok.children or []):
+            return True
+    return False
 
 
 def _front_matter(content: str, notes: list[str]) -> dict[str, str]:
@@ -49,9 +72,9 @@ def _front_matter(content: str, notes: list[str]) -> dict[str, str]:
     return out
 
 
-def read_markdown(raw: bytes, *, max_bytes: int = 50 * 1024 * 1024) -> list[StructuredSource]:
+def read_markdown(raw: bytes, options: PipelineOptions = PipelineOptions()) -> list[StructuredSource]:
     """One Markdown file → one structured source."""
-    decoded = decode(raw, max_bytes=max_bytes)
+    decoded = decode(raw, max_bytes=options.max_bytes)
     tokens = _parser().parse(decoded.text)
     blocks: list[Block] = []
     code: list[str] = []

@@ -30,7 +30,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
 from qcoder.corpus.blocks import Block, StructuredSource
-from qcoder.corpus.types import ImportRefused, StepReport
+from qcoder.corpus.types import ImportRefused, PipelineOptions, StepReport
 
 _BAND = 0.09  # top and bottom share of the page height where running heads and page numbers live
 _CJK_CLASS = "\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef\U00020000-\U0003134f"  # CJK and full-width forms
@@ -112,8 +112,11 @@ def _open(raw: bytes) -> object:
     except pdfium.PdfiumError as exc:
         if "password" in str(exc).lower():
             raise ImportRefused("this PDF is password-protected; save an unprotected copy and import that") from None
+        from qcoder.corpus.pipeline import supported
+
         raise ImportRefused(
-            f"this file is not a readable PDF ({exc}); open it in a PDF viewer and save it again"
+            f"this file is not a readable PDF ({exc}); save it again from a PDF viewer, "
+            f"or save its text in one of the types qcoder reads: {', '.join(supported())}"
         ) from None
 
 
@@ -378,7 +381,7 @@ def _blocks(lines: list[_Line], hyphens: StepReport) -> list[Block]:
     return blocks
 
 
-def read_pdf(raw: bytes) -> list[StructuredSource]:
+def read_pdf(raw: bytes, options: PipelineOptions = PipelineOptions()) -> list[StructuredSource]:
     """One PDF → one structured source (page furniture removed and listed; scans refused)."""
     import pypdfium2 as pdfium
 
