@@ -31,6 +31,8 @@ BUILTIN_READERS: dict[str, str] = {
     ".md": "qcoder.corpus.readers.markdown:read_markdown",
     ".html": "qcoder.corpus.readers.html:read_html",
     ".htm": "qcoder.corpus.readers.html:read_html",
+    ".srt": "qcoder.corpus.readers.subtitles:read_srt",
+    ".vtt": "qcoder.corpus.readers.subtitles:read_vtt",
 }
 
 #: suffix -> "module:function" of a test ``(raw bytes) -> bool``: when it says False the file is plain text
