@@ -66,7 +66,7 @@ def _vtt_cues(text: str) -> list[Cue]:
     except MalformedFileError as exc:
         raise ImportRefused(f"this is not a valid .vtt subtitle file ({exc}); it must start with WEBVTT") from None
     cues = []
-    for c in captions:
+    for c in captions.captions:
         start = dt.datetime.strptime(c.start, "%H:%M:%S.%f")
         seconds = start.hour * 3600 + start.minute * 60 + start.second + start.microsecond / 1e6
         cues.append(Cue(seconds, _lines(c.raw_text), (getattr(c, "voice", None) or "").strip()))
