@@ -33,6 +33,9 @@ BUILTIN_READERS: dict[str, str] = {
     ".htm": "qcoder.corpus.readers.html:read_html",
     ".srt": "qcoder.corpus.readers.subtitles:read_srt",
     ".vtt": "qcoder.corpus.readers.subtitles:read_vtt",
+    ".csv": "qcoder.corpus.readers.spreadsheet:read_csv",
+    ".tsv": "qcoder.corpus.readers.spreadsheet:read_csv",
+    ".xlsx": "qcoder.corpus.readers.spreadsheet:read_xlsx",
 }
 
 #: suffix -> "module:function" of a test ``(raw bytes) -> bool``: when it says False the file is plain text
