@@ -66,7 +66,7 @@ def test_statements_carry_row_and_question_through_the_pipeline() -> None:
         ("认识了很多新朋友", {"question": "开放题1", "row": "3"}),
     ]
     r004 = next(d for d in documents if d.name == "R004")
-    assert [r004.text[s.start : s.end] for s in r004.spans][0] == "腿脚不好，下楼很困难"  # wrapped after a comma
+    assert next(r004.text[s.start : s.end] for s in r004.spans) == "腿脚不好，下楼很困难"  # wrapped after a comma
 
 
 def test_without_text_column_the_text_columns_are_found() -> None:
@@ -78,7 +78,7 @@ def test_without_text_column_the_text_columns_are_found() -> None:
 
 def test_unknown_columns_and_broken_files_are_refused_in_one_line() -> None:
     raw = (SOURCES / "answers.xlsx").read_bytes()
-    with pytest.raises(ImportRefused, match="no column '开放题9'.*编号、性别") as err:
+    with pytest.raises(ImportRefused, match=r"no column '开放题9'.*编号、性别") as err:
         read_xlsx(raw, PipelineOptions(text_columns=("开放题9",)))
     assert "\n" not in str(err.value)
     with pytest.raises(ImportRefused, match="xlsx"):
