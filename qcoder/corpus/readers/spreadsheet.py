@@ -115,7 +115,7 @@ def _sources(table: Iterable[Sequence[object]], options: PipelineOptions, reader
         cells = cells + [""] * (len(header) - len(cells))
         extra = [c for c in cells[len(header) :] if c]
         blocks = [
-            Block(_answer(cells[i]), attributes={"question": header[i], "row": str(number)})
+            Block(_answer(cells[i]), kind="answer", attributes={"question": header[i], "row": str(number)})
             for i in text_cols
             if cells[i]
         ]

@@ -318,11 +318,12 @@ def write_long(path: Path, pages: int = 200) -> None:
 
 
 def main() -> None:
+    if len(sys.argv) > 1:  # bench: python make_pdfs.py OUT.pdf [PAGES]
+        write_long(Path(sys.argv[1]), int(sys.argv[2]) if len(sys.argv) > 2 else 200)
+        return
     write_policy(HERE / "policy.pdf")
     write_twocol(HERE / "twocol.pdf")
     write_scanned(HERE / "scanned.pdf")
-    if len(sys.argv) > 1:  # bench: python make_pdfs.py OUT.pdf
-        write_long(Path(sys.argv[1]))
 
 
 if __name__ == "__main__":
