@@ -28,6 +28,7 @@ from qcoder.store.labels import document_label, statement_label
 from qcoder.store.models import DOCUMENT_ROLES, Document, Event, Sentence
 
 MAX_FILE_BYTES = 50 * 1024 * 1024
+_REPORTED_DOCUMENTS = 20  # a spreadsheet's first rows in the import report; 100,000 reports help nobody
 
 
 @dataclass
@@ -178,9 +179,11 @@ class PreparedFile:
 def _processed_result(prepared: PreparedFile, documents: list[ProcessedDocument], status: str) -> ImportResult:
     first = documents[0]
     report = describe(first)
-    for more in documents[1:]:
+    for more in documents[1:_REPORTED_DOCUMENTS]:  # each document keeps its own full report when stored
         report.append(f"document {more.name!r}:")
         report.extend(f"  {line}" for line in describe(more))
+    if len(documents) > _REPORTED_DOCUMENTS:
+        report.append(f"… and {len(documents) - _REPORTED_DOCUMENTS:,} more documents (each keeps its own report)")
     return ImportResult(
         path=str(prepared.path),
         status=status,
