@@ -95,6 +95,33 @@ def _quality() -> None:
             )
 
 
+SYMBOLS = "ⅠⅡⅢⅣⅰⅱⅲ①②‧～∼•·—…“”‘’《》【】〔〕、，。！？：；0123456789ａｂｃ％＃※§№℃"
+
+
+def _symbols() -> None:
+    """Punctuation and symbols common in Chinese documents, drawn in STSong-Light: which does each library lose?"""
+    import pdfplumber
+    import pypdfium2 as pdfium
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+    from reportlab.pdfgen import canvas
+
+    pdfmetrics.registerFont(UnicodeCIDFont("STSong-Light"))
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "symbols.pdf"
+        c = canvas.Canvas(str(path))
+        c.setFont("STSong-Light", 12)
+        c.drawString(72, 700, SYMBOLS)
+        c.showPage()
+        c.save()
+        with pdfplumber.open(path) as pdf:
+            plumb = pdf.pages[0].extract_text() or ""
+        fium = pdfium.PdfDocument(path)[0].get_textpage().get_text_range()
+    for label, got in (("pdfplumber", plumb), ("pypdfium2", fium)):
+        lost = "".join(ch for ch in SYMBOLS if ch not in got)
+        print(f"    {len(SYMBOLS)} symbols drawn, {label} lost {len(lost)}: {lost!r}")
+
+
 def bench_sheet(rows: int) -> None:
     import openpyxl
     from factories import qc  # tests/factories.py: runs the CLI in-process
@@ -124,7 +151,16 @@ def bench_sheet(rows: int) -> None:
         db = str(Path(tmp) / "p.qcoder")
         t = time.perf_counter()
         code, out, err = qc(
-            "import", "--db", db, "--text-column", "开放题1", "--text-column", "开放题2", "--id-column", "编号", str(path)
+            "import",
+            "--db",
+            db,
+            "--text-column",
+            "开放题1",
+            "--text-column",
+            "开放题2",
+            "--id-column",
+            "编号",
+            str(path),
         )
         dt = time.perf_counter() - t
         if code:
@@ -166,6 +202,7 @@ def main() -> None:
     bench_pdf(args.pages, not args.skip_plumber)
     if not args.skip_plumber:
         _quality()
+        _symbols()
     if not args.skip_sheet:
         bench_sheet(args.rows)
 

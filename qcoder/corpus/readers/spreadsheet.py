@@ -186,7 +186,9 @@ def read_xlsx(raw: bytes, options: PipelineOptions = PipelineOptions()) -> list[
     except python_calamine.PasswordError:
         raise ImportRefused("this workbook is password-protected; save an unprotected copy and import that") from None
     except (python_calamine.CalamineError, python_calamine.ZipError, python_calamine.XmlError, ValueError) as exc:
-        raise ImportRefused(f"this is not a readable .xlsx workbook ({exc}); open it in Excel and save it again") from None
+        raise ImportRefused(
+            f"this is not a readable .xlsx workbook ({exc}); open it in Excel and save it again"
+        ) from None
     sources = _sources(table, options, f"xlsx (python-calamine, sheet {names[0]})")
     if len(names) > 1:
         sources[0].notes.append(f"only the first sheet ({names[0]}) was read; {len(names) - 1} more")
