@@ -13,7 +13,8 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from qcoder.errors import NotFound
+from qcoder.coding.statements import context_ids
+from qcoder.errors import NotFound, QcoderError
 from qcoder.store.events import log_event
 from qcoder.store.models import Code, Coding, DocumentReview, Sentence, utcnow
 
@@ -49,6 +50,7 @@ def add_codings(
     new = [sid for sid in wanted if sid not in already]
     if not new:
         return []
+    new = _not_context(session, new)
     _hold_code(session, code_id)
     now = utcnow()
     rows = [{"sentence_id": sid, "code_id": code_id, "coder_id": coder_id, "created_at": now} for sid in new]
@@ -67,6 +69,18 @@ def add_codings(
     if added:
         log_event(session, coder_id, "coding.add", code_id=code_id, sentence_ids=added)
     return added
+
+
+def _not_context(session: Session, sentence_ids: list[int]) -> list[int]:
+    """The statements that may be coded: interviewer turns kept as context are skipped; coding
+    only such statements is refused (one line, nothing changed)."""
+    context = context_ids(session, sentence_ids)
+    if context and len(context) == len(sentence_ids):
+        raise QcoderError(
+            "these statements are interviewer turns kept as context, not for coding; code the answers instead"
+            " (or re-import with --code-interviewer)"
+        )
+    return [sid for sid in sentence_ids if sid not in context]
 
 
 def _hold_code(session: Session, code_id: int) -> None:

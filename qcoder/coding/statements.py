@@ -83,3 +83,13 @@ def resolve_statements(session: Session, specs: Sequence[str]) -> list[Sentence]
         shown = ", ".join(missing[:5]) + (" …" if len(missing) > 5 else "")
         raise NotFound(f"no statement {shown}; `qcoder show DOC` lists a document's statement IDs")
     return [found[label] for label in dict.fromkeys(labels)]
+
+
+def context_ids(session: Session, sentence_ids: Sequence[int]) -> set[int]:
+    """Those of the statements that are interviewer turns kept as context (kind "context"): shown, never coded."""
+    ids = list(sentence_ids)
+    found: set[int] = set()
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        found.update(session.scalars(select(Sentence.id).where(Sentence.id.in_(chunk), Sentence.kind == "context")))
+    return found

@@ -13,7 +13,7 @@ from typing import Annotated, Any
 
 import typer
 
-from qcoder.commands.common import CoderOption, DbOption, FormatOption, emit, fail, project
+from qcoder.commands.common import CoderOption, DbOption, FormatOption, emit, fail, parse_attrs, project
 
 
 def _workbench(opened: Any, coder: str) -> Any:
@@ -31,6 +31,15 @@ def search(
     code: Annotated[str | None, typer.Option("--code", help="Autocode every hit with this code")] = None,
     level: Annotated[str | None, typer.Option("--level", help="Level of --code when it is created")] = None,
     coder: Annotated[str | None, typer.Option("--coder", help="Coder for --code")] = None,
+    speaker: Annotated[
+        str | None, typer.Option("--speaker", help="Only statements of this speaker (transcripts: 受访者, A, P1 ...)")
+    ] = None,
+    where: Annotated[
+        list[str],
+        typer.Option(
+            "--where", help="Only statements with this attribute, key=value (time, page, row ...; repeatable)"
+        ),
+    ] = [],
     fmt: FormatOption = "text",
 ) -> None:
     """Find statements; with --code, code every hit."""
@@ -40,7 +49,10 @@ def search(
         fail("--code needs --coder NAME (every coding belongs to a coder)")
     with project(db) as opened:
         with opened.session() as session:
-            hits = run_search(session, query, mode="word" if word else "substring")
+            wanted = parse_attrs(where)
+            if speaker:
+                wanted["speaker"] = speaker
+            hits = run_search(session, query, mode="word" if word else "substring", attributes=wanted)
         rows = [
             {"id": h.label, "document": h.document_label, "text": h.text, "matches": [list(m) for m in h.matches]}
             for h in hits
@@ -82,13 +94,20 @@ def code(
     db: DbOption = None,
 ) -> None:
     """Code statements."""
+    from qcoder.coding.statements import context_ids
+
     with project(db) as opened:
         workbench = _workbench(opened, coder)
         ids = workbench.statement_ids(statements)
         added, created = workbench.code_named(ids, code, level)
+        with opened.session() as session:
+            skipped = len(context_ids(session, ids))
     total, changed = len(ids), len(added)
     note = f" (new code {code!r})" if created else ""
-    typer.echo(f"coded {changed} of {total} statements with {code!r}{note}; {total - changed} already had it")
+    context = f"; {skipped} interviewer turns skipped (context, not for coding)" if skipped else ""
+    typer.echo(
+        f"coded {changed} of {total} statements with {code!r}{note}; {total - changed - skipped} already had it{context}"
+    )
 
 
 def uncode(

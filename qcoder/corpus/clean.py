@@ -459,7 +459,13 @@ def drop_page_furniture(text: str, *, running_heads: bool = True) -> tuple[str, 
         if numbers:
             report.notes.append(f"page numbers beside them: {len(numbers)}")
     report.changes = len(report.removed)
-    return "\n".join(lines), report
+    return _page_marked(lines, text.split("\n")), report
+
+
+def _page_marked(lines: list[str], before: list[str]) -> str:
+    """Lines a step emptied become a form feed: a page's furniture was there, not a blank line
+    between paragraphs (which `join_lines` takes as a paragraph end)."""
+    return "\n".join("\f" if not line and before[i].strip() else line for i, line in enumerate(lines))
 
 
 # ---------------------------------------------------------------------------------------
@@ -497,7 +503,7 @@ def drop_letterhead(text: str) -> tuple[str, StepReport]:
             report.removed.append(s)
             lines[i] = ""
     report.changes = len(report.removed)
-    return "\n".join(lines), report
+    return _page_marked(lines, text.split("\n")), report
 
 
 # ---------------------------------------------------------------------------------------
@@ -561,11 +567,42 @@ def _speakers(lines: list[str]) -> set[str]:
     return {label for label, n in counts.items() if n >= 2}
 
 
+def _lines_and_gaps(text: str) -> tuple[list[str], list[bool]]:
+    """The non-empty lines (stripped), and for each whether a blank line came before it."""
+    lines: list[str] = []
+    after_blank: list[bool] = []
+    blank = page = False
+    for raw in text.split("\n"):
+        line = raw.strip()
+        if not line:
+            page = page or "\f" in raw  # furniture went here: the gap is a page break, not a paragraph end
+            blank = bool(lines) and not page
+            continue
+        page = False
+        lines.append(line)
+        after_blank.append(blank)
+        blank = False
+    return lines, after_blank
+
+
+def _blank_lines_end_paragraphs(lines: list[str], after_blank: list[bool]) -> bool:
+    """Blank lines mark paragraphs, unless they follow nearly every line (PDF extraction puts one
+    after each wrapped line, as in 000) or the text is hard-wrapped inside its paragraphs."""
+    gaps = sum(after_blank)
+    if not gaps:
+        return False
+    if len(lines) >= 6 and gaps > 0.6 * (len(lines) - 1):
+        return False
+    return True
+
+
 def join_lines(text: str, *, keep_paragraphs: bool = False) -> tuple[str, StepReport]:
     """Re-flow hard line breaks inside sentences; one paragraph per output line.
 
-    Blank lines are ignored as evidence: PDF extraction puts them after every wrapped line
-    (000) as often as between paragraphs. A break is kept when the line ends a sentence,
+    A blank line ends a paragraph, even without final punctuation (Weibo posts, notes), unless
+    blank lines follow nearly every line (PDF extraction puts them after every wrapped line,
+    as in 000) or the line before it fills the page column of a hard-wrapped text. Lines that
+    page furniture left empty are page breaks, not blank lines. A break is kept when the line ends a sentence,
     the next line starts a block (heading, enumerator, label, reference, bullet, a
     speaker's turn), the line is a heading (it may wrap once at full width) or a forum
     reply, or the line is clearly shorter than the page column (a heading or a paragraph
@@ -577,7 +614,7 @@ def join_lines(text: str, *, keep_paragraphs: bool = False) -> tuple[str, StepRe
     look hard-wrapped, and a speaker's cell would be glued to the previous answer).
     """
     report = StepReport("join_lines")
-    lines = [s for s in (ln.strip() for ln in text.split("\n")) if s]
+    lines, after_blank = _lines_and_gaps(text)
     if keep_paragraphs:
         report.notes.append("joined 0 line breaks; paragraphs kept as the word processor has them")
         return "\n".join(lines), report
@@ -590,9 +627,13 @@ def join_lines(text: str, *, keep_paragraphs: bool = False) -> tuple[str, StepRe
     heading = False
     joined = 0
 
-    def should_join(a: str, b: str) -> bool:
+    blank_ends = _blank_lines_end_paragraphs(lines, after_blank)
+
+    def should_join(a: str, b: str, gap: bool) -> bool:
         if ends_final(a) or STRONG_START.match(b):
             return False
+        if gap and blank_ends and not (full is not None and display_width(a) >= full):
+            return False  # a blank line after a line that is not at the page column's full width
         if speaker_label(b) in speakers or forum_reply(b) or forum_reply(a):
             return False
         if _NUMBERED.match(b) and display_width(b) <= 50 and not ends_final(b):
@@ -604,8 +645,8 @@ def join_lines(text: str, *, keep_paragraphs: bool = False) -> tuple[str, StepRe
             return False
         return wa >= short
 
-    for line in lines:
-        if cur and should_join(cur[-1], line):
+    for line, gap in zip(lines, after_blank, strict=True):
+        if cur and should_join(cur[-1], line, gap):
             cur.append(line)
             joined += 1
             continue
@@ -672,6 +713,9 @@ _GARBLE = re.compile(f"[{CJK}{_ODD}]{{1,24}}")
 _QMARK = re.compile(f"(?:(?<=[{CJK}])\\?+;?|\\?+;?(?=[{CJK}{_ODD}]|[@-~][{CJK}]))")
 _QRUN = re.compile(r"\?+;?")
 _REPLACEMENT = re.compile("\ufffd+")
+# A question the writer typed with ASCII `?` (Weibo, PTT): after an ideograph, followed by a
+# space, a closer or the end of a line. A lost byte is followed by more (garbled) text.
+_REAL_QUESTION = re.compile(f"(?<=[{CJK}])\\?+(?=[ \t\u3000\n{CLOSERS}]|$)")
 # Bopomofo or box drawing between ideographs never occurs in Chinese prose.
 _ODD_ANCHOR = re.compile(f"(?<=[{CJK}])[\u3105-\u3129\u2500-\u257f]+(?=[{CJK}])")
 # ASCII letter/symbol where a mis-aligned decoder resynchronised (0x40-0x7E trail byte).
@@ -694,6 +738,8 @@ def find_mojibake(text: str) -> list[tuple[int, int]]:
         start, end = m.span()
         if start in closing:
             continue
+        if _REAL_QUESTION.match(text, start):
+            continue  # 怎么做? 新闻学…: an ASCII question mark after Chinese, then a space or the end
         run = _GARBLE.match(text, end)
         stop = run.end() if run else end
         if run and text.startswith("?", stop):

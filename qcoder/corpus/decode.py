@@ -119,13 +119,27 @@ def _legacy(raw: bytes) -> Decoded:
     from charset_normalizer import from_bytes
 
     match = from_bytes(raw[: 4 * _SAMPLE] if len(raw) > 4 * _SAMPLE else raw).best()
+    family = "" if match is None else _FAMILY.get(match.encoding, match.encoding.replace("_", "-"))
+    if family not in _FAMILY_CODEC:
+        chinese = _chinese(raw)  # short texts charset-normalizer cannot place, or places in another script
+        if chinese is not None:
+            return chinese
     if match is None:
         raise ImportRefused(
             "cannot tell the text encoding (not UTF-8, UTF-16, GB18030 or Big5); save the file as UTF-8 and import again"
         )
     codec = match.encoding
-    family = _FAMILY.get(codec, codec.replace("_", "-"))
     use = _FAMILY_CODEC.get(family, codec)
+    if family == "big5":
+        try:  # a Windows Big5 file: cp950 maps ‧ and ～ as Windows wrote them (Big5-HKSCS gives • and ∼)
+            text = raw.decode("cp950")
+        except UnicodeDecodeError:
+            pass
+        else:
+            language = f", {match.language}" if match.language and match.language != "Unknown" else ""
+            return Decoded(
+                text=text, encoding=family, how=f"charset-normalizer ({codec}{language}); cp950 (Windows Big5)"
+            )
     try:
         text = raw.decode(use)
     except (UnicodeDecodeError, LookupError):
@@ -137,6 +151,69 @@ def _legacy(raw: bytes) -> Decoded:
             ) from None
     language = f", {match.language}" if match.language and match.language != "Unknown" else ""
     return Decoded(text=text, encoding=family, how=f"charset-normalizer ({codec}{language})")
+
+
+# The most frequent Chinese characters (simplified and traditional forms): real Chinese text is
+# full of them, Chinese bytes decoded with the wrong Chinese codec almost never.
+_COMMON = frozenset(
+    "的一是不了在人有我他这這个個们們中来來上大为為和国國地到以说說时時要就出会會可也你对對生能而子那得于於"
+    "着著下自之年过過发發后後作里裡用道行所然家种種事成方多经經么麼去法学學如都同现現当當没沒动動面起看定天分"
+    "还還进進好小部其些主样樣理心她本前开開但因只从從想实實日军軍者意无無力它与與长長把机機十民第公此已工使情明"
+    "性知全三又关關点點正业業外将將两兩高间間由问問很最重并並物手应應战戰向头頭文体體政美相见見被利什二等产產或"
+    "新己制製身果加西斯月话話合回特代内內信表化老给給世位次度门門任常先海通教儿兒原东東声聲提立及比员員解水名真"
+    "论論处處走义義各入几幾口认認条條平系气氣题題活尔爾更别別打女变變四神总總何电電数數安少报報才结結反受目太量"
+    "再感建务務做接必场場件计計管期市直德资資命山金指克许許统統区區保至队隊形社便空决決治展马馬科司五基眼书書非"
+    "则則听聽白却卻界达達光放强強即像难難且权權思王象完设設式色路记記南品住告类類求据據程北边邊死张張该該交规規"
+    "万萬取拉格望觉覺术術领領共确確传傳师師观觀清今切院让讓识識候带帶导導争爭运運笑飞飛风風步改收根干幹造言联聯"
+    "持组組每济濟车車亲親极極林服快办辦议議往元英士证證近失转轉夫令准準布始怎呢存未远遠叫台單单影具罗羅字爱愛击"
+    "擊流备備兵连連调調深商算质質团團集百需价價花党黨华華城石级級整府离離况況亚亞请請技际際约約示复復病息究线線似"
+    "官火断斷精满滿支视視消越器容照须須九增研写寫称稱企八功吗嗎包片史委乎查轻輕易早曾除农農找装裝广廣显顯吧阿李"
+    "标標谈談吃图圖念六引历歷首医醫局突专專费費号號尽盡另周较較注语語仅僅考落青随隨选選列武红紅响響虽雖推势勢参"
+    "參希古众眾构構房半节節土投某案黑维維革划劃敌敵致陈陳律足态態护護七兴興派孩验驗责責营營星够夠章音跟志底站严"
+    "嚴巴例防族供效续續施留讲講型料终終答紧緊黄黃绝絕奇察母京段依批群项項故按河米围圍江织織害斗鬥双雙境客纪紀采"
+    "採举舉杀殺攻父苏蘇密低朝友诉訴止细細愿願千值仍男钱錢破网網热熱助倒育属屬坐帝限船脸臉职職速刻乐樂否刚剛威毛"
+    "状狀率甚独獨球般普怕弹彈校苦创創假久错錯承印晚兰蘭试試股拿脑腦预預谁誰益阳陽若哪微尼继繼送急血惊驚伤傷素药藥"
+    "适適波夜省初喜卫衛源食险險待述陆陸习習置居劳勞财財环環排福纳納欢歡雷警获獲模充负負云雲停木游遊龙龍树樹疑层"
+    "層冷洲冲衝射略范範竟句室异異激汉漢村哈策演简簡卡罪判担擔州静靜退既衣您宗积積余餘痛检檢差富灵靈协協角占配征"
+    "修皮挥揮胜勝降阶階审審沉坚堅善妈媽刘劉读讀啊超免压壓银銀买買皇养養伊怀懷执執副乱亂抗犯追帮幫宣佛岁歲航优優"
+    "怪香著田铁鐵控税稅左右份穿艺藝背阵陣草脚腳概恶惡块塊顿頓敢守酒岛島托央户戶烈洋哥索胡款靠评評版宝寶座释釋景"
+    "顾顧弟登货貨互付伯慢欧歐换換闻聞危忙核暗姐介坏壞讨討丽麗良序升监監临臨亮露永呼味野架域沙掉括舰艦鱼魚杂雜误"
+    "誤湾灣吉减減编編楚肯测測败敗屋跑梦夢散温溫困剑劍渐漸封救贵貴枪槍缺楼樓县縣尚毫移娘朋画畫班智亦耳恩短掌恐遗"
+    "遺固席松秘谢謝鲁魯遇康虑慮幸均销銷钟鐘诗詩藏赶趕剧劇票损損忽巨炮旧舊端探湖录錄叶葉春乡鄉附吸予礼禮港雨呀板"
+    "庭妇婦归歸睛饭飯额額含顺順输輸摇搖招婚脱脫补補谓謂督毒油疗療旅泽澤材灭滅逐莫笔筆亡鲜鮮词詞圣聖择擇寻尋厂廠"
+    "睡博勒烟煙授诺諾伦倫岸奥奧唐卖賣俄炸载載洛健堂旁宫宮喝借君禁阴陰园園谋謀宋避抓荣榮姑孙孫逃牙束跳顶頂玉镇鎮"
+    "雪午练練迫爷爺篇肉嘴馆館遍凡础礎洞卷坦牛宁寧纸紙诸諸训訓私庄莊祖丝絲翻暴森塔默握戏戲隐隱熟骨访訪弱蒙歌店鬼"
+    "软軟典欲萨薩伙遭盘盤爸扩擴盖蓋弄雄稳穩忘亿億刺拥擁徒姆杨楊齐齊赛賽趣曲刀床迎冰虚虛玩析窗醒妻透购購替塞努休"
+    "虎扬揚途侵刑绿綠兄迅套贸貿毕畢唯谷轮輪库庫迹跡尤竞競街促延震弃棄甲伟偉麻川申缓緩潜潛闪閃售灯燈针針哲络絡抵"
+    "朱埃抱鼓植纯純夏忍页頁杰傑筑築折郑鄭贝貝尊吴吳秀混臣雅振染盛怒舞圆圓搞狂措姓残殘秋培迷诚誠宽寬宇猛摆擺梅毁"
+    "毀伸摩盟末乃悲拍丁赵趙厅廳蓝藍阻呆瞧貼"
+)
+_CJK_RUN = re.compile("[\u4e00-\u9fff]")
+
+
+def _common_share(text: str) -> float:
+    ideographs = _CJK_RUN.findall(text)
+    return sum(1 for c in ideographs if c in _COMMON) / len(ideographs) if ideographs else 0.0
+
+
+def _chinese(raw: bytes) -> Decoded | None:
+    """GB18030 or Windows Big5 (cp950), whichever reads as Chinese: its ideographs are mostly common
+    ones and clearly more so than the other's. None if neither does (then another script it is)."""
+    scores = []
+    for codec, family in (("gb18030", "gb18030"), ("cp950", "big5")):
+        try:
+            text = raw.decode(codec)
+        except UnicodeDecodeError:
+            continue
+        scores.append((_common_share(text[:_SAMPLE]), codec, family, text))
+    if not scores:
+        return None
+    scores.sort(reverse=True)
+    best = scores[0]
+    runner_up = scores[1][0] if len(scores) > 1 else 0.0
+    if best[0] < 0.3 or best[0] < 1.5 * runner_up:
+        return None
+    return Decoded(text=best[3], encoding=best[2], how=f"reads as Chinese in {best[1]} (common characters)")
 
 
 def _check_text(decoded: Decoded) -> Decoded:

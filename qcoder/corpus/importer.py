@@ -13,9 +13,8 @@ import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import cast
 
-from sqlalchemy import Table, func, insert, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 from wcwidth import wcswidth
 
@@ -23,12 +22,11 @@ from qcoder.corpus.pipeline import describe, process_all, removed_lines
 from qcoder.corpus.types import ImportRefused, PipelineOptions, ProcessedDocument
 from qcoder.errors import file_bytes, file_size
 from qcoder.store.database import Project
-from qcoder.store.events import HISTORY_EVENTS_KEY, HISTORY_KEY, log_event
+from qcoder.store.events import log_event
 from qcoder.store.labels import document_label, statement_label
 from qcoder.store.models import DOCUMENT_ROLES, Document, Event, Sentence
 
 MAX_FILE_BYTES = 50 * 1024 * 1024
-_REPORTED_DOCUMENTS = 20  # a spreadsheet's first rows in the import report; 100,000 reports help nobody
 
 
 @dataclass
@@ -81,21 +79,15 @@ def store_document(
     attributes: Mapping[str, str] | None = None,
     role: str = "coding",
     coder_id: int | None = None,
-    digest: str | None = None,
-    raw: bytes | None = None,
-    number: int | None = None,
 ) -> Document:
-    """Write one processed document and its statements (bulk insert: fast on 50k statements).
-
-    ``digest`` and ``raw``: for the second and later documents of one file (spreadsheet rows),
-    a key of their own and their own text's bytes instead of the whole file's."""
-    label = document_label(next_document_number(session) if number is None else number)
+    """Write one processed document and its statements (bulk insert: fast on 50k statements)."""
+    label = document_label(next_document_number(session))
     document = Document(
         label=label,
         name=name,
         source_path=source_path,
-        sha256=digest or sha256(processed.raw),
-        raw_bytes=processed.raw if raw is None else raw,
+        sha256=sha256(processed.raw),
+        raw_bytes=processed.raw,
         encoding=processed.decoded.encoding,
         original_text=processed.decoded.text,
         text=processed.text,
@@ -105,15 +97,14 @@ def store_document(
     )
     session.add(document)
     session.flush()
-    rows = _sentence_rows(document.id, label, processed)
+    rows = _statement_rows(document.id, label, processed)
     for start in range(0, len(rows), 2000):
         session.execute(insert(Sentence), rows[start : start + 2000])
     log_event(session, coder_id, "document.import", document_id=document.id, name=name, statements=len(rows))
     return document
 
 
-def _sentence_rows(document_id: int, label: str, processed: ProcessedDocument) -> list[dict[str, object]]:
-    """The statement rows of one processed document, ready for a bulk insert."""
+def _statement_rows(document_id: int, label: str, processed: ProcessedDocument) -> list[dict[str, object]]:
     text = processed.text
     rows: list[dict[str, object]] = []
     for ordinal, (span, tokens) in enumerate(zip(processed.spans, processed.tokens, strict=True), start=1):
@@ -133,6 +124,67 @@ def _sentence_rows(document_id: int, label: str, processed: ProcessedDocument) -
             }
         )
     return rows
+
+
+def store_documents(
+    session: Session,
+    documents: list[ProcessedDocument],
+    *,
+    names: list[str],
+    source_path: str | None,
+    attributes: Mapping[str, str] | None = None,
+    role: str = "coding",
+    coder_id: int | None = None,
+) -> list[str]:
+    """Write the several documents of one file (spreadsheet rows) in bulk; returns their labels.
+
+    The file's bytes and key go with the first document; each further one keeps its own text's
+    bytes and a key of its own (the file's key and its number), so re-importing the file is
+    recognised by the first and no document repeats the whole file."""
+    check_role(role)
+    number = next_document_number(session)
+    whole = sha256(documents[0].raw)
+    labels = [document_label(number + i) for i in range(len(documents))]
+    rows = [
+        {
+            "label": label,
+            "name": name,
+            "source_path": source_path,
+            "sha256": sha256(f"{whole}#{i}".encode()) if i else whole,
+            "raw_bytes": processed.text.encode("utf-8") if i else processed.raw,
+            "encoding": processed.decoded.encoding,
+            "original_text": processed.decoded.text,
+            "text": processed.text,
+            "attributes": {**processed.document_attributes, **dict(attributes or {})},
+            "role": role,
+            "import_report": describe(processed),
+        }
+        for i, (label, name, processed) in enumerate(zip(labels, names, documents, strict=True))
+    ]
+    ids: list[int] = []
+    for start in range(0, len(rows), 1000):
+        ids.extend(
+            session.scalars(
+                insert(Document).returning(Document.id, sort_by_parameter_order=True), rows[start : start + 1000]
+            )
+        )
+    statements: list[dict[str, object]] = []
+    for document_id, label, processed in zip(ids, labels, documents, strict=True):
+        statements.extend(_statement_rows(document_id, label, processed))
+    for start in range(0, len(statements), 2000):
+        session.execute(insert(Sentence), statements[start : start + 2000])
+    session.execute(
+        insert(Event),
+        [
+            {
+                "coder_id": coder_id,
+                "action": "document.import",
+                "payload": {"document_id": document_id, "name": name, "statements": len(processed.spans)},
+            }
+            for document_id, name, processed in zip(ids, names, documents, strict=True)
+        ],
+    )
+    return labels
 
 
 def find_duplicate(session: Session, raw: bytes) -> Document | None:
@@ -176,14 +228,17 @@ class PreparedFile:
         return _processed_result(self, self.documents(), "dry-run")
 
 
+_REPORTED = 5  # documents of one file described in full in the import result (every one keeps its report)
+
+
 def _processed_result(prepared: PreparedFile, documents: list[ProcessedDocument], status: str) -> ImportResult:
     first = documents[0]
     report = describe(first)
-    for more in documents[1:_REPORTED_DOCUMENTS]:  # each document keeps its own full report when stored
+    for more in documents[1:_REPORTED]:
         report.append(f"document {more.name!r}:")
         report.extend(f"  {line}" for line in describe(more))
-    if len(documents) > _REPORTED_DOCUMENTS:
-        report.append(f"… and {len(documents) - _REPORTED_DOCUMENTS:,} more documents (each keeps its own report)")
+    if len(documents) > _REPORTED:
+        report.append(f"... and {len(documents) - _REPORTED:,} more documents (each keeps its own import report)")
     return ImportResult(
         path=str(prepared.path),
         status=status,
@@ -246,99 +301,29 @@ def store_prepared(session: Session, prepared: PreparedFile, *, coder_id: int | 
     if not documents:  # the document it duplicated was deleted after ``prepare``
         documents = process_all(prepared.raw, prepared.options, filename=prepared.path.name)
     result = _processed_result(prepared, documents, "imported")
-    whole = sha256(prepared.raw)
-    first = next_document_number(session)  # once per file: a spreadsheet's 100,000 rows are numbered in a row
     if len(documents) > 1:
-        result.labels.extend(_store_many(session, prepared, documents, first, whole, coder_id))
-        result.label = result.labels[0]
-        return result
-    for number, processed in enumerate(documents):
-        document = store_document(
+        result.labels = store_documents(
             session,
-            processed,
-            name=_name(prepared, processed),
+            documents,
+            names=[_name(prepared, processed) for processed in documents],
             source_path=str(prepared.path.resolve()),
             attributes=prepared.attributes,
             role=prepared.role,
             coder_id=coder_id,
-            number=first + number,
         )
-        result.labels.append(document.label)
+    else:
+        document = store_document(
+            session,
+            documents[0],
+            name=_name(prepared, documents[0]),
+            source_path=str(prepared.path.resolve()),
+            attributes=prepared.attributes,
+            role=prepared.role,
+            coder_id=coder_id,
+        )
+        result.labels = [document.label]
     result.label = result.labels[0]
     return result
-
-
-def _store_many(
-    session: Session,
-    prepared: PreparedFile,
-    documents: list[ProcessedDocument],
-    first: int,
-    whole: str,
-    coder_id: int | None,
-) -> list[str]:
-    """The documents of one file (spreadsheet rows) in bulk: one multi-row insert for the documents,
-    chunked inserts for their statements. Row by row through the ORM, 100,000 rows took minutes.
-
-    The file's bytes and key go with its first document; every later row keeps its own text as bytes
-    and a key derived from the file's."""
-    source_path = str(prepared.path.resolve())
-    role = check_role(prepared.role)
-    labels = [document_label(first + number) for number in range(len(documents))]
-    rows: list[dict[str, object]] = [
-        {
-            "label": labels[number],
-            "name": _name(prepared, processed),
-            "source_path": source_path,
-            "sha256": sha256(f"{whole}#{number}".encode()) if number else whole,
-            "raw_bytes": processed.text.encode("utf-8") if number else processed.raw,
-            "encoding": processed.decoded.encoding,
-            "original_text": processed.decoded.text,
-            "text": processed.text,
-            "attributes": {**processed.document_attributes, **dict(prepared.attributes or {})},
-            "role": role,
-            "import_report": describe(processed),
-        }
-        for number, processed in enumerate(documents)
-    ]
-    # Core inserts (the tables, not the ORM classes): the ORM's bookkeeping per row is what made it slow
-    documents_table, sentences_table, events_table = (
-        cast(Table, model.__table__) for model in (Document, Sentence, Event)
-    )
-    ids: list[int] = []
-    for start in range(0, len(rows), 2000):
-        returned = session.execute(
-            documents_table.insert().returning(documents_table.c.id, sort_by_parameter_order=True),
-            rows[start : start + 2000],
-        )
-        ids.extend(returned.scalars().all())
-    batch: list[dict[str, object]] = []
-    for document_id, label, processed in zip(ids, labels, documents, strict=True):
-        batch.extend(_sentence_rows(document_id, label, processed))
-        if len(batch) >= 2000:
-            session.execute(sentences_table.insert(), batch)
-            batch = []
-    if batch:
-        session.execute(sentences_table.insert(), batch)
-    # one "document.import" event per document, as `store_document` writes, joining an open undoable step
-    history_id = session.info.get(HISTORY_KEY)
-    if history_id is not None:
-        session.info[HISTORY_EVENTS_KEY] = session.info.get(HISTORY_EVENTS_KEY, 0) + len(ids)
-    events = [
-        {
-            "coder_id": coder_id,
-            "action": "document.import",
-            "payload": {
-                "document_id": document_id,
-                "name": _name(prepared, processed),
-                "statements": len(processed.spans),
-            },
-            "history_id": history_id,
-        }
-        for document_id, processed in zip(ids, documents, strict=True)
-    ]
-    for start in range(0, len(events), 2000):
-        session.execute(events_table.insert(), events[start : start + 2000])
-    return labels
 
 
 def import_path(

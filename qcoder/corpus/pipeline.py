@@ -204,11 +204,9 @@ def _block_spans(block: Block, text: str, offset: int, options: PipelineOptions,
     if block.kind == "heading":
         if block.level is not None:
             attributes.setdefault("level", str(block.level))
-        pieces, kind = [Span(0, len(text), "heading")], "heading"
+        pieces, kind = _capped(text, Span(0, len(text)), MAX_STATEMENT_CHARS), "heading"
     elif block.kind == "line":
         pieces, kind = _capped(text, Span(0, len(text)), MAX_STATEMENT_CHARS), "sentence"
-        if len(pieces) > 1:
-            cut.changes += 1
     else:
         pieces, report = split_with_report(
             text, semicolon=options.split_on_semicolon, headings=block.kind == "paragraph"
@@ -216,6 +214,13 @@ def _block_spans(block: Block, text: str, offset: int, options: PipelineOptions,
         cut.changes += report.changes
         cut.notes.extend(report.notes[: max(0, _NOTE_LIMIT - len(cut.notes))])
         kind = ""
+    if block.kind in ("heading", "line") and len(pieces) > 1:
+        cut.changes += 1
+        if len(cut.notes) < _NOTE_LIMIT:
+            cut.notes.append(
+                f"a {block.kind} of {len(text):,} characters was cut into {len(pieces)} pieces of at most "
+                f"{MAX_STATEMENT_CHARS:,}"
+            )
     context = options.interviewer_context and block.kind == "turn" and is_interviewer(attributes.get("speaker", ""))
     spans = []
     for piece in pieces:

@@ -9,6 +9,7 @@ space-joined jieba tokens stored at import.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from sqlalchemy import SQLColumnExpression, func, select
@@ -50,7 +51,10 @@ def search(
     mode: str = "substring",
     document_id: int | None = None,
     limit: int | None = None,
+    attributes: Mapping[str, str] | None = None,
 ) -> list[Hit]:
+    """Statements that contain ``query``; with ``attributes`` ({"speaker": "受访者"}), only those
+    whose own attributes have these values."""
     needle = query.strip()
     if not needle:
         raise QcoderError("search for what? give a word or phrase")
@@ -75,6 +79,8 @@ def search(
     )
     if document_id is not None:
         statement = statement.where(Sentence.document_id == document_id)
+    for key, value in (attributes or {}).items():
+        statement = statement.where(Sentence.attributes[key].as_string() == value)
     if limit is not None:
         statement = statement.limit(limit)
     hits = []

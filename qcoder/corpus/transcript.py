@@ -71,6 +71,11 @@ _INTERVIEWERS = frozenset(
 _NOT_SPEAKERS = frozenset({"http", "https", "ftp", "mailto", "注", "摘要", "关键词", "關鍵詞", "来源", "來源"})
 
 
+def is_role(label: str) -> bool:
+    """A label that names a role in an interview (问, 受访者, Interviewer, P1, 说话人2 ...)."""
+    return _ROLE.fullmatch(label.strip()) is not None
+
+
 def is_interviewer(speaker: str) -> bool:
     """The speaker asks the questions (访谈者, 问, Q, Interviewer, 主持人 ...)."""
     return speaker.strip().lower() in _INTERVIEWERS
@@ -108,14 +113,14 @@ def turn_start(line: str, *, known_only: bool = True) -> Turn | None:
 def find_turns(lines: list[str]) -> dict[int, Turn] | None:
     """Line index → the turn it starts, if the text is a transcript; else None."""
     known = {i: t for i, line in enumerate(lines) if (t := turn_start(line)) is not None}
-    if not any(t.speaker for t in known.values()) or len(known) < 2:
+    if not any(t.speaker for t in known.values()):
         return None
     turns = {}
     for i, line in enumerate(lines):
         turn = known.get(i) or turn_start(line, known_only=False)
         if turn is not None:
             turns[i] = turn
-    return turns
+    return turns if len(turns) >= 2 else None
 
 
 def text_sources(decoded: Decoded, options: PipelineOptions) -> list[StructuredSource] | None:
@@ -136,12 +141,26 @@ def text_sources(decoded: Decoded, options: PipelineOptions) -> list[StructuredS
     return [_transcript(decoded, lines, turns)]
 
 
-def transcript_blocks(paragraphs: list[str], kind: str = "paragraph") -> tuple[list[Block], StepReport] | None:
-    """Paragraphs (of a Word file) as turns when they are a transcript; labels in the report."""
+def transcript_blocks(paragraphs: list[str]) -> tuple[list[Block | None], StepReport] | None:
+    """Paragraphs (of a Word file) as turns, one entry per paragraph (None: only a label), if
+    they are a transcript; the labels taken off are in the report."""
     turns = find_turns(paragraphs)
     if turns is None:
         return None
-    return _turn_blocks(paragraphs, turns, blank_ends=False, kind=kind)
+    labels = StepReport("speaker_labels")
+    out: list[Block | None] = []
+    current: dict[str, str] | None = None
+    for i, paragraph in enumerate(paragraphs):
+        turn = turns.get(i)
+        if turn is None:
+            out.append(Block(paragraph, "turn", attributes=dict(current)) if current is not None else Block(paragraph))
+            continue
+        current = {k: v for k, v in (("speaker", turn.speaker), ("time", turn.time)) if v}
+        if ns(turn.label):
+            labels.removed.append(turn.label.strip())
+            labels.changes += 1
+        out.append(Block(turn.rest, "turn", attributes=dict(current)) if turn.rest.strip() else None)
+    return out, labels
 
 
 def _turn_blocks(

@@ -66,7 +66,7 @@ def check_statements(text: str, statements: Sequence[StatementData], where: str)
             )
         if statement.start < previous_end:
             raise QcoderError(f"{where}: statement {number} overlaps the one before it")
-        if statement.kind not in ("sentence", "heading"):
+        if statement.kind not in ("sentence", "heading", "context"):
             raise QcoderError(f"{where}: statement {number} has unknown kind {statement.kind!r}")
         previous_end = statement.end
 

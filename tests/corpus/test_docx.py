@@ -84,7 +84,7 @@ def test_4x3_table_keeps_all_twelve_cells_in_reading_order() -> None:
     assert_accounted(raw, d)
 
 
-def test_speaker_utterance_table_reads_as_eight_lines() -> None:
+def test_speaker_utterance_table_reads_as_four_turns_with_speakers() -> None:
     document = docx.Document()
     document.add_paragraph("访谈记录（二）")
     table = document.add_table(rows=4, cols=2)
@@ -94,9 +94,13 @@ def test_speaker_utterance_table_reads_as_eight_lines() -> None:
     document.add_paragraph("访谈结束。")
     raw = save(document)
     d = process(raw, filename="transcript.docx")
-    expected = ["访谈记录（二）", *[x for row in INTERVIEW for x in row], "访谈结束。"]
-    assert lines(d) == expected  # no repeated speaker cell or answer is dropped, no cells glued
+    expected = ["访谈记录（二）", *[said for _, said in INTERVIEW], "访谈结束。"]
+    assert lines(d) == expected  # no repeated answer is dropped, no cells glued
     assert [d.text[s.start : s.end] for s in d.spans] == expected
+    # the speaker column is each turn's speaker, not text: listed as removed, every name once
+    assert [s.attributes.get("speaker") for s in d.spans] == [None, *[who for who, _ in INTERVIEW], None]
+    labels = next(r for r in d.reports if r.step == "speaker_labels")
+    assert labels.removed == [who for who, _ in INTERVIEW]
     assert_accounted(raw, d)
 
 
