@@ -161,6 +161,7 @@ def read_html(raw: bytes, options: PipelineOptions = PipelineOptions()) -> list[
         StructuredSource(
             blocks=walker.blocks,
             reader=f"html (lxml {'.'.join(map(str, etree.LXML_VERSION[:3]))}; {decoded.encoding})",
+            encoding=decoded.encoding,  # what Document.encoding shows: the file's, not the format
             document_attributes=attributes,
             removed=removed,
             notes=[f"image alt text (not a statement): {a}" for a in walker.alt],

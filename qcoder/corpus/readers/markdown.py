@@ -168,6 +168,7 @@ def read_markdown(raw: bytes, options: PipelineOptions = PipelineOptions()) -> l
         StructuredSource(
             blocks=blocks,
             reader=f"markdown (markdown-it-py; {decoded.encoding})",
+            encoding=decoded.encoding,  # what Document.encoding shows: the file's, not the format
             document_attributes=attributes,
             removed=removed,
             notes=notes,
