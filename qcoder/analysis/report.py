@@ -72,10 +72,24 @@ def _rank(session: Session, level: int | str | None, default: int | None) -> int
 
 
 def build_report(
-    kind: str, session: Session, *, coder: str | None = None, level: int | str | None = None
+    kind: str,
+    session: Session,
+    *,
+    coder: str | None = None,
+    level: int | str | None = None,
+    by: str | None = None,
 ) -> list[Table]:
-    """The tables of a report (every kind but ``diagram``, which is a picture, not tables)."""
+    """The tables of a report (every kind but ``diagram``, which is a picture, not tables).
+
+    ``by`` (matrix only): codes by a statement attribute (``speaker``) or a document attribute
+    (``attr:性别``) instead of by document; see `attribute_matrix`."""
     check(kind, "text" if kind != "diagram" else "mermaid")
+    if by is not None:
+        if kind != "matrix":
+            raise QcoderError(f"--by works with the matrix report, not with {kind}")
+        from qcoder.analysis.attribute_matrix import attribute_tables
+
+        return attribute_tables(session, by, level=_rank(session, level, 0), coder=coder)
     if kind == "hierarchy":
         return hierarchy.hierarchy_tables(session, coder=coder)
     if kind == "tables":
@@ -94,7 +108,13 @@ def build_report(
 
 
 def render_report(
-    kind: str, session: Session, fmt: str, *, coder: str | None = None, level: int | str | None = None
+    kind: str,
+    session: Session,
+    fmt: str,
+    *,
+    coder: str | None = None,
+    level: int | str | None = None,
+    by: str | None = None,
 ) -> str | bytes:
     """The report as text (str) or a file's bytes (xlsx, docx, png)."""
     from qcoder.analysis import plots
@@ -112,7 +132,7 @@ def render_report(
     if kind == "saturation" and fmt in ("svg", "png"):
         curve = saturation.saturation(session, level=_rank(session, level, 0) or 0, coder=coder)
         return plots.saturation_svg(curve) if fmt == "svg" else plots.saturation_png(curve)
-    content = render(build_report(kind, session, coder=coder, level=level), fmt)
+    content = render(build_report(kind, session, coder=coder, level=level, by=by), fmt)
     if kind == "saturation" and fmt == "text" and isinstance(content, str):  # text formats render as str
         curve = saturation.saturation(session, level=_rank(session, level, 0) or 0, coder=coder)
         content = f"{content}\n" + "\n".join(plots.text_plot(curve)) + "\n"
@@ -127,6 +147,7 @@ def write_report(
     *,
     coder: str | None = None,
     level: int | str | None = None,
+    by: str | None = None,
 ) -> str | bytes | Path:
     """Render a report; with ``out_path`` write it there and return the path, else return it.
 
@@ -137,7 +158,7 @@ def write_report(
     fmt = fmt or format_for_path(out_path) or default_format(kind)
     check(kind, fmt)
     with project.session() as session:
-        content = render_report(kind, session, fmt, coder=coder, level=level)
+        content = render_report(kind, session, fmt, coder=coder, level=level, by=by)
     if out_path is None:
         return content
     return write_file(content, Path(out_path), fmt)

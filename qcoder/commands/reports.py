@@ -34,6 +34,14 @@ def report(
     db: DbOption = None,
     coder: Annotated[str | None, typer.Option("--coder", help="Count only this coder's codings")] = None,
     level: Annotated[str | None, typer.Option("--level", help="Level to report on: 0-3, concept, 初始范畴, …")] = None,
+    by: Annotated[
+        str | None,
+        typer.Option(
+            "--by",
+            help="matrix: codes by a statement attribute (speaker, question, page) or a document attribute "
+            "(attr:性别): counts, and 0/1 per case",
+        ),
+    ] = None,
 ) -> None:
     """Reports for the paper: count chain, category tables, frequencies, saturation, diagrams."""
     from qcoder.analysis.report import BINARY, check, default_format, format_for_path, write_report
@@ -43,7 +51,7 @@ def report(
     if output is None and chosen in BINARY and sys.stdout.isatty():
         raise QcoderError(f"{chosen} is a binary format: write it to a file with -o FILE")
     with project(db, create=False) as opened:
-        result = write_report(kind, opened, chosen, output, coder=coder, level=level)
+        result = write_report(kind, opened, chosen, output, coder=coder, level=level, by=by)
     if isinstance(result, Path):
         typer.echo(f"wrote {result} ({kind}, {chosen})")
     elif isinstance(result, bytes):

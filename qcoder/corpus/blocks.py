@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 from qcoder.corpus.types import StepReport
 
-BLOCK_KINDS = ("paragraph", "heading", "list_item", "turn", "line", "caption", "table_row")
+BLOCK_KINDS = ("paragraph", "heading", "list_item", "turn", "line", "caption", "table_row", "answer")
 
 
 @dataclass(frozen=True)

@@ -56,7 +56,7 @@ def read(raw: bytes, *, filename: str = "", max_bytes: int = PipelineOptions.max
     if _suffix(filename) in DOCX_SUFFIXES:
         _check_size(raw, max_bytes)
         return read_docx(raw)  # one line per paragraph, as other tools' offsets into Word text expect
-    reader = reader_for(filename)
+    reader = reader_for(filename, raw)
     if reader is not None:
         _check_size(raw, max_bytes)
         sources = reader(raw, PipelineOptions(max_bytes=max_bytes))
@@ -84,7 +84,7 @@ def process_all(
     """Every document of one file, processed. Raises ImportRefused for unusable input."""
     if options.units not in UNITS:
         raise ImportRefused(f"units {options.units!r} unknown; use one of: {', '.join(UNITS)}")
-    reader = reader_for(filename)
+    reader = reader_for(filename, raw)
     if reader is not None:
         _check_size(raw, options.max_bytes)
         sources = reader(raw, options)
