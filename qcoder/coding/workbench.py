@@ -145,6 +145,8 @@ class Workbench:
                     Sentence.text,
                     Code.name,
                     Coder.name,
+                    Coding.quote_start,
+                    Coding.quote_end,
                 )
                 .join(Coding, Coding.sentence_id == Sentence.id)
                 .join(Code, Code.id == Coding.code_id)
@@ -155,7 +157,10 @@ class Workbench:
             )
             if not all_coders:
                 query = query.where(Coding.coder_id == self.coder_id)
-            return [ComparisonRow(*row) for row in session.execute(query)]
+            return [
+                ComparisonRow(*row[:8], quote=None if row[8] is None else row[5][row[8] : row[9]])
+                for row in session.execute(query)
+            ]
 
         return self._read(work)
 

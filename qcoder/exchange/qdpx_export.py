@@ -9,7 +9,10 @@ What goes where, so NVivo, ATLAS.ti and MAXQDA see a normal project:
   credited (``creatingUser``) to the coder who made it: other tools credit a coding to its
   selection's user, so a selection never mixes coders. Consecutive statements coded by one
   coder with one code are one selection (a run), so reference counts in other tools match
-  what the researcher coded; a statement's memos hang on a selection of that statement;
+  what the researcher coded; a run is broken where a quote span stops short of its
+  statement's end or starts after its beginning, and a coding's quote span is the selection's
+  start or end, so partial selections from other tools go back exactly as they came;
+  a statement's memos hang on a selection of that statement;
 * memos → ``Note``s referenced (``NoteRef``) from what they are about; a relation's own
   note is a ``Note`` too, grouped in a ``qcoder:relation-note`` Set;
 * axial relations → ``Link``s named by their type; levels, memo types, review marks and
@@ -81,7 +84,11 @@ def coding_runs(sentences: Sequence[Sentence], codings: dict[int, list[Coding]])
     for sentence in sentences:
         here = {(c.coder_id, c.code_id): c for c in codings.get(sentence.id, [])}
         adjacent = previous is not None and sentence.ordinal == previous + 1
-        open_runs = {key: run for key, run in open_runs.items() if adjacent and key in here}
+        open_runs = {
+            key: run
+            for key, run in open_runs.items()
+            if adjacent and key in here and _reaches_end(run.codings[-1], run.statements[-1]) and _from_start(here[key])
+        }
         for key, coding in here.items():
             run = open_runs.get(key)
             if run is None:
@@ -91,6 +98,25 @@ def coding_runs(sentences: Sequence[Sentence], codings: dict[int, list[Coding]])
             run.codings.append(coding)
         previous = sentence.ordinal
     return runs
+
+
+def _reaches_end(coding: Coding, sentence: Sentence) -> bool:
+    """The coding's quote runs to the end of its statement (or it codes the whole statement)."""
+    return coding.quote_end is None or coding.quote_end >= len(sentence.text)
+
+
+def _from_start(coding: Coding) -> bool:
+    return not coding.quote_start
+
+
+def run_span(run: Run) -> tuple[int, int]:
+    """The run's selection in code points of the document's text: from the first coding's quote
+    (or statement) start to the last coding's quote (or statement) end."""
+    first, last = run.statements[0], run.statements[-1]
+    head, tail = run.codings[0], run.codings[-1]
+    start = first.start + (head.quote_start or 0)
+    end = last.start + tail.quote_end if tail.quote_end is not None else last.end
+    return start, end
 
 
 @dataclass
@@ -232,13 +258,14 @@ class _ProjectWriter:
         coder = self.coder_name[run.coder_id]
         created = min(c.created_at for c in run.codings)
         name = first.label if first is last else f"{first.label}–{last.label.rsplit('-', 1)[-1]}"
+        start, end = run_span(run)
         selection = _el(
             source,
             "PlainTextSelection",
             guid=refi.run_guid(document.sha256, first.ordinal, last.ordinal, code.guid, coder),
             name=name,
-            startPosition=self._position(units, first.start),
-            endPosition=self._position(units, last.end),
+            startPosition=self._position(units, start),
+            endPosition=self._position(units, end),
             creatingUser=self.coder_guid[run.coder_id],
             creationDateTime=refi.xml_datetime(created),
         )

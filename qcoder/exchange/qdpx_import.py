@@ -7,8 +7,8 @@ What lands where:
 * text sources → documents (qcoder's own side data restores statements exactly; other
   tools' texts are split but not cleaned, see ``documents``); a document already in the
   project (same SHA-256) is reused;
-* selections → codings on every statement they overlap; a selection covering only part of
-  a statement codes the whole statement and is counted as partial in the report;
+* selections → codings on every statement they overlap, each keeping the exact words the
+  selection covers in that statement as its quote span (whole statement: no span);
 * users → coders (only those who coded or wrote something; codings without a user go to
   ``fallback_coder``); codes matched by GUID, then by name and level, else created;
 * notes → memos on what refers to them; links between codes → relations; review and
@@ -20,6 +20,7 @@ from __future__ import annotations
 import hashlib
 from collections import defaultdict
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy import select
@@ -27,7 +28,7 @@ from sqlalchemy.orm import Session
 
 from qcoder.coding.coders import get_or_create_coder
 from qcoder.coding.codes import code_at, create_code
-from qcoder.coding.codings import add_codings, mark_reviewed
+from qcoder.coding.codings import Quote, add_codings, mark_reviewed
 from qcoder.coding.memos import add_memo
 from qcoder.coding.relations import add_relation, find_relation
 from qcoder.corpus.types import PipelineOptions
@@ -55,6 +56,7 @@ class ImportReport:
     selections: int = 0
     selections_partial: int = 0
     selections_unplaced: int = 0
+    quotes_widened: int = 0
     codings: int = 0
     memos: int = 0
     relations: int = 0
@@ -72,7 +74,13 @@ class ImportReport:
         lines = [head]
         if self.selections_partial:
             lines.append(
-                f"{self.selections_partial} selection(s) cover only part of a statement; the whole statement was coded"
+                f"{self.selections_partial} selection(s) cover only part of a statement; "
+                "kept as quote spans (the statement is the unit for counts)"
+            )
+        if self.quotes_widened:
+            lines.append(
+                f"{self.quotes_widened} selection(s) fell in a statement the same coder had already coded with the "
+                "same code; one coding kept, its quote widened to cover both"
             )
         if self.selections_unplaced:
             lines.append(
@@ -242,29 +250,48 @@ class _Writer:
     # -- codings ---------------------------------------------------------------------
 
     def import_codings(self) -> None:
-        batches: dict[tuple[int, int], list[int]] = defaultdict(list)
+        """Each selection codes every statement it overlaps, keeping the exact words it covers in
+        each as that coding's quote span (None where it covers the whole statement)."""
+        batches: dict[tuple[int, int], dict[int, Quote | None]] = defaultdict(dict)
+        times: dict[tuple[int, int], dict[int, datetime]] = defaultdict(dict)
         for source in self.parsed.sources:
             placed = self.placed[source.guid]
             for selection in source.selections:
                 self.report.selections += 1
-                ids, partial = (
-                    placed.statements.overlapping(selection.start, selection.end) if placed.usable else ([], False)
-                )
-                if not ids:
+                pieces = placed.statements.pieces(selection.start, selection.end) if placed.usable else []
+                if not pieces:
                     self.report.selections_unplaced += placed.usable
                     target: tuple[str, int | None] = ("document", placed.document.id)
                 else:
-                    self.report.selections_partial += partial
-                    target = ("sentence", ids[0])
-                for code_guid, user in selection.codings:
-                    batches[(self.codes[code_guid].id, self.coder(user).id)].extend(ids)
+                    self.report.selections_partial += any(span is not None for _sid, span in pieces)
+                    target = ("sentence", pieces[0][0])
+                for index, (code_guid, user) in enumerate(selection.codings):
+                    key = (self.codes[code_guid].id, self.coder(user).id)
+                    when = selection.coded_at[index] if index < len(selection.coded_at) else None
+                    for sid, span in pieces:
+                        self._add_piece(batches[key], sid, span)
+                        if when is not None:
+                            times[key].setdefault(sid, when)
                 for note in selection.note_refs:
                     self.memo_targets[note].append(target)
                 if selection.description:
                     self._selection_comment(selection.guid, selection.description, target)
-        for (code_id, coder_id), sentence_ids in batches.items():
-            if sentence_ids:
-                self.report.codings += len(add_codings(self.session, sentence_ids, code_id, coder_id))
+        for key, spans in batches.items():
+            code_id, coder_id = key
+            self.report.codings += len(
+                add_codings(self.session, list(spans), code_id, coder_id, quotes=spans, created_at=times.get(key))
+            )
+
+    def _add_piece(self, spans: dict[int, Quote | None], sid: int, span: Quote | None) -> None:
+        """Two selections of one coder with one code in one statement: one coding, whose quote covers both."""
+        if sid not in spans:
+            spans[sid] = span
+            return
+        old = spans[sid]
+        if old == span:
+            return
+        self.report.quotes_widened += 1
+        spans[sid] = None if old is None or span is None else (min(old[0], span[0]), max(old[1], span[1]))
 
     def _has_memo(self, guid: str) -> bool:
         return self.session.scalar(select(Memo.id).where(Memo.guid == guid)) is not None

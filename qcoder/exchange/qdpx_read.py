@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from lxml import etree
@@ -65,6 +66,7 @@ class SelectionData:
     codings: list[tuple[str, str | None]]  # (code GUID, user GUID)
     note_refs: list[str]
     description: str
+    coded_at: list[datetime | None] = field(default_factory=list)  # per coding: its creationDateTime
 
 
 @dataclass
@@ -426,12 +428,16 @@ class _Reader:
             start, end = ends.to_stored(start), ends.to_stored(end)
         selection_user = refi.try_guid(element.get("creatingUser"))
         codings = []
+        coded_at = []
         for coding in element.findall("Coding"):
             ref = coding.find("CodeRef")
             if ref is None:
                 raise QcoderError(f"{_where(self.source, coding)}: Coding without a CodeRef")
             codings.append(
                 (_guid(ref, "targetGUID", self.source), refi.try_guid(coding.get("creatingUser")) or selection_user)
+            )
+            coded_at.append(
+                refi.read_datetime(coding.get("creationDateTime")) or refi.read_datetime(element.get("creationDateTime"))
             )
         return SelectionData(
             guid=_guid(element, "guid", self.source),
@@ -442,6 +448,7 @@ class _Reader:
             codings=codings,
             note_refs=[_guid(r, "targetGUID", self.source) for r in element.findall("NoteRef")],
             description=_text(element.find("Description")),
+            coded_at=coded_at,
         ), exact_start and exact_end
 
     def _side_document(self, source: SourceData) -> DocumentData | None:
