@@ -138,3 +138,21 @@ def test_existing_codings_become_whole_statement_codings_on_upgrade(db_url: str)
             assert conn.execute(text("SELECT COUNT(*) FROM codings")).scalar() == 1
     finally:
         engine.dispose()
+
+
+def test_exemplar_tables_and_comparison_show_the_quote(project: Project) -> None:
+    from qcoder.analysis.tables import examples
+
+    add_document(project, STATEMENTS)
+    bench = Workbench(project, "王")
+    bench.quote_named(2, "主体", "主体地位")
+    bench.code_named([3], "监管")
+    code_id = next(c.id for c in bench.codes() if c.name == "主体")
+    with project.session() as s:
+        found = examples(s)
+    quoted = found[code_id]
+    assert quoted.quote == "主体地位" and quoted.cell("zh") == "“主体地位”（D01-S002）"
+    whole = next(e for cid, e in found.items() if cid != code_id)
+    assert whole.quote is None and whole.cell("zh") == f"“{STATEMENTS[2]}”（D01-S003）"
+    rows = bench.comparison(code_id)
+    assert [(r.label, r.text, r.quote) for r in rows] == [("D01-S002", STATEMENTS[1], "主体地位")]
