@@ -92,7 +92,8 @@ def quotes_of(session: Session, sentence_ids: Sequence[int], code_id: int, coder
                 Coding.quote_start.is_not(None),
             )
         ):
-            found[sid] = (start, end)
+            if start is not None and end is not None:
+                found[sid] = (start, end)
     return found
 
 

@@ -151,10 +151,12 @@ class _ProjectWriter:
         self.selections = 0  # coding selections written
         self.coders = list(session.scalars(select(Coder).order_by(Coder.id)))
         self.coder_name = {c.id: c.name for c in self.coders}
-        self.coder_guid = {c.id: refi.coder_guid(c.name) for c in self.coders}
+        kept = get_setting(session, "refi_guids") or {}
+        kept_users, kept_sources = kept.get("users") or {}, kept.get("sources") or {}
+        self.coder_guid = {c.id: kept_users.get(c.name) or refi.coder_guid(c.name) for c in self.coders}
         self.codes = {c.id: c for c in session.scalars(select(Code))}
         self.documents = list(session.scalars(select(Document).order_by(Document.label)))
-        self.doc_guid = {d.id: refi.document_guid(d.sha256) for d in self.documents}
+        self.doc_guid = {d.id: kept_sources.get(d.sha256) or refi.document_guid(d.sha256) for d in self.documents}
         self.memos = list(session.scalars(select(Memo).order_by(Memo.id)))
         self.relations = list(session.scalars(select(Relation).order_by(Relation.id)))
         self.reviews = list(session.scalars(select(DocumentReview).order_by(DocumentReview.id)))
@@ -196,7 +198,7 @@ class _ProjectWriter:
             sources = _el(root, "Sources")
             for document in self.documents:
                 self._source(sources, document, files)
-        self._notes(root)
+        self._notes(root, files)
         self._links(root)
         self._sets(root)
         for memo in self.memos_on[("project", None)]:
@@ -229,6 +231,9 @@ class _ProjectWriter:
                 self._memo_selection(source, document, units, sentence, memos)
         for memo in self.memos_on[("document", document.id)]:
             _el(source, "NoteRef", targetGUID=memo.guid)
+        for sentence in sentences:  # tools that ignore a selection's NoteRef (QualCoder) see them on the source
+            for memo in self.memos_on[("sentence", sentence.id)]:
+                _el(source, "NoteRef", targetGUID=memo.guid)
         for key, value in sorted((document.attributes or {}).items()):
             holder = _el(source, "VariableValue")
             _el(holder, "VariableRef", targetGUID=refi.variable_guid(key))
@@ -293,10 +298,14 @@ class _ProjectWriter:
             creatingUser=self.coder_guid.get(author) if author is not None else None,
             creationDateTime=refi.xml_datetime(min(m.created_at for m in memos)),
         )
+        # QualCoder keeps a selection's Description as its memo; qcoder's import knows it is the notes' text
+        _text_el(selection, "Description", memo_description(memos))
         for memo in memos:
             _el(selection, "NoteRef", targetGUID=memo.guid)
 
-    def _notes(self, root: etree._Element) -> None:
+    def _notes(self, root: etree._Element, files: dict[str, bytes]) -> None:
+        """Memos as Notes: the text inline and as a plain-text file (``plainTextPath``), since
+        some tools read only one of the two."""
         noted = [r for r in self.relations if r.note]
         if not self.memos and not noted:
             return
@@ -307,11 +316,13 @@ class _ProjectWriter:
                 "Note",
                 guid=memo.guid,
                 name=refi.xml_text(memo.title) or f"{memo.type} memo",
+                plainTextPath=f"internal://{memo.guid}.txt",
                 creatingUser=self.coder_guid.get(memo.coder_id) if memo.coder_id else None,
                 creationDateTime=refi.xml_datetime(memo.created_at),
                 modifiedDateTime=refi.xml_datetime(memo.updated_at),
             )
             _text_el(note, "PlainTextContent", memo.text)
+            files[f"sources/{memo.guid}.txt"] = memo.text.encode("utf-8")
         for relation in noted:
             source, target = self.codes[relation.source_id], self.codes[relation.target_id]
             note = _el(
@@ -390,8 +401,34 @@ class _ProjectWriter:
                 },
                 "untitled_memos": [m.guid for m in self.memos if not m.title],  # their Note names are made up
                 "positions": self.positions,
+                # What REFI-QDA has no place for: codes' and relations' creation times, and each
+                # code's exemplar statement (source GUID and statement number).
+                "created": {
+                    **{c.guid: refi.xml_datetime(c.created_at) for c in self.codes.values()},
+                    **{r.guid: refi.xml_datetime(r.created_at) for r in self.relations},
+                },
+                "exemplars": self._exemplars(),
             }
         )
+
+    def _exemplars(self) -> dict[str, list[object]]:
+        chosen = {c.guid: c.exemplar_sentence_id for c in self.codes.values() if c.exemplar_sentence_id}
+        if not chosen:
+            return {}
+        where = {
+            sid: (self.doc_guid[doc], ordinal)
+            for sid, doc, ordinal in self.session.execute(
+                select(Sentence.id, Sentence.document_id, Sentence.ordinal).where(
+                    Sentence.id.in_(list(chosen.values()))
+                )
+            )
+        }
+        return {guid: list(where[sid]) for guid, sid in sorted(chosen.items()) if sid in where}
+
+
+def memo_description(memos: Sequence[Memo] | Sequence[str]) -> str:
+    """The text a statement's memos put in their selection's Description (blank-line separated)."""
+    return "\n\n".join(m if isinstance(m, str) else m.text for m in memos)
 
 
 def _memo_target(memo: Memo) -> tuple[str, int | None]:

@@ -18,6 +18,7 @@ What lands where:
 from __future__ import annotations
 
 import hashlib
+import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -37,10 +38,17 @@ from qcoder.exchange.codebook import plan_codebook_import
 from qcoder.exchange.codebook_read import ParsedCodebook
 from qcoder.exchange.documents import StatementIndex, insert_document, verbatim_document
 from qcoder.exchange.package import Package, read_package
+from qcoder.exchange.qdpx_export import memo_description
 from qcoder.exchange.qdpx_read import LinkData, ParsedProject, SourceData, read_project
 from qcoder.store.events import log_event
-from qcoder.store.models import BUILTIN_RELATION_TYPES, Code, Coder, Document, Memo, Relation
+from qcoder.store.models import BUILTIN_RELATION_TYPES, Code, Coder, Document, Memo, Relation, Sentence
 from qcoder.store.settings import get_setting, levels, pipeline_options, set_setting
+
+def _normalized(text: str) -> str:
+    """Text as another tool may hand it back: NFC, LF line ends, no trailing blanks on lines or at the end."""
+    text = unicodedata.normalize("NFC", text.replace("\r\n", "\n").replace("\r", "\n"))
+    return "\n".join(line.rstrip() for line in text.split("\n")).strip()
+
 
 __all__ = ["ImportReport", "import_parsed", "import_project", "read_package", "read_project"]
 
@@ -51,6 +59,7 @@ class ImportReport:
     origin: str = ""  # the tool that wrote the file
     documents_new: int = 0
     documents_existing: int = 0
+    documents_by_text: int = 0  # of the existing: matched by their text, not their bytes
     codes_new: int = 0
     codes_matched: int = 0
     selections: int = 0
@@ -72,6 +81,11 @@ class ImportReport:
             f"{self.selections} selections, {self.memos} memos, {self.relations} relations, {self.reviews} reviews"
         )
         lines = [head]
+        if self.documents_by_text:
+            lines.append(
+                f"{self.documents_by_text} document(s) came back from another tool with other bytes but the same "
+                "text; matched by their text, not imported twice"
+            )
         if self.selections_partial:
             lines.append(
                 f"{self.selections_partial} selection(s) cover only part of a statement; "
@@ -110,6 +124,7 @@ class _Writer:
         self.placed: dict[str, _Placed] = {}  # source GUID → document
         self.memo_targets: dict[str, list[tuple[str, int | None]]] = defaultdict(list)
         self.unknown_users = 0
+        self.new_codes: set[str] = set()  # file GUIDs of the codes this import created
 
     def note(self, line: str) -> None:
         self.report.notes.append(line)
@@ -120,6 +135,13 @@ class _Writer:
             if name is None:
                 self.unknown_users += 1
             self.coders[user] = get_or_create_coder(self.session, name or self.fallback_coder)
+            if user and name is not None and user != refi.coder_guid(self.coders[user].name):
+                kept = dict(get_setting(self.session, "refi_guids") or {})
+                users = dict(kept.get("users") or {})
+                if self.coders[user].name not in users:
+                    users[self.coders[user].name] = user
+                    kept["users"] = users
+                    set_setting(self.session, "refi_guids", kept)
         return self.coders[user]
 
     def run(self) -> ImportReport:
@@ -127,6 +149,7 @@ class _Writer:
         for source in self.parsed.sources:
             self.import_source(source)
         self.import_codings()
+        self.import_exemplars()
         self.import_links()
         self.import_memos()
         self.import_reviews()
@@ -199,6 +222,9 @@ class _Writer:
                 colour=entry.colour,
                 guid=entry.guid,
             )
+            if entry.guid in self.parsed.created:
+                self.codes[entry.key].created_at = self.parsed.created[entry.guid]
+            self.new_codes.add(entry.key)
             self.report.codes_new += 1
         if differing:
             self.note(
@@ -211,16 +237,23 @@ class _Writer:
     # -- documents -------------------------------------------------------------------
 
     def import_source(self, source: SourceData) -> None:
+        """A source already here is matched by its bytes' hash, then by its text (a document that
+        went to another tool and came back has other bytes but the text qcoder gave it), else new."""
         sha = source.side.sha256 if source.side else hashlib.sha256(source.raw).hexdigest()
         existing = self.session.scalar(select(Document).where(Document.sha256 == sha))
+        by_text = False
+        if existing is None:
+            existing, by_text = self._same_text(source), True
         if existing is not None:
             self.report.documents_existing += 1
+            self.report.documents_by_text += by_text
             usable = existing.text == source.text
             if not usable:
                 self.note(
                     f"source {source.name!r} is already here as {existing.label} but with a cleaned text; "
                     "its selections were not placed"
                 )
+            self._keep_guid(source.guid, existing)
             self._place(source, existing, usable)
             return
         role = "holdout" if source.guid in self.parsed.holdout else "coding"
@@ -240,7 +273,32 @@ class _Writer:
                 role=role,
             )
         self.report.documents_new += 1
+        self._keep_guid(source.guid, document)
         self._place(source, document, True)
+
+    def _same_text(self, source: SourceData) -> Document | None:
+        """The project's document with this text: exactly, else after normalizing (NFC, line ends,
+        trailing blanks) — a match of the second kind is used only if the texts are equal."""
+        wanted = _normalized(source.text)
+        exact = None
+        for document_id, text in self.session.execute(select(Document.id, Document.text)):
+            if text == source.text:
+                exact = document_id
+                break
+            if exact is None and _normalized(text) == wanted:
+                exact = document_id
+        return self.session.get(Document, exact) if exact is not None else None
+
+    def _keep_guid(self, guid: str, document: Document) -> None:
+        """Remember another tool's GUID for the document, so our export gives it back."""
+        if guid == refi.document_guid(document.sha256):
+            return
+        kept = dict(get_setting(self.session, "refi_guids") or {})
+        sources = dict(kept.get("sources") or {})
+        if sources.get(document.sha256) != guid:
+            sources.setdefault(document.sha256, guid)
+            kept["sources"] = sources
+            set_setting(self.session, "refi_guids", kept)
 
     def _place(self, source: SourceData, document: Document, usable: bool) -> None:
         self.placed[source.guid] = _Placed(document, StatementIndex.of(self.session, document.id), usable)
@@ -274,7 +332,8 @@ class _Writer:
                             times[key].setdefault(sid, when)
                 for note in selection.note_refs:
                     self.memo_targets[note].append(target)
-                if selection.description:
+                notes_text = memo_description([self.parsed.notes[n].text for n in selection.note_refs])
+                if selection.description and selection.description != notes_text.strip():
                     self._selection_comment(selection.guid, selection.description, target)
         for key, spans in batches.items():
             code_id, coder_id = key
@@ -292,6 +351,19 @@ class _Writer:
             return
         self.report.quotes_widened += 1
         spans[sid] = None if old is None or span is None else (min(old[0], span[0]), max(old[1], span[1]))
+
+    def import_exemplars(self) -> None:
+        """Exemplar statements (qcoder's record in the file) for codes that have none yet."""
+        by_source = {guid: placed for guid, placed in self.placed.items() if placed.usable}
+        for code_guid, (source_guid, ordinal) in self.parsed.exemplars.items():
+            code, placed = self.codes.get(code_guid), by_source.get(source_guid)
+            if code is None or placed is None or code.exemplar_sentence_id is not None:
+                continue
+            sentence_id = self.session.scalar(
+                select(Sentence.id).where(Sentence.document_id == placed.document.id, Sentence.ordinal == ordinal)
+            )
+            if sentence_id is not None:
+                code.exemplar_sentence_id = sentence_id
 
     def _has_memo(self, guid: str) -> bool:
         return self.session.scalar(select(Memo.id).where(Memo.guid == guid)) is not None
@@ -371,6 +443,8 @@ class _Writer:
                 coder = self.coder(own[0].user) if own and own[0].user in self.parsed.users else None
             text = own[0].text if own else ""
             relation = add_relation(self.session, source_code, target_code, type_, text, coder=coder, guid=guid)
+            if guid in self.parsed.created:
+                relation.created_at = self.parsed.created[guid]
             self.report.relations += 1
         for note in note_refs:
             if note not in self.parsed.relation_notes:
@@ -385,11 +459,14 @@ class _Writer:
             if self._has_memo(guid):
                 continue
             targets = list(dict.fromkeys(self.memo_targets.get(guid, []))) or [("project", None)]
+            statements = [t for t in targets if t[0] == "sentence"]
+            if statements and all(t[0] in ("sentence", "document") for t in targets) and len(statements) == 1:
+                targets = statements  # a statement's memo, also on its source for tools that read only that
             if len(targets) > 1:
                 self.note(f"note {note.name or guid!r} is referred to from {len(targets)} places; kept on the first")
             memo_type = self.parsed.memo_types.get(guid, "theoretical")
             coder = self.coder(note.user) if note.user in self.parsed.users else None
-            add_memo(
+            memo = add_memo(
                 self.session,
                 note.text,
                 type_=memo_type,
@@ -399,6 +476,8 @@ class _Writer:
                 coder=coder,
                 guid=guid,
             )
+            if note.created is not None:
+                memo.created_at = note.created
             self.report.memos += 1
 
     def import_reviews(self) -> None:
