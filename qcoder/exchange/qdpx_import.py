@@ -34,7 +34,7 @@ from qcoder.coding.memos import add_memo
 from qcoder.coding.relations import add_relation, find_relation
 from qcoder.corpus.types import PipelineOptions
 from qcoder.exchange import refi
-from qcoder.exchange.codebook import plan_codebook_import
+from qcoder.exchange.codebook import extend_ladder, plan_codebook_import
 from qcoder.exchange.codebook_read import ParsedCodebook
 from qcoder.exchange.documents import StatementIndex, insert_document, verbatim_document
 from qcoder.exchange.package import Package, read_package
@@ -113,8 +113,16 @@ class _Placed:
 
 
 class _Writer:
-    def __init__(self, session: Session, parsed: ParsedProject, fallback_coder: str, options: PipelineOptions) -> None:
+    def __init__(
+        self,
+        session: Session,
+        parsed: ParsedProject,
+        fallback_coder: str,
+        options: PipelineOptions,
+        levels_mode: str | None = None,
+    ) -> None:
         self.session = session
+        self.levels_mode = levels_mode
         self.parsed = parsed
         self.options = options
         self.fallback_coder = fallback_coder
@@ -181,7 +189,11 @@ class _Writer:
     def import_codes(self) -> None:
         if not self.parsed.codes:
             return
-        plan = plan_codebook_import(self.session, ParsedCodebook(self.parsed.source, self.parsed.codes))
+        plan = plan_codebook_import(
+            self.session, ParsedCodebook(self.parsed.source, self.parsed.codes), levels_mode=self.levels_mode
+        )
+        extend_ladder(self.session, plan.extend_ladder)
+        self.report.notes.extend(plan.notes)
         ladder = levels(self.session)
         top = len(ladder) - 1
         if self.parsed.ladder and self.parsed.ladder != [level.key for level in ladder]:
@@ -201,6 +213,15 @@ class _Writer:
             level = min(max(item.level, 0), top)
             parent = self.codes.get(item.parent_key) if item.parent_key else None
             dropped = parent is not None and parent.level <= level
+            clash = code_at(self.session, entry.name, level)
+            if clash is not None:
+                self.note(
+                    f"code {self._file_path(entry.key)!r}: the same name as {self._project_path(clash)!r} at level "
+                    f"{level}; qcoder keeps names unique per level, so its codings were put on that code"
+                )
+                self.codes[entry.key] = clash
+                self.report.codes_matched += 1
+                continue
             if item.kind == "conflicting" or dropped:
                 self.note(
                     f"code {entry.name!r}: {item.reason or 'its parent is not at a higher level'}; imported at level "
@@ -208,11 +229,6 @@ class _Writer:
                 )
             if dropped:
                 parent = None
-            clash = code_at(self.session, entry.name, level)
-            if clash is not None:
-                self.codes[entry.key] = clash
-                self.report.codes_matched += 1
-                continue
             self.codes[entry.key] = create_code(
                 self.session,
                 entry.name,
@@ -233,6 +249,24 @@ class _Writer:
         for code_guid, notes in self.parsed.code_notes.items():
             for note in notes:
                 self.memo_targets[note].append(("code", self.codes[code_guid].id))
+
+    def _file_path(self, key: str) -> str:
+        """A code's path in the file (parent/child), to tell apart codes of one name."""
+        entries = {entry.key: entry for entry in self.parsed.codes}
+        names: list[str] = []
+        current: str | None = key
+        while current is not None and current in entries and len(names) < 50:
+            names.append(entries[current].name)
+            current = entries[current].parent_key
+        return "/".join(reversed(names))
+
+    def _project_path(self, code: Code) -> str:
+        names = [code.name]
+        parent = code.parent
+        while parent is not None and len(names) < 50:
+            names.append(parent.name)
+            parent = parent.parent
+        return "/".join(reversed(names))
 
     # -- documents -------------------------------------------------------------------
 
@@ -488,15 +522,26 @@ class _Writer:
 
 
 def import_parsed(
-    session: Session, parsed: ParsedProject, *, fallback_coder: str = "imported", options: PipelineOptions | None = None
+    session: Session,
+    parsed: ParsedProject,
+    *,
+    fallback_coder: str = "imported",
+    options: PipelineOptions | None = None,
+    levels_mode: str | None = None,
 ) -> ImportReport:
     """Write a checked project into the session's transaction."""
-    return _Writer(session, parsed, fallback_coder, options or pipeline_options(session)).run()
+    return _Writer(session, parsed, fallback_coder, options or pipeline_options(session), levels_mode).run()
 
 
-def import_project(session: Session, path: Path | Package, *, fallback_coder: str = "imported") -> ImportReport:
-    """Read, check and import a ``.qdpx``/``.qde`` in the caller's transaction."""
+def import_project(
+    session: Session, path: Path | Package, *, fallback_coder: str = "imported", levels_mode: str | None = None
+) -> ImportReport:
+    """Read, check and import a ``.qdpx``/``.qde`` in the caller's transaction.
+
+    ``levels_mode``: ``auto`` extends the ladder for a deeper code tree, ``map`` places deeper
+    codes at the top level (each named in the report); None squeezes them as before, and says so.
+    """
     package = path if isinstance(path, Package) else read_package(path)
     options = pipeline_options(session)
     parsed = read_project(package, options)
-    return import_parsed(session, parsed, fallback_coder=fallback_coder, options=options)
+    return import_parsed(session, parsed, fallback_coder=fallback_coder, options=options, levels_mode=levels_mode)
