@@ -37,12 +37,17 @@ export_app = typer.Typer(help="Export the codebook or the whole project for othe
 def export_codebook(
     output: Annotated[Path, typer.Option("-o", "--output", help="File to write: .qdc .csv .md .json or .xlsx")],
     db: DbOption = None,
+    fmt: Annotated[
+        str | None, typer.Option("--format", help="taguette: a .csv Taguette imports (no 'name' column)")
+    ] = None,
 ) -> None:
     """Write the codebook (format from the file's suffix)."""
     from qcoder.exchange import tasks
 
+    if fmt is not None and fmt != "taguette":
+        raise QcoderError(f"--format takes taguette (a CSV Taguette imports); got {fmt!r}")
     with project(db) as opened:
-        typer.echo(tasks.export_codebook_file(opened, output))
+        typer.echo(tasks.export_codebook_file(opened, output, fmt))
 
 
 @export_app.command("project")

@@ -215,7 +215,11 @@ def _entries_from_records(records: Iterable[tuple[str, dict[str, Any]]], source:
             return "" if value is None else str(value).strip()
 
         path = text("path")
-        name = text("name") or (path.split(refi.FLAT_PATH_SEPARATOR)[-1].strip() if path else "")
+        parts = [part.strip() for part in text("name").split(refi.FLAT_PATH_SEPARATOR)]
+        if not path and len(parts) > 1 and all(parts):  # Taguette's 'tag' and ATLAS.ti's names: parent::child
+            path = refi.FLAT_PATH_SEPARATOR.join(parts)
+            record = {**record, "name": parts[-1]}
+        name = text("name", record) or (path.split(refi.FLAT_PATH_SEPARATOR)[-1].strip() if path else "")
         if not name:
             raise QcoderError(f"{where}, field 'name': empty (every code needs a name)")
         path = path or name

@@ -46,15 +46,15 @@ def project_ref(typed: str) -> str:
 
 
 # ---------------------------------------------------------------------- export
-def export_codebook(project: Project, path: Path) -> int:
-    """Write the codebook (format from the suffix); the number of codes written."""
+def export_codebook(project: Project, path: Path, fmt: str | None = None) -> int:
+    """Write the codebook (format from the suffix; ``fmt="taguette"`` for Taguette's CSV); the number of codes written."""
     with project.session() as session:
-        return write_codebook(session, path)
+        return write_codebook(session, path, fmt)
 
 
-def export_codebook_file(project: Project, path: Path) -> str:
+def export_codebook_file(project: Project, path: Path, fmt: str | None = None) -> str:
     """``export_codebook``, and the line to tell the researcher."""
-    return f"wrote {export_codebook(project, path)} codes to {path}"
+    return f"wrote {export_codebook(project, path, fmt)} codes to {path}"
 
 
 def export_project(
