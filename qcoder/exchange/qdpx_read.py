@@ -252,8 +252,23 @@ class _Reader:
             exemplars=self._side_exemplars(),
         )
         self._sets(parsed)
+        self._report_ignored(root)
         parsed.report = self.report
         return parsed
+
+    def _report_ignored(self, root: etree._Element) -> None:
+        """Name what the file holds that qcoder has no place for, so nothing goes missing unsaid."""
+        cases = root.findall("Cases/Case")
+        if cases:
+            self.report.append(f"not imported: {len(cases)} case(s); qcoder has no cases (use document attributes)")
+        graphs = root.findall("Graphs/Graph")
+        if graphs:
+            self.report.append(f"not imported: {len(graphs)} graph(s) (network views); qcoder keeps only the links")
+        coded_notes = sum(len(note.findall(".//Coding")) for note in root.findall("Notes/Note"))
+        if coded_notes:
+            self.report.append(f"not imported: {coded_notes} coding(s) inside notes; qcoder codes documents only")
+        if _text(root.find("Description")):
+            self.report.append("not imported: the project's description; qcoder projects have none")
 
     def _side_times(self) -> dict[str, datetime]:
         times: dict[str, datetime] = {}

@@ -167,3 +167,27 @@ def test_pdf_sources_are_reported_as_skipped(project: Project, tmp_path: Path) -
     assert "not imported: 1 pdf source(s); qcoder codes text only" in report.lines()
     assert any("PDF sources are skipped" in line for line in report.lines())
     assert report.documents_new == 1  # the text source beside it was imported
+
+
+def test_report_names_cases_graphs_and_coded_notes(project: Project, tmp_path: Path) -> None:
+    qde = foreign_qde().replace(
+        "<Notes>",
+        '<Cases><Case guid="1A2B3C4D-0000-4000-8000-000000000001" name="Ana"/></Cases>'
+        "<Description>a study of breakfasts</Description><Notes>",
+    )
+    qde = qde.replace(
+        "<PlainTextContent>Milk comes up often.</PlainTextContent></Note>",
+        "<PlainTextContent>Milk comes up often.</PlainTextContent>"
+        '<PlainTextSelection guid="1A2B3C4D-0000-4000-8000-000000000002" startPosition="0" endPosition="4">'
+        '<Coding guid="1A2B3C4D-0000-4000-8000-000000000003"><CodeRef targetGUID="C3C7D437-6932-4B14-A55D-30B7F811BBF3"/>'
+        "</Coding></PlainTextSelection></Note>",
+    )
+    qde = qde.replace(
+        "</Project>",
+        '<Graphs><Graph guid="1A2B3C4D-0000-4000-8000-000000000004" name="map"/></Graphs></Project>',
+    )
+    lines = run_import(project, foreign_qdpx(qde), tmp_path).lines()
+    assert "not imported: 1 case(s); qcoder has no cases (use document attributes)" in lines
+    assert "not imported: 1 graph(s) (network views); qcoder keeps only the links" in lines
+    assert "not imported: 1 coding(s) inside notes; qcoder codes documents only" in lines
+    assert "not imported: the project's description; qcoder projects have none" in lines
