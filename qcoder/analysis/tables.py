@@ -82,7 +82,7 @@ def _quotes(session: Session, picks: dict[int, int], coder: str | None) -> dict[
         if coder is not None:
             query = query.join(Coder, Coder.id == Coding.coder_id).where(Coder.name == coder)
         for code_id, sid, q_start, q_end in session.execute(query):
-            if picks.get(code_id) == sid and code_id not in found:
+            if picks.get(code_id) == sid and code_id not in found and q_start is not None and q_end is not None:
                 found[code_id] = (q_start, q_end)
     return found
 

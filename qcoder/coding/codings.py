@@ -174,9 +174,7 @@ def add_codings(
 def set_quote(session: Session, sentence_id: int, code_id: int, coder_id: int, quote: Quote | None) -> bool:
     """Change the quote span of an existing coding (None: the whole statement); True if it changed."""
     coding = session.scalar(
-        select(Coding).where(
-            Coding.sentence_id == sentence_id, Coding.code_id == code_id, Coding.coder_id == coder_id
-        )
+        select(Coding).where(Coding.sentence_id == sentence_id, Coding.code_id == code_id, Coding.coder_id == coder_id)
     )
     if coding is None:
         raise NotFound("the statement does not carry that code for this coder; nothing was changed")

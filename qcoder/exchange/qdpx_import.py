@@ -44,6 +44,7 @@ from qcoder.store.events import log_event
 from qcoder.store.models import BUILTIN_RELATION_TYPES, Code, Coder, Document, Memo, Relation, Sentence
 from qcoder.store.settings import get_setting, levels, pipeline_options, set_setting
 
+
 def _normalized(text: str) -> str:
     """Text as another tool may hand it back: NFC, LF line ends, no trailing blanks on lines or at the end."""
     text = unicodedata.normalize("NFC", text.replace("\r\n", "\n").replace("\r", "\n"))

@@ -351,7 +351,7 @@ class _Reader:
             return element
         try:
             text = reader(data)
-        except Exception as error:  # noqa: BLE001 - a damaged PDF is reported, the rest imported
+        except Exception as error:  # a damaged PDF is reported, the rest imported
             self.report.append(f"PDF source {element.get('name') or path!r} could not be read ({error}); skipped")
             return element
         text_source = etree.Element("TextSource", guid=element.get("guid") or "")
@@ -524,7 +524,8 @@ class _Reader:
                 (_guid(ref, "targetGUID", self.source), refi.try_guid(coding.get("creatingUser")) or selection_user)
             )
             coded_at.append(
-                refi.read_datetime(coding.get("creationDateTime")) or refi.read_datetime(element.get("creationDateTime"))
+                refi.read_datetime(coding.get("creationDateTime"))
+                or refi.read_datetime(element.get("creationDateTime"))
             )
         return SelectionData(
             guid=_guid(element, "guid", self.source),

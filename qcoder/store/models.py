@@ -196,8 +196,7 @@ class Coding(Base):
     __table_args__ = (
         UniqueConstraint("sentence_id", "code_id", "coder_id", name="uq_codings_sentence_code_coder"),
         CheckConstraint(
-            "(quote_start IS NULL AND quote_end IS NULL)"
-            " OR (quote_start >= 0 AND quote_start < quote_end)",
+            "(quote_start IS NULL AND quote_end IS NULL) OR (quote_start >= 0 AND quote_start < quote_end)",
             name="quote",
         ),
         Index("ix_codings_code_coder", "code_id", "coder_id"),

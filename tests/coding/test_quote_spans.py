@@ -113,7 +113,7 @@ def test_existing_codings_become_whole_statement_codings_on_upgrade(db_url: str)
             )
             conn.execute(
                 text(
-                    "INSERT INTO sentences (id, document_id, ordinal, label, start, \"end\", kind, text, tokens,"
+                    'INSERT INTO sentences (id, document_id, ordinal, label, start, "end", kind, text, tokens,'
                     " cell_width) VALUES (1, 1, 1, 'D01-S001', 0, 2, 'sentence', '甲。', '', 4)"
                 )
             )

@@ -32,9 +32,7 @@ def deep_qdc(tmp_path: Path) -> Path:
 
 def tree(project: Project) -> list[tuple[str, int, str | None]]:
     with project.session() as s:
-        return sorted(
-            (c.name, c.level, c.parent.name if c.parent else None) for c in s.scalars(select(Code))
-        )
+        return sorted((c.name, c.level, c.parent.name if c.parent else None) for c in s.scalars(select(Code)))
 
 
 def test_without_a_choice_the_plan_says_which_options_exist(project: Project, tmp_path: Path) -> None:
