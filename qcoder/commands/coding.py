@@ -71,7 +71,14 @@ def codes(db: DbOption = None, fmt: FormatOption = "text") -> None:
     if fmt == "text" and not rows:
         typer.echo("no codes yet; create one with `qcoder code ID --code NAME --coder NAME`")
         return
-    emit(rows, fmt, lambda r: f"{'  ' * r['depth']}{r['name']}  [{r['level_name']}]  {r['codings']} codings")
+    emit(
+        rows,
+        fmt,
+        lambda r: (
+            f"{'  ' * r['depth']}{r['name']}  [{r['level_name']}]  {r['codings']} codings"
+            + (f"  ({r['path']})" if r.get("path") else "")
+        ),
+    )
 
 
 def code(

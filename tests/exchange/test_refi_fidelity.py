@@ -191,3 +191,13 @@ def test_report_names_cases_graphs_and_coded_notes(project: Project, tmp_path: P
     assert "not imported: 1 graph(s) (network views); qcoder keeps only the links" in lines
     assert "not imported: 1 coding(s) inside notes; qcoder codes documents only" in lines
     assert "not imported: the project's description; qcoder projects have none" in lines
+
+
+def test_codes_listing_shows_the_path_where_a_name_is_used_twice(rich_project: Project) -> None:
+    from qcoder.coding.listings import code_entries
+
+    with rich_project.session() as s:
+        rows = code_entries(s)
+    paths = {row.path for row in rows if row.name == "创新环境"}
+    assert paths == {"创新联合体赋能新质生产力/创新环境", "创新环境"}
+    assert all(row.path is None for row in rows if row.name != "创新环境")
