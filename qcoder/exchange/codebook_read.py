@@ -64,7 +64,19 @@ class ParsedCodebook:
 
 
 def _line(source: str, element: etree._Element) -> str:
-    return f"{source} line {element.sourceline}"
+    return element_place(source, element)
+
+
+def element_place(source: str, element: etree._Element) -> str:
+    """Where an element is: its line, and in a file written on one line (or two: a declaration
+    and the rest, as qc and others write) the element itself, since "line 1" says nothing there."""
+    where = f"{source} line {element.sourceline}"
+    line = element.sourceline
+    if isinstance(line, int) and line <= 2 and isinstance(element.tag, str):
+        tag = etree.QName(element).localname
+        label = element.get("name") or element.get("guid") or ""
+        where += f", element <{tag}" + (f" {label!r}" if label else "") + ">"
+    return where
 
 
 def code_entries(codes: etree._Element | None, source: str) -> list[CodeEntry]:

@@ -28,7 +28,7 @@ from lxml import etree
 from qcoder.corpus.types import Decoded, ImportRefused, PipelineOptions
 from qcoder.errors import QcoderError
 from qcoder.exchange import refi
-from qcoder.exchange.codebook_read import CodeEntry, code_entries, level_sets
+from qcoder.exchange.codebook_read import CodeEntry, code_entries, element_place, level_sets
 from qcoder.exchange.documents import (
     DocumentData,
     LineEnds,
@@ -152,14 +152,7 @@ def _file_name(path: str) -> str:
 
 
 def _where(source: str, element: etree._Element) -> str:
-    """Where an element is: its line, and in a file written on one line (or a few) the element itself."""
-    where = f"{source} line {element.sourceline}"
-    line = element.sourceline
-    if isinstance(line, int) and line <= 2 and isinstance(element.tag, str):
-        tag = etree.QName(element).localname
-        label = element.get("name") or element.get("guid") or ""
-        where += f", element <{tag}" + (f" {label!r}" if label else "") + ">"
-    return where
+    return element_place(source, element)
 
 
 def _guid(element: etree._Element, attribute: str, source: str) -> str:
