@@ -156,3 +156,20 @@ def test_exemplar_tables_and_comparison_show_the_quote(project: Project) -> None
     assert whole.quote is None and whole.cell("zh") == f"“{STATEMENTS[2]}”（D01-S003）"
     rows = bench.comparison(code_id)
     assert [(r.label, r.text, r.quote) for r in rows] == [("D01-S002", STATEMENTS[1], "主体地位")]
+
+
+def test_coding_bundles_carry_the_quote(tmp_path: Path) -> None:
+    """qcoder's own bundle (codes, codings, memos as JSON) keeps quote spans, and projects without them read as before."""
+    from qcoder.exchange.bundle import apply_bundle, dump_bundle
+
+    with open_project(str(tmp_path / "a.qcoder")) as first, open_project(str(tmp_path / "b.qcoder")) as second:
+        add_document(first, STATEMENTS)
+        add_document(second, STATEMENTS)
+        bench = Workbench(first, "王")
+        bench.quote_named(2, "主体", "👍𠀀")
+        bench.code_named([3], "监管")
+        data = dump_bundle(first)
+        assert [c.get("quote") for c in data["codings"]] == [[6, 8], None]
+        second.run(lambda s: apply_bundle(s, data))
+        assert set(quotes(second).values()) == set(quotes(first).values())
+        assert (6, 8, "👍𠀀") in quotes(second).values()
