@@ -18,7 +18,7 @@ from qcoder.analysis.table import Cell, Table, label, relation_type_label
 from qcoder.coding.codes import natural_key
 from qcoder.coding.memos import storyline as storyline_memo
 from qcoder.errors import QcoderError
-from qcoder.store.models import Relation, Sentence
+from qcoder.store.models import Coder, Coding, Relation, Sentence
 
 
 @dataclass(frozen=True)
@@ -27,9 +27,11 @@ class Example:
     label: str  # D03-S017
     text: str
     chosen: bool  # the researcher's exemplar, not the first coded statement
+    quote: str | None = None  # the exact words coded in it, when the coding has a quote span
 
     def cell(self, language: str) -> str:
-        return f"“{self.text}”（{self.label}）" if language == "zh" else f'"{self.text}" ({self.label})'
+        shown = self.quote or self.text
+        return f"“{shown}”（{self.label}）" if language == "zh" else f'"{shown}" ({self.label})'
 
 
 def examples(session: Session, code_ids: list[int] | None = None, *, coder: str | None = None) -> dict[int, Example]:
@@ -55,11 +57,34 @@ def examples(session: Session, code_ids: list[int] | None = None, *, coder: str 
                 select(Sentence.id, Sentence.label, Sentence.text).where(Sentence.id.in_(chunk))
             )
         )
+    quoted = _quotes(session, {code_id: sid for code_id, (sid, _chosen) in pick.items()}, coder)
     return {
-        code_id: Example(sid, found[sid][0], found[sid][1], chosen)
+        code_id: Example(sid, found[sid][0], found[sid][1], chosen, _quoted(found[sid][1], quoted.get(code_id)))
         for code_id, (sid, chosen) in pick.items()
         if sid in found
     }
+
+
+def _quoted(text: str, span: tuple[int, int] | None) -> str | None:
+    return None if span is None else text[span[0] : span[1]]
+
+
+def _quotes(session: Session, picks: dict[int, int], coder: str | None) -> dict[int, tuple[int, int]]:
+    """code id → the quote span of its coding on its example statement (the first coder's, by id)."""
+    found: dict[int, tuple[int, int]] = {}
+    wanted = sorted(set(picks.values()))
+    for start in range(0, len(wanted), 500):
+        query = (
+            select(Coding.code_id, Coding.sentence_id, Coding.quote_start, Coding.quote_end)
+            .where(Coding.sentence_id.in_(wanted[start : start + 500]), Coding.quote_start.is_not(None))
+            .order_by(Coding.coder_id, Coding.id)
+        )
+        if coder is not None:
+            query = query.join(Coder, Coder.id == Coding.coder_id).where(Coder.name == coder)
+        for code_id, sid, q_start, q_end in session.execute(query):
+            if picks.get(code_id) == sid and code_id not in found and q_start is not None and q_end is not None:
+                found[code_id] = (q_start, q_end)
+    return found
 
 
 def _level(level: int) -> int:

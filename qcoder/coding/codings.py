@@ -2,11 +2,17 @@
 
 Adding is idempotent — an existing coding is left as it is — so retries after a lost
 connection, double key presses and merges never create duplicates.
+
+A coding may carry a **quote span**: the exact words coded, ``[start, end)`` code points
+into its statement's text (``None``: the whole statement). ``add_codings(..., quotes=)``
+stores spans with new codings; ``set_quote`` changes the span of an existing one. Both
+log the spans, so undo and redo restore them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from datetime import datetime
 
 from sqlalchemy import and_, delete, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -19,6 +25,77 @@ from qcoder.store.events import log_event
 from qcoder.store.models import Code, Coding, DocumentReview, Sentence, utcnow
 
 _CHUNK = 500
+
+Quote = tuple[int, int]  # [start, end) code points into the statement's text
+
+
+def check_quote(sentence_text: str, quote: Quote | None) -> Quote | None:
+    """The span if it lies inside the statement (a span covering all of it is ``None``)."""
+    if quote is None:
+        return None
+    start, end = int(quote[0]), int(quote[1])
+    if not 0 <= start < end <= len(sentence_text):
+        raise QcoderError(
+            f"quote [{start}, {end}) is not inside the statement (0..{len(sentence_text)}); nothing was coded"
+        )
+    return None if (start, end) == (0, len(sentence_text)) else (start, end)
+
+
+def find_quote(sentence_text: str, words: str, occurrence: int | None = None) -> Quote:
+    """Where ``words`` occur in the statement (the ``occurrence``-th time, 1-based, if they occur more than once)."""
+    if not words:
+        raise QcoderError("--quote needs the words to quote")
+    places: list[int] = []
+    at = sentence_text.find(words)
+    while at >= 0:
+        places.append(at)
+        at = sentence_text.find(words, at + 1)
+    if not places:
+        raise QcoderError(f"{words!r} does not occur in the statement; copy the words exactly")
+    if occurrence is None:
+        if len(places) > 1:
+            raise QcoderError(
+                f"{words!r} occurs {len(places)} times in the statement; add --occurrence N (1..{len(places)})"
+            )
+        occurrence = 1
+    if not 1 <= occurrence <= len(places):
+        raise QcoderError(f"{words!r} occurs {len(places)} time(s); --occurrence must be 1..{len(places)}")
+    start = places[occurrence - 1]
+    return start, start + len(words)
+
+
+def _checked_quotes(session: Session, quotes: Mapping[int, Quote | None]) -> dict[int, Quote]:
+    """Validate spans against their statements' text; whole-statement spans drop out."""
+    wanted = [sid for sid, q in quotes.items() if q is not None]
+    texts: dict[int, str] = {}
+    for chunk in _chunks(wanted):
+        for sid, text in session.execute(select(Sentence.id, Sentence.text).where(Sentence.id.in_(chunk))):
+            texts[sid] = text
+    checked: dict[int, Quote] = {}
+    for sid in wanted:
+        if sid not in texts:
+            raise NotFound(f"statement #{sid} no longer exists; nothing was coded")
+        span = check_quote(texts[sid], quotes[sid])
+        if span is not None:
+            checked[sid] = span
+    return checked
+
+
+def quotes_of(session: Session, sentence_ids: Sequence[int], code_id: int, coder_id: int) -> dict[int, Quote]:
+    """sentence id → quote span of the coder's codings with the code (whole-statement codings left out)."""
+    found: dict[int, Quote] = {}
+    for chunk in _chunks(sentence_ids):
+        for sid, start, end in session.execute(
+            select(Coding.sentence_id, Coding.quote_start, Coding.quote_end).where(
+                Coding.code_id == code_id,
+                Coding.coder_id == coder_id,
+                Coding.sentence_id.in_(chunk),
+                Coding.quote_start.is_not(None),
+            )
+        ):
+            if start is not None and end is not None:
+                found[sid] = (start, end)
+    return found
 
 
 def _chunks(values: Sequence[int]) -> list[list[int]]:
@@ -39,11 +116,20 @@ def existing_codings(session: Session, sentence_ids: Sequence[int], code_id: int
 
 
 def add_codings(
-    session: Session, sentence_ids: Sequence[int], code_id: int, coder_id: int, *, present: set[int] | None = None
+    session: Session,
+    sentence_ids: Sequence[int],
+    code_id: int,
+    coder_id: int,
+    *,
+    present: set[int] | None = None,
+    quotes: Mapping[int, Quote | None] | None = None,
+    created_at: Mapping[int, datetime] | None = None,
 ) -> list[int]:
     """Code the statements; returns the sentence IDs that were not coded before.
 
     ``present`` is what ``existing_codings`` said earlier in the same transaction (saves a query).
+    ``quotes``: sentence id → quote span inside that statement (missing or None: whole statement).
+    ``created_at``: sentence id → when the coding was made (from another tool's file; default now).
     """
     wanted = list(dict.fromkeys(sentence_ids))
     already = existing_codings(session, wanted, code_id, coder_id) if present is None else present
@@ -51,9 +137,21 @@ def add_codings(
     if not new:
         return []
     new = _not_context(session, new)
+    spans = _checked_quotes(session, {sid: quotes.get(sid) for sid in new}) if quotes else {}
     _hold_code(session, code_id)
     now = utcnow()
-    rows = [{"sentence_id": sid, "code_id": code_id, "coder_id": coder_id, "created_at": now} for sid in new]
+    times = created_at or {}
+    rows = [
+        {
+            "sentence_id": sid,
+            "code_id": code_id,
+            "coder_id": coder_id,
+            "created_at": times.get(sid, now),
+            "quote_start": spans[sid][0] if sid in spans else None,
+            "quote_end": spans[sid][1] if sid in spans else None,
+        }
+        for sid in new
+    ]
     dialect = session.get_bind().dialect.name
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
     inserted: set[int] = set()
@@ -67,7 +165,11 @@ def add_codings(
         inserted.update(session.scalars(statement))
     added = [sid for sid in new if sid in inserted]  # what this transaction really stored, in order
     if added:
-        log_event(session, coder_id, "coding.add", code_id=code_id, sentence_ids=added)
+        logged = {str(sid): list(spans[sid]) for sid in added if sid in spans}
+        if logged:
+            log_event(session, coder_id, "coding.add", code_id=code_id, sentence_ids=added, quotes=logged)
+        else:
+            log_event(session, coder_id, "coding.add", code_id=code_id, sentence_ids=added)
     return added
 
 
@@ -81,6 +183,29 @@ def _not_context(session: Session, sentence_ids: list[int]) -> list[int]:
             " (or re-import with --code-interviewer)"
         )
     return [sid for sid in sentence_ids if sid not in context]
+def set_quote(session: Session, sentence_id: int, code_id: int, coder_id: int, quote: Quote | None) -> bool:
+    """Change the quote span of an existing coding (None: the whole statement); True if it changed."""
+    coding = session.scalar(
+        select(Coding).where(Coding.sentence_id == sentence_id, Coding.code_id == code_id, Coding.coder_id == coder_id)
+    )
+    if coding is None:
+        raise NotFound("the statement does not carry that code for this coder; nothing was changed")
+    span = _checked_quotes(session, {sentence_id: quote}).get(sentence_id)
+    old = None if coding.quote_start is None else (coding.quote_start, coding.quote_end)
+    if old == span:
+        return False
+    coding.quote_start, coding.quote_end = (span[0], span[1]) if span else (None, None)
+    session.flush()
+    log_event(
+        session,
+        coder_id,
+        "coding.quote",
+        code_id=code_id,
+        sentence_id=sentence_id,
+        old=list(old) if old else None,
+        new=list(span) if span else None,
+    )
+    return True
 
 
 def _hold_code(session: Session, code_id: int) -> None:
@@ -107,6 +232,7 @@ def remove_codings(
     if present is None:
         present = existing_codings(session, wanted, code_id, coder_id)
     gone = [sid for sid in wanted if sid in present]
+    spans = quotes_of(session, gone, code_id, coder_id)
     deleted: set[int] = set()
     for chunk in _chunks(gone):
         deleted.update(
@@ -118,7 +244,11 @@ def remove_codings(
         )
     removed = [sid for sid in gone if sid in deleted]  # what this transaction really removed
     if removed:
-        log_event(session, coder_id, "coding.remove", code_id=code_id, sentence_ids=removed)
+        logged = {str(sid): list(spans[sid]) for sid in removed if sid in spans}
+        if logged:
+            log_event(session, coder_id, "coding.remove", code_id=code_id, sentence_ids=removed, quotes=logged)
+        else:
+            log_event(session, coder_id, "coding.remove", code_id=code_id, sentence_ids=removed)
     return removed
 
 

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from qcoder.coding import codes as code_ops
 from qcoder.coding import memos as memo_ops
 from qcoder.coding import relations as relation_ops
-from qcoder.coding.codings import add_codings, existing_codings, mark_reviewed, remove_codings
+from qcoder.coding.codings import Quote, add_codings, existing_codings, mark_reviewed, remove_codings, set_quote
 from qcoder.errors import Conflict
 from qcoder.store.events import log_event
 from qcoder.store.models import Code, Coder, Coding, Document, Event, Memo, Relation, Sentence
@@ -145,14 +145,41 @@ def _coding_added_revert(session: Session, payload: dict[str, Any], coder: Coder
     remove_codings(session, ids, code.id, coder.id)
 
 
+def _logged_quotes(payload: dict[str, Any]) -> dict[int, Quote | None]:
+    """The quote spans an event logged (JSON keys are text)."""
+    return {int(sid): (int(span[0]), int(span[1])) for sid, span in (payload.get("quotes") or {}).items()}
+
+
 def _coding_added_reapply(session: Session, payload: dict[str, Any], coder: Coder) -> None:
     code = _code(session, payload["code_id"])
-    add_codings(session, _sentences_left(session, [int(s) for s in payload["sentence_ids"]]), code.id, coder.id)
+    ids = _sentences_left(session, [int(s) for s in payload["sentence_ids"]])
+    add_codings(session, ids, code.id, coder.id, quotes=_logged_quotes(payload))
 
 
 def _coding_removed_revert(session: Session, payload: dict[str, Any], coder: Coder) -> None:
     code = _code(session, payload["code_id"])
-    add_codings(session, _sentences_left(session, [int(s) for s in payload["sentence_ids"]]), code.id, coder.id)
+    ids = _sentences_left(session, [int(s) for s in payload["sentence_ids"]])
+    add_codings(session, ids, code.id, coder.id, quotes=_logged_quotes(payload))
+
+
+def _quote_changed(forward: bool) -> Handler:
+    def handler(session: Session, payload: dict[str, Any], coder: Coder) -> None:
+        code = _code(session, payload["code_id"])
+        sentence_id = int(payload["sentence_id"])
+        before, after = (payload["old"], payload["new"]) if forward else (payload["new"], payload["old"])
+        coding = session.scalar(
+            select(Coding).where(
+                Coding.sentence_id == sentence_id, Coding.code_id == code.id, Coding.coder_id == coder.id
+            )
+        )
+        if coding is None:
+            raise Conflict(f"the statement no longer carries {code.name!r}")
+        now = None if coding.quote_start is None else [coding.quote_start, coding.quote_end]
+        if now != (list(before) if before else None):
+            raise Conflict(f"the quote of {code.name!r} on that statement was changed since")
+        set_quote(session, sentence_id, code.id, coder.id, (int(after[0]), int(after[1])) if after else None)
+
+    return handler
 
 
 def _coding_removed_reapply(session: Session, payload: dict[str, Any], coder: Coder) -> None:
@@ -570,6 +597,7 @@ def _memo_deleted_reapply(session: Session, payload: dict[str, Any], coder: Code
 _REVERT: dict[str, Handler] = {
     "coding.add": _coding_added_revert,
     "coding.remove": _coding_removed_revert,
+    "coding.quote": _quote_changed(False),
     "review.add": _review(False),
     "review.remove": _review(True),
     "code.create": _code_created_revert,
@@ -590,6 +618,7 @@ _REVERT: dict[str, Handler] = {
 _REAPPLY: dict[str, Handler] = {
     "coding.add": _coding_added_reapply,
     "coding.remove": _coding_removed_reapply,
+    "coding.quote": _quote_changed(True),
     "review.add": _review(True),
     "review.remove": _review(False),
     "code.create": _code_created_reapply,

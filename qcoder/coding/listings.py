@@ -56,6 +56,7 @@ class CodeEntry:
     codings: int  # all coders'
     depth: int  # in the tree: 0 for a top code
     version: int = 1  # what a change from a script is checked against (``--expect-version``)
+    path: str | None = None  # parent/…/name, set where the name is used by more than one code
 
 
 @dataclass
@@ -165,6 +166,7 @@ def code_entries(session: Session) -> list[CodeEntry]:
 
     for root in code_tree(session):
         walk(root, 0)
+    _show_paths(rows)
     return rows
 
 
@@ -241,3 +243,14 @@ def memo_entries(
             )
         )
     return rows
+def _show_paths(rows: list[CodeEntry]) -> None:
+    """Give the path to every code whose name another code also has (rows are depth first)."""
+    seen: dict[str, int] = {}
+    for row in rows:
+        seen[row.name] = seen.get(row.name, 0) + 1
+    trail: list[str] = []
+    for row in rows:
+        del trail[row.depth :]
+        trail.append(row.name)
+        if seen[row.name] > 1:
+            row.path = "/".join(trail)

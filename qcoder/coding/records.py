@@ -81,3 +81,4 @@ class ComparisonRow:
     text: str
     code: str
     coder: str
+    quote: str | None = None  # the exact words coded, when the coding has a quote span

@@ -20,11 +20,14 @@ from qcoder.coding import relations as relation_ops
 from qcoder.coding.coder_name import clean_coder_name
 from qcoder.coding.coders import get_or_create_coder
 from qcoder.coding.codings import (
+    Quote,
     add_codings,
     codes_on_sentences,
     existing_codings,
+    find_quote,
     mark_reviewed,
     remove_codings,
+    set_quote,
 )
 from qcoder.coding.records import (
     CodeInfo,
@@ -36,6 +39,7 @@ from qcoder.coding.records import (
 )
 from qcoder.coding.statements import find_document, resolve_statements
 from qcoder.corpus.search import Hit, search
+from qcoder.errors import NotFound
 from qcoder.store.database import Project
 from qcoder.store.models import Code, Coder, Coding, Document, Memo, Relation, Sentence
 from qcoder.store.settings import Level, resolve_level
@@ -141,6 +145,8 @@ class Workbench:
                     Sentence.text,
                     Code.name,
                     Coder.name,
+                    Coding.quote_start,
+                    Coding.quote_end,
                 )
                 .join(Coding, Coding.sentence_id == Sentence.id)
                 .join(Code, Code.id == Coding.code_id)
@@ -151,7 +157,10 @@ class Workbench:
             )
             if not all_coders:
                 query = query.where(Coding.coder_id == self.coder_id)
-            return [ComparisonRow(*row) for row in session.execute(query)]
+            return [
+                ComparisonRow(*row[:8], quote=None if row[8] is None else row[5][row[8] : row[9]])
+                for row in session.execute(query)
+            ]
 
         return self._read(work)
 
@@ -274,6 +283,53 @@ class Workbench:
                 "code", work, lambda s, result: _coding_text("code", s, result[1], len(result[0]))
             )
         return added, created
+
+    def code_quote(self, sentence_id: int, code_id: int, quote: Quote | None) -> bool:
+        """Code one statement with the exact words ``quote`` (``[start, end)`` code points into
+        the statement's text; None: the whole statement): one undoable step.
+
+        A statement that already carries the code from this coder gets the new span. True if
+        anything changed. This is the engine door for a face that selects words in a statement.
+        """
+
+        def work(session: Session) -> bool:
+            if add_codings(session, [sentence_id], code_id, self.coder_id, quotes={sentence_id: quote}):
+                return True
+            return set_quote(session, sentence_id, code_id, self.coder_id, quote)
+
+        return self._step("quote", work, lambda s, _changed: f"quote {_code_name(s, code_id)}")
+
+    def quote_named(
+        self,
+        sentence_id: int,
+        name: str,
+        words: str,
+        *,
+        occurrence: int | None = None,
+        level: str | int | None = None,
+    ) -> tuple[Quote, bool, bool]:
+        """Code one statement with ``words`` (which must occur in it; the ``occurrence``-th
+        time when they occur more than once) under the code called ``name`` (created if missing).
+
+        Returns (the span, whether anything changed, whether the code was created).
+        """
+
+        def work(session: Session) -> tuple[Quote, bool, bool, int]:
+            text = session.scalar(select(Sentence.text).where(Sentence.id == sentence_id))
+            if text is None:
+                raise NotFound(f"statement #{sentence_id} no longer exists; nothing was coded")
+            span = find_quote(text, words, occurrence)
+            rank = resolve_level(session, level).rank
+            code, created = code_ops.ensure_code(session, name, rank, self._coder(session))
+            changed = bool(add_codings(session, [sentence_id], code.id, self.coder_id, quotes={sentence_id: span}))
+            if not changed:
+                changed = set_quote(session, sentence_id, code.id, self.coder_id, span)
+            return span, changed, created, code.id
+
+        span, changed, created, _code_id = self._step(
+            "quote", work, lambda s, result: f"quote {words[:40]!r} with {_code_name(s, result[3])}"
+        )
+        return span, changed, created
 
     def uncode_named(self, sentence_ids: Sequence[int], name: str, level: str | int | None = None) -> list[int]:
         """Remove the code called ``name`` (at ``level``, needed only if the name is used at two) from the statements."""

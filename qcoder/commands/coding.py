@@ -89,7 +89,14 @@ def codes(db: DbOption = None, fmt: FormatOption = "text") -> None:
     if fmt == "text" and not rows:
         typer.echo("no codes yet; create one with `qcoder code ID --code NAME --coder NAME`")
         return
-    emit(rows, fmt, lambda r: f"{'  ' * r['depth']}{r['name']}  [{r['level_name']}]  {r['codings']} codings")
+    emit(
+        rows,
+        fmt,
+        lambda r: (
+            f"{'  ' * r['depth']}{r['name']}  [{r['level_name']}]  {r['codings']} codings"
+            + (f"  ({r['path']})" if r.get("path") else "")
+        ),
+    )
 
 
 def code(
@@ -98,13 +105,29 @@ def code(
     coder: CoderOption,
     level: Annotated[str | None, typer.Option("--level", help="0-3, concept, 初始范畴, …")] = None,
     db: DbOption = None,
+    quote: Annotated[
+        str | None, typer.Option("--quote", help="Code only these exact words of the statement (an in-vivo quote)")
+    ] = None,
+    occurrence: Annotated[
+        int | None, typer.Option("--occurrence", help="Which occurrence of --quote, when it occurs more than once")
+    ] = None,
 ) -> None:
-    """Code statements."""
+    """Code statements (with --quote: the exact words inside one statement)."""
+    if occurrence is not None and quote is None:
+        fail("--occurrence goes with --quote WORDS")
     from qcoder.coding.statements import context_ids
 
     with project(db) as opened:
         workbench = _workbench(opened, coder)
         ids = workbench.statement_ids(statements)
+        if quote is not None:
+            if len(ids) != 1:
+                fail(f"--quote codes words inside one statement; {len(ids)} statements were given")
+            span, changed, created = workbench.quote_named(ids[0], code, quote, occurrence=occurrence, level=level)
+            note = f" (new code {code!r})" if created else ""
+            state = "" if changed else " (unchanged)"
+            typer.echo(f"coded {quote!r} [{span[0]}, {span[1]}) of {statements[0]} with {code!r}{note}{state}")
+            return
         added, created = workbench.code_named(ids, code, level)
         with opened.session() as session:
             skipped = len(context_ids(session, ids))

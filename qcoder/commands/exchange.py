@@ -16,6 +16,20 @@ import typer
 from qcoder.commands.common import DbOption, FormatOption, project
 from qcoder.errors import QcoderError
 
+LevelsOption = Annotated[
+    str | None,
+    typer.Option(
+        "--levels",
+        help="A code tree deeper than the level ladder: auto (extend the ladder) or map (deeper codes at the top level)",
+    ),
+]
+
+
+def _check_levels(levels: str | None) -> None:
+    if levels is not None and levels not in ("auto", "map"):
+        raise QcoderError(f"--levels takes auto (extend the ladder) or map (depth onto the ladder); got {levels!r}")
+
+
 export_app = typer.Typer(help="Export the codebook or the whole project for other tools.", no_args_is_help=True)
 
 
@@ -23,12 +37,17 @@ export_app = typer.Typer(help="Export the codebook or the whole project for othe
 def export_codebook(
     output: Annotated[Path, typer.Option("-o", "--output", help="File to write: .qdc .csv .md .json or .xlsx")],
     db: DbOption = None,
+    fmt: Annotated[
+        str | None, typer.Option("--format", help="taguette: a .csv Taguette imports (no 'name' column)")
+    ] = None,
 ) -> None:
     """Write the codebook (format from the file's suffix)."""
     from qcoder.exchange import tasks
 
+    if fmt is not None and fmt != "taguette":
+        raise QcoderError(f"--format takes taguette (a CSV Taguette imports); got {fmt!r}")
     with project(db, create=False) as opened:
-        typer.echo(tasks.export_codebook_file(opened, output))
+        typer.echo(tasks.export_codebook_file(opened, output, fmt))
 
 
 @export_app.command("project")
@@ -60,17 +79,19 @@ def import_codebook(
     apply: Annotated[bool, typer.Option("--apply", help="Make the changes (without it: show the plan only)")] = False,
     coder: Annotated[str | None, typer.Option("--coder", help="Coder credited with the changes")] = None,
     fmt: FormatOption = "text",
+    levels: LevelsOption = None,
 ) -> None:
     """Show what importing a codebook would do; with --apply, do it (conflicting codes are skipped)."""
     from qcoder.exchange import tasks
     from qcoder.exchange.codebook import read_codebook
 
+    _check_levels(levels)
     parsed = read_codebook(file)  # a file that cannot be read creates no project
     with project(db) as opened:
         if apply:
-            preview = tasks.import_codebook(opened, file, coder, parsed)
+            preview = tasks.import_codebook(opened, file, coder, parsed, levels_mode=levels)
         else:
-            preview = tasks.preview_codebook(opened, file, parsed)
+            preview = tasks.preview_codebook(opened, file, parsed, levels_mode=levels)
     plan = preview.plan
     if fmt == "json":
         rows = [
@@ -100,17 +121,19 @@ def import_project(
     db: DbOption = None,
     coder: Annotated[str, typer.Option("--coder", help="Coder for codings the file does not attribute")] = "imported",
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Check and report; store nothing")] = False,
+    levels: LevelsOption = None,
 ) -> None:
-    """Import documents, codes, codings, memos and relations from NVivo, ATLAS.ti, MAXQDA or qcoder."""
+    """Import documents, codes, codings, memos and relations from NVivo, ATLAS.ti, MAXQDA, QualCoder, qc or qcoder."""
     from qcoder.exchange import tasks
     from qcoder.exchange.package import read_package
 
+    _check_levels(levels)
     package = read_package(file)  # a file that cannot be read creates no project
     with project(db) as opened:
         if dry_run:
-            report = tasks.preview_project(opened, file, package, fallback_coder=coder).report
+            report = tasks.preview_project(opened, file, package, fallback_coder=coder, levels_mode=levels).report
         else:
-            report = tasks.import_package(opened, package, fallback_coder=coder)
+            report = tasks.import_package(opened, package, fallback_coder=coder, levels_mode=levels)
     for line in report.lines():
         typer.echo(line)
     if dry_run:

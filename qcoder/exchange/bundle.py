@@ -380,14 +380,18 @@ def apply_bundle(session: Session, data: dict[str, Any]) -> BundleResult:
             result.memos_created += 1
 
     groups: dict[tuple[int, int], list[int]] = defaultdict(list)
+    quotes: dict[tuple[int, int], dict[int, tuple[int, int] | None]] = defaultdict(dict)
     for entry, sentence in zip(coding_entries, coded):
         code = codes.need(entry["code"], entry["level"], f"coding of {entry['statement']['id']}")
         who = coder(entry["coder"])
         assert who is not None
         groups[(code.id, who.id)].append(sentence.id)
+        quote = entry.get("quote")  # optional: [start, end) code points inside the statement
+        if isinstance(quote, list) and len(quote) == 2 and all(isinstance(q, int) for q in quote):
+            quotes[(code.id, who.id)][sentence.id] = (quote[0], quote[1])
     for (code_id, coder_id), sentence_ids in groups.items():
         wanted = list(dict.fromkeys(sentence_ids))
-        added = add_codings(session, wanted, code_id, coder_id)
+        added = add_codings(session, wanted, code_id, coder_id, quotes=quotes.get((code_id, coder_id)))
         result.codings_added += len(added)
         result.codings_existing += len(wanted) - len(added)
 
@@ -535,7 +539,7 @@ def dump_bundle(project: Project) -> dict[str, Any]:
 
         coding_rows = []
         query = (
-            select(Coding.code_id, Coding.coder_id, Sentence, Document.label)
+            select(Coding.code_id, Coding.coder_id, Sentence, Document.label, Coding.quote_start, Coding.quote_end)
             .join(Sentence, Sentence.id == Coding.sentence_id)
             .join(Document, Document.id == Sentence.document_id)
         )
@@ -543,15 +547,16 @@ def dump_bundle(project: Project) -> dict[str, Any]:
             session.execute(query),
             key=lambda r: (coders[r[1]], r[3], r[2].ordinal, codes[r[0]].level, codes[r[0]].name),
         )
-        for code_id, coder_id, sentence, _label in rows:
-            coding_rows.append(
-                {
-                    "statement": _ref(sentence, documents[sentence.document_id]),
-                    "code": codes[code_id].name,
-                    "level": codes[code_id].level,
-                    "coder": coders[coder_id],
-                }
-            )
+        for code_id, coder_id, sentence, _label, quote_start, quote_end in rows:
+            coding_row: dict[str, Any] = {
+                "statement": _ref(sentence, documents[sentence.document_id]),
+                "code": codes[code_id].name,
+                "level": codes[code_id].level,
+                "coder": coders[coder_id],
+            }
+            if quote_start is not None:
+                coding_row["quote"] = [quote_start, quote_end]
+            coding_rows.append(coding_row)
 
         review_rows = [
             {"coder": coders[r.coder_id], "document": _file_name(documents[r.document_id])}

@@ -36,7 +36,7 @@ from qcoder.exchange.codebook_write import (
 )
 from qcoder.store.events import log_event
 from qcoder.store.models import Code, Coder
-from qcoder.store.settings import Level, levels, resolve_level
+from qcoder.store.settings import Level, get_setting, levels, resolve_level, set_setting
 
 __all__ = [
     "EXPORTERS",
@@ -60,6 +60,7 @@ __all__ = [
 ]
 
 KINDS = ("new", "same", "renamed", "updated", "conflicting")
+LEVEL_MODES = ("auto", "map")  # a tree deeper than the ladder: extend the ladder, or map depth onto it
 
 
 @dataclass
@@ -84,6 +85,7 @@ class CodebookPlan:
     source: str
     items: list[PlannedCode]
     notes: list[str] = field(default_factory=list)
+    extend_ladder: int = 0  # ``--levels auto``: rungs to add on top of the ladder before creating codes
 
     def count(self, kind: str) -> int:
         return sum(1 for item in self.items if item.kind == kind)
@@ -139,6 +141,55 @@ class _Planner:
         self.cyclic: set[str] = set()
         for entry in self.entries:
             self._derive(entry, [])
+        self.parent_override: dict[str, str | None] = {}  # ``map``: codes moved under a higher ancestor
+        self.extend = 0
+        self.notes: list[str] = []
+
+    def fit(self, mode: str | None) -> None:
+        """A tree deeper than the ladder: extend the ladder (``auto``), or place the deeper codes at
+        the top level under their nearest ancestor above (``map``), reporting each code moved; without
+        a mode the too-deep codes are conflicting and the note says which option to use."""
+        derived = {key: lv for key, lv in self.level.items() if key not in self.explicit}
+        needed = max(derived.values(), default=0)
+        if needed <= self.top:
+            return
+        if mode is None:
+            self.notes.append(
+                f"the file's code tree is {needed + 1} levels deep, the project's ladder has {self.top + 1}: "
+                "add --levels auto to extend the ladder, or --levels map to place deeper codes at the top level"
+            )
+            return
+        if mode == "auto":
+            self.extend = needed - self.top
+            self.notes.append(
+                f"--levels auto: the ladder is extended from {self.top + 1} to {needed + 1} levels "
+                f"({self.extend} new level(s) above the top) so every code keeps its depth"
+            )
+            self.top = needed
+            return
+        if mode != "map":
+            raise QcoderError(f"--levels takes {' or '.join(LEVEL_MODES)}; got {mode!r}")
+        moved = 0
+        for key, level in derived.items():
+            if level > self.top:
+                self.level[key] = self.top
+                moved += 1
+                self.notes.append(
+                    f"--levels map: {self.keys[key].name!r} placed at level {self.top} (its depth gives level {level})"
+                )
+        for entry in self.entries:  # a parent no longer above its child: the nearest ancestor that is
+            original = parent = entry.parent_key
+            if original is None or original not in self.keys or self.level[original] > self.level[entry.key]:
+                continue
+            while parent is not None and parent in self.keys and self.level[parent] <= self.level[entry.key]:
+                parent = self.keys[parent].parent_key
+            self.parent_override[entry.key] = parent
+            under = f"under {self.keys[parent].name!r}" if parent else "at the top of the tree"
+            self.notes.append(
+                f"--levels map: {entry.name!r} now sits {under} (its parent {self.keys[original].name!r} "
+                "is at the same level)"
+            )
+        self.notes.insert(0, f"--levels map: {moved} code(s) deeper than the ladder placed at its top level")
 
     def _match(self, entry: CodeEntry) -> Code | None:
         if entry.guid:
@@ -192,13 +243,16 @@ class _Planner:
             return self._conflict(item, "the file's hierarchy has a cycle through this code")
         if not 0 <= level <= self.top:
             return self._conflict(
-                item, f"level {level} is outside the ladder (0–{self.top}); the hierarchy is too deep"
+                item,
+                f"level {level} is outside the ladder (0–{self.top}); the hierarchy is too deep "
+                "(--levels auto extends the ladder, --levels map places it at the top level)",
             )
         parent_level: int | None = None
         parent_name = ""
-        if entry.parent_key:
-            item.parent_key = entry.parent_key
-            parent_level, parent_name = self.level[entry.parent_key], self.keys[entry.parent_key].name
+        parent_key = self.parent_override.get(entry.key, entry.parent_key)
+        if parent_key:
+            item.parent_key = parent_key
+            parent_level, parent_name = self.level[parent_key], self.keys[parent_key].name
         elif entry.parent_ref:
             parent = self._parent_code(entry)
             item.parent_code_id, parent_level, parent_name = parent.id, parent.level, parent.name
@@ -252,9 +306,14 @@ class _Planner:
         return item
 
 
-def plan_codebook_import(session: Session, parsed: ParsedCodebook) -> CodebookPlan:
-    """Classify every code of the file against the project; changes nothing."""
+def plan_codebook_import(session: Session, parsed: ParsedCodebook, *, levels_mode: str | None = None) -> CodebookPlan:
+    """Classify every code of the file against the project; changes nothing.
+
+    ``levels_mode`` for a tree deeper than the ladder: ``auto`` (the plan extends the ladder
+    when applied) or ``map`` (deeper codes at the top level, each one named in the notes).
+    """
     planner = _Planner(session, parsed)
+    planner.fit(levels_mode)
     items = [planner.classify(entry) for entry in parsed.entries]
     by_key = {item.entry.key: item for item in items}
     _mark_duplicates(items)
@@ -268,7 +327,20 @@ def plan_codebook_import(session: Session, parsed: ParsedCodebook) -> CodebookPl
                 item.kind, item.reason = "conflicting", f"its parent {parent.entry.name!r} is conflicting"
                 changed = True
     items.sort(key=lambda item: -item.level)  # parents first; sort is stable, so file order within a level
-    return CodebookPlan(source=parsed.source, items=items, notes=list(parsed.notes))
+    return CodebookPlan(
+        source=parsed.source, items=items, notes=[*parsed.notes, *planner.notes], extend_ladder=planner.extend
+    )
+
+
+def extend_ladder(session: Session, rungs: int) -> None:
+    """Add ``rungs`` levels above the top of the project's ladder (``--levels auto``)."""
+    if rungs <= 0:
+        return
+    ladder = list(get_setting(session, "levels"))
+    for _ in range(rungs):
+        rank = len(ladder)
+        ladder.append({"key": f"level_{rank}", "name": f"第{rank}层", "name_en": f"level {rank}"})
+    set_setting(session, "levels", ladder)
 
 
 def _mark_duplicates(items: list[PlannedCode]) -> None:
@@ -297,6 +369,7 @@ def apply_plan(session: Session, plan: CodebookPlan, *, coder: Coder | None = No
     A code someone changed since the plan was made stops the whole import (Conflict), so
     the transaction rolls back and nothing changes.
     """
+    extend_ladder(session, plan.extend_ladder)
     resolved: dict[str, Code] = {}
     for item in plan.items:  # parents first
         if item.code_id is not None:

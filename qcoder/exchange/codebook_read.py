@@ -64,7 +64,19 @@ class ParsedCodebook:
 
 
 def _line(source: str, element: etree._Element) -> str:
-    return f"{source} line {element.sourceline}"
+    return element_place(source, element)
+
+
+def element_place(source: str, element: etree._Element) -> str:
+    """Where an element is: its line, and in a file written on one line (or two: a declaration
+    and the rest, as qc and others write) the element itself, since "line 1" says nothing there."""
+    where = f"{source} line {element.sourceline}"
+    line = element.sourceline
+    if isinstance(line, int) and line <= 2 and isinstance(element.tag, str):
+        tag = etree.QName(element).localname
+        label = element.get("name") or element.get("guid") or ""
+        where += f", element <{tag}" + (f" {label!r}" if label else "") + ">"
+    return where
 
 
 def code_entries(codes: etree._Element | None, source: str) -> list[CodeEntry]:
@@ -215,7 +227,11 @@ def _entries_from_records(records: Iterable[tuple[str, dict[str, Any]]], source:
             return "" if value is None else str(value).strip()
 
         path = text("path")
-        name = text("name") or (path.split(refi.FLAT_PATH_SEPARATOR)[-1].strip() if path else "")
+        parts = [part.strip() for part in text("name").split(refi.FLAT_PATH_SEPARATOR)]
+        if not path and len(parts) > 1 and all(parts):  # Taguette's 'tag' and ATLAS.ti's names: parent::child
+            path = refi.FLAT_PATH_SEPARATOR.join(parts)
+            record = {**record, "name": parts[-1]}
+        name = text("name", record) or (path.split(refi.FLAT_PATH_SEPARATOR)[-1].strip() if path else "")
         if not name:
             raise QcoderError(f"{where}, field 'name': empty (every code needs a name)")
         path = path or name

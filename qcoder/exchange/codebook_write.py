@@ -132,15 +132,29 @@ def export_qdc(session: Session) -> bytes:
 # ---------------------------------------------------------------------------------------
 
 
-def export_csv(session: Session) -> bytes:
+def export_csv(session: Session, columns: Sequence[str] = CSV_COLUMNS) -> bytes:
     """UTF-8 with a byte-order mark, so Excel shows Chinese names correctly."""
     ladder = levels(session)
     out = io.StringIO(newline="")
-    writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS, lineterminator="\r\n")
+    writer = csv.DictWriter(out, fieldnames=list(columns), lineterminator="\r\n", extrasaction="ignore")
     writer.writeheader()
     for row in code_rows(session):
         writer.writerow(row_dict(row, ladder))
     return out.getvalue().encode("utf-8-sig")
+
+
+# Taguette's codebook import refuses a file with more than one of 'tag', 'name' and 'path';
+# without 'name' it takes 'path' (parent::child) as the tag and ignores the other columns,
+# and qcoder reads the name back from the path's last part.
+TAGUETTE_COLUMNS = tuple(column for column in CSV_COLUMNS if column != "name")
+
+
+def export_taguette_csv(session: Session) -> bytes:
+    """The codebook as a CSV that Taguette imports (and qcoder reads back with its hierarchy)."""
+    return export_csv(session, TAGUETTE_COLUMNS)
+
+
+CODEBOOK_FORMATS = ("taguette",)  # CSV variants beside qcoder's own (chosen with --format)
 
 
 def export_json(session: Session) -> bytes:
@@ -218,9 +232,14 @@ def export_codebook(session: Session, suffix: str) -> bytes:
     return exporter(session)
 
 
-def write_codebook(session: Session, path: Path) -> int:
-    """Write the codebook in the format its suffix names; returns how many codes."""
-    data = export_codebook(session, path.suffix)
+def write_codebook(session: Session, path: Path, fmt: str | None = None) -> int:
+    """Write the codebook in the format its suffix names (``fmt="taguette"``: the CSV Taguette
+    imports); returns how many codes."""
+    if fmt is not None and fmt not in CODEBOOK_FORMATS:
+        raise QcoderError(f"--format takes {', '.join(CODEBOOK_FORMATS)}; got {fmt!r}")
+    if fmt == "taguette" and path.suffix.lower() != ".csv":
+        raise QcoderError(f"--format taguette writes a .csv file; got {path.name!r}")
+    data = export_taguette_csv(session) if fmt == "taguette" else export_codebook(session, path.suffix)
     try:
         path.write_bytes(data)
     except OSError as error:

@@ -102,6 +102,20 @@ class StatementIndex:
                 partial = partial or s_start < start or s_end > end
         return found, partial
 
+    def pieces(self, start: int, end: int) -> list[tuple[int, tuple[int, int] | None]]:
+        """The span [start, end) cut at statement boundaries: (statement id, quote span inside
+        that statement, or None where the span covers the whole statement), in text order."""
+        if start >= end:
+            return []
+        found: list[tuple[int, tuple[int, int] | None]] = []
+        for s_start, s_end, sid in self.spans[max(bisect_right(self.starts, start) - 1, 0) :]:
+            if s_start >= end:
+                break
+            if s_end > start:
+                q_start, q_end = max(start, s_start) - s_start, min(end, s_end) - s_start
+                found.append((sid, None if (q_start, q_end) == (0, s_end - s_start) else (q_start, q_end)))
+        return found
+
 
 def free_label(session: Session, wanted: str | None) -> str:
     """``wanted`` if it is a document label not yet used, else the next free number."""

@@ -257,8 +257,14 @@ class _Merge:
             sid: (doc_id, ordinal)
             for sid, doc_id, ordinal in self.theirs.execute(select(Sentence.id, Sentence.document_id, Sentence.ordinal))
         }
-        for sentence_id, code_id, coder_id in self.theirs.execute(
-            select(Coding.sentence_id, Coding.code_id, Coding.coder_id)
+        # a quote span goes along where their statement is ours unchanged (same text): new
+        # documents, or a statement matched one to one; split differently, the statement is coded whole
+        self.quotes: dict[tuple[int | _New, int | _New], dict[int | tuple[str, int, int], tuple[int, int]]] = (
+            defaultdict(dict)
+        )
+        their_texts: dict[int, str] = {}
+        for sentence_id, code_id, coder_id, q_start, q_end in self.theirs.execute(
+            select(Coding.sentence_id, Coding.code_id, Coding.coder_id, Coding.quote_start, Coding.quote_end)
         ):
             code, coder = self.code_map[code_id], self.coder_map[coder_id]
             doc_id, ordinal = their_sentences[sentence_id]
@@ -266,12 +272,22 @@ class _Merge:
                 targets: list[int | tuple[str, int, int]] = [("new", doc_id, ordinal)]
             else:
                 targets = list(self.sentence_map.get(sentence_id, []))
+            quote = (q_start, q_end) if q_start is not None and q_end is not None else None
+            if quote is not None and len(targets) == 1 and isinstance(targets[0], int):
+                if not their_texts:
+                    their_texts.update(
+                        {sid: text for sid, text in self.theirs.execute(select(Sentence.id, Sentence.text))}
+                    )
+                if self.ours.get(Sentence, targets[0]).text != their_texts.get(sentence_id):  # type: ignore[union-attr]
+                    quote = None
             for target in targets:
                 if isinstance(target, int) and isinstance(code, int) and isinstance(coder, int):
                     if (target, code, coder) in existing:
                         continue
                     existing.add((target, code, coder))
                 self.codings[(code, coder)].append(target)
+                if quote is not None and len(targets) == 1:
+                    self.quotes[(code, coder)][target] = quote
                 self.plan.codings_new += 1
 
     def _relations(self) -> None:
@@ -490,7 +506,11 @@ class _Merge:
         for (code, coder), targets in self.codings.items():
             code_id, coder_id = self._id(self.code_map, code), self._id(self.coder_map, coder)
             ids = [t if isinstance(t, int) else self.new_sentences[(t[1], t[2])] for t in targets]
-            add_codings(self.ours, ids, code_id, coder_id)
+            quoted = self.quotes.get((code, coder), {})
+            quotes = {
+                (t if isinstance(t, int) else self.new_sentences[(t[1], t[2])]): span for t, span in quoted.items()
+            }
+            add_codings(self.ours, ids, code_id, coder_id, quotes=quotes or None)
 
     def _add_relations(self) -> None:
         if self.new_relation_types:

@@ -9,7 +9,10 @@ What goes where, so NVivo, ATLAS.ti and MAXQDA see a normal project:
   credited (``creatingUser``) to the coder who made it: other tools credit a coding to its
   selection's user, so a selection never mixes coders. Consecutive statements coded by one
   coder with one code are one selection (a run), so reference counts in other tools match
-  what the researcher coded; a statement's memos hang on a selection of that statement;
+  what the researcher coded; a run is broken where a quote span stops short of its
+  statement's end or starts after its beginning, and a coding's quote span is the selection's
+  start or end, so partial selections from other tools go back exactly as they came;
+  a statement's memos hang on a selection of that statement;
 * memos → ``Note``s referenced (``NoteRef``) from what they are about; a relation's own
   note is a ``Note`` too, grouped in a ``qcoder:relation-note`` Set;
 * axial relations → ``Link``s named by their type; levels, memo types, review marks and
@@ -81,7 +84,11 @@ def coding_runs(sentences: Sequence[Sentence], codings: dict[int, list[Coding]])
     for sentence in sentences:
         here = {(c.coder_id, c.code_id): c for c in codings.get(sentence.id, [])}
         adjacent = previous is not None and sentence.ordinal == previous + 1
-        open_runs = {key: run for key, run in open_runs.items() if adjacent and key in here}
+        open_runs = {
+            key: run
+            for key, run in open_runs.items()
+            if adjacent and key in here and _reaches_end(run.codings[-1], run.statements[-1]) and _from_start(here[key])
+        }
         for key, coding in here.items():
             run = open_runs.get(key)
             if run is None:
@@ -91,6 +98,25 @@ def coding_runs(sentences: Sequence[Sentence], codings: dict[int, list[Coding]])
             run.codings.append(coding)
         previous = sentence.ordinal
     return runs
+
+
+def _reaches_end(coding: Coding, sentence: Sentence) -> bool:
+    """The coding's quote runs to the end of its statement (or it codes the whole statement)."""
+    return coding.quote_end is None or coding.quote_end >= len(sentence.text)
+
+
+def _from_start(coding: Coding) -> bool:
+    return not coding.quote_start
+
+
+def run_span(run: Run) -> tuple[int, int]:
+    """The run's selection in code points of the document's text: from the first coding's quote
+    (or statement) start to the last coding's quote (or statement) end."""
+    first, last = run.statements[0], run.statements[-1]
+    head, tail = run.codings[0], run.codings[-1]
+    start = first.start + (head.quote_start or 0)
+    end = last.start + tail.quote_end if tail.quote_end is not None else last.end
+    return start, end
 
 
 @dataclass
@@ -125,10 +151,12 @@ class _ProjectWriter:
         self.selections = 0  # coding selections written
         self.coders = list(session.scalars(select(Coder).order_by(Coder.id)))
         self.coder_name = {c.id: c.name for c in self.coders}
-        self.coder_guid = {c.id: refi.coder_guid(c.name) for c in self.coders}
+        kept = get_setting(session, "refi_guids") or {}
+        kept_users, kept_sources = kept.get("users") or {}, kept.get("sources") or {}
+        self.coder_guid = {c.id: kept_users.get(c.name) or refi.coder_guid(c.name) for c in self.coders}
         self.codes = {c.id: c for c in session.scalars(select(Code))}
         self.documents = list(session.scalars(select(Document).order_by(Document.label)))
-        self.doc_guid = {d.id: refi.document_guid(d.sha256) for d in self.documents}
+        self.doc_guid = {d.id: kept_sources.get(d.sha256) or refi.document_guid(d.sha256) for d in self.documents}
         self.memos = list(session.scalars(select(Memo).order_by(Memo.id)))
         self.relations = list(session.scalars(select(Relation).order_by(Relation.id)))
         self.reviews = list(session.scalars(select(DocumentReview).order_by(DocumentReview.id)))
@@ -170,7 +198,7 @@ class _ProjectWriter:
             sources = _el(root, "Sources")
             for document in self.documents:
                 self._source(sources, document, files)
-        self._notes(root)
+        self._notes(root, files)
         self._links(root)
         self._sets(root)
         for memo in self.memos_on[("project", None)]:
@@ -203,6 +231,9 @@ class _ProjectWriter:
                 self._memo_selection(source, document, units, sentence, memos)
         for memo in self.memos_on[("document", document.id)]:
             _el(source, "NoteRef", targetGUID=memo.guid)
+        for sentence in sentences:  # tools that ignore a selection's NoteRef (QualCoder) see them on the source
+            for memo in self.memos_on[("sentence", sentence.id)]:
+                _el(source, "NoteRef", targetGUID=memo.guid)
         for key, value in sorted((document.attributes or {}).items()):
             holder = _el(source, "VariableValue")
             _el(holder, "VariableRef", targetGUID=refi.variable_guid(key))
@@ -232,13 +263,14 @@ class _ProjectWriter:
         coder = self.coder_name[run.coder_id]
         created = min(c.created_at for c in run.codings)
         name = first.label if first is last else f"{first.label}–{last.label.rsplit('-', 1)[-1]}"
+        start, end = run_span(run)
         selection = _el(
             source,
             "PlainTextSelection",
             guid=refi.run_guid(document.sha256, first.ordinal, last.ordinal, code.guid, coder),
             name=name,
-            startPosition=self._position(units, first.start),
-            endPosition=self._position(units, last.end),
+            startPosition=self._position(units, start),
+            endPosition=self._position(units, end),
             creatingUser=self.coder_guid[run.coder_id],
             creationDateTime=refi.xml_datetime(created),
         )
@@ -266,10 +298,14 @@ class _ProjectWriter:
             creatingUser=self.coder_guid.get(author) if author is not None else None,
             creationDateTime=refi.xml_datetime(min(m.created_at for m in memos)),
         )
+        # QualCoder keeps a selection's Description as its memo; qcoder's import knows it is the notes' text
+        _text_el(selection, "Description", memo_description(memos))
         for memo in memos:
             _el(selection, "NoteRef", targetGUID=memo.guid)
 
-    def _notes(self, root: etree._Element) -> None:
+    def _notes(self, root: etree._Element, files: dict[str, bytes]) -> None:
+        """Memos as Notes: the text inline and as a plain-text file (``plainTextPath``), since
+        some tools read only one of the two."""
         noted = [r for r in self.relations if r.note]
         if not self.memos and not noted:
             return
@@ -280,11 +316,13 @@ class _ProjectWriter:
                 "Note",
                 guid=memo.guid,
                 name=refi.xml_text(memo.title) or f"{memo.type} memo",
+                plainTextPath=f"internal://{memo.guid}.txt",
                 creatingUser=self.coder_guid.get(memo.coder_id) if memo.coder_id else None,
                 creationDateTime=refi.xml_datetime(memo.created_at),
                 modifiedDateTime=refi.xml_datetime(memo.updated_at),
             )
             _text_el(note, "PlainTextContent", memo.text)
+            files[f"sources/{memo.guid}.txt"] = memo.text.encode("utf-8")
         for relation in noted:
             source, target = self.codes[relation.source_id], self.codes[relation.target_id]
             note = _el(
@@ -363,8 +401,34 @@ class _ProjectWriter:
                 },
                 "untitled_memos": [m.guid for m in self.memos if not m.title],  # their Note names are made up
                 "positions": self.positions,
+                # What REFI-QDA has no place for: codes' and relations' creation times, and each
+                # code's exemplar statement (source GUID and statement number).
+                "created": {
+                    **{c.guid: refi.xml_datetime(c.created_at) for c in self.codes.values()},
+                    **{r.guid: refi.xml_datetime(r.created_at) for r in self.relations},
+                },
+                "exemplars": self._exemplars(),
             }
         )
+
+    def _exemplars(self) -> dict[str, list[object]]:
+        chosen = {c.guid: c.exemplar_sentence_id for c in self.codes.values() if c.exemplar_sentence_id}
+        if not chosen:
+            return {}
+        where = {
+            sid: (self.doc_guid[doc], ordinal)
+            for sid, doc, ordinal in self.session.execute(
+                select(Sentence.id, Sentence.document_id, Sentence.ordinal).where(
+                    Sentence.id.in_(list(chosen.values()))
+                )
+            )
+        }
+        return {guid: list(where[sid]) for guid, sid in sorted(chosen.items()) if sid in where}
+
+
+def memo_description(memos: Sequence[Memo] | Sequence[str]) -> str:
+    """The text a statement's memos put in their selection's Description (blank-line separated)."""
+    return "\n\n".join(m if isinstance(m, str) else m.text for m in memos)
 
 
 def _memo_target(memo: Memo) -> tuple[str, int | None]:

@@ -7,8 +7,8 @@ What lands where:
 * text sources → documents (qcoder's own side data restores statements exactly; other
   tools' texts are split but not cleaned, see ``documents``); a document already in the
   project (same SHA-256) is reused;
-* selections → codings on every statement they overlap; a selection covering only part of
-  a statement codes the whole statement and is counted as partial in the report;
+* selections → codings on every statement they overlap, each keeping the exact words the
+  selection covers in that statement as its quote span (whole statement: no span);
 * users → coders (only those who coded or wrote something; codings without a user go to
   ``fallback_coder``); codes matched by GUID, then by name and level, else created;
 * notes → memos on what refers to them; links between codes → relations; review and
@@ -18,8 +18,10 @@ What lands where:
 from __future__ import annotations
 
 import hashlib
+import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy import select
@@ -27,19 +29,27 @@ from sqlalchemy.orm import Session
 
 from qcoder.coding.coders import get_or_create_coder
 from qcoder.coding.codes import code_at, create_code
-from qcoder.coding.codings import add_codings, mark_reviewed
+from qcoder.coding.codings import Quote, add_codings, mark_reviewed
 from qcoder.coding.memos import add_memo
 from qcoder.coding.relations import add_relation, find_relation
 from qcoder.corpus.types import PipelineOptions
 from qcoder.exchange import refi
-from qcoder.exchange.codebook import plan_codebook_import
+from qcoder.exchange.codebook import extend_ladder, plan_codebook_import
 from qcoder.exchange.codebook_read import ParsedCodebook
 from qcoder.exchange.documents import StatementIndex, insert_document, verbatim_document
 from qcoder.exchange.package import Package, read_package
+from qcoder.exchange.qdpx_export import memo_description
 from qcoder.exchange.qdpx_read import LinkData, ParsedProject, SourceData, read_project
 from qcoder.store.events import log_event
-from qcoder.store.models import BUILTIN_RELATION_TYPES, Code, Coder, Document, Memo, Relation
+from qcoder.store.models import BUILTIN_RELATION_TYPES, Code, Coder, Document, Memo, Relation, Sentence
 from qcoder.store.settings import get_setting, levels, pipeline_options, set_setting
+
+
+def _normalized(text: str) -> str:
+    """Text as another tool may hand it back: NFC, LF line ends, no trailing blanks on lines or at the end."""
+    text = unicodedata.normalize("NFC", text.replace("\r\n", "\n").replace("\r", "\n"))
+    return "\n".join(line.rstrip() for line in text.split("\n")).strip()
+
 
 __all__ = ["ImportReport", "import_parsed", "import_project", "read_package", "read_project"]
 
@@ -50,11 +60,13 @@ class ImportReport:
     origin: str = ""  # the tool that wrote the file
     documents_new: int = 0
     documents_existing: int = 0
+    documents_by_text: int = 0  # of the existing: matched by their text, not their bytes
     codes_new: int = 0
     codes_matched: int = 0
     selections: int = 0
     selections_partial: int = 0
     selections_unplaced: int = 0
+    quotes_widened: int = 0
     codings: int = 0
     memos: int = 0
     relations: int = 0
@@ -70,9 +82,20 @@ class ImportReport:
             f"{self.selections} selections, {self.memos} memos, {self.relations} relations, {self.reviews} reviews"
         )
         lines = [head]
+        if self.documents_by_text:
+            lines.append(
+                f"{self.documents_by_text} document(s) came back from another tool with other bytes but the same "
+                "text; matched by their text, not imported twice"
+            )
         if self.selections_partial:
             lines.append(
-                f"{self.selections_partial} selection(s) cover only part of a statement; the whole statement was coded"
+                f"{self.selections_partial} selection(s) cover only part of a statement; "
+                "kept as quote spans (the statement is the unit for counts)"
+            )
+        if self.quotes_widened:
+            lines.append(
+                f"{self.quotes_widened} selection(s) fell in a statement the same coder had already coded with the "
+                "same code; one coding kept, its quote widened to cover both"
             )
         if self.selections_unplaced:
             lines.append(
@@ -91,8 +114,16 @@ class _Placed:
 
 
 class _Writer:
-    def __init__(self, session: Session, parsed: ParsedProject, fallback_coder: str, options: PipelineOptions) -> None:
+    def __init__(
+        self,
+        session: Session,
+        parsed: ParsedProject,
+        fallback_coder: str,
+        options: PipelineOptions,
+        levels_mode: str | None = None,
+    ) -> None:
         self.session = session
+        self.levels_mode = levels_mode
         self.parsed = parsed
         self.options = options
         self.fallback_coder = fallback_coder
@@ -102,6 +133,7 @@ class _Writer:
         self.placed: dict[str, _Placed] = {}  # source GUID → document
         self.memo_targets: dict[str, list[tuple[str, int | None]]] = defaultdict(list)
         self.unknown_users = 0
+        self.new_codes: set[str] = set()  # file GUIDs of the codes this import created
 
     def note(self, line: str) -> None:
         self.report.notes.append(line)
@@ -112,6 +144,13 @@ class _Writer:
             if name is None:
                 self.unknown_users += 1
             self.coders[user] = get_or_create_coder(self.session, name or self.fallback_coder)
+            if user and name is not None and user != refi.coder_guid(self.coders[user].name):
+                kept = dict(get_setting(self.session, "refi_guids") or {})
+                users = dict(kept.get("users") or {})
+                if self.coders[user].name not in users:
+                    users[self.coders[user].name] = user
+                    kept["users"] = users
+                    set_setting(self.session, "refi_guids", kept)
         return self.coders[user]
 
     def run(self) -> ImportReport:
@@ -119,6 +158,7 @@ class _Writer:
         for source in self.parsed.sources:
             self.import_source(source)
         self.import_codings()
+        self.import_exemplars()
         self.import_links()
         self.import_memos()
         self.import_reviews()
@@ -150,7 +190,11 @@ class _Writer:
     def import_codes(self) -> None:
         if not self.parsed.codes:
             return
-        plan = plan_codebook_import(self.session, ParsedCodebook(self.parsed.source, self.parsed.codes))
+        plan = plan_codebook_import(
+            self.session, ParsedCodebook(self.parsed.source, self.parsed.codes), levels_mode=self.levels_mode
+        )
+        extend_ladder(self.session, plan.extend_ladder)
+        self.report.notes.extend(plan.notes)
         ladder = levels(self.session)
         top = len(ladder) - 1
         if self.parsed.ladder and self.parsed.ladder != [level.key for level in ladder]:
@@ -170,6 +214,15 @@ class _Writer:
             level = min(max(item.level, 0), top)
             parent = self.codes.get(item.parent_key) if item.parent_key else None
             dropped = parent is not None and parent.level <= level
+            clash = code_at(self.session, entry.name, level)
+            if clash is not None:
+                self.note(
+                    f"code {self._file_path(entry.key)!r}: the same name as {self._project_path(clash)!r} at level "
+                    f"{level}; qcoder keeps names unique per level, so its codings were put on that code"
+                )
+                self.codes[entry.key] = clash
+                self.report.codes_matched += 1
+                continue
             if item.kind == "conflicting" or dropped:
                 self.note(
                     f"code {entry.name!r}: {item.reason or 'its parent is not at a higher level'}; imported at level "
@@ -177,11 +230,6 @@ class _Writer:
                 )
             if dropped:
                 parent = None
-            clash = code_at(self.session, entry.name, level)
-            if clash is not None:
-                self.codes[entry.key] = clash
-                self.report.codes_matched += 1
-                continue
             self.codes[entry.key] = create_code(
                 self.session,
                 entry.name,
@@ -191,6 +239,9 @@ class _Writer:
                 colour=entry.colour,
                 guid=entry.guid,
             )
+            if entry.guid in self.parsed.created:
+                self.codes[entry.key].created_at = self.parsed.created[entry.guid]
+            self.new_codes.add(entry.key)
             self.report.codes_new += 1
         if differing:
             self.note(
@@ -200,19 +251,44 @@ class _Writer:
             for note in notes:
                 self.memo_targets[note].append(("code", self.codes[code_guid].id))
 
+    def _file_path(self, key: str) -> str:
+        """A code's path in the file (parent/child), to tell apart codes of one name."""
+        entries = {entry.key: entry for entry in self.parsed.codes}
+        names: list[str] = []
+        current: str | None = key
+        while current is not None and current in entries and len(names) < 50:
+            names.append(entries[current].name)
+            current = entries[current].parent_key
+        return "/".join(reversed(names))
+
+    def _project_path(self, code: Code) -> str:
+        names = [code.name]
+        parent = code.parent
+        while parent is not None and len(names) < 50:
+            names.append(parent.name)
+            parent = parent.parent
+        return "/".join(reversed(names))
+
     # -- documents -------------------------------------------------------------------
 
     def import_source(self, source: SourceData) -> None:
+        """A source already here is matched by its bytes' hash, then by its text (a document that
+        went to another tool and came back has other bytes but the text qcoder gave it), else new."""
         sha = source.side.sha256 if source.side else hashlib.sha256(source.raw).hexdigest()
         existing = self.session.scalar(select(Document).where(Document.sha256 == sha))
+        by_text = False
+        if existing is None:
+            existing, by_text = self._same_text(source), True
         if existing is not None:
             self.report.documents_existing += 1
+            self.report.documents_by_text += by_text
             usable = existing.text == source.text
             if not usable:
                 self.note(
                     f"source {source.name!r} is already here as {existing.label} but with a cleaned text; "
                     "its selections were not placed"
                 )
+            self._keep_guid(source.guid, existing)
             self._place(source, existing, usable)
             return
         role = "holdout" if source.guid in self.parsed.holdout else "coding"
@@ -232,7 +308,32 @@ class _Writer:
                 role=role,
             )
         self.report.documents_new += 1
+        self._keep_guid(source.guid, document)
         self._place(source, document, True)
+
+    def _same_text(self, source: SourceData) -> Document | None:
+        """The project's document with this text: exactly, else after normalizing (NFC, line ends,
+        trailing blanks) — a match of the second kind is used only if the texts are equal."""
+        wanted = _normalized(source.text)
+        exact = None
+        for document_id, text in self.session.execute(select(Document.id, Document.text)):
+            if text == source.text:
+                exact = document_id
+                break
+            if exact is None and _normalized(text) == wanted:
+                exact = document_id
+        return self.session.get(Document, exact) if exact is not None else None
+
+    def _keep_guid(self, guid: str, document: Document) -> None:
+        """Remember another tool's GUID for the document, so our export gives it back."""
+        if guid == refi.document_guid(document.sha256):
+            return
+        kept = dict(get_setting(self.session, "refi_guids") or {})
+        sources = dict(kept.get("sources") or {})
+        if sources.get(document.sha256) != guid:
+            sources.setdefault(document.sha256, guid)
+            kept["sources"] = sources
+            set_setting(self.session, "refi_guids", kept)
 
     def _place(self, source: SourceData, document: Document, usable: bool) -> None:
         self.placed[source.guid] = _Placed(document, StatementIndex.of(self.session, document.id), usable)
@@ -242,29 +343,62 @@ class _Writer:
     # -- codings ---------------------------------------------------------------------
 
     def import_codings(self) -> None:
-        batches: dict[tuple[int, int], list[int]] = defaultdict(list)
+        """Each selection codes every statement it overlaps, keeping the exact words it covers in
+        each as that coding's quote span (None where it covers the whole statement)."""
+        batches: dict[tuple[int, int], dict[int, Quote | None]] = defaultdict(dict)
+        times: dict[tuple[int, int], dict[int, datetime]] = defaultdict(dict)
         for source in self.parsed.sources:
             placed = self.placed[source.guid]
             for selection in source.selections:
                 self.report.selections += 1
-                ids, partial = (
-                    placed.statements.overlapping(selection.start, selection.end) if placed.usable else ([], False)
-                )
-                if not ids:
+                pieces = placed.statements.pieces(selection.start, selection.end) if placed.usable else []
+                if not pieces:
                     self.report.selections_unplaced += placed.usable
                     target: tuple[str, int | None] = ("document", placed.document.id)
                 else:
-                    self.report.selections_partial += partial
-                    target = ("sentence", ids[0])
-                for code_guid, user in selection.codings:
-                    batches[(self.codes[code_guid].id, self.coder(user).id)].extend(ids)
+                    self.report.selections_partial += any(span is not None for _sid, span in pieces)
+                    target = ("sentence", pieces[0][0])
+                for index, (code_guid, user) in enumerate(selection.codings):
+                    key = (self.codes[code_guid].id, self.coder(user).id)
+                    when = selection.coded_at[index] if index < len(selection.coded_at) else None
+                    for sid, span in pieces:
+                        self._add_piece(batches[key], sid, span)
+                        if when is not None:
+                            times[key].setdefault(sid, when)
                 for note in selection.note_refs:
                     self.memo_targets[note].append(target)
-                if selection.description:
+                notes_text = memo_description([self.parsed.notes[n].text for n in selection.note_refs])
+                if selection.description and selection.description != notes_text.strip():
                     self._selection_comment(selection.guid, selection.description, target)
-        for (code_id, coder_id), sentence_ids in batches.items():
-            if sentence_ids:
-                self.report.codings += len(add_codings(self.session, sentence_ids, code_id, coder_id))
+        for key, spans in batches.items():
+            code_id, coder_id = key
+            self.report.codings += len(
+                add_codings(self.session, list(spans), code_id, coder_id, quotes=spans, created_at=times.get(key))
+            )
+
+    def _add_piece(self, spans: dict[int, Quote | None], sid: int, span: Quote | None) -> None:
+        """Two selections of one coder with one code in one statement: one coding, whose quote covers both."""
+        if sid not in spans:
+            spans[sid] = span
+            return
+        old = spans[sid]
+        if old == span:
+            return
+        self.report.quotes_widened += 1
+        spans[sid] = None if old is None or span is None else (min(old[0], span[0]), max(old[1], span[1]))
+
+    def import_exemplars(self) -> None:
+        """Exemplar statements (qcoder's record in the file) for codes that have none yet."""
+        by_source = {guid: placed for guid, placed in self.placed.items() if placed.usable}
+        for code_guid, (source_guid, ordinal) in self.parsed.exemplars.items():
+            code, placed = self.codes.get(code_guid), by_source.get(source_guid)
+            if code is None or placed is None or code.exemplar_sentence_id is not None:
+                continue
+            sentence_id = self.session.scalar(
+                select(Sentence.id).where(Sentence.document_id == placed.document.id, Sentence.ordinal == ordinal)
+            )
+            if sentence_id is not None:
+                code.exemplar_sentence_id = sentence_id
 
     def _has_memo(self, guid: str) -> bool:
         return self.session.scalar(select(Memo.id).where(Memo.guid == guid)) is not None
@@ -344,6 +478,8 @@ class _Writer:
                 coder = self.coder(own[0].user) if own and own[0].user in self.parsed.users else None
             text = own[0].text if own else ""
             relation = add_relation(self.session, source_code, target_code, type_, text, coder=coder, guid=guid)
+            if guid in self.parsed.created:
+                relation.created_at = self.parsed.created[guid]
             self.report.relations += 1
         for note in note_refs:
             if note not in self.parsed.relation_notes:
@@ -358,11 +494,14 @@ class _Writer:
             if self._has_memo(guid):
                 continue
             targets = list(dict.fromkeys(self.memo_targets.get(guid, []))) or [("project", None)]
+            statements = [t for t in targets if t[0] == "sentence"]
+            if statements and all(t[0] in ("sentence", "document") for t in targets) and len(statements) == 1:
+                targets = statements  # a statement's memo, also on its source for tools that read only that
             if len(targets) > 1:
                 self.note(f"note {note.name or guid!r} is referred to from {len(targets)} places; kept on the first")
             memo_type = self.parsed.memo_types.get(guid, "theoretical")
             coder = self.coder(note.user) if note.user in self.parsed.users else None
-            add_memo(
+            memo = add_memo(
                 self.session,
                 note.text,
                 type_=memo_type,
@@ -372,6 +511,8 @@ class _Writer:
                 coder=coder,
                 guid=guid,
             )
+            if note.created is not None:
+                memo.created_at = note.created
             self.report.memos += 1
 
     def import_reviews(self) -> None:
@@ -382,15 +523,26 @@ class _Writer:
 
 
 def import_parsed(
-    session: Session, parsed: ParsedProject, *, fallback_coder: str = "imported", options: PipelineOptions | None = None
+    session: Session,
+    parsed: ParsedProject,
+    *,
+    fallback_coder: str = "imported",
+    options: PipelineOptions | None = None,
+    levels_mode: str | None = None,
 ) -> ImportReport:
     """Write a checked project into the session's transaction."""
-    return _Writer(session, parsed, fallback_coder, options or pipeline_options(session)).run()
+    return _Writer(session, parsed, fallback_coder, options or pipeline_options(session), levels_mode).run()
 
 
-def import_project(session: Session, path: Path | Package, *, fallback_coder: str = "imported") -> ImportReport:
-    """Read, check and import a ``.qdpx``/``.qde`` in the caller's transaction."""
+def import_project(
+    session: Session, path: Path | Package, *, fallback_coder: str = "imported", levels_mode: str | None = None
+) -> ImportReport:
+    """Read, check and import a ``.qdpx``/``.qde`` in the caller's transaction.
+
+    ``levels_mode``: ``auto`` extends the ladder for a deeper code tree, ``map`` places deeper
+    codes at the top level (each named in the report); None squeezes them as before, and says so.
+    """
     package = path if isinstance(path, Package) else read_package(path)
     options = pipeline_options(session)
     parsed = read_project(package, options)
-    return import_parsed(session, parsed, fallback_coder=fallback_coder, options=options)
+    return import_parsed(session, parsed, fallback_coder=fallback_coder, options=options, levels_mode=levels_mode)

@@ -15,9 +15,12 @@ opening words), then their word and line boundaries.
 
 from __future__ import annotations
 
+import importlib
 import json
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from lxml import etree
@@ -25,7 +28,7 @@ from lxml import etree
 from qcoder.corpus.types import Decoded, ImportRefused, PipelineOptions
 from qcoder.errors import QcoderError
 from qcoder.exchange import refi
-from qcoder.exchange.codebook_read import CodeEntry, code_entries, level_sets
+from qcoder.exchange.codebook_read import CodeEntry, code_entries, element_place, level_sets
 from qcoder.exchange.documents import (
     DocumentData,
     LineEnds,
@@ -65,6 +68,7 @@ class SelectionData:
     codings: list[tuple[str, str | None]]  # (code GUID, user GUID)
     note_refs: list[str]
     description: str
+    coded_at: list[datetime | None] = field(default_factory=list)  # per coding: its creationDateTime
 
 
 @dataclass
@@ -92,6 +96,7 @@ class NoteData:
     text: str
     user: str | None
     where: str
+    created: datetime | None = None
 
 
 @dataclass
@@ -124,6 +129,8 @@ class ParsedProject:
     relation_coders: dict[str, str] = field(default_factory=dict)  # link GUID → coder name
     ladder: list[str] = field(default_factory=list)  # level keys of the exporting qcoder project
     untitled_memos: set[str] = field(default_factory=set)
+    created: dict[str, datetime] = field(default_factory=dict)  # code/relation GUID → creation time (qcoder's record)
+    exemplars: dict[str, tuple[str, int]] = field(default_factory=dict)  # code GUID → (source GUID, statement number)
     report: list[str] = field(default_factory=list)
 
 
@@ -138,8 +145,14 @@ class _Pending:
     raw: list[RawSelection]
 
 
+def _file_name(path: str) -> str:
+    """A source's name from its ``plainTextPath`` (``internal://x.txt``, ``relative://a/b.txt``, ``C:\\x.txt``)."""
+    tail = path.split("://", 1)[-1].replace("\\", "/").rsplit("/", 1)[-1]
+    return tail.strip()
+
+
 def _where(source: str, element: etree._Element) -> str:
-    return f"{source} line {element.sourceline}"
+    return element_place(source, element)
 
 
 def _guid(element: etree._Element, attribute: str, source: str) -> str:
@@ -228,10 +241,45 @@ class _Reader:
             relation_coders={str(k).lower(): str(v) for k, v in (self.side.get("relation_coders") or {}).items()},
             ladder=[str(level.get("key")) for level in self.side.get("levels") or [] if isinstance(level, dict)],
             untitled_memos={str(g).lower() for g in self.side.get("untitled_memos") or []},
+            created=self._side_times(),
+            exemplars=self._side_exemplars(),
         )
         self._sets(parsed)
+        self._report_ignored(root)
         parsed.report = self.report
         return parsed
+
+    def _report_ignored(self, root: etree._Element) -> None:
+        """Name what the file holds that qcoder has no place for, so nothing goes missing unsaid."""
+        cases = root.findall("Cases/Case")
+        if cases:
+            self.report.append(f"not imported: {len(cases)} case(s); qcoder has no cases (use document attributes)")
+        graphs = root.findall("Graphs/Graph")
+        if graphs:
+            self.report.append(f"not imported: {len(graphs)} graph(s) (network views); qcoder keeps only the links")
+        coded_notes = sum(len(note.findall(".//Coding")) for note in root.findall("Notes/Note"))
+        if coded_notes:
+            self.report.append(f"not imported: {coded_notes} coding(s) inside notes; qcoder codes documents only")
+        if _text(root.find("Description")):
+            self.report.append("not imported: the project's description; qcoder projects have none")
+
+    def _side_times(self) -> dict[str, datetime]:
+        times: dict[str, datetime] = {}
+        for guid, value in (self.side.get("created") or {}).items():
+            when = refi.read_datetime(value if isinstance(value, str) else None)
+            if when is not None and refi.try_guid(str(guid)):
+                times[str(refi.try_guid(str(guid)))] = when
+        return times
+
+    def _side_exemplars(self) -> dict[str, tuple[str, int]]:
+        found: dict[str, tuple[str, int]] = {}
+        for guid, where in (self.side.get("exemplars") or {}).items():
+            code, source = refi.try_guid(str(guid)), None
+            if isinstance(where, list) and len(where) == 2 and isinstance(where[1], int):
+                source = refi.try_guid(str(where[0]))
+            if code and source:
+                found[code] = (source, where[1])
+        return found
 
     def _check_refs(self, codes: list[CodeEntry], notes: dict[str, NoteData]) -> None:
         known_codes = {entry.guid for entry in codes}
@@ -259,6 +307,8 @@ class _Reader:
             for v in self.root.findall("Variables/Variable")
         }
         for element in self.root.findall("Sources/*"):
+            if element.tag == "PDFSource":
+                element = self._pdf_as_text(element)
             if element.tag != "TextSource":
                 skipped[element.tag] += 1
                 continue
@@ -274,14 +324,46 @@ class _Reader:
         if skipped:
             kinds = ", ".join(f"{n} {kind.removesuffix('Source').lower()}" for kind, n in sorted(skipped.items()))
             self.report.append(f"not imported: {kinds} source(s); qcoder codes text only")
+            if skipped.get("PDFSource") and pdf_reader() is None:
+                self.report.append(
+                    "PDF sources are skipped: this qcoder has no PDF reader (qcoder.corpus.readers.pdf); "
+                    "export their text from the other tool, or import them with a qcoder that has one"
+                )
         return sources
+
+    def _pdf_as_text(self, element: etree._Element) -> etree._Element:
+        """A PDF source as a text source, through the PDF reader when this qcoder has one
+        (``qcoder.corpus.readers.pdf.pdf_text(bytes) -> str``); else the element unchanged (skipped).
+
+        Its PDF selections are regions of pages, not text offsets: they are reported, not placed.
+        """
+        reader = pdf_reader()
+        path = (element.get("path") or element.get("currentPath") or "").strip()
+        data = self.package.source(path) if reader is not None and path else None
+        if reader is None or data is None:
+            return element
+        try:
+            text = reader(data)
+        except Exception as error:  # a damaged PDF is reported, the rest imported
+            self.report.append(f"PDF source {element.get('name') or path!r} could not be read ({error}); skipped")
+            return element
+        text_source = etree.Element("TextSource", guid=element.get("guid") or "")
+        text_source.set("name", (element.get("name") or "").strip() or _file_name(path))
+        etree.SubElement(text_source, "PlainTextContent").text = text
+        regions = len(element.findall(".//PDFSelection"))
+        if regions:
+            self.report.append(
+                f"PDF source {text_source.get('name')!r}: text imported; its {regions} PDF selection(s) are page "
+                "regions, not text positions, and were not imported"
+            )
+        return text_source
 
     def _text_source(self, element: etree._Element, guid: str, variables: dict[str, str]) -> SourceData | None:
         where = _where(self.source, element)
-        name = (element.get("name") or "").strip() or f"source {guid[:8]}"
         selections = element.findall("PlainTextSelection")
         inline = element.find("PlainTextContent")
         path = (element.get("plainTextPath") or "").strip()
+        name = (element.get("name") or "").strip() or _file_name(path) or f"source {guid[:8]}"
         if inline is not None:
             raw: bytes | None = (inline.text or "").encode("utf-8")
             path = "(inline)"
@@ -426,12 +508,17 @@ class _Reader:
             start, end = ends.to_stored(start), ends.to_stored(end)
         selection_user = refi.try_guid(element.get("creatingUser"))
         codings = []
+        coded_at = []
         for coding in element.findall("Coding"):
             ref = coding.find("CodeRef")
             if ref is None:
                 raise QcoderError(f"{_where(self.source, coding)}: Coding without a CodeRef")
             codings.append(
                 (_guid(ref, "targetGUID", self.source), refi.try_guid(coding.get("creatingUser")) or selection_user)
+            )
+            coded_at.append(
+                refi.read_datetime(coding.get("creationDateTime"))
+                or refi.read_datetime(element.get("creationDateTime"))
             )
         return SelectionData(
             guid=_guid(element, "guid", self.source),
@@ -442,6 +529,7 @@ class _Reader:
             codings=codings,
             note_refs=[_guid(r, "targetGUID", self.source) for r in element.findall("NoteRef")],
             description=_text(element.find("Description")),
+            coded_at=coded_at,
         ), exact_start and exact_end
 
     def _side_document(self, source: SourceData) -> DocumentData | None:
@@ -501,6 +589,7 @@ class _Reader:
                 text=text.replace("\r\n", "\n"),
                 user=refi.try_guid(element.get("creatingUser")),
                 where=where,
+                created=refi.read_datetime(element.get("creationDateTime")),
             )
         return notes
 
@@ -559,6 +648,16 @@ class _Reader:
                 foreign += 1
         if foreign:
             self.report.append(f"{foreign} document/note group(s) (Sets) not imported; qcoder has no groups")
+
+
+def pdf_reader() -> Callable[[bytes], str] | None:
+    """The PDF reader of the real-sources work (``qcoder.corpus.readers.pdf.pdf_text``), if installed."""
+    try:
+        module = importlib.import_module("qcoder.corpus.readers.pdf")
+    except ImportError:
+        return None
+    reader = getattr(module, "pdf_text", None)
+    return reader if callable(reader) else None
 
 
 def read_project(package: Package, options: PipelineOptions = PipelineOptions()) -> ParsedProject:

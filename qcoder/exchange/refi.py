@@ -106,6 +106,20 @@ def xml_datetime(value: datetime | None) -> str | None:
     return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def read_datetime(value: str | None) -> datetime | None:
+    """An ``xsd:dateTime`` from another tool as aware UTC (no zone: read as UTC); None if absent or unreadable."""
+    text = (value or "").strip()
+    if not text:
+        return None
+    try:
+        parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC)
+
+
 def level_set_name(rank: int, name: str, name_en: str) -> str:
     return f"{name} · GT level {rank} ({name_en})"
 

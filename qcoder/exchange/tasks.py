@@ -46,15 +46,15 @@ def project_ref(typed: str) -> str:
 
 
 # ---------------------------------------------------------------------- export
-def export_codebook(project: Project, path: Path) -> int:
-    """Write the codebook (format from the suffix); the number of codes written."""
+def export_codebook(project: Project, path: Path, fmt: str | None = None) -> int:
+    """Write the codebook (format from the suffix; ``fmt="taguette"`` for Taguette's CSV); the number of codes written."""
     with project.session() as session:
-        return write_codebook(session, path)
+        return write_codebook(session, path, fmt)
 
 
-def export_codebook_file(project: Project, path: Path) -> str:
+def export_codebook_file(project: Project, path: Path, fmt: str | None = None) -> str:
     """``export_codebook``, and the line to tell the researcher."""
-    return f"wrote {export_codebook(project, path)} codes to {path}"
+    return f"wrote {export_codebook(project, path, fmt)} codes to {path}"
 
 
 def export_project(
@@ -85,11 +85,16 @@ class CodebookPreview:
         return [*self.plan.lines(self.ladder), *self.plan.notes]
 
 
-def preview_codebook(project: Project, path: Path, parsed: ParsedCodebook | None = None) -> CodebookPreview:
-    """Parse the file (unless ``parsed`` already is it) and plan the import against the project; stores nothing."""
+def preview_codebook(
+    project: Project, path: Path, parsed: ParsedCodebook | None = None, *, levels_mode: str | None = None
+) -> CodebookPreview:
+    """Parse the file (unless ``parsed`` already is it) and plan the import against the project; stores nothing.
+
+    ``levels_mode``: ``auto`` or ``map`` for a tree deeper than the ladder (see ``plan_codebook_import``).
+    """
     parsed = parsed if parsed is not None else read_codebook(path)
     with project.session() as session:
-        return CodebookPreview(path, plan_codebook_import(session, parsed), levels(session))
+        return CodebookPreview(path, plan_codebook_import(session, parsed, levels_mode=levels_mode), levels(session))
 
 
 def apply_codebook(project: Project, preview: CodebookPreview, coder_name: str | None) -> dict[str, int]:
@@ -105,13 +110,18 @@ def apply_codebook(project: Project, preview: CodebookPreview, coder_name: str |
 
 
 def import_codebook(
-    project: Project, path: Path, coder_name: str | None, parsed: ParsedCodebook | None = None
+    project: Project,
+    path: Path,
+    coder_name: str | None,
+    parsed: ParsedCodebook | None = None,
+    *,
+    levels_mode: str | None = None,
 ) -> CodebookPreview:
     """Plan and carry out the import in one transaction (no confirmation in between); the plan carried out."""
     parsed = parsed if parsed is not None else read_codebook(path)
 
     def work(session: Session) -> CodebookPreview:
-        preview = CodebookPreview(path, plan_codebook_import(session, parsed), levels(session))
+        preview = CodebookPreview(path, plan_codebook_import(session, parsed, levels_mode=levels_mode), levels(session))
         apply_plan(session, preview.plan, coder=get_or_create_coder(session, coder_name) if coder_name else None)
         return preview
 
@@ -128,13 +138,18 @@ class ProjectPreview:
 
 
 def preview_project(
-    project: Project, path: Path, package: Package | None = None, *, fallback_coder: str = FALLBACK_CODER
+    project: Project,
+    path: Path,
+    package: Package | None = None,
+    *,
+    fallback_coder: str = FALLBACK_CODER,
+    levels_mode: str | None = None,
 ) -> ProjectPreview:
     """A dry run: import in a transaction that is rolled back, to show what would come in."""
     package = package if package is not None else read_package(path)
     with project.write_session_factory() as session:
         try:
-            report = import_project(session, package, fallback_coder=fallback_coder)
+            report = import_project(session, package, fallback_coder=fallback_coder, levels_mode=levels_mode)
         finally:
             session.rollback()
     return ProjectPreview(path, package, report, fallback_coder)
@@ -145,9 +160,13 @@ def import_project_file(project: Project, preview: ProjectPreview) -> ImportRepo
     return import_package(project, preview.package, fallback_coder=preview.fallback_coder)
 
 
-def import_package(project: Project, package: Package, *, fallback_coder: str = FALLBACK_CODER) -> ImportReport:
+def import_package(
+    project: Project, package: Package, *, fallback_coder: str = FALLBACK_CODER, levels_mode: str | None = None
+) -> ImportReport:
     """Import a read ``.qdpx``/``.qde`` in one transaction (the apply without a preview)."""
-    return project.run(lambda session: import_project(session, package, fallback_coder=fallback_coder))
+    return project.run(
+        lambda session: import_project(session, package, fallback_coder=fallback_coder, levels_mode=levels_mode)
+    )
 
 
 # ---------------------------------------------------------------------- merge

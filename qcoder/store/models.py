@@ -187,9 +187,20 @@ class Code(Base):
 
 
 class Coding(Base):
+    """A statement tagged with a code by a coder.
+
+    ``quote_start``/``quote_end``: the exact words coded, as ``[start, end)`` code points
+    into the statement's own text (``sentence.text[quote_start:quote_end]``); both NULL
+    means the whole statement. The statement stays the unit for counts and agreement.
+    """
+
     __tablename__ = "codings"
     __table_args__ = (
         UniqueConstraint("sentence_id", "code_id", "coder_id", name="uq_codings_sentence_code_coder"),
+        CheckConstraint(
+            "(quote_start IS NULL AND quote_end IS NULL) OR (quote_start >= 0 AND quote_start < quote_end)",
+            name="quote",
+        ),
         Index("ix_codings_code_coder", "code_id", "coder_id"),
         Index("ix_codings_coder_sentence", "coder_id", "sentence_id"),
         NEVER_REUSED,
@@ -200,6 +211,8 @@ class Coding(Base):
     code_id: Mapped[int] = mapped_column(ForeignKey("codes.id", ondelete="CASCADE"))
     coder_id: Mapped[int] = mapped_column(ForeignKey("coders.id", ondelete="CASCADE"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    quote_start: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    quote_end: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
 
 class DocumentReview(Base):

@@ -25,6 +25,9 @@ DEFAULTS: dict[str, Any] = {
     "language": "zh",
     "relation_types": [],  # project-defined types beside the built-in ones
     "codebook_frozen_at": None,  # ISO time the codebook was frozen (saturation check)
+    # GUIDs other tools gave our documents (by SHA-256) and coders (by name): a REFI-QDA
+    # export gives them back, so a project that went to another tool and back keeps them.
+    "refi_guids": {"sources": {}, "users": {}},
 }
 
 

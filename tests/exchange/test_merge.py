@@ -164,3 +164,40 @@ def test_taking_theirs_renames_moves_and_redefines(project: Project, second_proj
 def test_merging_a_project_into_itself_is_refused(project: Project) -> None:
     with pytest.raises(QcoderError, match="OTHER is this very project"):
         plan_merge(project, project)
+
+
+def test_quote_spans_come_along_in_a_merge(project: Project, second_project: Project) -> None:
+    """A colleague's quote spans survive the merge: into an empty copy and into a matched document."""
+    from qcoder.coding.codings import set_quote
+    from qcoder.store.models import Code, Coder, Coding
+
+    def quotes(p: Project) -> set[tuple[str, str, str, str | None]]:
+        with p.session() as s:
+            rows = s.execute(
+                select(Sentence.label, Sentence.text, Code.name, Coder.name, Coding.quote_start, Coding.quote_end)
+                .select_from(Coding)
+                .join(Sentence, Sentence.id == Coding.sentence_id)
+                .join(Code, Code.id == Coding.code_id)
+                .join(Coder, Coder.id == Coding.coder_id)
+            )
+            return {(lab, code, who, None if a is None else text[a:b]) for lab, text, code, who, a, b in rows}
+
+    build_rich_project(second_project)
+
+    def quote_one(s) -> None:  # type: ignore[no-untyped-def]
+        coding = s.scalars(select(Coding).order_by(Coding.id)).first()
+        set_quote(s, coding.sentence_id, coding.code_id, coding.coder_id, (0, 2))
+
+    second_project.run(quote_one)
+    apply_merge(project, second_project)  # new documents: the quote comes along
+    assert quotes(project) == quotes(second_project)
+    assert sum(q[3] is not None for q in quotes(project)) == 1
+
+    def carol_quotes(s) -> None:  # type: ignore[no-untyped-def]
+        carol = get_or_create_coder(s, "carol")
+        sentence = s.scalar(select(Sentence).where(Sentence.label == "D01-S002"))
+        add_codings(s, [sentence.id], find_code(s, "主体地位", 0).id, carol.id, quotes={sentence.id: (1, 3)})
+
+    second_project.run(carol_quotes)
+    apply_merge(project, second_project)  # matched documents: carol's quote comes along too
+    assert quotes(project) == quotes(second_project)

@@ -8,12 +8,12 @@ import zipfile
 
 from exchange_helpers import DOC_A, assert_valid
 from lxml import etree
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from qcoder.exchange import refi
 from qcoder.exchange.qdpx_export import build_project, export_project, project_name
 from qcoder.store.database import Project
-from qcoder.store.models import Coder, Document, Sentence
+from qcoder.store.models import Coder, Document, Memo, Sentence
 
 NS = {"q": refi.PROJECT_NS}
 
@@ -95,7 +95,10 @@ def test_zip_layout_and_stable_bytes(rich_project: Project) -> None:
     assert first == second  # stable GUIDs, fixed zip dates: re-exports are identical
     names = zipfile.ZipFile(io.BytesIO(first)).namelist()
     assert names[0] == "project.qde"
-    assert sum(n.startswith("sources/") and n.endswith(".txt") for n in names) == 2
+    with rich_project.session() as s:
+        memos = s.scalar(select(func.count()).select_from(Memo))
+    # two documents' texts, and each memo's text as its Note's plainTextPath
+    assert sum(n.startswith("sources/") and n.endswith(".txt") for n in names) == 2 + memos
     assert all(".." not in n and not n.startswith("/") for n in names)
 
 
