@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from qcoder.coding.records import CodeInfo
+from qcoder.i18n import language
 from qcoder.store.ladder import Level
 
 if TYPE_CHECKING:
@@ -70,7 +71,7 @@ class CodeCatalog:
         return code.name if code else f"#{code_id}"
 
     def level_name(self, level: int) -> str:
-        return self.levels[level].name if 0 <= level < len(self.levels) else str(level)
+        return self.levels[level].label(language()) if 0 <= level < len(self.levels) else str(level)
 
     @property
     def top_level(self) -> int:

@@ -15,7 +15,9 @@ from textual.widgets import Label, OptionList
 from textual.widgets.option_list import Option
 
 from qcoder.coding.workbench import ComparisonRow, Workbench
+from qcoder.i18n import N_, _
 from qcoder.tui.attempt import AttemptApp
+from qcoder.tui.translate import TranslatedBindings
 
 
 def row_label(row: ComparisonRow) -> Text:
@@ -25,14 +27,14 @@ def row_label(row: ComparisonRow) -> Text:
     return label
 
 
-class ComparisonScreen(ModalScreen[ComparisonRow | None]):
+class ComparisonScreen(TranslatedBindings, ModalScreen[ComparisonRow | None]):
     if TYPE_CHECKING:  # the type of the app that shows this screen (Textual's own idiom)
         app = getters.app(AttemptApp)
 
     BINDINGS = [
-        Binding("escape", "cancel", "Close"),
-        Binding("ctrl+t", "toggle_subtree", "Include subtree", priority=True),
-        Binding("ctrl+o", "toggle_coders", "All coders / mine", priority=True),
+        Binding("escape", "cancel", N_("Close")),
+        Binding("ctrl+t", "toggle_subtree", N_("Include subtree"), priority=True),
+        Binding("ctrl+o", "toggle_coders", N_("All coders / mine"), priority=True),
     ]
 
     def __init__(self, workbench: Workbench, code_id: int, code_name: str) -> None:
@@ -49,7 +51,7 @@ class ComparisonScreen(ModalScreen[ComparisonRow | None]):
             yield Label("", classes="dialog-title", id="comparison-title")
             yield OptionList(id="comparison-rows")
             yield Label(
-                "enter: go to statement · ctrl+t: subtree on/off · ctrl+o: all coders/mine · escape: close",
+                _("enter: go to statement · ctrl+t: subtree on/off · ctrl+o: all coders/mine · escape: close"),
                 classes="dialog-hint",
             )
 
@@ -64,16 +66,18 @@ class ComparisonScreen(ModalScreen[ComparisonRow | None]):
         )
         self.rows = rows or []
         documents = len({row.document_id for row in self.rows})
-        scope = ("with subtree" if self.subtree else "this code only") + (
-            ", all coders" if self.all_coders else ", mine only"
+        scope = (_("with subtree") if self.subtree else _("this code only")) + (
+            _(", all coders") if self.all_coders else _(", mine only")
         )
         self.query_one("#comparison-title", Label).update(
-            f"Comparison: {self.code_name} ({scope}) — {len(self.rows)} codings in {documents} documents"
+            _("Comparison: {code} ({scope}) — {codings} codings in {documents} documents").format(
+                code=self.code_name, scope=scope, codings=len(self.rows), documents=documents
+            )
         )
         options = self.query_one(OptionList)
         options.set_options(
             [Option(row_label(row), id=str(i)) for i, row in enumerate(self.rows)]
-            or [Option(Text("no statements coded with it yet", style="dim"), disabled=True)]
+            or [Option(Text(_("no statements coded with it yet"), style="dim"), disabled=True)]
         )
         if self.rows:
             options.highlighted = 0

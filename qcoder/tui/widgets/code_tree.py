@@ -12,6 +12,7 @@ from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
 from qcoder.coding.records import CodeInfo
+from qcoder.i18n import _, language
 from qcoder.tui.catalog import CodeCatalog
 
 
@@ -30,7 +31,8 @@ class CodeTree(Tree[int | None]):
     """
 
     def __init__(self, catalog: CodeCatalog, *, id: str | None = None) -> None:
-        super().__init__("codes", id=id)
+        super().__init__(_("codes"), id=id)
+
         self.catalog = catalog
         self.show_root = False
         self.guide_depth = 2
@@ -48,11 +50,11 @@ class CodeTree(Tree[int | None]):
             members = [code for code in roots if code.level == level.rank]
             if not members:
                 continue
-            group = self.root.add(Text(level.name, style="bold"), data=None, expand=True)
+            group = self.root.add(Text(level.label(language()), style="bold"), data=None, expand=True)
             for code in members:
                 self._add(group, code, tree)
         if not self.nodes:
-            self.root.add_leaf(Text("(no codes yet)", style="dim"), data=None)
+            self.root.add_leaf(Text(_("(no codes yet)"), style="dim"), data=None)
         if keep is not None and keep in self.nodes:
             self.select_code(keep)
         elif self.nodes:

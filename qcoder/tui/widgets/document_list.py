@@ -9,6 +9,7 @@ from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
 from qcoder.coding.records import DocumentSummary
+from qcoder.i18n import _
 
 
 def document_label(doc: DocumentSummary) -> Text:
@@ -18,7 +19,7 @@ def document_label(doc: DocumentSummary) -> Text:
     if doc.reviewed_by_me:
         label.append(" ✓", style="bold green")
     if doc.role == "holdout":
-        label.append(" holdout", style="italic dim")
+        label.append(_(" holdout"), style="italic dim")
     return label
 
 
@@ -35,7 +36,8 @@ class DocumentList(OptionList):
         self.documents = list(documents)
         self.set_options([Option(document_label(doc), id=str(doc.id)) for doc in self.documents])
         if not self.documents:
-            self.add_option(Option(Text("(no documents — I imports a file)", style="dim"), disabled=True))
+            self.add_option(Option(Text(_("(no documents — I imports a file)"), style="dim"), disabled=True))
+
             return
         index = next((i for i, doc in enumerate(self.documents) if doc.id == current), 0)
         self.highlighted = index

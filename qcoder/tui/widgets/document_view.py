@@ -22,8 +22,10 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from qcoder.coding.records import StatementRow
+from qcoder.i18n import N_
 from qcoder.tui.catalog import CodeCatalog
 from qcoder.tui.layout import WrapLayout
+from qcoder.tui.translate import TranslatedBindings
 
 Pairs = list[tuple[int, int]]  # (code id, coder id)
 
@@ -49,7 +51,7 @@ class LineStyles(NamedTuple):
         return style + self.marker, style + self.label_style, style + self.heading
 
 
-class DocumentView(ScrollView, can_focus=True):
+class DocumentView(TranslatedBindings, ScrollView, can_focus=True):
     """Statements of one document; a cursor, an optional range selection, code chips."""
 
     COMPONENT_CLASSES = {
@@ -81,16 +83,16 @@ class DocumentView(ScrollView, can_focus=True):
     """
 
     BINDINGS = [
-        Binding("down,j", "move(1)", "Down", show=False),
-        Binding("up,k", "move(-1)", "Up", show=False),
-        Binding("shift+down,J", "extend(1)", "Extend down", show=False),
-        Binding("shift+up,K", "extend(-1)", "Extend up", show=False),
-        Binding("pagedown", "page(1)", "Page down", show=False),
-        Binding("pageup", "page(-1)", "Page up", show=False),
-        Binding("home,g", "edge(0)", "First", show=False),
-        Binding("end,G", "edge(1)", "Last", show=False),
-        Binding("v", "toggle_range", "Range", tooltip="Start/stop selecting a range of statements"),
-        Binding("escape", "clear_range", "Clear range", show=False),
+        Binding("down,j", "move(1)", N_("Down"), show=False),
+        Binding("up,k", "move(-1)", N_("Up"), show=False),
+        Binding("shift+down,J", "extend(1)", N_("Extend down"), show=False),
+        Binding("shift+up,K", "extend(-1)", N_("Extend up"), show=False),
+        Binding("pagedown", "page(1)", N_("Page down"), show=False),
+        Binding("pageup", "page(-1)", N_("Page up"), show=False),
+        Binding("home,g", "edge(0)", N_("First"), show=False),
+        Binding("end,G", "edge(1)", N_("Last"), show=False),
+        Binding("v", "toggle_range", N_("Range"), tooltip=N_("Start/stop selecting a range of statements")),
+        Binding("escape", "clear_range", N_("Clear range"), show=False),
     ]
 
     class CursorMoved(Message):
