@@ -120,9 +120,7 @@ def extract(root: Path) -> list[str]:
     for source in SOURCES:
         path = root / source
         found = (
-            extract_from_dir(
-                str(path), method_map=[("**.py", "python")], keywords={"_": None, "N_": None}
-            )
+            extract_from_dir(str(path), method_map=[("**.py", "python")], keywords={"_": None, "N_": None})
             if path.is_dir()
             else (
                 (str(path), *item)
@@ -131,7 +129,7 @@ def extract(root: Path) -> list[str]:
         )
         for item in found:
             message = item[2]
-            if message and message not in ids:
+            if isinstance(message, str) and message and message not in ids:
                 ids.append(message)
     return ids
 
@@ -150,7 +148,7 @@ def update(root: Path) -> list[str]:
         for message in ids:
             if message not in catalog:
                 catalog.add(message, "")
-        missing += [m.id for m in catalog if m.id and not m.string]
+        missing += [str(m.id) for m in catalog if m.id and not m.string]
         path.parent.mkdir(parents=True, exist_ok=True)
         with path.open("wb") as out:
             write_po(out, catalog, width=0, omit_header=False)
