@@ -50,7 +50,6 @@ def removed_note(result: Any, examples: int = 3) -> str:
     return message.format(count=total, shown=shown, more=more)
 
 
-
 class ImportScreen(TranslatedBindings, ModalScreen[str | None]):
     BINDINGS = [Binding("escape", "cancel", N_("Cancel"))]
 
