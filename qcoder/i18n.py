@@ -148,6 +148,9 @@ def update(root: Path) -> list[str]:
         for message in ids:
             if message not in catalog:
                 catalog.add(message, "")
+        for old in [m.id for m in catalog if m.id and m.id not in ids]:
+            catalog.delete(old)  # no longer in the code
+
         missing += [str(m.id) for m in catalog if m.id and not m.string]
         path.parent.mkdir(parents=True, exist_ok=True)
         with path.open("wb") as out:

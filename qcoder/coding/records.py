@@ -20,6 +20,12 @@ class DocumentSummary:
     coded_by_me: int  # statements with at least one of this coder's codes
     reviewed_by_me: bool
     reviewers: tuple[str, ...]
+    title: str = ""  # a ``title`` attribute, else the first heading; "" when it has neither
+
+    @property
+    def shown_name(self) -> str:
+        """What a researcher calls the document: its title, else its file name."""
+        return self.title or self.name
 
 
 class StatementRow(NamedTuple):

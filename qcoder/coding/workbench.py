@@ -401,7 +401,16 @@ class Workbench:
         )
         return self.code(code_id)
 
+    def exemplar(self, code_id: int) -> int | None:
+        """The statement chosen as the code's exemplar (典型原始语句) for the category table, if any."""
+        return self._read(lambda s: code_ops.get_code(s, code_id).exemplar_sentence_id)
+
+    def set_exemplar(self, code_id: int, sentence_id: int | None, expected_version: int | None = None) -> CodeInfo:
+        """Choose (or with None clear) the code's exemplar statement; one undoable step."""
+        return self.update_code(code_id, exemplar_sentence_id=sentence_id or 0, expected_version=expected_version)
+
     def move_code(self, code_id: int, parent_id: int | None, expected_version: int | None = None) -> CodeInfo:
+
         self._step(
             "move code",
             lambda s: (

@@ -55,8 +55,8 @@ async def test_open_shows_coder_documents_tree_and_chips(db_path: Path) -> None:
         assert isinstance(app.screen, CodingScreen)
         text = screen_text(app)
         assert "coder: 小王" in text
-        assert "D01 黑龙江新基建 1/8" in text and "D02 访谈A 0/3" in text
-        assert "主范畴" in text and "概念" in text and "创新联合体 1/1" in text
+        assert "D01 一、研究意义 1/8" in text and "D02 访谈A 0/3" in text  # its first heading, not the file name
+        assert "main category" in text and "concept" in text and "创新联合体 1/1" in text
         assert "D01-S007" in text and "[创新联合体]" in text
         assert view(app).current is not None and view(app).current.label == "D01-S001"
 

@@ -229,7 +229,7 @@ class CodingScreen(WorkbenchScreen):
         )
         if self.show_others:
             text.append(_(" · all coders"), style="italic")
-        text.append(f" · {doc.name}", style="dim")
+        text.append(f" · {doc.shown_name}", style="dim")
         label.set(text)
 
     def _recent_bar(self) -> None:

@@ -14,7 +14,7 @@ from qcoder.i18n import _
 
 def document_label(doc: DocumentSummary) -> Text:
     label = Text(f"{doc.label} ", style="bold")
-    label.append(doc.name)
+    label.append(doc.shown_name)
     label.append(f" {doc.coded_by_me}/{doc.statements}", style="dim")
     if doc.reviewed_by_me:
         label.append(" ✓", style="bold green")
