@@ -78,6 +78,19 @@ class MemoInfo:
 
 
 @dataclass(frozen=True)
+class MemoEntry:
+    """A memo in the memo browser: what it is on, and where that is (to jump there)."""
+
+    memo: MemoInfo
+    target: str  # project | document | sentence | code | relation
+    target_label: str  # D01-S003, D02, the code's name, "A → B"; "" for the project
+    document_id: int | None = None
+    sentence_id: int | None = None
+    code_id: int | None = None
+    relation_id: int | None = None
+
+
+@dataclass(frozen=True)
 class ComparisonRow:
     sentence_id: int
     label: str

@@ -81,3 +81,68 @@ async def test_exemplar_key_in_the_comparison_sets_the_table_example(db_path: Pa
         with project.session() as session:
             assert session.scalars(select(Code.exemplar_sentence_id).where(Code.name == "人才")).one() is None
     app.close_project()
+
+
+@run_async
+async def test_memo_marker_browser_and_jump(db_path: Path) -> None:
+    with open_project(str(db_path)) as project:
+        li = Workbench(project, "小李")
+        rows = li.statements(1)
+        li.add_memo("数据中心与新基建的关系需要再比较", type_="theoretical", target="sentence", target_id=rows[2].id)
+        wang = Workbench(project, "小王")
+        talent = next(c.id for c in wang.codes() if c.name == "人才")
+        wang.add_memo("人才指科研团队与企业家", type_="code", target="code", target_id=talent)
+        wang.add_memo("整体印象：政策驱动", type_="operational", target="project")
+    app = QcoderApp(open_project(str(db_path)), "小王", live=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        lines = screen_text(app).splitlines()
+        assert any("D01-S003✎" in line for line in lines)  # the statement with a memo is marked
+        assert not any("D01-S002✎" in line for line in lines)
+        await pilot.press("w")
+        await pilot.pause()
+        text = screen_text(app)
+        assert "Memos: 3 of 3" in text and "D01-S003" in text and "人才" in text
+        await pilot.press("ctrl+o")  # coder: the first in order (小李)
+        await pilot.pause()
+        assert "Memos: 1 of 3" in screen_text(app) and "coder: 小李" in screen_text(app)
+        await pilot.press("ctrl+o", "ctrl+o")  # back to all coders
+        await pilot.press(*"数据中心")
+        await pilot.pause()
+        assert "Memos: 1 of 3" in screen_text(app)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.screen is app.coding and app.coding.view.current.label == "D01-S003"
+
+
+@run_async
+async def test_statement_memo_opens_below_the_statement_and_marks_it(db_path: Path) -> None:
+    app = QcoderApp(open_project(str(db_path)), "小王", live=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        await pilot.press("G")  # the last statement, at the bottom of the view
+        await pilot.pause()
+        view = app.coding.view
+        await pilot.press("m")
+        await pilot.pause()
+        layout = view.layout_
+        top = view.region.y + layout.first_line(view.cursor) - int(view.scroll_offset.y)
+        bottom = top + layout.line_count(view.cursor) - 1
+        dialog = app.screen.query_one(".dialog").region
+        assert top >= view.region.y and bottom < view.region.bottom
+        assert bottom < dialog.y or top >= dialog.bottom  # the statement stays in sight, above or below the dialog
+        await pilot.press("escape")
+        await pilot.press("g")  # the first statement: scrolled to the top, the dialog below it
+        await pilot.press("m")
+        await pilot.pause()
+        top = view.region.y + layout.first_line(view.cursor) - int(view.scroll_offset.y)
+        assert top < app.screen.query_one(".dialog").region.y
+        await pilot.press("escape", "G", "m")
+        await pilot.pause()
+        await pilot.press(*"融资")
+        await pilot.press("ctrl+s", "escape")
+        await pilot.pause()
+        assert any("D01-S008✎" in line for line in screen_text(app).splitlines())
+    with open_project(str(db_path)) as project:
+        memos = Workbench(project, "小王").memos("sentence", Workbench(project, "小王").statements(1)[7].id)
+        assert [m.text for m in memos] == ["融资"]

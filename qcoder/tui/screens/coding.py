@@ -20,7 +20,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Footer, Header, Label, OptionList
 
-from qcoder.coding.records import CodeInfo, ComparisonRow, DocumentSummary, StatementRow
+from qcoder.coding.records import CodeInfo, ComparisonRow, DocumentSummary, MemoEntry, StatementRow
 from qcoder.errors import QcoderError
 from qcoder.i18n import N_, _
 from qcoder.tui.catalog import CodeCatalog
@@ -51,6 +51,7 @@ class CodingScreen(WorkbenchScreen):
         Binding("m", "memo('sentence')", N_("Statement memo")),
         Binding("M", "memo('document')", N_("Document memo"), show=False),
         Binding("P", "memo('project')", N_("Project memo"), show=False),
+        Binding("w,f6", "memo_browser", N_("All memos"), show=False),
         Binding("u", "undo", N_("Undo")),
         Binding("ctrl+r,U", "redo", N_("Redo"), show=False),
         Binding("slash", "search", N_("Search"), key_display="/"),
@@ -189,7 +190,17 @@ class CodingScreen(WorkbenchScreen):
         if keep_ordinal is not None:
             cursor = self._index_of_ordinal(keep_ordinal)
         view.load(self.statements, codings, self.workbench.coder_id, cursor=cursor)
+        self._read_memo_marks()
         self._title()
+
+    def _read_memo_marks(self) -> None:
+        """Which statements of the open document carry a memo (the view marks them ✎)."""
+        document_id = self.document_id
+        if document_id is None:
+            self.view.set_memos(set())
+            return
+        found = self.app.attempt(lambda: self.workbench.memo_statements(document_id), reload=False)
+        self.view.set_memos(found or set())
 
     def _read_codings(self) -> dict[int, Pairs]:
         if self.document_id is None:
@@ -398,14 +409,56 @@ class CodingScreen(WorkbenchScreen):
         if target == "sentence":
             if row is None:
                 return
-            screen = MemoScreen(self.workbench, "sentence", row.id, _("statement {label}").format(label=row.label))
+            below = self.view.bring_to_top()  # the dialog opens below (or above) the statement it is about
+            screen = MemoScreen(
+                self.workbench,
+                "sentence",
+                row.id,
+                _("statement {label}").format(label=row.label),
+                place="below" if below else "above",
+            )
+
         elif target == "document":
             if doc is None:
                 return
             screen = MemoScreen(self.workbench, "document", doc.id, _("document {label}").format(label=doc.label))
         else:
             screen = MemoScreen(self.workbench, "project", None, _("the project"))
-        self.app.push_screen(screen)
+        self.app.push_screen(screen, self._memo_closed)
+
+    def _memo_closed(self, saved: bool | None) -> None:
+        if saved:
+            self._read_memo_marks()
+
+    def action_memo_browser(self) -> None:
+        from qcoder.tui.screens.memo_browser import MemoBrowserScreen
+
+        self.app.push_screen(MemoBrowserScreen(self.workbench), self.go_to_memo)
+
+    def go_to_memo(self, entry: MemoEntry | None) -> None:
+        """Jump to what a memo is on: its statement or document here, its code in the codebook, else open it."""
+        if entry is None:
+            return
+        from qcoder.tui.screens.memo import MemoScreen
+
+        if entry.sentence_id is not None and entry.document_id is not None:
+            self.jump(entry.document_id, entry.sentence_id)
+        elif entry.document_id is not None:
+            self._open(entry.document_id)
+            self.query_one(DocumentList).show(self.documents, self.document_id)
+            self.view.focus()
+        elif entry.code_id is not None:
+            self.app.open_codebook()
+            if self.app.codebook is not None:
+                code_id = entry.code_id
+                codebook = self.app.codebook
+                self.app.call_after_refresh(lambda: codebook.code_tree.select_code(code_id))
+        elif entry.relation_id is not None:
+            what = _("relation {name}").format(name=entry.target_label)
+            self.app.push_screen(MemoScreen(self.workbench, "relation", entry.relation_id, what))
+
+        else:
+            self.app.push_screen(MemoScreen(self.workbench, "project", None, _("the project")))
 
     def action_search(self) -> None:
         from qcoder.tui.screens.search import SearchScreen

@@ -46,14 +46,25 @@ class MemoScreen(TranslatedBindings, ModalScreen[bool]):
     ]
 
     def __init__(
-        self, workbench: Workbench, target: str, target_id: int | None, what: str, default_type: str = "theoretical"
+        self,
+        workbench: Workbench,
+        target: str,
+        target_id: int | None,
+        what: str,
+        default_type: str = "theoretical",
+        *,
+        place: str = "",
     ) -> None:
+        """``place``: ``below``/``above`` keeps the dialog off the statement it is about (in the lower/upper part)."""
         super().__init__()
         self.workbench = workbench
         self.target = target
         self.target_id = target_id
         self.what = what
         self.memo_type = default_type
+        if place:
+            self.add_class(place)
+
         self.memos: list[MemoInfo] = []
         self.editing: MemoInfo | None = None
         self.saved = False

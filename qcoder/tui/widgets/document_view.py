@@ -116,6 +116,7 @@ class DocumentView(TranslatedBindings, ScrollView, can_focus=True):
         self._gutter = 10
         self.layout_: WrapLayout | None = None
         self._styles: LineStyles | None = None
+        self.memo_ids: set[int] = set()  # statements that carry a memo: marked ✎ after their label
         # Set while the statements after the first screen are still being read (fast launch):
         # called by whatever needs the whole document (End, a statement not yet loaded).
         self.complete: Callable[[], None] | None = None
@@ -227,6 +228,25 @@ class DocumentView(TranslatedBindings, ScrollView, can_focus=True):
                 index = self._index_of.get(sid)
                 if index is not None:
                     self._refresh_statement(index)
+
+    def set_memos(self, sentence_ids: set[int]) -> None:
+        """Mark the statements that carry a memo (any coder's)."""
+        if sentence_ids != self.memo_ids:
+            self.memo_ids = sentence_ids
+            self.refresh()
+
+    def bring_to_top(self) -> bool:
+        """Scroll the cursor's statement to the top line; False if the document's end keeps it in the lower half.
+
+        A dialog about the statement then opens below it (True) or above it (False), never over it.
+        """
+        if self.layout_ is None or not self.statements:
+            return True
+        first = self.layout_.first_line(self.cursor)
+        self.scroll_to(y=first, animate=False, immediate=True)
+        self.refresh()
+        row = first - int(self.scroll_target_y)
+        return row + self.layout_.line_count(self.cursor) <= max(1, self.scrollable_content_region.height) // 2
 
     def index_of(self, sentence_id: int) -> int | None:
         if sentence_id not in self._index_of:
@@ -422,8 +442,14 @@ class DocumentView(TranslatedBindings, ScrollView, can_focus=True):
         if first <= index <= last and (self.selection_anchor is not None or index == self.cursor):
             marker = "▌"
         marker_style, label_style, heading_style = styles.row(style)
-        label = row.label if within == 0 else ""
+        if within:
+            label = ""
+        elif row.id in self.memo_ids:
+            label = row.label.ljust(self._gutter - 2) + "✎"  # this statement has a memo
+        else:
+            label = row.label
         segments = [Segment(marker, marker_style), Segment(label.ljust(self._gutter - 1), label_style)]
+
         text_lines = int(layout.text_lines[index])
         if within < text_lines:
             spans = layout.spans(index)
