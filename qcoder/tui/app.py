@@ -229,11 +229,14 @@ class QcoderApp(WorkbenchHost):
                 screen.reload_all()
 
     # ------------------------------------------------------------------ navigation
-    def open_codebook(self) -> None:
+    def open_codebook(self, code_id: int | None = None) -> None:
+        """The codebook screen over the coding screen (on ``code_id`` when given: a memo's code)."""
         from qcoder.tui.screens.codebook import CodebookScreen
 
         assert self.workbench is not None and self.catalog is not None
         self.codebook = CodebookScreen(self.workbench, self.catalog)  # type: ignore[arg-type]
+        self.codebook.initial_code = code_id
+
         self.push_screen(self.codebook)
 
     def close_codebook(self) -> None:

@@ -55,7 +55,8 @@ class WorkbenchHost(AttemptApp):
 
     if TYPE_CHECKING:
 
-        def open_codebook(self) -> None: ...
+        def open_codebook(self, code_id: int | None = None) -> None: ...
+
 
         def close_codebook(self) -> None: ...
 

@@ -113,6 +113,9 @@ async def test_memo_marker_browser_and_jump(db_path: Path) -> None:
         await pilot.press("enter")
         await pilot.pause()
         assert app.screen is app.coding and app.coding.view.current.label == "D01-S003"
+        await pilot.press("w", *"科研团队", "enter")  # a code's memo: the codebook on that code
+        await pilot.pause()
+        assert app.screen is app.codebook and app.catalog.name(app.codebook.code_tree.selected_code_id) == "人才"
 
 
 @run_async

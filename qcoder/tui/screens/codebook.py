@@ -80,6 +80,7 @@ class CodebookScreen(WorkbenchScreen):
         self.relations: list[RelationInfo] = []
         self.core_id: int | None = None
         self.storyline: MemoInfo | None = None
+        self.initial_code: int | None = None  # selected once mounted (the memo browser's jump to a code)
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -99,7 +100,10 @@ class CodebookScreen(WorkbenchScreen):
     def on_mount(self) -> None:
         self.title = _("qcoder · codebook")
         self.reload_all()
+        if self.initial_code is not None:
+            self.code_tree.select_code(self.initial_code)
         self.code_tree.focus()
+
 
     def help_nodes(self) -> list[tuple[str, object]]:
         return [(_("Codebook screen"), self)]

@@ -448,11 +448,8 @@ class CodingScreen(WorkbenchScreen):
             self.query_one(DocumentList).show(self.documents, self.document_id)
             self.view.focus()
         elif entry.code_id is not None:
-            self.app.open_codebook()
-            if self.app.codebook is not None:
-                code_id = entry.code_id
-                codebook = self.app.codebook
-                self.app.call_after_refresh(lambda: codebook.code_tree.select_code(code_id))
+            self.app.open_codebook(entry.code_id)
+
         elif entry.relation_id is not None:
             what = _("relation {name}").format(name=entry.target_label)
             self.app.push_screen(MemoScreen(self.workbench, "relation", entry.relation_id, what))
