@@ -81,12 +81,16 @@ class QcoderApp(WorkbenchHost):
         first_look: FirstLook | None = None,
         db: str | os.PathLike[str] | None = None,
         language: str = "en",
+        where: dict[str, Any] | None = None,
+        keep_where: Callable[[dict[str, Any]], None] | None = None,
     ) -> None:
         """Open on ``project``; or, with ``first_look`` (read from ``db``) and no project, show it and load later.
 
         ``language``: the interface language (``open_app`` chooses it: ``--lang``, preference, project, locale).
         """
         self.language = set_language(language)  # before any screen is built: they translate as they are made
+        self.where = where  # where this coder left off: document, statement, number keys (``CodingScreen.resume``)
+        self.keep_where = keep_where
         super().__init__()
         translate_bindings(self)
         if project is None and first_look is None:
@@ -141,6 +145,7 @@ class QcoderApp(WorkbenchHost):
         self.sub_title = _("coder: {name}").format(name=self.coder_name)
         self.catalog = CodeCatalog(pending)  # type: ignore[arg-type]  # forwards to the Workbench
         self.coding = CodingScreen(pending, self.catalog, first_look=look)  # type: ignore[arg-type]
+        self.coding.resume = self.where
         self.push_screen(self.coding)
         load = RestLoad(look.rest) if look.rest is not None else None
         if load is not None:
@@ -207,11 +212,19 @@ class QcoderApp(WorkbenchHost):
         self.sub_title = _("coder: {name}").format(name=self.coder_name)
         self.catalog = CodeCatalog(self.workbench)
         self.coding = CodingScreen(self.workbench, self.catalog)
+        self.coding.resume = self.where
         self.push_screen(self.coding)
         self.live.start()
 
     def close_project(self) -> None:
-        """Release the database (after the app has exited); an engine still loading is waited for."""
+        """Release the database (after the app has exited), remembering where the coder was.
+
+        An engine still loading is waited for.
+        """
+        if self.keep_where is not None and self.coding is not None:
+            state = self.coding.where_state()
+            if state:
+                self.keep_where(state)
         pending = self.workbench
         if self._project is None and isinstance(pending, PendingWorkbench) and (pending.loaded or pending.loading):
             try:
@@ -382,15 +395,32 @@ def open_app(
     if language:
         remember_preference(EVERY_PROJECT, "language", language)  # ``--lang`` is kept for next time
     preference = remembered(EVERY_PROJECT, "language")
-    look = first_look(db, name) if name else None
+    where = remembered(url, "where")
+    where = where if isinstance(where, dict) else None
+
+    def keep_where(state: dict[str, Any]) -> None:
+        remember_preference(url, "where", state)
+
+    document = where.get("document") if where else None
+    look = first_look(db, name, document_id=document if isinstance(document, int) else None) if name else None
     if look is not None:
         chosen = choose_language(language, preference, _project_language(path, None))
-        return QcoderApp(None, name, remember, live=live, first_look=look, db=db, language=chosen)
+        return QcoderApp(
+            None,
+            name,
+            remember,
+            live=live,
+            first_look=look,
+            db=db,
+            language=chosen,
+            where=where,
+            keep_where=keep_where,
+        )
     from qcoder.store.database import open_project
 
     project = open_project(db)
     chosen = choose_language(language, preference, _project_language(None, project))
-    return QcoderApp(project, name, remember, live=live, language=chosen)
+    return QcoderApp(project, name, remember, live=live, language=chosen, where=where, keep_where=keep_where)
 
 
 def run_tui(db: str | None, coder: str | None, language: str | None = None) -> None:

@@ -13,7 +13,7 @@ from qcoder.coding.workbench import Workbench
 from qcoder.store import preferences
 from qcoder.store.database import open_project
 from qcoder.store.models import Code, Document
-from qcoder.tui.app import QcoderApp
+from qcoder.tui.app import QcoderApp, open_app
 from qcoder.tui.screens.comparison import ComparisonScreen
 
 SIZE = (100, 30)
@@ -149,3 +149,65 @@ async def test_statement_memo_opens_below_the_statement_and_marks_it(db_path: Pa
     with open_project(str(db_path)) as project:
         memos = Workbench(project, "小王").memos("sentence", Workbench(project, "小王").statements(1)[7].id)
         assert [m.text for m in memos] == ["融资"]
+
+
+@run_async
+async def test_reopening_returns_to_the_statement_and_the_same_number_keys(
+    db_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(db_path.parent / "config"))
+    app = open_app(db_path, "小王", live=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        for name in ("融资支持", "新基建", "创新联合体"):  # keys 1, 2, 3 in the order first used
+            await pilot.press("enter", *name_keys(app, name))
+            await pilot.pause()
+        assert "1 融资支持" in screen_text(app) and "2 新基建" in screen_text(app)
+        await pilot.press("2")  # using 新基建 again keeps it on 2: nothing reorders
+        await pilot.pause()
+        text = screen_text(app)
+        assert "1 融资支持" in text and "2 新基建" in text and "3 创新联合体" in text
+        await pilot.press("right_square_bracket", "down", "down")  # D02, its third statement
+        await pilot.pause()
+        assert app.coding.view.current.label == "D02-S003"
+    app.close_project()
+    app = open_app(db_path, "小王", live=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert app.coding.document_id == 2 and app.coding.view.current.label == "D02-S003"
+        text = screen_text(app)
+        assert "1 融资支持" in text and "2 新基建" in text and "3 创新联合体" in text
+        await pilot.press("1")  # the key still codes with the same code
+        await pilot.pause()
+    app.close_project()
+    with open_project(str(db_path)) as project:
+        bench = Workbench(project, "小王")
+        row = bench.statements(2)[2]
+        mine = bench.sentence_codes([row.id])[row.id]
+        assert {app.catalog.name(code_id) for code_id, _ in mine} == {"融资支持"}
+
+
+def name_keys(app: QcoderApp, name: str) -> list[str]:
+    """Type a code's name into the picker and take it (the picker ranks the exact name first)."""
+    return [*name, "enter"]
+
+
+def test_a_new_code_takes_a_free_key_and_keys_never_reorder() -> None:
+    from qcoder.coding.records import CodeInfo
+    from qcoder.tui.catalog import CodeCatalog
+
+    catalog = CodeCatalog(None)  # type: ignore[arg-type]
+    codes = [CodeInfo(i, f"g{i}", f"c{i}", 0, None, "", None, 1, 0, 0) for i in range(1, 13)]
+    catalog.assign([], codes, [])
+    for code_id in (1, 2, 3):
+        catalog.use(code_id)
+    catalog.use(1)
+    assert catalog.recent_slots() == [(1, 1), (2, 2), (3, 3)]
+    catalog.assign([], [c for c in codes if c.id != 2], [])  # code 2 deleted: its key is free
+    catalog.use(4)
+    assert catalog.recent_slots() == [(1, 1), (2, 4), (3, 3)]
+    for code_id in range(5, 11):
+        catalog.use(code_id)
+    assert [slot for slot, _ in catalog.recent_slots()] == list(range(1, 10))
+    catalog.use(12)  # all nine keys taken: the least recently used (3) gives its key up
+    assert catalog.recent_code(3).id == 12 and catalog.recent_code(1).id == 1

@@ -104,7 +104,6 @@ class CodebookScreen(WorkbenchScreen):
             self.code_tree.select_code(self.initial_code)
         self.code_tree.focus()
 
-
     def help_nodes(self) -> list[tuple[str, object]]:
         return [(_("Codebook screen"), self)]
 

@@ -12,7 +12,7 @@ import bisect
 from collections.abc import Sequence
 from dataclasses import replace
 from functools import partial
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -77,6 +77,8 @@ class CodingScreen(WorkbenchScreen):
         self.statements: list[StatementRow] = []
         self.ordinals: list[int] = []
         self.show_others = False
+        self.resume: dict[str, Any] | None = None  # where this coder left off last time (set by the app)
+        self.ordinal = 0  # the cursor's statement (kept for ``where_state`` after the screen is gone)
 
     # ------------------------------------------------------------------ layout
     def compose(self) -> ComposeResult:
@@ -99,12 +101,38 @@ class CodingScreen(WorkbenchScreen):
 
     def on_mount(self) -> None:
         self.title = _("qcoder · coding")
+        if self.resume:
+            keys = self.resume.get("keys")
+            if isinstance(keys, list):
+                self.catalog.restore_slots([k if isinstance(k, str) else None for k in keys])
         if self.first_look is not None:
             self._show_first_look(self.first_look)
             self.first_look = None
         else:
             self.reload_all()
+        self._resume()
         self.view.focus()
+
+    def _resume(self) -> None:
+        """Back to the document and statement this coder left (when they still exist)."""
+        resume, self.resume = self.resume, None
+        if not resume:
+            return
+        document, ordinal = resume.get("document"), resume.get("ordinal")
+        if not isinstance(document, int) or not any(doc.id == document for doc in self.documents):
+            return
+        if document != self.document_id:
+            self._open(document)
+            self.query_one(DocumentList).show(self.documents, self.document_id)
+        if isinstance(ordinal, int) and ordinal > 1:
+            self.view.go_to(self._index_of_ordinal(ordinal))
+        self._recent_bar()
+
+    def where_state(self) -> dict[str, Any] | None:
+        """Where the coder is (document, statement, what is on the number keys), to come back to it."""
+        if self.document_id is None:
+            return None
+        return {"document": self.document_id, "ordinal": self.ordinal, "keys": list(self.catalog.slots)}
 
     def help_nodes(self) -> list[tuple[str, object]]:
         return [(_("Coding screen"), self), (_("Document view"), self.view)]
@@ -245,12 +273,14 @@ class CodingScreen(WorkbenchScreen):
 
     def _recent_bar(self) -> None:
         text = Text(_("recent: ") if self.catalog.recent else _("recent codes appear here for keys 1–9"), style="dim")
-        for slot, code_id in enumerate(self.catalog.recent, start=1):
+        for slot, code_id in self.catalog.recent_slots():
             text.append(f"{slot}", style="bold reverse")
             text.append(f" {self.catalog.name(code_id)}  ")
         self.query_one("#recent-bar", StatusLine).set(text)
 
     def on_document_view_cursor_moved(self, _event: DocumentView.CursorMoved) -> None:
+        current = self.view.current
+        self.ordinal = current.ordinal if current is not None else 0
         self._title()
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:

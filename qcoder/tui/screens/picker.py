@@ -94,8 +94,10 @@ class PickerScreen(TranslatedBindings, ModalScreen[PickResult | None]):
             label = Text("✓ " if code.id in self.present else "  ", style="bold green")
             label.append(code.name, style=code.colour or "")
             label.append(f"  {self.catalog.level_name(code.level)} {code.mine}/{code.codings}", style="dim")
-            if code.id in self.catalog.recent:
-                label.append(f"  [{self.catalog.recent.index(code.id) + 1}]", style="dim")
+            slot = self.catalog.slot_of(code.id)
+            if slot is not None:
+                label.append(f"  [{slot}]", style="dim")
+
             options.append(Option(label, id=str(code.id)))
         name = query.strip()
         highlight = 1 if self.none_label and name and codes else 0
