@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from qcoder.coding.records import CodeInfo
-from qcoder.i18n import language
+from qcoder.i18n import _, language
 from qcoder.store.ladder import Level
 
 if TYPE_CHECKING:
@@ -95,6 +95,38 @@ class CodeCatalog:
 
     def level_name(self, level: int) -> str:
         return self.levels[level].label(language()) if 0 <= level < len(self.levels) else str(level)
+
+    def name_problem(self, name: str, level: int, keep: int | None = None) -> str | None:
+        """What is wrong with ``name`` for a code at ``level`` (``keep``: the code being renamed); None if fine.
+
+        The engine's rules (``coding.codes``), checked before asking it so a dialog can say so in place.
+        """
+        from qcoder.coding.codes import NAME_LIMIT
+
+        cleaned = " ".join(name.split())
+        if not cleaned:
+            return _("a code needs a name")
+        if len(cleaned) > NAME_LIMIT:
+            return _("a code's name is at most {limit} characters; this one has {count}").format(
+                limit=NAME_LIMIT, count=len(cleaned)
+            )
+        if any(c.name == cleaned and c.level == level and c.id != keep for c in self.codes.values()):
+            return _("a code named “{name}” already exists at the level {level}").format(
+                name=cleaned, level=self.level_name(level)
+            )
+        return None
+
+    def name_problem_any_level(self, name: str) -> str | None:
+        """An empty or too long name (before the level is chosen)."""
+        return self.name_problem(name, -1)
+
+    def higher(self, code_id: int) -> list[int]:
+        """Codes that may be the parent of ``code_id``: of a higher level, and not in its own subtree."""
+        code = self.codes.get(code_id)
+        if code is None:
+            return []
+        below = set(self.subtree(code_id))
+        return [c.id for c in self.codes.values() if c.level > code.level and c.id not in below]
 
     @property
     def top_level(self) -> int:

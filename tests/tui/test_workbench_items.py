@@ -211,3 +211,51 @@ def test_a_new_code_takes_a_free_key_and_keys_never_reorder() -> None:
     assert [slot for slot, _ in catalog.recent_slots()] == list(range(1, 10))
     catalog.use(12)  # all nine keys taken: the least recently used (3) gives its key up
     assert catalog.recent_code(3).id == 12 and catalog.recent_code(1).id == 1
+
+
+@run_async
+async def test_dialogs_say_what_is_wrong_in_place(db_path: Path) -> None:
+    app = QcoderApp(open_project(str(db_path)), "小王", live=False)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("b")
+        await pilot.pause()
+        app.codebook.code_tree.select_code(next(c.id for c in app.catalog.codes.values() if c.name == "新基建"))
+        await pilot.press("e", "end", *["backspace"] * 3)  # rename 新基建 to nothing
+        await pilot.press("enter")
+        await pilot.pause()
+        assert "a code needs a name" in screen_text(app)
+        await pilot.press(*"融资支持", "enter")  # a concept of that name exists
+        await pilot.pause()
+        assert "a code named “融资支持” already exists at the level concept" in screen_text(app)
+        assert app.screen.query_one("#prompt-input").value == "融资支持"  # the typed text stays
+        await pilot.press(*["backspace"] * 4, *"长" * 201, "enter")
+        await pilot.pause()
+        assert "at most 200 characters; this one has 201" in screen_text(app)
+        await pilot.press("escape", "p")  # the parent picker: only codes of a higher level
+        await pilot.pause()
+        offered = {app.catalog.name(code_id) for code_id in app.screen.matches}
+        assert offered == {"政策支持", "人才"}  # a main category and a category; no concept
+        await pilot.press("escape", "a", *"新基建", "enter", "enter")  # new code 新基建 at the concept level
+        await pilot.pause()
+        assert "a code named “新基建” already exists at the level concept" in screen_text(app)
+        assert app.screen.query_one("#prompt-input").value == "新基建"
+        await pilot.press("end", "backspace", *"设施", "enter")
+        await pilot.pause()
+    with open_project(str(db_path)) as project:
+        names = {c.name for c in Workbench(project, "小王").codes()}
+        assert "新基设施" in names and "新基建" in names and "融资支持" in names
+
+
+@run_async
+async def test_ticked_boxes_differ_in_shape(db_path: Path) -> None:
+    app = QcoderApp(open_project(str(db_path)), "小王", live=False)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("b")
+        await pilot.pause()
+        app.codebook.code_tree.select_code(next(c.id for c in app.catalog.codes.values() if c.name == "人才"))
+        await pilot.press("s")  # split: tick statements
+        await pilot.pause()
+        await pilot.press("tab", "space")
+        await pilot.pause()
+        lines = [line for line in screen_text(app).splitlines() if "D01-S00" in line]
+        assert any("▐✓▌ D01-S002" in line for line in lines) and any("▐ ▌ D01-S005" in line for line in lines), lines

@@ -202,6 +202,15 @@ class CodebookScreen(WorkbenchScreen):
 
     # ------------------------------------------------------------------ code actions
     def action_new_code(self) -> None:
+        """Name, then level; what is wrong with the name is said in the dialog, which keeps the typed text."""
+
+        def create(name: str, level: int) -> None:
+            code = self._apply(
+                lambda: self.workbench.create_code(name, level), _("new code {name}").format(name=name.strip())
+            )
+            if code is not None:
+                self.code_tree.select_code(code.id)
+
         def named(name: str | None) -> None:
             if not name or not name.strip():
                 return
@@ -209,15 +218,28 @@ class CodebookScreen(WorkbenchScreen):
             def levelled(level: int | None) -> None:
                 if level is None:
                     return
-                code = self._apply(
-                    lambda: self.workbench.create_code(name, level), _("new code {name}").format(name=name.strip())
+                problem = self.catalog.name_problem(name, level)
+                if problem is None:
+                    create(name, level)
+                    return
+
+                def renamed(again: str | None) -> None:  # the same dialog, the name kept, the problem said
+                    if again and again.strip():
+                        create(again, level)
+
+                self.app.push_screen(
+                    PromptScreen(
+                        _("New code at the level {level}: name").format(level=self.catalog.level_name(level)),
+                        name,
+                        check=lambda typed: self.catalog.name_problem(typed, level),
+                        error=problem,
+                    ),
+                    renamed,
                 )
-                if code is not None:
-                    self.code_tree.select_code(code.id)
 
             self.app.push_screen(ChoiceScreen(_("Level of the new code"), level_choices(self.catalog.levels)), levelled)
 
-        self.app.push_screen(PromptScreen(_("New code: name")), named)
+        self.app.push_screen(PromptScreen(_("New code: name"), check=self.catalog.name_problem_any_level), named)
 
     def action_rename(self) -> None:
         code = self._need_code()
@@ -231,7 +253,14 @@ class CodebookScreen(WorkbenchScreen):
                     _("renamed to {name}").format(name=name.strip()),
                 )
 
-        self.app.push_screen(PromptScreen(_("Rename {name}").format(name=code.name), code.name), renamed)
+        self.app.push_screen(
+            PromptScreen(
+                _("Rename {name}").format(name=code.name),
+                code.name,
+                check=lambda typed: self.catalog.name_problem(typed, code.level, keep=code.id),
+            ),
+            renamed,
+        )
 
     def action_definition(self) -> None:
         code = self._need_code()
@@ -279,7 +308,7 @@ class CodebookScreen(WorkbenchScreen):
                 _("{name} moved under {parent}").format(name=code.name, parent=where),
             )
 
-        allowed = [cid for cid in self.catalog.codes if cid != code.id]
+        allowed = self.catalog.higher(code.id)  # only codes of a higher level can be its parent
         self.app.push_screen(
             PickerScreen(
                 self.catalog,

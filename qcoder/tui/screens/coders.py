@@ -22,6 +22,7 @@ from textual.widgets.selection_list import Selection
 from qcoder.coding.records import DocumentSummary
 from qcoder.i18n import N_, _
 from qcoder.tui.translate import TranslatedBindings
+from qcoder.tui.widgets.tick_list import TickList
 
 CONSENSUS = "consensus"  # the reconciliation's own coder: listed last, never ticked by default
 
@@ -50,7 +51,7 @@ class CoderChoiceScreen(TranslatedBindings, ModalScreen[list[str] | None]):
             yield Label(
                 _("Agreement: which coders to compare? (the first two ticked are reconciled)"), classes="dialog-title"
             )
-            yield SelectionList[str](
+            yield TickList[str](
                 *[
                     Selection(
                         Text(_("{name}  ({count} documents reviewed)").format(name=name, count=reviews)),

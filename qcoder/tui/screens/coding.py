@@ -541,8 +541,30 @@ class CodingScreen(WorkbenchScreen):
         if doc is None:
             return
         wanted = not doc.reviewed_by_me
+        uncoded = doc.statements - doc.coded_by_me
+        if wanted and uncoded > 0:
+            from qcoder.tui.screens.dialogs import ConfirmScreen
+
+            def answered(yes: bool | None) -> None:
+                if yes:
+                    self._review(doc, wanted)
+
+            self.app.push_screen(
+                ConfirmScreen(
+                    _(
+                        "{label} has {count} statements without your codes. Mark it reviewed anyway? A reviewed "
+                        "document counts in agreement: there an uncoded statement means “none of these codes”."
+                    ).format(label=doc.label, count=uncoded)
+                ),
+                answered,
+            )
+            return
+        self._review(doc, wanted)
+
+    def _review(self, doc: DocumentSummary, wanted: bool) -> None:
         if self.app.attempt(lambda: self.workbench.review(doc.id, wanted) or True) is None:
             return
+
         self.documents = self.app.attempt(self.workbench.documents, reload=False) or self.documents
         self.query_one(DocumentList).show(self.documents, self.document_id)
         self._title()

@@ -6,7 +6,7 @@ screen can ``push_screen(dialog, callback)`` and act only on a real answer.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, Generic, TypeVar
 
 from textual.app import ComposeResult
@@ -27,20 +27,47 @@ class PromptScreen(TranslatedBindings, ModalScreen[str | None]):
 
     BINDINGS = [Binding("escape", "cancel", N_("Cancel"))]
 
-    def __init__(self, title: str, value: str = "", placeholder: str = "") -> None:
+    def __init__(
+        self,
+        title: str,
+        value: str = "",
+        placeholder: str = "",
+        check: Callable[[str], str | None] | None = None,
+        error: str = "",
+    ) -> None:
+        """``check``: what is wrong with an answer (None: nothing); said in the dialog, which keeps the text.
+
+        ``error``: a problem with ``value`` to show from the start (found after the dialog closed).
+        """
         super().__init__()
         self.title_text = title
         self.value = value
         self.placeholder = placeholder
+        self.check = check
+        self.error = error
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
             yield Label(self.title_text, classes="dialog-title")
             yield Input(self.value, placeholder=self.placeholder, id="prompt-input")
+            yield Label(self.error, classes="dialog-error", id="prompt-error")
             yield Label(_("enter: OK · escape: cancel"), classes="dialog-hint")
+
+    def on_mount(self) -> None:
+        self.query_one("#prompt-error", Label).display = bool(self.error)
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        if event.value != self.value:
+            self.query_one("#prompt-error", Label).display = False
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
+        problem = self.check(event.value) if self.check is not None else None
+        if problem:
+            error = self.query_one("#prompt-error", Label)
+            error.update(problem)
+            error.display = True
+            return  # the typed text stays, to be corrected
         self.dismiss(event.value)
 
     def action_cancel(self) -> None:

@@ -12,6 +12,7 @@ from textual.widgets.selection_list import Selection
 from qcoder.coding.workbench import ComparisonRow
 from qcoder.i18n import N_, _
 from qcoder.tui.translate import TranslatedBindings
+from qcoder.tui.widgets.tick_list import TickList
 
 
 class SplitScreen(TranslatedBindings, ModalScreen[tuple[str, list[int]] | None]):
@@ -39,7 +40,7 @@ class SplitScreen(TranslatedBindings, ModalScreen[tuple[str, list[int]] | None])
                 classes="dialog-title",
             )
             yield Input(placeholder=_("new code name"), id="split-name")
-            yield SelectionList[int](*selections, id="split-statements")
+            yield TickList[int](*selections, id="split-statements")
             yield Label(_("space: tick · tab: move between · ctrl+s: split · escape: cancel"), classes="dialog-hint")
 
     def on_mount(self) -> None:
