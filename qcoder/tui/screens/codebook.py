@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from rich.text import Text
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -95,7 +96,7 @@ class CodebookScreen(WorkbenchScreen):
                 yield OptionList(id="relations")
                 yield Label(_("Core category and storyline"), classes="pane-title")
                 yield Static("", id="storyline")
-        yield Footer()
+        yield Footer(show_command_palette=False)  # docked over the keys it would hide some; ? lists ctrl+p
 
     def on_mount(self) -> None:
         self.title = _("qcoder · codebook")
@@ -104,7 +105,11 @@ class CodebookScreen(WorkbenchScreen):
             self.code_tree.select_code(self.initial_code)
         self.code_tree.focus()
 
+    def on_resize(self, event: events.Resize) -> None:
+        self.set_class(event.size.width < 70, "narrow")  # the tree gives the details room
+
     def help_nodes(self) -> list[tuple[str, object]]:
+
         return [(_("Codebook screen"), self)]
 
     # ------------------------------------------------------------------ reading

@@ -15,6 +15,7 @@ from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -93,7 +94,7 @@ class CodingScreen(WorkbenchScreen):
                 yield StatusLine(id="document-title", classes="pane-title")
                 yield DocumentView(self.catalog, id="document")
                 yield StatusLine(id="recent-bar")
-        yield Footer()
+        yield Footer(show_command_palette=False)  # docked over the keys it would hide some; ? lists ctrl+p
 
     @property
     def view(self) -> DocumentView:
@@ -134,7 +135,11 @@ class CodingScreen(WorkbenchScreen):
             return None
         return {"document": self.document_id, "ordinal": self.ordinal, "keys": list(self.catalog.slots)}
 
+    def on_resize(self, event: events.Resize) -> None:
+        self.set_class(event.size.width < 70, "narrow")  # the sidebar gives the text room
+
     def help_nodes(self) -> list[tuple[str, object]]:
+
         return [(_("Coding screen"), self), (_("Document view"), self.view)]
 
     # ------------------------------------------------------------------ reading

@@ -16,7 +16,7 @@ from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
-from textual import getters, work
+from textual import events, getters, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.coordinate import Coordinate
@@ -109,12 +109,19 @@ class ReconcileScreen(TranslatedBindings, Screen[None]):
 
     DEFAULT_CSS = """
     ReconcileScreen { layout: vertical; }
-    ReconcileScreen #reconcile-title { text-style: bold; padding: 0 1; }
+    /* a small terminal: the statistics shrink, the detail and the overall line give way to the items */
+    ReconcileScreen.small #reconcile-stats { height: 3; }
+    ReconcileScreen.small #reconcile-detail, ReconcileScreen.small #reconcile-overall { display: none; }
+
+    ReconcileScreen #reconcile-title { text-style: bold; padding: 0 1; max-height: 2; }
     ReconcileScreen #reconcile-stats { height: 40%; }
-    ReconcileScreen #reconcile-overall, ReconcileScreen #reconcile-progress { padding: 0 1; }
+    ReconcileScreen #reconcile-overall, ReconcileScreen #reconcile-progress { padding: 0 1; max-height: 2; }
     ReconcileScreen #reconcile-progress { text-style: bold; }
-    ReconcileScreen #reconcile-items { height: 1fr; }
-    ReconcileScreen #reconcile-detail { height: auto; max-height: 10; padding: 0 1; border-top: solid $accent; }
+    ReconcileScreen #reconcile-items { height: 1fr; min-height: 2; }
+    ReconcileScreen #reconcile-detail {
+        height: auto; max-height: 25%; padding: 0 1; border-top: solid $accent; overflow-y: auto;
+    }
+
     """
 
     BINDINGS = [
@@ -161,7 +168,7 @@ class ReconcileScreen(TranslatedBindings, Screen[None]):
         yield Label(_("computing agreement…"), id="reconcile-progress")
         yield DataTable(id="reconcile-items", cursor_type="row")
         yield Static("", id="reconcile-detail")
-        yield Footer()
+        yield Footer(show_command_palette=False)  # docked over the keys it would hide some; ? lists ctrl+p
 
     @property
     def items_table(self) -> DataTable[str | Text]:
@@ -171,7 +178,11 @@ class ReconcileScreen(TranslatedBindings, Screen[None]):
     def stats_table(self) -> DataTable[str]:
         return self.query_one("#reconcile-stats", DataTable)
 
+    def on_resize(self, event: events.Resize) -> None:
+        self.set_class(event.size.height < 20, "small")
+
     def on_mount(self) -> None:
+
         a, b = self.pair_request.coders[:2] if len(self.pair_request.coders) >= 2 else ("?", "?")
         self.title = _("qcoder · agreement")
         self.query_one("#reconcile-title", Label).update(

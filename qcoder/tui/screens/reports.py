@@ -70,7 +70,7 @@ class ReportsScreen(TranslatedBindings, Screen[None]):
                 yield Static("", id="report-verdict")
             with TabPane(_(TAB_NAMES["warnings"]), id="tab-warnings"), VerticalScroll():
                 yield Static("", id="report-warnings")
-        yield Footer()
+        yield Footer(show_command_palette=False)  # docked over the keys it would hide some; ? lists ctrl+p
 
     def on_mount(self) -> None:
         self.title = _("qcoder · reports")

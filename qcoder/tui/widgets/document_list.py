@@ -13,7 +13,8 @@ from qcoder.i18n import _
 
 
 def document_label(doc: DocumentSummary) -> Text:
-    label = Text(f"{doc.label} ", style="bold")
+    label = Text(f"{doc.label} ", style="bold", no_wrap=True, overflow="ellipsis")  # a long title ends in …
+
     label.append(doc.shown_name)
     label.append(f" {doc.coded_by_me}/{doc.statements}", style="dim")
     if doc.reviewed_by_me:
@@ -25,7 +26,8 @@ def document_label(doc: DocumentSummary) -> Text:
 
 class DocumentList(OptionList):
     DEFAULT_CSS = """
-    DocumentList { background: $surface; scrollbar-size-vertical: 1; }
+    DocumentList { background: $surface; scrollbar-size-vertical: 1; text-wrap: nowrap; text-overflow: ellipsis; }
+
     """
 
     def __init__(self, *, id: str | None = None) -> None:
