@@ -234,3 +234,13 @@ async def test_codebook_and_reports_name_relation_types_and_levels_in_the_langua
             assert ("因果关系" in text) == (lang == "zh") and ("causal" in text) == (lang == "en"), text
             assert ("论文表格" in text) == (lang == "zh")
         app.close_project()
+
+
+def test_cli_lang_option_is_checked_and_documented() -> None:
+    from typer.testing import CliRunner
+
+    from qcoder.cli import app as cli
+
+    result = CliRunner().invoke(cli, ["tui", "--lang", "fr"])
+    assert result.exit_code != 0 and "--lang takes en or zh" in result.output
+    assert "--lang" in CliRunner().invoke(cli, ["tui", "--help"]).output
