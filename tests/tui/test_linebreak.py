@@ -81,3 +81,14 @@ def test_document_view_layout_follows_the_rules_and_the_vectorised_count_agrees(
     layout = WrapLayout(["这是改革开放以来，中国第一次提出要建设创新型国家。"], [False], 16)
     text = layout.texts[0]
     assert [text[a:b] for a, b in layout.spans(0)] == wrap(text, 16) and wrap_spans(text, 16) == layout.spans(0)
+
+
+def test_report_table_cells_break_by_the_rules() -> None:
+    from qcoder.tui.widgets.report_views import WRAP_AT, _cell
+
+    text = "“企业通过“揭榜挂帅”机制组织关键核心技术攻关，" * 3 + "《能源法》《能源安全法》。"
+    cell = _cell(text, False, WRAP_AT)
+    lines = cell.plain.split("\n")
+    assert "".join(lines) == text and len(lines) > 1
+    assert all(cell_len(line) <= WRAP_AT for line in lines)
+    assert not any(line[0] in CLOSE for line in lines[1:]) and not any(line[-1] in OPEN for line in lines[:-1])
