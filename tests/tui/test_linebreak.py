@@ -92,3 +92,44 @@ def test_report_table_cells_break_by_the_rules() -> None:
     assert "".join(lines) == text and len(lines) > 1
     assert all(cell_len(line) <= WRAP_AT for line in lines)
     assert not any(line[0] in CLOSE for line in lines[1:]) and not any(line[-1] in OPEN for line in lines[:-1])
+
+
+def test_document_view_on_screen_keeps_punctuation_with_its_text(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import re
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    from tui_factory import add_document, run_async, screen_text
+
+    from qcoder.store.database import open_project
+    from qcoder.tui.app import QcoderApp
+
+    statements = [
+        "这是改革开放以来，中国第一次提出要建设创新型国家。",
+        "国家先后出台了《可再生能源法》《能源法》《能源安全法》等一系列法律，将2024年定为关键之年。",
+    ]
+    path = tmp_path / "p.qcoder.db"
+    project = open_project(str(path))
+    add_document(project, statements, "政策")
+    project.close()
+
+    @run_async
+    async def run() -> None:
+        app = QcoderApp(open_project(str(path)), "小王", live=False)
+        for width in (44, 47, 52, 60):
+            async with app.run_test(size=(width, 20)) as pilot:
+                await pilot.pause()
+                view = app.coding.view
+                rows = screen_text(app).splitlines()[view.region.y : view.region.bottom]
+                # the document pane is right of the sidebar's border; a statement's first line carries its ID
+                pane = [row.split("▕", 1)[1] if "▕" in row else "" for row in rows]
+                body = [re.sub(r"^[▌ ]?(D\d+-S\d+)?\s*", "", line).rstrip(" ▁▂▃▄▅▆▇█▉▊▋▌▍▎") for line in pane]
+                body = [line for line in body if line]
+                assert "".join(body) == "".join(statements), (width, body)
+                assert body and not any(line[0] in CLOSE for line in body), (width, body)
+                assert not any(line[-1] in OPEN for line in body), (width, body)
+                assert not any(line.endswith("202") or line.startswith("4年") for line in body)
+            app = QcoderApp(open_project(str(path)), "小王", live=False)
+
+    run()
