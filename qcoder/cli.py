@@ -58,17 +58,30 @@ def main_callback(ctx: typer.Context, db: DbOption = None) -> None:
         _open_tui(db, None)
 
 
-def _open_tui(db: str | None, coder: str | None) -> None:
+def _open_tui(db: str | None, coder: str | None, language: str | None = None) -> None:
+    if language is not None and language not in ("en", "zh"):
+        fail(f"--lang takes en or zh, not {language!r}")
     if not sys.stdin.isatty() or not sys.stdout.isatty():
         fail("the workbench needs an interactive terminal; use the subcommands (`qcoder --help`) in scripts")
     from qcoder.tui.app import run_tui
 
-    run_tui(db or state.db, coder)
+    run_tui(db or state.db, coder, language)
 
 
-def tui(db: DbOption = None, coder: Annotated[str | None, typer.Option("--coder")] = None) -> None:
+def tui(
+    db: DbOption = None,
+    coder: Annotated[str | None, typer.Option("--coder")] = None,
+    lang: Annotated[
+        str | None,
+        typer.Option(
+            "--lang",
+            help="Interface language: en or zh (remembered). Default: the saved choice, else Chinese when the "
+            "project's language or the locale is Chinese, else English (QCODER_LANG overrides the saved choice)",
+        ),
+    ] = None,
+) -> None:
     """Open the coding workbench."""
-    _open_tui(db, coder)
+    _open_tui(db, coder, lang)
 
 
 def demo(

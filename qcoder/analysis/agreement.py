@@ -45,7 +45,7 @@ from qcoder.coding.agreement_units import (  # the request and the units: also i
     UnitData,
     load_units,
 )
-from qcoder.store.settings import get_setting, levels
+from qcoder.store.settings import levels, report_language
 
 NO_SHARED_DOCUMENTS = "no document is reviewed by at least two of the chosen coders"
 
@@ -75,7 +75,7 @@ def code_agreement(
 def agreement_report(session: Session, request: AgreementRequest) -> AgreementReport:
     """Load the units and compute every per-code figure, the overall figures and the method text."""
     data = load_units(session, request)
-    language = str(get_setting(session, "language"))
+    language = report_language(session)
     present = data.present()
     matrices = [data.matrix(i, present) for i in range(len(data.codes))]
     rows = [

@@ -24,7 +24,7 @@ from qcoder.analysis import frequencies, hierarchy, saturation, tables, words
 from qcoder.analysis.table import Table
 from qcoder.errors import QcoderError
 from qcoder.store.database import Project
-from qcoder.store.settings import resolve_level
+from qcoder.store.settings import LANGUAGE_OVERRIDE, resolve_level
 
 KINDS = ("hierarchy", "tables", "frequencies", "matrix", "cooccurrence", "saturation", "words", "diagram")
 TABLE_FORMATS = ("text", "md", "csv", "json", "xlsx", "docx")
@@ -148,8 +148,11 @@ def write_report(
     coder: str | None = None,
     level: int | str | None = None,
     by: str | None = None,
+    language: str | None = None,
 ) -> str | bytes | Path:
     """Render a report; with ``out_path`` write it there and return the path, else return it.
+
+    ``language``: write it in this language instead of the project's (the workbench's interface language).
 
     Without ``fmt`` the format follows the file name (``report.xlsx``), else the kind's default.
     """
@@ -158,6 +161,8 @@ def write_report(
     fmt = fmt or format_for_path(out_path) or default_format(kind)
     check(kind, fmt)
     with project.session() as session:
+        if language:
+            session.info[LANGUAGE_OVERRIDE] = language
         content = render_report(kind, session, fmt, coder=coder, level=level, by=by)
     if out_path is None:
         return content

@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 from qcoder.coding.codes import natural_key
 from qcoder.errors import NotFound
 from qcoder.store.models import Code, Coder, Document, Sentence
-from qcoder.store.settings import Level, get_setting, levels
+from qcoder.store.settings import Level, levels, report_language
 
 _CACHE_KEY = "qcoder.analysis.snapshot"
 _BLOCK_CELLS = 1 << 24  # bitmap cells per block: 16 MB of booleans at most
@@ -270,7 +270,7 @@ def load_snapshot(session: Session) -> Snapshot:
     if isinstance(cached, Snapshot):
         return cached
     ladder = levels(session)
-    language = str(get_setting(session, "language"))
+    language = report_language(session)
     code_rows = session.execute(
         select(
             Code.id, Code.name, Code.level, Code.parent_id, Code.definition, Code.exemplar_sentence_id, Code.created_at

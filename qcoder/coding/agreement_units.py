@@ -28,7 +28,7 @@ from qcoder.coding.codes import find_code, natural_key
 from qcoder.coding.statements import find_document
 from qcoder.errors import QcoderError
 from qcoder.store.models import Code, Coding, Document, DocumentReview, Sentence
-from qcoder.store.settings import get_setting, levels, resolve_level
+from qcoder.store.settings import levels, report_language, resolve_level
 
 IntArray = NDArray[np.int64]
 FloatArray = NDArray[np.float64]
@@ -214,7 +214,7 @@ def _choose_coders(session: Session, names: Sequence[str]) -> list[tuple[int, st
 def _choose_codes(session: Session, request: AgreementRequest, all_codes: Sequence[Any]) -> tuple[list[CodeRef], str]:
     """The chosen codes, highest level first then by name, and a label for the choice."""
     ladder = levels(session)
-    language = str(get_setting(session, "language"))
+    language = report_language(session)
 
     def level_name(rank: int) -> str:
         return ladder[rank].label(language) if 0 <= rank < len(ladder) else str(rank)

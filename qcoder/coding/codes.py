@@ -27,12 +27,16 @@ from qcoder.store.settings import levels
 _COLOUR = re.compile(r"^#[0-9A-Fa-f]{6}$")
 
 
+NAME_LIMIT = 200  # characters in a code's name (the column holds 200)
+
+
 def clean_code_name(name: str) -> str:
     cleaned = " ".join(name.split())
     if not cleaned:
         raise QcoderError("a code needs a name")
-    if len(cleaned) > 200:
-        raise QcoderError("a code's name is at most 200 characters")
+    if len(cleaned) > NAME_LIMIT:
+        raise QcoderError(f"a code's name is at most {NAME_LIMIT} characters")
+
     return cleaned
 
 

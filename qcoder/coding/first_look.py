@@ -87,12 +87,17 @@ class FirstLook:
 
 
 def first_look(
-    db: str | os.PathLike[str] | None, coder_name: str, *, first_statements: int | None = None
+    db: str | os.PathLike[str] | None,
+    coder_name: str,
+    *,
+    first_statements: int | None = None,
+    document_id: int | None = None,
 ) -> FirstLook | None:
     """The opening state of ``db`` for ``coder_name``, or None when the project must be opened in full.
 
     ``first_statements``: how many of the first document's statements to read now
     (default ``FIRST_STATEMENTS``); the others are left to ``FirstLook.rest``.
+    ``document_id``: open on this document (where the coder left off) when it still exists.
     """
     path = sqlite_file(db)
     if path is None or not path.is_file():
@@ -108,7 +113,7 @@ def first_look(
         connection.execute("PRAGMA query_only = ON")  # this path never writes
         connection.execute("BEGIN")  # one snapshot for every read, the rest of the document included
         batch = FIRST_STATEMENTS if first_statements is None else max(1, first_statements)
-        look = _read(connection, sqlite_url(path), name, head, batch)
+        look = _read(connection, sqlite_url(path), name, head, batch, document_id)
         return look
     except sqlite3.Error:
         return None  # e.g. not a database, or a table missing: the full open says what is wrong
@@ -117,7 +122,9 @@ def first_look(
             connection.close()
 
 
-def _read(connection: sqlite3.Connection, url: str, name: str, head: str, first_statements: int) -> FirstLook | None:
+def _read(
+    connection: sqlite3.Connection, url: str, name: str, head: str, first_statements: int, wanted: int | None = None
+) -> FirstLook | None:
     reader = reads.Reader(connection)
     has_version = reader.value("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'alembic_version'")
     if not has_version or reader.value("SELECT version_num FROM alembic_version") != head:
@@ -126,7 +133,8 @@ def _read(connection: sqlite3.Connection, url: str, name: str, head: str, first_
     if coder is None:
         return None
     documents = reads.documents(reader, coder, name)
-    document = documents[0] if documents else None
+    document = next((doc for doc in documents if doc.id == wanted), documents[0] if documents else None)
+
     statements: list[StatementRow] = []
     codings: reads.Codings = {}
     rest = None

@@ -128,6 +128,7 @@ def documents(reader: Reader, coder: int, coder_name: str) -> list[DocumentSumma
         )
     )
     reviewers = reviewers_by_document(reader)
+    headings = first_headings(reader)
     return [
         DocumentSummary(
             id=document_id,
@@ -138,9 +139,38 @@ def documents(reader: Reader, coder: int, coder_name: str) -> list[DocumentSumma
             coded_by_me=mine.get(document_id, 0),
             reviewed_by_me=coder_name in reviewers.get(document_id, []),
             reviewers=tuple(reviewers.get(document_id, [])),
+            title=document_title(attributes, headings.get(document_id)),
         )
-        for document_id, label, name, role in reader.rows("SELECT id, label, name, role FROM documents ORDER BY id")
+        for document_id, label, name, role, attributes in reader.rows(
+            "SELECT id, label, name, role, attributes FROM documents ORDER BY id"
+        )
     ]
+
+
+TITLE_LENGTH = 60  # a heading longer than this is cut with an ellipsis when it stands for the title
+
+
+def first_headings(reader: Reader) -> dict[int, str]:
+    """document id → the text of its first heading statement (documents without one are left out)."""
+    return dict(
+        reader.rows(
+            "SELECT s.document_id, s.text FROM sentences s JOIN (SELECT document_id, min(ordinal) AS first"
+            " FROM sentences WHERE kind = 'heading' GROUP BY document_id) h"
+            " ON h.document_id = s.document_id AND s.ordinal = h.first"
+        )
+    )
+
+
+def document_title(attributes: Any, heading: str | None) -> str:
+    """A ``title`` attribute (as imported or set), else the first heading, else ""."""
+    if isinstance(attributes, str):
+        try:
+            attributes = json.loads(attributes)
+        except ValueError:
+            attributes = {}
+    title = str(attributes.get("title") or "").strip() if isinstance(attributes, dict) else ""
+    title = title or (heading or "").strip()
+    return title if len(title) <= TITLE_LENGTH else title[: TITLE_LENGTH - 1] + "…"
 
 
 def statements(reader: Reader, document_id: int, *, after: int = 0, limit: int | None = None) -> list[StatementRow]:

@@ -20,6 +20,12 @@ class DocumentSummary:
     coded_by_me: int  # statements with at least one of this coder's codes
     reviewed_by_me: bool
     reviewers: tuple[str, ...]
+    title: str = ""  # a ``title`` attribute, else the first heading; "" when it has neither
+
+    @property
+    def shown_name(self) -> str:
+        """What a researcher calls the document: its title, else its file name."""
+        return self.title or self.name
 
 
 class StatementRow(NamedTuple):
@@ -69,6 +75,19 @@ class MemoInfo:
     code_id: int | None = None  # the code it is on, if any
     version: int = 1  # what a save from an editor opened on this memo is checked against
     edited_by: str | None = None  # who saved the current text
+
+
+@dataclass(frozen=True)
+class MemoEntry:
+    """A memo in the memo browser: what it is on, and where that is (to jump there)."""
+
+    memo: MemoInfo
+    target: str  # project | document | sentence | code | relation
+    target_label: str  # D01-S003, D02, the code's name, "A → B"; "" for the project
+    document_id: int | None = None
+    sentence_id: int | None = None
+    code_id: int | None = None
+    relation_id: int | None = None
 
 
 @dataclass(frozen=True)

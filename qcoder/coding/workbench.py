@@ -33,6 +33,7 @@ from qcoder.coding.records import (
     CodeInfo,
     ComparisonRow,
     DocumentSummary,
+    MemoEntry,
     MemoInfo,
     RelationInfo,
     StatementRow,
@@ -174,7 +175,59 @@ class Workbench:
 
         return self._read(work)
 
+    def all_memos(self) -> list[MemoEntry]:
+        """Every memo of the project with its target, newest first (the memo browser)."""
+
+        def work(session: Session) -> list[MemoEntry]:
+            names = dict(session.execute(select(Coder.id, Coder.name)).all())
+            sentences = {
+                sid: (label, doc)
+                for sid, label, doc in session.execute(
+                    select(Sentence.id, Sentence.label, Sentence.document_id).where(
+                        Sentence.id.in_(select(Memo.sentence_id).where(Memo.sentence_id.is_not(None)))
+                    )
+                )
+            }
+            documents = dict(session.execute(select(Document.id, Document.label)).all())
+            codes = dict(session.execute(select(Code.id, Code.name)).all())
+            relations = {
+                rid: f"{codes.get(source, '?')} → {codes.get(target, '?')}"
+                for rid, source, target in session.execute(select(Relation.id, Relation.source_id, Relation.target_id))
+            }
+            entries: list[MemoEntry] = []
+            for memo in session.scalars(select(Memo).order_by(Memo.updated_at.desc(), Memo.id.desc())):
+                info = _memo_record(memo, names)
+                if memo.sentence_id is not None:
+                    label, doc = sentences.get(memo.sentence_id, ("?", memo.document_id))
+                    entries.append(MemoEntry(info, "sentence", label, doc, memo.sentence_id))
+                elif memo.document_id is not None:
+                    entries.append(MemoEntry(info, "document", documents.get(memo.document_id, "?"), memo.document_id))
+                elif memo.code_id is not None:
+                    entries.append(MemoEntry(info, "code", codes.get(memo.code_id, "?"), code_id=memo.code_id))
+                elif memo.relation_id is not None:
+                    label = relations.get(memo.relation_id, "?")
+                    entries.append(MemoEntry(info, "relation", label, relation_id=memo.relation_id))
+                else:
+                    entries.append(MemoEntry(info, "project", ""))
+            return entries
+
+        return self._read(work)
+
+    def memo_statements(self, document_id: int) -> set[int]:
+        """Ids of the document's statements that carry a memo (any coder's): the view marks them."""
+        return self._read(
+            lambda s: set(
+                s.scalars(
+                    select(Memo.sentence_id)
+                    .join(Sentence, Sentence.id == Memo.sentence_id)
+                    .where(Sentence.document_id == document_id)
+                    .distinct()
+                )
+            )
+        )
+
     def storyline(self) -> MemoInfo | None:
+
         def work(session: Session) -> MemoInfo | None:
             memo = memo_ops.storyline(session)
             names = dict(session.execute(select(Coder.id, Coder.name)).all())
@@ -457,7 +510,16 @@ class Workbench:
         )
         return self.code(code_id)
 
+    def exemplar(self, code_id: int) -> int | None:
+        """The statement chosen as the code's exemplar (典型原始语句) for the category table, if any."""
+        return self._read(lambda s: code_ops.get_code(s, code_id).exemplar_sentence_id)
+
+    def set_exemplar(self, code_id: int, sentence_id: int | None, expected_version: int | None = None) -> CodeInfo:
+        """Choose (or with None clear) the code's exemplar statement; one undoable step."""
+        return self.update_code(code_id, exemplar_sentence_id=sentence_id or 0, expected_version=expected_version)
+
     def move_code(self, code_id: int, parent_id: int | None, expected_version: int | None = None) -> CodeInfo:
+
         self._step(
             "move code",
             lambda s: (

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import platformdirs
 
@@ -16,7 +17,7 @@ def preferences_path() -> Path:
     return Path(platformdirs.user_config_dir("qcoder", appauthor=False)) / "preferences.json"
 
 
-def _load() -> dict[str, dict[str, str]]:
+def _load() -> dict[str, dict[str, Any]]:
     try:
         data = json.loads(preferences_path().read_text(encoding="utf-8"))
     except (OSError, ValueError):
@@ -37,12 +38,26 @@ def remembered_coder(url: str) -> str | None:
 
 
 def remember_coder(url: str, coder: str) -> None:
+    remember(url, "coder", coder)
+
+
+EVERY_PROJECT = "*"  # the entry for preferences that are not a project's (the interface language)
+
+
+def remembered(url: str, name: str) -> Any:
+    """A preference kept for the project at ``url`` (``EVERY_PROJECT``: for all); None if never set."""
+    return _load().get(url if url == EVERY_PROJECT else _key(url), {}).get(name)
+
+
+def remember(url: str, name: str, value: Any) -> None:
+    """Keep a preference for the project at ``url`` (``EVERY_PROJECT``: for all)."""
     data = _load()
-    entry = data.setdefault(_key(url), {})
-    if entry.get("coder") == coder:
+    entry = data.setdefault(url if url == EVERY_PROJECT else _key(url), {})
+    if entry.get(name) == value:
         return  # already remembered: no disk write on every start of the workbench
-    entry["coder"] = coder
+    entry[name] = value
     path = preferences_path()
+
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")
     tmp.write_text(json.dumps(data, ensure_ascii=False, indent=1), encoding="utf-8")

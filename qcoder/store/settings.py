@@ -50,7 +50,17 @@ def set_setting(session: Session, key: str, value: Any) -> None:
         row.value = value
 
 
+LANGUAGE_OVERRIDE = "qcoder.language"  # ``session.info`` key: reports in the reader's language, not the project's
+
+
+def report_language(session: Session) -> str:
+    """The language reports are written in: the session's override (the workbench's interface), else the project's."""
+    override = session.info.get(LANGUAGE_OVERRIDE)
+    return str(override) if override else str(get_setting(session, "language"))
+
+
 def all_settings(session: Session) -> dict[str, Any]:
+
     stored = {row.key: row.value for row in session.scalars(select(Setting))}
     return {key: stored.get(key, default) for key, default in DEFAULTS.items()}
 

@@ -14,10 +14,13 @@ imports nothing of SQLAlchemy; a test keeps it that way.
 
 from __future__ import annotations
 
+import json
 import os
+import sqlite3
 import threading
 from collections.abc import Callable, Iterable
 from functools import partial
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from textual.app import App, SystemCommand
@@ -26,12 +29,14 @@ from textual.message import Message
 from textual.screen import Screen
 
 from qcoder.errors import QcoderError
+from qcoder.i18n import N_, _, choose_language, set_language
 from qcoder.tui.attempt import WorkbenchHost
 from qcoder.tui.catalog import CodeCatalog
 from qcoder.tui.engine import PendingWorkbench, RestLoad
 from qcoder.tui.live import DEFAULT_INTERVAL, LiveRefresh
 from qcoder.tui.screens.coding import CodingScreen
 from qcoder.tui.screens.dialogs import PromptScreen
+from qcoder.tui.translate import translate_bindings
 
 if TYPE_CHECKING:
     from qcoder.coding.first_look import FirstLook
@@ -60,9 +65,9 @@ class QcoderApp(WorkbenchHost):
     CSS_PATH = "qcoder.tcss"
     TITLE = "qcoder"
     BINDINGS = [
-        Binding("question_mark", "help", "Keys", key_display="?"),
-        Binding("f1", "help", "Keys", show=False),
-        Binding("q", "quit", "Quit"),
+        Binding("question_mark", "help", N_("Keys"), key_display="?"),
+        Binding("f1", "help", N_("Keys"), show=False),
+        Binding("q", "quit", N_("Quit")),
     ]
 
     def __init__(
@@ -75,9 +80,19 @@ class QcoderApp(WorkbenchHost):
         live_interval: float = DEFAULT_INTERVAL,
         first_look: FirstLook | None = None,
         db: str | os.PathLike[str] | None = None,
+        language: str = "en",
+        where: dict[str, Any] | None = None,
+        keep_where: Callable[[dict[str, Any]], None] | None = None,
     ) -> None:
-        """Open on ``project``; or, with ``first_look`` (read from ``db``) and no project, show it and load later."""
+        """Open on ``project``; or, with ``first_look`` (read from ``db``) and no project, show it and load later.
+
+        ``language``: the interface language (``open_app`` chooses it: ``--lang``, preference, project, locale).
+        """
+        self.language = set_language(language)  # before any screen is built: they translate as they are made
+        self.where = where  # where this coder left off: document, statement, number keys (``CodingScreen.resume``)
+        self.keep_where = keep_where
         super().__init__()
+        translate_bindings(self)
         if project is None and first_look is None:
             raise ValueError("QcoderApp needs an open project or a first look")
         self._project = project
@@ -119,7 +134,7 @@ class QcoderApp(WorkbenchHost):
 
     def _show_notices(self, notices: list[str]) -> None:
         for notice in notices:
-            self.notify(notice, title="project", timeout=10, markup=False)
+            self.notify(notice, title=_("project"), timeout=10, markup=False)
 
     def start_from_first_look(self) -> None:
         """Show the first look now; load the engine in a thread once that frame is drawn."""
@@ -127,9 +142,10 @@ class QcoderApp(WorkbenchHost):
         assert look is not None
         pending = PendingWorkbench(self._db, look.coder_id, look.coder_name)
         self.workbench = pending
-        self.sub_title = f"coder: {self.coder_name}"
+        self.sub_title = _("coder: {name}").format(name=self.coder_name)
         self.catalog = CodeCatalog(pending)  # type: ignore[arg-type]  # forwards to the Workbench
         self.coding = CodingScreen(pending, self.catalog, first_look=look)  # type: ignore[arg-type]
+        self.coding.resume = self.where
         self.push_screen(self.coding)
         load = RestLoad(look.rest) if look.rest is not None else None
         if load is not None:
@@ -179,7 +195,7 @@ class QcoderApp(WorkbenchHost):
             else:
                 self.ask_coder()
 
-        self.push_screen(PromptScreen("Who is coding? Your coder name (remembered for this project)"), answered)
+        self.push_screen(PromptScreen(_("Who is coding? Your coder name (remembered for this project)")), answered)
 
     def start(self, coder_name: str, *, remember: bool = False) -> None:
         from qcoder.coding.workbench import Workbench
@@ -193,14 +209,22 @@ class QcoderApp(WorkbenchHost):
         if remember and self.remember is not None:
             self.remember(self.workbench.coder_name)
         self.coder_name = self.workbench.coder_name
-        self.sub_title = f"coder: {self.coder_name}"
+        self.sub_title = _("coder: {name}").format(name=self.coder_name)
         self.catalog = CodeCatalog(self.workbench)
         self.coding = CodingScreen(self.workbench, self.catalog)
+        self.coding.resume = self.where
         self.push_screen(self.coding)
         self.live.start()
 
     def close_project(self) -> None:
-        """Release the database (after the app has exited); an engine still loading is waited for."""
+        """Release the database (after the app has exited), remembering where the coder was.
+
+        An engine still loading is waited for.
+        """
+        if self.keep_where is not None and self.coding is not None:
+            state = self.coding.where_state()
+            if state:
+                self.keep_where(state)
         pending = self.workbench
         if self._project is None and isinstance(pending, PendingWorkbench) and (pending.loaded or pending.loading):
             try:
@@ -218,11 +242,14 @@ class QcoderApp(WorkbenchHost):
                 screen.reload_all()
 
     # ------------------------------------------------------------------ navigation
-    def open_codebook(self) -> None:
+    def open_codebook(self, code_id: int | None = None) -> None:
+        """The codebook screen over the coding screen (on ``code_id`` when given: a memo's code)."""
         from qcoder.tui.screens.codebook import CodebookScreen
 
         assert self.workbench is not None and self.catalog is not None
         self.codebook = CodebookScreen(self.workbench, self.catalog)  # type: ignore[arg-type]
+        self.codebook.initial_code = code_id
+
         self.push_screen(self.codebook)
 
     def close_codebook(self) -> None:
@@ -252,7 +279,7 @@ class QcoderApp(WorkbenchHost):
             return
         ranked = rank_coders((name for _, name in found[0]), found[1])
         if len(ranked) < 2:
-            self.notify("agreement needs at least two coders in the project", severity="warning")
+            self.notify(_("agreement needs at least two coders in the project"), severity="warning")
             return
 
         def chosen(coders: list[str] | None) -> None:
@@ -264,9 +291,9 @@ class QcoderApp(WorkbenchHost):
     def toggle_live(self) -> None:
         on = self.live.toggle()
         self.notify(
-            f"live refresh on: others' changes appear within {self.live.interval:g} s"
+            _("live refresh on: others' changes appear within {seconds} s").format(seconds=f"{self.live.interval:g}")
             if on
-            else "live refresh off: r re-reads the project",
+            else _("live refresh off: r re-reads the project"),
             timeout=3,
         )
 
@@ -278,37 +305,68 @@ class QcoderApp(WorkbenchHost):
 
     # ------------------------------------------------------------------ keys and palette
     def _key_nodes(self, screen: Screen[Any]) -> list[tuple[str, Any]]:
-        nodes = list(screen.help_nodes()) if hasattr(screen, "help_nodes") else [(screen.title or "Screen", screen)]
+        nodes = list(screen.help_nodes()) if hasattr(screen, "help_nodes") else [(screen.title or _("Screen"), screen)]
         return nodes
 
     def action_help(self) -> None:
         from qcoder.tui.screens.help import HelpScreen, key_entries
 
         screen = self.screen
-        entries = key_entries([*self._key_nodes(screen), ("Everywhere", self)])
+        translate_bindings(self)  # the palette's key joins after start-up
+        entries = key_entries([*self._key_nodes(screen), (_("Everywhere"), self)])
         entries.append(_palette_entry(self))
         self.push_screen(HelpScreen(entries, screen.title or "qcoder"))
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         from qcoder.tui.screens.help import key_entries
 
-        yield from super().get_system_commands(screen)
+        for command in super().get_system_commands(screen):
+            yield command._replace(title=_(command.title), help=_(command.help))
         if not hasattr(screen, "help_nodes"):
             return
         entries = key_entries(self._key_nodes(screen))
         titles = [entry.description for entry in entries]
         for entry in entries:
             title = entry.description if titles.count(entry.description) == 1 else f"{entry.description} {entry.keys}"
-            yield SystemCommand(title, f"key: {entry.keys}", partial(self.run_action, entry.action, entry.node))
+            yield SystemCommand(
+                title, _("key: {keys}").format(keys=entry.keys), partial(self.run_action, entry.action, entry.node)
+            )
 
 
 def _palette_entry(app: App[Any]) -> Any:
     from qcoder.tui.screens.help import KeyEntry
 
-    return KeyEntry("ctrl+p", "Command palette: every action by name", "command_palette", app, "Everywhere")
+    return KeyEntry("ctrl+p", _("Command palette: every action by name"), "command_palette", app, _("Everywhere"))
 
 
-def open_app(db: str | os.PathLike[str] | None, coder: str | None, *, live: bool = True) -> QcoderApp:
+def _project_language(path: Path | None, project: Project | None) -> str | None:
+    """The project's ``language`` setting, read with plain sqlite3 when the project is not open yet."""
+    if project is not None:
+        from qcoder.store.settings import get_setting
+
+        with project.session() as session:
+            return str(get_setting(session, "language"))
+    if path is None or not path.exists():
+        return None
+    try:
+        connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            row = connection.execute("SELECT value FROM settings WHERE key = 'language'").fetchone()
+        finally:
+            connection.close()
+    except sqlite3.Error:
+        return None
+    if row is None:
+        return "zh"  # the default of a new project (``store.settings.DEFAULTS``)
+    try:
+        return str(json.loads(row[0]))
+    except (TypeError, ValueError):
+        return str(row[0])
+
+
+def open_app(
+    db: str | os.PathLike[str] | None, coder: str | None, *, live: bool = True, language: str | None = None
+) -> QcoderApp:
     """The app as ``qcoder tui`` opens it, with the coder settled (asked once, remembered per project).
 
     A SQLite project at this schema, for a coder it knows, opens on a ``first_look`` and
@@ -317,7 +375,8 @@ def open_app(db: str | os.PathLike[str] | None, coder: str | None, *, live: bool
     """
     from qcoder.coding.first_look import first_look
     from qcoder.store.location import sqlite_file, sqlite_url
-    from qcoder.store.preferences import remember_coder, remembered_coder
+    from qcoder.store.preferences import EVERY_PROJECT, remember_coder, remembered, remembered_coder
+    from qcoder.store.preferences import remember as remember_preference
 
     path = sqlite_file(db)
     if path is not None:
@@ -333,17 +392,40 @@ def open_app(db: str | os.PathLike[str] | None, coder: str | None, *, live: bool
     def remember(chosen: str) -> None:
         remember_coder(url, chosen)
 
-    look = first_look(db, name) if name else None
+    if language:
+        remember_preference(EVERY_PROJECT, "language", language)  # ``--lang`` is kept for next time
+    preference = remembered(EVERY_PROJECT, "language")
+    where = remembered(url, "where")
+    where = where if isinstance(where, dict) else None
+
+    def keep_where(state: dict[str, Any]) -> None:
+        remember_preference(url, "where", state)
+
+    document = where.get("document") if where else None
+    look = first_look(db, name, document_id=document if isinstance(document, int) else None) if name else None
     if look is not None:
-        return QcoderApp(None, name, remember, live=live, first_look=look, db=db)
+        chosen = choose_language(language, preference, _project_language(path, None))
+        return QcoderApp(
+            None,
+            name,
+            remember,
+            live=live,
+            first_look=look,
+            db=db,
+            language=chosen,
+            where=where,
+            keep_where=keep_where,
+        )
     from qcoder.store.database import open_project
 
-    return QcoderApp(open_project(db), name, remember, live=live)
+    project = open_project(db)
+    chosen = choose_language(language, preference, _project_language(None, project))
+    return QcoderApp(project, name, remember, live=live, language=chosen, where=where, keep_where=keep_where)
 
 
-def run_tui(db: str | None, coder: str | None) -> None:
+def run_tui(db: str | None, coder: str | None, language: str | None = None) -> None:
     """Open the project for the coder and run the workbench until the researcher quits."""
-    app = open_app(db, coder)
+    app = open_app(db, coder, language=language)
     try:
         app.run()
     finally:

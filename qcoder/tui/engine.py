@@ -21,6 +21,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from qcoder.errors import QcoderError
+from qcoder.i18n import N_, _
 from qcoder.store.errors import one_line
 
 if TYPE_CHECKING:
@@ -68,7 +69,7 @@ class Once(Generic[T]):
         except QcoderError as error:
             self._error = error
         except Exception as error:
-            self._error = QcoderError(f"{self._describe}: {one_line(error)}")
+            self._error = QcoderError(f"{_(self._describe)}: {one_line(error)}")
         finally:
             self._done.set()
 
@@ -88,7 +89,7 @@ class PendingWorkbench:
         self.coder_id = coder_id
         self.coder_name = coder_name
         self._db = db
-        self._once: Once[Workbench] = Once(self._open, "cannot open the project")
+        self._once: Once[Workbench] = Once(self._open, N_("cannot open the project"))
 
     def _open(self) -> Workbench:
         from qcoder.coding.workbench import Workbench
@@ -131,7 +132,7 @@ class RestLoad:
         # background thread starts; 0 leaves the counting to the view.
         self.width = 0
         self._once: Once[tuple[list[StatementRow], Codings, np.ndarray | None]] = Once(
-            self._read, "could not read the rest of the document"
+            self._read, N_("could not read the rest of the document")
         )
 
     def _read(self) -> tuple[list[StatementRow], Codings, np.ndarray | None]:

@@ -3,7 +3,9 @@
 The document view draws only the visible lines, so it needs to map a visual line to
 (statement, line within it) without building every line. Each statement takes its text
 lines (wrapped by terminal cells: a CJK character is two cells and is never split) plus
-one chip line when it carries codes. Counts are prefix-summed in a numpy array, so
+one chip line when it carries codes. Lines break by the rules of Chinese typesetting
+(``qcoder.linebreak``: no closing mark at a line's start, no opening mark at its end, no
+Latin word or number split), in the per-statement and the vectorised count alike. Counts are prefix-summed in a numpy array, so
 locating a line is a binary search and adding a chip line is one vectorised shift.
 Exact character breaks are computed only for statements that are drawn (cached).
 """
@@ -17,6 +19,8 @@ import numpy as np
 from rich._unicode_data import load as load_cell_table
 from rich.cells import cell_len, get_character_cell_size
 
+from qcoder.linebreak import CLOSING, INSEPARABLE, OPENING, _is_word, break_spans
+
 _SPAN_CACHE = 4096
 
 
@@ -26,33 +30,16 @@ def char_width(char: str) -> int:
 
 def wrap_spans(text: str, width: int) -> list[tuple[int, int]]:
     """Character ranges of the lines ``text`` wraps to at ``width`` cells (at least one line)."""
-    width = max(1, width)
-    spans: list[tuple[int, int]] = []
-    start = 0
-    used = 0
-    for index, char in enumerate(text):
-        cells = char_width(char)
-        if used + cells > width and index > start:
-            spans.append((start, index))
-            start, used = index, 0
-        used += cells
-    spans.append((start, len(text)))
-    return spans
+    return break_spans(text, width)
 
 
 def count_lines(text: str, width: int) -> int:
-    """How many lines ``text`` wraps to; fast paths for all-wide and all-narrow text."""
+    """How many lines ``text`` wraps to; one without wrapping when it fits."""
     width = max(1, width)
     cells = cell_len(text) if len(text) < 4096 else sum(map(char_width, text))
     if cells <= width:
         return 1
-    length = len(text)
-    if cells == 2 * length and width >= 2:
-        per_line = width // 2
-        return -(-length // per_line)
-    if cells == length:
-        return -(-length // width)
-    return len(wrap_spans(text, width))
+    return len(break_spans(text, width))
 
 
 _LOOKUP: np.ndarray | None = None
@@ -71,6 +58,42 @@ def _width_lookup() -> np.ndarray:
     return _LOOKUP
 
 
+_CLOSING, _OPENING, _WORD, _ALNUM, _INSEPARABLE = 1, 2, 4, 8, 16
+_CLASSES: np.ndarray | None = None
+
+
+def _class_lookup() -> np.ndarray:
+    """Line-breaking class flags of every code point below U+10000 (``qcoder.linebreak``'s sets)."""
+    global _CLASSES
+    if _CLASSES is None:
+        table = np.zeros(0x10000, dtype=np.uint8)
+        for chars, flag in ((CLOSING, _CLOSING), (OPENING, _OPENING), (INSEPARABLE, _INSEPARABLE)):
+            for char in chars:
+                table[ord(char)] |= flag
+        for start, end in ((0, 0x80), (0xC0, 0x250), (0xFF10, 0xFF1A), (0xFF21, 0xFF5B)):
+            for point in range(start, end):
+                char = chr(point)
+                if _is_word(char):
+                    table[point] |= _WORD | (_ALNUM if char.isalnum() else 0)
+        _CLASSES = table
+    return _CLASSES
+
+
+def break_allowed(points: np.ndarray) -> np.ndarray:
+    """``allowed[i]``: a line may start at character ``i`` (the rule of ``linebreak.can_break``)."""
+    flags = _class_lookup()[np.minimum(points, 0xFFFF)]
+    flags[points > 0xFFFF] = 0
+    allowed = np.ones(len(points), dtype=bool)
+    if len(points) > 1:
+        before, after = flags[:-1], flags[1:]
+        forbidden = ((after & _CLOSING) != 0) | ((before & _OPENING) != 0)
+        forbidden |= ((before & _INSEPARABLE) != 0) & (points[:-1] == points[1:])
+        word = ((before & _WORD) != 0) & ((after & _WORD) != 0)
+        forbidden |= word & (((before | after) & _ALNUM) != 0)
+        allowed[1:] = ~forbidden
+    return allowed
+
+
 def char_widths(text: str) -> np.ndarray:
     """Cell width of every character, vectorised; the same rule as rich's get_character_cell_size."""
     points = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
@@ -78,7 +101,7 @@ def char_widths(text: str) -> np.ndarray:
 
 
 def count_all_lines(texts: Sequence[str], width: int, chunk: int = 4096) -> np.ndarray:
-    """Wrapped line count of every text (the greedy rule of ``wrap_spans``), vectorised.
+    """Wrapped line count of every text (the rule of ``wrap_spans``), vectorised.
 
     All statements of a chunk advance one line per round: a binary search over the
     cumulative cell widths finds every line's end together, so a 50,000-statement
@@ -99,7 +122,12 @@ def _count_chunk(texts: Sequence[str], width: int) -> np.ndarray:
     ends = np.cumsum(lengths)
     starts = ends - lengths
     cumulative = np.zeros(int(ends[-1]) + 1 if count else 1, dtype=np.int64)
-    np.cumsum(char_widths("".join(texts)), out=cumulative[1:], dtype=np.int64)
+    joined = "".join(texts)
+    points = np.frombuffer(joined.encode("utf-32-le"), dtype=np.uint32)
+    np.cumsum(_width_lookup()[points], out=cumulative[1:], dtype=np.int64)
+    # the last allowed line start at or before each position (-1: none), for the rules of linebreak
+    allowed = break_allowed(points)
+    last_allowed = np.maximum.accumulate(np.where(allowed, np.arange(len(points)), -1)) if len(points) else allowed
     cells = cumulative[ends] - cumulative[starts]
     active = np.nonzero(cells > width)[0]
     position = starts[active]
@@ -107,6 +135,10 @@ def _count_chunk(texts: Sequence[str], width: int) -> np.ndarray:
     while active.size:
         stop = np.searchsorted(cumulative, cumulative[position] + width, side="right") - 1
         stop = np.minimum(np.maximum(stop, position + 1), ends[active])
+        inside = stop < ends[active]
+        if inside.any():
+            earlier = last_allowed[stop[inside]]
+            stop[inside] = np.where(earlier > position[inside], earlier, stop[inside])
         lines[active] += 1
         keep = stop < ends[active]
         active, position = active[keep], stop[keep]

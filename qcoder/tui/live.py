@@ -29,6 +29,7 @@ from textual.timer import Timer
 
 from qcoder.coding.reads import EventMark
 from qcoder.coding.records import CodeInfo, DocumentSummary
+from qcoder.i18n import _
 from qcoder.store.errors import one_line
 from qcoder.store.ladder import Level
 
@@ -187,7 +188,7 @@ class LiveRefresh:
         self.busy = False
         if not self.failing:
             self.failing = True
-            self.app.notify(f"live refresh: {message}", severity="warning", markup=False)
+            self.app.notify(_("live refresh: {message}").format(message=message), severity="warning", markup=False)
 
     def _checked(
         self, seen: EventMark, screen: Any, newest: EventMark, changed: bool, state: CodingState | None, actions: int

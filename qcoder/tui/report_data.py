@@ -14,7 +14,9 @@ from qcoder.analysis.hierarchy import Hierarchy, hierarchy
 from qcoder.analysis.saturation import HoldoutCheck, SaturationCurve, holdout_check, saturation
 from qcoder.analysis.table import Table
 from qcoder.analysis.tables import paper_tables
+from qcoder.i18n import language
 from qcoder.store.database import Project
+from qcoder.store.settings import LANGUAGE_OVERRIDE
 
 CATEGORY_LEVEL = 1  # the paper tables start at the categories (the CLI's default too)
 CONCEPT_LEVEL = 0  # the saturation curve counts concepts
@@ -36,7 +38,9 @@ class ReportData:
 def load_report_data(project: Project, coder: str | None = None) -> ReportData:
     """Read the project once and compute the hierarchy, paper tables, frequencies and saturation."""
     with project.session() as session:
+        session.info[LANGUAGE_OVERRIDE] = language()  # the reader's language, also for level and type names
         tree = hierarchy(session, coder=coder)
+
         top = max(len(tree.levels) - 1, 0)
         return ReportData(
             hierarchy=tree,

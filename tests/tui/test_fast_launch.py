@@ -89,7 +89,7 @@ async def test_first_frame_then_the_whole_document(db_path: Path) -> None:
         await pilot.pause()
         assert isinstance(app.workbench, PendingWorkbench)
         text = screen_text(app)
-        assert "coder: 小王" in text and "D01 黑龙江新基建 2/8" in text and "创新联合体 1/1" in text
+        assert "coder: 小王" in text and "D01 一、研究意义 2/8" in text and "创新联合体 1/1" in text
         assert "D01-S001" in text
         await settle(app)
         assert [row.label for row in view(app).statements] == [f"D01-S{n:03d}" for n in range(1, len(DOC_ONE) + 1)]

@@ -58,7 +58,7 @@ async def open_reports(app: QcoderApp, pilot) -> ReportsScreen:  # type: ignore[
 
 @run_async
 async def test_reports_show_chain_tree_tables_and_saturation(db_path: Path) -> None:
-    app = QcoderApp(open_project(str(db_path)), "小王", live=False)
+    app = QcoderApp(open_project(str(db_path)), "小王", live=False, language="zh")  # the report in Chinese
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_reports(app, pilot)
         text = screen_text(app)
@@ -89,7 +89,7 @@ async def test_reports_show_chain_tree_tables_and_saturation(db_path: Path) -> N
 
         await pilot.press("5")
         await pilot.pause()
-        assert "Warnings (2)" in screen_text(app)
+        assert "警告（2）" in screen_text(app)
         assert "层级“主范畴”没有编码" in screen_text(app)
 
         await pilot.press("escape")
@@ -116,7 +116,7 @@ async def test_saturation_plot_is_replotted_when_resized(db_path: Path) -> None:
 @run_async
 async def test_export_dialog_writes_a_word_table(db_path: Path, tmp_path: Path) -> None:
     target = tmp_path / "论文表格.docx"
-    app = QcoderApp(open_project(str(db_path)), "小王", live=False)
+    app = QcoderApp(open_project(str(db_path)), "小王", live=False, language="zh")  # the report in Chinese
     async with app.run_test(size=SIZE) as pilot:
         await open_reports(app, pilot)
         await pilot.press("2", "e")
@@ -131,7 +131,7 @@ async def test_export_dialog_writes_a_word_table(db_path: Path, tmp_path: Path) 
         await app.workers.wait_for_complete()
         await pilot.pause()
         assert isinstance(app.screen, ReportsScreen)
-        assert any(m.startswith(f"wrote {target}") for m in messages(app))
+        assert any(m.startswith(f"已写入 {target}") for m in messages(app))
     word = WordDocument(str(target))
     first = word.tables[0]
     assert [cell.text for cell in first.rows[0].cells] == ["初始范畴", "概念", "典型原始语句"]

@@ -55,8 +55,8 @@ async def test_open_shows_coder_documents_tree_and_chips(db_path: Path) -> None:
         assert isinstance(app.screen, CodingScreen)
         text = screen_text(app)
         assert "coder: 小王" in text
-        assert "D01 黑龙江新基建 1/8" in text and "D02 访谈A 0/3" in text
-        assert "主范畴" in text and "概念" in text and "创新联合体 1/1" in text
+        assert "D01 一、研究意义 1/8" in text and "D02 访谈A 0/3" in text  # its first heading, not the file name
+        assert "main category" in text and "concept" in text and "创新联合体 1/1" in text
         assert "D01-S007" in text and "[创新联合体]" in text
         assert view(app).current is not None and view(app).current.label == "D01-S001"
 
@@ -220,7 +220,15 @@ async def test_review_marks_document(db_path: Path) -> None:
     app = make_app(db_path)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
-        await pilot.press("x")
+        await pilot.press("x")  # 7 of 8 statements carry no code of mine: asked first
+        await pilot.pause()
+        assert "D01 has 7 statements without your codes. Mark it reviewed anyway?" in screen_text(app)
+        await pilot.press("n")
+        await pilot.pause()
+        assert "✓reviewed" not in screen_text(app)
+        with open_project(str(db_path)) as project, project.session() as session:
+            assert session.scalar(select(DocumentReview.document_id)) is None  # "no" changed nothing
+        await pilot.press("x", "y")
         await pilot.pause()
         assert "✓reviewed" in screen_text(app)
     with open_project(str(db_path)) as project, project.session() as session:
@@ -259,7 +267,7 @@ async def test_comparison_navigates_to_statement(db_path: Path) -> None:
         await pilot.pause()
         assert isinstance(app.screen, CodingScreen)
         assert view(app).current.label == "D02-S001"
-        await pilot.press("x")  # review the document we landed in
+        await pilot.press("x", "y")  # review the document we landed in (yes, with uncoded statements)
         await pilot.pause()
     with open_project(str(db_path)) as project, project.session() as session:
         assert session.scalar(select(DocumentReview.document_id)) == 2

@@ -1,4 +1,4 @@
-"""Snapshots of the main screens at 100×30 (baselines under __snapshots__/).
+"""Snapshots of the main screens at 100×30, in English and in Chinese (baselines under __snapshots__/).
 
 Regenerate after a deliberate visual change with
 ``pytest tests/tui/test_tui_snapshots.py --snapshot-update`` and review the SVGs.
@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from tui_factory import build_project
 
 from qcoder.coding.workbench import Workbench
@@ -18,7 +19,7 @@ from qcoder.tui.app import QcoderApp
 SIZE = (100, 30)
 
 
-def rich_project(path: Path) -> QcoderApp:
+def rich_project(path: Path, language: str = "en") -> QcoderApp:
     project = build_project(path)
     bench = Workbench(project, "小王")
     codes = {c.name: c.id for c in bench.codes()}
@@ -33,21 +34,24 @@ def rich_project(path: Path) -> QcoderApp:
     Workbench(project, "小李").code_statements([rows[1].id], codes["创新联合体"])
     bench.review(2)
     project.close()
-    return QcoderApp(open_project(str(path)), "小王")
+    return QcoderApp(open_project(str(path)), "小王", language=language)
 
 
-def test_coding_screen_snapshot(snap_compare, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    app = rich_project(tmp_path / "snap.qcoder.db")
+@pytest.mark.parametrize("language", ["en", "zh"])
+def test_coding_screen_snapshot(snap_compare, tmp_path: Path, language: str) -> None:  # type: ignore[no-untyped-def]
+    app = rich_project(tmp_path / "snap.qcoder.db", language)
     assert snap_compare(app, terminal_size=SIZE, press=["j", "v", "j", "o"])
 
 
-def test_codebook_screen_snapshot(snap_compare, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    app = rich_project(tmp_path / "snap.qcoder.db")
+@pytest.mark.parametrize("language", ["en", "zh"])
+def test_codebook_screen_snapshot(snap_compare, tmp_path: Path, language: str) -> None:  # type: ignore[no-untyped-def]
+    app = rich_project(tmp_path / "snap.qcoder.db", language)
     assert snap_compare(app, terminal_size=SIZE, press=["b", "down", "down"])
 
 
-def test_reports_screen_snapshot(snap_compare, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    app = rich_project(tmp_path / "snap.qcoder.db")
+@pytest.mark.parametrize("language", ["en", "zh"])
+def test_reports_screen_snapshot(snap_compare, tmp_path: Path, language: str) -> None:  # type: ignore[no-untyped-def]
+    app = rich_project(tmp_path / "snap.qcoder.db", language)
 
     async def open_reports(pilot) -> None:  # type: ignore[no-untyped-def]
         await pilot.pause()

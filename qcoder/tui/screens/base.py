@@ -9,8 +9,10 @@ from typing import TYPE_CHECKING
 from textual import getters
 from textual.screen import Screen
 
+from qcoder.i18n import _
 from qcoder.tui.attempt import WorkbenchHost
 from qcoder.tui.catalog import CodeCatalog
+from qcoder.tui.translate import TranslatedBindings
 from qcoder.tui.widgets.code_tree import CodeTree
 
 if TYPE_CHECKING:
@@ -18,7 +20,7 @@ if TYPE_CHECKING:
     from qcoder.tui.live import CodingState, OthersChanged
 
 
-class WorkbenchScreen(Screen[None]):
+class WorkbenchScreen(TranslatedBindings, Screen[None]):
     if TYPE_CHECKING:  # the type of the app that shows this screen (Textual's own idiom)
         app = getters.app(WorkbenchHost)
 
@@ -35,10 +37,10 @@ class WorkbenchScreen(Screen[None]):
         raise NotImplementedError
 
     def action_undo(self) -> None:
-        self._history(self.workbench.undo, "undo", "nothing to undo")
+        self._history(self.workbench.undo, _("undo"), _("nothing to undo"))
 
     def action_redo(self) -> None:
-        self._history(self.workbench.redo, "redo", "nothing to redo")
+        self._history(self.workbench.redo, _("redo"), _("nothing to redo"))
 
     def _history(self, step: Callable[[], str | None], verb: str, empty: str) -> None:
         """Undo or redo this coder's last step (coding or codebook), then re-read what it may have touched."""
@@ -49,7 +51,7 @@ class WorkbenchScreen(Screen[None]):
             self.notify(empty, severity="warning")
             return
         self.reread_after_step()
-        self.notify(f"{verb}: {done}", timeout=2)
+        self.notify(_("{verb}: {step}").format(verb=verb, step=done), timeout=2)
 
     def reread_after_step(self) -> None:
         """A step may touch any statement or code."""
@@ -67,7 +69,7 @@ class WorkbenchScreen(Screen[None]):
 
     def action_refresh(self) -> None:
         self.reload_all()
-        self.notify("re-read the project", timeout=1)
+        self.notify(_("re-read the project"), timeout=1)
 
     def action_reports(self) -> None:
         self.app.open_reports()

@@ -12,13 +12,16 @@ from collections.abc import Callable
 from typing import Any
 
 from rich.text import Text
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Footer, Header, Label, OptionList, Static, Tree
 from textual.widgets.option_list import Option
 
+from qcoder.analysis.table import relation_type_label
 from qcoder.coding.workbench import CodeInfo, ComparisonRow, MemoInfo, RelationInfo, Workbench
+from qcoder.i18n import N_, _, language
 from qcoder.tui.catalog import CodeCatalog
 from qcoder.tui.screens.base import WorkbenchScreen
 from qcoder.tui.screens.comparison import ComparisonScreen
@@ -29,9 +32,14 @@ from qcoder.tui.screens.split import SplitScreen
 from qcoder.tui.widgets.code_tree import CodeTree
 
 
+def type_name(type_: str) -> str:
+    """A relation type in the interface language (``causal`` / 因果关系)."""
+    return relation_type_label(type_, language())
+
+
 def relation_label(relation: RelationInfo) -> Text:
     label = Text(f"{relation.source} ", style="bold")
-    label.append(f"—{relation.type}→ ", style="italic")
+    label.append(f"—{type_name(relation.type)}→ ", style="italic")
     label.append(relation.target, style="bold")
     if relation.note:
         label.append(f"  {relation.note.splitlines()[0][:50]}", style="dim")
@@ -40,32 +48,32 @@ def relation_label(relation: RelationInfo) -> Text:
 
 class CodebookScreen(WorkbenchScreen):
     BINDINGS = [
-        Binding("a", "new_code", "New code"),
-        Binding("e", "rename", "Rename"),
-        Binding("d", "definition", "Definition"),
-        Binding("C", "colour", "Colour", show=False),
-        Binding("p", "move", "Parent"),
-        Binding("g", "merge", "Merge into"),
-        Binding("s", "split", "Split", show=False),
-        Binding("delete,D", "delete", "Delete", show=False),
-        Binding("t", "add_relation", "Relation"),
-        Binding("E", "edit_relation", "Edit relation", show=False),
-        Binding("X", "remove_relation", "Remove relation", show=False),
-        Binding("m", "memo('code')", "Code memo"),
-        Binding("M", "memo('relation')", "Relation memo", show=False),
-        Binding("P", "memo('project')", "Project memo", show=False),
-        Binding("c", "compare", "Compare"),
-        Binding("S", "storyline", "Storyline", show=False),
-        Binding("K", "core", "Core category", show=False),
-        Binding("r,f5", "refresh", "Refresh", show=False),
-        Binding("u", "undo", "Undo"),
-        Binding("ctrl+r", "redo", "Redo", show=False),
-        Binding("b,escape,f2", "coding", "Coding"),
-        Binding("R,f4", "reports", "Reports", show=False),
-        Binding("ctrl+e", "export_menu", "Export…", show=False),
-        Binding("ctrl+o", "import_menu", "Import / merge…", show=False),
-        Binding("A", "agreement", "Agreement / reconcile", show=False),
-        Binding("L", "toggle_live", "Live refresh on/off", show=False),
+        Binding("a", "new_code", N_("New code")),
+        Binding("e", "rename", N_("Rename")),
+        Binding("d", "definition", N_("Definition")),
+        Binding("C", "colour", N_("Colour"), show=False),
+        Binding("p", "move", N_("Parent")),
+        Binding("g", "merge", N_("Merge into")),
+        Binding("s", "split", N_("Split"), show=False),
+        Binding("delete,D", "delete", N_("Delete"), show=False),
+        Binding("t", "add_relation", N_("Relation")),
+        Binding("E", "edit_relation", N_("Edit relation"), show=False),
+        Binding("X", "remove_relation", N_("Remove relation"), show=False),
+        Binding("m", "memo('code')", N_("Code memo")),
+        Binding("M", "memo('relation')", N_("Relation memo"), show=False),
+        Binding("P", "memo('project')", N_("Project memo"), show=False),
+        Binding("c", "compare", N_("Compare")),
+        Binding("S", "storyline", N_("Storyline"), show=False),
+        Binding("K", "core", N_("Core category"), show=False),
+        Binding("r,f5", "refresh", N_("Refresh"), show=False),
+        Binding("u", "undo", N_("Undo")),
+        Binding("ctrl+r", "redo", N_("Redo"), show=False),
+        Binding("b,escape,f2", "coding", N_("Coding")),
+        Binding("R,f4", "reports", N_("Reports"), show=False),
+        Binding("ctrl+e", "export_menu", N_("Export…"), show=False),
+        Binding("ctrl+o", "import_menu", N_("Import / merge…"), show=False),
+        Binding("A", "agreement", N_("Agreement / reconcile"), show=False),
+        Binding("L", "toggle_live", N_("Live refresh on/off"), show=False),
     ]
 
     def __init__(self, workbench: Workbench, catalog: CodeCatalog) -> None:
@@ -73,29 +81,36 @@ class CodebookScreen(WorkbenchScreen):
         self.relations: list[RelationInfo] = []
         self.core_id: int | None = None
         self.storyline: MemoInfo | None = None
+        self.initial_code: int | None = None  # selected once mounted (the memo browser's jump to a code)
 
     def compose(self) -> ComposeResult:
         yield Header()
         with Horizontal(id="codebook-main"):
             with Vertical(id="codebook-left"):
-                yield Label("Codebook (mine/all)", classes="pane-title")
+                yield Label(_("Codebook (mine/all)"), classes="pane-title")
                 yield CodeTree(self.catalog, id="codebook-tree")
             with Vertical(id="codebook-right"):
                 with VerticalScroll(id="code-detail-scroll"):
                     yield Static("", id="code-detail")
-                yield Label("Relations of this code", classes="pane-title")
+                yield Label(_("Relations of this code"), classes="pane-title")
                 yield OptionList(id="relations")
-                yield Label("Core category and storyline", classes="pane-title")
+                yield Label(_("Core category and storyline"), classes="pane-title")
                 yield Static("", id="storyline")
-        yield Footer()
+        yield Footer(show_command_palette=False)  # docked over the keys it would hide some; ? lists ctrl+p
 
     def on_mount(self) -> None:
-        self.title = "qcoder · codebook"
+        self.title = _("qcoder · codebook")
         self.reload_all()
+        if self.initial_code is not None:
+            self.code_tree.select_code(self.initial_code)
         self.code_tree.focus()
 
+    def on_resize(self, event: events.Resize) -> None:
+        self.set_class(event.size.width < 70, "narrow")  # the tree gives the details room
+
     def help_nodes(self) -> list[tuple[str, object]]:
-        return [("Codebook screen", self)]
+
+        return [(_("Codebook screen"), self)]
 
     # ------------------------------------------------------------------ reading
     def reload_all(self) -> None:
@@ -113,13 +128,13 @@ class CodebookScreen(WorkbenchScreen):
 
         found = self.app.attempt(work, reload=False)
         self.storyline, self.core_id = found if found else (None, None)
-        text = Text("core category: ", style="dim")
-        text.append(self.catalog.name(self.core_id) if self.core_id else "(not chosen — K)", style="bold")
+        text = Text(_("core category: "), style="dim")
+        text.append(self.catalog.name(self.core_id) if self.core_id else _("(not chosen — K)"), style="bold")
         text.append("\n")
         if self.storyline and self.storyline.text.strip():
             text.append(self.storyline.text.strip())
         else:
-            text.append("(no storyline yet — S writes it)", style="dim")
+            text.append(_("(no storyline yet — S writes it)"), style="dim")
         self.query_one("#storyline", Static).update(text)
 
     @property
@@ -132,27 +147,30 @@ class CodebookScreen(WorkbenchScreen):
         detail = self.query_one("#code-detail", Static)
         relations = self.query_one("#relations", OptionList)
         if code is None:
-            detail.update(Text("choose a code in the tree (a: new code)", style="dim"))
+            detail.update(Text(_("choose a code in the tree (a: new code)"), style="dim"))
             relations.clear_options()
             self.relations = []
             return
         text = Text(code.name, style=f"bold {code.colour or ''}")
         text.append(f"  {self.catalog.level_name(code.level)}", style="italic")
         if code.id == self.core_id:
-            text.append("  ★ core category", style="bold yellow")
+            text.append(_("  ★ core category"), style="bold yellow")
         text.append("\n")
         parent = self.catalog.name(code.parent_id) if code.parent_id else "—"
         text.append(
-            f"parent: {parent} · colour: {code.colour or '—'} · codings: {code.mine} mine / {code.codings} all\n",
+            _("parent: {parent} · colour: {colour} · codings: {mine} mine / {all} all").format(
+                parent=parent, colour=code.colour or "—", mine=code.mine, all=code.codings
+            )
+            + "\n",
             style="dim",
         )
-        text.append(code.definition.strip() or "(no definition — d)")
+        text.append(code.definition.strip() or _("(no definition — d)"))
         detail.update(text)
         code_id = code.id
         self.relations = self.app.attempt(lambda: self.workbench.relations(code_id), reload=False) or []
         relations.set_options(
             [Option(relation_label(r), id=str(r.id)) for r in self.relations]
-            or [Option(Text("no relations (t adds one)", style="dim"), disabled=True)]
+            or [Option(Text(_("no relations (t adds one)"), style="dim"), disabled=True)]
         )
         if self.relations:
             relations.highlighted = 0
@@ -171,7 +189,7 @@ class CodebookScreen(WorkbenchScreen):
     def _need_code(self) -> CodeInfo | None:
         code = self.code
         if code is None:
-            self.notify("choose a code in the tree first", severity="warning")
+            self.notify(_("choose a code in the tree first"), severity="warning")
         return code
 
     def _apply(self, action: Callable[[], Any], message: str | Callable[[Any], str]) -> Any:
@@ -189,6 +207,15 @@ class CodebookScreen(WorkbenchScreen):
 
     # ------------------------------------------------------------------ code actions
     def action_new_code(self) -> None:
+        """Name, then level; what is wrong with the name is said in the dialog, which keeps the typed text."""
+
+        def create(name: str, level: int) -> None:
+            code = self._apply(
+                lambda: self.workbench.create_code(name, level), _("new code {name}").format(name=name.strip())
+            )
+            if code is not None:
+                self.code_tree.select_code(code.id)
+
         def named(name: str | None) -> None:
             if not name or not name.strip():
                 return
@@ -196,13 +223,28 @@ class CodebookScreen(WorkbenchScreen):
             def levelled(level: int | None) -> None:
                 if level is None:
                     return
-                code = self._apply(lambda: self.workbench.create_code(name, level), f"new code {name.strip()}")
-                if code is not None:
-                    self.code_tree.select_code(code.id)
+                problem = self.catalog.name_problem(name, level)
+                if problem is None:
+                    create(name, level)
+                    return
 
-            self.app.push_screen(ChoiceScreen("Level of the new code", level_choices(self.catalog.levels)), levelled)
+                def renamed(again: str | None) -> None:  # the same dialog, the name kept, the problem said
+                    if again and again.strip():
+                        create(again, level)
 
-        self.app.push_screen(PromptScreen("New code: name"), named)
+                self.app.push_screen(
+                    PromptScreen(
+                        _("New code at the level {level}: name").format(level=self.catalog.level_name(level)),
+                        name,
+                        check=lambda typed: self.catalog.name_problem(typed, level),
+                        error=problem,
+                    ),
+                    renamed,
+                )
+
+            self.app.push_screen(ChoiceScreen(_("Level of the new code"), level_choices(self.catalog.levels)), levelled)
+
+        self.app.push_screen(PromptScreen(_("New code: name"), check=self.catalog.name_problem_any_level), named)
 
     def action_rename(self) -> None:
         code = self._need_code()
@@ -213,10 +255,17 @@ class CodebookScreen(WorkbenchScreen):
             if name and name.strip() and name.strip() != code.name:
                 self._apply(
                     lambda: self.workbench.rename_code(code.id, name, expected_version=code.version),
-                    f"renamed to {name.strip()}",
+                    _("renamed to {name}").format(name=name.strip()),
                 )
 
-        self.app.push_screen(PromptScreen(f"Rename {code.name}", code.name), renamed)
+        self.app.push_screen(
+            PromptScreen(
+                _("Rename {name}").format(name=code.name),
+                code.name,
+                check=lambda typed: self.catalog.name_problem(typed, code.level, keep=code.id),
+            ),
+            renamed,
+        )
 
     def action_definition(self) -> None:
         code = self._need_code()
@@ -227,10 +276,10 @@ class CodebookScreen(WorkbenchScreen):
             if text is not None:
                 self._apply(
                     lambda: self.workbench.update_code(code.id, definition=text, expected_version=code.version),
-                    f"definition of {code.name} saved",
+                    _("definition of {name} saved").format(name=code.name),
                 )
 
-        self.app.push_screen(TextEditScreen(f"Definition of {code.name}", code.definition), defined)
+        self.app.push_screen(TextEditScreen(_("Definition of {name}").format(name=code.name), code.definition), defined)
 
     def action_colour(self) -> None:
         code = self._need_code()
@@ -241,10 +290,13 @@ class CodebookScreen(WorkbenchScreen):
             if colour is not None:
                 self._apply(
                     lambda: self.workbench.update_code(code.id, colour=colour.strip(), expected_version=code.version),
-                    f"colour of {code.name} set",
+                    _("colour of {name} set").format(name=code.name),
                 )
 
-        self.app.push_screen(PromptScreen(f"Colour of {code.name} (#RRGGBB)", code.colour or "", "#2E86AB"), coloured)
+        self.app.push_screen(
+            PromptScreen(_("Colour of {name} (#RRGGBB)").format(name=code.name), code.colour or "", "#2E86AB"),
+            coloured,
+        )
 
     def action_move(self) -> None:
         code = self._need_code()
@@ -255,20 +307,20 @@ class CodebookScreen(WorkbenchScreen):
             if result is None:
                 return
             parent = result.code_id
-            where = self.catalog.name(parent) if parent else "the top (no parent)"
+            where = self.catalog.name(parent) if parent else _("the top (no parent)")
             self._apply(
                 lambda: self.workbench.move_code(code.id, parent, expected_version=code.version),
-                f"{code.name} moved under {where}",
+                _("{name} moved under {parent}").format(name=code.name, parent=where),
             )
 
-        allowed = [cid for cid in self.catalog.codes if cid != code.id]
+        allowed = self.catalog.higher(code.id)  # only codes of a higher level can be its parent
         self.app.push_screen(
             PickerScreen(
                 self.catalog,
-                f"Move {code.name} under… (a parent is a higher level)",
+                _("Move {name} under… (a parent is a higher level)").format(name=code.name),
                 allowed=allowed,
                 allow_create=False,
-                none_label="(no parent)",
+                none_label=_("(no parent)"),
             ),
             moved,
         )
@@ -294,21 +346,28 @@ class CodebookScreen(WorkbenchScreen):
                         lambda: self.workbench.merge_codes(
                             source.id, target.id, expected_versions=(source.version, target.version)
                         ),
-                        lambda moved: f"merged {source.name} into {target.name}: {moved} codings moved",
+                        lambda moved: _("merged {source} into {target}: {count} codings moved").format(
+                            source=source.name, target=target.name, count=moved
+                        ),
                     )
                     self.code_tree.select_code(target.id)
 
             self.app.push_screen(
                 ConfirmScreen(
-                    f"Merge {source.name} into {target.name}? Its {count} codings move (duplicates dropped); "
-                    f"memos, relations and children follow; {source.name} is deleted. This cannot be undone."
+                    _(
+                        "Merge {source} into {target}? Its {count} codings move (duplicates dropped); "
+                        "memos, relations and children follow; {source} is deleted. This cannot be undone."
+                    ).format(source=source.name, target=target.name, count=count)
                 ),
                 confirmed,
             )
 
         allowed = [cid for cid in self.catalog.codes if cid != source.id]
         self.app.push_screen(
-            PickerScreen(self.catalog, f"Merge {source.name} into…", allowed=allowed, allow_create=False), picked
+            PickerScreen(
+                self.catalog, _("Merge {name} into…").format(name=source.name), allowed=allowed, allow_create=False
+            ),
+            picked,
         )
 
     def action_split(self) -> None:
@@ -327,7 +386,9 @@ class CodebookScreen(WorkbenchScreen):
             name, sentence_ids = answer
             self._apply(
                 lambda: self.workbench.split_code(code.id, name, sentence_ids),
-                f"split {code.name}: {name} took {len(sentence_ids)} statements",
+                _("split {code}: {name} took {count} statements").format(
+                    code=code.name, name=name, count=len(sentence_ids)
+                ),
             )
 
         self.app.push_screen(SplitScreen(code.name, rows), split)
@@ -342,12 +403,17 @@ class CodebookScreen(WorkbenchScreen):
 
         def confirmed(yes: bool | None) -> None:
             if yes:
-                self._apply(lambda: self.workbench.delete_code(code.id), f"deleted {code.name} and its {count} codings")
+                self._apply(
+                    lambda: self.workbench.delete_code(code.id),
+                    _("deleted {name} and its {count} codings").format(name=code.name, count=count),
+                )
 
         self.app.push_screen(
             ConfirmScreen(
-                f"Delete {code.name}? This removes {count} codings (all coders); its children move up. "
-                "It cannot be undone."
+                _(
+                    "Delete {name}? This removes {count} codings (all coders); its children move up. "
+                    "It cannot be undone."
+                ).format(name=code.name, count=count)
             ),
             confirmed,
         )
@@ -372,24 +438,31 @@ class CodebookScreen(WorkbenchScreen):
                         return
                     self._apply(
                         lambda: self.workbench.add_relation(source.id, target_id, type_, note),
-                        f"relation {source.name} —{type_}→ {self.catalog.name(target_id)} added",
+                        _("relation {source} —{type}→ {target} added").format(
+                            source=source.name, type=type_name(type_), target=self.catalog.name(target_id)
+                        ),
                     )
 
-                self.app.push_screen(PromptScreen("Note on the relation (may be empty)"), noted)
+                self.app.push_screen(PromptScreen(_("Note on the relation (may be empty)")), noted)
 
             types = self.app.attempt(self.workbench.relation_types, reload=False) or []
-            self.app.push_screen(ChoiceScreen("Type of relation", [(t, t) for t in types]), typed)
+            self.app.push_screen(ChoiceScreen(_("Type of relation"), [(type_name(t), t) for t in types]), typed)
 
         allowed = [cid for cid in self.catalog.codes if cid != source.id]
         self.app.push_screen(
-            PickerScreen(self.catalog, f"Relation from {source.name} to…", allowed=allowed, allow_create=False),
+            PickerScreen(
+                self.catalog,
+                _("Relation from {name} to…").format(name=source.name),
+                allowed=allowed,
+                allow_create=False,
+            ),
             targeted,
         )
 
     def action_edit_relation(self) -> None:
         relation = self.relation
         if relation is None:
-            self.notify("no relation highlighted", severity="warning")
+            self.notify(_("no relation highlighted"), severity="warning")
             return
         types = self.app.attempt(self.workbench.relation_types, reload=False) or []
 
@@ -400,18 +473,19 @@ class CodebookScreen(WorkbenchScreen):
             def noted(note: str | None) -> None:
                 if note is not None:
                     self._apply(
-                        lambda: self.workbench.update_relation(relation.id, type_=type_, note=note), "relation updated"
+                        lambda: self.workbench.update_relation(relation.id, type_=type_, note=note),
+                        _("relation updated"),
                     )
 
-            self.app.push_screen(TextEditScreen("Note on the relation", relation.note), noted)
+            self.app.push_screen(TextEditScreen(_("Note on the relation"), relation.note), noted)
 
         current = types.index(relation.type) if relation.type in types else 0
-        self.app.push_screen(ChoiceScreen("Type of relation", [(t, t) for t in types], current), typed)
+        self.app.push_screen(ChoiceScreen(_("Type of relation"), [(type_name(t), t) for t in types], current), typed)
 
     def action_remove_relation(self) -> None:
         relation = self.relation
         if relation is None:
-            self.notify("no relation highlighted", severity="warning")
+            self.notify(_("no relation highlighted"), severity="warning")
             return
 
         def remove() -> bool:
@@ -420,9 +494,16 @@ class CodebookScreen(WorkbenchScreen):
 
         def confirmed(yes: bool | None) -> None:
             if yes:
-                self._apply(remove, "relation removed")
+                self._apply(remove, _("relation removed"))
 
-        self.app.push_screen(ConfirmScreen(f"Remove {relation.source} —{relation.type}→ {relation.target}?"), confirmed)
+        self.app.push_screen(
+            ConfirmScreen(
+                _("Remove {source} —{type}→ {target}?").format(
+                    source=relation.source, type=type_name(relation.type), target=relation.target
+                )
+            ),
+            confirmed,
+        )
 
     # ------------------------------------------------------------------ memos, comparison, storyline
     def action_memo(self, target: str) -> None:
@@ -430,20 +511,24 @@ class CodebookScreen(WorkbenchScreen):
             code = self._need_code()
             if code is None:
                 return
-            screen = MemoScreen(self.workbench, "code", code.id, f"code {code.name}", default_type="code")
+            screen = MemoScreen(
+                self.workbench, "code", code.id, _("code {name}").format(name=code.name), default_type="code"
+            )
         elif target == "relation":
             relation = self.relation
             if relation is None:
-                self.notify("no relation highlighted", severity="warning")
+                self.notify(_("no relation highlighted"), severity="warning")
                 return
             screen = MemoScreen(
                 self.workbench,
                 "relation",
                 relation.id,
-                f"relation {relation.source} —{relation.type}→ {relation.target}",
+                _("relation {source} —{type}→ {target}").format(
+                    source=relation.source, type=type_name(relation.type), target=relation.target
+                ),
             )
         else:
-            screen = MemoScreen(self.workbench, "project", None, "the project")
+            screen = MemoScreen(self.workbench, "project", None, _("the project"))
         self.app.push_screen(screen)
 
     def action_compare(self) -> None:
@@ -460,10 +545,10 @@ class CodebookScreen(WorkbenchScreen):
     def action_storyline(self) -> None:
         def written(text: str | None) -> None:
             if text is not None:
-                self._apply(lambda: self.workbench.set_storyline(text, self.core_id), "storyline saved")
+                self._apply(lambda: self.workbench.set_storyline(text, self.core_id), _("storyline saved"))
 
         current = self.storyline.text if self.storyline else ""
-        self.app.push_screen(TextEditScreen("Storyline (selective coding)", current), written)
+        self.app.push_screen(TextEditScreen(_("Storyline (selective coding)"), current), written)
 
     def action_core(self) -> None:
         top = self.catalog.top_level
@@ -475,7 +560,7 @@ class CodebookScreen(WorkbenchScreen):
             if result.new_name:
                 code = self._apply(
                     lambda: self.workbench.create_code(result.new_name or "", top),
-                    f"new {self.catalog.level_name(top)} {result.new_name}",
+                    _("new {level} {name}").format(level=self.catalog.level_name(top), name=result.new_name),
                 )
                 if code is None:
                     return
@@ -485,12 +570,18 @@ class CodebookScreen(WorkbenchScreen):
             else:
                 return
             self._apply(
-                lambda: self.workbench.set_storyline(text, core_id), f"core category: {self.catalog.name(core_id)}"
+                lambda: self.workbench.set_storyline(text, core_id),
+                _("core category: {name}").format(name=self.catalog.name(core_id)),
             )
 
         allowed = [cid for cid, code in self.catalog.codes.items() if code.level == top]
         self.app.push_screen(
-            PickerScreen(self.catalog, f"Core category (a {self.catalog.level_name(top)})", allowed=allowed, level=top),
+            PickerScreen(
+                self.catalog,
+                _("Core category (a {level})").format(level=self.catalog.level_name(top)),
+                allowed=allowed,
+                level=top,
+            ),
             chosen,
         )
 

@@ -20,6 +20,9 @@ from textual.widgets import Label, SelectionList
 from textual.widgets.selection_list import Selection
 
 from qcoder.coding.records import DocumentSummary
+from qcoder.i18n import N_, _
+from qcoder.tui.translate import TranslatedBindings
+from qcoder.tui.widgets.tick_list import TickList
 
 CONSENSUS = "consensus"  # the reconciliation's own coder: listed last, never ticked by default
 
@@ -32,10 +35,10 @@ def rank_coders(coders: Iterable[str], documents: Iterable[DocumentSummary]) -> 
     return [(name, reviews[name]) for name in ordered]
 
 
-class CoderChoiceScreen(ModalScreen[list[str] | None]):
+class CoderChoiceScreen(TranslatedBindings, ModalScreen[list[str] | None]):
     BINDINGS = [
-        Binding("enter", "confirm", "Compare", priority=True),
-        Binding("escape", "cancel", "Cancel"),
+        Binding("enter", "confirm", N_("Compare"), priority=True),
+        Binding("escape", "cancel", N_("Cancel")),
     ]
 
     def __init__(self, ranked: Sequence[tuple[str, int]], default: int = 2) -> None:
@@ -46,16 +49,20 @@ class CoderChoiceScreen(ModalScreen[list[str] | None]):
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
             yield Label(
-                "Agreement: which coders to compare? (the first two ticked are reconciled)", classes="dialog-title"
+                _("Agreement: which coders to compare? (the first two ticked are reconciled)"), classes="dialog-title"
             )
-            yield SelectionList[str](
+            yield TickList[str](
                 *[
-                    Selection(Text(f"{name}  ({reviews} documents reviewed)"), name, name in self.default)
+                    Selection(
+                        Text(_("{name}  ({count} documents reviewed)").format(name=name, count=reviews)),
+                        name,
+                        name in self.default,
+                    )
                     for name, reviews in self.ranked
                 ],
                 id="coder-choices",
             )
-            yield Label("space: tick / untick · enter: compare · escape: cancel", classes="dialog-hint")
+            yield Label(_("space: tick / untick · enter: compare · escape: cancel"), classes="dialog-hint")
 
     def on_mount(self) -> None:
         self.query_one(SelectionList).focus()
@@ -67,7 +74,8 @@ class CoderChoiceScreen(ModalScreen[list[str] | None]):
     def action_confirm(self) -> None:
         chosen = self.chosen()
         if len(chosen) < 2:
-            self.notify("tick at least two coders", severity="warning")
+            self.notify(_("tick at least two coders"), severity="warning")
+
             return
         self.dismiss(chosen)
 

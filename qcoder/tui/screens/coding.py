@@ -12,16 +12,18 @@ import bisect
 from collections.abc import Sequence
 from dataclasses import replace
 from functools import partial
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Footer, Header, Label, OptionList
 
-from qcoder.coding.records import CodeInfo, ComparisonRow, DocumentSummary, StatementRow
+from qcoder.coding.records import CodeInfo, ComparisonRow, DocumentSummary, MemoEntry, StatementRow
 from qcoder.errors import QcoderError
+from qcoder.i18n import N_, _
 from qcoder.tui.catalog import CodeCatalog
 from qcoder.tui.screens.base import WorkbenchScreen
 from qcoder.tui.widgets.code_tree import CodeTree
@@ -43,27 +45,28 @@ if TYPE_CHECKING:
 
 class CodingScreen(WorkbenchScreen):
     BINDINGS = [
-        Binding("enter,space", "pick", "Code…", tooltip="Code the selected statements (picker)"),
-        *[Binding(str(n), f"recent({n})", "Toggle recent code", show=False) for n in range(1, 10)],
-        Binding("n", "next_uncoded", "Next uncoded"),
-        Binding("i", "suggest", "In-vivo codes"),
-        Binding("m", "memo('sentence')", "Statement memo"),
-        Binding("M", "memo('document')", "Document memo", show=False),
-        Binding("P", "memo('project')", "Project memo", show=False),
-        Binding("u", "undo", "Undo"),
-        Binding("ctrl+r,U", "redo", "Redo", show=False),
-        Binding("slash", "search", "Search", key_display="/"),
-        Binding("c", "compare", "Compare"),
-        Binding("o", "toggle_others", "Others' codes", show=False),
-        Binding("x", "review", "Reviewed", show=False),
-        Binding("r,f5", "refresh", "Refresh", show=False),
-        Binding("right_square_bracket", "document(1)", "Next document", show=False, key_display="]"),
-        Binding("left_square_bracket", "document(-1)", "Previous document", show=False, key_display="["),
-        Binding("b,f3", "codebook", "Codebook"),
-        Binding("I", "import_file", "Import file", show=False),
-        Binding("R,f4", "reports", "Reports", show=False),
-        Binding("A", "agreement", "Agreement / reconcile", show=False),
-        Binding("L", "toggle_live", "Live refresh on/off", show=False),
+        Binding("enter,space", "pick", N_("Code…"), tooltip=N_("Code the selected statements (picker)")),
+        *[Binding(str(n), f"recent({n})", N_("Toggle recent code"), show=False) for n in range(1, 10)],
+        Binding("n", "next_uncoded", N_("Next uncoded")),
+        Binding("i", "suggest", N_("In-vivo codes")),
+        Binding("m", "memo('sentence')", N_("Statement memo")),
+        Binding("M", "memo('document')", N_("Document memo"), show=False),
+        Binding("P", "memo('project')", N_("Project memo"), show=False),
+        Binding("w,f6", "memo_browser", N_("All memos"), show=False),
+        Binding("u", "undo", N_("Undo")),
+        Binding("ctrl+r,U", "redo", N_("Redo"), show=False),
+        Binding("slash", "search", N_("Search"), key_display="/"),
+        Binding("c", "compare", N_("Compare")),
+        Binding("o", "toggle_others", N_("Others' codes"), show=False),
+        Binding("x", "review", N_("Reviewed"), show=False),
+        Binding("r,f5", "refresh", N_("Refresh"), show=False),
+        Binding("right_square_bracket", "document(1)", N_("Next document"), show=False, key_display="]"),
+        Binding("left_square_bracket", "document(-1)", N_("Previous document"), show=False, key_display="["),
+        Binding("b,f3", "codebook", N_("Codebook")),
+        Binding("I", "import_file", N_("Import file"), show=False),
+        Binding("R,f4", "reports", N_("Reports"), show=False),
+        Binding("A", "agreement", N_("Agreement / reconcile"), show=False),
+        Binding("L", "toggle_live", N_("Live refresh on/off"), show=False),
     ]
 
     def __init__(self, workbench: Workbench, catalog: CodeCatalog, first_look: FirstLook | None = None) -> None:
@@ -75,37 +78,69 @@ class CodingScreen(WorkbenchScreen):
         self.statements: list[StatementRow] = []
         self.ordinals: list[int] = []
         self.show_others = False
+        self.resume: dict[str, Any] | None = None  # where this coder left off last time (set by the app)
+        self.ordinal = 0  # the cursor's statement (kept for ``where_state`` after the screen is gone)
 
     # ------------------------------------------------------------------ layout
     def compose(self) -> ComposeResult:
         yield Header()
         with Horizontal(id="coding-main"):
             with Vertical(id="sidebar"):
-                yield Label("Documents", classes="pane-title")
+                yield Label(_("Documents"), classes="pane-title")
                 yield DocumentList(id="documents")
-                yield Label("Codes (mine/all)", classes="pane-title")
+                yield Label(_("Codes (mine/all)"), classes="pane-title")
                 yield CodeTree(self.catalog, id="code-tree")
             with Vertical(id="document-pane"):
                 yield StatusLine(id="document-title", classes="pane-title")
                 yield DocumentView(self.catalog, id="document")
                 yield StatusLine(id="recent-bar")
-        yield Footer()
+        yield Footer(show_command_palette=False)  # docked over the keys it would hide some; ? lists ctrl+p
 
     @property
     def view(self) -> DocumentView:
         return self.query_one(DocumentView)
 
     def on_mount(self) -> None:
-        self.title = "qcoder · coding"
+        self.title = _("qcoder · coding")
+        if self.resume:
+            keys = self.resume.get("keys")
+            if isinstance(keys, list):
+                self.catalog.restore_slots([k if isinstance(k, str) else None for k in keys])
         if self.first_look is not None:
             self._show_first_look(self.first_look)
             self.first_look = None
         else:
             self.reload_all()
+        self._resume()
         self.view.focus()
 
+    def _resume(self) -> None:
+        """Back to the document and statement this coder left (when they still exist)."""
+        resume, self.resume = self.resume, None
+        if not resume:
+            return
+        document, ordinal = resume.get("document"), resume.get("ordinal")
+        if not isinstance(document, int) or not any(doc.id == document for doc in self.documents):
+            return
+        if document != self.document_id:
+            self._open(document)
+            self.query_one(DocumentList).show(self.documents, self.document_id)
+        if isinstance(ordinal, int) and ordinal > 1:
+            self.view.go_to(self._index_of_ordinal(ordinal))
+        self._recent_bar()
+
+    def where_state(self) -> dict[str, Any] | None:
+        """Where the coder is (document, statement, what is on the number keys), to come back to it."""
+        if self.document_id is None:
+            return None
+        return {"document": self.document_id, "ordinal": self.ordinal, "keys": list(self.catalog.slots)}
+
+    def on_resize(self, event: events.Resize) -> None:
+        self.set_class(event.size.width < 70, "narrow")  # the sidebar gives the text room
+
     def help_nodes(self) -> list[tuple[str, object]]:
-        return [("Coding screen", self), ("Document view", self.view)]
+
+        return [(_("Coding screen"), self), (_("Document view"), self.view)]
 
     # ------------------------------------------------------------------ reading
     def reload_all(self) -> None:
@@ -188,7 +223,17 @@ class CodingScreen(WorkbenchScreen):
         if keep_ordinal is not None:
             cursor = self._index_of_ordinal(keep_ordinal)
         view.load(self.statements, codings, self.workbench.coder_id, cursor=cursor)
+        self._read_memo_marks()
         self._title()
+
+    def _read_memo_marks(self) -> None:
+        """Which statements of the open document carry a memo (the view marks them ✎)."""
+        document_id = self.document_id
+        if document_id is None:
+            self.view.set_memos(set())
+            return
+        found = self.app.attempt(lambda: self.workbench.memo_statements(document_id), reload=False)
+        self.view.set_memos(found or set())
 
     def _read_codings(self) -> dict[int, Pairs]:
         if self.document_id is None:
@@ -213,7 +258,7 @@ class CodingScreen(WorkbenchScreen):
         doc = self.document
         label = self.query_one("#document-title", StatusLine)
         if doc is None:
-            label.set("no document — press I to import a file")
+            label.set(_("no document — press I to import a file"))
             return
         text = Text(f"{doc.label} ", style="bold")
         view = self.view
@@ -221,24 +266,26 @@ class CodingScreen(WorkbenchScreen):
             first, last = view.selection_range()
             text.append(f"{view.current.label.split('-')[-1]} ", style="bold")
             if last > first:
-                text.append(f"({last - first + 1} selected) ", style="bold reverse")
-        text.append(f"{doc.coded_by_me}/{doc.statements} coded")
+                text.append(_("({count} selected) ").format(count=last - first + 1), style="bold reverse")
+        text.append(_("{coded}/{total} coded").format(coded=doc.coded_by_me, total=doc.statements))
         text.append(
-            " ✓reviewed" if doc.reviewed_by_me else " unreviewed", style="green" if doc.reviewed_by_me else "dim"
+            _(" ✓reviewed") if doc.reviewed_by_me else _(" unreviewed"), style="green" if doc.reviewed_by_me else "dim"
         )
         if self.show_others:
-            text.append(" · all coders", style="italic")
-        text.append(f" · {doc.name}", style="dim")
+            text.append(_(" · all coders"), style="italic")
+        text.append(f" · {doc.shown_name}", style="dim")
         label.set(text)
 
     def _recent_bar(self) -> None:
-        text = Text("recent: " if self.catalog.recent else "recent codes appear here for keys 1–9", style="dim")
-        for slot, code_id in enumerate(self.catalog.recent, start=1):
+        text = Text(_("recent: ") if self.catalog.recent else _("recent codes appear here for keys 1–9"), style="dim")
+        for slot, code_id in self.catalog.recent_slots():
             text.append(f"{slot}", style="bold reverse")
             text.append(f" {self.catalog.name(code_id)}  ")
         self.query_one("#recent-bar", StatusLine).set(text)
 
     def on_document_view_cursor_moved(self, _event: DocumentView.CursorMoved) -> None:
+        current = self.view.current
+        self.ordinal = current.ordinal if current is not None else 0
         self._title()
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
@@ -307,7 +354,11 @@ class CodingScreen(WorkbenchScreen):
     def create_code(self, name: str, level: int, sentence_ids: Sequence[int]) -> None:
         code = self.app.attempt(lambda: self.workbench.create_code(name, level, code_sentences=sentence_ids))
         if code is not None:
-            self._coded_with_new(code, sentence_ids, f"new code {code.name} ({self.catalog.level_name(code.level)})")
+            self._coded_with_new(
+                code,
+                sentence_ids,
+                _("new code {name} ({level})").format(name=code.name, level=self.catalog.level_name(code.level)),
+            )
 
     def _coded_with_new(self, code: CodeInfo, sentence_ids: Sequence[int], message: str) -> None:
         """Show a code just created on the selected statements: in the tree, the recent keys and the chips."""
@@ -324,7 +375,11 @@ class CodingScreen(WorkbenchScreen):
         present = set(self.view.mine(ids[0]))
         for sid in ids[1:]:
             present &= set(self.view.mine(sid))
-        what = self.view.current.label if len(ids) == 1 and self.view.current else f"{len(ids)} statements"
+        what = (
+            self.view.current.label
+            if len(ids) == 1 and self.view.current
+            else _("{count} statements").format(count=len(ids))
+        )
 
         def picked(result: PickResult | None) -> None:
             if result is None:
@@ -336,12 +391,15 @@ class CodingScreen(WorkbenchScreen):
 
         from qcoder.tui.screens.picker import PickerScreen
 
-        self.app.push_screen(PickerScreen(self.catalog, f"Code {what}", present=present), picked)
+        self.app.push_screen(PickerScreen(self.catalog, _("Code {what}").format(what=what), present=present), picked)
 
     def action_recent(self, slot: int) -> None:
         code = self.catalog.recent_code(slot)
         if code is None:
-            self.notify(f"no recent code on {slot} yet: code something with enter first", severity="warning")
+            self.notify(
+                _("no recent code on {slot} yet: code something with enter first").format(slot=slot),
+                severity="warning",
+            )
             return
         self.toggle_code(code.id)
 
@@ -359,7 +417,9 @@ class CodingScreen(WorkbenchScreen):
 
             code = self.app.attempt(lambda: suggest.accept(self.workbench, phrase, ids))
             if code is not None:
-                self._coded_with_new(code, ids, f"in-vivo code {code.name}; added to the user dictionary")
+                self._coded_with_new(
+                    code, ids, _("in-vivo code {name}; added to the user dictionary").format(name=code.name)
+                )
 
         from qcoder.tui.screens.suggestions import SuggestionScreen
 
@@ -372,7 +432,7 @@ class CodingScreen(WorkbenchScreen):
         document_id = self.document_id
         found = self.app.attempt(lambda: self.workbench.next_uncoded(document_id, row.ordinal) or 0, reload=False)
         if not found:
-            self.notify("every statement in this document carries one of your codes")
+            self.notify(_("every statement in this document carries one of your codes"))
             return
         self.view.go_to(self._index_of_ordinal(found))
 
@@ -384,14 +444,53 @@ class CodingScreen(WorkbenchScreen):
         if target == "sentence":
             if row is None:
                 return
-            screen = MemoScreen(self.workbench, "sentence", row.id, f"statement {row.label}")
+            below = self.view.bring_to_top()  # the dialog opens below (or above) the statement it is about
+            screen = MemoScreen(
+                self.workbench,
+                "sentence",
+                row.id,
+                _("statement {label}").format(label=row.label),
+                place="below" if below else "above",
+            )
+
         elif target == "document":
             if doc is None:
                 return
-            screen = MemoScreen(self.workbench, "document", doc.id, f"document {doc.label}")
+            screen = MemoScreen(self.workbench, "document", doc.id, _("document {label}").format(label=doc.label))
         else:
-            screen = MemoScreen(self.workbench, "project", None, "the project")
-        self.app.push_screen(screen)
+            screen = MemoScreen(self.workbench, "project", None, _("the project"))
+        self.app.push_screen(screen, self._memo_closed)
+
+    def _memo_closed(self, saved: bool | None) -> None:
+        if saved:
+            self._read_memo_marks()
+
+    def action_memo_browser(self) -> None:
+        from qcoder.tui.screens.memo_browser import MemoBrowserScreen
+
+        self.app.push_screen(MemoBrowserScreen(self.workbench), self.go_to_memo)
+
+    def go_to_memo(self, entry: MemoEntry | None) -> None:
+        """Jump to what a memo is on: its statement or document here, its code in the codebook, else open it."""
+        if entry is None:
+            return
+        from qcoder.tui.screens.memo import MemoScreen
+
+        if entry.sentence_id is not None and entry.document_id is not None:
+            self.jump(entry.document_id, entry.sentence_id)
+        elif entry.document_id is not None:
+            self._open(entry.document_id)
+            self.query_one(DocumentList).show(self.documents, self.document_id)
+            self.view.focus()
+        elif entry.code_id is not None:
+            self.app.open_codebook(entry.code_id)
+
+        elif entry.relation_id is not None:
+            what = _("relation {name}").format(name=entry.target_label)
+            self.app.push_screen(MemoScreen(self.workbench, "relation", entry.relation_id, what))
+
+        else:
+            self.app.push_screen(MemoScreen(self.workbench, "project", None, _("the project")))
 
     def action_search(self) -> None:
         from qcoder.tui.screens.search import SearchScreen
@@ -425,7 +524,7 @@ class CodingScreen(WorkbenchScreen):
 
         from qcoder.tui.screens.picker import PickerScreen
 
-        self.app.push_screen(PickerScreen(self.catalog, "Compare statements of code…", allow_create=False), picked)
+        self.app.push_screen(PickerScreen(self.catalog, _("Compare statements of code…"), allow_create=False), picked)
 
     def compare(self, code_id: int) -> None:
         def chosen(row: ComparisonRow | None) -> None:
@@ -440,19 +539,44 @@ class CodingScreen(WorkbenchScreen):
         self.show_others = not self.show_others
         self.view.set_codings(self._read_codings())
         self._title()
-        self.notify("showing all coders' codes" if self.show_others else "showing your codes only", timeout=1.5)
+        self.notify(_("showing all coders' codes") if self.show_others else _("showing your codes only"), timeout=1.5)
 
     def action_review(self) -> None:
         doc = self.document
         if doc is None:
             return
         wanted = not doc.reviewed_by_me
+        uncoded = doc.statements - doc.coded_by_me
+        if wanted and uncoded > 0:
+            from qcoder.tui.screens.dialogs import ConfirmScreen
+
+            def answered(yes: bool | None) -> None:
+                if yes:
+                    self._review(doc, wanted)
+
+            self.app.push_screen(
+                ConfirmScreen(
+                    _(
+                        "{label} has {count} statements without your codes. Mark it reviewed anyway? A reviewed "
+                        "document counts in agreement: there an uncoded statement means “none of these codes”."
+                    ).format(label=doc.label, count=uncoded)
+                ),
+                answered,
+            )
+            return
+        self._review(doc, wanted)
+
+    def _review(self, doc: DocumentSummary, wanted: bool) -> None:
         if self.app.attempt(lambda: self.workbench.review(doc.id, wanted) or True) is None:
             return
+
         self.documents = self.app.attempt(self.workbench.documents, reload=False) or self.documents
         self.query_one(DocumentList).show(self.documents, self.document_id)
         self._title()
-        self.notify(f"{doc.label} marked {'reviewed' if wanted else 'not reviewed'}", timeout=2)
+        self.notify(
+            (_("{label} marked reviewed") if wanted else _("{label} marked not reviewed")).format(label=doc.label),
+            timeout=2,
+        )
 
     def show_changes(self, state: CodingState | None) -> bool:
         if state is None or state.document_id != self.document_id:

@@ -15,24 +15,31 @@ from textual.widgets import Label, OptionList
 from textual.widgets.option_list import Option
 
 from qcoder.coding.workbench import ComparisonRow, Workbench
+from qcoder.i18n import N_, _
+from qcoder.linebreak import fill
 from qcoder.tui.attempt import AttemptApp
+from qcoder.tui.translate import TranslatedBindings
 
 
-def row_label(row: ComparisonRow) -> Text:
+def row_label(row: ComparisonRow, exemplar: bool = False, width: int = 0) -> Text:
+    """A statement with its code and coder; its text broken by the Chinese line-breaking rules at ``width``."""
     label = Text(f"{row.label} ", style="bold")
+    if exemplar:
+        label.append(_("★ exemplar "), style="bold yellow")
     label.append(f"{row.code} · {row.coder}\n", style="dim")
-    label.append(row.text)
+    label.append(fill(row.text, width) if width > 0 else row.text)
     return label
 
 
-class ComparisonScreen(ModalScreen[ComparisonRow | None]):
+class ComparisonScreen(TranslatedBindings, ModalScreen[ComparisonRow | None]):
     if TYPE_CHECKING:  # the type of the app that shows this screen (Textual's own idiom)
         app = getters.app(AttemptApp)
 
     BINDINGS = [
-        Binding("escape", "cancel", "Close"),
-        Binding("ctrl+t", "toggle_subtree", "Include subtree", priority=True),
-        Binding("ctrl+o", "toggle_coders", "All coders / mine", priority=True),
+        Binding("escape", "cancel", N_("Close")),
+        Binding("ctrl+t", "toggle_subtree", N_("Include subtree"), priority=True),
+        Binding("ctrl+o", "toggle_coders", N_("All coders / mine"), priority=True),
+        Binding("e", "exemplar", N_("Exemplar statement")),
     ]
 
     def __init__(self, workbench: Workbench, code_id: int, code_name: str) -> None:
@@ -43,13 +50,17 @@ class ComparisonScreen(ModalScreen[ComparisonRow | None]):
         self.subtree = True
         self.all_coders = True
         self.rows: list[ComparisonRow] = []
+        self.exemplar: int | None = None  # the code's exemplar statement (典型原始语句)
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog wide tall"):
             yield Label("", classes="dialog-title", id="comparison-title")
             yield OptionList(id="comparison-rows")
             yield Label(
-                "enter: go to statement · ctrl+t: subtree on/off · ctrl+o: all coders/mine · escape: close",
+                _(
+                    "enter: go to statement · e: exemplar for the table · ctrl+t: subtree on/off · "
+                    "ctrl+o: all coders/mine · escape: close"
+                ),
                 classes="dialog-hint",
             )
 
@@ -63,20 +74,49 @@ class ComparisonScreen(ModalScreen[ComparisonRow | None]):
             reload=False,
         )
         self.rows = rows or []
+        self.exemplar = self.app.attempt(lambda: self.workbench.exemplar(self.code_id), reload=False)
         documents = len({row.document_id for row in self.rows})
-        scope = ("with subtree" if self.subtree else "this code only") + (
-            ", all coders" if self.all_coders else ", mine only"
+        scope = (_("with subtree") if self.subtree else _("this code only")) + (
+            _(", all coders") if self.all_coders else _(", mine only")
         )
         self.query_one("#comparison-title", Label).update(
-            f"Comparison: {self.code_name} ({scope}) — {len(self.rows)} codings in {documents} documents"
+            _("Comparison: {code} ({scope}) — {codings} codings in {documents} documents").format(
+                code=self.code_name, scope=scope, codings=len(self.rows), documents=documents
+            )
         )
         options = self.query_one(OptionList)
+        keep = options.highlighted
+        width = max(options.scrollable_content_region.width - 2, 0)
         options.set_options(
-            [Option(row_label(row), id=str(i)) for i, row in enumerate(self.rows)]
-            or [Option(Text("no statements coded with it yet", style="dim"), disabled=True)]
+            [
+                Option(row_label(row, row.sentence_id == self.exemplar, width), id=str(i))
+                for i, row in enumerate(self.rows)
+            ]
+            or [Option(Text(_("no statements coded with it yet"), style="dim"), disabled=True)]
         )
         if self.rows:
-            options.highlighted = 0
+            options.highlighted = keep if keep is not None and keep < len(self.rows) else 0
+
+    def on_resize(self) -> None:
+        if self.rows:
+            self.reload()  # the text is broken for the list's width
+
+    def action_exemplar(self) -> None:
+        """Make the highlighted statement the code's exemplar (again on it: no exemplar)."""
+        index = self.query_one(OptionList).highlighted
+        if index is None or index >= len(self.rows):
+            return
+        row = self.rows[index]
+        chosen = None if row.sentence_id == self.exemplar else row.sentence_id
+        if self.app.attempt(lambda: self.workbench.set_exemplar(self.code_id, chosen)) is None:
+            return
+        self.notify(
+            _("{label} is the exemplar of {code}").format(label=row.label, code=self.code_name)
+            if chosen
+            else _("{code} has no exemplar statement now").format(code=self.code_name),
+            timeout=3,
+        )
+        self.reload()
 
     def action_toggle_subtree(self) -> None:
         self.subtree = not self.subtree

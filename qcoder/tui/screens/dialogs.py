@@ -6,7 +6,7 @@ screen can ``push_screen(dialog, callback)`` and act only on a real answer.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, Generic, TypeVar
 
 from textual.app import ComposeResult
@@ -16,40 +16,70 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, OptionList, TextArea
 from textual.widgets.option_list import Option
 
+from qcoder.i18n import N_, _, language
+from qcoder.tui.translate import TranslatedBindings
+
 T = TypeVar("T")
 
 
-class PromptScreen(ModalScreen[str | None]):
+class PromptScreen(TranslatedBindings, ModalScreen[str | None]):
     """One line of text (a name, a colour, a path)."""
 
-    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+    BINDINGS = [Binding("escape", "cancel", N_("Cancel"))]
 
-    def __init__(self, title: str, value: str = "", placeholder: str = "") -> None:
+    def __init__(
+        self,
+        title: str,
+        value: str = "",
+        placeholder: str = "",
+        check: Callable[[str], str | None] | None = None,
+        error: str = "",
+    ) -> None:
+        """``check``: what is wrong with an answer (None: nothing); said in the dialog, which keeps the text.
+
+        ``error``: a problem with ``value`` to show from the start (found after the dialog closed).
+        """
         super().__init__()
         self.title_text = title
         self.value = value
         self.placeholder = placeholder
+        self.check = check
+        self.error = error
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
             yield Label(self.title_text, classes="dialog-title")
             yield Input(self.value, placeholder=self.placeholder, id="prompt-input")
-            yield Label("enter: OK · escape: cancel", classes="dialog-hint")
+            yield Label(self.error, classes="dialog-error", id="prompt-error")
+            yield Label(_("enter: OK · escape: cancel"), classes="dialog-hint")
+
+    def on_mount(self) -> None:
+        self.query_one("#prompt-error", Label).display = bool(self.error)
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        if event.value != self.value:
+            self.query_one("#prompt-error", Label).display = False
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
+        problem = self.check(event.value) if self.check is not None else None
+        if problem:
+            error = self.query_one("#prompt-error", Label)
+            error.update(problem)
+            error.display = True
+            return  # the typed text stays, to be corrected
         self.dismiss(event.value)
 
     def action_cancel(self) -> None:
         self.dismiss(None)
 
 
-class ConfirmScreen(ModalScreen[bool]):
+class ConfirmScreen(TranslatedBindings, ModalScreen[bool]):
     """Yes or no, with the consequence spelled out in the message."""
 
     BINDINGS = [
-        Binding("escape,n", "answer(False)", "No"),
-        Binding("y", "answer(True)", "Yes"),
+        Binding("escape,n", "answer(False)", N_("No")),
+        Binding("y", "answer(True)", N_("Yes")),
     ]
 
     def __init__(self, message: str) -> None:
@@ -60,8 +90,8 @@ class ConfirmScreen(ModalScreen[bool]):
         with Vertical(classes="dialog"):
             yield Label(self.message, classes="dialog-title")
             with Horizontal(classes="dialog-buttons"):
-                yield Button("Yes (y)", id="yes", variant="error")
-                yield Button("No (n)", id="no")
+                yield Button(_("Yes (y)"), id="yes", variant="error")
+                yield Button(_("No (n)"), id="no")
 
     def on_mount(self) -> None:
         self.query_one("#no", Button).focus()
@@ -73,10 +103,10 @@ class ConfirmScreen(ModalScreen[bool]):
         self.dismiss(answer)
 
 
-class ChoiceScreen(ModalScreen[T | None], Generic[T]):
+class ChoiceScreen(TranslatedBindings, ModalScreen[T | None], Generic[T]):
     """Pick one of a few labelled values (a level, a relation type, a memo)."""
 
-    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+    BINDINGS = [Binding("escape", "cancel", N_("Cancel"))]
 
     def __init__(self, title: str, choices: Sequence[tuple[str, T]], selected: int = 0) -> None:
         super().__init__()
@@ -88,7 +118,7 @@ class ChoiceScreen(ModalScreen[T | None], Generic[T]):
         with Vertical(classes="dialog"):
             yield Label(self.title_text, classes="dialog-title")
             yield OptionList(*[Option(label, id=str(i)) for i, (label, _) in enumerate(self.choices)], id="choices")
-            yield Label("enter: choose · escape: cancel", classes="dialog-hint")
+            yield Label(_("enter: choose · escape: cancel"), classes="dialog-hint")
 
     def on_mount(self) -> None:
         options = self.query_one(OptionList)
@@ -104,12 +134,12 @@ class ChoiceScreen(ModalScreen[T | None], Generic[T]):
         self.dismiss(None)
 
 
-class TextEditScreen(ModalScreen[str | None]):
+class TextEditScreen(TranslatedBindings, ModalScreen[str | None]):
     """Multi-line text (a definition, a note, the storyline): ctrl+s saves."""
 
     BINDINGS = [
-        Binding("ctrl+s", "save", "Save", priority=True),
-        Binding("escape", "cancel", "Cancel"),
+        Binding("ctrl+s", "save", N_("Save"), priority=True),
+        Binding("escape", "cancel", N_("Cancel")),
     ]
 
     def __init__(self, title: str, text: str = "") -> None:
@@ -121,7 +151,7 @@ class TextEditScreen(ModalScreen[str | None]):
         with Vertical(classes="dialog wide"):
             yield Label(self.title_text, classes="dialog-title")
             yield TextArea(self.text, id="edit-text", soft_wrap=True)
-            yield Label("ctrl+s: save · escape: cancel", classes="dialog-hint")
+            yield Label(_("ctrl+s: save · escape: cancel"), classes="dialog-hint")
 
     def on_mount(self) -> None:
         self.query_one(TextArea).focus()
@@ -134,4 +164,6 @@ class TextEditScreen(ModalScreen[str | None]):
 
 
 def level_choices(levels: Sequence[Any]) -> list[tuple[str, int]]:
-    return [(f"{level.rank} {level.name} ({level.name_en})", level.rank) for level in levels]
+    if language() == "zh":
+        return [(f"{level.rank} {level.name} ({level.name_en})", level.rank) for level in levels]
+    return [(f"{level.rank} {level.name_en} ({level.name})", level.rank) for level in levels]

@@ -25,10 +25,13 @@ from qcoder.coding.workbench import Workbench
 from qcoder.exchange import tasks
 from qcoder.exchange.codebook import PlannedCode
 from qcoder.exchange.merge import MergeConflict, MergePlan
+from qcoder.i18n import N_, _
 from qcoder.tui.screens.dialogs import ChoiceScreen, PromptScreen
 from qcoder.tui.screens.task import TaskScreen
+from qcoder.tui.translate import TranslatedBindings
 
 CODEBOOK_SUFFIXES = (".qdc", ".csv", ".md", ".json", ".xlsx")
+COLUMN_NAMES = {"keep": N_("keep"), "what": N_("what"), "ours": N_("ours"), "theirs": N_("theirs")}
 KIND_STYLE = {"new": "green", "renamed": "cyan", "updated": "cyan", "same": "dim", "conflicting": "bold red"}
 
 
@@ -42,19 +45,19 @@ def plan_detail(item: PlannedCode) -> str:
     if item.kind == "renamed":
         old, new = item.changes["name"]
         rest = [name for name in item.changes if name != "name"]
-        return f"{old!r} → {new!r}" + (f"; also {', '.join(rest)}" if rest else "")
+        return f"{old!r} → {new!r}" + (_("; also {fields}").format(fields=", ".join(rest)) if rest else "")
     if item.kind == "updated":
-        return "changes " + ", ".join(item.changes)
+        return _("changes {fields}").format(fields=", ".join(item.changes))
     return item.reason
 
 
 # ---------------------------------------------------------------------- dialogs
-class ConfirmPlanScreen(ModalScreen[bool]):
+class ConfirmPlanScreen(TranslatedBindings, ModalScreen[bool]):
     """A plan to read (summary, a table, notes) and a yes/no: ``y`` applies, ``n``/escape changes nothing."""
 
     BINDINGS = [
-        Binding("y", "answer(True)", "Apply"),
-        Binding("escape,n", "answer(False)", "Cancel"),
+        Binding("y", "answer(True)", N_("Apply")),
+        Binding("escape,n", "answer(False)", N_("Cancel")),
     ]
 
     def __init__(
@@ -85,9 +88,9 @@ class ConfirmPlanScreen(ModalScreen[bool]):
                 with VerticalScroll(id="plan-notes"):
                     yield Static(Text("\n".join(self.notes), style="dim"))
             hint = (
-                "y: apply · n or escape: cancel (nothing changes)"
+                _("y: apply · n or escape: cancel (nothing changes)")
                 if self.can_apply
-                else "nothing to apply · escape: close"
+                else _("nothing to apply · escape: close")
             )
             yield Label(hint, classes="dialog-hint")
 
@@ -105,10 +108,10 @@ class ConfirmPlanScreen(ModalScreen[bool]):
         self.dismiss(yes and self.can_apply)
 
 
-class LinesScreen(ModalScreen[None]):
+class LinesScreen(TranslatedBindings, ModalScreen[None]):
     """A report to read (what an import did); escape closes."""
 
-    BINDINGS = [Binding("escape,enter,q", "close", "Close")]
+    BINDINGS = [Binding("escape,enter,q", "close", N_("Close"))]
 
     def __init__(self, title: str, lines: Sequence[str]) -> None:
         super().__init__()
@@ -120,22 +123,22 @@ class LinesScreen(ModalScreen[None]):
             yield Label(self.title_text, classes="dialog-title")
             with VerticalScroll(id="report-lines"):
                 yield Static(Text("\n".join(self.lines)))
-            yield Label("escape: close", classes="dialog-hint")
+            yield Label(_("escape: close"), classes="dialog-hint")
 
     def action_close(self) -> None:
         self.dismiss(None)
 
 
-class MergePlanScreen(ModalScreen[dict[str, str] | None]):
+class MergePlanScreen(TranslatedBindings, ModalScreen[dict[str, str] | None]):
     """The merge plan and its conflicts; each conflict keeps ours or theirs before ``y`` merges."""
 
     BINDINGS = [
-        Binding("o", "keep('ours')", "Keep ours"),
-        Binding("t", "keep('theirs')", "Take theirs"),
-        Binding("O", "keep_all('ours')", "All ours"),
-        Binding("T", "keep_all('theirs')", "All theirs"),
-        Binding("y", "apply", "Merge"),
-        Binding("escape,n", "cancel", "Cancel"),
+        Binding("o", "keep('ours')", N_("Keep ours")),
+        Binding("t", "keep('theirs')", N_("Take theirs")),
+        Binding("O", "keep_all('ours')", N_("All ours")),
+        Binding("T", "keep_all('theirs')", N_("All theirs")),
+        Binding("y", "apply", N_("Merge")),
+        Binding("escape,n", "cancel", N_("Cancel")),
     ]
 
     def __init__(self, plan: MergePlan) -> None:
@@ -147,22 +150,24 @@ class MergePlanScreen(ModalScreen[dict[str, str] | None]):
         conflicts = self.plan.conflicts
         lines = replace(self.plan, conflicts=[]).lines()  # the conflicts get their own table below
         with Vertical(classes="dialog wide tall"):
-            yield Label(f"Merge {self.plan.other} into this project?", classes="dialog-title")
+            yield Label(_("Merge {other} into this project?").format(other=self.plan.other), classes="dialog-title")
             with VerticalScroll(id="merge-summary"):
                 yield Static(Text("\n".join(lines)))
             if conflicts:
                 yield Label(
-                    f"{len(conflicts)} conflict(s): both sides changed these — choose which to keep",
+                    _("{count} conflict(s): both sides changed these — choose which to keep").format(
+                        count=len(conflicts)
+                    ),
                     classes="pane-title",
                 )
                 yield DataTable(id="merge-conflicts", cursor_type="row")
             hint = (
-                (
+                _(
                     "o / t: keep ours / take theirs for the highlighted conflict · O / T: for all · "
                     "y: merge · escape: cancel"
                 )
                 if conflicts
-                else "y: merge · escape: cancel (nothing changes)"
+                else _("y: merge · escape: cancel (nothing changes)")
             )
             yield Label(hint, classes="dialog-hint")
 
@@ -171,7 +176,7 @@ class MergePlanScreen(ModalScreen[dict[str, str] | None]):
             return
         table = self.query_one("#merge-conflicts", DataTable)
         for key, width in [("keep", 6), ("what", 20), ("ours", 28), ("theirs", 28)]:
-            table.add_column(Text(key, style="bold"), key=key, width=width)
+            table.add_column(Text(_(COLUMN_NAMES[key]), style="bold"), key=key, width=width)
         for conflict in self.plan.conflicts:
             table.add_row(*self._cells(conflict), key=conflict.key, height=None)
         table.focus()
@@ -209,7 +214,10 @@ class MergePlanScreen(ModalScreen[dict[str, str] | None]):
     def action_apply(self) -> None:
         open_ = [c for c in self.plan.conflicts if c.key not in self.choices]
         if open_:
-            self.notify(f"{len(open_)} conflict(s) still need a choice (o / t, or O / T for all)", severity="warning")
+            self.notify(
+                _("{count} conflict(s) still need a choice (o / t, or O / T for all)").format(count=len(open_)),
+                severity="warning",
+            )
             return
         self.dismiss(dict(self.choices))
 
@@ -258,28 +266,28 @@ class ExchangeFlows:
         def chosen(what: str | None) -> None:
             if what == "codebook":
                 self._ask(
-                    "Export the codebook to (.qdc .csv .md .json .xlsx)", "qcoder-codebook.qdc", self.export_codebook
+                    _("Export the codebook to (.qdc .csv .md .json .xlsx)"), "qcoder-codebook.qdc", self.export_codebook
                 )
             elif what == "project":
                 self._ask(
-                    "Export the whole project to (.qdpx: ATLAS.ti, MAXQDA, QualCoder, NVivo)",
+                    _("Export the whole project to (.qdpx: ATLAS.ti, MAXQDA, QualCoder, NVivo)"),
                     "qcoder-project.qdpx",
                     self.export_project,
                 )
             elif what == "nvivo":
                 self._ask(
-                    "Export the whole project for NVivo to (.qdpx, positions in UTF-16 units)",
+                    _("Export the whole project for NVivo to (.qdpx, positions in UTF-16 units)"),
                     "qcoder-project-nvivo.qdpx",
                     lambda typed: self.export_project(typed, "utf16"),
                 )
 
         self.app.push_screen(
             ChoiceScreen(
-                "Export",
+                _("Export"),
                 [
-                    ("Codebook … (.qdc REFI-QDA, .csv, .md, .json, .xlsx)", "codebook"),
-                    ("Project … (.qdpx REFI-QDA, with documents, codings, memos)", "project"),
-                    ("Project for NVivo … (.qdpx, positions counted as NVivo does: UTF-16 units)", "nvivo"),
+                    (_("Codebook … (.qdc REFI-QDA, .csv, .md, .json, .xlsx)"), "codebook"),
+                    (_("Project … (.qdpx REFI-QDA, with documents, codings, memos)"), "project"),
+                    (_("Project for NVivo … (.qdpx, positions counted as NVivo does: UTF-16 units)"), "nvivo"),
                 ],
             ),
             chosen,
@@ -289,13 +297,15 @@ class ExchangeFlows:
         path = tasks.local_path(typed)
         if path.suffix.lower() not in CODEBOOK_SUFFIXES:
             self.app.notify(
-                f"a codebook file ends in {' '.join(CODEBOOK_SUFFIXES)}; got {path.name!r}",
+                _("a codebook file ends in {suffixes}; got {name}").format(
+                    suffixes=" ".join(CODEBOOK_SUFFIXES), name=repr(path.name)
+                ),
                 severity="error",
                 markup=False,
             )
             return
         self._run(
-            f"writing {path.name} …",
+            _("writing {name} …").format(name=path.name),
             lambda: tasks.export_codebook_file(self.project, path),
             lambda line: self.app.notify(line, timeout=6, markup=False),
         )
@@ -303,7 +313,7 @@ class ExchangeFlows:
     def export_project(self, typed: str, positions: str = "codepoints") -> None:
         path = tasks.local_path(typed)
         self._run(
-            f"writing {path.name} …",
+            _("writing {name} …").format(name=path.name),
             lambda: tasks.export_project_file(self.project, path, positions),
             lambda line: self.app.notify(line, timeout=6, markup=False),
         )
@@ -312,24 +322,24 @@ class ExchangeFlows:
     def import_menu(self) -> None:
         def chosen(what: str | None) -> None:
             if what == "codebook":
-                self._ask("Import a codebook from (.qdc .qdpx .csv .json)", "", self.preview_codebook, "path")
+                self._ask(_("Import a codebook from (.qdc .qdpx .csv .json)"), "", self.preview_codebook, _("path"))
             elif what == "project":
-                self._ask("Import a project from (.qdpx, or a bare .qde)", "", self.preview_project, "path")
+                self._ask(_("Import a project from (.qdpx, or a bare .qde)"), "", self.preview_project, _("path"))
             elif what == "merge":
                 self._ask(
-                    "Merge another copy of the project: its file or postgresql:// URL",
+                    _("Merge another copy of the project: its file or postgresql:// URL"),
                     "",
                     self.preview_merge,
-                    "path or URL",
+                    _("path or URL"),
                 )
 
         self.app.push_screen(
             ChoiceScreen(
-                "Import",
+                _("Import"),
                 [
-                    ("Codebook … (plan first: new / same / renamed / updated / conflicting)", "codebook"),
-                    ("Project … (.qdpx/.qde from NVivo, ATLAS.ti, MAXQDA, qcoder)", "project"),
-                    ("Merge another coder's copy … (file or URL)", "merge"),
+                    (_("Codebook … (plan first: new / same / renamed / updated / conflicting)"), "codebook"),
+                    (_("Project … (.qdpx/.qde from NVivo, ATLAS.ti, MAXQDA, qcoder)"), "project"),
+                    (_("Merge another coder's copy … (file or URL)"), "merge"),
                 ],
             ),
             chosen,
@@ -337,7 +347,11 @@ class ExchangeFlows:
 
     def preview_codebook(self, typed: str) -> None:
         path = tasks.local_path(typed)
-        self._run(f"reading {path.name} …", lambda: tasks.preview_codebook(self.project, path), self.show_codebook_plan)
+        self._run(
+            _("reading {name} …").format(name=path.name),
+            lambda: tasks.preview_codebook(self.project, path),
+            self.show_codebook_plan,
+        )
 
     def show_codebook_plan(self, preview: tasks.CodebookPreview) -> None:
         plan, ladder = preview.plan, preview.ladder
@@ -356,20 +370,20 @@ class ExchangeFlows:
         def confirmed(yes: bool | None) -> None:
             if yes:
                 self._run(
-                    f"importing {preview.path.name} …",
+                    _("importing {name} …").format(name=preview.path.name),
                     lambda: tasks.apply_codebook(self.project, preview, self.workbench.coder_name),
                     lambda done: self._changed(
-                        f"imported {preview.path.name}: {plan.summary()}"
-                        + (" (conflicting codes skipped)" if done["conflicting"] else "")
+                        _("imported {name}: {summary}").format(name=preview.path.name, summary=plan.summary())
+                        + (_(" (conflicting codes skipped)") if done["conflicting"] else "")
                     ),
                 )
 
         self.app.push_screen(
             ConfirmPlanScreen(
-                f"Import codebook {preview.path.name}?",
-                f"plan: {plan.summary()}",
+                _("Import codebook {name}?").format(name=preview.path.name),
+                _("plan: {summary}").format(summary=plan.summary()),
                 rows,
-                ["what", "code", "level", "why / changes"],
+                [_("what"), _("code"), _("level"), _("why / changes")],
                 plan.notes,
                 can_apply=preview.applies_anything(),
             ),
@@ -379,7 +393,7 @@ class ExchangeFlows:
     def preview_project(self, typed: str) -> None:
         path = tasks.local_path(typed)
         self._run(
-            f"checking {path.name} (dry run) …",
+            _("checking {name} (dry run) …").format(name=path.name),
             lambda: tasks.preview_project(self.project, path),
             self.show_project_preview,
         )
@@ -390,14 +404,14 @@ class ExchangeFlows:
         def confirmed(yes: bool | None) -> None:
             if yes:
                 self._run(
-                    f"importing {preview.path.name} …",
+                    _("importing {name} …").format(name=preview.path.name),
                     lambda: tasks.import_project_file(self.project, preview),
                     lambda report: self._project_imported(preview.path.name, report.lines()),
                 )
 
         self.app.push_screen(
             ConfirmPlanScreen(
-                f"Import project {preview.path.name}? (dry run: nothing stored yet)",
+                _("Import project {name}? (dry run: nothing stored yet)").format(name=preview.path.name),
                 "\n".join(lines),
                 [],
                 [],
@@ -406,13 +420,13 @@ class ExchangeFlows:
         )
 
     def _project_imported(self, name: str, lines: list[str]) -> None:
-        self._changed(f"imported {name}")
-        self.app.push_screen(LinesScreen(f"Imported {name}", lines))
+        self._changed(_("imported {name}").format(name=name))
+        self.app.push_screen(LinesScreen(_("Imported {name}").format(name=name), lines))
 
     def preview_merge(self, typed: str) -> None:
         other = tasks.project_ref(typed)
         self._run(
-            "comparing the projects …",
+            _("comparing the projects …"),
             lambda: tasks.preview_merge(self.project, other),
             lambda plan: self.show_merge_plan(other, plan),
         )
@@ -422,9 +436,9 @@ class ExchangeFlows:
             if choices is None:
                 return
             self._run(
-                "merging …",
+                _("merging …"),
                 lambda: tasks.run_merge(self.project, other, choices),
-                lambda done: self._changed(f"merged — {done.lines()[0]}"),
+                lambda done: self._changed(_("merged — {summary}").format(summary=done.lines()[0])),
             )
 
         self.app.push_screen(MergePlanScreen(plan), chosen)

@@ -17,6 +17,9 @@ from textual.dom import DOMNode
 from textual.screen import ModalScreen
 from textual.widgets import Label, Static
 
+from qcoder.i18n import N_, _
+from qcoder.tui.translate import TranslatedBindings
+
 
 @dataclass(frozen=True)
 class KeyEntry:
@@ -28,7 +31,7 @@ class KeyEntry:
 
 
 def _pretty(key: str) -> str:
-    return {"question_mark": "?", "slash": "/", "space": "space", "escape": "esc"}.get(key, key)
+    return {"question_mark": "?", "slash": "/", "space": _("space"), "escape": "esc"}.get(key, key)
 
 
 def key_entries(nodes: Iterable[tuple[str, DOMNode]]) -> list[KeyEntry]:
@@ -48,8 +51,8 @@ def key_entries(nodes: Iterable[tuple[str, DOMNode]]) -> list[KeyEntry]:
     return entries
 
 
-class HelpScreen(ModalScreen[None]):
-    BINDINGS = [Binding("escape,question_mark,q", "close", "Close")]
+class HelpScreen(TranslatedBindings, ModalScreen[None]):
+    BINDINGS = [Binding("escape,question_mark,q", "close", N_("Close"))]
 
     def __init__(self, entries: list[KeyEntry], title: str) -> None:
         super().__init__()
@@ -70,10 +73,12 @@ class HelpScreen(ModalScreen[None]):
                 table.add_row(f"[reverse] {group} [/]", "")
             table.add_row(" ".join(keys), description)
         with Vertical(classes="dialog wide tall"):
-            yield Label(f"Keys — {self.title_text}  (ctrl+p: command palette)", classes="dialog-title")
+            yield Label(
+                _("Keys — {screen}  (ctrl+p: command palette)").format(screen=self.title_text), classes="dialog-title"
+            )
             with VerticalScroll(id="help-scroll"):
                 yield Static(table, id="help-table")
-            yield Label("escape: close", classes="dialog-hint")
+            yield Label(_("escape: close"), classes="dialog-hint")
 
     def action_close(self) -> None:
         self.dismiss(None)

@@ -18,8 +18,10 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, Label, LoadingIndicator
 from textual.worker import Worker, WorkerState
 
+from qcoder.i18n import N_, _
 from qcoder.store.database import Project
 from qcoder.store.errors import one_line, user_message
+from qcoder.tui.translate import TranslatedBindings
 
 
 def run_import(project: Project, path: Path, coder_id: int | None) -> Any:
@@ -39,12 +41,17 @@ def removed_note(result: Any, examples: int = 3) -> str:
         return ""
     total = sum(n for _, n in removed)
     shown = ", ".join(f"{line[:20] + '…' if len(line) > 21 else line} ×{n}" for line, n in removed[:examples])
-    more = f" and {len(removed) - examples} more" if len(removed) > examples else ""
-    return f"; removed {total} line{'s' if total != 1 else ''} of page furniture: {shown}{more} (qcoder import --dry-run lists them)"
+    more = _(" and {count} more").format(count=len(removed) - examples) if len(removed) > examples else ""
+    message = (
+        _("; removed {count} line of page furniture: {shown}{more} (qcoder import --dry-run lists them)")
+        if total == 1
+        else _("; removed {count} lines of page furniture: {shown}{more} (qcoder import --dry-run lists them)")
+    )
+    return message.format(count=total, shown=shown, more=more)
 
 
-class ImportScreen(ModalScreen[str | None]):
-    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+class ImportScreen(TranslatedBindings, ModalScreen[str | None]):
+    BINDINGS = [Binding("escape", "cancel", N_("Cancel"))]
 
     def __init__(self, project: Project, coder_id: int | None) -> None:
         super().__init__()
@@ -54,10 +61,10 @@ class ImportScreen(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
-            yield Label("Import a file (txt, docx, …) into the project", classes="dialog-title")
-            yield Input(placeholder="path to the file", id="import-path")
+            yield Label(_("Import a file (txt, docx, …) into the project"), classes="dialog-title")
+            yield Input(placeholder=_("path to the file"), id="import-path")
             yield LoadingIndicator(id="import-loading")
-            yield Label("enter: import · escape: cancel", classes="dialog-hint", id="import-status")
+            yield Label(_("enter: import · escape: cancel"), classes="dialog-hint", id="import-status")
 
     def on_mount(self) -> None:
         self.query_one(LoadingIndicator).display = False
@@ -70,7 +77,9 @@ class ImportScreen(ModalScreen[str | None]):
         self.running = True
         self.query_one(LoadingIndicator).display = True
         self.query_one(Input).disabled = True
-        self.query_one("#import-status", Label).update(f"importing {Path(event.value.strip()).name} …")
+        self.query_one("#import-status", Label).update(
+            _("importing {name} …").format(name=Path(event.value.strip()).name)
+        )
         self.run_import(Path(event.value.strip()).expanduser())
 
     @work(thread=True, exclusive=True, group="import", exit_on_error=False)
@@ -80,10 +89,12 @@ class ImportScreen(ModalScreen[str | None]):
             result = run_import(self.project, path, self.coder_id)
         except Exception as error:
             message = user_message(error, self.project.url)
-            return False, message if message is not None else f"import failed: {one_line(error)}"
+            return False, message if message is not None else _("import failed: {error}").format(error=one_line(error))
         if result.status == "duplicate":
-            return True, f"{path.name} is already in the project as {result.label}"
-        return True, f"imported {path.name} as {result.label}: {result.statements} statements" + removed_note(result)
+            return True, _("{name} is already in the project as {label}").format(name=path.name, label=result.label)
+        return True, _("imported {name} as {label}: {count} statements").format(
+            name=path.name, label=result.label, count=result.statements
+        ) + removed_note(result)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         """Close only once the worker has finished (see TaskScreen: closing from inside it marks it cancelled)."""

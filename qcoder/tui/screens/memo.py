@@ -19,43 +19,62 @@ from textual.widgets import Label, OptionList, TextArea
 from textual.widgets.option_list import Option
 
 from qcoder.coding.workbench import MemoInfo, Workbench
+from qcoder.i18n import N_, _
 from qcoder.tui.attempt import AttemptApp
 from qcoder.tui.screens.dialogs import ConfirmScreen
+from qcoder.tui.translate import TranslatedBindings
 
 NEW = "new"
 TYPES = ("theoretical", "code", "operational")
+TYPE_LABELS = {"theoretical": N_("theoretical"), "code": N_("code"), "operational": N_("operational")}
 
 
-class MemoScreen(ModalScreen[bool]):
+def type_label(memo_type: str) -> str:
+    """A memo type in the interface language (a type from elsewhere as it is)."""
+    return _(TYPE_LABELS[memo_type]) if memo_type in TYPE_LABELS else memo_type
+
+
+class MemoScreen(TranslatedBindings, ModalScreen[bool]):
     if TYPE_CHECKING:  # the type of the app that shows this screen (Textual's own idiom)
         app = getters.app(AttemptApp)
 
     BINDINGS = [
-        Binding("ctrl+s", "save", "Save memo", priority=True),
-        Binding("ctrl+t", "cycle_type", "Memo type", priority=True),
-        Binding("ctrl+d", "delete", "Delete memo", priority=True),
-        Binding("escape", "close", "Close"),
+        Binding("ctrl+s", "save", N_("Save memo"), priority=True),
+        Binding("ctrl+t", "cycle_type", N_("Memo type"), priority=True),
+        Binding("ctrl+d", "delete", N_("Delete memo"), priority=True),
+        Binding("escape", "close", N_("Close")),
     ]
 
     def __init__(
-        self, workbench: Workbench, target: str, target_id: int | None, what: str, default_type: str = "theoretical"
+        self,
+        workbench: Workbench,
+        target: str,
+        target_id: int | None,
+        what: str,
+        default_type: str = "theoretical",
+        *,
+        place: str = "",
     ) -> None:
+        """``place``: ``below``/``above`` keeps the dialog off the statement it is about (in the lower/upper part)."""
         super().__init__()
         self.workbench = workbench
         self.target = target
         self.target_id = target_id
         self.what = what
         self.memo_type = default_type
+        if place:
+            self.add_class(place)
+
         self.memos: list[MemoInfo] = []
         self.editing: MemoInfo | None = None
         self.saved = False
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog wide memo"):
-            yield Label(f"Memo on {self.what}", classes="dialog-title", id="memo-title")
+            yield Label(_("Memo on {what}").format(what=self.what), classes="dialog-title", id="memo-title")
             yield OptionList(id="memo-list")
             yield TextArea("", id="memo-text", soft_wrap=True)
-            yield Label("ctrl+s: save · ctrl+t: type · ctrl+d: delete · escape: close", classes="dialog-hint")
+            yield Label(_("ctrl+s: save · ctrl+t: type · ctrl+d: delete · escape: close"), classes="dialog-hint")
 
     def on_mount(self) -> None:
         self.reload()
@@ -65,12 +84,12 @@ class MemoScreen(ModalScreen[bool]):
         self.memos = self.app.attempt(lambda: self.workbench.memos(self.target, self.target_id)) or []
         options = []
         for memo in self.memos:
-            first = memo.text.strip().splitlines()[0] if memo.text.strip() else "(empty)"
-            label = Text(f"[{memo.type}] ", style="bold")
+            first = memo.text.strip().splitlines()[0] if memo.text.strip() else _("(empty)")
+            label = Text(f"[{type_label(memo.type)}] ", style="bold")
             label.append(f"{memo.coder or '?'}: ", style="dim")
             label.append(first[:60])
             options.append(Option(label, id=str(memo.id)))
-        options.append(Option(Text("+ new memo", style="bold"), id=NEW))
+        options.append(Option(Text(_("+ new memo"), style="bold"), id=NEW))
         option_list = self.query_one(OptionList)
         option_list.set_options(options)
         index = len(options) - 1
@@ -91,10 +110,14 @@ class MemoScreen(ModalScreen[bool]):
         self._title()
 
     def _title(self) -> None:
-        state = f"editing {self.editing.coder or '?'}'s memo" if self.editing else "new memo"
+        state = _("editing {coder}'s memo").format(coder=self.editing.coder or "?") if self.editing else _("new memo")
         if self.editing and self.editing.edited_by and self.editing.edited_by != self.editing.coder:
-            state += f", last saved by {self.editing.edited_by} at {self.editing.updated_at}"
-        self.query_one("#memo-title", Label).update(f"Memo on {self.what} — {state} [{self.memo_type}]")
+            state += _(", last saved by {coder} at {time}").format(
+                coder=self.editing.edited_by, time=self.editing.updated_at
+            )
+        self.query_one("#memo-title", Label).update(
+            _("Memo on {what} — {state} [{type}]").format(what=self.what, state=state, type=type_label(self.memo_type))
+        )
 
     def on_option_list_option_highlighted(self, event: OptionList.OptionHighlighted) -> None:
         index = event.option_index
@@ -116,7 +139,7 @@ class MemoScreen(ModalScreen[bool]):
         editing = self.editing
         if editing is None:
             if not text.strip():
-                self.notify("write something first", severity="warning")
+                self.notify(_("write something first"), severity="warning")
                 return
             memo_id = self.app.attempt(
                 lambda: self.workbench.add_memo(
@@ -136,7 +159,7 @@ class MemoScreen(ModalScreen[bool]):
         if memo_id is None:
             return  # refused (e.g. a colleague saved first): the typed text stays in the editor
         self.saved = True
-        self.notify("memo saved", timeout=2)
+        self.notify(_("memo saved"), timeout=2)
         self.reload(select_id=memo_id)
 
     def action_delete(self) -> None:
@@ -152,10 +175,13 @@ class MemoScreen(ModalScreen[bool]):
             if yes:
                 if self.app.attempt(delete):
                     self.saved = True
-                    self.notify("memo deleted", timeout=2)
+                    self.notify(_("memo deleted"), timeout=2)
                 self.reload()
 
-        self.app.push_screen(ConfirmScreen(f"Delete {editing.coder or '?'}'s memo on {self.what}?"), answer)
+        self.app.push_screen(
+            ConfirmScreen(_("Delete {coder}'s memo on {what}?").format(coder=editing.coder or "?", what=self.what)),
+            answer,
+        )
 
     def action_close(self) -> None:
         self.dismiss(self.saved)

@@ -21,7 +21,9 @@ from textual.widgets import Input, Label, OptionList
 from textual.widgets.option_list import Option
 
 from qcoder.coding.picker import FUZZY, match_tier
+from qcoder.i18n import N_, _
 from qcoder.tui.catalog import CodeCatalog
+from qcoder.tui.translate import TranslatedBindings
 
 NEW = "new"
 NONE = "none"
@@ -35,13 +37,13 @@ class PickResult:
     level: int = 0
 
 
-class PickerScreen(ModalScreen[PickResult | None]):
+class PickerScreen(TranslatedBindings, ModalScreen[PickResult | None]):
     BINDINGS = [
-        Binding("escape", "cancel", "Cancel"),
-        Binding("down", "cursor(1)", "Next", show=False, priority=True),
-        Binding("up", "cursor(-1)", "Previous", show=False, priority=True),
-        Binding("ctrl+n", "create", "New code", priority=True),
-        Binding("ctrl+l", "cycle_level", "Level of new code", priority=True),
+        Binding("escape", "cancel", N_("Cancel")),
+        Binding("down", "cursor(1)", N_("Next"), show=False, priority=True),
+        Binding("up", "cursor(-1)", N_("Previous"), show=False, priority=True),
+        Binding("ctrl+n", "create", N_("New code"), priority=True),
+        Binding("ctrl+l", "cycle_level", N_("Level of new code"), priority=True),
     ]
 
     def __init__(
@@ -68,11 +70,11 @@ class PickerScreen(ModalScreen[PickResult | None]):
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog picker"):
             yield Label(self.title_text, classes="dialog-title")
-            yield Input(placeholder="code name, pinyin initials (cxlht → 创新联合体)…", id="picker-input")
+            yield Input(placeholder=_("code name, pinyin initials (cxlht → 创新联合体)…"), id="picker-input")
             yield OptionList(id="picker-options")
-            hint = "enter: toggle ✓ · ↑↓: move · escape: cancel"
+            hint = _("enter: toggle ✓ · ↑↓: move · escape: cancel")
             if self.allow_create:
-                hint += " · ctrl+n: new code · ctrl+l: its level"
+                hint += _(" · ctrl+n: new code · ctrl+l: its level")
             yield Label(hint, classes="dialog-hint")
 
     def on_mount(self) -> None:
@@ -92,8 +94,10 @@ class PickerScreen(ModalScreen[PickResult | None]):
             label = Text("✓ " if code.id in self.present else "  ", style="bold green")
             label.append(code.name, style=code.colour or "")
             label.append(f"  {self.catalog.level_name(code.level)} {code.mine}/{code.codings}", style="dim")
-            if code.id in self.catalog.recent:
-                label.append(f"  [{self.catalog.recent.index(code.id) + 1}]", style="dim")
+            slot = self.catalog.slot_of(code.id)
+            if slot is not None:
+                label.append(f"  [{slot}]", style="dim")
+
             options.append(Option(label, id=str(code.id)))
         name = query.strip()
         highlight = 1 if self.none_label and name and codes else 0
@@ -112,8 +116,8 @@ class PickerScreen(ModalScreen[PickResult | None]):
 
     def _new_label(self, name: str) -> Text:
         label = Text("+ ", style="bold")
-        label.append(f"new code “{name}” ")
-        label.append(f"at {self.catalog.level_name(self.level)} (ctrl+l)", style="dim")
+        label.append(_("new code “{name}” ").format(name=name))
+        label.append(_("at {level} (ctrl+l)").format(level=self.catalog.level_name(self.level)), style="dim")
         return label
 
     def action_cursor(self, delta: int) -> None:
@@ -127,14 +131,15 @@ class PickerScreen(ModalScreen[PickResult | None]):
         if self.catalog.levels:
             self.level = (self.level + 1) % len(self.catalog.levels)
         self._fill(self.query_one(Input).value)
-        self.notify(f"new codes go to level {self.catalog.level_name(self.level)}", timeout=2)
+        self.notify(_("new codes go to level {level}").format(level=self.catalog.level_name(self.level)), timeout=2)
 
     def action_create(self) -> None:
         name = self.query_one(Input).value.strip()
         if not self.allow_create:
             return
         if not name:
-            self.notify("type the new code's name first", severity="warning")
+            self.notify(_("type the new code's name first"), severity="warning")
+
             return
         self.dismiss(PickResult(new_name=name, level=self.level))
 

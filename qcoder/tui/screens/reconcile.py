@@ -16,7 +16,7 @@ from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
-from textual import getters, work
+from textual import events, getters, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.coordinate import Coordinate
@@ -36,8 +36,11 @@ from qcoder.coding.reconcile import (
 )
 from qcoder.coding.workbench import Workbench
 from qcoder.errors import is_database_error
+from qcoder.i18n import N_, _, language
 from qcoder.store.errors import user_message
+from qcoder.store.settings import LANGUAGE_OVERRIDE
 from qcoder.tui.attempt import AttemptApp
+from qcoder.tui.translate import TranslatedBindings
 
 _CHOICE_TEXT = {"a": "A", "b": "B", "both": "A+B", "neither": "—"}
 _TEXT_CELLS = 60
@@ -68,22 +71,27 @@ class StatColumn:
 def stat_columns(report: AgreementReport) -> list[StatColumn]:
     pairs = report.pairs
     cols = [
-        StatColumn("code", lambda r: r.code.label),
-        *[StatColumn(f"used {name}", partial(_used_by, i)) for i, name in enumerate(report.coders)],
-        StatColumn("any", lambda r: r.used_any),
-        StatColumn("% agree", lambda r: r.percent.value, _number),
+        StatColumn(_("code"), lambda r: r.code.label),
+        *[
+            StatColumn(_("used {coder}").format(coder=name), partial(_used_by, i))
+            for i, name in enumerate(report.coders)
+        ],
+        StatColumn(_("any"), lambda r: r.used_any),
+        StatColumn(_("% agree"), lambda r: r.percent.value, _number),
     ]
     if len(pairs) == 1:
-        cols.append(StatColumn("Cohen κ", lambda r: r.kappa[pairs[0]].value, _number))
+        cols.append(StatColumn(_("Cohen κ"), lambda r: r.kappa[pairs[0]].value, _number))
     else:
-        cols.append(StatColumn("mean Cohen κ", lambda r: _mean([r.kappa[p].value for p in pairs]), _number))
+        cols.append(StatColumn(_("mean Cohen κ"), lambda r: _mean([r.kappa[p].value for p in pairs]), _number))
     cols += [
-        StatColumn("Fleiss κ", lambda r: r.fleiss.value, _number),
-        StatColumn("Kripp. α", lambda r: r.alpha.value, _number),
+        StatColumn(_("Fleiss κ"), lambda r: r.fleiss.value, _number),
+        StatColumn(_("Kripp. α"), lambda r: r.alpha.value, _number),
         StatColumn(
-            "Holsti" if len(pairs) == 1 else "mean Holsti", lambda r: _mean([r.holsti[p].value for p in pairs]), _number
+            _("Holsti") if len(pairs) == 1 else _("mean Holsti"),
+            lambda r: _mean([r.holsti[p].value for p in pairs]),
+            _number,
         ),
-        StatColumn("note", lambda r: "; ".join(reason_text(x, report.language) for x in r.reasons())),
+        StatColumn(_("note"), lambda r: "; ".join(reason_text(x, report.language) for x in r.reasons())),
     ]
     return cols
 
@@ -93,7 +101,7 @@ def _sort_key(value: Any) -> tuple[int, Any]:
     return (1, 0) if value is None or value == "" else (0, value)
 
 
-class ReconcileScreen(Screen[None]):
+class ReconcileScreen(TranslatedBindings, Screen[None]):
     """Statistics per code for the chosen coders; reconciliation of the first two into a consensus coder."""
 
     if TYPE_CHECKING:  # the type of the app that shows this screen (Textual's own idiom)
@@ -101,24 +109,31 @@ class ReconcileScreen(Screen[None]):
 
     DEFAULT_CSS = """
     ReconcileScreen { layout: vertical; }
-    ReconcileScreen #reconcile-title { text-style: bold; padding: 0 1; }
+    /* a small terminal: the statistics shrink, the detail and the overall line give way to the items */
+    ReconcileScreen.small #reconcile-stats { height: 3; }
+    ReconcileScreen.small #reconcile-detail, ReconcileScreen.small #reconcile-overall { display: none; }
+
+    ReconcileScreen #reconcile-title { text-style: bold; padding: 0 1; max-height: 2; }
     ReconcileScreen #reconcile-stats { height: 40%; }
-    ReconcileScreen #reconcile-overall, ReconcileScreen #reconcile-progress { padding: 0 1; }
+    ReconcileScreen #reconcile-overall, ReconcileScreen #reconcile-progress { padding: 0 1; max-height: 2; }
     ReconcileScreen #reconcile-progress { text-style: bold; }
-    ReconcileScreen #reconcile-items { height: 1fr; }
-    ReconcileScreen #reconcile-detail { height: auto; max-height: 10; padding: 0 1; border-top: solid $accent; }
+    ReconcileScreen #reconcile-items { height: 1fr; min-height: 2; }
+    ReconcileScreen #reconcile-detail {
+        height: auto; max-height: 25%; padding: 0 1; border-top: solid $accent; overflow-y: auto;
+    }
+
     """
 
     BINDINGS = [
-        Binding("a", "decide('a')", "Accept A"),
-        Binding("b", "decide('b')", "Accept B"),
-        Binding("B", "decide('both')", "Both"),
-        Binding("n", "decide('neither')", "Neither"),
-        Binding("m", "memo", "Memo"),
-        Binding("s", "sort_next", "Sort"),
-        Binding("S", "sort_reverse", "Reverse sort", show=False),
-        Binding("r,f5", "reload", "Recompute", show=False),
-        Binding("escape", "close", "Close"),
+        Binding("a", "decide('a')", N_("Accept A")),
+        Binding("b", "decide('b')", N_("Accept B")),
+        Binding("B", "decide('both')", N_("Both")),
+        Binding("n", "decide('neither')", N_("Neither")),
+        Binding("m", "memo", N_("Memo")),
+        Binding("s", "sort_next", N_("Sort")),
+        Binding("S", "sort_reverse", N_("Reverse sort"), show=False),
+        Binding("r,f5", "reload", N_("Recompute"), show=False),
+        Binding("escape", "close", N_("Close")),
     ]
 
     def __init__(
@@ -150,10 +165,10 @@ class ReconcileScreen(Screen[None]):
         yield Label("", id="reconcile-title")
         yield DataTable(id="reconcile-stats", cursor_type="row", zebra_stripes=True)
         yield Label("", id="reconcile-overall")
-        yield Label("computing agreement…", id="reconcile-progress")
+        yield Label(_("computing agreement…"), id="reconcile-progress")
         yield DataTable(id="reconcile-items", cursor_type="row")
         yield Static("", id="reconcile-detail")
-        yield Footer()
+        yield Footer(show_command_palette=False)  # docked over the keys it would hide some; ? lists ctrl+p
 
     @property
     def items_table(self) -> DataTable[str | Text]:
@@ -163,17 +178,23 @@ class ReconcileScreen(Screen[None]):
     def stats_table(self) -> DataTable[str]:
         return self.query_one("#reconcile-stats", DataTable)
 
+    def on_resize(self, event: events.Resize) -> None:
+        self.set_class(event.size.height < 20, "small")
+
     def on_mount(self) -> None:
+
         a, b = self.pair_request.coders[:2] if len(self.pair_request.coders) >= 2 else ("?", "?")
-        self.title = "qcoder · agreement"
+        self.title = _("qcoder · agreement")
         self.query_one("#reconcile-title", Label).update(
-            f"Agreement: {', '.join(self.request.coders)} · reconciling {a} (A) and {b} (B) into {self.consensus!r}"
+            _("Agreement: {coders} · reconciling {a} (A) and {b} (B) into {consensus}").format(
+                coders=", ".join(self.request.coders), a=a, b=b, consensus=repr(self.consensus)
+            )
         )
         self.items_table.focus()
         self.load()
 
     def help_nodes(self) -> list[tuple[str, object]]:
-        return [("Agreement and reconciliation", self)]
+        return [(_("Agreement and reconciliation"), self)]
 
     # ------------------------------------------------------------------ loading (thread worker)
     @work(thread=True, exclusive=True, group="reconcile-load")
@@ -181,7 +202,9 @@ class ReconcileScreen(Screen[None]):
         """Compute the statistics and the disagreements off the UI thread."""
         try:
             with self.workbench.project.session() as session:
+                session.info[LANGUAGE_OVERRIDE] = language()  # figures' names in the interface language
                 report = agreement_report(session, self.request)
+
                 data = report.data if len(report.coders) == 2 else load_units(session, self.pair_request)
                 state = disagreements_from_units(session, data, self.consensus)
         except Exception as error:
@@ -193,7 +216,9 @@ class ReconcileScreen(Screen[None]):
         self.app.call_from_thread(self._loaded, report, state)
 
     def _failed(self, message: str) -> None:
-        self.query_one("#reconcile-progress", Label).update(f"cannot compute agreement: {message}")
+        self.query_one("#reconcile-progress", Label).update(
+            _("cannot compute agreement: {error}").format(error=message)
+        )
         self.notify(message, severity="error", markup=False)
 
     def _loaded(self, report: AgreementReport, state: ReconcileState) -> None:
@@ -202,8 +227,12 @@ class ReconcileScreen(Screen[None]):
         self._fill_stats()
         overall = report.overall
         self.query_one("#reconcile-overall", Label).update(
-            f"pooled α {_number(overall.pooled_alpha.value)} · MASI α {_number(overall.masi_alpha.value)} · "
-            f"{report.data.n_units} statements in {len(report.data.documents)} documents"
+            _("pooled α {pooled} · MASI α {masi} · {units} statements in {documents} documents").format(
+                pooled=_number(overall.pooled_alpha.value),
+                masi=_number(overall.masi_alpha.value),
+                units=report.data.n_units,
+                documents=len(report.data.documents),
+            )
             + ("" if not report.notes else f" · {report.notes[0]}")
         )
         self._fill_items()
@@ -258,12 +287,12 @@ class ReconcileScreen(Screen[None]):
             return
         a, b = self.state.coders
         for key, header in [
-            ("label", "statement"),
-            ("decision", "kept"),
+            ("label", _("statement")),
+            ("decision", _("kept")),
             ("a", f"A {a}"),
             ("b", f"B {b}"),
             ("consensus", self.state.consensus),
-            ("text", "text"),
+            ("text", _("text")),
         ]:
             table.add_column(header, key=key)
         items = self.state.items
@@ -292,12 +321,18 @@ class ReconcileScreen(Screen[None]):
         if self.state is None:
             return
         a, b = self.state.coders
-        more = f" (showing {len(self.shown)}, undecided first; r reloads)" if len(self.shown) < self.state.total else ""
-        self.query_one("#reconcile-progress", Label).update(
-            f"decided {self.state.decided}/{self.state.total} disagreements between {a} and {b}{more} · "
-            "a: keep A · b: keep B · B: both · n: neither · m: memo"
+        more = (
+            _(" (showing {count}, undecided first; r reloads)").format(count=len(self.shown))
+            if len(self.shown) < self.state.total
+            else ""
         )
-        self.sub_title = f"reconciled {self.state.progress()}"
+        self.query_one("#reconcile-progress", Label).update(
+            _("decided {decided}/{total} disagreements between {a} and {b}{more} · ").format(
+                decided=self.state.decided, total=self.state.total, a=a, b=b, more=more
+            )
+            + _("a: keep A · b: keep B · B: both · n: neither · m: memo")
+        )
+        self.sub_title = _("reconciled {progress}").format(progress=self.state.progress())
 
     def current_item(self) -> Disagreement | None:
         if self.state is None or not self.state.items:
@@ -315,7 +350,7 @@ class ReconcileScreen(Screen[None]):
         item = self.current_item()
         detail = self.query_one("#reconcile-detail", Static)
         if item is None or self.state is None:
-            detail.update("no disagreements" if self.state is not None else "")
+            detail.update(_("no disagreements") if self.state is not None else "")
             return
         a, b = self.state.coders
         lines = Text()
@@ -330,7 +365,7 @@ class ReconcileScreen(Screen[None]):
         lines.append(f"{self.state.consensus}: ", style="bold")
         lines.append(", ".join(item.consensus) or "—")
         for memo in self._memos(item.sentence_id):
-            lines.append(f"\nmemo: {memo}", style="italic")
+            lines.append("\n" + _("memo: {text}").format(text=memo), style="italic")
         detail.update(lines)
 
     def _memos(self, sentence_id: int) -> list[str]:
@@ -404,10 +439,12 @@ class ReconcileScreen(Screen[None]):
                 return
             self._show_detail()
 
-        self.app.push_screen(PromptScreen(f"Memo on {item.label} (kept with the reconciliation)"), written)
+        self.app.push_screen(
+            PromptScreen(_("Memo on {label} (kept with the reconciliation)").format(label=item.label)), written
+        )
 
     def action_reload(self) -> None:
-        self.query_one("#reconcile-progress", Label).update("computing agreement…")
+        self.query_one("#reconcile-progress", Label).update(_("computing agreement…"))
         self.load()
 
     def action_close(self) -> None:

@@ -18,16 +18,18 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, Label, Select
 
 from qcoder.analysis.report import FORMATS, KINDS, format_for_path
+from qcoder.i18n import N_, _
+from qcoder.tui.translate import TranslatedBindings
 
 KIND_LABELS = {
-    "hierarchy": "hierarchy — count chain, code tree, warnings",
-    "tables": "tables — categories, main categories, relations, storyline",
-    "frequencies": "frequencies — per code and coder",
-    "matrix": "matrix — codes × documents",
-    "cooccurrence": "co-occurrence — codes on the same statement",
-    "saturation": "saturation — curve and held-out check",
-    "words": "words — frequent words per code",
-    "diagram": "diagram — the hierarchy as a picture",
+    "hierarchy": N_("hierarchy — count chain, code tree, warnings"),
+    "tables": N_("tables — categories, main categories, relations, storyline"),
+    "frequencies": N_("frequencies — per code and coder"),
+    "matrix": N_("matrix — codes × documents"),
+    "cooccurrence": N_("co-occurrence — codes on the same statement"),
+    "saturation": N_("saturation — curve and held-out check"),
+    "words": N_("words — frequent words per code"),
+    "diagram": N_("diagram — the hierarchy as a picture"),
 }
 SUFFIXES = {"text": "txt", "mermaid": "mmd"}
 
@@ -52,18 +54,20 @@ def check_request(kind: str, fmt: str, typed: str, cwd: Path) -> ExportRequest |
     """The export to run, or why not (one line): an empty name, or an extension for another format."""
     name = typed.strip()
     if not name:
-        return "give a file name"
+        return _("give a file name")
     path = Path(name).expanduser()
     if not path.suffix:
         path = path.with_name(f"{path.name}.{SUFFIXES.get(fmt, fmt)}")
     asked = format_for_path(path)
     if asked is not None and asked != fmt:
-        return f"{path.name} is a .{path.suffix.lstrip('.')} file but the format is {fmt}: change one of them"
+        return _("{name} is a .{suffix} file but the format is {format}: change one of them").format(
+            name=path.name, suffix=path.suffix.lstrip("."), format=fmt
+        )
     return ExportRequest(kind, fmt, path if path.is_absolute() else cwd / path)
 
 
-class ExportDialog(ModalScreen[ExportRequest | None]):
-    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+class ExportDialog(TranslatedBindings, ModalScreen[ExportRequest | None]):
+    BINDINGS = [Binding("escape", "cancel", N_("Cancel"))]
 
     def __init__(self, kind: str = "tables") -> None:
         super().__init__()
@@ -73,16 +77,18 @@ class ExportDialog(ModalScreen[ExportRequest | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog", id="export-dialog"):
-            yield Label("Export a report", classes="dialog-title")
+            yield Label(_("Export a report"), classes="dialog-title")
             with Horizontal(classes="field"):
-                yield Label("report", classes="field-label")
-                yield Select([(KIND_LABELS[k], k) for k in KINDS], value=self.kind, allow_blank=False, id="export-kind")
+                yield Label(_("report"), classes="field-label")
+                yield Select(
+                    [(_(KIND_LABELS[k]), k) for k in KINDS], value=self.kind, allow_blank=False, id="export-kind"
+                )
             with Horizontal(classes="field"):
-                yield Label("format", classes="field-label")
+                yield Label(_("format"), classes="field-label")
                 yield Select(self._format_options(), value=self.fmt, allow_blank=False, id="export-format")
-            yield Label(f"file (relative names go to {Path.cwd()})", classes="field-note")
+            yield Label(_("file (relative names go to {folder})").format(folder=Path.cwd()), classes="field-note")
             yield Input(self.auto_path, id="export-path")
-            yield Label("enter in the file name: export · escape: cancel", classes="dialog-hint")
+            yield Label(_("enter in the file name: export · escape: cancel"), classes="dialog-hint")
 
     def on_mount(self) -> None:
         self.query_one("#export-path", Input).focus()

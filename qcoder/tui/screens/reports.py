@@ -21,24 +21,33 @@ from textual.widgets import DataTable, Footer, Header, Label, Static, TabbedCont
 
 from qcoder.analysis.report import write_report
 from qcoder.coding.workbench import Workbench
+from qcoder.i18n import N_, _, language
 from qcoder.store.errors import one_line
 from qcoder.tui.report_data import ReportData, load_report_data
 from qcoder.tui.screens.dialogs import ConfirmScreen
 from qcoder.tui.screens.report_export import ExportDialog, ExportRequest
 from qcoder.tui.screens.task import TaskScreen
+from qcoder.tui.translate import TranslatedBindings
 from qcoder.tui.widgets.report_views import SaturationPlot, fill_table, fill_tree
 
 TABS = ("hierarchy", "tables", "frequencies", "saturation", "warnings")
+TAB_NAMES = {
+    "hierarchy": N_("Hierarchy"),
+    "tables": N_("Paper tables"),
+    "frequencies": N_("Frequencies"),
+    "saturation": N_("Saturation"),
+    "warnings": N_("Warnings"),
+}
 EXPORT_KIND = {"warnings": "hierarchy"}  # the report a tab's export defaults to, when not its own name
 VERDICT_STYLE = {"saturated": "bold green", "new-concepts": "bold yellow"}
 
 
-class ReportsScreen(Screen[None]):
+class ReportsScreen(TranslatedBindings, Screen[None]):
     BINDINGS = [
-        Binding("e", "export", "Export…"),
-        Binding("r,f5", "reload", "Recompute"),
-        *[Binding(str(n), f"tab('{tab}')", tab.capitalize(), show=False) for n, tab in enumerate(TABS, start=1)],
-        Binding("escape,R,f4", "close", "Back"),
+        Binding("e", "export", N_("Export…")),
+        Binding("r,f5", "reload", N_("Recompute")),
+        *[Binding(str(n), f"tab('{tab}')", TAB_NAMES[tab], show=False) for n, tab in enumerate(TABS, start=1)],
+        Binding("escape,R,f4", "close", N_("Back")),
     ]
 
     def __init__(self, workbench: Workbench) -> None:
@@ -48,35 +57,35 @@ class ReportsScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield Header()
-        yield Label("computing reports …", id="report-chain")
+        yield Label(_("computing reports …"), id="report-chain")
         with TabbedContent(id="report-tabs", initial="tab-hierarchy"):
-            with TabPane("Hierarchy", id="tab-hierarchy"):
-                yield Tree[int]("codes", id="report-tree")
-            with TabPane("Paper tables", id="tab-tables"):
+            with TabPane(_(TAB_NAMES["hierarchy"]), id="tab-hierarchy"):
+                yield Tree[int](_("codes"), id="report-tree")
+            with TabPane(_(TAB_NAMES["tables"]), id="tab-tables"):
                 yield VerticalScroll(id="report-tables")
-            with TabPane("Frequencies", id="tab-frequencies"):
+            with TabPane(_(TAB_NAMES["frequencies"]), id="tab-frequencies"):
                 yield DataTable[Text](id="report-frequencies", zebra_stripes=True)
-            with TabPane("Saturation", id="tab-saturation"):
+            with TabPane(_(TAB_NAMES["saturation"]), id="tab-saturation"):
                 yield SaturationPlot(id="report-plot")
                 yield Static("", id="report-verdict")
-            with TabPane("Warnings", id="tab-warnings"), VerticalScroll():
+            with TabPane(_(TAB_NAMES["warnings"]), id="tab-warnings"), VerticalScroll():
                 yield Static("", id="report-warnings")
-        yield Footer()
+        yield Footer(show_command_palette=False)  # docked over the keys it would hide some; ? lists ctrl+p
 
     def on_mount(self) -> None:
-        self.title = "qcoder · reports"
+        self.title = _("qcoder · reports")
         tree = self.query_one("#report-tree", Tree)
         tree.show_root = False
         tree.guide_depth = 2
         self.action_reload()
 
     def help_nodes(self) -> list[tuple[str, object]]:
-        return [("Reports screen", self)]
+        return [(_("Reports screen"), self)]
 
     # ------------------------------------------------------------------ computing
     def action_reload(self) -> None:
         self.query_one(TabbedContent).loading = True
-        self.query_one("#report-chain", Label).update("computing reports …")
+        self.query_one("#report-chain", Label).update(_("computing reports …"))
         self.compute()
 
     @work(thread=True, exclusive=True, group="reports")
@@ -91,7 +100,7 @@ class ReportsScreen(Screen[None]):
 
     def _failed(self, message: str) -> None:
         self.query_one(TabbedContent).loading = False
-        self.query_one("#report-chain", Label).update(f"cannot compute the reports: {message}")
+        self.query_one("#report-chain", Label).update(_("cannot compute the reports: {error}").format(error=message))
         self.notify(message, severity="error", markup=False)
 
     def _show(self, data: ReportData) -> None:
@@ -121,22 +130,25 @@ class ReportsScreen(Screen[None]):
     def _show_saturation(self, data: ReportData) -> None:
         self.query_one("#report-plot", SaturationPlot).show(data.curve)
         check, curve = data.holdout, data.curve
-        zh = data.language == "zh"
         text = Text(
-            f"累计 {curve.total} 个{curve.level_name}，{len(curve.points)} 份文档\n"
-            if zh
-            else f"{curve.total} {curve.level_name} codes over {len(curve.points)} documents\n",
+            _("{total} {level} codes over {documents} documents").format(
+                total=curve.total, level=curve.level_name, documents=len(curve.points)
+            )
+            + "\n",
             style="dim",
         )
-        text.append("饱和度检验：" if zh else "held-out check: ", style="bold")
+        text.append(_("held-out check: "), style="bold")
         text.append(check.verdict, style=VERDICT_STYLE.get(check.status, ""))
         self.query_one("#report-verdict", Static).update(text)
 
     def _show_warnings(self, data: ReportData) -> None:
         warnings = data.hierarchy.warnings
-        self.query_one(TabbedContent).get_tab("tab-warnings").label = f"Warnings ({len(warnings)})"
+        self.query_one(TabbedContent).get_tab("tab-warnings").label = _("Warnings ({count})").format(
+            count=len(warnings)
+        )
         if not warnings:
-            ok = "层级完整，未发现问题" if data.language == "zh" else "no problems found"
+            ok = _("no problems found")
+
             self.query_one("#report-warnings", Static).update(Text(ok, style="green"))
             return
         text = Text()
@@ -175,7 +187,7 @@ class ReportsScreen(Screen[None]):
                 if yes:
                     self._export(request)
 
-            self.app.push_screen(ConfirmScreen(f"{request.path} exists. Replace it?"), answered)
+            self.app.push_screen(ConfirmScreen(_("{path} exists. Replace it?").format(path=request.path)), answered)
             return
         self._export(request)
 
@@ -184,12 +196,18 @@ class ReportsScreen(Screen[None]):
 
         def written(path: str | bytes | Path | None) -> None:
             if isinstance(path, Path):
-                self.notify(f"wrote {path} ({request.kind}, {request.fmt})", timeout=6, markup=False)
+                self.notify(
+                    _("wrote {path} ({kind}, {format})").format(path=path, kind=request.kind, format=request.fmt),
+                    timeout=6,
+                    markup=False,
+                )
 
         self.app.push_screen(
             TaskScreen(
-                f"writing {request.path.name} ({request.kind}, {request.fmt}) …",
-                lambda: write_report(request.kind, project, request.fmt, request.path),
+                _("writing {name} ({kind}, {format}) …").format(
+                    name=request.path.name, kind=request.kind, format=request.fmt
+                ),
+                lambda: write_report(request.kind, project, request.fmt, request.path, language=language()),
                 url=project.url,
             ),
             written,

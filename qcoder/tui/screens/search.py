@@ -15,9 +15,12 @@ from textual.widgets.option_list import Option
 
 from qcoder.coding.workbench import Workbench
 from qcoder.corpus.search import Hit
+from qcoder.i18n import N_, _
 from qcoder.tui.attempt import AttemptApp
+from qcoder.tui.translate import TranslatedBindings
 
 MODES = ("substring", "word")
+MODE_LABELS = {"substring": N_("substring"), "word": N_("word")}
 LIMIT = 500
 
 
@@ -32,13 +35,13 @@ def hit_label(hit: Hit) -> Text:
     return label
 
 
-class SearchScreen(ModalScreen[Hit | None]):
+class SearchScreen(TranslatedBindings, ModalScreen[Hit | None]):
     if TYPE_CHECKING:  # the type of the app that shows this screen (Textual's own idiom)
         app = getters.app(AttemptApp)
 
     BINDINGS = [
-        Binding("escape", "cancel", "Cancel"),
-        Binding("ctrl+t", "toggle_mode", "Substring/word", priority=True),
+        Binding("escape", "cancel", N_("Cancel")),
+        Binding("ctrl+t", "toggle_mode", N_("Substring/word"), priority=True),
     ]
 
     def __init__(self, workbench: Workbench, query: str = "", mode: str = "substring") -> None:
@@ -51,13 +54,13 @@ class SearchScreen(ModalScreen[Hit | None]):
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog wide"):
             yield Label(self._title(), classes="dialog-title", id="search-title")
-            yield Input(self.initial, placeholder="search statements…", id="search-input")
+            yield Input(self.initial, placeholder=_("search statements…"), id="search-input")
             yield OptionList(id="search-results")
-            yield Label("enter: search / jump · ctrl+t: substring ↔ word · escape: close", classes="dialog-hint")
+            yield Label(_("enter: search / jump · ctrl+t: substring ↔ word · escape: close"), classes="dialog-hint")
 
     def _title(self) -> str:
-        found = f" — {len(self.hits)} found" if self.hits else ""
-        return f"Search ({self.mode}){found}"
+        found = _(" — {count} found").format(count=len(self.hits)) if self.hits else ""
+        return _("Search ({mode}){found}").format(mode=_(MODE_LABELS[self.mode]), found=found)
 
     def on_mount(self) -> None:
         self.query_one(Input).focus()
@@ -80,7 +83,7 @@ class SearchScreen(ModalScreen[Hit | None]):
         results = self.query_one(OptionList)
         results.set_options(
             [Option(hit_label(hit), id=str(i)) for i, hit in enumerate(self.hits)]
-            or [Option(Text("nothing found", style="dim"), disabled=True)]
+            or [Option(Text(_("nothing found"), style="dim"), disabled=True)]
         )
         self.query_one("#search-title", Label).update(self._title())
         if self.hits:

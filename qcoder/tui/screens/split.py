@@ -10,12 +10,15 @@ from textual.widgets import Input, Label, SelectionList
 from textual.widgets.selection_list import Selection
 
 from qcoder.coding.workbench import ComparisonRow
+from qcoder.i18n import N_, _
+from qcoder.tui.translate import TranslatedBindings
+from qcoder.tui.widgets.tick_list import TickList
 
 
-class SplitScreen(ModalScreen[tuple[str, list[int]] | None]):
+class SplitScreen(TranslatedBindings, ModalScreen[tuple[str, list[int]] | None]):
     BINDINGS = [
-        Binding("ctrl+s", "split", "Split", priority=True),
-        Binding("escape", "cancel", "Cancel"),
+        Binding("ctrl+s", "split", N_("Split"), priority=True),
+        Binding("escape", "cancel", N_("Cancel")),
     ]
 
     def __init__(self, code_name: str, rows: list[ComparisonRow]) -> None:
@@ -33,11 +36,12 @@ class SplitScreen(ModalScreen[tuple[str, list[int]] | None]):
             selections.append(Selection(f"{row.label} {row.text[:60]}", row.sentence_id))
         with Vertical(classes="dialog wide tall"):
             yield Label(
-                f"Split {self.code_name}: name of the new code, then tick its statements", classes="dialog-title"
+                _("Split {code}: name of the new code, then tick its statements").format(code=self.code_name),
+                classes="dialog-title",
             )
-            yield Input(placeholder="new code name", id="split-name")
-            yield SelectionList[int](*selections, id="split-statements")
-            yield Label("space: tick · tab: move between · ctrl+s: split · escape: cancel", classes="dialog-hint")
+            yield Input(placeholder=_("new code name"), id="split-name")
+            yield TickList[int](*selections, id="split-statements")
+            yield Label(_("space: tick · tab: move between · ctrl+s: split · escape: cancel"), classes="dialog-hint")
 
     def on_mount(self) -> None:
         self.query_one(Input).focus()
@@ -49,7 +53,8 @@ class SplitScreen(ModalScreen[tuple[str, list[int]] | None]):
     def action_split(self) -> None:
         name = self.query_one(Input).value.strip()
         if not name:
-            self.notify("name the new code first", severity="warning")
+            self.notify(_("name the new code first"), severity="warning")
+
             return
         self.dismiss((name, list(self.query_one(SelectionList).selected)))
 

@@ -19,12 +19,14 @@ from textual.widgets import Label, LoadingIndicator, OptionList
 from textual.widgets.option_list import Option
 
 from qcoder.coding.suggest import Suggestion, suggest
+from qcoder.i18n import N_, _
+from qcoder.tui.translate import TranslatedBindings
 
 
-class SuggestionScreen(ModalScreen[str | None]):
+class SuggestionScreen(TranslatedBindings, ModalScreen[str | None]):
     BINDINGS = [
-        Binding("escape", "cancel", "Cancel"),
-        *[Binding(str(n), f"pick({n})", f"Suggestion {n}", show=False) for n in range(1, 10)],
+        Binding("escape", "cancel", N_("Cancel")),
+        *[Binding(str(n), f"pick({n})", N_("Take a suggestion"), show=False) for n in range(1, 10)],
     ]
 
     def __init__(self, label: str, text: str, existing: Iterable[str]) -> None:
@@ -36,10 +38,10 @@ class SuggestionScreen(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
-            yield Label(f"In-vivo codes for {self.label}", classes="dialog-title")
+            yield Label(_("In-vivo codes for {label}").format(label=self.label), classes="dialog-title")
             yield LoadingIndicator(id="suggest-loading")
             yield OptionList(id="suggest-options")
-            yield Label("enter or 1–9: make it a code (and a dictionary word) · escape", classes="dialog-hint")
+            yield Label(_("enter or 1–9: make it a code (and a dictionary word) · escape"), classes="dialog-hint")
 
     def on_mount(self) -> None:
         self.query_one(OptionList).display = False
@@ -50,7 +52,7 @@ class SuggestionScreen(ModalScreen[str | None]):
         try:
             found = suggest(self.text, self.existing)
         except Exception as error:
-            self.app.call_from_thread(self.notify, f"no suggestions: {error}", severity="error")
+            self.app.call_from_thread(self.notify, _("no suggestions: {error}").format(error=error), severity="error")
             found = []
         self.app.call_from_thread(self.show, found)
 
@@ -63,9 +65,10 @@ class SuggestionScreen(ModalScreen[str | None]):
         for number, suggestion in enumerate(found, start=1):
             label = Text(f"{number} ", style="bold")
             label.append(suggestion.phrase)
-            label.append(f"  {'quoted' if suggestion.source == 'quoted' else 'keyword'}", style="dim")
+            label.append("  " + (_("quoted") if suggestion.source == "quoted" else _("keyword")), style="dim")
             items.append(Option(label, id=str(number - 1)))
-        options.set_options(items or [Option(Text("no suggestions for this statement", style="dim"), disabled=True)])
+        options.set_options(items or [Option(Text(_("no suggestions for this statement"), style="dim"), disabled=True)])
+
         if items:
             options.highlighted = 0
         options.focus()

@@ -19,6 +19,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Label, LoadingIndicator
 from textual.worker import Worker, WorkerState
 
+from qcoder.i18n import _
 from qcoder.store.errors import one_line
 
 T = TypeVar("T")
@@ -37,7 +38,7 @@ class TaskScreen(ModalScreen[T | None], Generic[T]):
         with Vertical(classes="dialog"):
             yield Label(self.message, classes="dialog-title", id="task-message")
             yield LoadingIndicator(id="task-loading")
-            yield Label("working … (this window closes by itself)", classes="dialog-hint")
+            yield Label(_("working … (this window closes by itself)"), classes="dialog-hint")
 
     def on_mount(self) -> None:
         self.run()

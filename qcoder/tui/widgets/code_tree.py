@@ -7,16 +7,19 @@ tree is not rebuilt on every key press.
 
 from __future__ import annotations
 
+from rich.style import Style
 from rich.text import Text
 from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
 from qcoder.coding.records import CodeInfo
+from qcoder.i18n import _, language
 from qcoder.tui.catalog import CodeCatalog
 
 
 def code_label(code: CodeInfo, core: bool = False) -> Text:
-    label = Text("★ " if core else "", style="bold yellow")
+    label = Text("★ " if core else "", style="bold yellow", no_wrap=True, overflow="ellipsis")
+
     label.append(code.name, style=code.colour or "")
     label.append(f" {code.mine}/{code.codings}", style="dim")
     return label
@@ -26,11 +29,12 @@ class CodeTree(Tree[int | None]):
     """Node data is the code id; level group nodes carry ``None``."""
 
     DEFAULT_CSS = """
-    CodeTree { background: $surface; scrollbar-size-vertical: 1; }
+    CodeTree { background: $surface; scrollbar-size-vertical: 1; text-wrap: nowrap; text-overflow: ellipsis; }
     """
 
     def __init__(self, catalog: CodeCatalog, *, id: str | None = None) -> None:
-        super().__init__("codes", id=id)
+        super().__init__(_("codes"), id=id)
+
         self.catalog = catalog
         self.show_root = False
         self.guide_depth = 2
@@ -48,15 +52,21 @@ class CodeTree(Tree[int | None]):
             members = [code for code in roots if code.level == level.rank]
             if not members:
                 continue
-            group = self.root.add(Text(level.name, style="bold"), data=None, expand=True)
+            group = self.root.add(Text(level.label(language()), style="bold"), data=None, expand=True)
             for code in members:
                 self._add(group, code, tree)
         if not self.nodes:
-            self.root.add_leaf(Text("(no codes yet)", style="dim"), data=None)
+            self.root.add_leaf(Text(_("(no codes yet)"), style="dim"), data=None)
         if keep is not None and keep in self.nodes:
             self.select_code(keep)
         elif self.nodes:
             self.select_code(next(iter(self.nodes)))
+            self.call_after_refresh(self._show_root)
+
+    def _show_root(self) -> None:
+        """Opened on the first code: show the tree from its top (the level above it), not scrolled into it."""
+        if self.cursor_line < max(1, self.scrollable_content_region.height):
+            self.scroll_home(animate=False, immediate=True)
 
     def _add(self, parent: TreeNode[int | None], code: CodeInfo, tree: dict[int | None, list[CodeInfo]]) -> None:
         children = tree.get(code.id, [])
@@ -67,6 +77,17 @@ class CodeTree(Tree[int | None]):
         else:
             node = parent.add_leaf(code_label(code, code.id == self.core_id), data=code.id)
         self.nodes[code.id] = node
+
+    def render_label(self, node: TreeNode[int | None], base_style: Style, style: Style) -> Text:
+        """A name too long for the tree's width ends in … (instead of being cut off mid-word unseen)."""
+        label = super().render_label(node, base_style, style)
+        depth, parent = 0, node.parent
+        while parent is not None:
+            depth, parent = depth + 1, parent.parent
+        room = self.scrollable_content_region.width - max(depth - (0 if self.show_root else 1), 0) * self.guide_depth
+        if room > 2 and label.cell_len > room:
+            label.truncate(room, overflow="ellipsis")
+        return label
 
     def update_code(self, code: CodeInfo) -> None:
         """New counts or name for one code, without rebuilding the tree."""

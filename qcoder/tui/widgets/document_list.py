@@ -9,22 +9,25 @@ from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
 from qcoder.coding.records import DocumentSummary
+from qcoder.i18n import _
 
 
 def document_label(doc: DocumentSummary) -> Text:
-    label = Text(f"{doc.label} ", style="bold")
-    label.append(doc.name)
+    label = Text(f"{doc.label} ", style="bold", no_wrap=True, overflow="ellipsis")  # a long title ends in …
+
+    label.append(doc.shown_name)
     label.append(f" {doc.coded_by_me}/{doc.statements}", style="dim")
     if doc.reviewed_by_me:
         label.append(" ✓", style="bold green")
     if doc.role == "holdout":
-        label.append(" holdout", style="italic dim")
+        label.append(_(" holdout"), style="italic dim")
     return label
 
 
 class DocumentList(OptionList):
     DEFAULT_CSS = """
-    DocumentList { background: $surface; scrollbar-size-vertical: 1; }
+    DocumentList { background: $surface; scrollbar-size-vertical: 1; text-wrap: nowrap; text-overflow: ellipsis; }
+
     """
 
     def __init__(self, *, id: str | None = None) -> None:
@@ -35,7 +38,8 @@ class DocumentList(OptionList):
         self.documents = list(documents)
         self.set_options([Option(document_label(doc), id=str(doc.id)) for doc in self.documents])
         if not self.documents:
-            self.add_option(Option(Text("(no documents — I imports a file)", style="dim"), disabled=True))
+            self.add_option(Option(Text(_("(no documents — I imports a file)"), style="dim"), disabled=True))
+
             return
         index = next((i for i, doc in enumerate(self.documents) if doc.id == current), 0)
         self.highlighted = index

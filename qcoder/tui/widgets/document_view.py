@@ -22,8 +22,10 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from qcoder.coding.records import StatementRow
+from qcoder.i18n import N_
 from qcoder.tui.catalog import CodeCatalog
 from qcoder.tui.layout import WrapLayout
+from qcoder.tui.translate import TranslatedBindings
 
 Pairs = list[tuple[int, int]]  # (code id, coder id)
 
@@ -49,7 +51,7 @@ class LineStyles(NamedTuple):
         return style + self.marker, style + self.label_style, style + self.heading
 
 
-class DocumentView(ScrollView, can_focus=True):
+class DocumentView(TranslatedBindings, ScrollView, can_focus=True):
     """Statements of one document; a cursor, an optional range selection, code chips."""
 
     COMPONENT_CLASSES = {
@@ -81,16 +83,16 @@ class DocumentView(ScrollView, can_focus=True):
     """
 
     BINDINGS = [
-        Binding("down,j", "move(1)", "Down", show=False),
-        Binding("up,k", "move(-1)", "Up", show=False),
-        Binding("shift+down,J", "extend(1)", "Extend down", show=False),
-        Binding("shift+up,K", "extend(-1)", "Extend up", show=False),
-        Binding("pagedown", "page(1)", "Page down", show=False),
-        Binding("pageup", "page(-1)", "Page up", show=False),
-        Binding("home,g", "edge(0)", "First", show=False),
-        Binding("end,G", "edge(1)", "Last", show=False),
-        Binding("v", "toggle_range", "Range", tooltip="Start/stop selecting a range of statements"),
-        Binding("escape", "clear_range", "Clear range", show=False),
+        Binding("down,j", "move(1)", N_("Down"), show=False),
+        Binding("up,k", "move(-1)", N_("Up"), show=False),
+        Binding("shift+down,J", "extend(1)", N_("Extend down"), show=False),
+        Binding("shift+up,K", "extend(-1)", N_("Extend up"), show=False),
+        Binding("pagedown", "page(1)", N_("Page down"), show=False),
+        Binding("pageup", "page(-1)", N_("Page up"), show=False),
+        Binding("home,g", "edge(0)", N_("First"), show=False),
+        Binding("end,G", "edge(1)", N_("Last"), show=False),
+        Binding("v", "toggle_range", N_("Range"), tooltip=N_("Start/stop selecting a range of statements")),
+        Binding("escape", "clear_range", N_("Clear range"), show=False),
     ]
 
     class CursorMoved(Message):
@@ -114,6 +116,7 @@ class DocumentView(ScrollView, can_focus=True):
         self._gutter = 10
         self.layout_: WrapLayout | None = None
         self._styles: LineStyles | None = None
+        self.memo_ids: set[int] = set()  # statements that carry a memo: marked ✎ after their label
         # Set while the statements after the first screen are still being read (fast launch):
         # called by whatever needs the whole document (End, a statement not yet loaded).
         self.complete: Callable[[], None] | None = None
@@ -225,6 +228,25 @@ class DocumentView(ScrollView, can_focus=True):
                 index = self._index_of.get(sid)
                 if index is not None:
                     self._refresh_statement(index)
+
+    def set_memos(self, sentence_ids: set[int]) -> None:
+        """Mark the statements that carry a memo (any coder's)."""
+        if sentence_ids != self.memo_ids:
+            self.memo_ids = sentence_ids
+            self.refresh()
+
+    def bring_to_top(self) -> bool:
+        """Scroll the cursor's statement to the top line; False if the document's end keeps it in the lower half.
+
+        A dialog about the statement then opens below it (True) or above it (False), never over it.
+        """
+        if self.layout_ is None or not self.statements:
+            return True
+        first = self.layout_.first_line(self.cursor)
+        self.scroll_to(y=first, animate=False, immediate=True)
+        self.refresh()
+        row = first - int(self.scroll_target_y)
+        return row + self.layout_.line_count(self.cursor) <= max(1, self.scrollable_content_region.height) // 2
 
     def index_of(self, sentence_id: int) -> int | None:
         if sentence_id not in self._index_of:
@@ -420,8 +442,14 @@ class DocumentView(ScrollView, can_focus=True):
         if first <= index <= last and (self.selection_anchor is not None or index == self.cursor):
             marker = "▌"
         marker_style, label_style, heading_style = styles.row(style)
-        label = row.label if within == 0 else ""
+        if within:
+            label = ""
+        elif row.id in self.memo_ids:
+            label = row.label.ljust(self._gutter - 2) + "✎"  # this statement has a memo
+        else:
+            label = row.label
         segments = [Segment(marker, marker_style), Segment(label.ljust(self._gutter - 1), label_style)]
+
         text_lines = int(layout.text_lines[index])
         if within < text_lines:
             spans = layout.spans(index)

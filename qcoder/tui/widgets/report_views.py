@@ -19,6 +19,7 @@ from qcoder.analysis.plots import text_plot
 from qcoder.analysis.saturation import SaturationCurve
 from qcoder.analysis.table import Cell, Table, label
 from qcoder.analysis.writers import cell_text
+from qcoder.linebreak import fill
 
 WRAP_AT = 44  # cells: a longer column (an example statement, a meaning) wraps inside this width
 
@@ -42,11 +43,16 @@ def fill_table(widget: DataTable[Text], table: Table) -> None:
     for i, name in enumerate(table.columns):
         widget.add_column(Text(name, style="bold"), width=WRAP_AT if widths[i] > WRAP_AT else None, key=str(i))
     for row in table.rows:
-        widget.add_row(*(_cell(value, numeric[i]) for i, value in enumerate(row)), height=None if wrap else 1)
+        widget.add_row(
+            *(_cell(value, numeric[i], WRAP_AT if widths[i] > WRAP_AT else 0) for i, value in enumerate(row)),
+            height=None if wrap else 1,
+        )
 
 
-def _cell(value: Cell, right: bool) -> Text:
-    return Text(cell_text(value), justify="right" if right else "left")
+def _cell(value: Cell, right: bool, width: int = 0) -> Text:
+    """A cell; a long text broken into lines of ``width`` by the rules of Chinese typesetting."""
+    text = cell_text(value)
+    return Text(fill(text, width) if width else text, justify="right" if right else "left")
 
 
 def code_node_label(code: CodeSummary, language: str) -> Text:
