@@ -36,6 +36,52 @@ T = TypeVar("T")
 # a command gives up with "busy, try again" instead of retrying for 8 × 10 s.
 RETRY_BUDGET_S = 25.0
 
+# A PostgreSQL server may hang (a dead VPN, a half-open firewall, a server that accepts and
+# never answers). Every connection therefore gives up connecting after CONNECT_TIMEOUT_S
+# (libpq tries each address of a name once, so "localhost" stays under 10 s), probes an idle
+# line with TCP keepalives, drops a line whose sent data stays unacknowledged, and lets the
+# server end any statement after STATEMENT_TIMEOUT_S (migrations lift it for themselves).
+CONNECT_TIMEOUT_S = 4
+STATEMENT_TIMEOUT_S = 60
+LOCK_TIMEOUT_S = 10
+PG_CONNECT_ARGS: dict[str, object] = {
+    "connect_timeout": CONNECT_TIMEOUT_S,
+    "keepalives": 1,
+    "keepalives_idle": 10,
+    "keepalives_interval": 3,
+    "keepalives_count": 3,
+    "tcp_user_timeout": 10_000,  # ms
+}
+
+# What libpq and psycopg say when the line to the server is gone or never came up.
+_UNREACHABLE_WORDS = (
+    "connection timeout",
+    "timeout expired",
+    "could not connect",
+    "connection refused",
+    "connection timed out",
+    "server closed the connection",
+    "connection is lost",
+    "the connection is closed",
+    "consuming input failed",
+    "sending query failed",
+    "could not receive data",
+    "could not send data",
+    "no route to host",
+    "network is unreachable",
+    "could not translate host name",
+    "name or service not known",
+    "terminating connection",
+    "ssl syscall",
+    "server unreachable",
+)
+
+
+def pg_options(*extra: str) -> str:
+    """The ``-c`` settings every qcoder connection to PostgreSQL starts with."""
+    settings = [f"lock_timeout={LOCK_TIMEOUT_S}s", f"statement_timeout={STATEMENT_TIMEOUT_S}s", *extra]
+    return " ".join(f"-c {setting}" for setting in settings)
+
 
 def resolve_url(db: str | os.PathLike[str] | None = None) -> str:
     """``--db`` beats ``QCODER_DB`` beats the default project under the user data dir."""
@@ -80,8 +126,35 @@ def make_engine(url: str) -> Engine:
         event.listen(engine, "begin", _sqlite_begin)
         return engine
     # A colleague's open transaction must not hang the UI: lock waits end after 10 s
-    # with an error that ``Project.run`` retries.
-    return create_engine(url, pool_pre_ping=True, connect_args={"options": "-c lock_timeout=10s"})
+    # with an error that ``Project.run`` retries; a server that stops answering is given up.
+    return create_engine(url, pool_pre_ping=True, connect_args={**PG_CONNECT_ARGS, "options": pg_options()})
+
+
+def server_address(url: str) -> str:
+    """``host:port`` of a PostgreSQL URL (the socket folder for a unix socket), for messages."""
+    parsed = make_url(url)
+    host = parsed.host or parsed.query.get("host") or "localhost"
+    if isinstance(host, tuple):
+        host = host[0]
+    if host.startswith("/"):
+        return host
+    return f"{host}:{parsed.port or 5432}"
+
+
+def is_unreachable(error: BaseException) -> bool:
+    """Whether the server could not be reached or stopped answering (not: refused us, or our SQL)."""
+    orig = getattr(error, "orig", None) or error
+    code = getattr(orig, "sqlstate", None)
+    if code is not None:
+        return code.startswith("08") or code in ("57P01", "57P02", "57P03")
+    if not isinstance(error, OperationalError) and type(orig).__module__.split(".")[0] != "psycopg":
+        return False
+    text = str(orig).lower()
+    return any(word in text for word in _UNREACHABLE_WORDS)
+
+
+def unreachable_message(url: str) -> str:
+    return f"cannot reach the server at {server_address(url)}; check the network"
 
 
 def is_retryable(error: BaseException) -> bool:
@@ -101,6 +174,10 @@ def describe_db_error(error: BaseException, url: str = "") -> str:
     """One line for a database failure the user can act on (the faces reach it through
     ``qcoder.store.errors.user_message``; ``url`` "" when the project is not known)."""
     text = _first_line(error)
+    if url and not is_sqlite(url) and is_unreachable(error):
+        return unreachable_message(url)
+    if getattr(getattr(error, "orig", None), "sqlstate", None) == "57014":
+        return f"the server did not finish in time ({STATEMENT_TIMEOUT_S} s); try again, or ask for a smaller piece"
     if is_retryable(error):
         return f"the project database is busy (locked by another process): {text}; try again"
     return f"database error on {_where(url)}: {text}" if url else f"database error: {text}"
@@ -199,6 +276,8 @@ def open_project(
         status = schema.state(engine)
     except DBAPIError as error:
         engine.dispose()
+        if not is_sqlite(url) and is_unreachable(error):
+            raise QcoderError(unreachable_message(url)) from error
         raise QcoderError(f"cannot open {_where(url)}: {_first_line(error)}") from error
     except sqlite3.DatabaseError as error:  # pragma: no cover - raised raw by some drivers
         engine.dispose()
@@ -271,6 +350,8 @@ def open_other_project(db: str | os.PathLike[str]) -> Project:
         status = schema.state(engine)
     except (DBAPIError, sqlite3.DatabaseError) as error:
         engine.dispose()
+        if path is None and is_unreachable(error):
+            raise QcoderError(unreachable_message(url)) from error
         raise QcoderError(f"cannot open {_where(url)}: {_first_line(error)}") from error
     if status == "current":
         return Project(url=url, engine=engine)
@@ -321,7 +402,7 @@ def _read_only_engine(url: str, path: Path | None) -> Engine:
         return create_engine(
             url,
             pool_pre_ping=True,
-            connect_args={"options": "-c default_transaction_read_only=on -c lock_timeout=10s"},
+            connect_args={**PG_CONNECT_ARGS, "options": pg_options("default_transaction_read_only=on")},
         )
     uri = path.resolve().as_uri() + "?mode=ro"
     if _wal_header(path) and not Path(f"{path}-wal").exists():

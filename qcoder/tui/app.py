@@ -30,6 +30,7 @@ from qcoder.tui.attempt import WorkbenchHost
 from qcoder.tui.catalog import CodeCatalog
 from qcoder.tui.engine import PendingWorkbench, RestLoad
 from qcoder.tui.live import DEFAULT_INTERVAL, LiveRefresh
+from qcoder.tui.offline import guard_for
 from qcoder.tui.screens.coding import CodingScreen
 from qcoder.tui.screens.dialogs import PromptScreen
 
@@ -112,6 +113,7 @@ class QcoderApp(WorkbenchHost):
             self.start_from_first_look()
             return
         self._show_notices(self._project.notices)
+        self.offline_guard = guard_for(self, self._project)
         if self.coder_name:
             self.start(self.coder_name)
         else:

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, TypeVar
 from textual.app import App
 
 from qcoder.store.errors import user_message
+from qcoder.tui.offline import Offline, OfflineGuard
 
 T = TypeVar("T")
 
@@ -22,6 +23,17 @@ class AttemptApp(App[None]):
     """An app whose screens run their actions through ``attempt``."""
 
     action_count = 0  # calls through ``attempt``: a live re-read started before one is stale
+    offline_guard: OfflineGuard | None = None  # a server project's: calls in a worker, with a timeout
+
+    @property
+    def is_offline(self) -> bool:
+        """The server does not answer: keep the screen as it is, refuse edits (``qcoder.tui.offline``)."""
+        return self.offline_guard is not None and self.offline_guard.offline
+
+    @property
+    def offline_refusal(self) -> str:
+        """The line an edit refused while offline shows."""
+        return self.offline_guard.refusal if self.offline_guard is not None else ""
 
     @property
     def project_url(self) -> str:
@@ -31,8 +43,12 @@ class AttemptApp(App[None]):
     def attempt(self, action: Callable[[], T], *, reload: bool = True) -> T | None:
         """Run a Workbench call; on failure notify in one line, re-read (``reload``), and return None."""
         self.action_count += 1
+        guard = self.offline_guard
         try:
-            return action()
+            return action() if guard is None else guard.call(action)
+        except Offline as error:  # nothing was done; the screen keeps the last state it read
+            self.notify(str(error), severity="warning", markup=False)
+            return None
         except Exception as error:
             message = user_message(error, self.project_url)
             if message is None:
