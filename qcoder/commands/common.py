@@ -9,11 +9,13 @@ Annotations stay evaluated eagerly in the command modules: typer reads them.
 
 from __future__ import annotations
 
+import io
 import json
+import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, is_dataclass
-from typing import Annotated, Any
+from typing import Annotated, Any, TextIO
 
 import typer
 
@@ -35,6 +37,54 @@ class State:
 
 
 state = State()
+
+
+class _VisibleText(io.TextIOBase):
+    """A text stream that shows control characters (ESC, BEL, C1) as placeholders; see ``visible_output``."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self._stream = stream
+
+    @property
+    def encoding(self) -> str:  # type: ignore[override]
+        return getattr(self._stream, "encoding", None) or "utf-8"
+
+    @property
+    def errors(self) -> str | None:  # type: ignore[override]
+        return getattr(self._stream, "errors", None)
+
+    def isatty(self) -> bool:
+        return self._stream.isatty()
+
+    def writable(self) -> bool:
+        return True
+
+    def fileno(self) -> int:
+        return self._stream.fileno()
+
+    def write(self, text: str) -> int:  # type: ignore[override]
+        from qcoder.store.safe_text import visible
+
+        self._stream.write(visible(text))
+        return len(text)
+
+    def flush(self) -> None:
+        self._stream.flush()
+
+
+@contextmanager
+def visible_output() -> Iterator[None]:
+    """While a command runs, nothing it prints can drive the terminal (a document's or code's ESC …).
+
+    Why here, once: names, statements and memos reach stdout through every command; what a
+    project holds from before qcoder made them visible at import must not act either.
+    """
+    saved = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = _VisibleText(sys.stdout), _VisibleText(sys.stderr)  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        sys.stdout, sys.stderr = saved
 
 
 def fail(message: str, code: int = 1) -> None:

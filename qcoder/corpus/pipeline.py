@@ -16,6 +16,7 @@ from qcoder.corpus.split import split_with_report
 from qcoder.corpus.tokenize import tokenize
 from qcoder.corpus.types import Decoded, ImportRefused, PipelineOptions, ProcessedDocument, StepReport
 from qcoder.corpus.word import read_docx
+from qcoder.store.safe_text import control_count, visible
 
 TEXT_SUFFIXES = (".txt", ".text", ".md", ".markdown")
 DOCX_SUFFIXES = (".docx",)
@@ -61,6 +62,10 @@ def process(raw: bytes, options: PipelineOptions = PipelineOptions(), *, filenam
             f"cleaning this file lost {read_chars - kept - removed:,} characters it did not list (a qcoder bug); "
             "nothing was imported; please report it together with the file"
         )
+    controls = control_count(text)
+    if controls:  # one character for one, before the split: statements never hold a raw ESC
+        text = visible(text)
+        reports.append(StepReport("visible_controls", controls, notes=[control_note(controls)]))
     spans, cut_report = split_with_report(text, semicolon=options.split_on_semicolon)
     if cut_report.changes:
         reports.append(cut_report)
@@ -73,6 +78,14 @@ def process(raw: bytes, options: PipelineOptions = PipelineOptions(), *, filenam
         tokens=tokens,
         reports=reports,
         mojibake=find_mojibake(text),
+    )
+
+
+def control_note(count: int) -> str:
+    """The import report's line for control characters made visible."""
+    return (
+        f"{count:,} control character{'s' if count != 1 else ''} (terminal escapes, bells) "
+        "shown as visible placeholders such as ␛; they are never sent to a terminal"
     )
 
 
