@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from qcoder.corpus.importer import import_path
 from qcoder.errors import QcoderError
 from qcoder.exchange.bundle import load_bundle
-from qcoder.store.database import Project
+from qcoder.store.database import Project, shown_url
 from qcoder.store.models import Code, Coder, Coding, Document, Sentence
 from qcoder.store.settings import pipeline_options
 
@@ -65,6 +65,6 @@ def project_summary(project: Project) -> list[str]:
         codings = session.scalar(select(func.count()).select_from(Coding)) or 0
         coders = session.scalar(select(func.count()).select_from(Coder)) or 0
     return [
-        f"project: {project.url}",
+        f"project: {shown_url(project.url)}",
         f"{docs} documents, {statements} statements, {codes} codes, {codings} codings by {coders} coders",
     ]

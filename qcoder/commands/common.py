@@ -53,6 +53,11 @@ class _VisibleText(io.TextIOBase):
     def errors(self) -> str | None:  # type: ignore[override]
         return getattr(self._stream, "errors", None)
 
+    @property
+    def buffer(self) -> Any:
+        """The bytes underneath, for binary output (a PNG, an XLSX) written to stdout on purpose."""
+        return self._stream.buffer
+
     def isatty(self) -> bool:
         return self._stream.isatty()
 
@@ -96,8 +101,9 @@ def fail(message: str, code: int = 1) -> None:
 @contextmanager
 def project(db: str | None, *, create: bool = True, upgrade_server: bool = False) -> Iterator[Any]:
     """The project named by ``--db`` (the command's, else the root's), its notices on stderr; closed after."""
-    from qcoder.store.database import open_project
+    from qcoder.store.database import open_project, resolve_url
 
+    state.url = resolve_url(db or state.db)  # a failure while opening names this project, not the default
     opened = open_project(db or state.db, create=create, upgrade_server=upgrade_server)
     state.url = opened.url
     for notice in opened.notices:
@@ -105,6 +111,9 @@ def project(db: str | None, *, create: bool = True, upgrade_server: bool = False
     try:
         yield opened
     finally:
+        vanished = opened.vanished_files()
+        if vanished is not None:
+            typer.echo(vanished, err=True)
         opened.close()
 
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
 
-from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
@@ -27,6 +27,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from sqlalchemy.pool import QueuePool
 
 from qcoder.errors import Conflict, QcoderError, SchemaMismatch
+from qcoder.store.file_care import remove_stale_parts, reusable_backup, sync_folder_warning
 from qcoder.store.location import project_value, sqlite_url
 from qcoder.store.sqlite_files import SQLITE_BUSY_TIMEOUT_MS, sqlite_path  # also imported from here
 
@@ -157,6 +158,12 @@ def unreachable_message(url: str) -> str:
     return f"cannot reach the server at {server_address(url)}; check the network"
 
 
+def is_foreign_key_refusal(error: BaseException) -> bool:
+    """A change that refers to a row another coder removed meanwhile (SQLite's words or PostgreSQL's 23503)."""
+    orig = getattr(error, "orig", None)
+    return getattr(orig, "sqlstate", None) == "23503" or "foreign key constraint failed" in str(orig).lower()
+
+
 def is_retryable(error: BaseException) -> bool:
     """Lock contention and serialization failures are worth retrying; other errors are not."""
     if isinstance(error, OperationalError):
@@ -192,6 +199,7 @@ class Project:
     session_factory: sessionmaker[Session] = field(init=False)
     write_session_factory: sessionmaker[Session] = field(init=False)
     notices: list[str] = field(default_factory=list)  # e.g. "backed up to …, upgraded"
+    _wal_seen: bool = False  # a SQLite project's -wal file was there once it was opened
     schema_found: str = "current"  # what ``open_project`` found: current, empty (created) or older (upgraded)
     on_close: list[Callable[[], None]] = field(default_factory=list)  # e.g. remove a temporary copy
 
@@ -233,12 +241,52 @@ class Project:
                     "someone else changed this item while you were editing it; refresh and try again"
                 ) from error
             except DBAPIError as error:
+                if is_foreign_key_refusal(error):
+                    raise Conflict(self.gone_message()) from error
                 out_of_time = time.monotonic() + delay > deadline
                 if attempt + 1 >= attempts or out_of_time or not is_retryable(error):
                     raise QcoderError(describe_db_error(error, self.url)) from error
                 time.sleep(delay)
                 delay = min(delay * 2, 1.0)
         raise AssertionError("unreachable")
+
+    def gone_message(self) -> str:
+        """Why a change pointed at a row that is no longer there: who merged or deleted what, if the log knows."""
+        who = "someone else"
+        try:
+            with self.session() as session:
+                row = session.execute(
+                    text(
+                        "SELECT coders.name, events.action FROM events LEFT JOIN coders ON coders.id = events.coder_id "
+                        "WHERE events.action IN ('code.merge', 'code.delete', 'code.split', 'memo.delete', "
+                        "'coding.remove', 'review.remove') ORDER BY events.id DESC LIMIT 1"
+                    )
+                ).first()
+        except DBAPIError:
+            row = None
+        if row is None:
+            return f"what this change refers to was merged or deleted by {who} a moment ago; refreshed — nothing was changed"
+        who = row[0] or who
+        done = {
+            "code.merge": "this code was merged",
+            "code.delete": "this code was deleted",
+            "code.split": "this code was split",
+            "memo.delete": "this memo was deleted",
+        }.get(row[1], "what this change refers to was removed")
+        return f"{done} by {who} a moment ago; refreshed — nothing was changed"
+
+    def vanished_files(self) -> str | None:
+        """A warning when a SQLite project's -wal/-shm files went while it is open (a sync client, a cleaner)."""
+        path = sqlite_path(self.url)
+        if path is None or not self._wal_seen:
+            return None
+        gone = [suffix for suffix in ("-wal", "-shm") if not Path(f"{path}{suffix}").exists()]
+        if not gone:
+            return None
+        return (
+            f"warning: {path.name}{' and '.join(gone)} vanished while the project was open (a sync or cleaning "
+            "program?); recent changes may be lost — keep projects out of synced folders and run `qcoder db check`"
+        )
 
     def close(self) -> None:
         self.engine.dispose()
@@ -272,6 +320,8 @@ def open_project(
         raise QcoderError(f"no project at {path}; create it with `qcoder init --db {path}`")
     engine = make_engine(url)
     project = Project(url=url, engine=engine)
+    if path is not None:
+        _care_for_files(project, path)
     try:
         status = schema.state(engine)
     except DBAPIError as error:
@@ -283,6 +333,8 @@ def open_project(
         engine.dispose()
         raise QcoderError(f"cannot open {_where(url)}: {error}") from error
     project.schema_found = status
+    if path is not None:
+        project._wal_seen = Path(f"{path}-wal").exists()
     if status == "current":
         return project
     refusal = _refusal(status, engine, url)
@@ -305,10 +357,22 @@ def open_project(
         project.notices.append(f"upgraded the project schema from {revision}")
         return project
     engine.dispose()
-    backup = schema.backup_sqlite(path, f"pre-{schema.head_revision()[:8]}")
+    tag = f"pre-{schema.head_revision()[:8]}"
+    backup = reusable_backup(path, tag)  # an upgrade tried again: its backup still holds the file as it is
+    if backup is None:
+        backup = schema.backup_sqlite(path, tag)
     schema.upgrade(engine)
     project.notices.append(f"upgraded the project schema; the old file was backed up to {backup}")
     return project
+
+
+def _care_for_files(project: Project, path: Path) -> None:
+    """Warn about a synced folder; remove the ``.part`` files an interrupted copy left (``file_care``)."""
+    warning = sync_folder_warning(path)
+    if warning is not None:
+        project.notices.append(warning)
+    for part in remove_stale_parts(path):
+        project.notices.append(f"removed {part.name}, left by an interrupted backup or upgrade")
 
 
 def _refusal(status: str, engine: Engine, url: str) -> QcoderError | None:
@@ -430,6 +494,11 @@ def _wal_header(path: Path) -> bool:
     with path.open("rb") as handle:
         header = handle.read(20)
     return len(header) == 20 and header.startswith(b"SQLite format 3\0") and header[18:20] == b"\x02\x02"
+
+
+def shown_url(url: str) -> str:
+    """The project as printed: a SQLite file's path, a server URL with its password masked (***)."""
+    return _where(url)
 
 
 def _where(url: str) -> str:
