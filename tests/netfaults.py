@@ -9,6 +9,7 @@ after its own timeouts) and forwards again.
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import threading
 from pathlib import Path
@@ -89,10 +90,8 @@ class FlakyProxy:
         for client, server in pairs:
             for end in (client, server):
                 if end is not None:
-                    try:
+                    with contextlib.suppress(OSError):
                         end.shutdown(socket.SHUT_RDWR)
-                    except OSError:
-                        pass
                     end.close()
 
     def url(self, database: str, user: str = "qcoder") -> str:

@@ -83,9 +83,9 @@ def _check_ranges(session: Session, parts: list[tuple[str, int, int]]) -> None:
     """A range past a document's last statement is refused at once, before any ID is listed."""
     for doc_label in {doc for doc, first, last in parts if last > first}:
         last_ordinal = session.scalar(
-            select(func.max(Sentence.ordinal)).join(Document, Document.id == Sentence.document_id).where(
-                Document.label == doc_label
-            )
+            select(func.max(Sentence.ordinal))
+            .join(Document, Document.id == Sentence.document_id)
+            .where(Document.label == doc_label)
         )
         if last_ordinal is None:
             raise NotFound(f"no document {doc_label!r}; `qcoder docs` lists them")

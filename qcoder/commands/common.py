@@ -67,7 +67,7 @@ class _VisibleText(io.TextIOBase):
     def fileno(self) -> int:
         return self._stream.fileno()
 
-    def write(self, text: str) -> int:  # type: ignore[override]
+    def write(self, text: str) -> int:
         from qcoder.store.safe_text import visible
 
         self._stream.write(visible(text))
@@ -85,7 +85,7 @@ def visible_output() -> Iterator[None]:
     project holds from before qcoder made them visible at import must not act either.
     """
     saved = sys.stdout, sys.stderr
-    sys.stdout, sys.stderr = _VisibleText(sys.stdout), _VisibleText(sys.stderr)  # type: ignore[assignment]
+    sys.stdout, sys.stderr = _VisibleText(sys.stdout), _VisibleText(sys.stderr)
     try:
         yield
     finally:

@@ -196,7 +196,10 @@ def _refuse_bombs(raw: bytes) -> None:
     try:
         with zipfile.ZipFile(io.BytesIO(raw)) as package:
             check_declared(
-                package, lambda line: ImportRefused(f"this .docx: {line}"), member_cap=DOCX_MEMBER_CAP, total_cap=DOCX_TOTAL_CAP
+                package,
+                lambda line: ImportRefused(f"this .docx: {line}"),
+                member_cap=DOCX_MEMBER_CAP,
+                total_cap=DOCX_TOTAL_CAP,
             )
     except zipfile.BadZipFile:
         return  # python-docx says what is wrong with it

@@ -18,10 +18,10 @@ from typing import Any
 
 from lxml import etree
 
-from qcoder.store.safe_text import csv_value, visible
 from qcoder.errors import QcoderError, file_bytes, file_size
 from qcoder.exchange import refi
 from qcoder.exchange.xml_safety import refi_root
+from qcoder.store.safe_text import csv_value, visible
 
 MAX_CODEBOOK_BYTES = 20 * 1024 * 1024
 

@@ -15,6 +15,7 @@ its calls stay on the UI thread as before.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections.abc import Callable
 from typing import Any, Protocol, TypeVar
@@ -115,7 +116,7 @@ class OfflineGuard:
                 self.go_offline()
                 raise Offline(self.refusal) from error
             raise error
-        return box["value"]  # type: ignore[no-any-return]
+        return box["value"]
 
     def _late(self, box: dict[str, Any]) -> None:
         """A call that ran over did finish after all: show the true state once online again."""
@@ -123,10 +124,8 @@ class OfflineGuard:
             self._from_thread(self.app.notify, "the server answered late: the last change was saved after all")
 
     def _from_thread(self, callback: Callable[..., Any], *args: Any) -> None:
-        try:
+        with contextlib.suppress(RuntimeError):  # the app is closing (or this is the UI thread)
             self.app.call_from_thread(callback, *args)
-        except RuntimeError:  # the app is closing (or this is the UI thread)
-            pass
 
     # ------------------------------------------------------------------ offline and back
     def go_offline(self) -> None:
@@ -135,7 +134,9 @@ class OfflineGuard:
             return
         self.offline = True
         self.online_subtitle = str(self.app.sub_title or "")
-        self.app.sub_title = f"{OFFLINE_SUBTITLE} · {self.online_subtitle}" if self.online_subtitle else OFFLINE_SUBTITLE
+        self.app.sub_title = (
+            f"{OFFLINE_SUBTITLE} · {self.online_subtitle}" if self.online_subtitle else OFFLINE_SUBTITLE
+        )
         self.app.notify(
             f"{OFFLINE_SUBTITLE}: cannot reach the server at {self.where}; the screen shows the last state read, "
             "and qcoder reconnects by itself",

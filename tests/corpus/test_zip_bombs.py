@@ -44,11 +44,29 @@ def bomb_zip(members: dict[str, bytes], bomb_name: str, megabytes: int, *, decla
     for name, data, method, size, crc in entries:
         offset = len(out)
         raw_name = name.encode()
-        out += struct.pack("<4sHHHHHIIIHH", b"PK\x03\x04", 20, 0, method, 0, 0x21, crc, len(data), size, len(raw_name), 0)
+        out += struct.pack(
+            "<4sHHHHHIIIHH", b"PK\x03\x04", 20, 0, method, 0, 0x21, crc, len(data), size, len(raw_name), 0
+        )
         out += raw_name + data
         central += struct.pack(
             "<4sHHHHHHIIIHHHHHII",
-            b"PK\x01\x02", 20, 20, 0, method, 0, 0x21, crc, len(data), size, len(raw_name), 0, 0, 0, 0, 0, offset,
+            b"PK\x01\x02",
+            20,
+            20,
+            0,
+            method,
+            0,
+            0x21,
+            crc,
+            len(data),
+            size,
+            len(raw_name),
+            0,
+            0,
+            0,
+            0,
+            0,
+            offset,
         )
         central += raw_name
     start = len(out)

@@ -219,7 +219,7 @@ def test_a_change_to_a_code_merged_meanwhile_says_who_did_it(project: Project) -
         sentence_id = session.scalar(select(Sentence.id).limit(1))
         coder_id = session.scalar(select(Coder.id).where(Coder.name == "研究者A"))
         before = session.scalar(select(func.count()).select_from(Coding))
-    with pytest.raises(Conflict, match="^this code was merged by 研究者B a moment ago; refreshed"):
+    with pytest.raises(Conflict, match=r"^this code was merged by 研究者B a moment ago; refreshed"):
         project.run(
             lambda s: s.execute(insert(Coding).values(sentence_id=sentence_id, code_id=source.id, coder_id=coder_id))
         )

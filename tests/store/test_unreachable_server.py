@@ -76,9 +76,10 @@ def test_every_connection_has_timeouts_and_keepalives(pg_url: str) -> None:
 
 @pytest.mark.postgres
 def test_a_statement_the_server_cancels_is_one_line(pg_url: str) -> None:
-    with open_project(pg_url) as project:
-        with pytest.raises(QcoderError, match="did not finish in time"):
-            project.run(lambda s: s.connection().exec_driver_sql("SET LOCAL statement_timeout = '50ms'; SELECT pg_sleep(2)"))
+    with open_project(pg_url) as project, pytest.raises(QcoderError, match="did not finish in time"):
+        project.run(
+            lambda s: s.connection().exec_driver_sql("SET LOCAL statement_timeout = '50ms'; SELECT pg_sleep(2)")
+        )
 
 
 def test_an_unreachable_error_names_the_server_not_the_password() -> None:
@@ -87,5 +88,3 @@ def test_an_unreachable_error_names_the_server_not_the_password() -> None:
     error = OperationalError("SELECT 1", {}, psycopg.OperationalError("server closed the connection unexpectedly"))
     message = describe_db_error(error, "postgresql+psycopg://a:pw@db.example.org:6543/x")
     assert message == "cannot reach the server at db.example.org:6543; check the network"
-
-
