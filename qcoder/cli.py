@@ -15,7 +15,7 @@ from typing import Annotated, Any
 import typer
 from typer.core import TyperGroup
 
-from qcoder.commands import agreement, coding, common, documents, exchange, project, reports
+from qcoder.commands import agreement, coding, common, documents, exchange, project, reports, team
 from qcoder.commands.common import DbOption, fail, state, visible_output
 from qcoder.store.errors import user_message
 
@@ -121,6 +121,7 @@ app.command("merge")(exchange.merge)
 app.command("report")(reports.report)
 app.command("agree")(agreement.agree)
 app.command("reconcile")(agreement.reconcile)
+app.add_typer(team.team_app, name="team")
 
 
 def main() -> None:

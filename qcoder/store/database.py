@@ -183,6 +183,11 @@ def describe_db_error(error: BaseException, url: str = "") -> str:
     text = _first_line(error)
     if url and not is_sqlite(url) and is_unreachable(error):
         return unreachable_message(url)
+    if getattr(getattr(error, "orig", None), "sqlstate", None) == "42501":  # grants or row-level security
+        return (
+            f"your role on this project does not allow that ({text}); "
+            "`qcoder team list` shows the roles — ask an owner if you need another"
+        )
     if getattr(getattr(error, "orig", None), "sqlstate", None) == "57014":
         return f"the server did not finish in time ({STATEMENT_TIMEOUT_S} s); try again, or ask for a smaller piece"
     if is_retryable(error):
