@@ -21,7 +21,7 @@ from sqlalchemy.engine import make_url
 from qcoder.coding.workbench import Workbench
 from qcoder.errors import QcoderError
 from qcoder.store.database import open_project
-from qcoder.store.models import Coder, Coding, Memo
+from qcoder.store.models import Coder, Coding, Event, Memo
 from qcoder.store.team import members
 
 pytestmark = pytest.mark.postgres
@@ -71,9 +71,15 @@ def team(pg_url: str, postgres_server) -> Iterator[Team]:  # type: ignore[no-unt
 
 def _codings_of(url: str, coder: str) -> int:
     with open_project(url) as project, project.session() as session:
-        return session.scalar(
-            select(func.count()).select_from(Coding).join(Coder, Coder.id == Coding.coder_id).where(Coder.name == coder)
-        ) or 0
+        return (
+            session.scalar(
+                select(func.count())
+                .select_from(Coding)
+                .join(Coder, Coder.id == Coding.coder_id)
+                .where(Coder.name == coder)
+            )
+            or 0
+        )
 
 
 def test_team_list_shows_roles(team: Team) -> None:
@@ -87,9 +93,8 @@ def test_team_list_shows_roles(team: Team) -> None:
 
 def test_a_member_codes_only_as_themselves(team: Team) -> None:
     alice = team.logins["alice"]
-    with open_project(team.url("alice")) as project:
-        with pytest.raises(QcoderError, match=f"you work as your login '{alice}'"):
-            Workbench(project, team.logins["bob"])
+    with open_project(team.url("alice")) as project, pytest.raises(QcoderError, match=f"your login '{alice}'"):
+        Workbench(project, team.logins["bob"])
     code, _out, err = qc(
         "code", "D01-S001", "--code", "融资难", "--coder", team.logins["bob"], "--db", team.url("alice")
     )
@@ -104,13 +109,15 @@ def test_a_coder_cannot_change_another_coders_codings(team: Team) -> None:
         bench.code_named(ids, "融资难")
     assert _codings_of(team.admin_url, alice) == 3
     # through qcoder: bob's uncode removes bob's codings only, and he cannot be alice
-    code, _out, _err = qc("uncode", "D01-S001..3", "--code", "融资难", "--coder", bob, "--db", team.url("bob"))
+    qc("uncode", "D01-S001..3", "--code", "融资难", "--coder", bob, "--db", team.url("bob"))
     assert _codings_of(team.admin_url, alice) == 3
     # with plain SQL: deletes and updates of alice's rows touch nothing, an insert in her name is refused
     with team.raw("bob") as connection:
         alice_id = connection.execute("SELECT id FROM coders WHERE name = %s", (alice,)).fetchone()[0]  # type: ignore[index]
         assert connection.execute("DELETE FROM codings WHERE coder_id = %s", (alice_id,)).rowcount == 0
-        assert connection.execute("UPDATE codings SET coder_id = coder_id WHERE coder_id = %s", (alice_id,)).rowcount == 0
+        assert (
+            connection.execute("UPDATE codings SET coder_id = coder_id WHERE coder_id = %s", (alice_id,)).rowcount == 0
+        )
         with pytest.raises(psycopg.errors.InsufficientPrivilege):
             connection.execute(
                 "INSERT INTO codings (sentence_id, code_id, coder_id, created_at) "
@@ -118,7 +125,10 @@ def test_a_coder_cannot_change_another_coders_codings(team: Team) -> None:
                 (alice_id,),
             )
         with pytest.raises(psycopg.errors.InsufficientPrivilege):
-            connection.execute("INSERT INTO document_reviews (coder_id, document_id, reviewed_at) SELECT %s, id, now() FROM documents", (alice_id,))
+            connection.execute(
+                "INSERT INTO document_reviews (coder_id, document_id, reviewed_at) SELECT %s, id, now() FROM documents",
+                (alice_id,),
+            )
     assert _codings_of(team.admin_url, alice) == 3
 
 
@@ -142,9 +152,9 @@ def test_an_owner_manages_members_and_a_coder_cannot(team: Team) -> None:
     carol = team.logins["carol"]
     code, _out, err = qc("team", "add", carol, "--role", "coder", "--db", team.url("alice"))
     assert code == 1 and err.startswith("error:")
-    code, out, err = qc("team", "add", carol, "--role", "coder", "--db", team.url("boss"))
+    code, _out, err = qc("team", "add", carol, "--role", "coder", "--db", team.url("boss"))
     assert code == 0, err
-    code, out, err = qc("team", "set-role", carol, "--role", "reviewer", "--db", team.url("boss"))
+    code, _out, err = qc("team", "set-role", carol, "--role", "reviewer", "--db", team.url("boss"))
     assert code == 0, err
     with open_project(team.admin_url) as project, project.session() as session:
         roles = {member.login: member.role for member in members(session)}
@@ -153,25 +163,31 @@ def test_an_owner_manages_members_and_a_coder_cannot(team: Team) -> None:
 
 def test_consensus_is_written_by_whoever_holds_the_reconcile_right(team: Team) -> None:
     alice, bob = team.logins["alice"], team.logins["bob"]
-    from qcoder.coding.codings import add_codings
-    from qcoder.coding.coders import get_or_create_coder
-
-    def consensus(session):  # type: ignore[no-untyped-def]
-        coder = get_or_create_coder(session, "consensus")
-        sentence_id = session.execute(select(Coding.sentence_id).limit(1)).scalar()
-        code_id = session.execute(select(Coding.code_id).limit(1)).scalar()
-        add_codings(session, [sentence_id], code_id, coder.id)
-
-    with open_project(team.url("alice")) as project:
-        bench = Workbench(project, alice)
-        bench.code_named(bench.statement_ids(["D01-S001"]), "融资难")
-    with open_project(team.url("bob")) as project, pytest.raises(QcoderError, match="does not allow"):
-        project.run(consensus)
+    for who, code in (("alice", "融资难"), ("bob", "融资约束")):
+        with open_project(team.url(who)) as project:
+            bench = Workbench(project, team.logins[who])
+            bench.code_named(bench.statement_ids(["D01-S001"]), code)
+            bench.review(bench.find_document("D01")[0])
+    args = ("reconcile", "--coders", f"{alice},{bob}", "D01-S001", "--accept", "a")
+    code, _out, err = qc(*args, "--db", team.url("bob"))  # a coder without the right
+    assert code == 1 and "does not allow" in err
+    code, _out, err = qc(*args, "--db", team.url("sup"))  # a reviewer
+    assert code == 1
     code, _out, err = qc("team", "set-role", bob, "--role", "coder", "--reconcile", "--db", team.url("boss"))
     assert code == 0, err
-    with open_project(team.url("bob")) as project:
-        project.run(consensus)
+    code, _out, err = qc(*args, "--by", alice, "--db", team.url("bob"))  # in someone else's name: no
+    assert code == 1 and "you cannot act as" in err
+    code, _out, err = qc(*args, "--db", team.url("bob"))
+    assert code == 0, err
     assert _codings_of(team.admin_url, "consensus") == 1
+    with open_project(team.admin_url) as project, project.session() as session:
+        decided_by = session.scalar(
+            select(Coder.name)
+            .join(Event, Event.coder_id == Coder.id)
+            .where(Event.action == "reconcile.decide")
+            .order_by(Event.id.desc())
+        )
+    assert decided_by == bob  # logged as the login who decided
 
 
 def test_sqlite_projects_have_no_team_roles(tmp_path) -> None:  # type: ignore[no-untyped-def]
