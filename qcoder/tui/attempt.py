@@ -9,12 +9,14 @@ worded by ``qcoder.store.errors.user_message``, the same words the command line 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from textual.app import App
+from textual.screen import Screen
 
 from qcoder.store.errors import user_message
 from qcoder.tui.offline import Offline, OfflineGuard
+from qcoder.tui.visible import clean_update
 
 T = TypeVar("T")
 
@@ -39,6 +41,10 @@ class AttemptApp(App[None]):
     def project_url(self) -> str:
         """The project named in database errors ("" when there is none to name)."""
         return ""
+
+    def _display(self, screen: Screen[Any], renderable: Any) -> None:
+        """Every update on its way to the terminal: control characters in text become placeholders."""
+        super()._display(screen, clean_update(renderable))
 
     def attempt(self, action: Callable[[], T], *, reload: bool = True) -> T | None:
         """Run a Workbench call; on failure notify in one line, re-read (``reload``), and return None."""
