@@ -7,6 +7,7 @@ ratio are checked before anything is inflated, and members are inflated in small
 
 from __future__ import annotations
 
+import io
 import struct
 import tracemalloc
 import zlib
@@ -75,13 +76,22 @@ def bomb_zip(members: dict[str, bytes], bomb_name: str, megabytes: int, *, decla
     return bytes(out)
 
 
-CONTENT_TYPES = b'<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"/>'
+def word_parts() -> dict[str, bytes]:
+    """Every part of a real python-docx document except its text (the bomb takes that place)."""
+    import zipfile
+
+    import docx
+
+    buffer = io.BytesIO()
+    docx.Document().save(buffer)
+    with zipfile.ZipFile(io.BytesIO(buffer.getvalue())) as package:
+        return {name: package.read(name) for name in package.namelist() if name != "word/document.xml"}
 
 
 @pytest.fixture(scope="module")
 def docx_bomb() -> bytes:
-    data = bomb_zip({"[Content_Types].xml": CONTENT_TYPES}, "word/document.xml", 2048)
-    assert len(data) < 3 * MB  # ~2 MB on disk, 2 GB inflated
+    data = bomb_zip(word_parts(), "word/document.xml", 2048)
+    assert len(data) < 4 * MB  # ~3 MB on disk, 2 GB inflated
     return data
 
 
@@ -98,7 +108,7 @@ def test_docx_bomb_refused_in_little_memory(docx_bomb: bytes) -> None:
 
 def test_docx_bomb_that_hides_its_size_is_refused_while_inflating() -> None:
     """A central directory that claims a small size: zipfile stops there, so a lie cannot inflate more."""
-    data = bomb_zip({"[Content_Types].xml": CONTENT_TYPES}, "word/document.xml", 64, declared=3 * MB)
+    data = bomb_zip(word_parts(), "word/document.xml", 64, declared=3 * MB)
     with pytest.raises(ImportRefused):
         read_docx(data)
 
