@@ -22,6 +22,7 @@ from typing import Any
 
 from lxml import etree
 
+from qcoder.corpus.pipeline import control_note
 from qcoder.corpus.types import Decoded, ImportRefused, PipelineOptions
 from qcoder.errors import QcoderError
 from qcoder.exchange import refi
@@ -51,6 +52,7 @@ from qcoder.exchange.positions import (
 from qcoder.exchange.qdpx_export import SIDE_FORMAT
 from qcoder.exchange.xml_safety import refi_root
 from qcoder.store.models import MEMO_TYPES
+from qcoder.store.safe_text import control_count, visible
 
 _OTHER_SOURCES = ("PictureSource", "PDFSource", "AudioSource", "VideoSource")
 
@@ -278,7 +280,7 @@ class _Reader:
 
     def _text_source(self, element: etree._Element, guid: str, variables: dict[str, str]) -> SourceData | None:
         where = _where(self.source, element)
-        name = (element.get("name") or "").strip() or f"source {guid[:8]}"
+        name = visible((element.get("name") or "").strip()) or f"source {guid[:8]}"
         selections = element.findall("PlainTextSelection")
         inline = element.find("PlainTextContent")
         path = (element.get("plainTextPath") or "").strip()
@@ -301,6 +303,10 @@ class _Reader:
         except ImportRefused as error:
             raise QcoderError(f"{where}: source {name!r} ({path}): {error}") from None
         text, ends = normalize_line_ends(decoded.text)
+        controls = control_count(text)
+        if controls:  # one for one: the selections' positions still fit
+            text = visible(text)
+            self.report.append(f"source {name!r}: {control_note(controls)}")
         raw_selections = []
         for selection in selections:  # positions are placed once the file's unit is known
             start, end = _int(selection, "startPosition", self.source), _int(selection, "endPosition", self.source)

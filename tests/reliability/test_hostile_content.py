@@ -225,3 +225,29 @@ def test_a_change_to_a_code_merged_meanwhile_says_who_did_it(project: Project) -
         )
     with project.session() as session:
         assert session.scalar(select(func.count()).select_from(Coding)) == before
+
+
+def test_a_qdpx_source_with_escapes_is_imported_with_placeholders(project: Project, tmp_path: Path) -> None:
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "exchange"))
+    from exchange_helpers import FOREIGN_TEXT, foreign_qdpx
+
+    from qcoder.exchange.qdpx_import import import_project
+
+    text = FOREIGN_TEXT.replace("Breakfast notes", "Breakfast \x1b]0;pwned\x07notes")
+    path = tmp_path / "in.qdpx"
+    path.write_bytes(foreign_qdpx(text=text))
+    report = project.run(lambda s: import_project(s, path))
+    assert any("2 control characters" in line for line in report.lines())
+    with project.session() as session:
+        joined = "".join(session.scalars(select(Sentence.text)).all())
+        codings = session.scalar(select(func.count()).select_from(Coding))
+    assert "\x1b" not in joined and "␛]0;pwned␇notes" in joined
+    plain = tmp_path / "plain.qdpx"
+    plain.write_bytes(foreign_qdpx())
+    with open_project(str(tmp_path / "plain.qcoder")) as other:
+        other.run(lambda s: import_project(s, plain))
+        with other.session() as session:
+            expected = session.scalar(select(func.count()).select_from(Coding))
+    assert codings == expected  # the selections still land where they were
