@@ -24,6 +24,7 @@ DEFAULTS: dict[str, Any] = {
     "language": "zh",
     "relation_types": [],  # project-defined types beside the built-in ones
     "codebook_frozen_at": None,  # ISO time the codebook was frozen (saturation check)
+    "coders_edit_codebook": True,  # PostgreSQL team projects: coders may change the codebook (owner decides)
 }
 
 

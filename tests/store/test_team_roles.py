@@ -190,6 +190,20 @@ def test_consensus_is_written_by_whoever_holds_the_reconcile_right(team: Team) -
     assert decided_by == bob  # logged as the login who decided
 
 
+def test_the_owner_decides_whether_coders_change_the_codebook(team: Team) -> None:
+    alice = team.logins["alice"]
+    with open_project(team.url("alice")) as project:
+        Workbench(project, alice).create_code("人才", 0)  # allowed by default
+    code, _out, err = qc("settings", "coders_edit_codebook", "false", "--db", team.url("alice"))
+    assert code == 1 and "does not allow" in err  # settings are the owner's
+    code, _out, err = qc("settings", "coders_edit_codebook", "false", "--db", team.url("boss"))
+    assert code == 0, err
+    with open_project(team.url("alice")) as project, pytest.raises(QcoderError, match="does not allow"):
+        Workbench(project, alice).create_code("政策", 0)
+    with open_project(team.url("boss")) as project:
+        Workbench(project, team.logins["boss"]).create_code("政策", 0)
+
+
 def test_sqlite_projects_have_no_team_roles(tmp_path) -> None:  # type: ignore[no-untyped-def]
     db = str(tmp_path / "p.qcoder")
     assert qc("init", "--db", db)[0] == 0
