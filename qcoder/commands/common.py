@@ -25,7 +25,13 @@ DbOption = Annotated[
         "--db", help="Project: a file path (SQLite) or a postgresql:// URL. Default: $QCODER_DB or the default project."
     ),
 ]
-CoderOption = Annotated[str, typer.Option("--coder", help="Your coder name (every coding belongs to a coder).")]
+CoderOption = Annotated[
+    str | None,
+    typer.Option(
+        "--coder",
+        help="Your coder name (every coding belongs to a coder). On a PostgreSQL project: your login, the default.",
+    ),
+]
 FormatOption = Annotated[str, typer.Option("--format", help="text or json")]
 
 

@@ -99,6 +99,9 @@ def test_a_member_codes_only_as_themselves(team: Team) -> None:
         "code", "D01-S001", "--code", "融资难", "--coder", team.logins["bob"], "--db", team.url("alice")
     )
     assert code == 1 and "you cannot act as" in err
+    code, _out, err = qc("code", "D01-S001", "--code", "融资难", "--db", team.url("alice"))  # the login codes
+    assert code == 0, err
+    assert _codings_of(team.admin_url, alice) == 1
 
 
 def test_a_coder_cannot_change_another_coders_codings(team: Team) -> None:
