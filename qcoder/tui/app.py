@@ -328,7 +328,7 @@ def open_app(db: str | os.PathLike[str] | None, coder: str | None, *, live: bool
         from qcoder.store.database import resolve_url
 
         url = resolve_url(db)
-    name = coder or remembered_coder(url)
+    name = coder or remembered_coder(url) or _login(url)
     if coder:
         remember_coder(url, coder)
 
@@ -341,6 +341,15 @@ def open_app(db: str | os.PathLike[str] | None, coder: str | None, *, live: bool
     from qcoder.store.database import open_project
 
     return QcoderApp(open_project(db), name, remember, live=live)
+
+
+def _login(url: str) -> str | None:
+    """On a server, the login: a team member codes as no one else (``qcoder.store.team``)."""
+    if url.startswith("sqlite"):
+        return None
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).username
 
 
 def run_tui(db: str | None, coder: str | None) -> None:
