@@ -39,10 +39,10 @@ RETRY_BUDGET_S = 25.0
 
 # A PostgreSQL server may hang (a dead VPN, a half-open firewall, a server that accepts and
 # never answers). Every connection therefore gives up connecting after CONNECT_TIMEOUT_S
-# (libpq tries each address of a name once, so "localhost" stays under 10 s), probes an idle
+# per address (a name with an IPv4 and an IPv6 address stays under 10 s in all), probes an idle
 # line with TCP keepalives, drops a line whose sent data stays unacknowledged, and lets the
 # server end any statement after STATEMENT_TIMEOUT_S (migrations lift it for themselves).
-CONNECT_TIMEOUT_S = 4
+CONNECT_TIMEOUT_S = 3
 STATEMENT_TIMEOUT_S = 60
 LOCK_TIMEOUT_S = 10
 PG_CONNECT_ARGS: dict[str, object] = {

@@ -69,7 +69,7 @@ def test_every_connection_has_timeouts_and_keepalives(pg_url: str) -> None:
         assert connection.exec_driver_sql("SHOW lock_timeout").scalar() == "10s"
         raw = connection.connection.driver_connection
         params = raw.info.get_parameters()  # type: ignore[union-attr]
-        assert params["connect_timeout"] == "4"
+        assert params["connect_timeout"] == "3"
         assert params["keepalives"] == "1"
         assert "tcp_user_timeout" in params
 
