@@ -15,8 +15,8 @@ from typing import Annotated, Any
 import typer
 from typer.core import TyperGroup
 
-from qcoder.commands import agreement, codebook, coding, common, documents, exchange, project, reports
-from qcoder.commands.common import DbOption, fail, state
+from qcoder.commands import agreement, codebook, coding, common, documents, exchange, project, reports, team
+from qcoder.commands.common import DbOption, fail, state, visible_output
 from qcoder.store.errors import user_message
 
 # SQLAlchemy is imported by the commands that use it, not here: ``qcoder`` / ``qcoder tui``
@@ -27,14 +27,15 @@ class _OneLineErrors(TyperGroup):
     """Turn every failure a user can cause into one line on stderr and exit code 1."""
 
     def invoke(self, ctx: Any) -> Any:
-        try:
-            return super().invoke(ctx)
-        except Exception as error:
-            message = user_message(error, state.url)
-            if message is None:
-                raise
-            typer.echo(f"error: {message}", err=True)
-            ctx.exit(1)
+        with visible_output():
+            try:
+                return super().invoke(ctx)
+            except Exception as error:
+                message = user_message(error, state.url)
+                if message is None:
+                    raise
+                typer.echo(f"error: {message}", err=True)
+                ctx.exit(1)
 
 
 app = typer.Typer(
@@ -141,6 +142,7 @@ app.command("merge")(exchange.merge)
 app.command("report")(reports.report)
 app.command("agree")(agreement.agree)
 app.command("reconcile")(agreement.reconcile)
+app.add_typer(team.team_app, name="team")
 
 
 def main() -> None:

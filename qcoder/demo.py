@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from qcoder.corpus.importer import import_path
 from qcoder.errors import QcoderError
 from qcoder.exchange.bundle import load_bundle
-from qcoder.store.database import Project
+from qcoder.store.database import Project, shown_url
 from qcoder.store.models import Code, Coder, Coding, Document, Sentence
 from qcoder.store.settings import pipeline_options
 
@@ -57,16 +57,6 @@ def load_demo(project: Project) -> list[str]:
     return lines
 
 
-def shown_location(url: str) -> str:
-    """A SQLite project as its path, a server as its URL with the password masked."""
-    from sqlalchemy.engine import make_url
-
-    parsed = make_url(url)
-    if parsed.get_backend_name() == "sqlite" and parsed.database:
-        return parsed.database
-    return parsed.render_as_string(hide_password=True)
-
-
 def project_summary(project: Project) -> list[str]:
     with project.session() as session:
         docs = session.scalar(select(func.count()).select_from(Document)) or 0
@@ -75,6 +65,6 @@ def project_summary(project: Project) -> list[str]:
         codings = session.scalar(select(func.count()).select_from(Coding)) or 0
         coders = session.scalar(select(func.count()).select_from(Coder)) or 0
     return [
-        f"project: {shown_location(project.url)}",
+        f"project: {shown_url(project.url)}",
         f"{docs} documents, {statements} statements, {codes} codes, {codings} codings by {coders} coders",
     ]

@@ -20,11 +20,13 @@ import json
 import re
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 from wcwidth import wcwidth
 
 from qcoder.analysis.table import Cell, Table
 from qcoder.errors import QcoderError
+from qcoder.store.safe_text import csv_cell
 
 TEXT_FORMATS = ("text", "md", "csv", "json")
 BINARY_FORMATS = ("xlsx", "docx")
@@ -164,9 +166,10 @@ def to_csv(tables: Sequence[Table]) -> str:
         if len(tables) > 1:
             if k:
                 writer.writerow([])
-            writer.writerow([table.title])
-        writer.writerow(table.columns)
-        writer.writerows([cell_text(v) for v in row] for row in table.rows)
+            writer.writerow([csv_cell(table.title)])
+        writer.writerow([csv_cell(c) for c in table.columns])
+        # a code named "=HYPERLINK(…)" stays text in Excel (OWASP): see qcoder.store.safe_text
+        writer.writerows([csv_cell(v) if isinstance(v, str) else cell_text(v) for v in row] for row in table.rows)
     return buffer.getvalue()
 
 
@@ -230,9 +233,22 @@ def to_xlsx(tables: Sequence[Table]) -> bytes:
             if "\n" in cell_text(cell.value):
                 cell.alignment = wrap
         sheet.freeze_panes = "A2"
+        xlsx_text_cells(sheet)
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()
+
+
+def xlsx_text_cells(sheet: Any) -> None:
+    """Store every text cell as text: openpyxl would make a formula of text beginning with "=".
+
+    Why: a code, memo or document name like ``=HYPERLINK("http://…")`` comes from whoever wrote
+    the codebook; as a formula it would run when a colleague opens the report.
+    """
+    for row in sheet.iter_rows():
+        for cell in row:
+            if isinstance(cell.value, str) and cell.data_type != "s":
+                cell.data_type = "s"
 
 
 # ---------------------------------------------------------------------- docx

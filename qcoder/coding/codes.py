@@ -22,6 +22,7 @@ from qcoder.store.events import log_event
 from qcoder.store.lookup import get_or_not_found
 from qcoder.store.models import Code, Coder, Coding, Memo, Relation, utcnow
 from qcoder.store.rows import add_new, changed_fields, row_of
+from qcoder.store.safe_text import first_control
 from qcoder.store.settings import levels
 
 _COLOUR = re.compile(r"^#[0-9A-Fa-f]{6}$")
@@ -31,6 +32,9 @@ NAME_LIMIT = 200  # characters in a code's name (the column holds 200)
 
 
 def clean_code_name(name: str) -> str:
+    control = first_control(name.replace("\t", " ").replace("\n", " "))
+    if control is not None:  # ESC would start a terminal sequence wherever the name is shown
+        raise QcoderError(f"a code's name cannot contain control characters ({control}); type it without them")
     cleaned = " ".join(name.split())
     if not cleaned:
         raise QcoderError("a code needs a name")

@@ -14,6 +14,7 @@ from qcoder.store.events import log_event
 from qcoder.store.lookup import get_or_not_found
 from qcoder.store.models import MEMO_TYPES, Coder, Memo, utcnow
 from qcoder.store.rows import add_new, changed_fields, row_of
+from qcoder.store.safe_text import visible
 
 TARGETS = ("project", "document", "sentence", "code", "relation")
 MEMO_FIELDS = ("text", "title", "type", "code_id")
@@ -29,6 +30,11 @@ def _check_type(type_: str) -> str:
     if type_ not in MEMO_TYPES:
         raise QcoderError(f"memo type {type_!r} unknown; use one of: {', '.join(MEMO_TYPES)}")
     return type_
+
+
+def memo_text(text: str) -> str:
+    """A memo as stored: line breaks as newlines, other control characters visible (never sent to a terminal)."""
+    return visible(text.replace("\r\n", "\n").replace("\r", "\n"))
 
 
 def add_memo(
@@ -49,6 +55,7 @@ def add_memo(
     if column is not None and target_id is None:
         raise QcoderError(f"a {target} memo needs the {target} it belongs to")
     coder_id = coder.id if coder else None
+    text = memo_text(text)
     memo = Memo(type=type_, title=title, text=text, coder_id=coder_id, updated_by_id=coder_id)
     if column is not None:
         setattr(memo, column, target_id)
@@ -89,7 +96,7 @@ def update_memo(
     check_memo_version(session, memo, expected_version)
     wanted: dict[str, object] = {}
     if text is not None:
-        wanted["text"] = text
+        wanted["text"] = memo_text(text)
     if title is not None:
         wanted["title"] = title
     if type_ is not None:

@@ -28,6 +28,7 @@ from qcoder.coding.codings import add_codings, codes_on_sentences, remove_coding
 from qcoder.coding.memos import add_memo
 from qcoder.coding.statements import resolve_statements
 from qcoder.errors import QcoderError
+from qcoder.store import team
 from qcoder.store.events import log_event
 from qcoder.store.lookup import get_or_not_found
 from qcoder.store.models import Code, Coder, Document, DocumentReview, Event, Memo, Sentence
@@ -237,6 +238,8 @@ def resolve(
     if choice not in CHOICES:
         raise QcoderError(f"--accept takes one of: {', '.join(CHOICES)}")
     _two_coders(request)
+    if team.own_role(session) is not None:  # on a team server the decision is logged as the login's own
+        by = team.required_coder(session, by or team.login(session))
     a, b = (find_coder(session, name) for name in request.coders)
     consensus_coder = get_or_create_coder(session, consensus)
     if consensus_coder.id in (a.id, b.id):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from qcoder.errors import NotFound, QcoderError
@@ -44,9 +44,9 @@ def _normalize_label(label: str) -> str:
     return statement_label(doc_label, int(match.group(2)))
 
 
-def expand_statement_ids(specs: Iterable[str]) -> list[str]:
-    """Accept ``D01-S003``, ``d1-s3`` and ranges ``D01-S003..D01-S010`` / ``D01-S003..10``."""
-    labels: list[str] = []
+def parse_statement_specs(specs: Iterable[str]) -> list[tuple[str, int, int]]:
+    """``(document label, first ordinal, last ordinal)`` per ID or range, without listing a range's IDs."""
+    parts: list[tuple[str, int, int]] = []
     for spec in specs:
         for part in spec.replace(",", " ").split():
             range_match = _RANGE.match(part)
@@ -63,13 +63,42 @@ def expand_statement_ids(specs: Iterable[str]) -> list[str]:
                     last_ordinal = int(end.lstrip("Ss"))
                 if last_ordinal < first_ordinal:
                     raise QcoderError(f"range {part!r} runs backwards")
-                labels.extend(statement_label(doc_label, n) for n in range(first_ordinal, last_ordinal + 1))
+                parts.append((doc_label, first_ordinal, last_ordinal))
             else:
-                labels.append(_normalize_label(part))
-    return labels
+                label = _normalize_label(part)
+                doc_label, ordinal = label.split("-S")[0], int(label.split("-S")[1])
+                parts.append((doc_label, ordinal, ordinal))
+    return parts
+
+
+def expand_statement_ids(specs: Iterable[str], *, limit: int = 1_000_000) -> list[str]:
+    """Accept ``D01-S003``, ``d1-s3`` and ranges ``D01-S003..D01-S010`` / ``D01-S003..10``."""
+    parts = parse_statement_specs(specs)
+    if sum(last - first + 1 for _, first, last in parts) > limit:
+        raise QcoderError(f"more than {limit:,} statement IDs asked for; give smaller ranges")
+    return [statement_label(doc, n) for doc, first, last in parts for n in range(first, last + 1)]
+
+
+def _check_ranges(session: Session, parts: list[tuple[str, int, int]]) -> None:
+    """A range past a document's last statement is refused at once, before any ID is listed."""
+    for doc_label in {doc for doc, first, last in parts if last > first}:
+        last_ordinal = session.scalar(
+            select(func.max(Sentence.ordinal))
+            .join(Document, Document.id == Sentence.document_id)
+            .where(Document.label == doc_label)
+        )
+        if last_ordinal is None:
+            raise NotFound(f"no document {doc_label!r}; `qcoder docs` lists them")
+        for doc, first, last in parts:
+            if doc == doc_label and last > last_ordinal:
+                raise NotFound(
+                    f"{statement_label(doc, first)}..{statement_label(doc, last)} goes beyond {doc}'s last statement "
+                    f"{statement_label(doc, last_ordinal)}; `qcoder show {doc}` lists its statement IDs"
+                )
 
 
 def resolve_statements(session: Session, specs: Sequence[str]) -> list[Sentence]:
+    _check_ranges(session, parse_statement_specs(specs))
     labels = expand_statement_ids(specs)
     if not labels:
         raise QcoderError("no statement IDs given (like D03-S017)")

@@ -41,6 +41,7 @@ from qcoder.coding.records import (
 from qcoder.coding.statements import find_document, resolve_statements
 from qcoder.corpus.search import Hit, search
 from qcoder.errors import NotFound
+from qcoder.store import team
 from qcoder.store.database import Project
 from qcoder.store.models import Code, Coder, Coding, Document, Memo, Relation, Sentence
 from qcoder.store.settings import Level, resolve_level
@@ -60,6 +61,8 @@ class Workbench:
         nothing of this coder, and there is nothing to undo.
         """
         self.project = project
+        if not project.is_sqlite:  # a team member codes as their own login, never as someone else
+            self._read(lambda s: team.required_coder(s, clean_coder_name(coder_name)))
         if join_now:
             self.coder_id, self.coder_name = project.run(lambda s: _coder_record(get_or_create_coder(s, coder_name)))
         else:

@@ -16,9 +16,17 @@ import typer
 from qcoder.commands.common import CoderOption, DbOption, FormatOption, emit, fail, parse_attrs, project
 
 
-def _workbench(opened: Any, coder: str) -> Any:
+def _workbench(opened: Any, coder: str | None) -> Any:
+    """The coder's Workbench; on PostgreSQL the coder defaults to the login (a team member can be no one else)."""
     from qcoder.coding.workbench import Workbench
 
+    if not coder:
+        if opened.is_sqlite:
+            fail("give --coder NAME (every coding belongs to a coder)")
+        from sqlalchemy import text
+
+        with opened.session() as session:
+            coder = str(session.execute(text("SELECT current_user")).scalar())
     return Workbench(opened, coder, join_now=False)
 
 
@@ -45,8 +53,6 @@ def search(
     """Find statements; with --code, code every hit."""
     from qcoder.corpus.search import search as run_search
 
-    if code and not coder:
-        fail("--code needs --coder NAME (every coding belongs to a coder)")
     with project(db, create=False) as opened:
         with opened.session() as session:
             wanted = parse_attrs(where)
@@ -65,7 +71,7 @@ def search(
         ]
         added: list[int] = []
         if code and hits:
-            added, _created = _workbench(opened, coder or "").code_named(
+            added, _created = _workbench(opened, coder).code_named(
                 [h.sentence_id for h in hits], code, level, description=f"autocode the hits of {query} with {code}"
             )
     if fmt == "json":
@@ -102,7 +108,7 @@ def codes(db: DbOption = None, fmt: FormatOption = "text") -> None:
 def code(
     statements: Annotated[list[str], typer.Argument(help="Statement IDs: D03-S017, ranges D03-S017..D03-S020")],
     code: Annotated[str, typer.Option("--code", help="Code name (created if missing)")],
-    coder: CoderOption,
+    coder: CoderOption = None,
     level: Annotated[str | None, typer.Option("--level", help="0-3, concept, 初始范畴, …")] = None,
     db: DbOption = None,
     quote: Annotated[
@@ -142,7 +148,7 @@ def code(
 def uncode(
     statements: Annotated[list[str], typer.Argument(help="Statement IDs")],
     code: Annotated[str, typer.Option("--code")],
-    coder: CoderOption,
+    coder: CoderOption = None,
     level: Annotated[str | None, typer.Option("--level")] = None,
     db: DbOption = None,
 ) -> None:
@@ -156,7 +162,7 @@ def uncode(
 
 def review(
     document: Annotated[str, typer.Argument(help="Document ID or name")],
-    coder: CoderOption,
+    coder: CoderOption = None,
     db: DbOption = None,
     undo: Annotated[bool, typer.Option("--undo", help="Unmark the document")] = False,
 ) -> None:
@@ -166,23 +172,23 @@ def review(
         document_id, label = workbench.find_document(document)
         changed = workbench.review(document_id, not undo)
     state = "not reviewed" if undo else "reviewed"
-    typer.echo(f"{label} {state} by {coder}" + ("" if changed else " (unchanged)"))
+    typer.echo(f"{label} {state} by {workbench.coder_name}" + ("" if changed else " (unchanged)"))
 
 
-def _history(coder: str, db: str | None, redo: bool) -> None:
+def _history(coder: str | None, db: str | None, redo: bool) -> None:
     with project(db) as opened:
         workbench = _workbench(opened, coder)
         done = workbench.redo() if redo else workbench.undo()
     verb = "redo" if redo else "undo"
-    typer.echo(f"{verb}: {done}" if done else f"nothing to {verb} for {coder}")
+    typer.echo(f"{verb}: {done}" if done else f"nothing to {verb} for {workbench.coder_name}")
 
 
-def undo(coder: CoderOption, db: DbOption = None) -> None:
+def undo(coder: CoderOption = None, db: DbOption = None) -> None:
     """Undo the coder's newest step (workbench or command line); a colleague's work is never touched."""
     _history(coder, db, redo=False)
 
 
-def redo(coder: CoderOption, db: DbOption = None) -> None:
+def redo(coder: CoderOption = None, db: DbOption = None) -> None:
     """Redo the coder's newest undone step."""
     _history(coder, db, redo=True)
 

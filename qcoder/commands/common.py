@@ -9,11 +9,13 @@ Annotations stay evaluated eagerly in the command modules: typer reads them.
 
 from __future__ import annotations
 
+import io
 import json
+import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, is_dataclass
-from typing import Annotated, Any
+from typing import Annotated, Any, TextIO
 
 import typer
 
@@ -23,7 +25,13 @@ DbOption = Annotated[
         "--db", help="Project: a file path (SQLite) or a postgresql:// URL. Default: $QCODER_DB or the default project."
     ),
 ]
-CoderOption = Annotated[str, typer.Option("--coder", help="Your coder name (every coding belongs to a coder).")]
+CoderOption = Annotated[
+    str | None,
+    typer.Option(
+        "--coder",
+        help="Your coder name (every coding belongs to a coder). On a PostgreSQL project: your login, the default.",
+    ),
+]
 FormatOption = Annotated[str, typer.Option("--format", help="text or json")]
 
 
@@ -37,6 +45,59 @@ class State:
 state = State()
 
 
+class _VisibleText(io.TextIOBase):
+    """A text stream that shows control characters (ESC, BEL, C1) as placeholders; see ``visible_output``."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self._stream = stream
+
+    @property
+    def encoding(self) -> str:  # type: ignore[override]
+        return getattr(self._stream, "encoding", None) or "utf-8"
+
+    @property
+    def errors(self) -> str | None:  # type: ignore[override]
+        return getattr(self._stream, "errors", None)
+
+    @property
+    def buffer(self) -> Any:
+        """The bytes underneath, for binary output (a PNG, an XLSX) written to stdout on purpose."""
+        return self._stream.buffer
+
+    def isatty(self) -> bool:
+        return self._stream.isatty()
+
+    def writable(self) -> bool:
+        return True
+
+    def fileno(self) -> int:
+        return self._stream.fileno()
+
+    def write(self, text: str) -> int:
+        from qcoder.store.safe_text import visible
+
+        self._stream.write(visible(text))
+        return len(text)
+
+    def flush(self) -> None:
+        self._stream.flush()
+
+
+@contextmanager
+def visible_output() -> Iterator[None]:
+    """While a command runs, nothing it prints can drive the terminal (a document's or code's ESC …).
+
+    Why here, once: names, statements and memos reach stdout through every command; what a
+    project holds from before qcoder made them visible at import must not act either.
+    """
+    saved = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = _VisibleText(sys.stdout), _VisibleText(sys.stderr)
+    try:
+        yield
+    finally:
+        sys.stdout, sys.stderr = saved
+
+
 def fail(message: str, code: int = 1) -> None:
     """Stop the command with one line on stderr."""
     typer.echo(f"error: {message}", err=True)
@@ -46,8 +107,9 @@ def fail(message: str, code: int = 1) -> None:
 @contextmanager
 def project(db: str | None, *, create: bool = True, upgrade_server: bool = False) -> Iterator[Any]:
     """The project named by ``--db`` (the command's, else the root's), its notices on stderr; closed after."""
-    from qcoder.store.database import open_project
+    from qcoder.store.database import open_project, resolve_url
 
+    state.url = resolve_url(db or state.db)  # a failure while opening names this project, not the default
     opened = open_project(db or state.db, create=create, upgrade_server=upgrade_server)
     state.url = opened.url
     for notice in opened.notices:
@@ -55,6 +117,9 @@ def project(db: str | None, *, create: bool = True, upgrade_server: bool = False
     try:
         yield opened
     finally:
+        vanished = opened.vanished_files()
+        if vanished is not None:
+            typer.echo(vanished, err=True)
         opened.close()
 
 

@@ -106,6 +106,9 @@ def import_(
                         f"{path}: {verb}: {result.statements} statements ({result.headings} headings), "
                         f"encoding {result.encoding}"
                     )
+                    for line in result.report:
+                        if "visible placeholders" in line and not dry_run:  # said at import, not only in a dry run
+                            typer.echo(f"  {line.strip()}")
                     if dry_run:
                         for line in result.report:
                             typer.echo(f"  {line}")

@@ -15,8 +15,10 @@ from qcoder.commands.common import DbOption, FormatOption, fail, project
 
 def init(db: DbOption = None) -> None:
     """Create a project (or check an existing one is usable)."""
+    from qcoder.store.database import shown_url
+
     with project(db) as opened:
-        typer.echo(f"project ready: {opened.url}")
+        typer.echo(f"project ready: {shown_url(opened.url)}")
 
 
 def settings(

@@ -26,6 +26,7 @@ from qcoder.corpus.tokenize import tokenize
 from qcoder.corpus.transcript import is_interviewer, text_sources
 from qcoder.corpus.types import Decoded, ImportRefused, PipelineOptions, ProcessedDocument, Span, StepReport
 from qcoder.corpus.word import read_docx
+from qcoder.store.safe_text import control_count, visible
 
 TEXT_SUFFIXES = (".txt", ".text", ".md", ".markdown")
 DOCX_SUFFIXES = (".docx",)
@@ -105,6 +106,10 @@ def _process_text(raw: bytes, decoded: Decoded, options: PipelineOptions) -> Pro
         text, report = to_simplified(text)
         reports.append(report)
     _check_accounting(len(ns(decoded.text)), text, reports)
+    controls = control_count(text)
+    if controls:  # one character for one, before the split: statements never hold a raw ESC
+        text = visible(text)
+        reports.append(StepReport("visible_controls", controls, notes=[control_note(controls)]))
     spans, cut_report = split_with_report(text, semicolon=options.split_on_semicolon)
     if cut_report.changes:
         reports.append(cut_report)
@@ -272,6 +277,10 @@ def process_source(
         len(ns(r)) for report in source.removed for r in report.removed
     )
     _check_accounting(read_chars, stored, reports)
+    controls = control_count(stored)
+    if controls:  # one character for one: spans stay valid, statements never hold a raw ESC
+        stored = visible(stored)
+        reports.append(StepReport("visible_controls", controls, notes=[control_note(controls)]))
     tokens = tokenize([stored[s.start : s.end] for s in spans], options.user_words)
     notes = [f"units: {', '.join(f'{n} {kind}' + ('s' if n != 1 else '') for kind, n in units.items())}"]
     return ProcessedDocument(
@@ -287,6 +296,14 @@ def process_source(
         document_attributes=dict(source.document_attributes),
         read_chars=read_chars,
         notes=[*notes, *source.notes],
+    )
+
+
+def control_note(count: int) -> str:
+    """The import report's line for control characters made visible."""
+    return (
+        f"{count:,} control character{'s' if count != 1 else ''} (terminal escapes, bells) "
+        "shown as visible placeholders such as ␛; they are never sent to a terminal"
     )
 
 

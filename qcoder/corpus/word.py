@@ -232,6 +232,26 @@ def _shortfall(expected: str, got: str) -> str:
     return "; ".join(parts)
 
 
+DOCX_MEMBER_CAP = 256 * 1024 * 1024  # one part (document.xml of a book, an embedded video)
+DOCX_TOTAL_CAP = 512 * 1024 * 1024
+
+
+def _refuse_bombs(raw: bytes) -> None:
+    """Before python-docx reads every part into memory: refuse a package that says it is a bomb."""
+    from qcoder.corpus.zip_limits import check_declared
+
+    try:
+        with zipfile.ZipFile(io.BytesIO(raw)) as package:
+            check_declared(
+                package,
+                lambda line: ImportRefused(f"this .docx: {line}"),
+                member_cap=DOCX_MEMBER_CAP,
+                total_cap=DOCX_TOTAL_CAP,
+            )
+    except zipfile.BadZipFile:
+        return  # python-docx says what is wrong with it
+
+
 def read_docx(raw: bytes) -> Decoded:
     """One line per Word paragraph (cells, nested tables and text boxes included), checked
     character for character against `word_text`."""
@@ -246,6 +266,7 @@ def _read(raw: bytes) -> tuple[_Reader, Decoded, object]:
         raise ImportRefused(
             "importing .docx needs the 'python-docx' package; install it or save the file as .txt"
         ) from None
+    _refuse_bombs(raw)
     try:
         document = docx.Document(io.BytesIO(raw))
     except Exception:

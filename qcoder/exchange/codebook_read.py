@@ -21,6 +21,7 @@ from lxml import etree
 from qcoder.errors import QcoderError, file_bytes, file_size
 from qcoder.exchange import refi
 from qcoder.exchange.xml_safety import refi_root
+from qcoder.store.safe_text import csv_value, visible
 
 MAX_CODEBOOK_BYTES = 20 * 1024 * 1024
 
@@ -92,7 +93,7 @@ def code_entries(codes: etree._Element | None, source: str) -> list[CodeEntry]:
         if guid in seen:
             raise QcoderError(f"{where}: code GUID {guid} is used twice (also at {seen[guid]})")
         seen[guid] = where
-        name = (element.get("name") or "").strip()
+        name = visible((element.get("name") or "").strip())  # a control character is shown, never sent
         if not name:
             raise QcoderError(f"{where}, Code attribute 'name': empty")
         description = element.find("Description")
@@ -226,12 +227,12 @@ def _entries_from_records(records: Iterable[tuple[str, dict[str, Any]]], source:
             value = record.get(name)
             return "" if value is None else str(value).strip()
 
-        path = text("path")
+        path = visible(text("path"))
         parts = [part.strip() for part in text("name").split(refi.FLAT_PATH_SEPARATOR)]
         if not path and len(parts) > 1 and all(parts):  # Taguette's 'tag' and ATLAS.ti's names: parent::child
             path = refi.FLAT_PATH_SEPARATOR.join(parts)
             record = {**record, "name": parts[-1]}
-        name = text("name", record) or (path.split(refi.FLAT_PATH_SEPARATOR)[-1].strip() if path else "")
+        name = visible(text("name", record)) or (path.split(refi.FLAT_PATH_SEPARATOR)[-1].strip() if path else "")
         if not name:
             raise QcoderError(f"{where}, field 'name': empty (every code needs a name)")
         path = path or name
@@ -326,7 +327,7 @@ def parse_csv(data: bytes, *, source: str) -> ParsedCodebook:
             record: dict[str, Any] = {col: "" for col in columns if col is not None}
             for col, cell in zip(columns, row):
                 if col is not None and not record[col]:
-                    record[col] = cell  # the first non-empty of aliased columns wins
+                    record[col] = csv_value(cell)  # the first non-empty of aliased columns wins; '=x is =x
             yield f"{source} row {number}", record
 
     try:

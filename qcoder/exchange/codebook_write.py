@@ -20,10 +20,12 @@ from lxml import etree
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from qcoder.analysis.writers import xlsx_text_cells
 from qcoder.coding.codes import CodeNode, code_tree
 from qcoder.errors import QcoderError
 from qcoder.exchange import refi
 from qcoder.store.models import Code
+from qcoder.store.safe_text import csv_cell
 from qcoder.store.settings import Level, levels
 
 CSV_COLUMNS = ("name", "path", "level", "level_name", "parent", "parent_guid", "guid", "description", "colour")
@@ -138,8 +140,8 @@ def export_csv(session: Session, columns: Sequence[str] = CSV_COLUMNS) -> bytes:
     out = io.StringIO(newline="")
     writer = csv.DictWriter(out, fieldnames=list(columns), lineterminator="\r\n", extrasaction="ignore")
     writer.writeheader()
-    for row in code_rows(session):
-        writer.writerow(row_dict(row, ladder))
+    for row in code_rows(session):  # formula-looking names stay text in Excel (OWASP); read back by csv_value
+        writer.writerow({k: csv_cell(v) if isinstance(v, str) else v for k, v in row_dict(row, ladder).items()})
     return out.getvalue().encode("utf-8-sig")
 
 
@@ -211,6 +213,8 @@ def export_xlsx(session: Session) -> bytes:
     level_sheet.append(["rank", "key", "name", "name_en"])
     for level in ladder:
         level_sheet.append([level.rank, level.key, level.name, level.name_en])
+    xlsx_text_cells(sheet)
+    xlsx_text_cells(level_sheet)
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()

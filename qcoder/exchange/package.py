@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
+from qcoder.corpus.zip_limits import read_member
 from qcoder.errors import QcoderError, file_bytes, file_size
 
 MAX_MEMBER_BYTES = 100 * 1024 * 1024  # one source text or project.qde, uncompressed
@@ -92,17 +93,15 @@ class _ZipReader:
                 f"{self.package}: entry {info.filename!r} is encrypted; export it again without a password"
             )
         limit = min(cap, MAX_TOTAL_BYTES - self.total)
-        try:
-            with self.archive.open(info) as stream:
-                data = stream.read(limit + 1)
+
+        def refuse(line: str) -> QcoderError:
+            what = "" if limit == cap else " (over the total size limit)"
+            return QcoderError(f"{self.package}: {line}{what}")
+
+        try:  # inflated in chunks, refused at the cap or a bomb's ratio (qcoder.corpus.zip_limits)
+            data = read_member(self.archive, info, refuse, cap=limit)
         except (zipfile.BadZipFile, OSError, EOFError, NotImplementedError) as error:
             raise QcoderError(f"{self.package}: cannot read entry {info.filename!r} ({error})") from None
-        if len(data) > limit:
-            what = "the size limit for one entry" if limit == cap else "the total size limit"
-            raise QcoderError(
-                f"{self.package}: entry {info.filename!r} unpacks to more than {limit / 1e6:.0f} MB, over {what}; "
-                "refused (a zip bomb or a file too large to import)"
-            )
         self.total += len(data)
         return data
 

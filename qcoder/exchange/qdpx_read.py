@@ -25,6 +25,7 @@ from typing import Any
 
 from lxml import etree
 
+from qcoder.corpus.pipeline import control_note
 from qcoder.corpus.types import Decoded, ImportRefused, PipelineOptions
 from qcoder.errors import QcoderError
 from qcoder.exchange import refi
@@ -54,6 +55,7 @@ from qcoder.exchange.positions import (
 from qcoder.exchange.qdpx_export import SIDE_FORMAT
 from qcoder.exchange.xml_safety import refi_root
 from qcoder.store.models import MEMO_TYPES
+from qcoder.store.safe_text import control_count, visible
 
 _OTHER_SOURCES = ("PictureSource", "PDFSource", "AudioSource", "VideoSource")
 
@@ -363,7 +365,7 @@ class _Reader:
         selections = element.findall("PlainTextSelection")
         inline = element.find("PlainTextContent")
         path = (element.get("plainTextPath") or "").strip()
-        name = (element.get("name") or "").strip() or _file_name(path) or f"source {guid[:8]}"
+        name = visible((element.get("name") or "").strip() or _file_name(path) or f"source {guid[:8]}")
         if inline is not None:
             raw: bytes | None = (inline.text or "").encode("utf-8")
             path = "(inline)"
@@ -383,6 +385,10 @@ class _Reader:
         except ImportRefused as error:
             raise QcoderError(f"{where}: source {name!r} ({path}): {error}") from None
         text, ends = normalize_line_ends(decoded.text)
+        controls = control_count(text)
+        if controls:  # one for one: the selections' positions still fit
+            text = visible(text)
+            self.report.append(f"source {name!r}: {control_note(controls)}")
         raw_selections = []
         for selection in selections:  # positions are placed once the file's unit is known
             start, end = _int(selection, "startPosition", self.source), _int(selection, "endPosition", self.source)

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
 
-from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
@@ -27,6 +27,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from sqlalchemy.pool import QueuePool
 
 from qcoder.errors import Conflict, QcoderError, SchemaMismatch
+from qcoder.store.file_care import remove_stale_parts, reusable_backup, sync_folder_warning
 from qcoder.store.location import project_value, sqlite_url
 from qcoder.store.sqlite_files import SQLITE_BUSY_TIMEOUT_MS, sqlite_path  # also imported from here
 
@@ -35,6 +36,52 @@ T = TypeVar("T")
 # Each attempt already waits up to the busy/lock timeout; past this many seconds in total
 # a command gives up with "busy, try again" instead of retrying for 8 × 10 s.
 RETRY_BUDGET_S = 25.0
+
+# A PostgreSQL server may hang (a dead VPN, a half-open firewall, a server that accepts and
+# never answers). Every connection therefore gives up connecting after CONNECT_TIMEOUT_S
+# per address (a name with an IPv4 and an IPv6 address stays under 10 s in all), probes an idle
+# line with TCP keepalives, drops a line whose sent data stays unacknowledged, and lets the
+# server end any statement after STATEMENT_TIMEOUT_S (migrations lift it for themselves).
+CONNECT_TIMEOUT_S = 3
+STATEMENT_TIMEOUT_S = 60
+LOCK_TIMEOUT_S = 10
+PG_CONNECT_ARGS: dict[str, object] = {
+    "connect_timeout": CONNECT_TIMEOUT_S,
+    "keepalives": 1,
+    "keepalives_idle": 10,
+    "keepalives_interval": 3,
+    "keepalives_count": 3,
+    "tcp_user_timeout": 10_000,  # ms
+}
+
+# What libpq and psycopg say when the line to the server is gone or never came up.
+_UNREACHABLE_WORDS = (
+    "connection timeout",
+    "timeout expired",
+    "could not connect",
+    "connection refused",
+    "connection timed out",
+    "server closed the connection",
+    "connection is lost",
+    "the connection is closed",
+    "consuming input failed",
+    "sending query failed",
+    "could not receive data",
+    "could not send data",
+    "no route to host",
+    "network is unreachable",
+    "could not translate host name",
+    "name or service not known",
+    "terminating connection",
+    "ssl syscall",
+    "server unreachable",
+)
+
+
+def pg_options(*extra: str) -> str:
+    """The ``-c`` settings every qcoder connection to PostgreSQL starts with."""
+    settings = [f"lock_timeout={LOCK_TIMEOUT_S}s", f"statement_timeout={STATEMENT_TIMEOUT_S}s", *extra]
+    return " ".join(f"-c {setting}" for setting in settings)
 
 
 def resolve_url(db: str | os.PathLike[str] | None = None) -> str:
@@ -80,8 +127,41 @@ def make_engine(url: str) -> Engine:
         event.listen(engine, "begin", _sqlite_begin)
         return engine
     # A colleague's open transaction must not hang the UI: lock waits end after 10 s
-    # with an error that ``Project.run`` retries.
-    return create_engine(url, pool_pre_ping=True, connect_args={"options": "-c lock_timeout=10s"})
+    # with an error that ``Project.run`` retries; a server that stops answering is given up.
+    return create_engine(url, pool_pre_ping=True, connect_args={**PG_CONNECT_ARGS, "options": pg_options()})
+
+
+def server_address(url: str) -> str:
+    """``host:port`` of a PostgreSQL URL (the socket folder for a unix socket), for messages."""
+    parsed = make_url(url)
+    host = parsed.host or parsed.query.get("host") or "localhost"
+    if isinstance(host, tuple):
+        host = host[0]
+    if host.startswith("/"):
+        return host
+    return f"{host}:{parsed.port or 5432}"
+
+
+def is_unreachable(error: BaseException) -> bool:
+    """Whether the server could not be reached or stopped answering (not: refused us, or our SQL)."""
+    orig = getattr(error, "orig", None) or error
+    code = getattr(orig, "sqlstate", None)
+    if code is not None:
+        return code.startswith("08") or code in ("57P01", "57P02", "57P03")
+    if not isinstance(error, OperationalError) and type(orig).__module__.split(".")[0] != "psycopg":
+        return False
+    text = str(orig).lower()
+    return any(word in text for word in _UNREACHABLE_WORDS)
+
+
+def unreachable_message(url: str) -> str:
+    return f"cannot reach the server at {server_address(url)}; check the network"
+
+
+def is_foreign_key_refusal(error: BaseException) -> bool:
+    """A change that refers to a row another coder removed meanwhile (SQLite's words or PostgreSQL's 23503)."""
+    orig = getattr(error, "orig", None)
+    return getattr(orig, "sqlstate", None) == "23503" or "foreign key constraint failed" in str(orig).lower()
 
 
 def is_retryable(error: BaseException) -> bool:
@@ -101,6 +181,15 @@ def describe_db_error(error: BaseException, url: str = "") -> str:
     """One line for a database failure the user can act on (the faces reach it through
     ``qcoder.store.errors.user_message``; ``url`` "" when the project is not known)."""
     text = _first_line(error)
+    if url and not is_sqlite(url) and is_unreachable(error):
+        return unreachable_message(url)
+    if getattr(getattr(error, "orig", None), "sqlstate", None) == "42501":  # grants or row-level security
+        return (
+            f"your role on this project does not allow that ({text}); "
+            "`qcoder team list` shows the roles — ask an owner if you need another"
+        )
+    if getattr(getattr(error, "orig", None), "sqlstate", None) == "57014":
+        return f"the server did not finish in time ({STATEMENT_TIMEOUT_S} s); try again, or ask for a smaller piece"
     if is_retryable(error):
         return f"the project database is busy (locked by another process): {text}; try again"
     return f"database error on {_where(url)}: {text}" if url else f"database error: {text}"
@@ -115,6 +204,7 @@ class Project:
     session_factory: sessionmaker[Session] = field(init=False)
     write_session_factory: sessionmaker[Session] = field(init=False)
     notices: list[str] = field(default_factory=list)  # e.g. "backed up to …, upgraded"
+    _wal_seen: bool = False  # a SQLite project's -wal file was there once it was opened
     schema_found: str = "current"  # what ``open_project`` found: current, empty (created) or older (upgraded)
     on_close: list[Callable[[], None]] = field(default_factory=list)  # e.g. remove a temporary copy
 
@@ -156,12 +246,52 @@ class Project:
                     "someone else changed this item while you were editing it; refresh and try again"
                 ) from error
             except DBAPIError as error:
+                if is_foreign_key_refusal(error):
+                    raise Conflict(self.gone_message()) from error
                 out_of_time = time.monotonic() + delay > deadline
                 if attempt + 1 >= attempts or out_of_time or not is_retryable(error):
                     raise QcoderError(describe_db_error(error, self.url)) from error
                 time.sleep(delay)
                 delay = min(delay * 2, 1.0)
         raise AssertionError("unreachable")
+
+    def gone_message(self) -> str:
+        """Why a change pointed at a row that is no longer there: who merged or deleted what, if the log knows."""
+        who = "someone else"
+        try:
+            with self.session() as session:
+                row = session.execute(
+                    text(
+                        "SELECT coders.name, events.action FROM events LEFT JOIN coders ON coders.id = events.coder_id "
+                        "WHERE events.action IN ('code.merge', 'code.delete', 'code.split', 'memo.delete', "
+                        "'coding.remove', 'review.remove') ORDER BY events.id DESC LIMIT 1"
+                    )
+                ).first()
+        except DBAPIError:
+            row = None
+        if row is None:
+            return f"what this change refers to was merged or deleted by {who} a moment ago; refreshed — nothing was changed"
+        who = row[0] or who
+        done = {
+            "code.merge": "this code was merged",
+            "code.delete": "this code was deleted",
+            "code.split": "this code was split",
+            "memo.delete": "this memo was deleted",
+        }.get(row[1], "what this change refers to was removed")
+        return f"{done} by {who} a moment ago; refreshed — nothing was changed"
+
+    def vanished_files(self) -> str | None:
+        """A warning when a SQLite project's -wal/-shm files went while it is open (a sync client, a cleaner)."""
+        path = sqlite_path(self.url)
+        if path is None or not self._wal_seen:
+            return None
+        gone = [suffix for suffix in ("-wal", "-shm") if not Path(f"{path}{suffix}").exists()]
+        if not gone:
+            return None
+        return (
+            f"warning: {path.name}{' and '.join(gone)} vanished while the project was open (a sync or cleaning "
+            "program?); recent changes may be lost — keep projects out of synced folders and run `qcoder db check`"
+        )
 
     def close(self) -> None:
         self.engine.dispose()
@@ -195,15 +325,21 @@ def open_project(
         raise QcoderError(f"no project at {path}; create it with `qcoder init --db {path}`")
     engine = make_engine(url)
     project = Project(url=url, engine=engine)
+    if path is not None:
+        _care_for_files(project, path)
     try:
         status = schema.state(engine)
     except DBAPIError as error:
         engine.dispose()
+        if not is_sqlite(url) and is_unreachable(error):
+            raise QcoderError(unreachable_message(url)) from error
         raise QcoderError(f"cannot open {_where(url)}: {_first_line(error)}") from error
     except sqlite3.DatabaseError as error:  # pragma: no cover - raised raw by some drivers
         engine.dispose()
         raise QcoderError(f"cannot open {_where(url)}: {error}") from error
     project.schema_found = status
+    if path is not None:
+        project._wal_seen = Path(f"{path}-wal").exists()
     if status == "current":
         return project
     refusal = _refusal(status, engine, url)
@@ -226,10 +362,22 @@ def open_project(
         project.notices.append(f"upgraded the project schema from {revision}")
         return project
     engine.dispose()
-    backup = schema.backup_sqlite(path, f"pre-{schema.head_revision()[:8]}")
+    tag = f"pre-{schema.head_revision()[:8]}"
+    backup = reusable_backup(path, tag)  # an upgrade tried again: its backup still holds the file as it is
+    if backup is None:
+        backup = schema.backup_sqlite(path, tag)
     schema.upgrade(engine)
     project.notices.append(f"upgraded the project schema; the old file was backed up to {backup}")
     return project
+
+
+def _care_for_files(project: Project, path: Path) -> None:
+    """Warn about a synced folder; remove the ``.part`` files an interrupted copy left (``file_care``)."""
+    warning = sync_folder_warning(path)
+    if warning is not None:
+        project.notices.append(warning)
+    for part in remove_stale_parts(path):
+        project.notices.append(f"removed {part.name}, left by an interrupted backup or upgrade")
 
 
 def _refusal(status: str, engine: Engine, url: str) -> QcoderError | None:
@@ -271,6 +419,8 @@ def open_other_project(db: str | os.PathLike[str]) -> Project:
         status = schema.state(engine)
     except (DBAPIError, sqlite3.DatabaseError) as error:
         engine.dispose()
+        if path is None and is_unreachable(error):
+            raise QcoderError(unreachable_message(url)) from error
         raise QcoderError(f"cannot open {_where(url)}: {_first_line(error)}") from error
     if status == "current":
         return Project(url=url, engine=engine)
@@ -321,7 +471,7 @@ def _read_only_engine(url: str, path: Path | None) -> Engine:
         return create_engine(
             url,
             pool_pre_ping=True,
-            connect_args={"options": "-c default_transaction_read_only=on -c lock_timeout=10s"},
+            connect_args={**PG_CONNECT_ARGS, "options": pg_options("default_transaction_read_only=on")},
         )
     uri = path.resolve().as_uri() + "?mode=ro"
     if _wal_header(path) and not Path(f"{path}-wal").exists():
@@ -349,6 +499,11 @@ def _wal_header(path: Path) -> bool:
     with path.open("rb") as handle:
         header = handle.read(20)
     return len(header) == 20 and header.startswith(b"SQLite format 3\0") and header[18:20] == b"\x02\x02"
+
+
+def shown_url(url: str) -> str:
+    """The project as printed: a SQLite file's path, a server URL with its password masked (***)."""
+    return _where(url)
 
 
 def _where(url: str) -> str:

@@ -60,6 +60,8 @@ def _migration_connection(engine: Engine) -> Iterator[Connection]:
             raw.execute("PRAGMA foreign_keys = OFF")
         try:
             with connection.begin():
+                if not sqlite:  # a migration of a big project may rightly take longer than a statement may
+                    connection.exec_driver_sql("SET LOCAL statement_timeout = 0")
                 yield connection
                 if sqlite and connection.exec_driver_sql("PRAGMA foreign_key_check").first() is not None:
                     raise SchemaMismatch("the schema upgrade would break references between rows; nothing was changed")

@@ -28,6 +28,7 @@ DEFAULTS: dict[str, Any] = {
     # GUIDs other tools gave our documents (by SHA-256) and coders (by name): a REFI-QDA
     # export gives them back, so a project that went to another tool and back keeps them.
     "refi_guids": {"sources": {}, "users": {}},
+    "coders_edit_codebook": True,  # PostgreSQL team projects: coders may change the codebook (owner decides)
 }
 
 

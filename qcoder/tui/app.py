@@ -34,6 +34,7 @@ from qcoder.tui.attempt import WorkbenchHost
 from qcoder.tui.catalog import CodeCatalog
 from qcoder.tui.engine import PendingWorkbench, RestLoad
 from qcoder.tui.live import DEFAULT_INTERVAL, LiveRefresh
+from qcoder.tui.offline import guard_for
 from qcoder.tui.screens.coding import CodingScreen
 from qcoder.tui.screens.dialogs import PromptScreen
 from qcoder.tui.translate import translate_bindings
@@ -127,6 +128,7 @@ class QcoderApp(WorkbenchHost):
             self.start_from_first_look()
             return
         self._show_notices(self._project.notices)
+        self.offline_guard = guard_for(self, self._project)
         if self.coder_name:
             self.start(self.coder_name)
         else:
@@ -385,7 +387,7 @@ def open_app(
         from qcoder.store.database import resolve_url
 
         url = resolve_url(db)
-    name = coder or remembered_coder(url)
+    name = coder or remembered_coder(url) or _login(url)
     if coder:
         remember_coder(url, coder)
 
@@ -421,6 +423,15 @@ def open_app(
     project = open_project(db)
     chosen = choose_language(language, preference, _project_language(None, project))
     return QcoderApp(project, name, remember, live=live, language=chosen, where=where, keep_where=keep_where)
+
+
+def _login(url: str) -> str | None:
+    """On a server, the login: a team member codes as no one else (``qcoder.store.team``)."""
+    if url.startswith("sqlite"):
+        return None
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).username
 
 
 def run_tui(db: str | None, coder: str | None, language: str | None = None) -> None:

@@ -9,11 +9,14 @@ worded by ``qcoder.store.errors.user_message``, the same words the command line 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from textual.app import App
+from textual.screen import Screen
 
 from qcoder.store.errors import user_message
+from qcoder.tui.offline import Offline, OfflineGuard
+from qcoder.tui.visible import clean_update
 
 T = TypeVar("T")
 
@@ -22,17 +25,36 @@ class AttemptApp(App[None]):
     """An app whose screens run their actions through ``attempt``."""
 
     action_count = 0  # calls through ``attempt``: a live re-read started before one is stale
+    offline_guard: OfflineGuard | None = None  # a server project's: calls in a worker, with a timeout
+
+    @property
+    def is_offline(self) -> bool:
+        """The server does not answer: keep the screen as it is, refuse edits (``qcoder.tui.offline``)."""
+        return self.offline_guard is not None and self.offline_guard.offline
+
+    @property
+    def offline_refusal(self) -> str:
+        """The line an edit refused while offline shows."""
+        return self.offline_guard.refusal if self.offline_guard is not None else ""
 
     @property
     def project_url(self) -> str:
         """The project named in database errors ("" when there is none to name)."""
         return ""
 
+    def _display(self, screen: Screen[Any], renderable: Any) -> None:
+        """Every update on its way to the terminal: control characters in text become placeholders."""
+        super()._display(screen, clean_update(renderable))
+
     def attempt(self, action: Callable[[], T], *, reload: bool = True) -> T | None:
         """Run a Workbench call; on failure notify in one line, re-read (``reload``), and return None."""
         self.action_count += 1
+        guard = self.offline_guard
         try:
-            return action()
+            return action() if guard is None else guard.call(action)
+        except Offline as error:  # nothing was done; the screen keeps the last state it read
+            self.notify(str(error), severity="warning", markup=False)
+            return None
         except Exception as error:
             message = user_message(error, self.project_url)
             if message is None:

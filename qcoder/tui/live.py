@@ -145,8 +145,8 @@ class LiveRefresh:
     def tick(self) -> None:
         """Start a check when it can be shown: live on, none in flight, a main screen on top."""
         app = self.app
-        if not self.enabled or self.busy or app.workbench is None:
-            return
+        if not self.enabled or self.busy or app.workbench is None or getattr(app, "is_offline", False):
+            return  # (offline: the offline guard probes the server, and re-reads when it is back)
         screen = app.screen
         if isinstance(screen, ModalScreen) or screen not in (app.coding, app.codebook):
             return  # a dialog or another screen is on top: check when the researcher is back
@@ -173,7 +173,7 @@ class LiveRefresh:
             newest, changed = workbench.others_changed(seen)
             state = read_coding_state(workbench, document_id, all_coders) if changed and read_coding else None
         except Exception as error:
-            self._call(self._failed, one_line(error, self.app.project_url))
+            self._call(self._failed, one_line(error, self.app.project_url), error)
             return
         self._call(self._checked, seen, screen, newest, changed, state, actions)
 
@@ -184,8 +184,11 @@ class LiveRefresh:
             self.busy = False
 
     # ------------------------------------------------------------------ applying (UI thread)
-    def _failed(self, message: str) -> None:
+    def _failed(self, message: str, error: BaseException | None = None) -> None:
         self.busy = False
+        guard = getattr(self.app, "offline_guard", None)
+        if guard is not None and error is not None and guard.notice_failure(error):
+            return  # the server is gone: the guard says so, and probes until it is back
         if not self.failing:
             self.failing = True
             self.app.notify(_("live refresh: {message}").format(message=message), severity="warning", markup=False)

@@ -114,6 +114,8 @@ class CodebookScreen(WorkbenchScreen):
 
     # ------------------------------------------------------------------ reading
     def reload_all(self) -> None:
+        if self.app.is_offline:  # keep the last state read until the server answers again
+            return
         self.app.attempt(self.catalog.reload, reload=False)
         self._read_storyline()
         self.code_tree.core_id = self.core_id

@@ -146,10 +146,15 @@ class CodingScreen(WorkbenchScreen):
     def reload_all(self) -> None:
         """Re-read everything from the database (refresh key, after an error, after undo)."""
         app = self.app
-        if app.attempt(self.catalog.reload, reload=False) is None and not self.catalog.levels:
+        if app.is_offline:  # keep the last state read until the server answers again
+            return
+        if app.attempt(self.catalog.reload, reload=False) is None and (app.is_offline or not self.catalog.levels):
             return
         self.code_tree.populate()
-        self.documents = app.attempt(self.workbench.documents, reload=False) or []
+        documents = app.attempt(self.workbench.documents, reload=False)
+        if documents is None and app.is_offline:
+            return
+        self.documents = documents or []
         known = {doc.id for doc in self.documents}
         if self.document_id not in known:
             self.document_id = self.documents[0].id if self.documents else None
@@ -205,6 +210,9 @@ class CodingScreen(WorkbenchScreen):
         self, document_id: int | None, *, keep_cursor: bool = False, statements: bool = True, cursor: int = 0
     ) -> None:
         view = self.view
+        if self.app.is_offline and self.statements:  # keep the document on screen until the server is back
+            self.notify(self.app.offline_refusal, severity="warning", markup=False)
+            return
         if document_id is None:
             self.statements, self.ordinals = [], []
             view.load([], {}, self.workbench.coder_id)
@@ -216,10 +224,14 @@ class CodingScreen(WorkbenchScreen):
         )
         if statements or document_id != self.document_id:
             rows = self.app.attempt(lambda: self.workbench.statements(document_id), reload=False)
+            if rows is None and self.app.is_offline:
+                return
             self.statements = rows or []
             self.ordinals = [row.ordinal for row in self.statements]
         self.document_id = document_id
         codings = self._read_codings()
+        if self.app.is_offline:
+            return
         if keep_ordinal is not None:
             cursor = self._index_of_ordinal(keep_ordinal)
         view.load(self.statements, codings, self.workbench.coder_id, cursor=cursor)
