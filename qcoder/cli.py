@@ -15,7 +15,7 @@ from typing import Annotated, Any
 import typer
 from typer.core import TyperGroup
 
-from qcoder.commands import agreement, coding, common, documents, exchange, project, reports
+from qcoder.commands import agreement, coding, common, documents, exchange, project, reports, scales
 from qcoder.commands.common import DbOption, fail, state
 from qcoder.store.errors import user_message
 
@@ -106,6 +106,8 @@ app.command("review")(coding.review)
 app.command("undo")(coding.undo)
 app.command("redo")(coding.redo)
 app.command("coders")(coding.coders)
+app.command("scale")(scales.scale)
+app.command("exclusive")(scales.exclusive)
 app.command("settings")(project.settings)
 app.command("freeze")(project.freeze)
 db_app.command("upgrade")(project.db_upgrade)

@@ -13,6 +13,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from qcoder.coding.scales import check_one_value
 from qcoder.errors import NotFound
 from qcoder.store.events import log_event
 from qcoder.store.models import Code, Coding, DocumentReview, Sentence, utcnow
@@ -50,6 +51,7 @@ def add_codings(
     if not new:
         return []
     _hold_code(session, code_id)
+    check_one_value(session, new, code_id, coder_id)
     now = utcnow()
     rows = [{"sentence_id": sid, "code_id": code_id, "coder_id": coder_id, "created_at": now} for sid in new]
     dialect = session.get_bind().dialect.name

@@ -80,9 +80,18 @@ def code(
     coder: CoderOption,
     level: Annotated[str | None, typer.Option("--level", help="0-3, concept, 初始范畴, …")] = None,
     db: DbOption = None,
+    value: Annotated[
+        str | None, typer.Option("--value", help="With a scale as --code: the value to give (one per statement)")
+    ] = None,
 ) -> None:
-    """Code statements."""
+    """Code statements (with a scale: ``--code 情绪强度 --value 强``)."""
     with project(db) as opened:
+        if value is not None:
+            from qcoder.coding.scales import find_scale_value
+
+            with opened.session() as session:
+                chosen = find_scale_value(session, code, value)
+                code, level = chosen.name, str(chosen.level)
         workbench = _workbench(opened, coder)
         ids = workbench.statement_ids(statements)
         added, created = workbench.code_named(ids, code, level)
