@@ -111,7 +111,7 @@ def test_docx_has_method_paragraph_and_tables(db: str, tmp_path: Path) -> None:
     cells = [[c.text for c in row.cells] for row in document.tables[0].rows]
     y_row = next(row for row in cells if row[0] == "y")
     assert "0.667" in y_row and "0.800" in y_row
-    assert len(document.tables) == 3  # per code, overall, confusion (one pair: no pairwise table)
+    assert len(document.tables) == 4  # per code, chance-corrected, overall, confusion (one pair: no pairwise table)
 
 
 def test_xlsx_sheets_hold_numbers_and_the_method(db: str, tmp_path: Path) -> None:
