@@ -294,9 +294,9 @@ def chance_table(report: AgreementReport) -> Table:
     many = len(report.coders) >= 3
     columns = [label("code", lang), label("prevalence", lang)]
     columns += [label("percent_all", lang), label("percent_pairs", lang)] if many else [label("percent", lang)]
-    columns += [label("pi", lang, args=(report.pair_label(p),)) for p in pairs] if show_pairs else [
-        label("mean_pi", lang)
-    ]
+    columns += (
+        [label("pi", lang, args=(report.pair_label(p),)) for p in pairs] if show_pairs else [label("mean_pi", lang)]
+    )
     columns += [label("bp", lang), label("ac1", lang), label("fleiss_lw", lang), label("fleiss_n", lang)]
     columns.append(label("note", lang))
     rows: list[list[Cell]] = []

@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 from sqlalchemy.orm import Session
 
-from qcoder.analysis.agreement_coefficients import fleiss_kappa_listwise, gwet_ac1, weighted_kappa
+from qcoder.analysis.agreement_coefficients import Weights, fleiss_kappa_listwise, gwet_ac1, weighted_kappa
 from qcoder.analysis.agreement_records import Pair, VariableAgreement
 from qcoder.analysis.agreement_stats import FloatArray, Stat, cohen_kappa, krippendorff_alpha, pooled_alpha
 from qcoder.coding.agreement_units import AgreementRequest, UnitData, load_units
@@ -62,10 +62,9 @@ def variable_agreement(variable: Variable, data: UnitData) -> VariableAgreement:
     ordered = level != "nominal"
     categories = list(variable.numbers)
 
-    def weighted(weights: str) -> dict[Pair, Stat]:
+    def weighted(w: Weights) -> dict[Pair, Stat]:
         if not ordered:
             return {}
-        w = "linear" if weights == "linear" else "quadratic"
         return {(i, j): weighted_kappa(values[i], values[j], w, categories) for i, j in pairs}
 
     distribution = {

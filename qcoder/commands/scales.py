@@ -13,7 +13,9 @@ from qcoder.commands.common import DbOption, project
 
 def scale(
     name: Annotated[str, typer.Argument(help="The scale's code name, e.g. 情绪强度 (created if missing)")],
-    values: Annotated[str, typer.Option("--values", help="The values in order, comma separated: 弱,中,强 or 1,2,3,4,5")],
+    values: Annotated[
+        str, typer.Option("--values", help="The values in order, comma separated: 弱,中,强 or 1,2,3,4,5")
+    ],
     measurement: Annotated[
         str, typer.Option("--measure", help="Level of measurement: nominal, ordinal, interval or ratio")
     ] = "ordinal",
