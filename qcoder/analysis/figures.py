@@ -13,6 +13,7 @@ import io
 import shutil
 import subprocess
 from collections import Counter
+from dataclasses import replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -21,7 +22,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from qcoder.analysis.hierarchy import hierarchy
-from qcoder.analysis.saturation import saturation
+from qcoder.analysis.plots import _label_indices, _words, nice_ticks
+from qcoder.analysis.saturation import SaturationCurve, saturation
 from qcoder.analysis.table import relation_type_label
 from qcoder.errors import QcoderError
 from qcoder.store.models import Code, Relation
@@ -97,24 +99,34 @@ def _language(session: Session, language: str | None) -> str:
 
 
 def saturation_figure(session: Session, fmt: str = "png", language: str | None = None) -> bytes:
-    """Cumulative concepts per document (line) with the new ones (bars); held-out documents shaded."""
-    plt = _pyplot()
-    zh = _language(session, language) == "zh"
+    """The saturation curve of the project's concepts (see :func:`draw_saturation`)."""
     curve = saturation(session)
+    if language:
+        curve = replace(curve, language=language)
+    return draw_saturation(curve, fmt)
+
+
+def draw_saturation(curve: SaturationCurve, fmt: str = "png") -> bytes:
+    """New concepts per document (bars), cumulative concepts (line), held-out documents shaded."""
+    plt = _pyplot()
+    words = _words(curve)
     points = curve.points
     fig, ax = plt.subplots(figsize=(6.3, 3.6))
     xs = list(range(1, len(points) + 1))
-    ax.bar(xs, [len(p.new) for p in points], color="#9ecae1", label="新增概念" if zh else "new concepts")
-    ax.plot(xs, [p.cumulative for p in points], marker="o", color="#08519c", label="累计概念" if zh else "cumulative")
+    ax.bar(xs, [len(p.new) for p in points], color="#9ecae1", label=words["new"])
+    ax.plot(xs, [p.cumulative for p in points], marker="o" if len(xs) <= 40 else None, color="#08519c",
+            label=words["total"])  # fmt: skip
     for x, p in zip(xs, points):
         if p.role == "holdout":
             ax.axvspan(x - 0.5, x + 0.5, color="#fdd0a2", alpha=0.5, lw=0)
     if any(p.role == "holdout" for p in points):
-        ax.plot([], [], color="#fdd0a2", lw=8, label="留存文档（饱和度检验）" if zh else "held-out documents")
-    ax.set_xticks(xs, [p.label for p in points], rotation=45 if len(xs) > 12 else 0)
-    ax.set_xlabel("文档（按编码顺序）" if zh else "documents (in coding order)")
-    ax.set_ylabel(f"{curve.level_name}数" if zh else "concepts")
-    ax.set_title("理论饱和度：概念累计曲线" if zh else "Saturation: cumulative concepts")
+        ax.plot([], [], color="#fdd0a2", lw=8, label=words["holdout"])
+    shown = _label_indices(len(points), max(1, -(-len(points) // 16)))
+    ax.set_xticks([xs[i] for i in shown], [points[i].label for i in shown])
+    ax.set_yticks(nice_ticks(curve.total))
+    ax.set_xlabel(words["x"])
+    ax.set_ylabel(words["y"])
+    ax.set_title(words["title"])
     ax.legend(frameon=False, fontsize=8)
     ax.spines[["top", "right"]].set_visible(False)
     return _save(fig, fmt)
@@ -127,10 +139,7 @@ def hierarchy_figure(session: Session, fmt: str = "png", language: str | None = 
     """The coding tree by level, left (concepts) to right (core category), with the count chain as title."""
     plt = _pyplot()
     lang = _language(session, language)
-    h = hierarchy(session)
-    from dataclasses import replace
-
-    h = replace(h, language=lang)
+    h = replace(hierarchy(session), language=lang)
     by_level: dict[int, list[Any]] = {}
     for code in h.codes:
         by_level.setdefault(code.level, []).append(code)
@@ -159,7 +168,7 @@ def hierarchy_figure(session: Session, fmt: str = "png", language: str | None = 
     for column, rank in enumerate(ranks):
         ax.text(column, 1.04, f"{names.get(rank, rank)}（{counts.get(rank, 0)}）" if lang == "zh"
                 else f"{names.get(rank, rank)} ({counts.get(rank, 0)})", ha="center", va="bottom",
-                fontsize=10, weight="bold")  # fmt: skip
+                fontsize=10, color="#08306b")  # fmt: skip
     ax.set_xlim(-0.6, max(len(ranks) - 1, 0) + 0.6)
     ax.set_ylim(-0.02, 1.1)
     ax.axis("off")
@@ -220,15 +229,15 @@ def relations_figure(session: Session, fmt: str = "png", language: str | None = 
         ax.text(0.5, 0.5, "尚无范畴间关系" if lang == "zh" else "no relations yet", ha="center", va="center")
     for s, t, typ in edges:
         (x0, y0), (x1, y1) = layout[s], layout[t]
+        bend = 0.35 if abs(x1 - x0) > 3 else 0.08  # a long arrow arcs around the boxes between its ends
         arrow = FancyArrowPatch((x0, y0), (x1, y1), arrowstyle="-|>", mutation_scale=12, lw=1.0, color="#525252",
-                                shrinkA=28, shrinkB=28, connectionstyle="arc3,rad=0.08")  # fmt: skip
+                                shrinkA=28, shrinkB=28, connectionstyle=f"arc3,rad={bend}")  # fmt: skip
         ax.add_patch(arrow)
-        ax.text((x0 + x1) / 2, (y0 + y1) / 2 + 0.12, relation_type_label(typ, lang), fontsize=7, color="#b2182b",
+        ax.text((x0 + x1) / 2, (y0 + y1) / 2 + 0.12 - bend * abs(x1 - x0) / 2, relation_type_label(typ, lang), fontsize=7, color="#b2182b",
                 ha="center", va="center", bbox={"fc": "white", "ec": "none", "pad": 0.5})  # fmt: skip
     for node, (x, y) in layout.items():
         core = node == phenomenon
-        ax.text(x, y, names.get(node, str(node)), ha="center", va="center", fontsize=9,
-                weight="bold" if core else "normal",
+        ax.text(x, y, names.get(node, str(node)), ha="center", va="center", fontsize=10 if core else 9,
                 bbox={"boxstyle": "round,pad=0.4", "fc": "#fee0d2" if core else "#f7fbff",
                       "ec": "#cb181d" if core else "#6baed6"})  # fmt: skip
     if layout:

@@ -127,7 +127,7 @@ def test_figures_open_at_print_resolution_with_chinese_labels(db: str, tmp_path:
         root = etree.fromstring(data)
         labels = "".join(root.itertext())
         expected = {"hierarchy": ["核心", "范畴1", "概念a", "6 条原始语句"], "relations": ["主A", "条件关系", "策略关系"],
-                    "saturation": ["理论饱和度", "D01", "D03"]}[kind]  # fmt: skip
+                    "saturation": ["饱和度曲线", "留存文档", "D01", "D03"]}[kind]  # fmt: skip
         for needle in expected:
             assert needle in labels, needle
     else:
