@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from qcoder.analysis.agreement_coefficients import (
     brennan_prediger,
+    code_figures,
     fleiss_kappa_listwise,
     gwet_ac1,
     is_rare,
@@ -67,6 +68,25 @@ def code_agreement(
     ci = None
     if bootstrap > 0:
         ci = bootstrap_alpha_ci(x, n_boot=bootstrap, seed=seed, level=confidence)
+    fast = code_figures(x)  # one pass for every figure of 0/1 data
+    if fast is not None:
+        return CodeAgreement(
+            code=code,
+            used=used,
+            used_any=int(np.count_nonzero(coded.any(axis=0))),
+            percent=fast.percent,
+            kappa=fast.kappa,
+            fleiss=fast.fleiss,
+            alpha=fast.alpha if ci is None else ci.estimate,
+            holsti=fast.holsti,
+            alpha_ci=ci,
+            percent_pairwise=fast.percent_pairwise,
+            pi=fast.pi,
+            bp=fast.bp,
+            ac1=fast.ac1,
+            fleiss_listwise=fast.fleiss_listwise,
+            prevalence=fast.prevalence,
+        )
     return CodeAgreement(
         code=code,
         used=used,

@@ -23,6 +23,7 @@ function returns a :class:`Stat`; an undefined figure has ``value`` None and a r
 from __future__ import annotations
 
 from collections.abc import Hashable, Sequence
+from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
@@ -34,16 +35,22 @@ from qcoder.analysis.agreement_stats import (
     ONE_CODER,
     ONE_VALUE,
     FloatArray,
+    IntArray,
     Labels,
     Stat,
     _as_matrix,
     _binary_bitsets,
     _binary_histogram,
+    _binary_kappa,
     _binary_pair_counts,
     _encode_pair,
+    _holsti_stat,
     _no_variation_reason,
     _shape_reason,
     _undefined,
+    alpha_from_hist,
+    fleiss_from_hist,
+    percent_from_hist,
 )
 
 Chance = Literal["fleiss", "gwet", "bp"]
@@ -68,11 +75,7 @@ def rating_counts(data: ArrayLike, categories: int | None = None) -> tuple[Float
     x = _as_matrix(data)
     hist = _binary_histogram(x)
     if hist is not None:
-        m, k = np.nonzero(hist)
-        keep = m >= 1
-        m, k = m[keep], k[keep]
-        counts = np.column_stack([m - k, k]).astype(np.float64)
-        return counts, hist[m, k].astype(np.float64), max(2, categories or 2)
+        return _hist_counts(hist, categories)
     present = ~np.isnan(x)
     uniq, inverse = np.unique(x[present], return_inverse=True)
     units = np.broadcast_to(np.arange(x.shape[1]), x.shape)[present]
@@ -80,6 +83,15 @@ def rating_counts(data: ArrayLike, categories: int | None = None) -> tuple[Float
     np.add.at(counts, (units, inverse), 1.0)
     rated = counts.sum(axis=1) >= 1
     return counts[rated], np.ones(int(rated.sum())), max(uniq.size, categories or 0)
+
+
+def _hist_counts(hist: IntArray, categories: int | None = None) -> tuple[FloatArray, FloatArray, int]:
+    """Rating counts of 0/1 data from its histogram H[m, k]: one row per occupied (m, k) with m >= 1."""
+    m, k = np.nonzero(hist)
+    keep = m >= 1
+    m, k = m[keep], k[keep]
+    counts = np.column_stack([m - k, k]).astype(np.float64)
+    return counts, hist[m, k].astype(np.float64), max(2, categories or 2)
 
 
 def chance_corrected(
@@ -138,9 +150,14 @@ def fleiss_kappa_listwise(data: ArrayLike) -> Stat:
     if reason:
         return _undefined(reason, n_coders=c, method=method)
     counts, weights, q = rating_counts(x)
+    return _listwise(counts, weights, q, c, int(np.count_nonzero(np.isnan(x).all(axis=0))))
+
+
+def _listwise(counts: FloatArray, weights: FloatArray, q: int, c: int, unrated: int) -> Stat:
+    method = "Fleiss' kappa (listwise)"
     complete = counts.sum(axis=1) == c
     used = float(weights[complete].sum())
-    dropped = float(weights.sum()) - used + float(np.count_nonzero(np.isnan(x).all(axis=0)))
+    dropped = float(weights.sum()) - used + unrated
     if used == 0:
         reason = f"no statement was rated by all {c} coders"
         return Stat(None, reason, 0, c, method=method, parts=(("used", 0.0), ("dropped", dropped)))
@@ -207,6 +224,9 @@ def weighted_kappa(
     method = f"weighted Cohen's kappa ({weights})"
     if categories is None:
         ia, ib, labels = _encode_pair(a, b)
+    elif all(isinstance(v, (int, float)) for v in categories) and _numeric(a) and _numeric(b):
+        ia, ib = _positions(a, categories), _positions(b, categories)
+        labels = list(categories)
     else:
         order = {value: i for i, value in enumerate(categories)}
         la, lb = list(np.asarray(a, dtype=object)), list(np.asarray(b, dtype=object))
@@ -240,16 +260,94 @@ def weighted_kappa(
     return Stat(1.0 - d_o / d_e, None, n, 2, d_o, d_e, method)
 
 
+def _numeric(values: Labels) -> bool:
+    try:
+        np.asarray(values, dtype=np.float64)
+    except (TypeError, ValueError):
+        return False
+    return True
+
+
+def _positions(values: Labels, categories: Sequence[Hashable]) -> IntArray:
+    """Index of each value in ``categories`` (-1 for NaN); refuses values that are not categories."""
+    v = np.asarray(values, dtype=np.float64)
+    cats = np.asarray(categories, dtype=np.float64)
+    order = np.argsort(cats)
+    found = np.searchsorted(cats[order], np.nan_to_num(v, nan=cats[order][0]))
+    found = np.minimum(found, cats.size - 1)
+    ok = cats[order][found] == v
+    bad = ~np.isnan(v) & ~ok
+    if bad.any():
+        raise ValueError(f"value {v[bad][0]!r} is not one of the categories {list(categories)}")
+    return np.where(np.isnan(v), -1, order[found]).astype(np.int64)
+
+
+# --------------------------------------------------------------------------- all at once
+
+
+@dataclass(frozen=True)
+class CodeFigures:
+    """Every per-code figure of 0/1/NaN data, from one histogram pass and one bit-set pass."""
+
+    percent: Stat
+    percent_pairwise: Stat
+    kappa: dict[tuple[int, int], Stat]
+    pi: dict[tuple[int, int], Stat]
+    holsti: dict[tuple[int, int], Stat]
+    fleiss: Stat
+    fleiss_listwise: Stat
+    alpha: Stat
+    bp: Stat
+    ac1: Stat
+    prevalence: float | None
+
+
+def code_figures(data: ArrayLike) -> CodeFigures | None:
+    """All figures a report row shows for one code; None unless the data are 0/1/NaN with two coders or more."""
+    x = _as_matrix(data)
+    if _shape_reason(x):
+        return None
+    hist = _binary_histogram(x)
+    bitsets = _binary_bitsets(x) if hist is not None else None
+    if hist is None or bitsets is None:
+        return None
+    c = x.shape[0]
+    pairs = _binary_pair_counts(*bitsets)
+    counts, weights, q = _hist_counts(hist)
+    return CodeFigures(
+        percent=percent_from_hist(hist),
+        percent_pairwise=percent_from_hist(hist, pairwise=True),
+        kappa={p: _binary_kappa(*n) for p, n in pairs.items()},
+        pi={p: _binary_pi(*n) for p, n in pairs.items()},
+        holsti={p: _holsti_stat(n11, a1, b1, n, "coded") for p, (n, a1, b1, n11) in pairs.items()},
+        fleiss=fleiss_from_hist(hist),
+        fleiss_listwise=_listwise(counts, weights, q, c, int(hist[0].sum())),
+        alpha=alpha_from_hist(hist),
+        bp=chance_corrected(counts, weights, q, "bp", c),
+        ac1=chance_corrected(counts, weights, q, "gwet", c),
+        prevalence=_hist_prevalence(hist),
+    )
+
+
 # --------------------------------------------------------------------------- prevalence
 
 
 def prevalence(data: ArrayLike) -> float | None:
     """Share of 1 among the values coders gave on units with two or more values (None if none)."""
     x = _as_matrix(data)
+    hist = _binary_histogram(x)
+    if hist is not None:
+        return _hist_prevalence(hist)
     m = np.count_nonzero(~np.isnan(x), axis=0)
     values = x[:, m >= 2]
     known = values[~np.isnan(values)]
     return float(np.count_nonzero(known == 1.0)) / known.size if known.size else None
+
+
+def _hist_prevalence(hist: IntArray) -> float | None:
+    m, k = np.indices(hist.shape)
+    values = float((hist[2:] * m[2:]).sum())
+    return float((hist[2:] * k[2:]).sum()) / values if values else None
 
 
 def is_rare(share: float | None) -> bool:

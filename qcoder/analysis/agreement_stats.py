@@ -281,6 +281,25 @@ def _no_variation_reason(value: object) -> str:
 # --------------------------------------------------------------------------- percent agreement
 
 
+def percent_from_hist(hist: IntArray, *, pairwise: bool = False) -> Stat:
+    """Percent agreement of 0/1 data from its histogram H[m, k] (see :func:`percent_agreement`)."""
+    c = hist.shape[0] - 1
+    method = "percent agreement (" + ("pairwise" if pairwise else "all coders") + ")"
+    reason = _pairing_reason(hist.sum(axis=1))
+    if reason:
+        return _undefined(reason, n_coders=c, method=method)
+    h, m, k = _hist_grid(hist)
+    n_units = int(h.sum())
+    if pairwise:
+        agree = int((h * (k * (k - 1) + (m - k) * (m - k - 1))).sum())
+        total = int((h * m * (m - 1)).sum())
+    else:
+        agree, total = int((h * ((k == 0) | (k == m))).sum()), n_units
+    return Stat(
+        agree / total, None, n_units, c, agree / total, None, method, (("agree", float(agree)), ("total", float(total)))
+    )
+
+
 def percent_agreement(data: ArrayLike, *, pairwise: bool = False) -> Stat:
     """Share of units on which the present coders agree; units with < 2 coders are skipped.
 
@@ -296,16 +315,7 @@ def percent_agreement(data: ArrayLike, *, pairwise: bool = False) -> Stat:
         return _undefined(reason, n_coders=x.shape[0], method=method)
     hist = _binary_histogram(x)
     if hist is not None:
-        reason = _pairing_reason(hist.sum(axis=1))
-        if reason:
-            return _undefined(reason, n_coders=x.shape[0], method=method)
-        h, m, k = _hist_grid(hist)
-        n_units = int(h.sum())
-        if pairwise:
-            agree = int((h * (k * (k - 1) + (m - k) * (m - k - 1))).sum())
-            total = int((h * m * (m - 1)).sum())
-        else:
-            agree, total = int((h * ((k == 0) | (k == m))).sum()), n_units
+        return percent_from_hist(hist, pairwise=pairwise)
     else:
         m_u = np.count_nonzero(~np.isnan(x), axis=0)
         reason = _pairing_reason(np.bincount(m_u))
@@ -428,6 +438,27 @@ def pairwise_cohen_kappa(data: ArrayLike) -> dict[tuple[int, int], Stat]:
 # --------------------------------------------------------------------------- Fleiss' kappa
 
 
+def fleiss_from_hist(hist: IntArray) -> Stat:
+    """Fleiss' kappa of 0/1 data from its histogram H[m, k]; undefined unless every unit has every coder."""
+    c = hist.shape[0] - 1
+    n_units = int(hist.sum())
+    method = "Fleiss' kappa"
+    incomplete = int(hist[:c].sum())
+    if incomplete:
+        return _undefined(FLEISS_MISSING.format(k=incomplete, n=n_units), n_coders=c, method=method)
+    k = np.arange(c + 1)
+    agree_pairs = float(hist[c] @ (k * (k - 1) + (c - k) * (c - k - 1)))
+    total1 = int(hist[c] @ k)
+    values, cat = np.array([0.0, 1.0]), np.array([n_units * c - total1, total1])
+    values, cat = values[cat > 0], cat[cat > 0]
+    if values.size == 1:
+        return _undefined(_no_variation_reason(values[0]), n_units, c, method)
+    p_bar = agree_pairs / (c * (c - 1) * n_units)
+    p = cat / (n_units * c)
+    p_e = float(p @ p)
+    return Stat((p_bar - p_e) / (1.0 - p_e), None, n_units, c, p_bar, p_e, method)
+
+
 def fleiss_kappa(data: ArrayLike) -> Stat:
     """Fleiss' (1971) kappa; defined only when every coder rated every unit.
 
@@ -442,20 +473,12 @@ def fleiss_kappa(data: ArrayLike) -> Stat:
         return _undefined(reason, n_coders=c, method=method)
     hist = _binary_histogram(x)
     if hist is not None:
-        incomplete = int(hist[:c].sum())
-    else:
-        incomplete = int(np.count_nonzero(np.isnan(x).any(axis=0)))
+        return fleiss_from_hist(hist)
+    incomplete = int(np.count_nonzero(np.isnan(x).any(axis=0)))
     if incomplete:
         return _undefined(FLEISS_MISSING.format(k=incomplete, n=n_units), n_coders=c, method=method)
-    if hist is not None:
-        k = np.arange(c + 1)
-        agree_pairs = float(hist[c] @ (k * (k - 1) + (c - k) * (c - k - 1)))
-        total1 = int(hist[c] @ k)
-        values, cat = np.array([0.0, 1.0]), np.array([n_units * c - total1, total1])
-        values, cat = values[cat > 0], cat[cat > 0]
-    else:
-        agree_pairs = float((_sum_sq_counts(x, np.full(n_units, c, dtype=np.int64)) - c).sum())
-        values, cat = np.unique(x, return_counts=True)
+    agree_pairs = float((_sum_sq_counts(x, np.full(n_units, c, dtype=np.int64)) - c).sum())
+    values, cat = np.unique(x, return_counts=True)
     if values.size == 1:
         return _undefined(_no_variation_reason(values[0]), n_units, c, method)
     p_bar = agree_pairs / (c * (c - 1) * n_units)
@@ -629,8 +652,17 @@ def krippendorff_alpha(data: ArrayLike, level: Level = "nominal") -> Stat:
     if reason:
         return _undefined(reason, n_coders=c, method=method)
     if hist is not None:
-        return _alpha_from_binary(_binary_sums(hist), c, method)
+        return alpha_from_hist(hist, method)
     return _alpha_general(_encode(x), level, c, method)
+
+
+def alpha_from_hist(hist: IntArray, method: str = "Krippendorff's alpha (nominal)") -> Stat:
+    """Krippendorff's alpha of 0/1 data from its histogram H[m, k] (every level gives the same figure)."""
+    c = hist.shape[0] - 1
+    reason = _pairing_reason(hist.sum(axis=1))
+    if reason:
+        return _undefined(reason, n_coders=c, method=method)
+    return _alpha_from_binary(_binary_sums(hist), c, method)
 
 
 def _profiles(x: FloatArray) -> tuple[FloatArray, FloatArray]:

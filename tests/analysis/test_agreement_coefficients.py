@@ -198,3 +198,21 @@ def test_invariants_bounds_and_coder_symmetry(rows: list[list[float]], order: li
             assert -1.0 - 1e-9 <= one.value <= 1.0 + 1e-9
     if x.shape[0] == 2:
         assert scott_pi(x[0], x[1]).value == pytest.approx(scott_pi(x[1], x[0]).value)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_one_pass_figures_equal_the_single_functions(seed: int) -> None:
+    from qcoder.analysis.agreement_coefficients import code_figures
+    from qcoder.analysis.agreement_stats import fleiss_kappa, pairwise_cohen_kappa, pairwise_holsti
+
+    rng = np.random.default_rng(seed)
+    x = (rng.random((4, 500)) < 0.1 * (seed + 1)).astype(float)
+    x[rng.random(x.shape) < 0.05 * seed] = np.nan
+    fast = code_figures(x)
+    assert fast is not None
+    assert fast.percent == percent_agreement(x) and fast.percent_pairwise == percent_agreement(x, pairwise=True)
+    assert fast.kappa == pairwise_cohen_kappa(x) and fast.holsti == pairwise_holsti(x)
+    assert fast.pi == pairwise_scott_pi(x) and fast.alpha == krippendorff_alpha(x)
+    assert fast.fleiss == fleiss_kappa(x) and fast.fleiss_listwise == fleiss_kappa_listwise(x)
+    assert fast.bp == brennan_prediger(x, 2) and fast.ac1 == gwet_ac1(x, 2) and fast.prevalence == prevalence(x)
+    assert code_figures(x + 1.0) is None  # not 0/1: the single functions take the general paths
