@@ -345,9 +345,10 @@ def prevalence(data: ArrayLike) -> float | None:
 
 
 def _hist_prevalence(hist: IntArray) -> float | None:
-    m, k = np.indices(hist.shape)
-    values = float((hist[2:] * m[2:]).sum())
-    return float((hist[2:] * k[2:]).sum()) / values if values else None
+    grid: IntArray = np.indices(hist.shape)
+    m, k = grid[0][2:], grid[1][2:]
+    values = float((hist[2:] * m).sum())
+    return float((hist[2:] * k).sum()) / values if values else None
 
 
 def is_rare(share: float | None) -> bool:
