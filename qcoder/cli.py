@@ -15,7 +15,7 @@ from typing import Annotated, Any
 import typer
 from typer.core import TyperGroup
 
-from qcoder.commands import agreement, codebook, coding, common, documents, exchange, project, reports, team
+from qcoder.commands import agreement, codebook, coding, common, documents, exchange, project, reports, scales, team
 from qcoder.commands.common import DbOption, fail, state, visible_output
 from qcoder.store.errors import user_message
 
@@ -127,6 +127,8 @@ app.command("undo")(coding.undo)
 app.command("redo")(coding.redo)
 app.command("coders")(coding.coders)
 app.add_typer(codebook.codebook_app, name="codebook")
+app.command("scale")(scales.scale)
+app.command("exclusive")(scales.exclusive)
 app.command("settings")(project.settings)
 app.command("where")(project.where)
 app.command("freeze")(project.freeze)

@@ -17,6 +17,15 @@ from collections.abc import Sequence
 import numpy as np
 from sqlalchemy.orm import Session
 
+from qcoder.analysis.agreement_coefficients import (
+    brennan_prediger,
+    code_figures,
+    fleiss_kappa_listwise,
+    gwet_ac1,
+    is_rare,
+    pairwise_scott_pi,
+    prevalence,
+)
 from qcoder.analysis.agreement_output import method_paragraph
 from qcoder.analysis.agreement_records import (  # noqa: F401 - the report's records, re-exported
     AgreementReport,
@@ -59,6 +68,25 @@ def code_agreement(
     ci = None
     if bootstrap > 0:
         ci = bootstrap_alpha_ci(x, n_boot=bootstrap, seed=seed, level=confidence)
+    fast = code_figures(x)  # one pass for every figure of 0/1 data
+    if fast is not None:
+        return CodeAgreement(
+            code=code,
+            used=used,
+            used_any=int(np.count_nonzero(coded.any(axis=0))),
+            percent=fast.percent,
+            kappa=fast.kappa,
+            fleiss=fast.fleiss,
+            alpha=fast.alpha if ci is None else ci.estimate,
+            holsti=fast.holsti,
+            alpha_ci=ci,
+            percent_pairwise=fast.percent_pairwise,
+            pi=fast.pi,
+            bp=fast.bp,
+            ac1=fast.ac1,
+            fleiss_listwise=fast.fleiss_listwise,
+            prevalence=fast.prevalence,
+        )
     return CodeAgreement(
         code=code,
         used=used,
@@ -69,6 +97,12 @@ def code_agreement(
         alpha=krippendorff_alpha(x) if ci is None else ci.estimate,
         holsti=pairwise_holsti(x),
         alpha_ci=ci,
+        percent_pairwise=percent_agreement(x, pairwise=True),
+        pi=pairwise_scott_pi(x),
+        bp=brennan_prediger(x, 2),
+        ac1=gwet_ac1(x, 2),
+        fleiss_listwise=fleiss_kappa_listwise(x),
+        prevalence=prevalence(x),
     )
 
 
@@ -91,6 +125,8 @@ def agreement_report(session: Session, request: AgreementRequest) -> AgreementRe
         pooled_ci = pooled_bootstrap(matrices, request.bootstrap, request.seed, request.confidence)
     masi = masi_alpha(data, present)
     coverage = tuple(np.bincount(present.sum(axis=0), minlength=len(data.coders) + 1).tolist())
+    from qcoder.analysis.agreement_variables import variable_agreements
+
     report = AgreementReport(
         request=request,
         data=data,
@@ -98,8 +134,9 @@ def agreement_report(session: Session, request: AgreementRequest) -> AgreementRe
         overall=Overall(pooled, masi, pooled_ci),
         coverage=coverage,
         language=language,
-        notes=_notes(data, coverage, language),
+        notes=_notes(data, coverage, language) + _rare_notes(rows, language),
         level_names={lv.rank: lv.label(language) for lv in levels(session)},
+        variables=variable_agreements(session, request, data),
     )
     report.method = method_paragraph(report)
     return report
@@ -133,16 +170,39 @@ def _notes(data: UnitData, coverage: Sequence[int], language: str) -> list[str]:
             )
     incomplete = data.n_units - coverage[-1]
     if incomplete and data.codes:
+        used = coverage[-1]
         notes.append(
-            f"Fleiss' κ 未计算：{data.n_units} 条语句中有 {incomplete} 条并非每位编码者都已编码"
-            "（Fleiss' κ 要求完整数据；Krippendorff α 允许缺失值）。"
+            f"Fleiss' κ 未按全部语句计算：{data.n_units} 条语句中有 {incomplete} 条并非每位编码者都已编码"
+            f"（Fleiss' κ 要求完整数据）；表中“Fleiss κ（列表删除）”只用全部编码者都已编码的 {used} 条语句；"
+            "Krippendorff α 与 Gwet AC1 允许缺失值。"
             if zh
-            else f"Fleiss' kappa not computed: {incomplete} of {data.n_units} statements were not coded by every "
-            "coder (Fleiss' kappa needs complete data; Krippendorff's alpha allows missing values)."
+            else f"Fleiss' kappa over all statements not computed: {incomplete} of {data.n_units} statements were "
+            f"not coded by every coder (Fleiss' kappa needs complete data); the listwise Fleiss' kappa uses the "
+            f"{used} statements every coder coded; Krippendorff's alpha and Gwet's AC1 allow missing values."
         )
     if not data.codes:
         notes.append("没有符合条件的编码。" if zh else "No codes match the choice.")
     return notes
+
+
+def _rare_notes(rows: Sequence[CodeAgreement], language: str) -> list[str]:
+    """Codes used on < 5 % or > 95 % of decisions: κ, π and α can be near 0 while agreement is high."""
+    rare = [r for r in rows if is_rare(r.prevalence)]
+    if not rare:
+        return []
+    names = ("、" if language == "zh" else ", ").join(
+        f"{r.code.label} ({(r.prevalence or 0.0) * 100:.1f}%)" for r in rare
+    )
+    if language == "zh":
+        return [
+            f"罕见/过常编码（使用率低于5%或高于95%）：{names}。此时即使百分比一致性很高，κ、π、α 也可能接近0"
+            "（“kappa悖论”），请同时参考 Gwet AC1 与百分比一致性。"
+        ]
+    return [
+        f"Rare or near-universal codes (used on under 5% or over 95% of decisions): {names}. Here κ, π and α can be "
+        "near 0 although percent agreement is high (the kappa paradox); read them beside Gwet's AC1 and percent "
+        "agreement."
+    ]
 
 
 def pooled_bootstrap(

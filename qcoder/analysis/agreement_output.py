@@ -11,7 +11,8 @@ from __future__ import annotations
 import statistics
 from typing import Any
 
-from qcoder.analysis.agreement_records import AgreementReport, CodeAgreement, ConfusionView, Pair
+from qcoder.analysis.agreement_coefficients import is_rare
+from qcoder.analysis.agreement_records import AgreementReport, CodeAgreement, ConfusionView, Pair, VariableAgreement
 from qcoder.analysis.agreement_stats import (
     ALL_MISSING,
     ALWAYS_USED,
@@ -28,6 +29,7 @@ from qcoder.analysis.agreement_stats import (
     Stat,
 )
 from qcoder.analysis.table import Cell, Table
+from qcoder.analysis.writers import number_text
 from qcoder.errors import QcoderError
 
 MAX_PAIR_COLUMNS = 3  # more coder pairs than this: the per-code table shows pair means
@@ -63,7 +65,32 @@ _LABELS: dict[str, tuple[str, str]] = {
     "confusion": ("编码对照：{a}（行）× {b}（列）", "Confusion: {a} (rows) × {b} (columns)"),
     "method": ("信度检验方法", "Method"),
     "none": ("（无）", "(none)"),
+    "percent_all": ("百分比一致性（全部一致）", "percent agreement (all agree)"),
+    "percent_pairs": ("百分比一致性（两两平均）", "percent agreement (mean pairwise)"),
+    "chance": ("机遇校正一致性（逐编码）", "Chance-corrected agreement per code"),
+    "prevalence": ("使用率", "prevalence"),
+    "pi": ("Scott π {}", "Scott's π {}"),
+    "mean_pi": ("平均 Scott π", "mean Scott's π"),
+    "bp": ("Brennan–Prediger S", "Brennan–Prediger S"),
+    "ac1": ("Gwet AC1", "Gwet's AC1"),
+    "fleiss_lw": ("Fleiss κ（列表删除）", "Fleiss' κ (listwise)"),
+    "fleiss_n": ("列表删除所用语句", "statements used (listwise)"),
+    "variables": ("类别变量与量表的一致性", "Agreement on categorical variables and scales"),
+    "variable": ("变量", "variable"),
+    "measurement": ("测量尺度", "level of measurement"),
+    "values": ("取值", "values"),
+    "rated": ("可配对语句", "pairable statements"),
+    "kappa_cat": ("Cohen κ（类别）", "Cohen's κ (categories)"),
+    "wk_linear": ("加权 κ（线性）", "weighted κ (linear)"),
+    "wk_quadratic": ("加权 κ（二次）", "weighted κ (quadratic)"),
+    "alpha_nominal": ("α（名义）", "α (nominal)"),
+    "alpha_level": ("α（按测量尺度）", "α (at its level)"),
+    "pooled_children": ("逐编码汇总 α", "pooled α over its codes"),
+    "distribution": ("取值分布", "Value distributions"),
+    "value_number": ("数值", "number"),
 }
+
+_MEASURE_ZH = {"nominal": "名义", "ordinal": "顺序", "interval": "等距", "ratio": "等比"}
 
 _REASONS_ZH: dict[str, str] = {
     NEVER_USED: "无变异：没有编码者在任何语句上使用该编码",
@@ -110,7 +137,7 @@ def _per_pair(stats: list[Stat], show_pairs: bool) -> list[Cell]:
 
 
 def _fmt(value: float | None) -> str:
-    return "—" if value is None else f"{value:.3f}"
+    return "—" if value is None else number_text(value)
 
 
 def _ci_text(ci: BootstrapCI[Any] | None, language: str) -> str | None:
@@ -118,7 +145,15 @@ def _ci_text(ci: BootstrapCI[Any] | None, language: str) -> str | None:
         return None
     if ci.low is None or ci.high is None:
         return reason_text(ci.reason, language) or None
-    return f"[{ci.low:.3f}, {ci.high:.3f}]"
+    return f"[{number_text(ci.low)}, {number_text(ci.high)}]"
+
+
+def resamples_text(ci: BootstrapCI[Any], language: str) -> str:
+    """How many bootstrap resamples entered the interval and how many were dropped as undefined."""
+    dropped = ci.n_boot - ci.n_valid
+    if language == "zh":
+        return f"{ci.n_boot}次重抽样中{ci.n_valid}次有效，{dropped}次因α无定义被舍弃"
+    return f"{ci.n_valid} of {ci.n_boot} resamples used, {dropped} dropped as undefined"
 
 
 # --------------------------------------------------------------------------- tables
@@ -130,7 +165,8 @@ def per_code_table(report: AgreementReport) -> Table:
     pair_names = [report.pair_label(p) for p in pairs]
     columns = [label("code", lang), label("level", lang)]
     columns += [label("used", lang, args=(name,)) for name in coders]
-    columns += [label("used_any", lang), label("units", lang), label("percent", lang)]
+    percent = label("percent", lang) if len(coders) < 3 else label("percent_all", lang)
+    columns += [label("used_any", lang), label("units", lang), percent]
     columns += [label("kappa", lang, args=(p,)) for p in pair_names] if show_pairs else [label("mean_kappa", lang)]
     columns += [label("fleiss", lang), label("alpha", lang)]
     if report.request.bootstrap:
@@ -150,6 +186,16 @@ def per_code_table(report: AgreementReport) -> Table:
         cells.append("; ".join(reason_text(r, lang) for r in row.reasons()) or None)
         rows.append(cells)
     notes = list(report.notes)
+    cis = [r.alpha_ci for r in report.rows if r.alpha_ci is not None]
+    if cis:
+        used = sum(ci.n_valid for ci in cis)
+        total = sum(ci.n_boot for ci in cis)
+        notes.append(
+            f"Bootstrap：{len(cis)}个编码共{total}次重抽样，{used}次有效，{total - used}次因α无定义被舍弃。"
+            if lang == "zh"
+            else f"Bootstrap: {total} resamples over {len(cis)} codes, {used} used, {total - used} dropped as "
+            "undefined."
+        )
     if not show_pairs:
         notes.append(
             "κ 与 Holsti CR 为各编码者对的平均值，逐对结果见“编码者两两一致性”表。"
@@ -198,7 +244,8 @@ def overall_table(report: AgreementReport, *, with_method: bool = True) -> Table
     columns = [label("measure", lang), label("value", lang), label("n", lang), label("note", lang)]
     pooled_note = _ci_text(overall.pooled_ci, lang)
     if pooled_note and overall.pooled_ci is not None and overall.pooled_ci.low is not None:
-        pooled_note = f"{round(overall.pooled_ci.level * 100)}% CI {pooled_note}"
+        ci = overall.pooled_ci
+        pooled_note = f"{round(ci.level * 100)}% CI {pooled_note} ({resamples_text(ci, lang)})"
     rows: list[list[Cell]] = [
         [
             label("pooled", lang),
@@ -240,13 +287,143 @@ def confusion_table(view: ConfusionView, language: str) -> Table:
     return Table(title, [f"{view.coder_a} \\ {view.coder_b}", *names], rows, [note], name="agreement_confusion")
 
 
+def chance_table(report: AgreementReport) -> Table:
+    """Per code: prevalence, both percent agreements, π, S, AC1 and listwise Fleiss' κ (the kappa paradox)."""
+    lang, pairs = report.language, report.pairs
+    show_pairs = len(pairs) <= MAX_PAIR_COLUMNS
+    many = len(report.coders) >= 3
+    columns = [label("code", lang), label("prevalence", lang)]
+    columns += [label("percent_all", lang), label("percent_pairs", lang)] if many else [label("percent", lang)]
+    columns += (
+        [label("pi", lang, args=(report.pair_label(p),)) for p in pairs] if show_pairs else [label("mean_pi", lang)]
+    )
+    columns += [label("bp", lang), label("ac1", lang), label("fleiss_lw", lang), label("fleiss_n", lang)]
+    columns.append(label("note", lang))
+    rows: list[list[Cell]] = []
+    for row in report.rows:
+        cells: list[Cell] = [row.code.label, row.prevalence, row.percent.value]
+        if many:
+            cells.append(row.percent_pairwise.value if row.percent_pairwise else None)
+        cells += _per_pair([row.pi[p] for p in pairs if p in row.pi], show_pairs)
+        listwise = row.fleiss_listwise
+        cells += [
+            row.bp.value if row.bp else None,
+            row.ac1.value if row.ac1 else None,
+            listwise.value if listwise else None,
+            int(listwise.part("used")) if listwise and listwise.parts else None,
+        ]
+        note = []
+        if is_rare(row.prevalence):
+            note.append("罕见编码（<5% 或 >95%）" if lang == "zh" else "rare code (<5% or >95%)")
+        if listwise is not None and listwise.reason:
+            note.append(reason_text(listwise.reason, lang))
+        cells.append("; ".join(note) or None)
+        rows.append(cells)
+    notes = [
+        "使用率 = 可配对判断中取值为1的比例；百分比一致性（全部一致）= 全部有取值的编码者一致的语句比例，"
+        "（两两平均）= 一致的编码者对所占比例；Gwet AC1 与 Brennan–Prediger S 采用 Gwet (2014) 的缺失值形式，q = 2。"
+        if lang == "zh"
+        else "Prevalence = share of 1 among the pairable decisions; percent agreement (all agree) = share of "
+        "statements on which every coder with a value agrees, (mean pairwise) = share of agreeing coder pairs; Gwet's "
+        "AC1 and Brennan–Prediger's S take Gwet's (2014) missing-data form, q = 2."
+    ]
+    return Table(label("chance", lang), columns, rows, notes, name="agreement_chance")
+
+
+def _mean_value(stats: dict[Pair, Stat]) -> float | None:
+    return _mean(list(stats.values())) if stats else None
+
+
+def variables_table(report: AgreementReport) -> Table:
+    """One row per exclusive set or scale: κ on its categories, weighted κ, Fleiss, α at its level, AC1."""
+    lang = report.language
+    columns = [
+        label("variable", lang),
+        label("measurement", lang),
+        label("values", lang),
+        label("rated", lang),
+        label("kappa_cat", lang),
+        label("wk_linear", lang),
+        label("wk_quadratic", lang),
+        label("fleiss_lw", lang),
+        label("alpha_nominal", lang),
+        label("alpha_level", lang),
+        label("ac1", lang),
+        label("pooled_children", lang),
+        label("note", lang),
+    ]
+    rows: list[list[Cell]] = []
+    notes: list[str] = []
+    for v in report.variables:
+        level = _MEASURE_ZH[v.level] if lang == "zh" else v.level
+        kind = level if v.scale else ("互斥编码组（名义）" if lang == "zh" else "exclusive codes (nominal)")
+        note = []
+        if v.conflicts:
+            note.append(
+                f"{v.conflicts}处同一编码者给出两个取值，按缺失处理"
+                if lang == "zh"
+                else f"{v.conflicts} times a coder gave two values: treated as missing"
+            )
+        reasons = [reason_text(s.reason, lang) for s in (v.alpha_level,) if s.reason]
+        note += reasons
+        rows.append(
+            [
+                v.name,
+                kind,
+                " / ".join(v.values),
+                v.alpha_nominal.n_units,
+                _mean_value(v.kappa),
+                _mean_value(v.weighted_linear),
+                _mean_value(v.weighted_quadratic),
+                v.fleiss_listwise.value,
+                v.alpha_nominal.value,
+                v.alpha_level.value,
+                v.ac1.value,
+                v.pooled_children.value,
+                "; ".join(note) or None,
+            ]
+        )
+        pooled, categorical = v.pooled_children.value, v.alpha_nominal.value
+        if pooled is not None and (categorical is None or abs(pooled - categorical) >= 0.05):
+            notes.append(
+                f"“{v.name}”是互斥类别：逐编码汇总 α = {_fmt(pooled)} 把两人都未用某编码的大量语句算作一致，"
+                f"不能代表类别一致性；请读类别 α = {_fmt(categorical)}。"
+                if lang == "zh"
+                else f"{v.name!r} is a set of mutually exclusive categories: the pooled α over its codes "
+                f"({_fmt(pooled)}) counts the many statements where both coders left a code out as agreement and "
+                f"does not measure agreement on the categories; read the categorical α ({_fmt(categorical)})."
+            )
+    notes.append(
+        "编码者在一条语句上的取值为其使用的唯一下级编码；未给出取值的语句按缺失处理；κ 为各编码者对的平均值；"
+        "加权 κ 的不一致权重为 |i−j|/(q−1)（线性）或其平方（二次）。"
+        if lang == "zh"
+        else "A coder's value on a statement is the one child code used there; statements without a value are "
+        "missing; κ values are means over coder pairs; weighted κ uses disagreement weights |i−j|/(q−1) (linear) or "
+        "their square (quadratic)."
+    )
+    return Table(label("variables", lang), columns, rows, notes, name="agreement_variables")
+
+
+def distribution_table(report: AgreementReport) -> Table:
+    """How often each coder gave each value of each variable."""
+    lang = report.language
+    columns = [label("variable", lang), label("values", lang), label("value_number", lang), *report.coders]
+    rows: list[list[Cell]] = []
+    for v in report.variables:
+        for i, (name, number) in enumerate(zip(v.values, v.numbers)):
+            rows.append([v.name, name, number, *(v.distribution[c][i] for c in report.coders)])
+    return Table(label("distribution", lang), columns, rows, name="agreement_distribution")
+
+
 def report_tables(
     report: AgreementReport, *, with_method: bool = True, confusion: ConfusionView | None = None
 ) -> list[Table]:
-    """Per-code, pairwise (when more than one pair), overall and, if given, confusion tables."""
-    tables = [per_code_table(report)]
+    """Per-code, chance-corrected, pairwise (more than one pair), variables, overall and confusion tables."""
+    tables = [per_code_table(report), chance_table(report)]
     if len(report.pairs) > 1:
         tables.append(pairwise_table(report))
+    if report.variables:
+        tables += [variables_table(report), distribution_table(report)]
     tables.append(overall_table(report, with_method=with_method))
     if confusion is not None:
         tables.append(confusion_table(confusion, report.language))
@@ -296,15 +473,16 @@ def _method_zh(report: AgreementReport) -> str:
         "Krippendorff's α（二值名义尺度，α = 1 − D_o/D_e，允许缺失值，只有一名编码者取值的语句不参与计算）；"
         "Holsti系数CR = 2M/(N₁ + N₂)，M为两名编码者都使用该编码的语句数，N₁、N₂为两人各自使用该编码的语句数；"
         "并列出各编码的使用次数。总体信度以全部“编码 × 语句”判断汇总计算Krippendorff's α，"
-        "并以每条语句上的编码集合计算采用MASI距离的Krippendorff's α（Passonneau, 2006；按NLTK的实现，"
-        "d = 1 − (|A∩B|/|A∪B|)·M，两集合相同时M = 1，一方为另一方的子集时M = 0.67，有交集时M = 0.33，"
+        "并以每条语句上的编码集合计算采用MASI距离的Krippendorff's α（Passonneau, 2006；与当前NLTK的实现一致，"
+        "d = 1 − (|A∩B|/|A∪B|)·M，两集合相同时M = 1，一方为另一方的子集时M = 2/3，有交集时M = 1/3（Passonneau的原始权重），"
         "无交集时M = 0；两个空集之间的距离为0）。系数无定义时（如某编码无人使用、没有变异）不报告数值而注明原因。"
     )
+    text += _extra_zh(report)
     if report.request.bootstrap:
         text += (
             f"α的{round(report.request.confidence * 100)}%置信区间采用百分位bootstrap法"
             f"（{report.request.bootstrap}次重抽样，随机种子{report.request.seed}），以语句为重抽样单位；"
-            "汇总α的重抽样同时抽取同一语句上的全部编码判断。"
+            "汇总α的重抽样同时抽取同一语句上的全部编码判断；α无定义的重抽样被舍弃，舍弃次数在表中注明。"
         )
     text += f"结果：汇总α = {_fmt(ov.pooled_alpha.value)}（{ov.pooled_alpha.n_units}个可配对判断单元）"
     if ov.pooled_ci is not None and ov.pooled_ci.low is not None:
@@ -342,16 +520,18 @@ def _method_en(report: AgreementReport) -> str:
         "CR = 2M/(N₁ + N₂), M being the statements both coders coded with the code and N₁, N₂ those each coded "
         "with it; beside how often each coder used the code. Overall agreement is Krippendorff's alpha pooled over "
         "all code × statement decisions, and Krippendorff's alpha on the set of codes per statement with the MASI "
-        "distance (Passonneau, 2006, as implemented in NLTK): d = 1 − (|A∩B|/|A∪B|)·M with M = 1 for equal sets, "
-        "0.67 when one is a subset of the other, 0.33 when they overlap and 0 when disjoint; two empty sets are at "
+        "distance (Passonneau, 2006, as in current NLTK): d = 1 − (|A∩B|/|A∪B|)·M with M = 1 for equal sets, "
+        "2/3 when one is a subset of the other, 1/3 when they overlap and 0 when disjoint (Passonneau's weights); two empty sets are at "
         "distance 0. Where a coefficient is undefined (a code nobody used, no variation) no value is reported and "
         "the reason is given."
     )
+    text += _extra_en(report)
     if report.request.bootstrap:
         text += (
             f" {round(report.request.confidence * 100)}% confidence intervals for alpha are percentile bootstrap "
             f"intervals ({report.request.bootstrap} resamples of statements, seed {report.request.seed}); for pooled "
-            "alpha a resampled statement brings all its code decisions."
+            "alpha a resampled statement brings all its code decisions; resamples where alpha is undefined are "
+            "dropped and their number is reported."
         )
     text += f" Results: pooled α = {_fmt(ov.pooled_alpha.value)} ({ov.pooled_alpha.n_units} pairable decisions)"
     if ov.pooled_ci is not None and ov.pooled_ci.low is not None:
@@ -361,6 +541,50 @@ def _method_en(report: AgreementReport) -> str:
         text += f"; α was defined for {n_def} of {len(report.rows)} codes, ranging {_fmt(lo)}–{_fmt(hi)} (median {_fmt(med)})."
     else:
         text += "; α was undefined for every code."
+    return text
+
+
+def _extra_zh(report: AgreementReport) -> str:
+    text = (
+        "为使“kappa悖论”（百分比一致性很高而κ接近0，常见于罕见编码）可见，另报告Scott's π = (p_o − p_e)/(1 − p_e)，"
+        "p_e = Σ_k ((p_Ak + p_Bk)/2)²（Scott, 1955）；Brennan–Prediger S（即Bennett S），p_e = 1/q；"
+        "Gwet AC1，p_e = Σ_k π_k(1 − π_k)/(q − 1)（Gwet, 2008），S与AC1采用Gwet (2014)允许缺失值的形式，"
+        "二值编码q = 2；并报告列表删除的Fleiss' κ（只用全部编码者都有取值的语句，并注明所用语句数），"
+        "以及使用率低于5%或高于95%的罕见编码。"
+    )
+    if len(report.coders) >= 3:
+        text += "三名及以上编码者时，百分比一致性同时报告“全部一致”（全部编码者取值相同的语句比例）和“两两平均”（一致的编码者对比例）。"
+    if report.variables:
+        text += (
+            "对互斥编码组与量表编码，以编码者在语句上选用的唯一取值为变量值，计算类别上的Cohen's κ、Fleiss' κ（列表删除）、"
+            "名义及按其测量尺度的Krippendorff's α、Gwet AC1，顺序及以上尺度另报告线性与二次加权κ（Cohen, 1968），"
+            "不一致权重为|i − j|/(q − 1)及其平方；并列出各取值的分布。"
+        )
+    return text
+
+
+def _extra_en(report: AgreementReport) -> str:
+    text = (
+        " To make the kappa paradox visible (high percent agreement with κ near 0, typical of rare codes) we also "
+        "report Scott's π = (p_o − p_e)/(1 − p_e) with p_e = Σ_k ((p_Ak + p_Bk)/2)² (Scott, 1955); Brennan and "
+        "Prediger's S (Bennett's S) with p_e = 1/q; and Gwet's AC1 with p_e = Σ_k π_k(1 − π_k)/(q − 1) (Gwet, "
+        "2008), S and AC1 in Gwet's (2014) form for missing ratings with q = 2 for a code; Fleiss' kappa listwise "
+        "(over the statements every coder rated, with their number); and a note on codes used on fewer than 5% "
+        "or more than 95% of the decisions."
+    )
+    if len(report.coders) >= 3:
+        text += (
+            " With three or more coders percent agreement is given both as 'all agree' (share of statements on "
+            "which every coder agrees) and as 'mean pairwise' (share of agreeing coder pairs)."
+        )
+    if report.variables:
+        text += (
+            " For sets of mutually exclusive codes and scale codes, a coder's value on a statement is the one child "
+            "code used; on these values we report Cohen's kappa on the categories, Fleiss' kappa (listwise), "
+            "Krippendorff's alpha at the nominal level and at the variable's level of measurement, Gwet's AC1 and, "
+            "for ordered scales, weighted kappa (Cohen, 1968) with disagreement weights |i − j|/(q − 1) (linear) and "
+            "their square (quadratic), beside the distribution of the values."
+        )
     return text
 
 
@@ -394,6 +618,25 @@ def _pairs_dict(report: AgreementReport, stats: dict[Pair, Stat]) -> dict[str, A
     return {report.pair_label(p): stat_dict(s) for p, s in stats.items()}
 
 
+def _variable_dict(report: AgreementReport, v: VariableAgreement) -> dict[str, Any]:
+    return {
+        "name": v.name,
+        "level": v.level,
+        "values": list(v.values),
+        "numbers": list(v.numbers),
+        "distribution": {coder: list(counts) for coder, counts in v.distribution.items()},
+        "cohen_kappa": _pairs_dict(report, v.kappa),
+        "weighted_kappa_linear": _pairs_dict(report, v.weighted_linear),
+        "weighted_kappa_quadratic": _pairs_dict(report, v.weighted_quadratic),
+        "fleiss_kappa_listwise": stat_dict(v.fleiss_listwise),
+        "alpha_nominal": stat_dict(v.alpha_nominal),
+        "alpha_level": stat_dict(v.alpha_level),
+        "gwet_ac1": stat_dict(v.ac1),
+        "pooled_alpha_children": stat_dict(v.pooled_children),
+        "conflicts": v.conflicts,
+    }
+
+
 def report_dict(report: AgreementReport, confusion: ConfusionView | None = None) -> dict[str, Any]:
     """Every figure with its ingredients and reasons, for scripts (``--format json``)."""
     data, ov = report.data, report.overall
@@ -409,7 +652,18 @@ def report_dict(report: AgreementReport, confusion: ConfusionView | None = None)
             "fleiss_kappa": stat_dict(row.fleiss),
             "krippendorff_alpha": stat_dict(row.alpha),
             "holsti": _pairs_dict(report, row.holsti),
+            "prevalence": row.prevalence,
+            "rare": is_rare(row.prevalence),
+            "scott_pi": _pairs_dict(report, row.pi),
         }
+        for key, stat in (
+            ("percent_agreement_pairwise", row.percent_pairwise),
+            ("brennan_prediger_s", row.bp),
+            ("gwet_ac1", row.ac1),
+            ("fleiss_kappa_listwise", row.fleiss_listwise),
+        ):
+            if stat is not None:
+                entry[key] = stat_dict(stat)
         if row.alpha_ci is not None:
             entry["alpha_ci"] = _ci_dict(row.alpha_ci)
         codes.append(entry)
@@ -426,6 +680,7 @@ def report_dict(report: AgreementReport, confusion: ConfusionView | None = None)
         "overall": overall,
         "notes": report.notes,
         "method": report.method,
+        "variables": [_variable_dict(report, v) for v in report.variables],
     }
     if confusion is not None:
         conf = confusion.confusion

@@ -23,11 +23,46 @@ class CodeAgreement:
     alpha: Stat
     holsti: dict[Pair, Stat]
     alpha_ci: BootstrapCI[Stat] | None = None
+    # beside κ and α, so a high percent agreement with κ near 0 on a rare code shows as what it is
+    percent_pairwise: Stat | None = None  # mean agreement over coder pairs (= percent for two coders)
+    pi: dict[Pair, Stat] = field(default_factory=dict)  # Scott's π per coder pair
+    bp: Stat | None = None  # Brennan–Prediger's S
+    ac1: Stat | None = None  # Gwet's AC1, missing-data form
+    fleiss_listwise: Stat | None = None  # Fleiss' κ on the statements every coder reviewed
+    prevalence: float | None = None  # share of 1 among the pairable decisions
 
     def reasons(self) -> list[str]:
         """Why figures are missing (Fleiss' missing-data reason is reported once per report)."""
         stats = [self.percent, *self.kappa.values(), self.alpha, *self.holsti.values()]
         return list(dict.fromkeys(s.reason for s in stats if s.reason))
+
+
+@dataclass(frozen=True)
+class VariableAgreement:
+    """Agreement on one categorical variable: a set of mutually exclusive codes, or a scale.
+
+    A coder's value on a statement is the one child code used there; statements a coder
+    did not give a value (or, against the rule, gave two: ``conflicts``) are missing.
+    """
+
+    name: str
+    scale: str | None  # level of measurement; None: an exclusive set (nominal)
+    values: tuple[str, ...]
+    numbers: tuple[float, ...]
+    distribution: dict[str, tuple[int, ...]]  # coder -> statements per value
+    kappa: dict[Pair, Stat]
+    weighted_linear: dict[Pair, Stat]
+    weighted_quadratic: dict[Pair, Stat]
+    fleiss_listwise: Stat
+    alpha_nominal: Stat
+    alpha_level: Stat  # α at the scale's level (= nominal for an exclusive set)
+    ac1: Stat
+    pooled_children: Stat  # pooled binary α over the children read code by code
+    conflicts: int = 0
+
+    @property
+    def level(self) -> str:
+        return self.scale or "nominal"
 
 
 @dataclass(frozen=True)
@@ -50,6 +85,7 @@ class AgreementReport:
     notes: list[str]
     level_names: dict[int, str] = field(default_factory=dict)
     method: str = ""
+    variables: list[VariableAgreement] = field(default_factory=list)
 
     @property
     def coders(self) -> tuple[str, ...]:

@@ -35,11 +35,11 @@ from typing import Generic, Literal, TypeVar, cast
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-Level = Literal["nominal", "ordinal", "interval"]
+Level = Literal["nominal", "ordinal", "interval", "ratio"]
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
 
-LEVELS: tuple[str, ...] = ("nominal", "ordinal", "interval")
+LEVELS: tuple[str, ...] = ("nominal", "ordinal", "interval", "ratio")
 NONE_LABEL = "(none)"
 
 ONE_CODER = "fewer than two coders"
@@ -281,6 +281,25 @@ def _no_variation_reason(value: object) -> str:
 # --------------------------------------------------------------------------- percent agreement
 
 
+def percent_from_hist(hist: IntArray, *, pairwise: bool = False) -> Stat:
+    """Percent agreement of 0/1 data from its histogram H[m, k] (see :func:`percent_agreement`)."""
+    c = hist.shape[0] - 1
+    method = "percent agreement (" + ("pairwise" if pairwise else "all coders") + ")"
+    reason = _pairing_reason(hist.sum(axis=1))
+    if reason:
+        return _undefined(reason, n_coders=c, method=method)
+    h, m, k = _hist_grid(hist)
+    n_units = int(h.sum())
+    if pairwise:
+        agree = int((h * (k * (k - 1) + (m - k) * (m - k - 1))).sum())
+        total = int((h * m * (m - 1)).sum())
+    else:
+        agree, total = int((h * ((k == 0) | (k == m))).sum()), n_units
+    return Stat(
+        agree / total, None, n_units, c, agree / total, None, method, (("agree", float(agree)), ("total", float(total)))
+    )
+
+
 def percent_agreement(data: ArrayLike, *, pairwise: bool = False) -> Stat:
     """Share of units on which the present coders agree; units with < 2 coders are skipped.
 
@@ -296,16 +315,7 @@ def percent_agreement(data: ArrayLike, *, pairwise: bool = False) -> Stat:
         return _undefined(reason, n_coders=x.shape[0], method=method)
     hist = _binary_histogram(x)
     if hist is not None:
-        reason = _pairing_reason(hist.sum(axis=1))
-        if reason:
-            return _undefined(reason, n_coders=x.shape[0], method=method)
-        h, m, k = _hist_grid(hist)
-        n_units = int(h.sum())
-        if pairwise:
-            agree = int((h * (k * (k - 1) + (m - k) * (m - k - 1))).sum())
-            total = int((h * m * (m - 1)).sum())
-        else:
-            agree, total = int((h * ((k == 0) | (k == m))).sum()), n_units
+        return percent_from_hist(hist, pairwise=pairwise)
     else:
         m_u = np.count_nonzero(~np.isnan(x), axis=0)
         reason = _pairing_reason(np.bincount(m_u))
@@ -428,6 +438,27 @@ def pairwise_cohen_kappa(data: ArrayLike) -> dict[tuple[int, int], Stat]:
 # --------------------------------------------------------------------------- Fleiss' kappa
 
 
+def fleiss_from_hist(hist: IntArray) -> Stat:
+    """Fleiss' kappa of 0/1 data from its histogram H[m, k]; undefined unless every unit has every coder."""
+    c = hist.shape[0] - 1
+    n_units = int(hist.sum())
+    method = "Fleiss' kappa"
+    incomplete = int(hist[:c].sum())
+    if incomplete:
+        return _undefined(FLEISS_MISSING.format(k=incomplete, n=n_units), n_coders=c, method=method)
+    k = np.arange(c + 1)
+    agree_pairs = float(hist[c] @ (k * (k - 1) + (c - k) * (c - k - 1)))
+    total1 = int(hist[c] @ k)
+    values, cat = np.array([0.0, 1.0]), np.array([n_units * c - total1, total1])
+    values, cat = values[cat > 0], cat[cat > 0]
+    if values.size == 1:
+        return _undefined(_no_variation_reason(values[0]), n_units, c, method)
+    p_bar = agree_pairs / (c * (c - 1) * n_units)
+    p = cat / (n_units * c)
+    p_e = float(p @ p)
+    return Stat((p_bar - p_e) / (1.0 - p_e), None, n_units, c, p_bar, p_e, method)
+
+
 def fleiss_kappa(data: ArrayLike) -> Stat:
     """Fleiss' (1971) kappa; defined only when every coder rated every unit.
 
@@ -442,20 +473,12 @@ def fleiss_kappa(data: ArrayLike) -> Stat:
         return _undefined(reason, n_coders=c, method=method)
     hist = _binary_histogram(x)
     if hist is not None:
-        incomplete = int(hist[:c].sum())
-    else:
-        incomplete = int(np.count_nonzero(np.isnan(x).any(axis=0)))
+        return fleiss_from_hist(hist)
+    incomplete = int(np.count_nonzero(np.isnan(x).any(axis=0)))
     if incomplete:
         return _undefined(FLEISS_MISSING.format(k=incomplete, n=n_units), n_coders=c, method=method)
-    if hist is not None:
-        k = np.arange(c + 1)
-        agree_pairs = float(hist[c] @ (k * (k - 1) + (c - k) * (c - k - 1)))
-        total1 = int(hist[c] @ k)
-        values, cat = np.array([0.0, 1.0]), np.array([n_units * c - total1, total1])
-        values, cat = values[cat > 0], cat[cat > 0]
-    else:
-        agree_pairs = float((_sum_sq_counts(x, np.full(n_units, c, dtype=np.int64)) - c).sum())
-        values, cat = np.unique(x, return_counts=True)
+    agree_pairs = float((_sum_sq_counts(x, np.full(n_units, c, dtype=np.int64)) - c).sum())
+    values, cat = np.unique(x, return_counts=True)
     if values.size == 1:
         return _undefined(_no_variation_reason(values[0]), n_units, c, method)
     p_bar = agree_pairs / (c * (c - 1) * n_units)
@@ -565,12 +588,34 @@ def _alpha_parts(
     if level == "nominal":
         within = _within_nominal(enc) if within_fixed is None else within_fixed
         total = (n * n - float(cat @ cat)) / (n - 1)
+    elif level == "ratio":
+        delta = _ratio_delta(enc.uniq)
+        within = _within_delta(enc, delta) if within_fixed is None else within_fixed
+        return n, float(unit_weights @ within), float(cat @ delta @ cat) / (n - 1)
     else:
         scores = _mid_ranks(cat) if level == "ordinal" else enc.uniq - enc.uniq.mean()
         within = _within_interval(enc, scores) if within_fixed is None or level == "ordinal" else within_fixed
         mean = float(cat @ scores) / n
         total = 2.0 * n * float(cat @ (scores - mean) ** 2) / (n - 1)
     return n, float(unit_weights @ within), total
+
+
+def _ratio_delta(values: FloatArray) -> FloatArray:
+    """Krippendorff's ratio distance ((c - k) / (c + k))^2 between every two values (0 where c + k = 0)."""
+    c, k = values[:, None], values[None, :]
+    total = c + k
+    ratio = np.divide(c - k, total, out=np.zeros((values.size, values.size)), where=total != 0)
+    return ratio * ratio
+
+
+def _within_delta(enc: _Encoded, delta: FloatArray) -> FloatArray:
+    """Per unit sum_{i != j} delta(v_i, v_j) / (m_u - 1) for any distance matrix over the categories."""
+    q, n_units = enc.uniq.size, enc.m.size
+    counts = np.zeros((n_units, q))
+    units = np.broadcast_to(np.arange(n_units), enc.codes.shape)[enc.present]
+    np.add.at(counts, (units, enc.codes[enc.present]), 1.0)
+    pair_sum = np.einsum("uc,ck,uk->u", counts, delta, counts)  # the diagonal of delta is 0
+    return pair_sum / (enc.m - 1)
 
 
 def _alpha_general(enc: _Encoded, level: str, n_coders: int, method: str) -> Stat:
@@ -607,8 +652,17 @@ def krippendorff_alpha(data: ArrayLike, level: Level = "nominal") -> Stat:
     if reason:
         return _undefined(reason, n_coders=c, method=method)
     if hist is not None:
-        return _alpha_from_binary(_binary_sums(hist), c, method)
+        return alpha_from_hist(hist, method)
     return _alpha_general(_encode(x), level, c, method)
+
+
+def alpha_from_hist(hist: IntArray, method: str = "Krippendorff's alpha (nominal)") -> Stat:
+    """Krippendorff's alpha of 0/1 data from its histogram H[m, k] (every level gives the same figure)."""
+    c = hist.shape[0] - 1
+    reason = _pairing_reason(hist.sum(axis=1))
+    if reason:
+        return _undefined(reason, n_coders=c, method=method)
+    return _alpha_from_binary(_binary_sums(hist), c, method)
 
 
 def _profiles(x: FloatArray) -> tuple[FloatArray, FloatArray]:
@@ -725,12 +779,12 @@ def _masi_weights(exact: bool) -> tuple[float, float]:
     return _MASI_EXACT if exact else _MASI_NLTK
 
 
-def masi_distance(a: Iterable[Hashable], b: Iterable[Hashable], *, exact: bool = False) -> float:
-    """MASI distance (Passonneau 2006) as in NLTK: 1 - |A & B| / |A | B| * M.
+def masi_distance(a: Iterable[Hashable], b: Iterable[Hashable], *, exact: bool = True) -> float:
+    """MASI distance (Passonneau 2006): 1 - |A & B| / |A | B| * M.
 
-    M = 1 if A == B, 0.67 if one is a subset of the other, 0.33 if they overlap
-    otherwise, 0 if disjoint (NLTK's rounded weights; ``exact=True`` uses 2/3 and 1/3).
-    Two empty sets are at distance 0. NLTK: masi_distance({1, 2}, {1, 2, 3, 4}) = 0.665.
+    M = 1 if A == B, 2/3 if one is a subset of the other, 1/3 if they overlap otherwise,
+    0 if disjoint: Passonneau's weights, as current NLTK uses them (``exact=False`` gives
+    the rounded 0.67 / 0.33 of older NLTK releases). Two empty sets are at distance 0.
     """
     sa, sb = frozenset(a), frozenset(b)
     if not sa and not sb:
@@ -748,8 +802,8 @@ def masi_distance(a: Iterable[Hashable], b: Iterable[Hashable], *, exact: bool =
     return 1.0 - inter / union * weight
 
 
-def masi_from_sizes(la: NDArray, lb: NDArray, inter: NDArray, exact: bool = False) -> FloatArray:
-    """Vectorized MASI distance from set sizes and intersection sizes (NLTK weights 0.67/0.33 unless ``exact``)."""
+def masi_from_sizes(la: NDArray, lb: NDArray, inter: NDArray, exact: bool = True) -> FloatArray:
+    """Vectorized MASI distance from set sizes and intersection sizes (2/3, 1/3; 0.67/0.33 unless ``exact``)."""
     subset_w, overlap_w = _masi_weights(exact)
     la, lb, inter = (np.asarray(v, dtype=np.float64) for v in (la, lb, inter))
     union = la + lb - inter
@@ -760,7 +814,7 @@ def masi_from_sizes(la: NDArray, lb: NDArray, inter: NDArray, exact: bool = Fals
     return np.where(union == 0, 0.0, 1.0 - jaccard * weight)
 
 
-def alpha_masi(units: Sequence[Sequence[frozenset | None]], *, exact: bool = False) -> Stat:
+def alpha_masi(units: Sequence[Sequence[frozenset | None]], *, exact: bool = True) -> Stat:
     """Krippendorff's alpha on per-statement code sets with the MASI distance.
 
     ``units[u][k]`` is coder k's set of codes on statement u (None = not reviewed). General
@@ -875,6 +929,8 @@ def _fixed_within(enc: _Encoded, measurement: str) -> FloatArray | None:
         return _within_nominal(enc)
     if measurement == "interval":
         return _within_interval(enc, enc.uniq - enc.uniq.mean())
+    if measurement == "ratio":
+        return _within_delta(enc, _ratio_delta(enc.uniq))
     return None
 
 

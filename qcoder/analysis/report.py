@@ -131,7 +131,9 @@ def render_report(
         return chart
     if kind == "saturation" and fmt in ("svg", "png"):
         curve = saturation.saturation(session, level=_rank(session, level, 0) or 0, coder=coder)
-        return plots.saturation_svg(curve) if fmt == "svg" else plots.saturation_png(curve)
+        from qcoder.analysis.figures import draw_saturation
+
+        return draw_saturation(curve, fmt)
     content = render(build_report(kind, session, coder=coder, level=level, by=by), fmt)
     if kind == "saturation" and fmt == "text" and isinstance(content, str):  # text formats render as str
         curve = saturation.saturation(session, level=_rank(session, level, 0) or 0, coder=coder)

@@ -35,11 +35,20 @@ CHINESE_FONT = "宋体"  # SimSun
 LATIN_FONT = "Times New Roman"
 
 
+DECIMALS = 3  # every float in every report format: a column of figures lines up, as a paper prints it
+
+
+def number_text(value: float, decimals: int = DECIMALS) -> str:
+    """A float with a fixed number of decimals; a value that rounds to zero never shows as "-0.000"."""
+    text = f"{value:.{decimals}f}"
+    return text[1:] if text.startswith("-") and not text.strip("-0.") else text
+
+
 def cell_text(value: Cell) -> str:
     if value is None:
         return ""
     if isinstance(value, float):
-        return f"{value:.3f}".rstrip("0").rstrip(".")
+        return number_text(value)
     return str(value)
 
 

@@ -19,6 +19,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from qcoder.coding.scales import check_one_value
 from qcoder.coding.statements import context_ids
 from qcoder.errors import NotFound, QcoderError
 from qcoder.store.events import log_event
@@ -139,6 +140,7 @@ def add_codings(
     new = _not_context(session, new)
     spans = _checked_quotes(session, {sid: quotes.get(sid) for sid in new}) if quotes else {}
     _hold_code(session, code_id)
+    check_one_value(session, new, code_id, coder_id)
     now = utcnow()
     times = created_at or {}
     rows = [

@@ -117,13 +117,22 @@ def code(
     occurrence: Annotated[
         int | None, typer.Option("--occurrence", help="Which occurrence of --quote, when it occurs more than once")
     ] = None,
+    value: Annotated[
+        str | None, typer.Option("--value", help="With a scale as --code: the value to give (one per statement)")
+    ] = None,
 ) -> None:
-    """Code statements (with --quote: the exact words inside one statement)."""
+    """Code statements (with --quote: the exact words inside one statement; with a scale: ``--code 情绪强度 --value 强``)."""
     if occurrence is not None and quote is None:
         fail("--occurrence goes with --quote WORDS")
     from qcoder.coding.statements import context_ids
 
     with project(db) as opened:
+        if value is not None:
+            from qcoder.coding.scales import find_scale_value
+
+            with opened.session() as session:
+                chosen = find_scale_value(session, code, value)
+                code, level = chosen.name, str(chosen.level)
         workbench = _workbench(opened, coder)
         ids = workbench.statement_ids(statements)
         if quote is not None:

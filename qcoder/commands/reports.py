@@ -17,11 +17,17 @@ import typer
 from qcoder.commands.common import DbOption, project
 from qcoder.errors import QcoderError
 
-KIND_HELP = "hierarchy | tables | frequencies | matrix | cooccurrence | saturation | words | diagram"
+KIND_HELP = (
+    "hierarchy | tables | frequencies | matrix | cooccurrence | saturation | words | diagram | methods | "
+    "figure (hierarchy, relations or saturation)"
+)
 
 
 def report(
     kind: Annotated[str, typer.Argument(help=KIND_HELP)],
+    what: Annotated[
+        str | None, typer.Argument(help="With figure: hierarchy, relations or saturation", show_default=False)
+    ] = None,
     fmt: Annotated[
         str | None,
         typer.Option(
@@ -42,9 +48,16 @@ def report(
             "(attr:性别): counts, and 0/1 per case",
         ),
     ] = None,
+    lang: Annotated[str | None, typer.Option("--lang", help="methods: zh or en (default: the project's)")] = None,
 ) -> None:
-    """Reports for the paper: count chain, category tables, frequencies, saturation, diagrams."""
+    """Reports for the paper: count chain, category tables, frequencies, saturation, diagrams, methods, figures."""
     from qcoder.analysis.report import BINARY, check, default_format, format_for_path, write_report
+
+    if kind in ("methods", "figure"):
+        _paper_part(kind, what, output, fmt, db, lang)
+        return
+    if what is not None:
+        raise QcoderError(f"report {kind} takes no second argument (got {what!r})")
 
     chosen = fmt or format_for_path(output) or default_format(kind)
     check(kind, chosen)
@@ -59,3 +72,29 @@ def report(
         sys.stdout.buffer.flush()
     else:
         typer.echo(result, nl=not result.endswith("\n"))
+
+
+def _paper_part(
+    kind: str, what: str | None, output: Path | None, fmt: str | None, db: str | None, lang: str | None
+) -> None:
+    """``report methods -o methods.docx`` and ``report figure hierarchy -o fig.png``: files for the paper."""
+    if output is None:
+        example = "methods.docx" if kind == "methods" else f"{what or 'hierarchy'}.png"
+        raise QcoderError(f"report {kind} writes a file: add -o {example}")
+    chosen = fmt or output.suffix.lower().lstrip(".")
+    with project(db, create=False) as opened, opened.session() as session:
+        if kind == "methods":
+            from qcoder.analysis.methods import methods_file
+
+            content = methods_file(session, chosen, lang)
+        else:
+            from qcoder.analysis.figures import FIGURES, figure
+
+            if what not in FIGURES:
+                raise QcoderError(f"report figure takes one of: {', '.join(FIGURES)}")
+            content = figure(session, what, chosen, lang)
+    if isinstance(content, str):
+        output.write_text(content, encoding="utf-8")
+    else:
+        output.write_bytes(content)
+    typer.echo(f"wrote {output} ({kind}{' ' + what if what else ''}, {chosen})")

@@ -12,8 +12,10 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     CheckConstraint,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -181,6 +183,12 @@ class Code(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("coders.id", ondelete="SET NULL"))
     version: Mapped[int] = mapped_column(Integer, default=1)
+    # A categorical variable: at most one child per coder and statement (see coding/scales.py).
+    exclusive: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    # A scale: its children are ordered values; nominal, ordinal, interval or ratio (None: not a scale).
+    scale: Mapped[str | None] = mapped_column(String(8))
+    # The number a scale value stands for (its position, or the number its name gives).
+    scale_value: Mapped[float | None] = mapped_column(Float)
 
     parent: Mapped[Code | None] = relationship(remote_side=[id], foreign_keys=[parent_id])
     __mapper_args__ = {"version_id_col": version}

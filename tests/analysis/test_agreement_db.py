@@ -273,7 +273,7 @@ def test_method_paragraph_states_unit_coders_documents_and_formulas(project: Pro
         "MASI",
         "Passonneau",
         "missing",
-        "0.67",
+        "2/3",
         "two empty sets are at distance 0",
         f"{report.overall.pooled_alpha.value:.3f}",
     ):
@@ -339,7 +339,8 @@ def test_tables_for_four_coders_show_pair_means_and_a_pairwise_table(project: Pr
 
     project.run(add_d)
     report = report_for(project, coders=("A", "B", "C", "D"))
-    per_code, pairwise, overall = report_tables(report)
+    per_code, chance, pairwise, overall = report_tables(report)
+    assert chance.name == "agreement_chance" and len(chance.rows) == len(report.rows)
     assert "mean Cohen's κ" in per_code.columns and "mean Holsti CR" in per_code.columns
     y = per_code.rows[[r[0] for r in per_code.rows].index("y")]
     kappas = [report.row("y").kappa[p].value for p in report.pairs]

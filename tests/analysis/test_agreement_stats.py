@@ -204,12 +204,12 @@ def test_fleiss_binary_fast_path_matches_general_path() -> None:
     assert fleiss_kappa(x).value == pytest.approx(fleiss_kappa(relabelled).value, abs=1e-12)
 
 
-# NLTK nltk/metrics/distance.py, masi_distance docstring (Passonneau 2006 MASI):
-# masi_distance(set([1, 2]), set([1, 2, 3, 4])) == 0.665 (NLTK uses M = 0.67 for subsets;
-# the exact 2/3 would give 0.6667).
+# NLTK nltk/metrics/distance.py, masi_distance docstring (Passonneau 2006 MASI): since
+# nltk/nltk#3695 (fixing #3361) NLTK uses Passonneau's exact 2/3 and 1/3 and the doctest reads
+# masi_distance({1, 2}, {1, 2, 3, 4}) == 2/3; older releases rounded to 0.67 and printed 0.665.
 def test_nltk_masi_example() -> None:
-    assert masi_distance({1, 2}, {1, 2, 3, 4}) == pytest.approx(0.665)
-    assert masi_distance({1, 2}, {1, 2, 3, 4}, exact=True) == pytest.approx(1 - 0.5 * 2 / 3)
+    assert masi_distance({1, 2}, {1, 2, 3, 4}) == pytest.approx(2 / 3, abs=1e-15)
+    assert masi_distance({1, 2}, {1, 2, 3, 4}, exact=False) == pytest.approx(0.665)
 
 
 @pytest.mark.parametrize(
@@ -219,8 +219,8 @@ def test_nltk_masi_example() -> None:
         (set(), set(), 0.0),
         ({"x"}, {"y"}, 1.0),
         (set(), {"y"}, 1.0),
-        ({"x", "y"}, {"y", "z"}, 1 - (1 / 3) * 0.33),
-        ({"x", "y", "z"}, {"x"}, 1 - (1 / 3) * 0.67),
+        ({"x", "y"}, {"y", "z"}, 1 - (1 / 3) * (1 / 3)),
+        ({"x", "y", "z"}, {"x"}, 1 - (1 / 3) * (2 / 3)),
     ],
 )
 def test_masi_cases(a: set[str], b: set[str], expected: float) -> None:

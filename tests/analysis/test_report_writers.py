@@ -143,7 +143,7 @@ def test_every_report_in_every_format_opens(gt: GT, tmp_path: Path) -> None:
             elif fmt == "png":
                 assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
             elif fmt == "svg":
-                assert path.read_text(encoding="utf-8").startswith("<svg")
+                assert "<svg" in path.read_text(encoding="utf-8")[:500]  # matplotlib writes an XML prolog first
 
 
 def test_report_contents(gt: GT) -> None:

@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import struct
-import xml.etree.ElementTree as ET
-import zlib
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from factories import add_document
 from gt_builders import GT, build_gt
 
-from qcoder.analysis.plots import nice_ticks, saturation_png, saturation_svg, text_plot
+from qcoder.analysis.plots import nice_ticks, text_plot
 from qcoder.analysis.saturation import holdout_check, saturation, saturation_tables
 from qcoder.coding.workbench import Workbench
 from qcoder.store.settings import set_setting
@@ -130,43 +128,23 @@ def test_nice_ticks() -> None:
     assert nice_ticks(0) == [0, 1]
 
 
-def test_svg_draws_bars_polyline_and_holdout_band(gt: GT) -> None:
+def test_figure_draws_the_curve_with_chinese_labels(gt: GT) -> None:
+    """The drawn figure (matplotlib, CJK font): SVG keeps its labels as text; PNG is at print resolution."""
+    from qcoder.analysis.figures import cjk_font, draw_saturation
+    from qcoder.errors import QcoderError
+
+    try:
+        cjk_font()
+    except QcoderError:
+        pytest.skip("no CJK font installed")
     with gt.project.session() as session:
-        svg = saturation_svg(saturation(session))
-    root = ET.fromstring(svg)
-    ns = {"s": "http://www.w3.org/2000/svg"}
-    bars = root.findall("s:rect[@class='new']", ns)
-    assert len(bars) == 2  # D01 and D02 brought new concepts
-    assert len(root.findall("s:rect[@class='holdout']", ns)) == 1
-    points = root.find("s:polyline[@class='cumulative']", ns).get("points").split()  # type: ignore[union-attr]
-    ys = [float(p.split(",")[1]) for p in points]
-    assert len(points) == 3 and ys[0] > ys[1] == ys[2]  # 3 then 5 then 5 (SVG y grows downwards)
-    assert "概念饱和度曲线" in svg
-
-
-def _png_pixels(data: bytes) -> tuple[int, int, bytes]:
-    assert data[:8] == b"\x89PNG\r\n\x1a\n"
-    width, height = struct.unpack(">II", data[16:24])
-    pos, idat = 8, b""
-    while pos < len(data):
-        length = struct.unpack(">I", data[pos : pos + 4])[0]
-        kind = data[pos + 4 : pos + 8]
-        body = data[pos + 8 : pos + 8 + length]
-        assert struct.unpack(">I", data[pos + 8 + length : pos + 12 + length])[0] == zlib.crc32(kind + body)
-        if kind == b"IDAT":
-            idat += body
-        pos += 12 + length
-    return width, height, zlib.decompress(idat)
-
-
-def test_png_has_the_requested_size_and_draws_the_line(gt: GT) -> None:
-    with gt.project.session() as session:
-        data = saturation_png(saturation(session), width=320, height=200)
-    width, height, raw = _png_pixels(data)
-    assert (width, height) == (320, 200)
-    assert len(raw) == height * (1 + 3 * width)
-    assert bytes((0x08, 0x51, 0x9C)) in raw  # the cumulative line's colour
-    assert bytes((0x9E, 0xCA, 0xE1)) in raw  # the bars' colour
+        curve = saturation(session)
+    svg = draw_saturation(curve, "svg").decode()
+    for label in ("概念饱和度曲线", "留存文档", "D01", "D03", "新增概念"):
+        assert label in svg, label
+    png = draw_saturation(curve, "png")
+    width, height = struct.unpack(">II", png[16:24])
+    assert png[:8] == b"\x89PNG\r\n\x1a\n" and width >= 1500 and height >= 900
 
 
 def test_text_plot_shows_bars_line_and_holdout(gt: GT) -> None:

@@ -53,7 +53,7 @@ def test_text_report_has_figures_and_method(db: str) -> None:
     code, out, err = qc("agree", "--db", db, "--coders", "小王,小李")
     assert code == 0, err
     y_line = next(line for line in out.splitlines() if line.startswith("y "))
-    assert "0.833" in y_line and "0.667" in y_line and "0.8" in y_line.split()
+    assert "0.833" in y_line and "0.667" in y_line and "0.800" in y_line.split()  # fixed decimals
     assert "信度检验方法：以原始语句为分析单位" in out
     assert "缺失值不按0处理" in out
 
@@ -110,8 +110,8 @@ def test_docx_has_method_paragraph_and_tables(db: str, tmp_path: Path) -> None:
     assert "Holsti" in paragraphs[1] and "D01, D02" in paragraphs[1]
     cells = [[c.text for c in row.cells] for row in document.tables[0].rows]
     y_row = next(row for row in cells if row[0] == "y")
-    assert "0.667" in y_row and "0.8" in y_row
-    assert len(document.tables) == 3  # per code, overall, confusion (one pair: no pairwise table)
+    assert "0.667" in y_row and "0.800" in y_row
+    assert len(document.tables) == 4  # per code, chance-corrected, overall, confusion (one pair: no pairwise table)
 
 
 def test_xlsx_sheets_hold_numbers_and_the_method(db: str, tmp_path: Path) -> None:

@@ -72,7 +72,7 @@ def test_saturation_curve_formats(db: str, tmp_path: Path) -> None:
     assert png.exit_code == 0 and png.stdout_bytes[:8] == b"\x89PNG\r\n\x1a\n"
     svg = tmp_path / "curve.svg"
     assert qc("report", "saturation", "--db", db, "-o", str(svg)).exit_code == 0
-    assert svg.read_text(encoding="utf-8").startswith("<svg")
+    assert "<svg" in svg.read_text(encoding="utf-8")[:500]
 
 
 def test_diagram_formats(db: str) -> None:

@@ -24,7 +24,9 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Label, Static
 
 from qcoder.analysis.agreement import AgreementReport, AgreementRequest, CodeAgreement, agreement_report, load_units
+from qcoder.analysis.agreement_coefficients import is_rare
 from qcoder.analysis.agreement_output import reason_text
+from qcoder.analysis.writers import number_text
 from qcoder.coding.reconcile import (
     DEFAULT_CONSENSUS,
     MEMO_TITLE,
@@ -48,7 +50,7 @@ MAX_ROWS = 3000  # a DataTable measures every row it gets: beyond a few thousand
 
 
 def _number(value: float | None) -> str:
-    return "—" if value is None else f"{value:.3f}"
+    return "—" if value is None else number_text(value)
 
 
 def _mean(values: Sequence[float | None]) -> float | None:
@@ -59,6 +61,11 @@ def _mean(values: Sequence[float | None]) -> float | None:
 def _used_by(coder: int, row: CodeAgreement) -> int:
     """How many statements the ``coder``-th coder gave ``row``'s code."""
     return row.used[coder]
+
+
+def _rare(row: CodeAgreement) -> list[str]:
+    """A rare code's κ and α can be near 0 with high agreement: say so beside them."""
+    return [f"rare code ({(row.prevalence or 0.0) * 100:.1f}%)"] if is_rare(row.prevalence) else []
 
 
 class StatColumn:
@@ -86,12 +93,13 @@ def stat_columns(report: AgreementReport) -> list[StatColumn]:
     cols += [
         StatColumn(_("Fleiss κ"), lambda r: r.fleiss.value, _number),
         StatColumn(_("Kripp. α"), lambda r: r.alpha.value, _number),
+        StatColumn(_("Gwet AC1"), lambda r: r.ac1.value if r.ac1 else None, _number),
         StatColumn(
             _("Holsti") if len(pairs) == 1 else _("mean Holsti"),
             lambda r: _mean([r.holsti[p].value for p in pairs]),
             _number,
         ),
-        StatColumn(_("note"), lambda r: "; ".join(reason_text(x, report.language) for x in r.reasons())),
+        StatColumn(_("note"), lambda r: "; ".join([*_rare(r), *(reason_text(x, report.language) for x in r.reasons())])),
     ]
     return cols
 
