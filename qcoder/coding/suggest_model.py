@@ -41,7 +41,7 @@ class ModelSettings:
     """Everything that decides the suggestions, stored with each run (provenance)."""
 
     seed: int = 20261203
-    threshold: float = 0.5  # a code is suggested with confidence (and applied by the model coder) from here
+    threshold: float = 0.3  # a code is suggested with confidence (and applied by the model coder) from here
     regularization: float = 4.0  # C of the logistic regression
     reject_weight: float = 3.0  # a rejection counts like this many ordinary negatives
     min_examples: int = 2  # codes with fewer positive statements get no model
@@ -146,7 +146,7 @@ class CodeSuggestion:
 
     @property
     def confident(self) -> bool:
-        return self.probability >= 0.5
+        return self.probability >= ModelSettings.threshold
 
 
 class SuggestionModel:
