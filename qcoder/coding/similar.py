@@ -206,6 +206,7 @@ def _join(word_matrix: Any, char_matrix: Any) -> sparse.csr_matrix:
 @dataclass(frozen=True)
 class SimilarStatement:
     sentence_id: int
+    document_id: int
     label: str
     text: str
     similarity: float
@@ -215,8 +216,11 @@ class SimilarStatement:
 class SimilarityIndex:
     """Every statement of the project as a row of one normalised sparse matrix: a query is one product."""
 
-    def __init__(self, ids: list[int], labels: list[str], texts: list[str], tokens: list[str]) -> None:
+    def __init__(
+        self, ids: list[int], labels: list[str], texts: list[str], tokens: list[str], documents: list[int] | None = None
+    ) -> None:
         self.ids = ids
+        self.documents = documents or [0] * len(ids)
         self.labels = labels
         self.texts = texts
         self.features = Features()
@@ -226,9 +230,13 @@ class SimilarityIndex:
     @classmethod
     def build(cls, session: Session) -> SimilarityIndex:
         rows = session.execute(
-            select(Sentence.id, Sentence.label, Sentence.text, Sentence.tokens).order_by(Sentence.id)
+            select(Sentence.id, Sentence.label, Sentence.text, Sentence.tokens, Sentence.document_id).order_by(
+                Sentence.id
+            )
         ).all()
-        return cls([r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows], [r[3] or "" for r in rows])
+        return cls(
+            [r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows], [r[3] or "" for r in rows], [r[4] for r in rows]
+        )
 
     def nearest(self, sentence_id: int, limit: int = 10) -> list[tuple[int, float]]:
         """(sentence id, cosine) of the statements most like this one, best first (itself left out)."""
@@ -267,10 +275,12 @@ def similar_statements(
     index = index or SimilarityIndex.build(session)
     found = index.nearest(sentence.id, limit)
     codes = codes_by_statement(session, [sid for sid, _ in found], coder)
-    result = [
-        SimilarStatement(sid, index.labels[index.row_of[sid]], index.texts[index.row_of[sid]], score, codes.get(sid, ()))
-        for sid, score in found
-    ]
+    result = []
+    for sid, score in found:
+        row = index.row_of[sid]
+        result.append(
+            SimilarStatement(sid, index.documents[row], index.labels[row], index.texts[row], score, codes.get(sid, ()))
+        )
     return sentence.label, sentence.text, result
 
 

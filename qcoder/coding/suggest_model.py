@@ -275,7 +275,10 @@ class SuggestionModel:
             if pull[i] <= 0 or len(shown) >= limit:
                 break
             name = self.features.describe(int(indices[i]))
-            if name.strip("“”") not in {s.strip("“”") for s in shown}:
+            bare = name.strip("“”")
+            if any(ch.isspace() for ch in bare) or not any(ch.isalnum() for ch in bare):
+                continue  # an n-gram across a space or of punctuation explains nothing to a reader
+            if bare not in {s.strip("“”") for s in shown}:
                 shown.append(name)
         return tuple(shown)
 

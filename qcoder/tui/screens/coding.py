@@ -47,6 +47,8 @@ class CodingScreen(WorkbenchScreen):
         *[Binding(str(n), f"recent({n})", "Toggle recent code", show=False) for n in range(1, 10)],
         Binding("n", "next_uncoded", "Next uncoded"),
         Binding("i", "suggest", "In-vivo codes"),
+        Binding("s", "similar", "Similar statements"),
+        Binding("S", "suggestion_queue", "Suggested codes", show=False),
         Binding("m", "memo('sentence')", "Statement memo"),
         Binding("M", "memo('document')", "Document memo", show=False),
         Binding("P", "memo('project')", "Project memo", show=False),
@@ -364,6 +366,29 @@ class CodingScreen(WorkbenchScreen):
         from qcoder.tui.screens.suggestions import SuggestionScreen
 
         self.app.push_screen(SuggestionScreen(row.label, row.text, names), accepted)
+
+    def action_similar(self) -> None:
+        row = self.view.current
+        if row is None:
+            return
+
+        def chosen(target: tuple[int, int] | None) -> None:
+            if target is not None:
+                self.jump(*target)
+
+        from qcoder.tui.screens.suggestions import SimilarScreen
+
+        self.app.push_screen(SimilarScreen(self.workbench.project, row.label), chosen)
+
+    def action_suggestion_queue(self) -> None:
+        row = self.view.current
+
+        def closed(accepted: int | None) -> None:
+            self.reload_all()  # show the codings accepted (and anything undone) in the queue
+
+        from qcoder.tui.screens.suggestions import SuggestionQueueScreen
+
+        self.app.push_screen(SuggestionQueueScreen(self.workbench, row.id if row else None), closed)
 
     def action_next_uncoded(self) -> None:
         row = self.view.current
