@@ -40,9 +40,7 @@ def upgrade() -> None:
             ["coder_id"], ["coders.id"], name=op.f("fk_suggestion_rejections_coder_id_coders"), ondelete="CASCADE"
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_suggestion_rejections")),
-        sa.UniqueConstraint(
-            "sentence_id", "code_id", "coder_id", name="uq_suggestion_rejections_sentence_code_coder"
-        ),
+        sa.UniqueConstraint("sentence_id", "code_id", "coder_id", name="uq_suggestion_rejections_sentence_code_coder"),
         sqlite_autoincrement=True,
     )
     op.create_index("ix_suggestion_rejections_coder", "suggestion_rejections", ["coder_id"], unique=False)

@@ -193,8 +193,10 @@ def evaluation_tables(replayed: Replay) -> list[Table]:
         f"Code suggestions per code vs {replayed.coder}",
         ["code", "statements", "precision@1", "precision@3", "recall@3", "κ", "α", "baseline recall@3"],
         rows,
-        notes=["precision@k of a code: of the statements where it was among the first k suggestions, the share "
-               "the coder coded with it; empty: never suggested there."],
+        notes=[
+            "precision@k of a code: of the statements where it was among the first k suggestions, the share "
+            "the coder coded with it; empty: never suggested there."
+        ],
         name="suggest_per_code",
     )
     return [overall, per_code]

@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 from qcoder.coding.statements import resolve_statements
 from qcoder.store.models import Code, Coder, Coding, Sentence
 
-WORD_WEIGHT = CHAR_WEIGHT = 0.5 ** 0.5  # equal weight: the cosine is the mean of the two cosines
+WORD_WEIGHT = CHAR_WEIGHT = 0.5**0.5  # equal weight: the cosine is the mean of the two cosines
 CHAR_NGRAMS = (2, 3)
 MAX_CHAR_FEATURES = 200_000  # the most frequent n-grams: keeps 100,000 statements' model small and fast
 
@@ -82,7 +82,8 @@ class _Words(_Tfidf):
 
     def transform(self, tokens: Sequence[str]) -> sparse.csr_matrix:
         vocabulary = self.vocabulary
-        indptr, indices = [0], []
+        indptr: list[int] = [0]
+        indices: list[int] = []
         for line in tokens:
             indices.extend(c for c in map(vocabulary.get, line.split()) if c is not None)
             indptr.append(len(indices))
@@ -235,7 +236,11 @@ class SimilarityIndex:
             )
         ).all()
         return cls(
-            [r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows], [r[3] or "" for r in rows], [r[4] for r in rows]
+            [r[0] for r in rows],
+            [r[1] for r in rows],
+            [r[2] for r in rows],
+            [r[3] or "" for r in rows],
+            [r[4] for r in rows],
         )
 
     def nearest(self, sentence_id: int, limit: int = 10) -> list[tuple[int, float]]:

@@ -47,7 +47,7 @@ class ModelSettings:
     min_examples: int = 2  # codes with fewer positive statements get no model
     # Large projects: a code learns from at most this many statements, half its own and half
     # others, drawn with the seed (balanced sampling; the small projects use every statement).
-    max_rows_per_code: int = 6000
+    max_rows_per_code: int = 3000
     features: str = "tfidf jieba words + char 2-3-grams, cosine-normalised"
     classifier: str = "logistic regression per code (scikit-learn liblinear, dual), balanced class weights"
 
@@ -103,9 +103,7 @@ def load_training(session: Session, coder: str) -> TrainingData:
     coder_id = found.id
     reviewed_docs = set(session.scalars(select(DocumentReview.document_id).where(DocumentReview.coder_id == coder_id)))
     labels: dict[int, set[int]] = {}
-    for sid, code_id in session.execute(
-        select(Coding.sentence_id, Coding.code_id).where(Coding.coder_id == coder_id)
-    ):
+    for sid, code_id in session.execute(select(Coding.sentence_id, Coding.code_id).where(Coding.coder_id == coder_id)):
         labels.setdefault(sid, set()).add(code_id)
     rejected: dict[int, set[int]] = {}
     for sid, code_id in session.execute(
@@ -120,9 +118,7 @@ def load_training(session: Session, coder: str) -> TrainingData:
     ).all()
     rows = [r for r in rows if r[1] in reviewed_docs or r[0] in wanted]
     used_codes = {c for codes in labels.values() for c in codes} | {c for codes in rejected.values() for c in codes}
-    names = {
-        row[0]: row[1] for row in session.execute(select(Code.id, Code.name).where(Code.id.in_(used_codes)))
-    }
+    names = {row[0]: row[1] for row in session.execute(select(Code.id, Code.name).where(Code.id.in_(used_codes)))}
     return TrainingData(
         coder_id=coder_id,
         coder_name=found.name,
@@ -171,12 +167,12 @@ class SuggestionModel:
             return self
         matrix = self.features.fit_transform(data.texts, data.tokens)
         counts: dict[int, int] = {}
-        for codes in data.labels:
-            for code in codes:
+        for labels in data.labels:
+            for code in labels:
                 counts[code] = counts.get(code, 0) + 1
-        codes = sorted(c for c, n in counts.items() if n >= self.settings.min_examples)
+        modelled = sorted(c for c, n in counts.items() if n >= self.settings.min_examples)
         weights, biases = [], []
-        for code in codes:
+        for code in modelled:
             y = np.fromiter((code in labels for labels in data.labels), dtype=np.int8, count=len(data.labels))
             w = np.fromiter(
                 (1.0 if reviewed or labels else 0.0 for reviewed, labels in zip(data.reviewed, data.labels)),
@@ -244,7 +240,8 @@ class SuggestionModel:
         if not self.trained:
             return []
         row = self.features.transform([text], [tokens])
-        probs = 1.0 / (1.0 + np.exp(-(np.asarray(row @ self.weights.T).ravel() + self.bias)))
+        # only the statement's own features: a gather of codes × its few columns, not a product with all
+        probs = 1.0 / (1.0 + np.exp(-(self.weights[:, row.indices] @ row.data + self.bias)))
         return self.ranked(row, probs, limit=limit, exclude=exclude, words=words)
 
     def ranked(

@@ -88,9 +88,7 @@ class SuggestionQueue:
                     probs[row_of[sid], position[code]] = 0.0
         best = probs.max(axis=1) if probs.shape[1] else np.zeros(len(rows))
         return [
-            QueueItem(r[0], r[1], r[2], r[3], r[4] or "", round(float(b), 4))
-            for r, b in zip(rows, best)
-            if b > 0.0
+            QueueItem(r[0], r[1], r[2], r[3], r[4] or "", round(float(b), 4)) for r, b in zip(rows, best) if b > 0.0
         ]
 
     # ------------------------------------------------------------------ the queue

@@ -117,7 +117,9 @@ def test_a_rejection_is_remembered_never_offered_again_and_learned(demo: Path) -
         assert top.code_id not in [s.code_id for s in queue.suggestions(item)]
         with project.session() as session:
             stored = session.scalar(
-                select(func.count()).select_from(SuggestionRejection).where(SuggestionRejection.coder_id == bench.coder_id)
+                select(func.count())
+                .select_from(SuggestionRejection)
+                .where(SuggestionRejection.coder_id == bench.coder_id)
             )
             assert stored == 1
             assert reject(session, item.sentence_id, top.code_id, bench.coder_id) is False  # remembered once
@@ -163,17 +165,30 @@ def test_model_as_coder_writes_only_its_own_codings_and_records_provenance(demo:
     with open_project(str(demo)) as project:
         with project.session() as session:
             a_id = find_coder(session, A).id
-            mine_before = sorted(session.execute(select(Coding.sentence_id, Coding.code_id).where(Coding.coder_id == a_id)))
+            mine_before = sorted(
+                session.execute(select(Coding.sentence_id, Coding.code_id).where(Coding.coder_id == a_id))
+            )
         first = run_as_coder(project, A, "qcoder-model")
         assert first.codings > 0 and first.added == first.codings and first.documents == 5
         second = run_as_coder(project, A, "qcoder-model")
-        assert (second.codings, second.added, second.removed) == (first.codings, 0, 0)  # the same inputs, the same codings
+        assert (second.codings, second.added, second.removed) == (
+            first.codings,
+            0,
+            0,
+        )  # the same inputs, the same codings
         with project.session() as session:
             model_id = find_coder(session, "qcoder-model").id
-            assert session.scalar(select(func.count()).select_from(Coding).where(Coding.coder_id == model_id)) == first.codings
-            mine_after = sorted(session.execute(select(Coding.sentence_id, Coding.code_id).where(Coding.coder_id == a_id)))
+            assert (
+                session.scalar(select(func.count()).select_from(Coding).where(Coding.coder_id == model_id))
+                == first.codings
+            )
+            mine_after = sorted(
+                session.execute(select(Coding.sentence_id, Coding.code_id).where(Coding.coder_id == a_id))
+            )
             assert mine_after == mine_before
-            memos = list(session.scalars(select(Memo).where(Memo.type == "operational", Memo.title.contains("qcoder-model"))))
+            memos = list(
+                session.scalars(select(Memo).where(Memo.type == "operational", Memo.title.contains("qcoder-model")))
+            )
             assert len(memos) == 1  # the second, identical run is not recorded twice
             record = json.loads(memos[0].text.split("\n\n", 1)[1])
             assert record["random_seed"] == 20261203
@@ -184,7 +199,7 @@ def test_model_as_coder_writes_only_its_own_codings_and_records_provenance(demo:
 
 def test_similar_statements_share_words_and_leave_the_statement_out(demo: Path) -> None:
     with open_project(str(demo)) as project, project.session() as session:
-        label, text, found = similar_statements(session, "D04-S017", limit=5)
+        label, _text, found = similar_statements(session, "D04-S017", limit=5)
         index = SimilarityIndex.build(session)
     assert label == "D04-S017" and len(found) == 5
     assert all(item.label != "D04-S017" for item in found)

@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from rich.text import Text
-from textual import work
+from textual import getters, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
@@ -25,11 +25,12 @@ from textual.widgets.option_list import Option
 
 from qcoder.coding.suggest import Suggestion, suggest
 from qcoder.store.errors import user_message
+from qcoder.tui.attempt import AttemptApp
 
 if TYPE_CHECKING:
-    from qcoder.coding.suggest_queue import QueueItem, SuggestionQueue
     from qcoder.coding.similar import SimilarStatement
     from qcoder.coding.suggest_model import CodeSuggestion
+    from qcoder.coding.suggest_queue import QueueItem, SuggestionQueue
     from qcoder.coding.workbench import Workbench
     from qcoder.store.database import Project
 
@@ -133,10 +134,10 @@ class SimilarScreen(ModalScreen[tuple[int, int] | None]):
                 return similar_statements(session, self.label, limit=12)
 
         try:
-            label, text, found = read()
+            _label, text, found = read()
         except Exception as error:
             self.app.call_from_thread(self.notify, f"no similar statements: {error}", severity="error")
-            label, text, found = self.label, "", []
+            _label, text, found = self.label, "", []
         self.app.call_from_thread(self.show, text, found)
 
     def show(self, text: str, found: list[SimilarStatement]) -> None:
@@ -176,6 +177,9 @@ class SuggestionQueueScreen(ModalScreen[int]):
     n skips, l switches to least-certain-first. The model trains in a thread worker, so the
     workbench stays responsive; dismissed with the number of codings accepted.
     """
+
+    if TYPE_CHECKING:  # the type of the app that shows this screen (Textual's own idiom)
+        app = getters.app(AttemptApp)
 
     BINDINGS = [
         Binding("escape", "close", "Close"),
@@ -305,7 +309,12 @@ class SuggestionQueueScreen(ModalScreen[int]):
         queue, item, chosen = self.queue, self.item, self._chosen()
         if queue is None or item is None or chosen is None:
             return
-        if self.app.attempt(lambda: queue.reject(item, chosen) or True, reload=False) is None:
+
+        def turn_down() -> bool:
+            queue.reject(item, chosen)
+            return True
+
+        if self.app.attempt(turn_down, reload=False) is None:
             return
         self.notify(f"{item.label}: {chosen.code_name} rejected (remembered)", timeout=2)
         self.advance()
