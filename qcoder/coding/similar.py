@@ -226,6 +226,8 @@ class SimilarityIndex:
         self.texts = texts
         self.features = Features()
         self.matrix = self.features.fit_transform(texts, tokens) if ids else sparse.csr_matrix((0, 0))
+        # by column too: a query touches only the statements that share one of its features
+        self.columns = self.matrix.tocsc()
         self.row_of = {sid: row for row, sid in enumerate(ids)}
 
     @classmethod
@@ -257,7 +259,8 @@ class SimilarityIndex:
         return self._top(self.features.transform([text], [tokens]), limit, skip=-1)
 
     def _top(self, query: sparse.csr_matrix, limit: int, skip: int) -> list[tuple[int, float]]:
-        scores = np.asarray((self.matrix @ query.T).todense()).ravel()
+        query = sparse.csr_matrix(query)
+        scores = np.asarray(self.columns[:, query.indices] @ query.data).ravel()
         if skip >= 0:
             scores[skip] = -1.0
         count = min(limit, len(scores))
