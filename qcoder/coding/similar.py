@@ -12,13 +12,14 @@ vectoriser lives here in the coding layer beside the statements it reads.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 from scipy import sparse
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from qcoder.coding.statements import resolve_statements
@@ -272,6 +273,33 @@ class SimilarityIndex:
         return [(self.ids[i], round(float(scores[i]), 4)) for i in ordered if scores[i] > 0]
 
 
+_CACHE: dict[str, tuple[tuple[int, int, int], SimilarityIndex]] = {}
+_CACHE_LOCK = threading.Lock()
+
+
+def project_index(session: Session) -> SimilarityIndex:
+    """The project's index, built once per process and again only when statements change.
+
+    Why: building it takes seconds on 100,000 statements, a query milliseconds; the
+    workbench asks again and again. Splitting, merging or importing changes the count,
+    the highest id or the total length, and the next call rebuilds.
+    """
+    count, highest, length = session.execute(
+        select(
+            func.count(Sentence.id), func.coalesce(func.max(Sentence.id), 0), func.coalesce(func.sum(Sentence.end), 0)
+        )
+    ).one()
+    key = (int(count), int(highest), int(length))
+    url = session.get_bind().engine.url.render_as_string(hide_password=True)
+    with _CACHE_LOCK:
+        cached = _CACHE.get(url)
+        if cached is not None and cached[0] == key:
+            return cached[1]
+        index = SimilarityIndex.build(session)
+        _CACHE[url] = (key, index)
+        return index
+
+
 def similar_statements(
     session: Session, label: str, *, limit: int = 10, coder: str | None = None, index: SimilarityIndex | None = None
 ) -> tuple[str, str, list[SimilarStatement]]:
@@ -280,7 +308,7 @@ def similar_statements(
     ``coder`` shows only that coder's codes on them; by default every coder's.
     """
     sentence = resolve_statements(session, [label])[0]
-    index = index or SimilarityIndex.build(session)
+    index = index or project_index(session)
     found = index.nearest(sentence.id, limit)
     codes = codes_by_statement(session, [sid for sid, _ in found], coder)
     result = []

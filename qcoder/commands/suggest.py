@@ -6,12 +6,13 @@ only when a command runs, so ``qcoder --help`` stays fast.
 """
 
 import json
+import os
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
-from qcoder.commands.common import DbOption, FormatOption, project
+from qcoder.commands.common import DbOption, FormatOption, project, state
 from qcoder.errors import QcoderError
 
 suggest_app = typer.Typer(
@@ -23,6 +24,21 @@ SeedOption = Annotated[int | None, typer.Option("--seed", help="Random seed (def
 ThresholdOption = Annotated[
     float | None, typer.Option("--threshold", help="Probability from which a code counts as suggested (0-1)")
 ]
+
+
+def _db(db: str | None) -> str | None:
+    """The project to use: ``--db``, ``QCODER_DB``, the default project — or, when none of them
+    exists yet, the demo project, so that ``qcoder demo`` then ``qcoder suggest evaluate`` works."""
+    if db or state.db or os.environ.get("QCODER_DB"):
+        return db
+    from qcoder.demo import demo_project_path
+    from qcoder.store.location import default_project_path
+
+    demo = demo_project_path()
+    if not default_project_path().exists() and demo.exists():
+        typer.echo(f"(no default project yet: using the demo project {demo})", err=True)
+        return str(demo)
+    return db
 
 
 def _settings(seed: int | None, threshold: float | None) -> Any:
@@ -55,7 +71,7 @@ def similar(
         raise QcoderError(f"unknown format {fmt!r}; use text or json")
     if limit < 1:
         raise QcoderError("--limit takes a positive number")
-    with project(db, create=False) as opened, opened.session() as session:
+    with project(_db(db), create=False) as opened, opened.session() as session:
         name = find_coder(session, coder).name if coder else None
         label, text, found = similar_statements(session, statement, limit=limit, coder=name)
     if fmt == "json":
@@ -94,7 +110,7 @@ def show(
     if fmt not in ("text", "json"):
         raise QcoderError(f"unknown format {fmt!r}; use text or json")
     settings = _settings(seed, threshold)
-    with project(db, create=False) as opened, opened.session() as session:
+    with project(_db(db), create=False) as opened, opened.session() as session:
         sentence = resolve_statements(session, [statement])[0]
         data = load_training(session, coder)
         check_trainable(data)
@@ -126,7 +142,7 @@ def run(
     from qcoder.coding.suggest_run import run_as_coder
 
     settings = _settings(seed, threshold)
-    with project(db, create=False) as opened:
+    with project(_db(db), create=False) as opened:
         done = run_as_coder(opened, coder, as_, settings)
     typer.echo(
         f"{done.model_coder}: {done.codings} codings on {done.statements} statements of {done.documents} documents "
@@ -158,7 +174,7 @@ def evaluate(
     if chosen in ("xlsx", "docx") and output is None:
         raise QcoderError(f"--format {chosen} writes a file; add -o FILE.{chosen}")
     settings = _settings(seed, threshold)
-    with project(db, create=False) as opened:
+    with project(_db(db), create=False) as opened:
         with opened.session() as session:
             tables, record = replay(session, coder, settings)
         opened.run(lambda session: record_provenance(session, record, record["coder"]))

@@ -105,3 +105,14 @@ def test_one_line_errors(db: str) -> None:
     assert code == 1 and "a coder name of its own" in err
     code, _out, err = qc("--db", db, "suggest", "evaluate", "--coder", A, "--threshold", "2")
     assert code == 1 and "--threshold" in err
+
+
+def test_demo_then_evaluate_without_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """From a fresh start: ``qcoder demo`` then ``qcoder suggest evaluate --coder 研究者A`` prints the table."""
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    monkeypatch.delenv("QCODER_DB", raising=False)
+    code, _out, err = qc("demo", "--no-tui")
+    assert code == 0, err
+    code, out, err = qc("suggest", "evaluate", "--coder", A)
+    assert code == 0, err
+    assert "using the demo project" in err and "precision@1" in out

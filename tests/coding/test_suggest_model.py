@@ -210,3 +210,15 @@ def test_similar_statements_share_words_and_leave_the_statement_out(demo: Path) 
     target = index.row_of[found[0].sentence_id]
     best = index.nearest_text(index.texts[target], " ".join(list(index.texts[target])), limit=1)
     assert best[0][0] == found[0].sentence_id
+
+
+def test_the_similarity_index_follows_new_statements(demo: Path) -> None:
+    from factories import add_document
+
+    with open_project(str(demo)) as project:
+        with project.session() as session:
+            text = similar_statements(session, "D04-S017", limit=1)[1]
+        add_document(project, ["无关的一句话。", text], name="copy")
+        with project.session() as session:
+            found = similar_statements(session, "D04-S017", limit=1)[2]
+    assert found[0].label == "D06-S002" and found[0].similarity > 0.5  # same characters; the factory splits words apart
