@@ -263,21 +263,29 @@ class SuggestionModel:
         return result
 
     def explain(self, row: sparse.csr_matrix, k: int, limit: int = 4) -> tuple[str, ...]:
-        """The statement's features with the largest positive pull towards code ``k``."""
+        """The statement's features with the largest positive pull towards code ``k``.
+
+        Words and n-grams of two or more characters first: a single character (新) says
+        little to a reader, so it is shown only when nothing longer pulls.
+        """
         indices, values = row.indices, row.data
         pull = values * self.weights[k, indices]
         order = np.argsort(-pull, kind="stable")
-        shown: list[str] = []
+        long: list[str] = []
+        short: list[str] = []
+        seen: set[str] = set()
         for i in order:
-            if pull[i] <= 0 or len(shown) >= limit:
+            if pull[i] <= 0:
                 break
             name = self.features.describe(int(indices[i]))
             bare = name.strip("“”")
-            if any(ch.isspace() for ch in bare) or not any(ch.isalnum() for ch in bare):
+            if any(ch.isspace() for ch in bare) or not any(ch.isalnum() for ch in bare) or bare in seen:
                 continue  # an n-gram across a space or of punctuation explains nothing to a reader
-            if bare not in {s.strip("“”") for s in shown}:
-                shown.append(name)
-        return tuple(shown)
+            seen.add(bare)
+            (long if len(bare) >= 2 else short).append(name)
+            if len(long) >= limit:
+                break
+        return tuple((long + short)[:limit])
 
 
 def provenance(model: SuggestionModel, data: TrainingData, purpose: str) -> dict[str, Any]:
