@@ -115,3 +115,19 @@ async def test_similar_statements_and_jump(db_path: Path) -> None:
         coding = app.screen
         assert isinstance(coding, CodingScreen)
         assert coding.view.current is not None and coding.view.current.label == target.label
+
+
+@run_async
+async def test_closing_the_queue_while_it_trains_and_coding_meanwhile(db_path: Path) -> None:
+    """Escape while the model trains: the workbench is back at once, and the finished worker changes nothing."""
+    before = _codings(db_path)
+    app = QcoderApp(open_project(str(db_path)), A, live=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await pilot.press("S")
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(app.screen, CodingScreen)
+        await _settle(app, pilot)
+        assert isinstance(app.screen, CodingScreen)
+    assert _codings(db_path) == before

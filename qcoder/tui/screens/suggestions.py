@@ -141,6 +141,8 @@ class SimilarScreen(ModalScreen[tuple[int, int] | None]):
         self.app.call_from_thread(self.show, text, found)
 
     def show(self, text: str, found: list[SimilarStatement]) -> None:
+        if not self.is_attached:  # closed while the index was being built
+            return
         self.found = found
         self.query_one("#similar-text", Label).update(Text(text, style="italic"))
         self.query_one(LoadingIndicator).display = False
@@ -231,10 +233,14 @@ class SuggestionQueueScreen(ModalScreen[int]):
         self.app.call_from_thread(self.ready, queue)
 
     def failed(self, message: str) -> None:
+        if not self.is_attached:  # closed while the model was training
+            return
         self.query_one(LoadingIndicator).display = False
         self.query_one("#queue-status", Label).update(message)
 
     def ready(self, queue: SuggestionQueue) -> None:
+        if not self.is_attached:  # closed while the model was training
+            return
         self.queue = queue
         self.query_one(LoadingIndicator).display = False
         self.advance()
