@@ -48,7 +48,7 @@ class ModelSettings:
     # Large projects: a code learns from at most this many statements, half its own and half
     # others, drawn with the seed (balanced sampling; the small projects use every statement).
     max_rows_per_code: int = 3000
-    features: str = "tfidf jieba words + char 2-3-grams, cosine-normalised"
+    features: str = "tf-idf of jieba words + character bigrams, each block L2-normalised, equal weight"
     classifier: str = "logistic regression per code (scikit-learn liblinear, dual), balanced class weights"
 
     def as_dict(self) -> dict[str, Any]:
@@ -171,16 +171,27 @@ class SuggestionModel:
             for code in labels:
                 counts[code] = counts.get(code, 0) + 1
         modelled = sorted(c for c, n in counts.items() if n >= self.settings.min_examples)
+        position = {code: k for k, code in enumerate(modelled)}
+        targets = np.zeros((len(data.labels), len(modelled)), dtype=np.int8)
+        for row, labels in enumerate(data.labels):
+            for code in labels:
+                if code in position:
+                    targets[row, position[code]] = 1
+        # a statement teaches every code if its document was reviewed or the coder coded it;
+        # a statement known only from a rejection teaches that one code, as a weighty negative
+        base = np.array([1.0 if r or labels else 0.0 for r, labels in zip(data.reviewed, data.labels)])
+        rejected_rows: dict[int, list[int]] = {}
+        row_of = {sid: row for row, sid in enumerate(data.sentence_ids)}
+        for sid, rejected in data.rejected.items():
+            for code in rejected:
+                if sid in row_of:
+                    rejected_rows.setdefault(code, []).append(row_of[sid])
         weights, biases = [], []
         for code in modelled:
-            y = np.fromiter((code in labels for labels in data.labels), dtype=np.int8, count=len(data.labels))
-            w = np.fromiter(
-                (1.0 if reviewed or labels else 0.0 for reviewed, labels in zip(data.reviewed, data.labels)),
-                dtype=np.float64,
-                count=len(data.labels),
-            )
-            for row, sid in enumerate(data.sentence_ids):
-                if y[row] == 0 and code in data.rejected.get(sid, ()):
+            y = targets[:, position[code]]
+            w = base.copy()
+            for row in rejected_rows.get(code, ()):
+                if y[row] == 0:  # coded with it after all: the coding wins
                     w[row] = self.settings.reject_weight
             usable = w > 0
             if y[usable].min(initial=1) == 1:  # no negative example: nothing to separate
