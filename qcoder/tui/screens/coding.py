@@ -47,7 +47,7 @@ class CodingScreen(WorkbenchScreen):
         *[Binding(str(n), f"recent({n})", "Toggle recent code", show=False) for n in range(1, 10)],
         Binding("n", "next_uncoded", "Next uncoded"),
         Binding("i", "suggest", "In-vivo codes"),
-        Binding("s", "similar", "Similar statements"),
+        Binding("s", "similar", "Similar statements", show=False),
         Binding("S", "suggestion_queue", "Suggested codes", show=False),
         Binding("m", "memo('sentence')", "Statement memo"),
         Binding("M", "memo('document')", "Document memo", show=False),
