@@ -330,3 +330,20 @@ class HistoryEntry(Base):
     description: Mapped[str] = mapped_column(String(300))
     state: Mapped[str] = mapped_column(String(8), default="done")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class SuggestionRejection(Base):
+    """A code suggestion a coder turned down: never offered again, and a negative training example."""
+
+    __tablename__ = "suggestion_rejections"
+    __table_args__ = (
+        UniqueConstraint("sentence_id", "code_id", "coder_id", name="uq_suggestion_rejections_sentence_code_coder"),
+        Index("ix_suggestion_rejections_coder", "coder_id"),
+        NEVER_REUSED,
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sentence_id: Mapped[int] = mapped_column(ForeignKey("sentences.id", ondelete="CASCADE"))
+    code_id: Mapped[int] = mapped_column(ForeignKey("codes.id", ondelete="CASCADE"))
+    coder_id: Mapped[int] = mapped_column(ForeignKey("coders.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

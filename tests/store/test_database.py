@@ -32,6 +32,7 @@ from qcoder.store.models import (
     Relation,
     Sentence,
     Setting,
+    SuggestionRejection,
 )
 
 # --- resolve_url ---------------------------------------------------------------------------
@@ -297,6 +298,7 @@ def build_everything(session: Session) -> list[Base]:
         Memo(type="storyline", title="故事线", text="整体叙述"),
         Event(coder_id=coder.id, action="code", payload={"编码": "信任企业", "句子": ["D01-S003"]}),
         HistoryEntry(coder_id=coder.id, description="编码 3 条语句：信任企业", state="undone"),
+        SuggestionRejection(sentence_id=sentences[1].id, code_id=concept.id, coder_id=coder.id),
     ]
     session.add_all(rows)
     session.flush()

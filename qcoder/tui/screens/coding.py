@@ -49,6 +49,8 @@ class CodingScreen(WorkbenchScreen):
         *[Binding(str(n), f"recent({n})", N_("Toggle recent code"), show=False) for n in range(1, 10)],
         Binding("n", "next_uncoded", N_("Next uncoded")),
         Binding("i", "suggest", N_("In-vivo codes")),
+        Binding("s", "similar", N_("Similar statements"), show=False),
+        Binding("S", "suggestion_queue", N_("Suggested codes"), show=False),
         Binding("m", "memo('sentence')", N_("Statement memo")),
         Binding("M", "memo('document')", N_("Document memo"), show=False),
         Binding("P", "memo('project')", N_("Project memo"), show=False),
@@ -436,6 +438,29 @@ class CodingScreen(WorkbenchScreen):
         from qcoder.tui.screens.suggestions import SuggestionScreen
 
         self.app.push_screen(SuggestionScreen(row.label, row.text, names), accepted)
+
+    def action_similar(self) -> None:
+        row = self.view.current
+        if row is None:
+            return
+
+        def chosen(target: tuple[int, int] | None) -> None:
+            if target is not None:
+                self.jump(*target)
+
+        from qcoder.tui.screens.suggestions import SimilarScreen
+
+        self.app.push_screen(SimilarScreen(self.workbench.project, row.label), chosen)
+
+    def action_suggestion_queue(self) -> None:
+        row = self.view.current
+
+        def closed(accepted: int | None) -> None:
+            self.reload_all()  # show the codings accepted (and anything undone) in the queue
+
+        from qcoder.tui.screens.suggestions import SuggestionQueueScreen
+
+        self.app.push_screen(SuggestionQueueScreen(self.workbench, row.id if row else None), closed)
 
     def action_next_uncoded(self) -> None:
         row = self.view.current
