@@ -15,7 +15,7 @@ from typing import Annotated, Any
 import typer
 from typer.core import TyperGroup
 
-from qcoder.commands import agreement, coding, common, documents, exchange, project, reports
+from qcoder.commands import agreement, coding, common, documents, exchange, project, reports, serve
 from qcoder.commands.common import DbOption, fail, state
 from qcoder.store.errors import user_message
 
@@ -120,6 +120,7 @@ app.command("merge")(exchange.merge)
 app.command("report")(reports.report)
 app.command("agree")(agreement.agree)
 app.command("reconcile")(agreement.reconcile)
+app.command("serve")(serve.serve)
 
 
 def main() -> None:
