@@ -36,6 +36,9 @@ class TokenIds:
     row_ends: np.ndarray  # (R,) one past its last token
 
 
+CHUNK_BYTES = 1 << 18  # rows are read in pieces of about this size, so the arrays stay in the CPU cache
+
+
 def token_ids(texts: Sequence[bytes], *, drop_single: bool = False) -> TokenIds:
     """Word ids of the space-separated UTF-8 tokens of each row (``texts``)."""
     rows = len(texts)
@@ -43,58 +46,40 @@ def token_ids(texts: Sequence[bytes], *, drop_single: bool = False) -> TokenIds:
     if rows == 0:
         return TokenIds([], none, none, none)
     row_lengths = np.fromiter(map(len, texts), dtype=np.int64, count=rows)
-    row_bytes = np.zeros(rows, dtype=np.int64)
-    np.cumsum(row_lengths[:-1] + 1, out=row_bytes[1:])
+    row_bytes = np.zeros(rows + 1, dtype=np.int64)
+    np.cumsum(row_lengths + 1, out=row_bytes[1:])
     joined = b" ".join(texts) + b" " + bytes(KEY_BYTES)
     buf = np.frombuffer(joined, dtype=np.uint8)
-    size = len(buf) - KEY_BYTES
-    # separators: space and the control characters (stored tokens never hold them)
-    separator = np.empty(size + 2, dtype=np.int8)
-    separator[0] = separator[-1] = 1
-    np.less_equal(buf[:size], 32, out=separator[1:-1].view(bool))
-    edges = np.flatnonzero(np.diff(separator))
-    starts, ends = edges[0::2], edges[1::2]
-    lengths = ends - starts
-    if drop_single:
-        lead = buf[starts]
-        char_bytes = 1 + (lead >= 0xC0).astype(np.int64) + (lead >= 0xE0) + (lead >= 0xF0)
-        several = lengths > char_bytes
-        starts, lengths = starts[several], lengths[several]
-    word, vocabulary = _dense_ids(joined, buf, starts, lengths)
-    # rows are contiguous in the buffer: each row's tokens run up to the next row's first token
-    row_starts = np.searchsorted(starts, row_bytes, side="left")
-    row_ends = np.r_[row_starts[1:], len(starts)]
-    return TokenIds(vocabulary, word, row_starts, row_ends)
-
-
-def _dense_ids(joined: bytes, buf: np.ndarray, starts: np.ndarray, lengths: np.ndarray) -> tuple[np.ndarray, list[str]]:
-    """A dense id per distinct token (ids in order of first appearance) and the words."""
-    count = len(starts)
-    word = np.empty(count, dtype=np.int64)
-    short = np.flatnonzero(lengths <= KEY_BYTES)
     window = as_strided(buf, shape=(len(buf) - KEY_BYTES, KEY_BYTES), strides=(1, 1))
-    halves = window[starts[short]].view(np.uint64)  # (S, 2): the first 16 bytes of each token
-    short_lengths = lengths[short]
-    low = halves[:, 0] & _LOW_MASK[short_lengths]
-    high = halves[:, 1] & _HIGH_MASK[short_lengths]
-    short_lengths = short_lengths.astype(np.uint64)
-    hashed = (low * _MIX) ^ ((high + short_lengths) * _MIX2)
-    slots, firsts = _hash_table(hashed, low, high, short_lengths)
-    # dense ids in order of first appearance, so the vocabulary reads like the text
-    order = np.argsort(firsts, kind="stable")
-    rank = np.empty(len(order), dtype=np.int64)
-    rank[order] = np.arange(len(order))
-    word[short] = rank[slots]
-    first_tokens = short[firsts[order]]
-    vocabulary = [
-        joined[s : s + n].decode("utf-8", errors="replace")
-        for s, n in zip(starts[first_tokens].tolist(), lengths[first_tokens].tolist())
-    ]
-    long_tokens = np.flatnonzero(lengths > KEY_BYTES)
+    table = _Table()
+    all_starts: list[np.ndarray] = []
+    all_lengths: list[np.ndarray] = []
+    all_slots: list[np.ndarray] = []
+    bounds = np.unique(np.r_[np.searchsorted(row_bytes, np.arange(0, row_bytes[-1], CHUNK_BYTES)), rows])
+    for first_row, end_row in zip(bounds[:-1].tolist(), bounds[1:].tolist()):
+        begin, end = int(row_bytes[first_row]), int(row_bytes[end_row])
+        starts, lengths = _tokens_in(buf[begin:end], drop_single)
+        starts += begin
+        slots = np.full(len(starts), -1, dtype=np.int64)
+        short = np.flatnonzero(lengths <= KEY_BYTES)
+        if len(short):
+            halves = window[starts[short]].view(np.uint64)  # (S, 2): the first 16 bytes of each token
+            short_lengths = lengths[short]
+            low = halves[:, 0] & _LOW_MASK[short_lengths]
+            high = halves[:, 1] & _HIGH_MASK[short_lengths]
+            slots[short] = table.insert(low, high, short_lengths.astype(np.uint64), starts[short], all_slots)
+        all_starts.append(starts)
+        all_lengths.append(lengths)
+        all_slots.append(slots)
+    starts = np.concatenate(all_starts)
+    lengths = np.concatenate(all_lengths)
+    slots = np.concatenate(all_slots)
+    word, vocabulary = table.dense(joined, slots)
+    long_tokens = np.flatnonzero(slots < 0)  # longer than 16 bytes: rare, by a dict
     if len(long_tokens):
         index: dict[bytes, int] = {}
-        for position, (s, n) in zip(
-            long_tokens.tolist(), zip(starts[long_tokens].tolist(), lengths[long_tokens].tolist())
+        for position, s, n in zip(
+            long_tokens.tolist(), starts[long_tokens].tolist(), lengths[long_tokens].tolist(), strict=True
         ):
             token = joined[s : s + n]
             found = index.get(token)
@@ -102,39 +87,101 @@ def _dense_ids(joined: bytes, buf: np.ndarray, starts: np.ndarray, lengths: np.n
                 found = index[token] = len(vocabulary)
                 vocabulary.append(token.decode("utf-8", errors="replace"))
             word[position] = found
-    return word, vocabulary
+    # rows are contiguous in the buffer: each row's tokens run up to the next row's first token
+    row_starts = np.searchsorted(starts, row_bytes[:-1], side="left")
+    row_ends = np.r_[row_starts[1:], len(starts)]
+    return TokenIds(vocabulary, word, row_starts, row_ends)
 
 
-def _hash_table(
-    hashed: np.ndarray, low: np.ndarray, high: np.ndarray, lengths: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """Open addressing with linear probing, all tokens at once: (each token's distinct-key number,
-    the first token of each distinct key). Keys are compared whole (16 bytes and length)."""
-    bits = 16
-    while True:
+def _tokens_in(piece: np.ndarray, drop_single: bool) -> tuple[np.ndarray, np.ndarray]:
+    """(start, length) of each token in ``piece``: separated by spaces and control characters
+    (stored tokens never hold them); without one-character tokens if ``drop_single``."""
+    separator = np.empty(len(piece) + 2, dtype=np.int8)
+    separator[0] = separator[-1] = 1
+    np.less_equal(piece, 32, out=separator[1:-1].view(bool))
+    edges = np.flatnonzero(np.diff(separator))
+    starts, ends = edges[0::2], edges[1::2]
+    lengths = ends - starts
+    if drop_single:
+        lead = piece[starts]
+        char_bytes = 1 + (lead >= 0xC0).astype(np.int64) + (lead >= 0xE0) + (lead >= 0xF0)
+        several = lengths > char_bytes
+        starts, lengths = starts[several], lengths[several]
+    return starts, lengths
+
+
+class _Table:
+    """Open addressing with linear probing over numpy arrays; a slot holds one distinct key
+    (16 bytes and a length) and where it first occurs. Kept at most half full."""
+
+    def __init__(self, bits: int = 15) -> None:
+        self._reset(bits)
+
+    def _reset(self, bits: int) -> None:
+        self.bits = bits
         size = 1 << bits
-        slot = (hashed >> np.uint64(64 - bits)).astype(np.int64)
-        owner = np.full(size, -1, dtype=np.int64)  # first token that claimed the slot
-        final = np.empty(len(hashed), dtype=np.int64)
-        pending = np.arange(len(hashed))
-        probe = slot
+        self.used = np.zeros(size, dtype=bool)
+        self.low = np.zeros(size, dtype=np.uint64)
+        self.high = np.zeros(size, dtype=np.uint64)
+        self.length = np.zeros(size, dtype=np.uint64)
+        self.first = np.zeros(size, dtype=np.int64)
+        self.count = 0
+
+    def _slots(self, low: np.ndarray, high: np.ndarray, length: np.ndarray) -> np.ndarray:
+        hashed = (low * _MIX) ^ ((high + length) * _MIX2)
+        return (hashed >> np.uint64(64 - self.bits)).astype(np.int64)
+
+    def insert(
+        self, low: np.ndarray, high: np.ndarray, length: np.ndarray, first: np.ndarray, earlier: list[np.ndarray]
+    ) -> np.ndarray:
+        """The slot of each key, claiming empty ones; ``earlier`` slots are renumbered if the table grows."""
+        if (self.count + len(low)) * 2 > len(self.used):
+            self._grow(self.count + len(low), earlier)
+        mask = len(self.used) - 1
+        final = np.empty(len(low), dtype=np.int64)
+        pending = np.arange(len(low))
+        probe = self._slots(low, high, length)
         while len(pending):
-            empty = owner[probe] < 0
-            # the first pending token wins an empty slot (reversed assignment: earliest written last)
-            claim = probe[empty][::-1]
-            owner[claim] = pending[empty][::-1]
-            if len(claim) and int(np.count_nonzero(owner >= 0)) * 2 > size:
-                break  # more than half full: a larger table
-            holder = owner[probe]
+            empty = ~self.used[probe]
+            if empty.any():
+                claim = probe[empty][::-1]  # reversed: of two new keys on one slot, the earlier is written last
+                who = pending[empty][::-1]
+                self.used[claim] = True
+                self.low[claim], self.high[claim], self.length[claim] = low[who], high[who], length[who]
+                self.first[claim] = first[who]
+                self.count = int(np.count_nonzero(self.used))
             same = (
-                (low[holder] == low[pending]) & (high[holder] == high[pending]) & (lengths[holder] == lengths[pending])
+                (self.low[probe] == low[pending])
+                & (self.high[probe] == high[pending])
+                & (self.length[probe] == length[pending])
             )
             final[pending[same]] = probe[same]
             pending = pending[~same]
-            probe = (probe[~same] + 1) & (size - 1)
-        else:
-            used = np.flatnonzero(owner >= 0)
-            number = np.full(size, -1, dtype=np.int64)
-            number[used] = np.arange(len(used))
-            return number[final], owner[used]
-        bits += 1
+            probe = (probe[~same] + 1) & mask
+        return final
+
+    def _grow(self, needed: int, earlier: list[np.ndarray]) -> None:
+        old = np.flatnonzero(self.used)
+        renumber = np.full(len(self.used), -1, dtype=np.int64)
+        low, high, length, first = self.low[old], self.high[old], self.length[old], self.first[old]
+        bits = self.bits
+        while needed * 2 > (1 << bits):
+            bits += 1
+        self._reset(bits)
+        renumber[old] = self.insert(low, high, length, first, [])
+        for slots in earlier:
+            known = slots >= 0
+            slots[known] = renumber[slots[known]]
+
+    def dense(self, joined: bytes, slots: np.ndarray) -> tuple[np.ndarray, list[str]]:
+        """Dense word ids (in order of first appearance) for the slots (-1 stays -1), and the words."""
+        used = np.flatnonzero(self.used)
+        order = used[np.argsort(self.first[used], kind="stable")]
+        number = np.full(len(self.used), -1, dtype=np.int64)
+        number[order] = np.arange(len(order))
+        word = np.where(slots >= 0, number[np.maximum(slots, 0)], -1)
+        vocabulary = [
+            joined[s : s + n].decode("utf-8", errors="replace")
+            for s, n in zip(self.first[order].tolist(), self.length[order].astype(np.int64).tolist(), strict=True)
+        ]
+        return word, vocabulary
