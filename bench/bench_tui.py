@@ -15,7 +15,11 @@ opens it (``qcoder.cli`` imported, then ``open_app``), and reports:
 * toggling a code (number key) to committed and rendered, median (target ≤ 20 ms on SQLite)
 * peak resident memory (target ≤ 250 MB)
 
-Usage: ``python bench/bench_tui.py [--db PATH] [--statements N] [--codings N]``
+and, in the same run, Textual's own floor on this machine: a cursor move in a bare 20-item
+OptionList, key to frame. Moves and toggles are printed as ratios of it (targets: move ≤ 1.3×,
+toggle ≤ 1.8×); with ``--pg URL`` the figures on PostgreSQL too (launch target ≤ 1.5 s).
+
+Usage: ``python bench/bench_tui.py [--db PATH] [--statements N] [--codings N] [--pg URL]``
 """
 
 from __future__ import annotations
@@ -151,7 +155,36 @@ class FrameClock:
         return (self.frames[-1] - began) * 1000
 
 
-async def measure(path: Path, spawned_at: float) -> dict[str, float]:
+async def measure_floor() -> dict[str, float]:
+    """Textual's own floor on this machine: a cursor move in a bare 20-item OptionList, key to frame."""
+    from textual.app import App, ComposeResult
+    from textual.widgets import OptionList
+
+    clock = FrameClock()
+
+    class Floor(App[None]):
+        def compose(self) -> ComposeResult:
+            yield OptionList(*[f"选项 {i:02d} option" for i in range(20)])
+
+    app = Floor()
+    figures: dict[str, float] = {}
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        app.query_one(OptionList).focus()
+        await pilot.pause()
+        walls, cpus = [], []
+        for index in range(205):
+            key = "down" if (index // 19) % 2 == 0 else "up"  # back and forth: always a real move
+            wall = await clock.key_to_frame(app, key)
+            if index >= 5:  # warm up
+                walls.append(wall)
+                cpus.append(clock.last_cpu_ms)
+        figures["floor_move_ms_median"] = statistics.median(walls)
+        figures["floor_move_cpu_ms_median"] = statistics.median(cpus)
+    return figures
+
+
+async def measure(path: Path | str, spawned_at: float) -> dict[str, float]:
     clock = FrameClock()
     import qcoder.cli  # noqa: F401 - what `qcoder tui` imports before the app
     from qcoder.tui.app import open_app
@@ -231,32 +264,60 @@ def main() -> None:
     parser.add_argument("--db", type=Path, help="reuse or create the project here (default: a temp file)")
     parser.add_argument("--statements", type=int, default=50_000)
     parser.add_argument("--codings", type=int, default=20_000)
-    parser.add_argument("--measure-only", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--pg", help="also measure on this PostgreSQL database URL (filled if empty)")
+    parser.add_argument("--measure-only", help=argparse.SUPPRESS)
+    parser.add_argument("--floor-only", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--spawned-at", type=float, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.floor_only:
+        print(json.dumps(asyncio.run(measure_floor())))
+        return
     if args.measure_only:
-        print(json.dumps(asyncio.run(measure(args.measure_only, args.spawned_at))))
+        print(json.dumps(asyncio.run(measure(args.measure_only, args.spawned_at))))  # a path or a URL
         return
     path = args.db or Path(tempfile.mkdtemp(prefix="qcoder-bench-")) / "bench.qcoder.db"
     if not path.exists():
         began = time.perf_counter()
         generate(path, args.statements, args.codings)
         print(f"generated {args.statements} statements, {args.codings} codings in {time.perf_counter() - began:.1f} s")
-    child = subprocess.run(
-        [sys.executable, __file__, "--measure-only", str(path), "--spawned-at", repr(time.time())],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if child.returncode != 0:
-        print(child.stderr, file=sys.stderr)
-        sys.exit(child.returncode)
-    figures = json.loads(child.stdout.strip().splitlines()[-1])
-    targets = {"launch_s": 1.0, "move_ms_median": 16, "page_ms_median": 16, "toggle_ms_median": 20, "max_rss_mb": 250}
+    figures = _child(["--measure-only", str(path), "--spawned-at", repr(time.time())])
+    figures.update(_child(["--floor-only"]))
+    if args.pg:
+        from sqlalchemy import func, select
+
+        from qcoder.store.database import open_project
+        from qcoder.store.models import Sentence
+
+        with open_project(args.pg) as project, project.session() as session:
+            empty = not session.scalar(select(func.count()).select_from(Sentence))
+        if empty:
+            generate(args.pg, args.statements, args.codings)  # type: ignore[arg-type]
+        on_pg = _child(["--measure-only", args.pg, "--spawned-at", repr(time.time())])
+        figures.update({f"pg_{name}": value for name, value in on_pg.items() if not name.startswith("max_rss")})
+    floor = figures["floor_move_ms_median"]
+    figures["move_over_floor"] = figures["move_ms_median"] / floor
+    figures["toggle_over_floor"] = figures["toggle_ms_median"] / floor
+    figures["move_cpu_over_floor"] = figures["move_cpu_ms_median"] / figures["floor_move_cpu_ms_median"]
+    figures["toggle_cpu_over_floor"] = figures["toggle_cpu_ms_median"] / figures["floor_move_cpu_ms_median"]
+    targets = {
+        "launch_s": 1.0,
+        "pg_launch_s": 1.5,
+        "max_rss_mb": 250,
+        "move_over_floor": 1.3,
+        "toggle_over_floor": 1.8,
+    }
     for name, value in figures.items():
         target = targets.get(name)
         mark = "" if target is None else (" ok" if value <= target else f" OVER target {target}")
-        print(f"{name:24s} {value:10.2f}{mark}")
+        print(f"{name:28s} {value:10.2f}{mark}")
+
+
+def _child(args: list[str]) -> dict[str, float]:
+    child = subprocess.run([sys.executable, __file__, *args], capture_output=True, text=True, check=False)
+    if child.returncode != 0:
+        print(child.stderr, file=sys.stderr)
+        sys.exit(child.returncode)
+    return dict(json.loads(child.stdout.strip().splitlines()[-1]))
 
 
 if __name__ == "__main__":

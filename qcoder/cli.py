@@ -15,7 +15,20 @@ from typing import Annotated, Any
 import typer
 from typer.core import TyperGroup
 
-from qcoder.commands import agreement, codebook, coding, common, documents, exchange, project, reports, scales, suggest, team
+from qcoder.commands import (
+    agreement,
+    codebook,
+    coding,
+    common,
+    documents,
+    exchange,
+    project,
+    reports,
+    scales,
+    serve,
+    suggest,
+    team,
+)
 from qcoder.commands.common import DbOption, fail, state, visible_output
 from qcoder.store.errors import user_message
 
@@ -147,6 +160,7 @@ app.command("reconcile")(agreement.reconcile)
 app.add_typer(team.team_app, name="team")
 app.command("similar")(suggest.similar)
 app.add_typer(suggest.suggest_app, name="suggest")
+app.command("serve")(serve.serve)
 
 
 def main() -> None:

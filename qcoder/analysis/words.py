@@ -8,8 +8,9 @@ Filtered out: stop words (``stopwords_zh.txt``, shipped with qcoder, or your own
 without letters (punctuation, numbers), numbers with a unit (``2024年``, ``3个``), and tokens
 shorter than ``min_length`` characters (2 by default: single characters are mostly particles).
 
-Speed: the tokens of all coded statements are mapped once to integer ids; each code's counts
-are then one ``numpy.bincount`` over the ids of its statements.
+Speed: the stored tokens of all coded statements are mapped once to integer ids, with numpy
+over one byte buffer (``token_ids``: no Python object per token); each code's counts are then
+one ``numpy.bincount`` over the ids of its statements.
 """
 
 from __future__ import annotations
@@ -24,9 +25,9 @@ from sqlalchemy.orm import Session
 
 from qcoder.analysis.snapshot import Snapshot, load_snapshot
 from qcoder.analysis.table import Table, label
+from qcoder.analysis.token_ids import token_ids
 
 STOPWORDS_FILE = Path(__file__).with_name("stopwords_zh.txt")
-_SEPARATOR = b"\x01"  # between statements in the joined token stream; not whitespace, never a token
 
 
 @lru_cache(maxsize=4)
@@ -71,7 +72,7 @@ def _fetch(session: Session, snap: Snapshot) -> list[tuple[int, bytes]]:
     vocabulary needs decoding. Reading every row is cheaper when most are coded.
     """
     postgres = session.get_bind().dialect.name == "postgresql"
-    tokens = "convert_to(s.tokens, 'UTF8')" if postgres else "CAST(s.tokens AS BLOB)"
+    tokens = "convert_to(COALESCE(s.tokens, ''), 'UTF8')" if postgres else "CAST(COALESCE(s.tokens, '') AS BLOB)"
     sql = f"SELECT s.id, {tokens} FROM sentences s"
     if len(snap.coded_sentence_ids) * 2 < snap.sentence_rows:
         sql += " WHERE EXISTS (SELECT 1 FROM codings c WHERE c.sentence_id = s.id)"
@@ -83,9 +84,13 @@ def _fetch(session: Session, snap: Snapshot) -> list[tuple[int, bytes]]:
         cursor.close()
 
 
-def _load_tokens(session: Session, snap: Snapshot) -> _Tokens:
-    """All tokens of the coded statements as integer ids, with each column's token range."""
-    cached = snap.cache.get("tokens")
+def _load_tokens(session: Session, snap: Snapshot, *, drop_single: bool) -> _Tokens:
+    """All tokens of the coded statements as integer ids, with each column's token range.
+
+    ``drop_single``: leave out one-character tokens (never counted when ``min_length`` ≥ 2).
+    """
+    key = f"tokens:{drop_single}"
+    cached = snap.cache.get(key)
     if isinstance(cached, _Tokens):
         return cached
     n_cols = len(snap.coded_sentence_ids)
@@ -93,30 +98,26 @@ def _load_tokens(session: Session, snap: Snapshot) -> _Tokens:
     none = np.zeros(0, dtype=np.int64)
     tokens = _Tokens([], none, none, none, np.full(n_cols, -1, dtype=np.int64))
     if rows:
-        stream = (b" " + _SEPARATOR + b" ").join(bytes(text or b"") for _, text in rows).split()
-        raw_vocabulary = list(dict.fromkeys(stream))
-        index = {token: i for i, token in enumerate(raw_vocabulary)}
-        vocabulary = [token.decode("utf-8", errors="replace") for token in raw_vocabulary]
-        ids = np.fromiter(map(index.__getitem__, stream), dtype=np.int64, count=len(stream))
-        separators = np.flatnonzero(ids == index.get(_SEPARATOR, -1))
+        sentence_ids, texts = zip(*rows)
+        found = token_ids(texts, drop_single=drop_single)
         # rows → snapshot columns; rows not in the snapshot (uncoded, or newer) are ignored
-        row_ids = np.fromiter((sid for sid, _ in rows), dtype=np.int64, count=len(rows))
+        row_ids = np.array(sentence_ids, dtype=np.int64)
         by_id = np.argsort(row_ids)
         pos = np.minimum(np.searchsorted(row_ids[by_id], snap.coded_sentence_ids), len(rows) - 1)
         col_row = np.where(row_ids[by_id[pos]] == snap.coded_sentence_ids, by_id[pos], -1)
-        tokens = _Tokens(vocabulary, ids, np.r_[0, separators + 1], np.r_[separators, len(ids)], col_row)
-    snap.cache["tokens"] = tokens
+        tokens = _Tokens(found.vocabulary, found.ids, found.row_starts, found.row_ends, col_row)
+    snap.cache[key] = tokens
     return tokens
 
 
 def _content_stream(tokens: _Tokens, keep: np.ndarray) -> _Tokens:
-    """The same stream with filtered-out words (and the row separators) removed."""
+    """The same stream with filtered-out words removed."""
     if len(tokens.token_ids) == 0:
         return tokens
     kept = keep[tokens.token_ids]
-    # kept tokens per row: a row's range up to the next row's start holds only its separator besides;
-    # the padding keeps reduceat in bounds when the last row is empty
-    per_row = np.add.reduceat(np.r_[kept, False], tokens.row_starts, dtype=np.int64)
+    before = np.zeros(len(kept) + 1, dtype=np.int64)
+    np.cumsum(kept, out=before[1:])  # kept tokens before each position
+    per_row = before[tokens.row_ends] - before[tokens.row_starts]
     ends = np.cumsum(per_row)
     return _Tokens(tokens.vocabulary, tokens.token_ids[kept], ends - per_row, ends, tokens.col_row)
 
@@ -190,7 +191,7 @@ def word_frequencies(
     """Top words of all coded statements, then of each code at ``level`` (all codes if None)."""
     snap = load_snapshot(session)
     who = snap.coder_index(coder)
-    raw = _load_tokens(session, snap)
+    raw = _load_tokens(session, snap, drop_single=min_length >= 2)
     stop = load_stopwords() if stopwords is None else stopwords
     keep = np.array([is_content_word(t, min_length, stop) for t in raw.vocabulary], dtype=bool)
     tokens = _content_stream(raw, keep)

@@ -11,8 +11,10 @@ document costs as much again. Neither is needed to *show* the opening screen:
   frame (many screens' worth); ``RestOfDocument`` reads the others afterwards from the
   same read transaction, so both parts come from one snapshot of the project.
 
-Whenever the shortcut is not exactly right — PostgreSQL, a missing file, an older or
-newer schema (upgrades need a backup first), a coder the project does not know yet
+A PostgreSQL project is read the same way with psycopg alone, in one read-only
+REPEATABLE READ transaction (the same snapshot for the rest of the document).
+
+Whenever the shortcut is not exactly right — a missing file, an older or newer schema (upgrades need a backup first), a coder the project does not know yet
 (creating one is a write), any database error — ``first_look`` answers None and the
 caller opens the project the ordinary way, which handles each case.
 """
@@ -23,13 +25,14 @@ import os
 import sqlite3
 import threading
 from dataclasses import dataclass
+from typing import Any
 
 from qcoder.coding import reads
 from qcoder.coding.coder_name import clean_coder_name
 from qcoder.coding.records import CodeInfo, DocumentSummary, StatementRow
 from qcoder.errors import QcoderError
 from qcoder.store.ladder import Level
-from qcoder.store.location import sqlite_file, sqlite_url
+from qcoder.store.location import project_value, sqlite_file, sqlite_url
 from qcoder.store.revisions import head_revision
 
 FIRST_STATEMENTS = 2000  # read before the first frame: far more than a screen, or a minute of paging
@@ -43,10 +46,10 @@ class RestOfDocument:
     run in another thread than the one that opened the connection, never in two at once.
     """
 
-    def __init__(self, connection: sqlite3.Connection, document_id: int, coder_id: int, after: int) -> None:
+    def __init__(self, connection: Any, document_id: int, coder_id: int, after: int) -> None:
         self.document_id = document_id
         self.after = after  # the last ordinal already read
-        self._connection: sqlite3.Connection | None = connection
+        self._connection: Any = connection  # sqlite3 or psycopg
         self._coder_id = coder_id
         self._lock = threading.Lock()
 
@@ -61,7 +64,7 @@ class RestOfDocument:
                 rows = reads.statements(reader, self.document_id, after=self.after)
                 codings = reads.document_codings(reader, self.document_id, self._coder_id, after=self.after)
                 return rows, codings
-            except sqlite3.Error as error:
+            except _db_errors() as error:
                 raise QcoderError(f"could not read the rest of the document: {error}; press r to re-read") from error
             finally:
                 self._connection = None
@@ -100,7 +103,10 @@ def first_look(
     ``document_id``: open on this document (where the coder left off) when it still exists.
     """
     path = sqlite_file(db)
-    if path is None or not path.is_file():
+    batch = FIRST_STATEMENTS if first_statements is None else max(1, first_statements)
+    if path is None:
+        return _first_look_postgres(db, coder_name, batch, document_id)
+    if not path.is_file():
         return None
     try:
         name = clean_coder_name(coder_name)
@@ -112,7 +118,6 @@ def first_look(
     try:
         connection.execute("PRAGMA query_only = ON")  # this path never writes
         connection.execute("BEGIN")  # one snapshot for every read, the rest of the document included
-        batch = FIRST_STATEMENTS if first_statements is None else max(1, first_statements)
         look = _read(connection, sqlite_url(path), name, head, batch, document_id)
         return look
     except sqlite3.Error:
@@ -122,11 +127,62 @@ def first_look(
             connection.close()
 
 
+def postgres_conninfo(db: str | os.PathLike[str] | None) -> str | None:
+    """A libpq URI for a project named by a PostgreSQL URL (as SQLAlchemy spells it or libpq does); else None."""
+    value = project_value(db)
+    for scheme in ("postgresql+psycopg://", "postgresql://", "postgres://"):
+        if value.startswith(scheme):
+            return "postgresql://" + value[len(scheme) :]
+    return None
+
+
+def _first_look_postgres(
+    db: str | os.PathLike[str] | None, coder_name: str, batch: int, document_id: int | None = None
+) -> FirstLook | None:
+    conninfo = postgres_conninfo(db)
+    if conninfo is None:
+        return None
+    try:
+        import psycopg
+
+        name = clean_coder_name(coder_name)
+        head = head_revision()
+        connection = psycopg.connect(conninfo, connect_timeout=10)
+    except Exception:  # no server, refused, bad URL: the full open says what is wrong, in one line
+        return None
+    look = None
+    try:
+        # the transaction psycopg begins here gives every read one snapshot, the rest of the document included
+        connection.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        look = _read(
+            connection, "postgresql+psycopg://" + conninfo[len("postgresql://") :], name, head, batch, document_id
+        )
+        return look
+    except psycopg.Error:
+        return None
+    finally:
+        if look is None or look.rest is None:
+            connection.close()
+
+
+def _db_errors() -> tuple[type[BaseException], ...]:
+    """What a failed read raises: sqlite3's errors, and psycopg's when it is loaded."""
+    import sys
+
+    psycopg = sys.modules.get("psycopg")
+    return (sqlite3.Error, psycopg.Error) if psycopg is not None else (sqlite3.Error,)
+
+
 def _read(
-    connection: sqlite3.Connection, url: str, name: str, head: str, first_statements: int, wanted: int | None = None
+    connection: Any, url: str, name: str, head: str, first_statements: int, wanted: int | None = None
 ) -> FirstLook | None:
     reader = reads.Reader(connection)
-    has_version = reader.value("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'alembic_version'")
+    if reader.is_sqlite:
+        has_version = reader.value(
+            "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'alembic_version'"
+        )
+    else:
+        has_version = reader.value("SELECT to_regclass('alembic_version') IS NOT NULL")
     if not has_version or reader.value("SELECT version_num FROM alembic_version") != head:
         return None
     coder = reads.coder_id(reader, name)

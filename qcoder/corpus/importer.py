@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from wcwidth import wcswidth
 
 from qcoder.corpus.pipeline import describe, process_all, removed_lines
+from qcoder.corpus.tokenize import segmenter_of
 from qcoder.corpus.types import ImportRefused, PipelineOptions, ProcessedDocument
 from qcoder.errors import file_bytes, file_size
 from qcoder.store.database import Project
@@ -93,7 +94,7 @@ def store_document(
         text=processed.text,
         attributes={**processed.document_attributes, **dict(attributes or {})},
         role=check_role(role),
-        import_report=describe(processed),
+        import_report=[*describe(processed), f"tokens: {segmenter_of(processed.tokens)}"],
     )
     session.add(document)
     session.flush()

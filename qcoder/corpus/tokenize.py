@@ -1,4 +1,4 @@
-"""Word segmentation with jieba, per project.
+"""Word segmentation with jieba, per project (cut by jieba-rs where it agrees: ``segment_native``).
 
 jieba keeps one global dictionary; adding a project's domain terms (新质生产力, 揭榜挂帅) to it
 would leak them into every other project in the same process. So qcoder uses private
@@ -16,6 +16,8 @@ import threading
 from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from typing import Any
+
+from qcoder.corpus.segment_native import JIEBA, segment
 
 _lock = threading.Lock()
 _base: Any = None
@@ -86,10 +88,23 @@ def tokenizer_for(user_words: Iterable[str] = ()) -> Any:
 
 
 def tokenize(texts: Sequence[str], user_words: Sequence[str] = ()) -> list[list[str]]:
-    """jieba tokens of each text (HMM on, for unknown words); whitespace tokens dropped."""
-    tk = tokenizer_for(user_words)
-    cut = tk.cut
+    """jieba's tokens of each text (HMM on, for unknown words); whitespace tokens dropped.
+
+    Cut by jieba-rs where it gives jieba's tokens, else by jieba (``segment_native``); the
+    result is a ``Segmented`` list whose ``segmenter`` names which one produced it.
+    """
+    return segment(texts, _clean_words(user_words), tokenizer_for(user_words))
+
+
+def jieba_tokenize(texts: Sequence[str], user_words: Sequence[str] = ()) -> list[list[str]]:
+    """jieba alone (the reference the native segmenter is held to)."""
+    cut = tokenizer_for(user_words).cut
     return [[t for t in cut(text) if not t.isspace()] for text in texts]
+
+
+def segmenter_of(tokens: Sequence[Sequence[str]]) -> str:
+    """Which segmenter produced ``tokenize``'s result ("jieba" for anything else)."""
+    return getattr(tokens, "segmenter", JIEBA)
 
 
 def keywords(text: str, topk: int = 10, user_words: Sequence[str] = ()) -> list[str]:

@@ -28,6 +28,11 @@ STATEMENTS = [
 def project_path(tmp_path: Path) -> Path:
     """Two documents imported through the real pipeline; codings by two coders, a review."""
     path = tmp_path / "study.qcoder.db"
+    _build(path, tmp_path)
+    return path
+
+
+def _build(path: Path | str, tmp_path: Path) -> None:
     first, second = tmp_path / "访谈一.txt", tmp_path / "访谈二.txt"
     first.write_text("\n".join(STATEMENTS), encoding="utf-8")
     second.write_text("\n".join(reversed(STATEMENTS)), encoding="utf-8")
@@ -43,7 +48,23 @@ def project_path(tmp_path: Path) -> Path:
         wang.code_statements([statements[2].id, statements[-1].id], concept.id)
         li.code_statements([statements[3].id], category.id)
         wang.review(wang.documents()[1].id, True)
-    return path
+
+
+@pytest.mark.postgres
+def test_the_first_look_on_postgresql_is_what_the_workbench_reads(pg_url: str, tmp_path: Path) -> None:
+    _build(pg_url, tmp_path)
+    look = first_look(pg_url, "王", first_statements=3)
+    assert look is not None and look.rest is not None
+    with open_project(pg_url) as project:
+        bench = Workbench(project, "王")
+        assert look.codes == bench.codes() and look.documents == bench.documents()
+        assert look.coders == bench.coders() and look.levels == bench.levels()
+        document_id = look.documents[0].id
+        whole = bench.statements(document_id)
+        mine = bench.document_codings(document_id)
+    rest, codings = look.rest.read()
+    assert look.statements + rest == whole
+    assert {**look.codings, **codings} == mine
 
 
 def test_first_look_shows_what_the_workbench_reads(project_path: Path) -> None:
@@ -91,7 +112,7 @@ def test_no_first_look_where_the_full_open_must_decide(project_path: Path, tmp_p
     if case == "unknown coder":
         coder = "新来的"  # creating a coder is a write: the full open does it
     elif case == "postgresql":
-        db = "postgresql://someone@localhost/study"
+        db = "postgresql://someone@localhost:1/study"  # no server there
     elif case == "missing file":
         db = str(tmp_path / "nowhere.qcoder.db")
     elif case == "not a database":

@@ -117,6 +117,7 @@ class DocumentView(TranslatedBindings, ScrollView, can_focus=True):
         self.layout_: WrapLayout | None = None
         self._styles: LineStyles | None = None
         self.memo_ids: set[int] = set()  # statements that carry a memo: marked ✎ after their label
+        self._styles_key: tuple[object, ...] = ()
         # Set while the statements after the first screen are still being read (fast launch):
         # called by whatever needs the whole document (End, a statement not yet loaded).
         self.complete: Callable[[], None] | None = None
@@ -406,8 +407,17 @@ class DocumentView(TranslatedBindings, ScrollView, can_focus=True):
 
     # ------------------------------------------------------------------ drawing
     def render_lines(self, crop: Region) -> list[Strip]:
-        self._styles = self._line_styles()  # once per frame: see LineStyles
+        # once per frame, and only when what they depend on changed: see LineStyles
+        app = self.app
+        key = (app.theme, app.ansi_color, app.app_focus, self.has_focus)
+        if self._styles is None or key != self._styles_key:
+            self._styles = self._line_styles()
+            self._styles_key = key
         return super().render_lines(crop)
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._styles = None  # CSS, theme or pseudo-classes changed: resolve the styles again
 
     def _line_styles(self) -> LineStyles:
         component = self.get_component_rich_style
