@@ -1,7 +1,7 @@
 """quote spans: a coding may name the exact words it codes inside its statement
 
 Revision ID: 0004_quote_spans
-Revises: 0002_undo_history
+Revises: 0003_statement_attributes
 Create Date: 2026-12-03 19:10:00
 
 - ``codings`` get ``quote_start`` and ``quote_end``: ``[start, end)`` code points into the
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0004_quote_spans"
-down_revision: str | None = "0002_undo_history"
+down_revision: str | None = "0003_statement_attributes"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

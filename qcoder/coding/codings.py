@@ -185,6 +185,8 @@ def _not_context(session: Session, sentence_ids: list[int]) -> list[int]:
             " (or re-import with --code-interviewer)"
         )
     return [sid for sid in sentence_ids if sid not in context]
+
+
 def set_quote(session: Session, sentence_id: int, code_id: int, coder_id: int, quote: Quote | None) -> bool:
     """Change the quote span of an existing coding (None: the whole statement); True if it changed."""
     coding = session.scalar(

@@ -243,6 +243,8 @@ def memo_entries(
             )
         )
     return rows
+
+
 def _show_paths(rows: list[CodeEntry]) -> None:
     """Give the path to every code whose name another code also has (rows are depth first)."""
     seen: dict[str, int] = {}

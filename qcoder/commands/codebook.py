@@ -15,7 +15,7 @@ from typing import Annotated, Any
 
 import typer
 
-from qcoder.commands.common import CoderOption, DbOption, FormatOption, emit, fail, project
+from qcoder.commands.common import CoderOption, DbOption, FormatOption, emit, fail, project, workbench_for
 
 codebook_app = typer.Typer(
     help="Change the codebook and list relations and memos (the workbench's codebook actions, scriptable).",
@@ -31,10 +31,8 @@ VersionOption = Annotated[
 ]
 
 
-def _workbench(opened: Any, coder: str) -> Any:
-    from qcoder.coding.workbench import Workbench
-
-    return Workbench(opened, coder, join_now=False)
+def _workbench(opened: Any, coder: str | None) -> Any:
+    return workbench_for(opened, coder)
 
 
 def _code_id(opened: Any, name: str, level: str | None) -> int:

@@ -13,21 +13,11 @@ from typing import Annotated, Any
 
 import typer
 
-from qcoder.commands.common import CoderOption, DbOption, FormatOption, emit, fail, parse_attrs, project
+from qcoder.commands.common import CoderOption, DbOption, FormatOption, emit, fail, parse_attrs, project, workbench_for
 
 
 def _workbench(opened: Any, coder: str | None) -> Any:
-    """The coder's Workbench; on PostgreSQL the coder defaults to the login (a team member can be no one else)."""
-    from qcoder.coding.workbench import Workbench
-
-    if not coder:
-        if opened.is_sqlite:
-            fail("give --coder NAME (every coding belongs to a coder)")
-        from sqlalchemy import text
-
-        with opened.session() as session:
-            coder = str(session.execute(text("SELECT current_user")).scalar())
-    return Workbench(opened, coder, join_now=False)
+    return workbench_for(opened, coder)
 
 
 def search(

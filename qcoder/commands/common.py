@@ -144,3 +144,17 @@ def parse_attrs(values: list[str]) -> dict[str, str]:
             fail(f"--attr takes key=value, got {value!r}")
         attrs[key.strip()] = val.strip()
     return attrs
+
+
+def workbench_for(opened: Any, coder: str | None) -> Any:
+    """The coder's Workbench; on PostgreSQL the coder defaults to the login (a team member can be no one else)."""
+    from qcoder.coding.workbench import Workbench
+
+    if not coder:
+        if opened.is_sqlite:
+            fail("give --coder NAME (every coding belongs to a coder)")
+        from sqlalchemy import text
+
+        with opened.session() as session:
+            coder = str(session.execute(text("SELECT current_user")).scalar())
+    return Workbench(opened, coder, join_now=False)

@@ -15,7 +15,6 @@ opening words), then their word and line boundaries.
 
 from __future__ import annotations
 
-import importlib
 import json
 from collections import Counter
 from collections.abc import Callable
@@ -326,11 +325,6 @@ class _Reader:
         if skipped:
             kinds = ", ".join(f"{n} {kind.removesuffix('Source').lower()}" for kind, n in sorted(skipped.items()))
             self.report.append(f"not imported: {kinds} source(s); qcoder codes text only")
-            if skipped.get("PDFSource") and pdf_reader() is None:
-                self.report.append(
-                    "PDF sources are skipped: this qcoder has no PDF reader (qcoder.corpus.readers.pdf); "
-                    "export their text from the other tool, or import them with a qcoder that has one"
-                )
         return sources
 
     def _pdf_as_text(self, element: etree._Element) -> etree._Element:
@@ -657,13 +651,10 @@ class _Reader:
 
 
 def pdf_reader() -> Callable[[bytes], str] | None:
-    """The PDF reader of the real-sources work (``qcoder.corpus.readers.pdf.pdf_text``), if installed."""
-    try:
-        module = importlib.import_module("qcoder.corpus.readers.pdf")
-    except ImportError:
-        return None
-    reader = getattr(module, "pdf_text", None)
-    return reader if callable(reader) else None
+    """The PDF reader of the import pipeline (``qcoder.corpus.readers.pdf.pdf_text``)."""
+    from qcoder.corpus.readers.pdf import pdf_text
+
+    return pdf_text
 
 
 def read_project(package: Package, options: PipelineOptions = PipelineOptions()) -> ParsedProject:

@@ -1,4 +1,4 @@
-"""Team roles on a PostgreSQL project: who may do what, held by the database (migration 0005_team_roles).
+"""Team roles on a PostgreSQL project: who may do what, held by the database (migration 0007_team_roles).
 
 Why in the database: ``--coder`` used to be self-declared, so one coder could remove another's
 codings or tick a review in their name, and agreement figures rested on honour. On a server

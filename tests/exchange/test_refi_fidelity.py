@@ -16,7 +16,6 @@ from sqlalchemy import select
 from qcoder.errors import QcoderError
 from qcoder.exchange.qdpx_export import export_project
 from qcoder.exchange.qdpx_import import ImportReport, import_project
-from qcoder.exchange.qdpx_read import pdf_reader
 from qcoder.store.database import Project
 from qcoder.store.models import Code, Coding, Document, Memo, Relation, Sentence
 
@@ -156,16 +155,34 @@ def test_an_error_in_one_line_xml_names_the_element(project: Project, tmp_path: 
     assert "startPosition" in message
 
 
-def test_pdf_sources_are_reported_as_skipped(project: Project, tmp_path: Path) -> None:
+def _with_pdf(pdf: bytes) -> bytes:
     qde = foreign_qde().replace(
         "</Sources>",
-        '<PDFSource guid="0A6E2B8C-1111-4222-8333-944455556666" name="report.pdf" path="internal://r.pdf"/></Sources>',
+        '<PDFSource guid="0A6E2B8C-1111-4222-8333-944455556666" name="report.pdf" path="internal://r.pdf">'
+        '<PDFSelection guid="0A6E2B8C-1111-4222-8333-944455556667" page="1" firstX="1" firstY="1" secondX="9" '
+        'secondY="9"/></PDFSource></Sources>',
     )
-    if pdf_reader() is not None:
-        pytest.skip("this qcoder has a PDF reader: PDF sources are imported (tests/corpus cover the reader)")
-    report = run_import(project, foreign_qdpx(qde, extra={"Sources/r.pdf": b"%PDF-1.4"}), tmp_path)
+    return foreign_qdpx(qde, extra={"Sources/r.pdf": pdf})
+
+
+def test_pdf_sources_are_imported_through_the_pdf_reader(project: Project, tmp_path: Path) -> None:
+    """A PDF inside a .qdpx (written by reportlab, tests/data/sources) becomes a text document, furniture
+    removed; its page-region selections are reported, not placed."""
+    pdf = (Path(__file__).resolve().parents[1] / "data" / "sources" / "policy.pdf").read_bytes()
+    report = run_import(project, _with_pdf(pdf), tmp_path)
+    assert report.documents_new == 2
+    assert any("'report.pdf': text imported; its 1 PDF selection(s) are page regions" in x for x in report.lines())
+    with project.session() as session:
+        stored = session.scalar(select(Document).where(Document.name == "report.pdf"))
+        assert stored is not None
+        assert "关于进一步加强社区养老服务的实施意见" in stored.text
+        assert "内部资料 注意保密" not in stored.text and "- 1 -" not in stored.text  # watermark, page number
+
+
+def test_a_damaged_pdf_source_is_reported_and_the_rest_imported(project: Project, tmp_path: Path) -> None:
+    report = run_import(project, _with_pdf(b"%PDF-1.4 broken"), tmp_path)
+    assert any("'report.pdf' could not be read" in line for line in report.lines())
     assert "not imported: 1 pdf source(s); qcoder codes text only" in report.lines()
-    assert any("PDF sources are skipped" in line for line in report.lines())
     assert report.documents_new == 1  # the text source beside it was imported
 
 

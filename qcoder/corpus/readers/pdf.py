@@ -437,3 +437,10 @@ def read_pdf(raw: bytes, options: PipelineOptions = PipelineOptions()) -> list[S
             read_chars=visible,
         )
     ]
+
+
+def pdf_text(raw: bytes) -> str:
+    """The PDF's text as the PDF reader cuts it (furniture removed), blocks separated by a blank line.
+
+    For a PDF source inside a REFI-QDA project, which then goes through the text import."""
+    return "\n\n".join(block.text for source in read_pdf(raw) for block in source.blocks)

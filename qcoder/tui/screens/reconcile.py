@@ -99,7 +99,9 @@ def stat_columns(report: AgreementReport) -> list[StatColumn]:
             lambda r: _mean([r.holsti[p].value for p in pairs]),
             _number,
         ),
-        StatColumn(_("note"), lambda r: "; ".join([*_rare(r), *(reason_text(x, report.language) for x in r.reasons())])),
+        StatColumn(
+            _("note"), lambda r: "; ".join([*_rare(r), *(reason_text(x, report.language) for x in r.reasons())])
+        ),
     ]
     return cols
 

@@ -25,9 +25,9 @@ from textual.widgets.option_list import Option
 
 from qcoder.coding.suggest import Suggestion, suggest
 from qcoder.i18n import N_, _
-from qcoder.tui.translate import TranslatedBindings
 from qcoder.store.errors import user_message
 from qcoder.tui.attempt import AttemptApp
+from qcoder.tui.translate import TranslatedBindings
 
 if TYPE_CHECKING:
     from qcoder.coding.similar import SimilarStatement

@@ -1,7 +1,7 @@
 """rejected code suggestions
 
-Revision ID: 0007_suggestions
-Revises: 0002_undo_history
+Revision ID: 0006_suggestions
+Revises: 0005_scale_codes
 Create Date: 2026-12-03 19:20:00
 
 - ``suggestion_rejections``: a (statement, code) suggestion a coder turned down. The queue
@@ -13,8 +13,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0007_suggestions"
-down_revision: str | None = "0002_undo_history"
+revision: str = "0006_suggestions"
+down_revision: str | None = "0005_scale_codes"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

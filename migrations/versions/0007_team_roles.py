@@ -1,7 +1,7 @@
 """team roles on PostgreSQL: owner, coder, reviewer — enforced by grants and row-level security
 
-Revision ID: 0005_team_roles
-Revises: 0002_undo_history
+Revision ID: 0007_team_roles
+Revises: 0006_suggestions
 Create Date: 2026-12-03 20:00:00
 
 Each member of a PostgreSQL project logs in as their own role; the coder they code as is
@@ -21,8 +21,8 @@ from collections.abc import Sequence
 
 from alembic import op
 
-revision: str = "0005_team_roles"
-down_revision: str | None = "0002_undo_history"
+revision: str = "0007_team_roles"
+down_revision: str | None = "0006_suggestions"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
@@ -132,6 +132,11 @@ POLICIES: dict[str, list[tuple[str, str]]] = {
         ("INSERT", "qcoder_codes()"),
         ("UPDATE", "qcoder_codes()"),
         ("DELETE", "qcoder_codes()"),
+    ],
+    "suggestion_rejections": [  # a coder's own "not this code" answers to suggestions
+        ("INSERT", "qcoder_codes() AND qcoder_may_write_for(coder_id)"),
+        ("UPDATE", "qcoder_codes() AND qcoder_may_write_for(coder_id)"),
+        ("DELETE", "qcoder_codes() AND qcoder_may_write_for(coder_id)"),
     ],
     "settings": [
         ("INSERT", "qcoder_in('owner')"),

@@ -1,7 +1,7 @@
 """scale codes and mutually exclusive sets of codes
 
-Revision ID: 0006_scale_codes
-Revises: 0002_undo_history
+Revision ID: 0005_scale_codes
+Revises: 0004_quote_spans
 Create Date: 2026-12-03 19:15:00
 
 - ``codes.exclusive``: the children of this code are mutually exclusive (a categorical
@@ -18,8 +18,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0006_scale_codes"
-down_revision: str | None = "0002_undo_history"
+revision: str = "0005_scale_codes"
+down_revision: str | None = "0004_quote_spans"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
