@@ -21,13 +21,14 @@ from collections.abc import Callable
 from typing import Any, Protocol, TypeVar
 
 from qcoder.errors import QcoderError
+from qcoder.i18n import N_, _
 
 T = TypeVar("T")
 
 CALL_TIMEOUT_S = 5.0  # the longest the UI waits for one database call before going offline
 PROBE_INTERVAL_S = 2.0  # how often an offline workbench asks whether the server is back
 
-OFFLINE_SUBTITLE = "offline — changes are not saved"
+OFFLINE_SUBTITLE = N_("offline — changes are not saved")  # an id: shown as _(OFFLINE_SUBTITLE)
 
 
 class Offline(QcoderError):
@@ -83,7 +84,9 @@ class OfflineGuard:
 
     @property
     def refusal(self) -> str:
-        return f"{OFFLINE_SUBTITLE}: the server at {self.where} does not answer; waiting for it to come back"
+        return _("{offline}: the server at {where} does not answer; waiting for it to come back").format(
+            offline=_(OFFLINE_SUBTITLE), where=self.where
+        )
 
     def call(self, action: Callable[[], T]) -> T:
         """``action()`` in a worker thread; ``Offline`` if the guard is offline, the call runs over or the line fails."""
@@ -121,7 +124,7 @@ class OfflineGuard:
     def _late(self, box: dict[str, Any]) -> None:
         """A call that ran over did finish after all: show the true state once online again."""
         if "error" not in box:
-            self._from_thread(self.app.notify, "the server answered late: the last change was saved after all")
+            self._from_thread(self.app.notify, _("the server answered late: the last change was saved after all"))
 
     def _from_thread(self, callback: Callable[..., Any], *args: Any) -> None:
         with contextlib.suppress(RuntimeError):  # the app is closing (or this is the UI thread)
@@ -134,12 +137,13 @@ class OfflineGuard:
             return
         self.offline = True
         self.online_subtitle = str(self.app.sub_title or "")
-        self.app.sub_title = (
-            f"{OFFLINE_SUBTITLE} · {self.online_subtitle}" if self.online_subtitle else OFFLINE_SUBTITLE
-        )
+        offline = _(OFFLINE_SUBTITLE)
+        self.app.sub_title = f"{offline} · {self.online_subtitle}" if self.online_subtitle else offline
         self.app.notify(
-            f"{OFFLINE_SUBTITLE}: cannot reach the server at {self.where}; the screen shows the last state read, "
-            "and qcoder reconnects by itself",
+            _(
+                "{offline}: cannot reach the server at {where}; the screen shows the last state read, "
+                "and qcoder reconnects by itself"
+            ).format(offline=offline, where=self.where),
             severity="warning",
             timeout=10,
         )
@@ -172,7 +176,10 @@ class OfflineGuard:
         if self._timer is not None:
             self._timer.pause()
         self.app.sub_title = self.online_subtitle
-        self.app.notify(f"back online: the server at {self.where} answers again; re-read the project", timeout=5)
+        self.app.notify(
+            _("back online: the server at {where} answers again; re-read the project").format(where=self.where),
+            timeout=5,
+        )
         self.app.reload_views()
 
     def notice_failure(self, error: BaseException) -> bool:

@@ -244,3 +244,67 @@ def test_cli_lang_option_is_checked_and_documented() -> None:
     result = CliRunner().invoke(cli, ["tui", "--lang", "fr"])
     assert result.exit_code != 0 and "--lang takes en or zh" in result.output
     assert "--lang" in CliRunner().invoke(cli, ["tui", "--help"]).output
+
+
+@run_async
+async def test_similar_statements_and_suggestion_queue_in_chinese(tmp_path: Path) -> None:
+    from qcoder.demo import load_demo
+    from qcoder.tui.screens.suggestions import SimilarScreen, SuggestionQueueScreen
+
+    path = tmp_path / "demo.qcoder.db"
+    with open_project(str(path)) as project:
+        load_demo(project)
+    app = QcoderApp(open_project(str(path)), "研究者A", live=False, language="zh")
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.pause()
+        await pilot.press("s")
+        await pilot.pause()
+        assert isinstance(app.screen, SimilarScreen)
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        text = screen_text(app)
+        assert "与 D01-S001 相似的语句" in text and "回车：转到该语句" in text and "Statements similar" not in text
+        await pilot.press("escape", "S")
+        await pilot.pause()
+        assert isinstance(app.screen, SuggestionQueueScreen)
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        text = screen_text(app)
+        assert "研究者A 的建议编码" in text and "已采用 0 条" in text and "x：拒绝" in text
+        assert "accepted" not in text and "Suggested codes" not in text
+    app.close_project()
+
+
+def test_offline_guard_speaks_chinese() -> None:
+    """The offline header and notices follow the interface language (the guard is built before it is chosen)."""
+    from qcoder.tui.offline import OfflineGuard
+
+    class Timer:
+        def resume(self) -> None: ...
+
+        def pause(self) -> None: ...
+
+    class Host:
+        sub_title = "coder: 小王"
+        notices: list[str] = []
+
+        def notify(self, message: str, **_options: object) -> None:
+            self.notices.append(message)
+
+        def set_interval(self, *_args: object, **_options: object) -> Timer:
+            return Timer()
+
+        def call_from_thread(self, callback, *args):  # type: ignore[no-untyped-def]
+            return callback(*args)
+
+        def reload_views(self) -> None: ...
+
+    host = Host()
+    guard = OfflineGuard(host, lambda: None, "db.example:5432")
+    set_language("zh")
+    guard.go_offline()
+    assert host.sub_title == "离线——更改未保存 · coder: 小王"
+    assert "无法连接 db.example:5432 上的服务器" in host.notices[-1]
+    assert guard.refusal.startswith("离线——更改未保存：db.example:5432 上的服务器没有响应")
+    guard.back_online()
+    assert host.sub_title == "coder: 小王" and host.notices[-1].startswith("已恢复在线")

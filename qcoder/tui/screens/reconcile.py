@@ -65,7 +65,9 @@ def _used_by(coder: int, row: CodeAgreement) -> int:
 
 def _rare(row: CodeAgreement) -> list[str]:
     """A rare code's κ and α can be near 0 with high agreement: say so beside them."""
-    return [f"rare code ({(row.prevalence or 0.0) * 100:.1f}%)"] if is_rare(row.prevalence) else []
+    if not is_rare(row.prevalence):
+        return []
+    return [_("rare code ({percent}%)").format(percent=f"{(row.prevalence or 0.0) * 100:.1f}")]
 
 
 class StatColumn:

@@ -101,14 +101,14 @@ class SuggestionScreen(TranslatedBindings, ModalScreen[str | None]):
 
 
 # ---------------------------------------------------------------------- similar statements
-class SimilarScreen(ModalScreen[tuple[int, int] | None]):
+class SimilarScreen(TranslatedBindings, ModalScreen[tuple[int, int] | None]):
     """The statements most like the one under the cursor, with their codes (constant comparison).
 
     The index (TF-IDF over words and character n-grams) is built in a thread worker; enter
     jumps to the chosen statement.
     """
 
-    BINDINGS = [Binding("escape", "cancel", "Close")]
+    BINDINGS = [Binding("escape", "cancel", N_("Close"))]
 
     def __init__(self, project: Project, label: str) -> None:
         super().__init__()
@@ -118,11 +118,11 @@ class SimilarScreen(ModalScreen[tuple[int, int] | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
-            yield Label(f"Statements similar to {self.label}", classes="dialog-title")
+            yield Label(_("Statements similar to {label}").format(label=self.label), classes="dialog-title")
             yield Label("", id="similar-text")
             yield LoadingIndicator(id="similar-loading")
             yield OptionList(id="similar-options")
-            yield Label("enter: go to the statement · escape", classes="dialog-hint")
+            yield Label(_("enter: go to the statement · escape"), classes="dialog-hint")
 
     def on_mount(self) -> None:
         self.query_one(OptionList).display = False
@@ -139,7 +139,9 @@ class SimilarScreen(ModalScreen[tuple[int, int] | None]):
         try:
             _label, text, found = read()
         except Exception as error:
-            self.app.call_from_thread(self.notify, f"no similar statements: {error}", severity="error")
+            self.app.call_from_thread(
+                self.notify, _("no similar statements: {error}").format(error=error), severity="error"
+            )
             _label, text, found = self.label, "", []
         self.app.call_from_thread(self.show, text, found)
 
@@ -159,7 +161,9 @@ class SimilarScreen(ModalScreen[tuple[int, int] | None]):
             if item.codes:
                 line.append("\n      " + "; ".join(f"{code} ({who})" for who, code in item.codes), style="dim")
             items.append(Option(line, id=str(k)))
-        options.set_options(items or [Option(Text("no statement shares a word with it", style="dim"), disabled=True)])
+        options.set_options(
+            items or [Option(Text(_("no statement shares a word with it"), style="dim"), disabled=True)]
+        )
         if items:
             options.highlighted = 0
         options.focus()
@@ -175,7 +179,7 @@ class SimilarScreen(ModalScreen[tuple[int, int] | None]):
 
 
 # ---------------------------------------------------------------------- the suggestion queue
-class SuggestionQueueScreen(ModalScreen[int]):
+class SuggestionQueueScreen(TranslatedBindings, ModalScreen[int]):
     """One uncoded statement at a time with the model's suggested codes; the coder decides each.
 
     a / enter / 1-3 accept (a coding of this coder, undoable with u), x rejects (remembered),
@@ -187,13 +191,13 @@ class SuggestionQueueScreen(ModalScreen[int]):
         app = getters.app(AttemptApp)
 
     BINDINGS = [
-        Binding("escape", "close", "Close"),
-        Binding("a", "accept", "Accept"),
-        *[Binding(str(n), f"accept_number({n})", f"Accept {n}", show=False) for n in range(1, 4)],
-        Binding("x", "reject", "Reject"),
-        Binding("n", "skip", "Skip"),
-        Binding("l", "toggle_order", "Least certain first"),
-        Binding("u", "undo", "Undo"),
+        Binding("escape", "close", N_("Close")),
+        Binding("a", "accept", N_("Accept")),
+        *[Binding(str(n), f"accept_number({n})", N_("Accept a suggestion"), show=False) for n in range(1, 4)],
+        Binding("x", "reject", N_("Reject")),
+        Binding("n", "skip", N_("Skip")),
+        Binding("l", "toggle_order", N_("Least certain first")),
+        Binding("u", "undo", N_("Undo")),
     ]
 
     def __init__(self, workbench: Workbench, after: int | None = None) -> None:
@@ -209,13 +213,15 @@ class SuggestionQueueScreen(ModalScreen[int]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
-            yield Label(f"Suggested codes for {self.workbench.coder_name}", classes="dialog-title")
-            yield Label("training on your codings…", id="queue-status")
+            yield Label(
+                _("Suggested codes for {coder}").format(coder=self.workbench.coder_name), classes="dialog-title"
+            )
+            yield Label(_("training on your codings…"), id="queue-status")
             yield LoadingIndicator(id="queue-loading")
             yield Label("", id="queue-statement")
             yield OptionList(id="queue-options")
             yield Label(
-                "a/enter/1-3 accept · x reject · n skip · l least certain first · u undo · escape",
+                _("a/enter/1-3 accept · x reject · n skip · l least certain first · u undo · escape"),
                 classes="dialog-hint",
             )
 
@@ -230,7 +236,7 @@ class SuggestionQueueScreen(ModalScreen[int]):
         try:
             queue = SuggestionQueue(self.workbench).train()
         except Exception as error:
-            message = user_message(error) or f"training failed: {error}"
+            message = user_message(error) or _("training failed: {error}").format(error=error)
             self.app.call_from_thread(self.failed, message)
             return
         self.app.call_from_thread(self.ready, queue)
@@ -253,19 +259,25 @@ class SuggestionQueueScreen(ModalScreen[int]):
         if self.queue is None:
             return
         items = self.queue.items(self.order, self.after)
-        order = "least certain first" if self.order == "uncertain" else "reading order, confident only"
+        order = _("least certain first") if self.order == "uncertain" else _("reading order, confident only")
         status = self.query_one("#queue-status", Label)
         options = self.query_one(OptionList)
         if not items:
             self.item, self.offered = None, []
-            status.update(f"no more suggestions ({order}); accepted {self.accepted}")
+            status.update(
+                _("no more suggestions ({order}); accepted {accepted}").format(order=order, accepted=self.accepted)
+            )
             self.query_one("#queue-statement", Label).update("")
             options.display = False
             return
         self.item = items[0]
         self.after = self.item.sentence_id
         self.offered = self.queue.suggestions(self.item)
-        status.update(f"{len(items)} statements in the queue ({order}); accepted {self.accepted}")
+        status.update(
+            _("{count} statements in the queue ({order}); accepted {accepted}").format(
+                count=len(items), order=order, accepted=self.accepted
+            )
+        )
         self.query_one("#queue-statement", Label).update(Text(f"{self.item.label} {self.item.text}"))
         threshold = self.queue.settings.threshold
         lines = []
@@ -311,7 +323,7 @@ class SuggestionQueueScreen(ModalScreen[int]):
             return
         self.accepted += len(added)
         self.last_accepted = item
-        self.notify(f"{item.label}: coded {suggestion.code_name}", timeout=2)
+        self.notify(_("{label}: coded {code}").format(label=item.label, code=suggestion.code_name), timeout=2)
         self.advance()
 
     def action_reject(self) -> None:
@@ -325,7 +337,9 @@ class SuggestionQueueScreen(ModalScreen[int]):
 
         if self.app.attempt(turn_down, reload=False) is None:
             return
-        self.notify(f"{item.label}: {chosen.code_name} rejected (remembered)", timeout=2)
+        self.notify(
+            _("{label}: {code} rejected (remembered)").format(label=item.label, code=chosen.code_name), timeout=2
+        )
         self.advance()
 
     def action_skip(self) -> None:
@@ -341,14 +355,14 @@ class SuggestionQueueScreen(ModalScreen[int]):
         done = self.app.attempt(lambda: self.workbench.undo() or "", reload=False)
         if not done:
             if done == "":
-                self.notify("nothing to undo", severity="warning")
+                self.notify(_("nothing to undo"), severity="warning")
             return
         if self.queue is not None and self.last_accepted is not None:
             self.queue.done.discard(self.last_accepted.sentence_id)  # offered again
             self.after = self.last_accepted.sentence_id
             self.last_accepted = None
             self.accepted = max(self.accepted - 1, 0)
-        self.notify(f"undo: {done}", timeout=2)
+        self.notify(_("{verb}: {step}").format(verb=_("undo"), step=done), timeout=2)
         self.advance()
 
     def action_close(self) -> None:
