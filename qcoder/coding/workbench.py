@@ -115,7 +115,8 @@ class Workbench:
                 )
             )
             for sid, cid, start, end in session.execute(query):
-                found.setdefault(sid, {})[cid] = (start, end)
+                if start is not None and end is not None:  # the query asks for quoted codings only
+                    found.setdefault(sid, {})[cid] = (start, end)
             return found
 
         return self._read(work)

@@ -8,6 +8,7 @@ DataTable) take seconds at that size.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Sequence
 from typing import NamedTuple
 
@@ -35,7 +36,7 @@ Quotes = dict[int, dict[int, tuple[int, int]]]  # sentence id → code id → qu
 class WordSelection(NamedTuple):
     """Words being selected inside one statement: ``[min(anchor, end), max(anchor, end))`` code points."""
 
-    index: int  # the statement's position in the view
+    position: int  # the statement's position in the view
     boundaries: list[int]  # where its words start and end
     anchor: int
     end: int
@@ -417,9 +418,9 @@ class DocumentView(TranslatedBindings, ScrollView, can_focus=True):
 
     def selected_words(self) -> tuple[int, tuple[int, int]] | None:
         """(sentence id, span) of the words being selected, if any."""
-        if self.words is None or self.words.index >= len(self.statements):
+        if self.words is None or self.words.position >= len(self.statements):
             return None
-        return self.statements[self.words.index].id, self.words.span
+        return self.statements[self.words.position].id, self.words.span
 
     def _move_words(self, end: int) -> None:
         words = self.words
@@ -462,12 +463,12 @@ class DocumentView(TranslatedBindings, ScrollView, can_focus=True):
     def _end_words(self) -> None:
         words, self.words = self.words, None
         if words is not None:
-            self._refresh_statement(words.index)
+            self._refresh_statement(words.position)
         self.post_message(self.CursorMoved(self, self.cursor))
 
     def _words_changed(self) -> None:
         if self.words is not None:
-            self._refresh_statement(self.words.index)
+            self._refresh_statement(self.words.position)
         self.post_message(self.CursorMoved(self, self.cursor))
 
     async def _on_click(self, event: events.Click) -> None:
@@ -606,7 +607,7 @@ class DocumentView(TranslatedBindings, ScrollView, can_focus=True):
             spans = layout.spans(index)
             piece = spans[within] if within < len(spans) else (0, 0)
             text_style = heading_style if row.kind == "heading" else style
-            words = self.words if self.words is not None and self.words.index == index else None
+            words = self.words if self.words is not None and self.words.position == index else None
             quoted = self.quotes.get(row.id)
             if words is None and not quoted:
                 segments.append(Segment(row.text[piece[0] : piece[1]], text_style))
@@ -635,7 +636,7 @@ class DocumentView(TranslatedBindings, ScrollView, can_focus=True):
             cuts.update(c for c in (s, e) if start < c < end)
         segments = []
         ordered = sorted(cuts)
-        for left, right in zip(ordered, ordered[1:]):
+        for left, right in itertools.pairwise(ordered):
             piece_style = style
             for s, e, mark in marks:
                 if s <= left and right <= e:
