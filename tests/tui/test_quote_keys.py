@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from rich.cells import cell_len
 from sqlalchemy import select, update
 from tui_factory import build_project, messages, run_async, screen_text
 
@@ -142,4 +143,32 @@ async def test_comparison_shows_the_quote(db_path: Path) -> None:
         await pilot.press("escape")
         await pilot.pause()
         assert "[新基建 “人工智能”]" in screen_text(app)  # the document view shows it too
+    app.close_project()
+
+
+@run_async
+async def test_a_mouse_drag_inside_a_statement_selects_characters_to_quote(db_path: Path) -> None:
+    before = quotes(db_path)
+    app = QcoderApp(open_project(str(db_path)), "小王", live=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        document = view(app)
+        assert document.layout_ is not None
+        row = document.statements[1]  # D01-S002
+        y = document.layout_.first_line(1) - int(document.scroll_offset.y)
+        x_of = [document._gutter + cell_len(row.text[:i]) for i in range(len(row.text))]
+        await pilot.mouse_down(DocumentView, offset=(x_of[1], y))  # on 新
+        await pilot.hover(DocumentView, offset=(x_of[2], y))
+        await pilot.mouse_up(DocumentView, offset=(x_of[3], y))  # …to 建
+        await pilot.pause()
+        assert document.selected_words() == (row.id, (1, 4))
+        assert document.cursor == 1  # the statement dragged in is the cursor's
+        await pilot.press("enter")
+        await pilot.pause()
+        await pilot.press(*"新基建", "enter")
+        await pilot.pause()
+        assert quotes(db_path)[("D01-S002", "新基建")] == (1, 4)
+        await pilot.press("u")
+        await pilot.pause()
+        assert quotes(db_path) == before
     app.close_project()

@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from typing import NamedTuple
 
 import numpy as np
+from rich.cells import cell_len
 from rich.segment import Segment
 from rich.style import Style
 from textual import events
@@ -162,6 +163,8 @@ class DocumentView(TranslatedBindings, ScrollView, can_focus=True):
         self.words: WordSelection | None = None  # words being selected in the cursor's statement
         # where a statement's words are: its stored tokens (set by the screen, which reads them)
         self.read_tokens: Callable[[int], str] | None = None
+        self._press: tuple[int, int] | None = None  # (statement, character) where the mouse button went down
+        self._dragged = False  # the last press selected characters: its click does not move the cursor
         self._styles_key: tuple[object, ...] = ()
         # Set while the statements after the first screen are still being read (fast launch):
         # called by whatever needs the whole document (End, a statement not yet loaded).
@@ -471,7 +474,66 @@ class DocumentView(TranslatedBindings, ScrollView, can_focus=True):
             self._refresh_statement(self.words.position)
         self.post_message(self.CursorMoved(self, self.cursor))
 
+    def _character_at(self, x: int, y: int) -> tuple[int, int] | None:
+        """(statement index, code point) under a point of the view's content; None off the text."""
+        if self.layout_ is None or not self.statements:
+            return None
+        line = y + int(self.scroll_offset.y)
+        if not 0 <= line < self.layout_.total:
+            return None
+        index, within = self.layout_.locate(line)
+        spans = self.layout_.spans(index)
+        if within >= min(len(spans), int(self.layout_.text_lines[index])):
+            return None
+        start, end = spans[within]
+        text = self.statements[index].text
+        cells = x - self._gutter
+        if cells < 0:
+            return index, start
+        for position in range(start, end):
+            cells -= cell_len(text[position])
+            if cells < 0:
+                return index, position
+        return index, max(start, end - 1)
+
+    def on_mouse_down(self, event: events.MouseDown) -> None:
+        offset = event.get_content_offset(self)
+        self._press = None if offset is None else self._character_at(offset.x, offset.y)
+        self._dragged = False
+
+    def on_mouse_move(self, event: events.MouseMove) -> None:
+        """Dragging inside a statement selects its characters (as words selected with the keys are)."""
+        if self._press is None:
+            return
+        offset = event.get_content_offset(self)
+        at = None if offset is None else self._character_at(offset.x, offset.y)
+        index, first = self._press
+        if at is None or at[0] != index or (at[1] == first and not self._dragged):
+            return
+        if not self._dragged:
+            self._dragged = True
+            self.capture_mouse()
+            self.focus()
+            if self.cursor != index:
+                self.go_to(index)
+            tokens = self.read_tokens(self.statements[index].id) if self.read_tokens is not None else ""
+            boundaries = word_boundaries(self.statements[index].text, tokens)
+            self.words = WordSelection(index, boundaries, first, first)
+        current = at[1]
+        anchor, end = (first, current + 1) if current >= first else (first + 1, current)
+        if self.words is not None:
+            self.words = self.words._replace(anchor=anchor, end=end)
+            self._words_changed()
+
+    def on_mouse_up(self, _event: events.MouseUp) -> None:
+        if self._press is not None and self._dragged:
+            self.release_mouse()
+        self._press = None
+
     async def _on_click(self, event: events.Click) -> None:
+        if self._dragged:  # the end of a drag that selected characters: they stay selected
+            self._dragged = False
+            return
         offset = event.get_content_offset(self)
         if offset is None or self.layout_ is None or not self.statements:
             return
