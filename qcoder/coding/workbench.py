@@ -97,6 +97,34 @@ class Workbench:
         coder = None if all_coders else self.coder_id
         return self._read_plain(lambda reader: reads.document_codings(reader, document_id, coder))
 
+    def document_quotes(self, document_id: int) -> dict[int, dict[int, Quote]]:
+        """sentence id → code id → quote span of this coder's quoted codings in one document.
+
+        Whole-statement codings are left out, so this is small and cheap to read with a document.
+        """
+
+        def work(session: Session) -> dict[int, dict[int, Quote]]:
+            found: dict[int, dict[int, Quote]] = {}
+            query = (
+                select(Coding.sentence_id, Coding.code_id, Coding.quote_start, Coding.quote_end)
+                .join(Sentence, Sentence.id == Coding.sentence_id)
+                .where(
+                    Sentence.document_id == document_id,
+                    Coding.coder_id == self.coder_id,
+                    Coding.quote_start.is_not(None),
+                )
+            )
+            for sid, cid, start, end in session.execute(query):
+                if start is not None and end is not None:  # the query asks for quoted codings only
+                    found.setdefault(sid, {})[cid] = (start, end)
+            return found
+
+        return self._read(work)
+
+    def statement_tokens(self, sentence_id: int) -> str:
+        """The statement's stored segmenter tokens, space-joined ("" when it has none)."""
+        return self._read(lambda s: s.scalar(select(Sentence.tokens).where(Sentence.id == sentence_id)) or "")
+
     def latest_event(self) -> reads.EventMark:
         """Where the event log stands: live refresh asks what came after it to notice others' changes."""
         return self._read_plain(reads.latest_event)

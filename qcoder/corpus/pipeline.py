@@ -108,7 +108,7 @@ def _process_text(raw: bytes, decoded: Decoded, options: PipelineOptions) -> Pro
     _check_accounting(len(ns(decoded.text)), text, reports)
     controls = control_count(text)
     if controls:  # one character for one, before the split: statements never hold a raw ESC
-        text = visible(text)
+        text = visible(text, spaces=True)
         reports.append(StepReport("visible_controls", controls, notes=[control_note(controls)]))
     spans, cut_report = split_with_report(text, semicolon=options.split_on_semicolon)
     if cut_report.changes:
@@ -279,7 +279,7 @@ def process_source(
     _check_accounting(read_chars, stored, reports)
     controls = control_count(stored)
     if controls:  # one character for one: spans stay valid, statements never hold a raw ESC
-        stored = visible(stored)
+        stored = visible(stored, spaces=True)
         reports.append(StepReport("visible_controls", controls, notes=[control_note(controls)]))
     tokens = tokenize([stored[s.start : s.end] for s in spans], options.user_words)
     notes = [f"units: {', '.join(f'{n} {kind}' + ('s' if n != 1 else '') for kind, n in units.items())}"]

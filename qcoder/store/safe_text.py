@@ -31,9 +31,17 @@ def _picture(match: re.Match[str]) -> str:
     return "\ufffd"  # C1: no picture of its own
 
 
-def visible(text: str) -> str:
-    """``text`` with every control character but tab and newline replaced by a visible placeholder."""
-    return _CONTROL.sub(_picture, text) if _CONTROL.search(text) else text
+def visible(text: str, *, spaces: bool = False) -> str:
+    """``text`` with every control character but tab and newline replaced by a visible placeholder.
+
+    ``spaces``: a control that is whitespace to Python (VT, FF, the separators U+001C–U+001F,
+    NEL) becomes a plain space instead — for imported text, where whitespace is layout, never
+    content, so the import accounting (characters read = kept + removed) still holds."""
+    if not _CONTROL.search(text):
+        return text
+    if spaces:
+        return _CONTROL.sub(lambda m: " " if m.group().isspace() else _picture(m), text)
+    return _CONTROL.sub(_picture, text)
 
 
 def control_count(text: str) -> int:

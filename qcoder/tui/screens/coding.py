@@ -104,6 +104,7 @@ class CodingScreen(WorkbenchScreen):
 
     def on_mount(self) -> None:
         self.title = _("qcoder · coding")
+        self.view.read_tokens = self._tokens
         if self.resume:
             keys = self.resume.get("keys")
             if isinstance(keys, list):
@@ -237,6 +238,7 @@ class CodingScreen(WorkbenchScreen):
         if keep_ordinal is not None:
             cursor = self._index_of_ordinal(keep_ordinal)
         view.load(self.statements, codings, self.workbench.coder_id, cursor=cursor)
+        self._read_quotes()
         self._read_memo_marks()
         self._title()
 
@@ -248,6 +250,19 @@ class CodingScreen(WorkbenchScreen):
             return
         found = self.app.attempt(lambda: self.workbench.memo_statements(document_id), reload=False)
         self.view.set_memos(found or set())
+
+    def _read_quotes(self) -> None:
+        """This coder's quote spans in the open document (the view underlines their words)."""
+        document_id = self.document_id
+        if document_id is None:
+            self.view.set_quotes({})
+            return
+        found = self.app.attempt(lambda: self.workbench.document_quotes(document_id), reload=False)
+        self.view.set_quotes(found or {})
+
+    def _tokens(self, sentence_id: int) -> str:
+        """A statement's stored words (for selecting words in it); "" (characters) if they cannot be read."""
+        return self.app.attempt(lambda: self.workbench.statement_tokens(sentence_id), reload=False) or ""
 
     def _read_codings(self) -> dict[int, Pairs]:
         if self.document_id is None:
@@ -276,6 +291,16 @@ class CodingScreen(WorkbenchScreen):
             return
         text = Text(f"{doc.label} ", style="bold")
         view = self.view
+        chosen = view.selected_words()
+        if chosen is not None and view.current is not None:
+            start, end = chosen[1]
+            words = view.current.text[start:end]
+            text.append(f"{view.current.label.split('-')[-1]} ", style="bold")
+            text.append(_("words: "), style="bold reverse")
+            text.append(f"“{words if len(words) <= 30 else words[:29] + '…'}” ", style="bold")
+            text.append(_("←/→ word · shift+←/→ character · space start here · enter code · esc cancel"), style="dim")
+            label.set(text)
+            return
         if view.current is not None:
             first, last = view.selection_range()
             text.append(f"{view.current.label.split('-')[-1]} ", style="bold")
@@ -363,6 +388,7 @@ class CodingScreen(WorkbenchScreen):
         if done is None:
             return
         self.catalog.use(code_id)
+        self.view.drop_quotes(ids, code_id)  # whole-statement codings now, or none
         self._after_coding(ids, [code_id], truth=done[1])  # the chip appearing or going is the feedback
 
     def create_code(self, name: str, level: int, sentence_ids: Sequence[int]) -> None:
@@ -406,6 +432,56 @@ class CodingScreen(WorkbenchScreen):
         from qcoder.tui.screens.picker import PickerScreen
 
         self.app.push_screen(PickerScreen(self.catalog, _("Code {what}").format(what=what), present=present), picked)
+
+    def on_document_view_quote_chosen(self, event: DocumentView.QuoteChosen) -> None:
+        """Enter on selected words: pick a code (or name a new one) and code the words as a quote."""
+        row = self.view.current
+        if row is None or row.id != event.sentence_id:
+            return
+        sentence_id, span = event.sentence_id, event.span
+        words = row.text[span[0] : span[1]]
+        present = set(self.view.mine(sentence_id))
+
+        def picked(result: PickResult | None) -> None:
+            if result is None:
+                return
+            if result.code_id is not None:
+                code_id = result.code_id
+                changed = self.app.attempt(lambda: self.workbench.code_quote(sentence_id, code_id, span))
+                if changed is None:
+                    return
+                self.catalog.use(code_id)
+                self._after_coding([sentence_id], [code_id])
+                name = self.catalog.name(code_id)
+            elif result.new_name:
+                new_name, level = result.new_name, result.level
+                occurrence = _occurrence(row.text, words, span[0])
+                done = self.app.attempt(
+                    lambda: self.workbench.quote_named(sentence_id, new_name, words, occurrence=occurrence, level=level)
+                )
+                if done is None:
+                    return
+                changed = done[1]
+                self.app.attempt(self.catalog.reload, reload=False)
+                self.code_tree.populate()
+                code = next((c for c in self.catalog.codes.values() if c.name == new_name and c.level == level), None)
+                if code is not None:
+                    self.catalog.use(code.id)
+                self._after_coding([sentence_id], [], recount=True)
+                name = new_name
+            else:
+                return
+            self.view.action_clear_range()  # the words are coded: leave word selection
+            self._read_quotes()
+            if changed:
+                self.notify(_("quoted “{words}” as {code}").format(words=words, code=name), timeout=2)
+            else:
+                self.notify(_("“{words}” was already quoted as {code}").format(words=words, code=name), timeout=2)
+
+        from qcoder.tui.screens.picker import PickerScreen
+
+        title = _("Code the words “{words}” in {label}").format(words=words[:40], label=row.label)
+        self.app.push_screen(PickerScreen(self.catalog, title, present=present), picked)
 
     def action_recent(self, slot: int) -> None:
         code = self.catalog.recent_code(slot)
@@ -662,3 +738,12 @@ class CodingScreen(WorkbenchScreen):
         from qcoder.tui.screens.importer import ImportScreen
 
         self.app.push_screen(ImportScreen(self.workbench.project, self.workbench.coder_id), done)
+
+
+def _occurrence(text: str, words: str, start: int) -> int:
+    """Which occurrence (1-based, overlapping ones counted) of ``words`` in ``text`` starts at ``start``."""
+    count, at = 0, text.find(words)
+    while 0 <= at < start:
+        count += 1
+        at = text.find(words, at + 1)
+    return count + 1

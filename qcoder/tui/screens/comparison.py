@@ -27,6 +27,11 @@ def row_label(row: ComparisonRow, exemplar: bool = False, width: int = 0) -> Tex
     if exemplar:
         label.append(_("★ exemplar "), style="bold yellow")
     label.append(f"{row.code} · {row.coder}\n", style="dim")
+    if row.quote:  # the exact words coded, then the statement they are in (dimmed)
+        quote = f"“{row.quote}”"
+        label.append((fill(quote, width) if width > 0 else quote) + "\n", style="bold underline")
+        label.append(fill(row.text, width) if width > 0 else row.text, style="dim")
+        return label
     label.append(fill(row.text, width) if width > 0 else row.text)
     return label
 

@@ -8,10 +8,12 @@ DataTable) take seconds at that size.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Sequence
 from typing import NamedTuple
 
 import numpy as np
+from rich.cells import cell_len
 from rich.segment import Segment
 from rich.style import Style
 from textual import events
@@ -26,8 +28,23 @@ from qcoder.i18n import N_
 from qcoder.tui.catalog import CodeCatalog
 from qcoder.tui.layout import WrapLayout
 from qcoder.tui.translate import TranslatedBindings
+from qcoder.tui.words import next_boundary, previous_boundary, word_boundaries
 
 Pairs = list[tuple[int, int]]  # (code id, coder id)
+Quotes = dict[int, dict[int, tuple[int, int]]]  # sentence id → code id → quote span (this coder's)
+
+
+class WordSelection(NamedTuple):
+    """Words being selected inside one statement: ``[min(anchor, end), max(anchor, end))`` code points."""
+
+    position: int  # the statement's position in the view
+    boundaries: list[int]  # where its words start and end
+    anchor: int
+    end: int
+
+    @property
+    def span(self) -> tuple[int, int]:
+        return min(self.anchor, self.end), max(self.anchor, self.end)
 
 
 class LineStyles(NamedTuple):
@@ -45,6 +62,8 @@ class LineStyles(NamedTuple):
     heading: Style
     chip: Style
     chip_other: Style
+    words: Style
+    quote: Style
 
     def row(self, style: Style) -> tuple[Style, Style, Style]:
         """(marker, label, heading) styles on a row's background."""
@@ -62,6 +81,8 @@ class DocumentView(TranslatedBindings, ScrollView, can_focus=True):
         "document-view--chip-other",
         "document-view--heading",
         "document-view--marker",
+        "document-view--words",
+        "document-view--quote",
     }
 
     DEFAULT_CSS = """
@@ -80,6 +101,8 @@ class DocumentView(TranslatedBindings, ScrollView, can_focus=True):
     DocumentView > .document-view--chip-other { color: $text-muted; text-style: italic; }
     DocumentView > .document-view--heading { text-style: bold; color: $text-accent; }
     DocumentView > .document-view--marker { color: $accent; text-style: bold; }
+    DocumentView > .document-view--words { background: $warning 60%; text-style: bold; }
+    DocumentView > .document-view--quote { text-style: underline; }
     """
 
     BINDINGS = [
@@ -93,7 +116,32 @@ class DocumentView(TranslatedBindings, ScrollView, can_focus=True):
         Binding("end,G", "edge(1)", N_("Last"), show=False),
         Binding("v", "toggle_range", N_("Range"), tooltip=N_("Start/stop selecting a range of statements")),
         Binding("escape", "clear_range", N_("Clear range"), show=False),
+        Binding(
+            "e",
+            "words",
+            N_("Select words"),
+            show=False,
+            tooltip=N_("Select words inside the statement to code as a quote"),
+        ),
+        Binding("right,l", "word_step(1)", N_("Next word"), show=False),
+        Binding("left,h", "word_step(-1)", N_("Previous word"), show=False),
+        Binding("shift+right,L", "char_step(1)", N_("Next character"), show=False),
+        Binding("shift+left,H", "char_step(-1)", N_("Previous character"), show=False),
+        Binding("space", "word_restart", N_("Start at the last word"), show=False),
+        Binding("enter", "quote", N_("Code the words…"), show=False),
     ]
+
+    # only while words are being selected; otherwise these keys go on to the screen
+    _WORD_ACTIONS = frozenset({"word_step", "char_step", "word_restart", "quote"})
+
+    class QuoteChosen(Message):
+        """Enter on selected words: code ``span`` (code points into the statement) as a quote."""
+
+        def __init__(self, view: DocumentView, sentence_id: int, span: tuple[int, int]) -> None:
+            super().__init__()
+            self.view = view
+            self.sentence_id = sentence_id
+            self.span = span
 
     class CursorMoved(Message):
         """The cursor or the selection changed."""
@@ -117,6 +165,12 @@ class DocumentView(TranslatedBindings, ScrollView, can_focus=True):
         self.layout_: WrapLayout | None = None
         self._styles: LineStyles | None = None
         self.memo_ids: set[int] = set()  # statements that carry a memo: marked ✎ after their label
+        self.quotes: Quotes = {}  # this coder's quoted codings: their words are underlined
+        self.words: WordSelection | None = None  # words being selected in the cursor's statement
+        # where a statement's words are: its stored tokens (set by the screen, which reads them)
+        self.read_tokens: Callable[[int], str] | None = None
+        self._press: tuple[int, int] | None = None  # (statement, character) where the mouse button went down
+        self._dragged = False  # the last press selected characters: its click does not move the cursor
         self._styles_key: tuple[object, ...] = ()
         # Set while the statements after the first screen are still being read (fast launch):
         # called by whatever needs the whole document (End, a statement not yet loaded).
@@ -145,6 +199,7 @@ class DocumentView(TranslatedBindings, ScrollView, can_focus=True):
         self._gutter = width + 2
         self.selection_anchor = None
         self.visual = False
+        self.words = None
         self.cursor = min(max(cursor, 0), max(len(statements) - 1, 0))
         self.layout_ = None
         if self.scrollable_content_region.width:  # not yet sized: on_resize lays out once, at the real width
@@ -279,6 +334,8 @@ class DocumentView(TranslatedBindings, ScrollView, can_focus=True):
         if index >= len(self.statements):
             self.whole()
         index = min(max(index, 0), len(self.statements) - 1)
+        if self.words is not None:
+            self._end_words()
         before = self.selection_range()
         if extend or self.visual:
             if self.selection_anchor is None:
@@ -325,13 +382,164 @@ class DocumentView(TranslatedBindings, ScrollView, can_focus=True):
         self.post_message(self.CursorMoved(self, self.cursor))
 
     def action_clear_range(self) -> None:
+        if self.words is not None:
+            self._end_words()
+            return
         self.visual = False
         if self.selection_anchor is not None:
             self.selection_anchor = None
             self.refresh()
             self.post_message(self.CursorMoved(self, self.cursor))
 
+    # ------------------------------------------------------------------ words (quote spans)
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in self._WORD_ACTIONS:
+            return self.words is not None
+        return True
+
+    def set_quotes(self, quotes: Quotes) -> None:
+        """This coder's quote spans in the document (their words are underlined, the chip shows them)."""
+        self.quotes = quotes
+        self.refresh()
+
+    def drop_quotes(self, sentence_ids: Sequence[int], code_id: int) -> None:
+        """A toggle added or removed whole-statement codings: their quotes, if any, are gone."""
+        for sid in sentence_ids:
+            spans = self.quotes.get(sid)
+            if spans is not None and spans.pop(code_id, None) is not None:
+                if not spans:
+                    del self.quotes[sid]
+                index = self._index_of.get(sid)
+                if index is not None:
+                    self._refresh_statement(index)
+
+    def action_words(self) -> None:
+        """Start selecting words in the cursor's statement (the first word selected)."""
+        row = self.current
+        if row is None or not row.text:
+            return
+        self.selection_anchor = None
+        self.visual = False
+        tokens = self.read_tokens(row.id) if self.read_tokens is not None else ""
+        boundaries = word_boundaries(row.text, tokens)
+        self.words = WordSelection(self.cursor, boundaries, 0, next_boundary(boundaries, 0))
+        self._words_changed()
+
+    def selected_words(self) -> tuple[int, tuple[int, int]] | None:
+        """(sentence id, span) of the words being selected, if any."""
+        if self.words is None or self.words.position >= len(self.statements):
+            return None
+        return self.statements[self.words.position].id, self.words.span
+
+    def _move_words(self, end: int) -> None:
+        words = self.words
+        if words is None:
+            return
+        self.words = words._replace(end=min(max(end, 0), words.boundaries[-1]))
+        self._words_changed()
+
+    def action_word_step(self, direction: int) -> None:
+        if self.words is not None:
+            step = next_boundary if direction > 0 else previous_boundary
+            self._move_words(step(self.words.boundaries, self.words.end))
+
+    def action_char_step(self, direction: int) -> None:
+        if self.words is not None:
+            self._move_words(self.words.end + direction)
+
+    def action_word_restart(self) -> None:
+        """Keep only the word just reached: the selection starts there."""
+        words = self.words
+        if words is None:
+            return
+        if words.end > words.anchor:
+            start = previous_boundary(words.boundaries, words.end)
+            self.words = words._replace(anchor=start)
+        else:
+            self.words = words._replace(anchor=next_boundary(words.boundaries, words.end))
+        self._words_changed()
+
+    def action_quote(self) -> None:
+        chosen = self.selected_words()
+        if chosen is None:
+            return
+        sentence_id, span = chosen
+        if span[0] == span[1]:
+            self.app.bell()
+            return
+        self.post_message(self.QuoteChosen(self, sentence_id, span))
+
+    def _end_words(self) -> None:
+        words, self.words = self.words, None
+        if words is not None:
+            self._refresh_statement(words.position)
+        self.post_message(self.CursorMoved(self, self.cursor))
+
+    def _words_changed(self) -> None:
+        if self.words is not None:
+            self._refresh_statement(self.words.position)
+        self.post_message(self.CursorMoved(self, self.cursor))
+
+    def _character_at(self, x: int, y: int) -> tuple[int, int] | None:
+        """(statement index, code point) under a point of the view's content; None off the text."""
+        if self.layout_ is None or not self.statements:
+            return None
+        line = y + int(self.scroll_offset.y)
+        if not 0 <= line < self.layout_.total:
+            return None
+        index, within = self.layout_.locate(line)
+        spans = self.layout_.spans(index)
+        if within >= min(len(spans), int(self.layout_.text_lines[index])):
+            return None
+        start, end = spans[within]
+        text = self.statements[index].text
+        cells = x - self._gutter
+        if cells < 0:
+            return index, start
+        for position in range(start, end):
+            cells -= cell_len(text[position])
+            if cells < 0:
+                return index, position
+        return index, max(start, end - 1)
+
+    def on_mouse_down(self, event: events.MouseDown) -> None:
+        offset = event.get_content_offset(self)
+        self._press = None if offset is None else self._character_at(offset.x, offset.y)
+        self._dragged = False
+
+    def on_mouse_move(self, event: events.MouseMove) -> None:
+        """Dragging inside a statement selects its characters (as words selected with the keys are)."""
+        if self._press is None:
+            return
+        offset = event.get_content_offset(self)
+        at = None if offset is None else self._character_at(offset.x, offset.y)
+        index, first = self._press
+        if at is None or at[0] != index or (at[1] == first and not self._dragged):
+            return
+        if not self._dragged:
+            self._dragged = True
+            self.capture_mouse()
+            self.focus()
+            if self.cursor != index:
+                self.go_to(index)
+            tokens = self.read_tokens(self.statements[index].id) if self.read_tokens is not None else ""
+            boundaries = word_boundaries(self.statements[index].text, tokens)
+            self.words = WordSelection(index, boundaries, first, first)
+        current = at[1]
+        anchor, end = (first, current + 1) if current >= first else (first + 1, current)
+        if self.words is not None:
+            self.words = self.words._replace(anchor=anchor, end=end)
+            self._words_changed()
+
+    def on_mouse_up(self, _event: events.MouseUp) -> None:
+        if self._press is not None and self._dragged:
+            self.release_mouse()
+        self._press = None
+
     async def _on_click(self, event: events.Click) -> None:
+        if self._dragged:  # the end of a drag that selected characters: they stay selected
+            self._dragged = False
+            return
         offset = event.get_content_offset(self)
         if offset is None or self.layout_ is None or not self.statements:
             return
@@ -430,6 +638,8 @@ class DocumentView(TranslatedBindings, ScrollView, can_focus=True):
             heading=component("document-view--heading"),
             chip=component("document-view--chip"),
             chip_other=component("document-view--chip-other"),
+            words=component("document-view--words"),
+            quote=component("document-view--quote"),
         )
 
     def render_line(self, y: int) -> Strip:
@@ -463,11 +673,44 @@ class DocumentView(TranslatedBindings, ScrollView, can_focus=True):
         text_lines = int(layout.text_lines[index])
         if within < text_lines:
             spans = layout.spans(index)
-            text = row.text[slice(*spans[within])] if within < len(spans) else ""
-            segments.append(Segment(text, heading_style if row.kind == "heading" else style))
+            piece = spans[within] if within < len(spans) else (0, 0)
+            text_style = heading_style if row.kind == "heading" else style
+            words = self.words if self.words is not None and self.words.position == index else None
+            quoted = self.quotes.get(row.id)
+            if words is None and not quoted:
+                segments.append(Segment(row.text[piece[0] : piece[1]], text_style))
+            else:
+                segments.extend(self._marked_segments(row.text, piece, text_style, styles, words, quoted))
         else:
             segments.extend(self._chip_segments(row.id, style, width - self._gutter, styles))
         return Strip(segments).adjust_cell_length(width, style)
+
+    @staticmethod
+    def _marked_segments(
+        text: str,
+        piece: tuple[int, int],
+        style: Style,
+        styles: LineStyles,
+        words: WordSelection | None,
+        quoted: dict[int, tuple[int, int]] | None,
+    ) -> list[Segment]:
+        """One line of a statement with its quoted words underlined and the words being selected lit."""
+        start, end = piece
+        marks: list[tuple[int, int, Style]] = [(s, e, styles.quote) for s, e in (quoted or {}).values()]
+        if words is not None:
+            marks.append((*words.span, styles.words))
+        cuts = {start, end}
+        for s, e, _style in marks:
+            cuts.update(c for c in (s, e) if start < c < end)
+        segments = []
+        ordered = sorted(cuts)
+        for left, right in itertools.pairwise(ordered):
+            piece_style = style
+            for s, e, mark in marks:
+                if s <= left and right <= e:
+                    piece_style = piece_style + mark
+            segments.append(Segment(text[left:right], piece_style))
+        return segments
 
     def _chip_segments(self, sentence_id: int, style: Style, width: int, styles: LineStyles) -> list[Segment]:
         pairs = self.codings.get(sentence_id, [])
@@ -476,10 +719,18 @@ class DocumentView(TranslatedBindings, ScrollView, can_focus=True):
         chip = style + styles.chip
         other = style + styles.chip_other
         pieces: list[tuple[str, Style]] = []
+        quoted = self.quotes.get(sentence_id, {})
+        text = self.statements[self._index_of[sentence_id]].text if quoted and sentence_id in self._index_of else ""
         for cid in mine:
             code = self.catalog.codes.get(cid)
             colour = Style(color=code.colour) if code is not None and code.colour else Style()
-            pieces.append((f"[{self.catalog.name(cid)}]", chip + colour))
+            span = quoted.get(cid)
+            if span is None:
+                pieces.append((f"[{self.catalog.name(cid)}]", chip + colour))
+            else:  # a quote: its words after the name
+                words = text[span[0] : span[1]]
+                shown = words if len(words) <= 12 else words[:11] + "…"
+                pieces.append((f"[{self.catalog.name(cid)} “{shown}”]", chip + colour))
         for cid, coder in others:
             pieces.append((f"({self.catalog.name(cid)}·{self.catalog.coders.get(coder, '?')})", other))
         segments: list[Segment] = []
