@@ -244,6 +244,17 @@ class Workbench:
 
         return self._read(work)
 
+    def statement_attributes(self, document_id: int) -> dict[int, dict[str, str]]:
+        """sentence id → its own attributes (speaker, time, page, row …) for the document's statements that have any."""
+
+        def work(session: Session) -> dict[int, dict[str, str]]:
+            rows = session.execute(
+                select(Sentence.id, Sentence.attributes).where(Sentence.document_id == document_id)
+            ).all()
+            return {sentence_id: dict(attributes) for sentence_id, attributes in rows if attributes}
+
+        return self._read(work)
+
     def memo_statements(self, document_id: int) -> set[int]:
         """Ids of the document's statements that carry a memo (any coder's): the view marks them."""
         return self._read(

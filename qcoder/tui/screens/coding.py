@@ -78,6 +78,7 @@ class CodingScreen(WorkbenchScreen):
         self.documents: list[DocumentSummary] = []
         self.document_id: int | None = None
         self.statements: list[StatementRow] = []
+        self.attributes: dict[int, dict[str, str]] = {}  # the open document's statement attributes (speaker …)
         self.ordinals: list[int] = []
         self.show_others = False
         self.resume: dict[str, Any] | None = None  # where this coder left off last time (set by the app)
@@ -240,6 +241,7 @@ class CodingScreen(WorkbenchScreen):
         view.load(self.statements, codings, self.workbench.coder_id, cursor=cursor)
         self._read_quotes()
         self._read_memo_marks()
+        self._read_attributes()
         self._title()
 
     def _read_memo_marks(self) -> None:
@@ -250,6 +252,30 @@ class CodingScreen(WorkbenchScreen):
             return
         found = self.app.attempt(lambda: self.workbench.memo_statements(document_id), reload=False)
         self.view.set_memos(found or set())
+
+    def _read_attributes(self) -> None:
+        """The open document's statement attributes (speaker, time, page, row): the title line shows the cursor's."""
+        document_id = self.document_id
+        found = None
+        if document_id is not None:
+            found = self.app.attempt(lambda: self.workbench.statement_attributes(document_id), reload=False)
+        self.attributes = found or {}
+
+    def _attribute_text(self, sentence_id: int) -> str:
+        """The statement's own attributes as the title line shows them: 受访者 · 00:01:30 · p. 3."""
+        shown: list[str] = []
+        for key, value in self.attributes.get(sentence_id, {}).items():
+            if key == "level" or not value:  # a heading's level shows as the heading itself
+                continue
+            if key in ("speaker", "time"):
+                shown.append(value)
+            elif key == "page":
+                shown.append(_("p. {page}").format(page=value))
+            elif key == "row":
+                shown.append(_("row {row}").format(row=value))
+            else:
+                shown.append(f"{key}: {value}")
+        return " · ".join(shown)
 
     def _read_quotes(self) -> None:
         """This coder's quote spans in the open document (the view underlines their words)."""
@@ -304,6 +330,9 @@ class CodingScreen(WorkbenchScreen):
         if view.current is not None:
             first, last = view.selection_range()
             text.append(f"{view.current.label.split('-')[-1]} ", style="bold")
+            about = self._attribute_text(view.current.id)
+            if about:
+                text.append(f"[{about}] ", style="italic")
             if last > first:
                 text.append(_("({count} selected) ").format(count=last - first + 1), style="bold reverse")
         text.append(_("{coded}/{total} coded").format(coded=doc.coded_by_me, total=doc.statements))
