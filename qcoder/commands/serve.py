@@ -27,10 +27,6 @@ def serve(
         fail(f"--port must be between 1 and 65535, got {port}")
     if max_sessions < 1:
         fail(f"--max-sessions must be at least 1, got {max_sessions}")
-    try:
-        import textual_serve  # noqa: F401
-    except ImportError:
-        fail("qcoder serve needs the textual-serve package; reinstall qcoder (pip install qcoder)")
     with project(db) as opened:  # created or upgraded here once, so the tabs open it as it is
         url = opened.url
     state.url = url
