@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from qcoder.coding.codes import create_code, find_code, set_code_fields
@@ -132,6 +132,13 @@ def check_one_value(session: Session, sentence_ids: Sequence[int], code_id: int,
     parent = session.get(Code, parent_id)
     if parent is None or not (parent.exclusive or parent.scale):
         return
+    if session.get_bind().dialect.name == "postgresql":
+        # one coder's values of one variable are decided one at a time: a second session coding another
+        # value of the same scale waits here, then sees the first value and is refused (SQLite: one writer)
+        session.execute(
+            text("SELECT pg_advisory_xact_lock(hashtext('qcoder.scale'), :key)"),
+            {"key": (parent_id * 100_003 + coder_id) % 2_147_483_647},
+        )
     siblings = select(Code.id).where(Code.parent_id == parent_id, Code.id != code_id)
     for start in range(0, len(sentence_ids), 500):
         chunk = list(sentence_ids[start : start + 500])
