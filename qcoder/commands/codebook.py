@@ -31,10 +31,6 @@ VersionOption = Annotated[
 ]
 
 
-def _workbench(opened: Any, coder: str | None) -> Any:
-    return workbench_for(opened, coder)
-
-
 def _code_id(opened: Any, name: str, level: str | None) -> int:
     from qcoder.coding.codes import find_code
     from qcoder.store.settings import resolve_level
@@ -42,6 +38,14 @@ def _code_id(opened: Any, name: str, level: str | None) -> int:
     with opened.session() as session:
         rank = resolve_level(session, level).rank if level is not None else None
         return find_code(session, name, rank).id
+
+
+def _one_statement(workbench: Any, spec: str) -> int:
+    """The id of the one statement ``spec`` names (D03-S017); a range or list is refused in one line."""
+    ids = workbench.statement_ids([spec])
+    if len(ids) != 1:
+        fail("give one statement ID, e.g. D03-S017")
+    return int(ids[0])
 
 
 def _print_code(info: Any, fmt: str, line: str) -> None:
@@ -66,7 +70,7 @@ def rename(
     """Rename a code (its codings, relations and memos stay with it)."""
     with project(db) as opened:
         code_id = _code_id(opened, code, level)
-        info = _workbench(opened, coder).rename_code(code_id, new_name, expect_version)
+        info = workbench_for(opened, coder).rename_code(code_id, new_name, expect_version)
     _print_code(info, fmt, f"renamed {code!r} to {info.name!r}")
 
 
@@ -88,7 +92,7 @@ def move(
     with project(db) as opened:
         code_id = _code_id(opened, code, level)
         parent_id = _code_id(opened, parent, parent_level) if parent is not None else None
-        info = _workbench(opened, coder).move_code(code_id, parent_id, expect_version)
+        info = workbench_for(opened, coder).move_code(code_id, parent_id, expect_version)
     _print_code(info, fmt, f"moved {info.name!r} " + (f"under {parent!r}" if parent else "to the top"))
 
 
@@ -116,7 +120,7 @@ def merge(
         source_id, target_id = _code_id(opened, source, level), _code_id(opened, target, target_level)
         if source_id == target_id:
             fail("cannot merge a code into itself")
-        workbench = _workbench(opened, coder)
+        workbench = workbench_for(opened, coder)
         moved = workbench.merge_codes(source_id, target_id, versions)
         info = workbench.code(target_id)
     _print_code(info, fmt, f"merged {source!r} into {info.name!r}; {moved} codings moved")
@@ -135,7 +139,7 @@ def define(
     """Write a code's definition (what the codebook table prints)."""
     with project(db) as opened:
         code_id = _code_id(opened, code, level)
-        info = _workbench(opened, coder).update_code(code_id, definition=definition, expected_version=expect_version)
+        info = workbench_for(opened, coder).update_code(code_id, definition=definition, expected_version=expect_version)
     _print_code(info, fmt, f"defined {info.name!r}")
 
 
@@ -152,11 +156,9 @@ def exemplar(
     """Choose the statement the category table prints as the code's example."""
     with project(db) as opened:
         code_id = _code_id(opened, code, level)
-        workbench = _workbench(opened, coder)
-        ids = workbench.statement_ids([statement])
-        if len(ids) != 1:
-            fail("give one statement ID, e.g. D03-S017")
-        info = workbench.update_code(code_id, exemplar_sentence_id=ids[0], expected_version=expect_version)
+        workbench = workbench_for(opened, coder)
+        sentence_id = _one_statement(workbench, statement)
+        info = workbench.update_code(code_id, exemplar_sentence_id=sentence_id, expected_version=expect_version)
     _print_code(info, fmt, f"{statement} is now the exemplar of {info.name!r}")
 
 
@@ -171,7 +173,7 @@ def delete(
     """Delete a code with its codings (undoable with `qcoder undo`)."""
     with project(db) as opened:
         code_id = _code_id(opened, code, level)
-        workbench = _workbench(opened, coder)
+        workbench = workbench_for(opened, coder)
         count = workbench.coding_count(code_id)
         if count and not yes:
             fail(f"{code!r} has {count} codings; add --yes to delete them with it (undo with `qcoder undo`)")
@@ -194,7 +196,7 @@ def relate(
     """Add a typed relation between two codes (axial coding)."""
     with project(db) as opened:
         source_id, target_id = _code_id(opened, source, level), _code_id(opened, target, target_level)
-        info = _workbench(opened, coder).add_relation(source_id, target_id, type_, note)
+        info = workbench_for(opened, coder).add_relation(source_id, target_id, type_, note)
     _print_code(info, fmt, f"relation {info.id}: {info.source} —{info.type}→ {info.target}")
 
 
@@ -206,7 +208,7 @@ def unrelate(
 ) -> None:
     """Remove a relation (undoable with `qcoder undo`)."""
     with project(db) as opened:
-        _workbench(opened, coder).remove_relation(relation)
+        workbench_for(opened, coder).remove_relation(relation)
     typer.echo(f"removed relation {relation}")
 
 
@@ -284,17 +286,14 @@ def memo(
     if kind not in ("project", "code", "document", "statement") or (kind != "project" and not name):
         fail(f"--on takes project, code:NAME, document:D03 or statement:D03-S017; got {on!r}")
     with project(db) as opened:
-        workbench = _workbench(opened, coder)
+        workbench = workbench_for(opened, coder)
         target_id: int | None = None
         if kind == "code":
             target_id = _code_id(opened, name, None)
         elif kind == "document":
             target_id = workbench.find_document(name)[0]
         elif kind == "statement":
-            ids = workbench.statement_ids([name])
-            if len(ids) != 1:
-                fail("give one statement ID, e.g. D03-S017")
-            target_id = ids[0]
+            target_id = _one_statement(workbench, name)
         memo_target = "sentence" if kind == "statement" else kind  # the engine's word for a statement
         memo_id = workbench.add_memo(text, type_=type_, target=memo_target, target_id=target_id, title=title)
     typer.echo(f"memo {memo_id} written on {on}")
