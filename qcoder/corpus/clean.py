@@ -794,6 +794,21 @@ STEPS: tuple[Step, ...] = (
 )
 MAPPING_STEPS = frozenset({"map_width", "map_radicals"})
 
+# For the steps run on many short blocks (spreadsheet answers): a step changes nothing, lists
+# nothing and returns its input (``join_lines``: stripped) in a text without any of these
+# characters. No step adds a character another step looks for (they delete, map to ASCII
+# letters and digits or to ideographs, or turn line breaks into LF), so a batch without
+# them never needs the step. Kept next to the steps: a step that looks for more must say so here.
+NEEDS: dict[str, re.Pattern[str]] = {
+    "normalize_newlines": re.compile("[\r\v\x85\u2028\u2029\f]"),
+    "drop_invisible": _INVISIBLE,
+    "map_width": _WIDTH_RE,
+    "map_radicals": _RADICAL_RE,
+    "join_lines": re.compile("[\n\r\v\x85\u2028\u2029\f]"),
+    "strip_pinyin": re.compile("[()（）]"),
+    "strip_markdown": re.compile("[#*]"),
+}
+
 
 def clean(text: str, *, keep_repeated: bool = False, keep_paragraphs: bool = False) -> tuple[str, list[StepReport]]:
     """Run all steps in order. Mapping before matching (so ２０２１年 patterns match);

@@ -13,16 +13,19 @@ row); `process` the one document of a file that has one.
 
 from __future__ import annotations
 
+import re
 from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import PurePath
 
 from qcoder.corpus.blocks import Block, StructuredSource
-from qcoder.corpus.clean import STEPS, clean, find_mojibake, join_lines, ns
+from qcoder.corpus.clean import NEEDS, STEPS, Step, clean, find_mojibake, join_lines, ns
 from qcoder.corpus.convert import to_simplified
 from qcoder.corpus.decode import decode
 from qcoder.corpus.sources import reader_for, reader_suffixes
 from qcoder.corpus.split import MAX_STATEMENT_CHARS, _capped, split_with_report
-from qcoder.corpus.tokenize import tokenize
+from qcoder.corpus.tokenize import tokenize, tokenize_batch
 from qcoder.corpus.transcript import is_interviewer, text_sources
 from qcoder.corpus.types import Decoded, ImportRefused, PipelineOptions, ProcessedDocument, Span, StepReport
 from qcoder.corpus.word import read_docx
@@ -91,11 +94,11 @@ def process_all(
         sources = reader(raw, options)
         if not sources:
             raise ImportRefused("the file holds no text to import")
-        return [process_source(source, raw, options) for source in sources]
+        return process_sources(sources, raw, options)
     decoded = read(raw, filename=filename, max_bytes=options.max_bytes)
     blocks = text_sources(decoded, options)
     if blocks is not None:
-        return [process_source(source, raw, options, decoded=decoded) for source in blocks]
+        return process_sources(blocks, raw, options, decoded=decoded)
     return [_process_text(raw, decoded, options)]
 
 
@@ -173,6 +176,51 @@ def _clean_block(block: Block, source: StructuredSource, options: PipelineOption
     return text
 
 
+class _BatchCleaner:
+    """``_clean_block`` for the blocks of many sources, running only the steps that can change them.
+
+    Which steps any block gives work to is found once on the whole batch (``clean.NEEDS``);
+    those steps run on the blocks that hold what they look for. Texts and step reports are
+    the same as ``_clean_block``'s: a skipped step would have changed and listed nothing."""
+
+    def __init__(self, sources: Sequence[StructuredSource], options: PipelineOptions) -> None:
+        every = "\n".join(block.text for source in sources for block in source.blocks)
+        at = _BLOCK_STEPS.index(join_lines)
+        self.before = [(step, NEEDS[step.__name__]) for step in _BLOCK_STEPS[:at]]
+        self.after = [(step, NEEDS[step.__name__]) for step in _BLOCK_STEPS[at + 1 :]]
+        self.before = [(step, needs) for step, needs in self.before if needs.search(every)]
+        self.after = [(step, needs) for step, needs in self.after if needs.search(every)]
+        self.join: re.Pattern[str] | None = NEEDS["join_lines"] if NEEDS["join_lines"].search(every) else None
+        self.simplified = options.to_simplified
+
+    def __call__(
+        self, block: Block, source: StructuredSource, options: PipelineOptions, steps: dict[str, StepReport]
+    ) -> str:
+        text = self._run(self.before, block.text, steps)
+        if self.join is not None and self.join.search(text):
+            text, report = join_lines(text, keep_paragraphs=source.keep_lines)
+            report.notes = []  # as in _clean_block
+            if report.changes or report.removed:
+                _merge(steps, report)
+        else:
+            text = text.strip()  # what join_lines makes of a text without line breaks
+        text = self._run(self.after, text, steps)
+        if self.simplified:
+            text, report = to_simplified(text)
+            if report.changes or report.removed:
+                _merge(steps, report)
+        return text
+
+    @staticmethod
+    def _run(todo: list[tuple[Step, re.Pattern[str]]], text: str, steps: dict[str, StepReport]) -> str:
+        for step, needs in todo:
+            if needs.search(text):
+                text, report = step(text)
+                if report.changes or report.removed:
+                    _merge(steps, report)
+        return text
+
+
 def _without_furniture(source: StructuredSource, options: PipelineOptions, steps: dict[str, StepReport]) -> list[Block]:
     """The blocks after the whole-document line steps (running heads, page numbers, letterhead).
 
@@ -234,18 +282,46 @@ def _block_spans(block: Block, text: str, offset: int, options: PipelineOptions,
     return spans
 
 
-def process_source(
-    source: StructuredSource,
-    raw: bytes,
-    options: PipelineOptions = PipelineOptions(),
-    *,
-    decoded: Decoded | None = None,
-) -> ProcessedDocument:
-    """One structured source through clean → split → tokenize, block by block.
+@dataclass
+class _Cut:
+    """A structured source cleaned and split, waiting for its statements' tokens."""
 
-    Blocks are joined with a blank line in the stored text; each statement lies inside one
-    block and carries the block's kind and attributes. The accounting covers what the reader
-    removed as well: characters read = kept + every character listed as removed."""
+    source: StructuredSource
+    decoded: Decoded
+    stored: str
+    spans: list[Span]
+    reports: list[StepReport]
+    read_chars: int
+    units: Counter[str]
+
+    def statements(self) -> list[str]:
+        return [self.stored[s.start : s.end] for s in self.spans]
+
+    def document(self, raw: bytes, tokens: list[list[str]]) -> ProcessedDocument:
+        notes = [f"units: {', '.join(f'{n} {kind}' + ('s' if n != 1 else '') for kind, n in self.units.items())}"]
+        return ProcessedDocument(
+            raw=raw,
+            decoded=self.decoded,
+            text=self.stored,
+            spans=self.spans,
+            tokens=tokens,
+            reports=self.reports,
+            mojibake=find_mojibake(self.stored),
+            reader=self.source.reader,
+            name=self.source.name,
+            document_attributes=dict(self.source.document_attributes),
+            read_chars=self.read_chars,
+            notes=[*notes, *self.source.notes],
+        )
+
+
+def _cut_source(
+    source: StructuredSource,
+    options: PipelineOptions,
+    decoded: Decoded | None,
+    clean_block: Callable[[Block, StructuredSource, PipelineOptions, dict[str, StepReport]], str],
+) -> _Cut:
+    """Clean and split one source block by block; the accounting is checked here."""
     steps: dict[str, StepReport] = {}
     blocks = _without_furniture(source, options, steps) if source.furniture else source.blocks
     cut = StepReport("cut_overlong_statements")
@@ -254,7 +330,7 @@ def process_source(
     offset = 0
     units = Counter(block.kind for block in source.blocks)
     for block in blocks:
-        text = _clean_block(block, source, options, steps)
+        text = clean_block(block, source, options, steps)
         if block.kind in ("heading", "line"):
             text = _glued(text)
         text = text.strip()
@@ -281,22 +357,45 @@ def process_source(
     if controls:  # one character for one: spans stay valid, statements never hold a raw ESC
         stored = visible(stored, spaces=True)
         reports.append(StepReport("visible_controls", controls, notes=[control_note(controls)]))
-    tokens = tokenize([stored[s.start : s.end] for s in spans], options.user_words)
-    notes = [f"units: {', '.join(f'{n} {kind}' + ('s' if n != 1 else '') for kind, n in units.items())}"]
-    return ProcessedDocument(
-        raw=raw,
-        decoded=decoded,
-        text=stored,
-        spans=spans,
-        tokens=tokens,
-        reports=reports,
-        mojibake=find_mojibake(stored),
-        reader=source.reader,
-        name=source.name,
-        document_attributes=dict(source.document_attributes),
-        read_chars=read_chars,
-        notes=[*notes, *source.notes],
-    )
+    return _Cut(source, decoded, stored, spans, reports, read_chars, units)
+
+
+def process_source(
+    source: StructuredSource,
+    raw: bytes,
+    options: PipelineOptions = PipelineOptions(),
+    *,
+    decoded: Decoded | None = None,
+) -> ProcessedDocument:
+    """One structured source through clean → split → tokenize, block by block, every step on every block.
+
+    Blocks are joined with a blank line in the stored text; each statement lies inside one
+    block and carries the block's kind and attributes. The accounting covers what the reader
+    removed as well: characters read = kept + every character listed as removed.
+    ``process_sources`` gives the same documents for many sources at once, faster."""
+    cut = _cut_source(source, options, decoded, _clean_block)
+    tokens = tokenize(cut.statements(), options.user_words)
+    return cut.document(raw, tokens)
+
+
+def process_sources(
+    sources: Sequence[StructuredSource],
+    raw: bytes,
+    options: PipelineOptions = PipelineOptions(),
+    *,
+    decoded: Decoded | None = None,
+) -> list[ProcessedDocument]:
+    """The documents of one file (a spreadsheet's rows): what ``process_source`` gives each, in one batch.
+
+    Two things are done once for the whole batch instead of once per document: finding which
+    cleaning steps can change anything (a step none of the blocks gives work to is not run;
+    a step is run only on the blocks that hold what it looks for), and checking jieba-rs's
+    tokens against jieba's on a sample (``tokenize_batch``), which per document would cut
+    every short row twice."""
+    clean_block = _BatchCleaner(sources, options)
+    cuts = [_cut_source(source, options, decoded, clean_block) for source in sources]
+    tokens = tokenize_batch([cut.statements() for cut in cuts], options.user_words)
+    return [cut.document(raw, t) for cut, t in zip(cuts, tokens, strict=True)]
 
 
 def control_note(count: int) -> str:

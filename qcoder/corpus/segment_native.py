@@ -12,10 +12,14 @@ program, though, so it is used only where it agrees with jieba:
   rule (``finalseg.re_skip``) — or cut by jieba itself where a dictionary word has a mark
   (``C++``, ``AT&T``, a project word such as ``5G+工业互联网``).
 * A sample of the statements (every ``SAMPLE_EVERY``-th, at least ``SAMPLE_MIN``) is
-  cut again by jieba; if any differs, the whole text is cut by jieba.
+  cut again by jieba; if any differs, every statement is cut by jieba and a document whose
+  statements jieba-rs cut differently gets jieba's tokens.
+* The sample is drawn across an import batch (``segment_batch``: the documents of one file,
+  e.g. the rows of a spreadsheet), not per document: a sample of at least 20 statements
+  per document would have a 3-statement row cut twice, once by each segmenter.
 
-The result says which segmenter produced it (``Segmented.segmenter``), so the import can
-record it with the document. Measured in bench/bench_import_pipeline.py (which also
+The result says which segmenter produced each document's tokens (``Segmented.segmenter``),
+so the import can record it with the document. Measured in bench/bench_import_pipeline.py (which also
 prints any difference from jieba on the seeds).
 """
 
@@ -133,23 +137,49 @@ def _mixed(
 
 def segment(texts: Sequence[str], user_words: frozenset[str], jieba_tokenizer: Any) -> Segmented:
     """Tokens of each text: jieba-rs where it is known to agree with jieba, else jieba."""
+    return segment_batch([texts], user_words, jieba_tokenizer)[0]
+
+
+def segment_batch(
+    groups: Sequence[Sequence[str]], user_words: frozenset[str], jieba_tokenizer: Any
+) -> list[Segmented]:
+    """Tokens of each group of texts (the statements of one document), the sample drawn across all groups.
+
+    If a sampled statement differs from jieba's tokens, every statement is cut by jieba too and
+    each group whose tokens differ anywhere takes jieba's (and says so); the others keep
+    jieba-rs's, now known to be jieba's."""
 
     def jieba_tokens(text: str) -> list[str]:
         return _keep(jieba_tokenizer.cut(text))
 
     native = native_for(user_words)
     if native is None:
-        return Segmented((jieba_tokens(t) for t in texts), JIEBA)
+        return [Segmented((jieba_tokens(t) for t in texts), JIEBA) for texts in groups]
     native_cut = native.cut
     marked_words = any(_RISKY_CHARS.search(word) for word in user_words)  # e.g. "5G+工业互联网": jieba decides
-    tokens: list[list[str]] = []
-    for text in texts:
+
+    def cut(text: str) -> list[str]:
         if _RISKY_CHARS.search(text) and any(_RISKY_CHARS.search(b) for b in _HAN_BLOCK.findall(text)):
-            tokens.append(_mixed(text, native_cut, jieba_tokenizer.cut, marked_words))
-        else:
-            tokens.append(_keep(native_cut(text)))
-    step = max(1, min(SAMPLE_EVERY, len(texts) // SAMPLE_MIN or 1))
-    for index in range(0, len(texts), step):
-        if tokens[index] != jieba_tokens(texts[index]):
-            return Segmented((jieba_tokens(t) for t in texts), JIEBA)
-    return Segmented(tokens, NATIVE)
+            return _mixed(text, native_cut, jieba_tokenizer.cut, marked_words)
+        return _keep(native_cut(text))
+
+    tokens = [[cut(text) for text in texts] for texts in groups]
+    total = sum(len(texts) for texts in groups)
+    step = max(1, min(SAMPLE_EVERY, total // SAMPLE_MIN or 1))
+    agree = True
+    seen = 0  # statements before this group: the sample is every ``step``-th of the whole batch
+    for texts, cuts in zip(groups, tokens, strict=True):
+        for index in range(-seen % step, len(texts), step):
+            if cuts[index] != jieba_tokens(texts[index]):
+                agree = False
+                break
+        if not agree:
+            break
+        seen += len(texts)
+    if agree:
+        return [Segmented(cuts, NATIVE) for cuts in tokens]
+    out = []
+    for texts, cuts in zip(groups, tokens, strict=True):
+        reference = [jieba_tokens(text) for text in texts]
+        out.append(Segmented(cuts, NATIVE) if reference == cuts else Segmented(reference, JIEBA))
+    return out

@@ -17,7 +17,7 @@ from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from qcoder.corpus.segment_native import JIEBA, segment
+from qcoder.corpus.segment_native import JIEBA, segment, segment_batch
 
 _lock = threading.Lock()
 _base: Any = None
@@ -94,6 +94,14 @@ def tokenize(texts: Sequence[str], user_words: Sequence[str] = ()) -> list[list[
     result is a ``Segmented`` list whose ``segmenter`` names which one produced it.
     """
     return segment(texts, _clean_words(user_words), tokenizer_for(user_words))
+
+
+def tokenize_batch(groups: Sequence[Sequence[str]], user_words: Sequence[str] = ()) -> list[list[list[str]]]:
+    """``tokenize`` for the statements of several documents at once (the rows of a spreadsheet).
+
+    jieba-rs's tokens are checked against jieba's on a sample of the whole batch; each
+    document's result names the segmenter that produced its tokens (``segmenter_of``)."""
+    return list(segment_batch(groups, _clean_words(user_words), tokenizer_for(user_words)))
 
 
 def jieba_tokenize(texts: Sequence[str], user_words: Sequence[str] = ()) -> list[list[str]]:
