@@ -10,7 +10,7 @@ Re-importing the same bytes is a no-op that says so (documents are keyed by SHA-
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -127,6 +127,14 @@ def _statement_rows(document_id: int, label: str, processed: ProcessedDocument) 
     return rows
 
 
+_CHUNK = 1000  # rows per executemany: bounded memory and statement size on SQLite and PostgreSQL
+
+
+def _chunks(rows: list[dict[str, object]]) -> Iterator[list[dict[str, object]]]:
+    for start in range(0, len(rows), _CHUNK):
+        yield rows[start : start + _CHUNK]
+
+
 def store_documents(
     session: Session,
     documents: list[ProcessedDocument],
@@ -141,11 +149,17 @@ def store_documents(
 
     The file's bytes and key go with the first document; each further one keeps its own text's
     bytes and a key of its own (the file's key and its number), so re-importing the file is
-    recognised by the first and no document repeats the whole file."""
+    recognised by the first and no document repeats the whole file.
+
+    Rows go through SQLAlchemy Core (``insert(table)`` executemany, in chunks): the ORM's bulk
+    path spends more on bookkeeping than the database on writing, and asking for each new id
+    back (RETURNING in parameter order) makes SQLite insert one row at a time. The ids are
+    read back by label afterwards, in the same transaction."""
     check_role(role)
     number = next_document_number(session)
     whole = sha256(documents[0].raw)
     labels = [document_label(number + i) for i in range(len(documents))]
+    extra = dict(attributes or {})
     rows = [
         {
             "label": label,
@@ -156,35 +170,41 @@ def store_documents(
             "encoding": processed.decoded.encoding,
             "original_text": processed.decoded.text,
             "text": processed.text,
-            "attributes": {**processed.document_attributes, **dict(attributes or {})},
+            "attributes": {**processed.document_attributes, **extra},
             "role": role,
-            "import_report": describe(processed),
+            "import_report": [*describe(processed), f"tokens: {segmenter_of(processed.tokens)}"],
         }
         for i, (label, name, processed) in enumerate(zip(labels, names, documents, strict=True))
     ]
-    ids: list[int] = []
-    for start in range(0, len(rows), 1000):
-        ids.extend(
-            session.scalars(
-                insert(Document).returning(Document.id, sort_by_parameter_order=True), rows[start : start + 1000]
-            )
-        )
+    documents_table = Document.__table__
+    for chunk in _chunks(rows):
+        session.execute(insert(documents_table), chunk)
+    del rows
+    by_label: dict[str, int] = {}
+    for start in range(0, len(labels), _CHUNK):
+        wanted = labels[start : start + _CHUNK]
+        found = session.execute(select(Document.label, Document.id).where(Document.label.in_(wanted)))
+        by_label.update((label, document_id) for label, document_id in found)
+    ids = [by_label[label] for label in labels]
+    sentences_table = Sentence.__table__
     statements: list[dict[str, object]] = []
     for document_id, label, processed in zip(ids, labels, documents, strict=True):
         statements.extend(_statement_rows(document_id, label, processed))
-    for start in range(0, len(statements), 2000):
-        session.execute(insert(Sentence), statements[start : start + 2000])
-    session.execute(
-        insert(Event),
-        [
-            {
-                "coder_id": coder_id,
-                "action": "document.import",
-                "payload": {"document_id": document_id, "name": name, "statements": len(processed.spans)},
-            }
-            for document_id, name, processed in zip(ids, names, documents, strict=True)
-        ],
-    )
+        if len(statements) >= _CHUNK:
+            session.execute(insert(sentences_table), statements)
+            statements = []
+    if statements:
+        session.execute(insert(sentences_table), statements)
+    events = [
+        {
+            "coder_id": coder_id,
+            "action": "document.import",
+            "payload": {"document_id": document_id, "name": name, "statements": len(processed.spans)},
+        }
+        for document_id, name, processed in zip(ids, names, documents, strict=True)
+    ]
+    for chunk in _chunks(events):
+        session.execute(insert(Event.__table__), chunk)
     return labels
 
 
