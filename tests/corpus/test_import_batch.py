@@ -1,0 +1,196 @@
+"""A spreadsheet's rows are cleaned, tokenized and stored as one batch: the stored rows are what
+the per-document path gives each row, and jieba-rs's tokens are still jieba's."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import openpyxl
+import pytest
+from sqlalchemy import select
+from wcwidth import wcswidth
+
+from qcoder.corpus import segment_native
+from qcoder.corpus.clean import ns
+from qcoder.corpus.importer import import_path, sha256
+from qcoder.corpus.pipeline import describe, process_all, process_source
+from qcoder.corpus.readers.spreadsheet import read_xlsx
+from qcoder.corpus.tokenize import jieba_tokenize, segmenter_of, tokenize_batch
+from qcoder.corpus.types import PipelineOptions
+from qcoder.store.database import Project
+from qcoder.store.models import Document, Event, Sentence
+
+OPTIONS = PipelineOptions(text_columns=("开放题1", "开放题2"), id_column="编号")
+
+# Answers that give every cleaning step work in some rows and none in others.
+ANSWERS = [
+    "社区食堂价格实惠，但菜品种类太少",
+    "我每天都去活动中心下棋。认识了很多新朋友",
+    "第一行没有标点\r\n第二行是新的一句",  # a line break inside the cell (CRLF: the reader makes it LF)
+    "一句没有标点\u2028下一句在新的一行",  # a Unicode line separator
+    "我们小区的老年人越来越多但是社区里面能提供的服务一直都很少而且\n价格也不便宜。",  # wrapped: joined
+    "希望\u200b增加上门理发服务",  # zero-width space
+    "２０２１年搬来，ＡＩ客服听不懂方言",  # full-width digits and letters
+    "⾦额太高，⻘年人也嫌贵",  # Kangxi radical and radical-supplement forms
+    "政府要發(fā)展社区养老",  # a pinyin reading
+    "**最重要的**是有人陪着说话",  # Markdown bold
+    "# 意见\n电梯坏了三个月",  # a Markdown heading marker, then a line
+    "年均增长4.2%，电话1001-7348打不通，C++和AT&T都不懂",  # marks jieba-rs cuts differently
+    "是因为没人管吗? 怎么办? 谁来负责?",  # ASCII question marks after Chinese
+    "有个按钮\x9b31m红色的\x7f看不清",  # terminal controls (C1 CSI, DEL; Excel holds no C0): made visible
+    "顶起！！",
+    "没有",
+    "很长的意见" * 250,  # 1,250 characters without punctuation: cut
+    "（一）上门护理很负责；（二）预约要等一个星期",
+    "政府 (government) 说会改",  # parentheses without pinyin
+    "   ",  # only spaces: no answer
+    None,
+]
+
+
+def _sheet(path: Path, rows: int = 60) -> Path:
+    """A workbook written by openpyxl: answers in two columns, the case's attributes in the others."""
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["编号", "性别", "年龄", "地区", "开放题1", "开放题2"])
+    for i in range(rows):
+        first = ANSWERS[i % len(ANSWERS)]
+        second = ANSWERS[(i * 7 + 3) % len(ANSWERS)]
+        sheet.append([f"R{i:03d}", "男女"[i % 2], 20 + i, ["成都", "重庆", None][i % 3], first, second])
+    book.save(path)
+    return path
+
+
+def test_a_spreadsheet_import_stores_what_the_per_document_path_gives(project: Project, tmp_path: Path) -> None:
+    path = _sheet(tmp_path / "answers.xlsx")
+    raw = path.read_bytes()
+    # the per-document path: every cleaning step on every answer, each row tokenized on its own
+    expected = [process_source(source, raw, OPTIONS) for source in read_xlsx(raw, OPTIONS)]
+    assert len(expected) > 50
+    steps = {report.step for doc in expected for report in doc.reports}
+    assert {"normalize_newlines", "drop_invisible", "map_width", "map_radicals", "strip_pinyin"} <= steps
+    assert {"strip_markdown", "join_lines", "visible_controls", "cut_overlong_statements"} <= steps
+
+    result = import_path(project, path, options=OPTIONS)
+    assert result.documents == len(expected)
+    with project.session() as session:
+        documents = session.scalars(select(Document).order_by(Document.id)).all()
+        sentences = session.scalars(select(Sentence).order_by(Sentence.id)).all()
+        events = session.scalars(select(Event).where(Event.action == "document.import").order_by(Event.id)).all()
+        whole = sha256(raw)
+        assert [d.label for d in documents] == result.labels
+        stored = [
+            (d.name, d.encoding, d.original_text, d.text, d.attributes, d.role, d.import_report, d.source_path)
+            for d in documents
+        ]
+        assert stored == [
+            (
+                doc.name,
+                doc.decoded.encoding,
+                doc.decoded.text,
+                doc.text,
+                doc.document_attributes,
+                "coding",
+                [*describe(doc), f"tokens: {segmenter_of(doc.tokens)}"],
+                str(path.resolve()),
+            )
+            for doc in expected
+        ]
+        assert [(d.sha256, d.raw_bytes) for d in documents] == [
+            (whole, raw),
+            *((sha256(f"{whole}#{i}".encode()), doc.text.encode()) for i, doc in enumerate(expected) if i),
+        ]
+        rows = [
+            (s.document_id, s.ordinal, s.label, s.start, s.end, s.kind, s.text, s.tokens, s.attributes, s.cell_width)
+            for s in sentences
+        ]
+        want = []
+        for document, doc in zip(documents, expected, strict=True):
+            for ordinal, span in enumerate(doc.spans, start=1):
+                piece = doc.text[span.start : span.end]
+                [tokens] = jieba_tokenize([piece])  # jieba's own tokens, whichever segmenter cut them
+                want.append(
+                    (
+                        document.id,
+                        ordinal,
+                        f"{document.label}-S{ordinal:03d}",
+                        span.start,
+                        span.end,
+                        span.kind,
+                        piece,
+                        " ".join(tokens),
+                        span.attributes,
+                        max(wcswidth(piece), len(piece)),
+                    )
+                )
+        assert rows == want
+        assert [(e.payload, e.coder_id, e.history_id) for e in events] == [
+            ({"document_id": d.id, "name": doc.name, "statements": len(doc.spans)}, None, None)
+            for d, doc in zip(documents, expected, strict=True)
+        ]
+
+
+def test_every_non_empty_answer_cell_is_found_in_its_rows_statements(tmp_path: Path) -> None:
+    """Independent count: openpyxl re-reads the workbook; every visible character of an answer is
+    kept in a statement of its row and question, or listed by a cleaning step as removed."""
+    path = _sheet(tmp_path / "answers.xlsx")
+    documents = {d.name: d for d in process_all(path.read_bytes(), OPTIONS, filename=path.name)}
+    rows = list(openpyxl.load_workbook(path).worksheets[0].iter_rows(values_only=True))
+    header = rows[0]
+    cells = 0
+    for number, row in enumerate(rows[1:], start=2):
+        answers = {q: row[header.index(q)] for q in OPTIONS.text_columns if row[header.index(q)] and ns(row[header.index(q)])}
+        if not answers:
+            assert row[0] not in documents
+            continue
+        doc = documents[row[0]]
+        removed = sum(len(ns(r)) for report in doc.reports for r in report.removed)
+        kept = 0
+        for question, value in answers.items():
+            cells += 1
+            said = [doc.text[s.start : s.end] for s in doc.spans if s.attributes == {"question": question, "row": str(number)}]
+            assert said, (row[0], question)
+            kept += len(ns("".join(said)))
+        assert sum(len(ns(v)) for v in answers.values()) == kept + removed
+    assert cells > 90
+
+
+def test_a_disagreement_gives_jiebas_tokens_to_the_affected_documents_only(monkeypatch: Any) -> None:
+    pytest.importorskip("rjieba")
+
+    class WrongOnLifts:
+        """jieba-rs, except that it cuts any text about lifts one character a token."""
+
+        def __init__(self, native: Any) -> None:
+            self.native = native
+
+        def cut(self, text: str) -> list[str]:
+            return list(text) if "电梯" in text else self.native.cut(text)
+
+    native = segment_native.native_for(frozenset())
+    monkeypatch.setattr(segment_native, "native_for", lambda words: WrongOnLifts(native))
+    groups = [["社区食堂价格实惠。", "菜品种类太少。"] for _ in range(40)]
+    groups[0] = ["希望加装电梯。", "下楼很困难。"]  # the first statement of the batch is always in the sample
+    groups[30] = ["电梯坏了三个月。"]
+    tokens = tokenize_batch(groups)
+    assert [segmenter_of(t) for t in tokens] == ["jieba"] + ["rjieba"] * 29 + ["jieba"] + ["rjieba"] * 9
+    assert [list(t) for t in tokens] == [jieba_tokenize(texts) for texts in groups]
+
+
+def test_one_row_is_not_cut_twice(monkeypatch: Any) -> None:
+    """The sample is drawn across the batch: a batch of short rows is mostly cut by jieba-rs alone."""
+    pytest.importorskip("rjieba")
+    calls = 0
+    jieba_cut = segment_native._keep
+
+    def counting(tokens: Any) -> list[str]:
+        nonlocal calls
+        calls += 1
+        return jieba_cut(tokens)
+
+    groups = [["社区食堂价格实惠。", "菜品种类太少。"] for _ in range(500)]
+    monkeypatch.setattr(segment_native, "_keep", counting)
+    tokens = tokenize_batch(groups)
+    assert all(segmenter_of(t) == "rjieba" for t in tokens)
+    assert calls < 1000 + 1000 // segment_native.SAMPLE_EVERY + 5  # each statement once, plus the sample
