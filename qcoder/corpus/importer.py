@@ -18,7 +18,7 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 from wcwidth import wcswidth
 
-from qcoder.corpus.pipeline import describe, process_all, removed_lines
+from qcoder.corpus.pipeline import bulk, describe, process_all, removed_lines
 from qcoder.corpus.tokenize import segmenter_of
 from qcoder.corpus.types import ImportRefused, PipelineOptions, ProcessedDocument
 from qcoder.errors import file_bytes, file_size
@@ -155,6 +155,22 @@ def store_documents(
     path spends more on bookkeeping than the database on writing, and asking for each new id
     back (RETURNING in parameter order) makes SQLite insert one row at a time. The ids are
     read back by label afterwards, in the same transaction."""
+    with bulk():
+        return _store_documents(
+            session, documents, names=names, source_path=source_path, attributes=attributes, role=role, coder_id=coder_id
+        )
+
+
+def _store_documents(
+    session: Session,
+    documents: list[ProcessedDocument],
+    *,
+    names: list[str],
+    source_path: str | None,
+    attributes: Mapping[str, str] | None,
+    role: str,
+    coder_id: int | None,
+) -> list[str]:
     check_role(role)
     number = next_document_number(session)
     whole = sha256(documents[0].raw)
