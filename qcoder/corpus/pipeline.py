@@ -438,11 +438,8 @@ def accounting(read_text: str, kept_text: str, reports: list[StepReport]) -> tup
 
 def removed_lines(doc: ProcessedDocument) -> list[tuple[str, int]]:
     """Whole lines the cleaning deleted (page furniture, letterhead) with how often each went."""
-    counts: Counter[str] = Counter()
-    for report in doc.reports:
-        if report.step in LINE_STEPS:
-            counts.update(report.removed)
-    return list(counts.items())
+    removed = [line for report in doc.reports if report.step in LINE_STEPS for line in report.removed]
+    return list(Counter(removed).items()) if removed else []
 
 
 def _short(s: str, n: int = 30) -> str:
@@ -481,20 +478,20 @@ def describe(doc: ProcessedDocument, *, examples: int = 3, samples: int = 5) -> 
             line += f"; removed {shown}{more}"
         lines.append(line)
         lines.extend(f"    {n}" for n in r.notes if not n.startswith("possible mojibake"))
-    read_chars, kept, removed = accounting(doc.decoded.text, doc.text, doc.reports)
-    if doc.read_chars is not None:
-        read_chars = doc.read_chars
+    removed = sum(len(ns(r)) for report in doc.reports for r in report.removed)
+    kept = len(ns(doc.text))
+    read_chars = len(ns(doc.decoded.text)) if doc.read_chars is None else doc.read_chars
     listed = " (listed above)" if removed else ""
     lines.append(f"characters: {read_chars:,} read = {kept:,} kept + {removed:,} removed{listed}")
-    kinds = Counter(s.kind for s in doc.spans)
-    headings = kinds["heading"]
-    line = f"statements: {len(doc.spans) - headings - kinds['context']} sentences, {headings} headings"
-    if kinds["context"]:
-        line += f", {kinds['context']} interviewer turns kept as context (not for coding)"
+    kinds = [s.kind for s in doc.spans]  # counted without a Counter: describe runs once per spreadsheet row
+    headings, context = kinds.count("heading"), kinds.count("context")
+    line = f"statements: {len(doc.spans) - headings - context} sentences, {headings} headings"
+    if context:
+        line += f", {context} interviewer turns kept as context (not for coding)"
     lines.append(line)
-    speakers = Counter(s.attributes["speaker"] for s in doc.spans if s.attributes.get("speaker"))
-    if speakers:
-        lines.append("speakers: " + ", ".join(f"{name} {n} statements" for name, n in speakers.most_common()))
+    named = [s.attributes["speaker"] for s in doc.spans if s.attributes.get("speaker")]
+    if named:
+        lines.append("speakers: " + ", ".join(f"{name} {n} statements" for name, n in Counter(named).most_common()))
     if doc.reader:
         lines.append("sample statements:")
         for span in doc.spans[:samples]:
