@@ -10,11 +10,12 @@ Re-importing the same bytes is a no-op that says so (documents are keyed by SHA-
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import cast
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import Table, func, insert, select
 from sqlalchemy.orm import Session
 from wcwidth import wcswidth
 
@@ -28,6 +29,10 @@ from qcoder.store.labels import document_label, statement_label
 from qcoder.store.models import DOCUMENT_ROLES, Document, Event, Sentence
 
 MAX_FILE_BYTES = 50 * 1024 * 1024
+# The tables behind the models, for SQLAlchemy Core inserts (no ORM bookkeeping per row).
+DOCUMENTS = cast(Table, Document.__table__)
+SENTENCES = cast(Table, Sentence.__table__)
+EVENTS = cast(Table, Event.__table__)
 
 
 @dataclass
@@ -99,8 +104,8 @@ def store_document(
     session.add(document)
     session.flush()
     rows = _statement_rows(document.id, label, processed)
-    for start in range(0, len(rows), 2000):
-        session.execute(insert(Sentence), rows[start : start + 2000])
+    for chunk in _chunks(rows):  # Core: the ORM's bulk bookkeeping costs more than the writes
+        session.execute(insert(SENTENCES), chunk)
     log_event(session, coder_id, "document.import", document_id=document.id, name=name, statements=len(rows))
     return document
 
@@ -130,7 +135,7 @@ def _statement_rows(document_id: int, label: str, processed: ProcessedDocument) 
 _CHUNK = 1000  # rows per executemany: bounded memory and statement size on SQLite and PostgreSQL
 
 
-def _chunks(rows: list[dict[str, object]]) -> Iterator[list[dict[str, object]]]:
+def _chunks(rows: Sequence[Mapping[str, object]]) -> Iterator[Sequence[Mapping[str, object]]]:
     for start in range(0, len(rows), _CHUNK):
         yield rows[start : start + _CHUNK]
 
@@ -157,7 +162,13 @@ def store_documents(
     read back by label afterwards, in the same transaction."""
     with bulk():
         return _store_documents(
-            session, documents, names=names, source_path=source_path, attributes=attributes, role=role, coder_id=coder_id
+            session,
+            documents,
+            names=names,
+            source_path=source_path,
+            attributes=attributes,
+            role=role,
+            coder_id=coder_id,
         )
 
 
@@ -192,9 +203,8 @@ def _store_documents(
         }
         for i, (label, name, processed) in enumerate(zip(labels, names, documents, strict=True))
     ]
-    documents_table = Document.__table__
     for chunk in _chunks(rows):
-        session.execute(insert(documents_table), chunk)
+        session.execute(insert(DOCUMENTS), chunk)
     del rows
     by_label: dict[str, int] = {}
     for start in range(0, len(labels), _CHUNK):
@@ -202,15 +212,14 @@ def _store_documents(
         found = session.execute(select(Document.label, Document.id).where(Document.label.in_(wanted)))
         by_label.update((label, document_id) for label, document_id in found)
     ids = [by_label[label] for label in labels]
-    sentences_table = Sentence.__table__
     statements: list[dict[str, object]] = []
     for document_id, label, processed in zip(ids, labels, documents, strict=True):
         statements.extend(_statement_rows(document_id, label, processed))
         if len(statements) >= _CHUNK:
-            session.execute(insert(sentences_table), statements)
+            session.execute(insert(SENTENCES), statements)
             statements = []
     if statements:
-        session.execute(insert(sentences_table), statements)
+        session.execute(insert(SENTENCES), statements)
     events = [
         {
             "coder_id": coder_id,
@@ -220,7 +229,7 @@ def _store_documents(
         for document_id, name, processed in zip(ids, names, documents, strict=True)
     ]
     for chunk in _chunks(events):
-        session.execute(insert(Event.__table__), chunk)
+        session.execute(insert(EVENTS), chunk)
     return labels
 
 

@@ -140,9 +140,7 @@ def segment(texts: Sequence[str], user_words: frozenset[str], jieba_tokenizer: A
     return segment_batch([texts], user_words, jieba_tokenizer)[0]
 
 
-def segment_batch(
-    groups: Sequence[Sequence[str]], user_words: frozenset[str], jieba_tokenizer: Any
-) -> list[Segmented]:
+def segment_batch(groups: Sequence[Sequence[str]], user_words: frozenset[str], jieba_tokenizer: Any) -> list[Segmented]:
     """Tokens of each group of texts (the statements of one document), the sample drawn across all groups.
 
     If a sampled statement differs from jieba's tokens, every statement is cut by jieba too and

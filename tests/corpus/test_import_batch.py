@@ -140,16 +140,22 @@ def test_every_non_empty_answer_cell_is_found_in_its_rows_statements(tmp_path: P
     header = rows[0]
     cells = 0
     for number, row in enumerate(rows[1:], start=2):
-        answers = {q: row[header.index(q)] for q in OPTIONS.text_columns if row[header.index(q)] and ns(row[header.index(q)])}
+        answers = {
+            q: row[header.index(q)] for q in OPTIONS.text_columns if row[header.index(q)] and ns(row[header.index(q)])
+        }
         if not answers:
             assert row[0] not in documents
             continue
         doc = documents[row[0]]
         removed = sum(len(ns(r)) for report in doc.reports for r in report.removed)
         kept = 0
-        for question, value in answers.items():
+        for question in answers:
             cells += 1
-            said = [doc.text[s.start : s.end] for s in doc.spans if s.attributes == {"question": question, "row": str(number)}]
+            said = [
+                doc.text[s.start : s.end]
+                for s in doc.spans
+                if s.attributes == {"question": question, "row": str(number)}
+            ]
             assert said, (row[0], question)
             kept += len(ns("".join(said)))
         assert sum(len(ns(v)) for v in answers.values()) == kept + removed
@@ -194,3 +200,57 @@ def test_one_row_is_not_cut_twice(monkeypatch: Any) -> None:
     tokens = tokenize_batch(groups)
     assert all(segmenter_of(t) == "rjieba" for t in tokens)
     assert calls < 1000 + 1000 // segment_native.SAMPLE_EVERY + 5  # each statement once, plus the sample
+
+
+SOURCES = Path(__file__).parents[1] / "data" / "sources"
+
+
+@pytest.mark.parametrize(
+    ("name", "options"),
+    [
+        ("policy.pdf", PipelineOptions()),
+        ("twocol.pdf", PipelineOptions()),
+        ("interview.md", PipelineOptions()),
+        ("page.html", PipelineOptions()),
+        ("interview.srt", PipelineOptions(interviewer_context=True)),
+        ("focus_group.vtt", PipelineOptions()),
+        ("answers_gb18030.csv", OPTIONS),
+        ("answers.xlsx", PipelineOptions(to_simplified=True)),
+    ],
+)
+def test_every_reader_gives_the_per_document_paths_documents(name: str, options: PipelineOptions) -> None:
+    """PDF, Markdown, HTML, subtitles and sheets through the batch: the same documents, reports and
+    tokens as every cleaning step on every block, document by document."""
+    from qcoder.corpus.sources import reader_for
+
+    raw = (SOURCES / name).read_bytes()
+    reader = reader_for(name, raw)
+    assert reader is not None
+    expected = [process_source(source, raw, options) for source in reader(raw, options)]
+    assert process_all(raw, options, filename=name) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "options"),
+    [
+        (
+            "[00:01:23] 访谈者：您好，请先介绍一下自己。\n[00:01:30] 受访者：我叫张三，今年45岁。在村里种地。\n"
+            "访谈者：村里现在（xiàn zài）怎么样？\n受访者：年轻人都走了\n留下的都是老人，**没人**照顾。\n",
+            PipelineOptions(interviewer_context=True),
+        ),
+        (
+            "首都不适合生活呀//@张栋: 下一站，西安！http://t.cn/zTI9C3O\n介绍一下许心馨老师：波士顿大学MBA\n顶起！！\n",
+            PipelineOptions(units="lines"),
+        ),
+    ],
+)
+def test_text_transcripts_and_lines_give_the_per_document_paths_documents(text: str, options: PipelineOptions) -> None:
+    from qcoder.corpus.pipeline import read
+    from qcoder.corpus.transcript import text_sources
+
+    raw = text.encode()
+    decoded = read(raw, filename="t.txt")
+    sources = text_sources(decoded, options)
+    assert sources is not None
+    expected = [process_source(source, raw, options, decoded=decoded) for source in sources]
+    assert process_all(raw, options, filename="t.txt") == expected
