@@ -8,11 +8,13 @@ from typing import Any
 
 import openpyxl
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sqlalchemy import select
 from wcwidth import wcswidth
 
 from qcoder.corpus import segment_native
-from qcoder.corpus.clean import ns
+from qcoder.corpus.clean import NEEDS, STEPS, ns
 from qcoder.corpus.importer import import_path, sha256
 from qcoder.corpus.pipeline import describe, process_all, process_source
 from qcoder.corpus.readers.spreadsheet import read_xlsx
@@ -21,6 +23,7 @@ from qcoder.corpus.types import PipelineOptions
 from qcoder.store.database import Project
 from qcoder.store.models import Document, Event, Sentence
 
+STEP_BY_NAME = {step.__name__: step for step in STEPS}
 OPTIONS = PipelineOptions(text_columns=("开放题1", "开放题2"), id_column="编号")
 
 # Answers that give every cleaning step work in some rows and none in others.
@@ -254,3 +257,40 @@ def test_text_transcripts_and_lines_give_the_per_document_paths_documents(text: 
     assert sources is not None
     expected = [process_source(source, raw, options, decoded=decoded) for source in sources]
     assert process_all(raw, options, filename="t.txt") == expected
+
+
+PIECES = [
+    "發(fā)展",
+    "（试行）",
+    "## ",
+    "**",
+    "*",
+    "ＡＩ２０",
+    "⾦⻔",
+    "\u200b\u00ad",
+    "\r\n",
+    "\r",
+    "\f",
+    "\u2028",
+    "\n",
+]
+ANY_TEXT = st.lists(
+    st.one_of(st.sampled_from(PIECES), st.text(alphabet="创新联合体赋能。，！？()# *\n\t abc019", max_size=10)),
+    max_size=20,
+).map("".join)
+
+
+@settings(max_examples=200, deadline=None)
+@given(ANY_TEXT)
+def test_a_step_has_nothing_to_do_without_what_it_needs(text: str) -> None:
+    """What the batch relies on to skip a step: without its characters the step returns its input
+    (join_lines: stripped) and lists nothing; and no step brings in what another step needs."""
+    for name, needs in NEEDS.items():
+        step = STEP_BY_NAME[name]
+        out, report = step(text)
+        if not needs.search(text):
+            assert out == (text.strip() if name == "join_lines" else text), name
+            assert report.changes == 0 and report.removed == [], name
+        for other, wanted in NEEDS.items():
+            if wanted.search(out):
+                assert wanted.search(text), (name, "brings in what", other, "needs")
