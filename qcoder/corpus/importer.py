@@ -133,6 +133,7 @@ def _statement_rows(document_id: int, label: str, processed: ProcessedDocument) 
 
 
 _CHUNK = 1000  # rows per executemany: bounded memory and statement size on SQLite and PostgreSQL
+_LOOKUP = 500  # labels per IN (...): under the 999 parameters of SQLite builds older than 3.32
 
 
 def _chunks(rows: Sequence[Mapping[str, object]]) -> Iterator[Sequence[Mapping[str, object]]]:
@@ -207,8 +208,8 @@ def _store_documents(
         session.execute(insert(DOCUMENTS), chunk)
     del rows
     by_label: dict[str, int] = {}
-    for start in range(0, len(labels), _CHUNK):
-        wanted = labels[start : start + _CHUNK]
+    for start in range(0, len(labels), _LOOKUP):
+        wanted = labels[start : start + _LOOKUP]
         found = session.execute(select(Document.label, Document.id).where(Document.label.in_(wanted)))
         by_label.update((label, document_id) for label, document_id in found)
     ids = [by_label[label] for label in labels]

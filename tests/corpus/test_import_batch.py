@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 from wcwidth import wcswidth
 
-from qcoder.corpus import segment_native
+from qcoder.corpus import importer, segment_native
 from qcoder.corpus.clean import NEEDS, STEPS, ns
 from qcoder.corpus.importer import import_path, sha256
 from qcoder.corpus.pipeline import describe, process_all, process_source
@@ -65,7 +65,11 @@ def _sheet(path: Path, rows: int = 60) -> Path:
     return path
 
 
-def test_a_spreadsheet_import_stores_what_the_per_document_path_gives(project: Project, tmp_path: Path) -> None:
+def test_a_spreadsheet_import_stores_what_the_per_document_path_gives(
+    project: Project, tmp_path: Path, monkeypatch: Any
+) -> None:
+    monkeypatch.setattr(importer, "_CHUNK", 7)  # rows per insert and labels per look-up: many chunks,
+    monkeypatch.setattr(importer, "_LOOKUP", 5)  # none of them full at the end
     path = _sheet(tmp_path / "answers.xlsx")
     raw = path.read_bytes()
     # the per-document path: every cleaning step on every answer, each row tokenized on its own
