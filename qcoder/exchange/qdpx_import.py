@@ -41,6 +41,7 @@ from qcoder.exchange.package import Package, read_package
 from qcoder.exchange.qdpx_export import memo_description
 from qcoder.exchange.qdpx_read import LinkData, ParsedProject, SourceData, read_project
 from qcoder.store.events import log_event
+from qcoder.store.labels import lock_document_labels
 from qcoder.store.models import BUILTIN_RELATION_TYPES, Code, Coder, Document, Memo, Relation, Sentence
 from qcoder.store.settings import get_setting, levels, pipeline_options, set_setting
 
@@ -154,6 +155,7 @@ class _Writer:
         return self.coders[user]
 
     def run(self) -> ImportReport:
+        lock_document_labels(self.session)  # which documents are already here holds until commit
         self.import_codes()
         for source in self.parsed.sources:
             self.import_source(source)
