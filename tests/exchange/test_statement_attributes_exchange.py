@@ -126,7 +126,7 @@ def test_records_that_match_no_statement_are_counted_not_lost_silently(
         for info in zipfile.ZipFile(io.BytesIO(data)).infolist()
     }
     side = json.loads(members["qcoder/project.json"])
-    [(guid, entries)] = side["statement_attributes"].items()
+    [(_guid, entries)] = side["statement_attributes"].items()
     entries[0][1] += 1  # a span no statement has (the file was edited by hand)
     entries.append(["not", "a", "record"])
     members["qcoder/project.json"] = json.dumps(side, ensure_ascii=False).encode()

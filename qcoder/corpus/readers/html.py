@@ -165,6 +165,7 @@ def read_html(raw: bytes, options: PipelineOptions = PipelineOptions()) -> list[
             document_attributes=attributes,
             removed=removed,
             notes=[f"image alt text (not a statement): {a}" for a in walker.alt],
+            marked_headings=True,  # <h1>…<h6> / `#` say what a heading is; a short <p> is not one
             read_chars=_body_chars(root) + visible(title) + head_read,
         )
     ]

@@ -172,6 +172,7 @@ def read_markdown(raw: bytes, options: PipelineOptions = PipelineOptions()) -> l
             document_attributes=attributes,
             removed=removed,
             notes=notes,
+            marked_headings=True,  # <h1>…<h6> / `#` say what a heading is; a short <p> is not one
             read_chars=read,
         )
     ]
