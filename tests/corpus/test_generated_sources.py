@@ -55,7 +55,7 @@ def _accounting(doc: ProcessedDocument, read: int) -> None:
 
 
 # ------------------------------------------------------------------------------- subtitles
-@pytest.mark.parametrize("name", ["gen_interview.srt", "gen_focus.vtt"])
+@pytest.mark.parametrize("name", ["gen_interview.srt", "gen_asr.srt", "gen_focus.vtt"])
 def test_every_cue_is_in_a_statement_of_its_speaker(name: str) -> None:
     cues = RECORD[name]["cues"]
     doc = _doc(name)
@@ -79,6 +79,17 @@ def test_every_cue_is_in_a_statement_of_its_speaker(name: str) -> None:
     _accounting(doc, sum(len(_ns(c["label"] + c["text"])) for c in cues))
     # the generator wrote characters beyond the BMP (Extension B, emoji): the stream check above kept them
     assert any(ord(ch) > 0xFFFF for c in cues for ch in c["text"])
+
+
+def test_speech_recognition_without_punctuation_gives_one_statement_per_cue() -> None:
+    """No cue ends a sentence, so none can be joined safely: each cue is a statement with its own time
+    (joining them made each turn one statement of up to a minute of speech)."""
+    cues = RECORD["gen_asr.srt"]["cues"]
+    doc = _doc("gen_asr.srt")
+    got = [(doc.text[s.start : s.end], s.attributes["speaker"], s.attributes["time"]) for s in doc.spans]
+    assert [(_ns(text), who, time) for text, who, time in got] == [
+        (_ns(c["text"]), c["speaker"], _clock(c["start"])) for c in cues
+    ]
 
 
 def _clock(seconds: int) -> str:

@@ -3,6 +3,8 @@
 * ``gen_interview.srt`` — ``srt.compose`` (the srt library's writer): a speech-recognition style interview,
   ``访谈者：`` / ``受访者：`` labels on the first cue of a turn, cues without final punctuation, two-line cues,
   emoji and Extension-B characters (𠀀 𪚥);
+* ``gen_asr.srt`` — ``srt.compose`` again, as speech recognition writes it: no punctuation at all,
+  ``说话人1：`` labels;
 * ``gen_focus.vtt`` — webvtt-py's writer (``WebVTT(captions=[Caption(...)]).write``): ``<v Name>`` voices,
   one voice's sentence over several cues, a speaker change in mid-sentence;
 * ``gen_report.html`` — Markdown rendered to HTML by markdown-it-py (CommonMark + tables): several paragraphs
@@ -40,6 +42,14 @@ SRT_TURNS: list[tuple[str, list[str]]] = [
         ],
     ),
     ("访谈者", ["好的 谢谢您"]),
+]
+
+# speech recognition output: no punctuation at all, a speaker label on the first cue of each turn
+ASR_TURNS: list[tuple[str, list[str]]] = [
+    ("说话人1", ["那我们就开始吧", "您先说说您家里的情况"]),
+    ("说话人2", ["我家就我和老伴两个人", "儿子在广州打工 一年回来一次", "孙子在𠀀溪小学上学😊"]),
+    ("说话人1", ["平时谁照顾您们"]),
+    ("说话人2", ["基本靠自己 有时候邻居帮忙", "我们那个𪚥字辈的老人都这样"]),
 ]
 
 # (voice, cue text) — consecutive cues of one voice form a turn
@@ -128,12 +138,12 @@ def _markdown(blocks: list[tuple[str, Any]]) -> tuple[str, list[dict[str, str]]]
     return "\n".join(lines), units
 
 
-def _srt() -> tuple[str, list[dict[str, Any]]]:
+def _srt(turns: list[tuple[str, list[str]]]) -> tuple[str, list[dict[str, Any]]]:
     import srt
 
     subtitles, cues = [], []
     at = 2.0
-    for speaker, texts in SRT_TURNS:
+    for speaker, texts in turns:
         for i, text in enumerate(texts):
             label = f"{speaker}：" if i == 0 else ""
             start, end = dt.timedelta(seconds=at), dt.timedelta(seconds=at + 2.5)
@@ -183,16 +193,19 @@ def _notes() -> tuple[str, list[dict[str, str]], str]:
 def main() -> None:
     import yaml
 
-    srt_text, srt_cues = _srt()
+    srt_text, srt_cues = _srt(SRT_TURNS)
+    asr_text, asr_cues = _srt(ASR_TURNS)
     vtt_text, vtt_cues = _vtt()
     html, html_units = _html()
     notes, notes_units, front = _notes()
     (HERE / "gen_interview.srt").write_text(srt_text, encoding="utf-8")
+    (HERE / "gen_asr.srt").write_text(asr_text, encoding="utf-8")
     (HERE / "gen_focus.vtt").write_text(vtt_text, encoding="utf-8")
     (HERE / "gen_report.html").write_text(html, encoding="utf-8")
     (HERE / "gen_notes.md").write_text(notes, encoding="utf-8")
     record = {
         "gen_interview.srt": {"cues": srt_cues},
+        "gen_asr.srt": {"cues": asr_cues},
         "gen_focus.vtt": {"cues": vtt_cues},
         "gen_report.html": {"units": html_units, "title": REPORT_TITLE},
         "gen_notes.md": {
