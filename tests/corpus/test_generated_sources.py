@@ -15,9 +15,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 
+from qcoder.corpus.importer import import_path
 from qcoder.corpus.pipeline import process
 from qcoder.corpus.types import ProcessedDocument
+from qcoder.store.database import Project
+from qcoder.store.models import Document, Sentence
 
 SOURCES = Path(__file__).parents[1] / "data" / "sources"
 RECORD: dict[str, Any] = json.loads((SOURCES / "generated.json").read_text(encoding="utf-8"))
@@ -35,10 +39,10 @@ def _removed(doc: ProcessedDocument) -> list[str]:
     return [item for report in doc.reports for item in report.removed]
 
 
-def _owners(units: list[str], doc: ProcessedDocument) -> list[list[int]]:
+def _owners(units: list[str], doc: ProcessedDocument | list[str]) -> list[list[int]]:
     """For each statement, the units (by index) its characters come from; asserts the statements
     hold exactly the units' text, in order."""
-    statements = [doc.text[s.start : s.end] for s in doc.spans]
+    statements = doc if isinstance(doc, list) else [doc.text[s.start : s.end] for s in doc.spans]
     assert "".join(_ns(s) for s in statements) == "".join(_ns(u) for u in units)  # nothing lost or added
     ends = list(accumulate(len(_ns(u)) for u in units))
     owners, at = [], 0
@@ -134,3 +138,30 @@ def test_markdown_front_matter_written_by_pyyaml_matches_pyyaml_reading_it() -> 
     read = sum(len(_ns(u["text"])) for u in record["units"]) + len(_ns(record["front_matter_text"]))
     _accounting(doc, read)
     assert [s.attributes.get("level") for s in doc.spans if s.kind == "heading"] == ["2", "2"]
+
+
+# ------------------------------------------------------------------------------- stored
+@pytest.mark.parametrize(
+    "name", ["gen_interview.srt", "gen_asr.srt", "gen_focus.vtt", "gen_report.html", "gen_notes.md"]
+)
+def test_the_stored_statements_hold_every_unit(project: Project, name: str) -> None:
+    """Through `qcoder import` into the project (both backends): the statements in the database hold
+    every cue, paragraph, item and row the generator wrote, with the attributes the reader gave."""
+    result = import_path(project, SOURCES / name)
+    record = RECORD[name]
+    units = [c["text"] for c in record["cues"]] if "cues" in record else [u["text"] for u in record["units"]]
+    with project.session() as s:
+        rows = s.execute(
+            select(Sentence.text, Sentence.attributes)
+            .join(Document, Document.id == Sentence.document_id)
+            .where(Document.label == result.label)
+            .order_by(Sentence.ordinal)
+        ).all()
+    owners = _owners(units, [text for text, _attributes in rows])
+    assert len(owners) == result.statements == len(_doc(name).spans)
+    if "cues" in record:
+        cues = record["cues"]
+        assert all(
+            {cues[i]["speaker"] for i in mine} == {attributes["speaker"]}
+            for (_t, attributes), mine in zip(rows, owners, strict=True)
+        )
