@@ -35,6 +35,7 @@ class StatementData:
     end: int
     kind: str = "sentence"
     tokens: str = ""
+    attributes: dict[str, str] = field(default_factory=dict)  # the statement's own: speaker, time, page …
 
 
 @dataclass
@@ -161,6 +162,7 @@ def insert_document(session: Session, data: DocumentData, *, coder_id: int | Non
                 "kind": statement.kind,
                 "text": piece,
                 "tokens": statement.tokens,
+                "attributes": dict(statement.attributes),
                 "cell_width": max(wcswidth(piece), len(piece)),
             }
         )

@@ -145,3 +145,15 @@ def test_records_that_match_no_statement_are_counted_not_lost_silently(
         bare = s.scalars(select(Sentence.label).where(Sentence.ordinal == 1)).all()
         first = s.scalar(select(Sentence.attributes).where(Sentence.ordinal == 1))
     assert len(bare) == 1 and first == {}  # that one statement stays without, nothing else is touched
+
+
+def test_a_merge_brings_statement_attributes_along(project: Project, second_project: Project) -> None:
+    """A colleague's copy merged in: its transcript's statements keep speaker and time."""
+    from qcoder.exchange.merge import apply_merge
+
+    for name in ("interview.srt", "answers.xlsx"):
+        import_path(second_project, SOURCES / name, options=OPTIONS)
+    before = _attributes(second_project)
+    assert _count(before, "speaker") > 0 and _count(before, "question") > 0
+    apply_merge(project, second_project)
+    assert _attributes(project) == before
