@@ -140,16 +140,36 @@ def test_markdown_front_matter_written_by_pyyaml_matches_pyyaml_reading_it() -> 
     assert [s.attributes.get("level") for s in doc.spans if s.kind == "heading"] == ["2", "2"]
 
 
+@pytest.mark.parametrize("name", ["gen_transcript.md", "gen_transcript.html"])
+def test_a_transcript_saved_as_markdown_or_html_keeps_one_speaker_per_statement(name: str) -> None:
+    """Turns written one per line (two per paragraph): each statement has the speaker of its line — before,
+    the HTML reader joined the lines of a paragraph and four speakers became one statement, none named."""
+    record = RECORD[name]
+    turns = record["turns"]
+    doc = _doc(name)
+    owners = _owners([t["text"] for t in turns], doc)
+    assert all(len(mine) == 1 for mine in owners), "a statement spans two turns"
+    assert [turns[i]["speaker"] for [i] in owners] == [s.attributes.get("speaker") for s in doc.spans]
+    assert sorted({i for [i] in owners}) == list(range(len(turns)))  # every turn is there
+    labels = [t["label"].strip() for t in turns]
+    extra = [record["title"]] if "title" in record else [record["front_matter_text"].strip()]
+    assert sorted(_removed(doc)) == sorted(labels + extra)
+    read = sum(len(_ns(t["label"] + t["text"])) for t in turns) + len(_ns(extra[0]))
+    _accounting(doc, read)
+
+
 # ------------------------------------------------------------------------------- stored
 @pytest.mark.parametrize(
-    "name", ["gen_interview.srt", "gen_asr.srt", "gen_focus.vtt", "gen_report.html", "gen_notes.md"]
+    "name",
+    ["gen_interview.srt", "gen_asr.srt", "gen_focus.vtt", "gen_report.html", "gen_notes.md", "gen_transcript.html"],
 )
 def test_the_stored_statements_hold_every_unit(project: Project, name: str) -> None:
     """Through `qcoder import` into the project (both backends): the statements in the database hold
     every cue, paragraph, item and row the generator wrote, with the attributes the reader gave."""
     result = import_path(project, SOURCES / name)
     record = RECORD[name]
-    units = [c["text"] for c in record["cues"]] if "cues" in record else [u["text"] for u in record["units"]]
+    key = next(k for k in ("cues", "turns", "units") if k in record)
+    units = [u["text"] for u in record[key]]
     with project.session() as s:
         rows = s.execute(
             select(Sentence.text, Sentence.attributes)
@@ -159,8 +179,8 @@ def test_the_stored_statements_hold_every_unit(project: Project, name: str) -> N
         ).all()
     owners = _owners(units, [text for text, _attributes in rows])
     assert len(owners) == result.statements == len(_doc(name).spans)
-    if "cues" in record:
-        cues = record["cues"]
+    if key != "units":
+        cues = record[key]
         assert all(
             {cues[i]["speaker"] for i in mine} == {attributes["speaker"]}
             for (_t, attributes), mine in zip(rows, owners, strict=True)

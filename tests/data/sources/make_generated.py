@@ -7,6 +7,9 @@
   ``说话人1：`` labels;
 * ``gen_focus.vtt`` — webvtt-py's writer (``WebVTT(captions=[Caption(...)]).write``): ``<v Name>`` voices,
   one voice's sentence over several cues, a speaker change in mid-sentence;
+* ``gen_transcript.md`` / ``gen_transcript.html`` — a transcript saved as Markdown (PyYAML front matter,
+  ``访谈者：`` ``问：`` ``Q:`` labels, one turn per line, two turns per paragraph) and the HTML markdown-it-py
+  renders from it;
 * ``gen_report.html`` — Markdown rendered to HTML by markdown-it-py (CommonMark + tables): several paragraphs
   (one hard-wrapped), bold/italic/links, a list, a blockquote, a table;
 * ``gen_notes.md`` — front matter dumped by PyYAML and a body written from a structure: headings, paragraphs
@@ -62,6 +65,19 @@ VTT_CUES: list[tuple[str, str]] = [
     ("李师傅", "老人下不了楼!"),
     ("主持人", "好，我们记下了"),
 ]
+
+# a transcript saved as Markdown: one line per turn (soft line breaks), some turns in paragraphs of their own
+TRANSCRIPT_TURNS: list[tuple[str, str]] = [
+    ("访谈者", "您好 请先介绍一下自己"),
+    ("受访者", "我叫张三 今年45岁 在村里种地"),
+    ("访谈者", "合作社是哪一年成立的？"),
+    ("受访者", "2018年。当时只有五户😊"),
+    ("问", "村名里的𠀀字怎么读"),
+    ("答", "我也说不准 老人们都这么叫"),
+    ("Q", "Do you sell online"),
+    ("A", "Yes, since 2021. Mostly strawberries"),
+]
+TRANSCRIPT_FRONT: dict[str, Any] = {"受访者": "张三", "地点": "𪚥家村"}
 
 REPORT_TITLE = "社区养老服务调查（生成稿）"
 # Markdown blocks: (kind, text as Markdown, its plain text) in document order
@@ -190,6 +206,27 @@ def _notes() -> tuple[str, list[dict[str, str]], str]:
     return f"---\n{front}---\n\n{body}", units, front
 
 
+def _transcript() -> tuple[str, str, list[dict[str, str]], str]:
+    """The transcript as Markdown (PyYAML front matter; turns two per paragraph, one line each) and as
+    the HTML markdown-it-py renders from it; the turns as written."""
+    import yaml
+    from markdown_it import MarkdownIt
+
+    front = yaml.safe_dump(TRANSCRIPT_FRONT, allow_unicode=True, sort_keys=False)
+    colon = {True: ": ", False: "："}
+    lines = [f"{who}{colon[who.isascii()]}{text}" for who, text in TRANSCRIPT_TURNS]
+    paragraphs = ["\n".join(lines[i : i + 2]) for i in range(0, len(lines), 2)]
+    body = "\n\n".join(paragraphs) + "\n"
+    turns = [
+        {"speaker": who, "label": f"{who}{colon[who.isascii()]}", "text": text} for who, text in TRANSCRIPT_TURNS
+    ]
+    html = (
+        '<!DOCTYPE html>\n<html>\n<head><meta charset="utf-8"><title>访谈转写</title></head>\n<body>\n'
+        f"{MarkdownIt('commonmark').render(body)}</body>\n</html>\n"
+    )
+    return f"---\n{front}---\n\n{body}", html, turns, front
+
+
 def main() -> None:
     import yaml
 
@@ -200,6 +237,9 @@ def main() -> None:
     notes, notes_units, front = _notes()
     (HERE / "gen_interview.srt").write_text(srt_text, encoding="utf-8")
     (HERE / "gen_asr.srt").write_text(asr_text, encoding="utf-8")
+    transcript_md, transcript_html, turns, transcript_front = _transcript()
+    (HERE / "gen_transcript.md").write_text(transcript_md, encoding="utf-8")
+    (HERE / "gen_transcript.html").write_text(transcript_html, encoding="utf-8")
     (HERE / "gen_focus.vtt").write_text(vtt_text, encoding="utf-8")
     (HERE / "gen_report.html").write_text(html, encoding="utf-8")
     (HERE / "gen_notes.md").write_text(notes, encoding="utf-8")
@@ -207,6 +247,8 @@ def main() -> None:
         "gen_interview.srt": {"cues": srt_cues},
         "gen_asr.srt": {"cues": asr_cues},
         "gen_focus.vtt": {"cues": vtt_cues},
+        "gen_transcript.md": {"turns": turns, "front_matter_text": transcript_front},
+        "gen_transcript.html": {"turns": turns, "title": "访谈转写"},
         "gen_report.html": {"units": html_units, "title": REPORT_TITLE},
         "gen_notes.md": {
             "units": notes_units,
