@@ -217,9 +217,7 @@ def _transcript() -> tuple[str, str, list[dict[str, str]], str]:
     lines = [f"{who}{colon[who.isascii()]}{text}" for who, text in TRANSCRIPT_TURNS]
     paragraphs = ["\n".join(lines[i : i + 2]) for i in range(0, len(lines), 2)]
     body = "\n\n".join(paragraphs) + "\n"
-    turns = [
-        {"speaker": who, "label": f"{who}{colon[who.isascii()]}", "text": text} for who, text in TRANSCRIPT_TURNS
-    ]
+    turns = [{"speaker": who, "label": f"{who}{colon[who.isascii()]}", "text": text} for who, text in TRANSCRIPT_TURNS]
     html = (
         '<!DOCTYPE html>\n<html>\n<head><meta charset="utf-8"><title>访谈转写</title></head>\n<body>\n'
         f"{MarkdownIt('commonmark').render(body)}</body>\n</html>\n"
