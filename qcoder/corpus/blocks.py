@@ -43,3 +43,6 @@ class StructuredSource:
     encoding: str = ""  # what the import report and Document.encoding show, e.g. "pdf"; "" = the reader's first word
     keep_lines: bool = False  # line breaks inside a block are the writer's (Word): never re-joined
     furniture: bool = False  # find page furniture and letterhead across all blocks (text pasted from PDFs)
+    # the format marks its headings (Markdown `#`, HTML <h1>): a paragraph block is never guessed to be one,
+    # however short and unpunctuated (PDF and Word paragraphs still are: there a bold short line is a title)
+    marked_headings: bool = False

@@ -25,7 +25,7 @@ from qcoder.corpus.types import ImportRefused, PipelineOptions, ProcessedDocumen
 from qcoder.errors import file_bytes, file_size
 from qcoder.store.database import Project
 from qcoder.store.events import log_event
-from qcoder.store.labels import document_label, statement_label
+from qcoder.store.labels import document_label, lock_document_labels, statement_label
 from qcoder.store.models import DOCUMENT_ROLES, Document, Event, Sentence
 
 MAX_FILE_BYTES = 50 * 1024 * 1024
@@ -65,6 +65,7 @@ def sha256(raw: bytes) -> str:
 
 
 def next_document_number(session: Session) -> int:
+    lock_document_labels(session)  # another import's next label waits until this transaction ends
     labels = session.scalars(select(Document.label))
     numbers = [int(label[1:]) for label in labels if label[1:].isdigit()]
     return max(numbers, default=0) + 1
@@ -341,6 +342,7 @@ def prepare(
 
 def store_prepared(session: Session, prepared: PreparedFile, *, coder_id: int | None = None) -> ImportResult:
     """Store a prepared file in the caller's (write) transaction, unless the project already holds its bytes."""
+    lock_document_labels(session)  # the duplicate check and the labels hold until commit (two imports at once)
     duplicate = find_duplicate(session, prepared.raw)
     if duplicate is not None:
         return _duplicate_result(session, prepared.path, duplicate)

@@ -275,7 +275,9 @@ def _glued(text: str) -> str:
     return _join_paragraph(lines) if lines else ""
 
 
-def _block_spans(block: Block, text: str, offset: int, options: PipelineOptions, cut: StepReport) -> list[Span]:
+def _block_spans(
+    block: Block, text: str, offset: int, options: PipelineOptions, cut: StepReport, *, guess_headings: bool = True
+) -> list[Span]:
     """The statements of one cleaned block, as spans of the stored text (``offset`` = where it starts)."""
     attributes = dict(block.attributes)
     if block.kind == "heading":
@@ -286,7 +288,7 @@ def _block_spans(block: Block, text: str, offset: int, options: PipelineOptions,
         pieces, kind = _capped(text, Span(0, len(text)), MAX_STATEMENT_CHARS), "sentence"
     else:
         pieces, report = split_with_report(
-            text, semicolon=options.split_on_semicolon, headings=block.kind == "paragraph"
+            text, semicolon=options.split_on_semicolon, headings=guess_headings and block.kind == "paragraph"
         )
         cut.changes += report.changes
         cut.notes.extend(report.notes[: max(0, _NOTE_LIMIT - len(cut.notes))])
@@ -362,7 +364,7 @@ def _cut_source(
             continue
         if parts:
             offset += 2  # the blank line between blocks
-        spans.extend(_block_spans(block, text, offset, options, cut))
+        spans.extend(_block_spans(block, text, offset, options, cut, guess_headings=not source.marked_headings))
         parts.append(text)
         offset += len(text)
     stored = "\n\n".join(parts)

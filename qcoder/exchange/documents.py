@@ -23,7 +23,7 @@ from wcwidth import wcswidth
 from qcoder.corpus.types import Decoded, PipelineOptions, ProcessedDocument, StepReport
 from qcoder.errors import QcoderError
 from qcoder.store.events import log_event
-from qcoder.store.labels import document_label, statement_label
+from qcoder.store.labels import document_label, lock_document_labels, statement_label
 from qcoder.store.models import DOCUMENT_ROLES, Document, Sentence
 
 _LABEL = re.compile(r"^D\d+$")
@@ -35,6 +35,7 @@ class StatementData:
     end: int
     kind: str = "sentence"
     tokens: str = ""
+    attributes: dict[str, str] = field(default_factory=dict)  # the statement's own: speaker, time, page …
 
 
 @dataclass
@@ -119,6 +120,7 @@ class StatementIndex:
 
 def free_label(session: Session, wanted: str | None) -> str:
     """``wanted`` if it is a document label not yet used, else the next free number."""
+    lock_document_labels(session)  # another import's labels wait until this transaction ends
     taken = set(session.scalars(select(Document.label)))
     if wanted and _LABEL.match(wanted) and wanted not in taken:
         return wanted
@@ -160,6 +162,7 @@ def insert_document(session: Session, data: DocumentData, *, coder_id: int | Non
                 "kind": statement.kind,
                 "text": piece,
                 "tokens": statement.tokens,
+                "attributes": dict(statement.attributes),
                 "cell_width": max(wcswidth(piece), len(piece)),
             }
         )

@@ -434,7 +434,9 @@ class _Merge:
                 text=doc.text,
                 label=doc.label,
                 source_path=doc.source_path,
-                statements=[StatementData(s.start, s.end, s.kind, s.tokens) for s in statements],
+                statements=[
+                    StatementData(s.start, s.end, s.kind, s.tokens, dict(s.attributes or {})) for s in statements
+                ],
                 attributes=dict(doc.attributes or {}),
                 role=doc.role,
                 import_report=list(doc.import_report or []),

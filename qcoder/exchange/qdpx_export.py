@@ -41,7 +41,7 @@ from sqlalchemy.orm import Session
 
 from qcoder.coding.codes import code_tree
 from qcoder.errors import QcoderError
-from qcoder.exchange import refi
+from qcoder.exchange import refi, statement_attributes
 from qcoder.exchange.codebook_write import add_code_elements, add_level_sets, to_bytes
 from qcoder.exchange.positions import CODEPOINTS, UNIT_NAMES, UNITS, TextUnits
 from qcoder.store.models import Code, Coder, Coding, Document, DocumentReview, Memo, Relation, Sentence
@@ -408,8 +408,14 @@ class _ProjectWriter:
                     **{r.guid: refi.xml_datetime(r.created_at) for r in self.relations},
                 },
                 "exemplars": self._exemplars(),
+                **self._statement_attributes(),
             }
         )
+
+    def _statement_attributes(self) -> dict[str, object]:
+        """Statements' own attributes (speaker, time, page …), which REFI-QDA has no place for."""
+        found = statement_attributes.collect(self.session, self.doc_guid)
+        return {statement_attributes.SIDE_KEY: found} if found else {}
 
     def _exemplars(self) -> dict[str, list[object]]:
         chosen = {c.guid: c.exemplar_sentence_id for c in self.codes.values() if c.exemplar_sentence_id}

@@ -40,7 +40,9 @@ from qcoder.exchange.documents import StatementIndex, insert_document, verbatim_
 from qcoder.exchange.package import Package, read_package
 from qcoder.exchange.qdpx_export import memo_description
 from qcoder.exchange.qdpx_read import LinkData, ParsedProject, SourceData, read_project
+from qcoder.exchange.statement_attributes import restore as restore_statement_attributes
 from qcoder.store.events import log_event
+from qcoder.store.labels import lock_document_labels
 from qcoder.store.models import BUILTIN_RELATION_TYPES, Code, Coder, Document, Memo, Relation, Sentence
 from qcoder.store.settings import get_setting, levels, pipeline_options, set_setting
 
@@ -154,10 +156,12 @@ class _Writer:
         return self.coders[user]
 
     def run(self) -> ImportReport:
+        lock_document_labels(self.session)  # which documents are already here holds until commit
         self.import_codes()
         for source in self.parsed.sources:
             self.import_source(source)
         self.import_codings()
+        self.import_statement_attributes()
         self.import_exemplars()
         self.import_links()
         self.import_memos()
@@ -386,6 +390,13 @@ class _Writer:
             return
         self.report.quotes_widened += 1
         spans[sid] = None if old is None or span is None else (min(old[0], span[0]), max(old[1], span[1]))
+
+    def import_statement_attributes(self) -> None:
+        """Statements' own attributes (speaker, time, page …) from qcoder's record in the file."""
+        documents = {guid: placed.document.id for guid, placed in self.placed.items() if placed.usable}
+        result = restore_statement_attributes(self.session, self.parsed.statement_attributes, documents)
+        result.unreadable = self.parsed.statement_attributes_unreadable
+        self.report.notes.extend(result.lines())
 
     def import_exemplars(self) -> None:
         """Exemplar statements (qcoder's record in the file) for codes that have none yet."""

@@ -52,6 +52,8 @@ from qcoder.exchange.positions import (
     place,
 )
 from qcoder.exchange.qdpx_export import SIDE_FORMAT
+from qcoder.exchange.statement_attributes import Entry as StatementAttributes
+from qcoder.exchange.statement_attributes import parse as parse_statement_attributes
 from qcoder.exchange.xml_safety import refi_root
 from qcoder.store.models import MEMO_TYPES
 from qcoder.store.safe_text import control_count, visible
@@ -132,6 +134,9 @@ class ParsedProject:
     untitled_memos: set[str] = field(default_factory=set)
     created: dict[str, datetime] = field(default_factory=dict)  # code/relation GUID → creation time (qcoder's record)
     exemplars: dict[str, tuple[str, int]] = field(default_factory=dict)  # code GUID → (source GUID, statement number)
+    # source GUID → (start, end, attributes) of its statements (qcoder's record; see statement_attributes)
+    statement_attributes: dict[str, list[StatementAttributes]] = field(default_factory=dict)
+    statement_attributes_unreadable: int = 0
     report: list[str] = field(default_factory=list)
 
 
@@ -245,6 +250,7 @@ class _Reader:
             created=self._side_times(),
             exemplars=self._side_exemplars(),
         )
+        parsed.statement_attributes, parsed.statement_attributes_unreadable = parse_statement_attributes(self.side)
         self._sets(parsed)
         self._report_ignored(root)
         parsed.report = self.report

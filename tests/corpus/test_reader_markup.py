@@ -36,18 +36,19 @@ def test_markdown_front_matter_headings_lists_and_no_markup() -> None:
         "日期": "2026-05-12",
         "标签": "返乡、创业",
     }
-    got = [(b.kind, b.level, b.text) for b in source.blocks]
+    got = [(b.kind, b.level, b.text, *([b.attributes] if b.attributes else [])) for b in source.blocks]
     assert got == [
         ("heading", 1, "返乡青年访谈"),
         ("heading", 2, "一、基本情况"),
-        ("paragraph", None, "Q：您是哪一年回到村里的？"),  # `****Q：…？****`: no asterisk survives
-        ("paragraph", None, "A：2019年回来的。那时候在深圳做了五年的电子厂工人，觉得没什么前途。"),
-        ("paragraph", None, "受访者提到了合作社的网站，并展示了照片。"),  # the link keeps its text only
+        # `****Q：…？****`: no asterisk survives; Q and A are speakers, their labels listed as removed
+        ("turn", None, "您是哪一年回到村里的？", {"speaker": "Q"}),
+        ("turn", None, "2019年回来的。那时候在深圳做了五年的电子厂工人，觉得没什么前途。", {"speaker": "A"}),
+        ("turn", None, "受访者提到了合作社的网站，并展示了照片。", {"speaker": "A"}),  # the link keeps its text only
         ("heading", 2, "二、创业经过"),
         ("list_item", None, "第一年种草莓，亏了三万块"),
         ("list_item", None, "第二年开始做直播带货"),
         ("list_item", None, "现在合作社有二十多户参加"),  # inline <span> tags gone, text kept
-        ("paragraph", None, "整理者按：以下内容经受访者确认。"),  # an HTML block's text, without tags
+        ("turn", None, "以下内容经受访者确认。", {"speaker": "整理者按"}),  # an HTML block's text, without tags
         ("table_row", None, "年份 收入"),
         ("table_row", None, "2020 亏损"),
         ("table_row", None, "2023 盈利"),
@@ -58,6 +59,7 @@ def test_markdown_front_matter_headings_lists_and_no_markup() -> None:
     assert _removed(source, "markdown_code") == ['# 访谈录音转写脚本，不是访谈内容\nprint("转写完成")']
     text = "".join(b.text for b in source.blocks)
     assert not any(mark in text for mark in ("*", "`", "<", "](", "---"))
+    assert _removed(source, "speaker_labels") == ["Q：", "A：", "整理者按："]
     assert _balanced(source)
 
 

@@ -16,7 +16,7 @@ from lxml import etree
 
 from qcoder.corpus.blocks import Block, StructuredSource
 from qcoder.corpus.decode import decode
-from qcoder.corpus.readers._text import glue, report, tidy, visible
+from qcoder.corpus.readers._text import glue, one_line, report, settle_paragraphs, tidy, visible
 from qcoder.corpus.types import ImportRefused, PipelineOptions
 
 DROPPED = {"script", "style", "nav", "noscript", "template", "iframe", "svg", "math", "canvas", "object", "select"}
@@ -42,10 +42,16 @@ class Walker:
     level: int | None = None
 
     def flush(self) -> None:
-        text = ""
+        lines = [""]  # a paragraph keeps its line breaks (<br>, newlines): they may separate speaker turns
         for piece in self.buffer:
-            text = glue(text, tidy(piece)) if piece.strip() else text
+            for k, part in enumerate(piece.split("\n")):
+                if k:
+                    lines.append("")
+                if part.strip():
+                    lines[-1] = glue(lines[-1], tidy(part))
         self.buffer.clear()
+        lines = [line for line in lines if line]
+        text = "\n".join(lines) if self.kind == "paragraph" else one_line("\n".join(lines))
         if text:
             self.blocks.append(Block(text, kind=self.kind, level=self.level))
         self.kind, self.level = "paragraph", None
@@ -71,7 +77,7 @@ class Walker:
                 self.alt.append(alt)
             return
         if tag == "br":
-            self.buffer.append(" ")
+            self.buffer.append("\n")
             return
         if tag == "tr":  # one block per row, cells kept apart by a space
             self.flush()
@@ -83,7 +89,7 @@ class Walker:
                 cell.flush()
                 self.dropped.extend(cell.dropped)
                 self.alt.extend(cell.alt)
-                cells.extend(b.text for b in cell.blocks)
+                cells.extend(one_line(b.text) for b in cell.blocks)
             if cells:
                 self.blocks.append(Block(" ".join(cells), kind="table_row"))
             return
@@ -148,23 +154,26 @@ def read_html(raw: bytes, options: PipelineOptions = PipelineOptions()) -> list[
     body = root.find("body")
     walker.walk(body if body is not None else root)
     walker.flush()
+    blocks, labels = settle_paragraphs(walker.blocks)
     removed = [
         r
         for r in (
             report("html_title", [title] if title else [], ["the <title> became the document attribute 'title'"]),
             report("html_dropped", walker.dropped, ["scripts, styles, navigation and code are not statements"]),
             report("html_images", walker.alt, ["image alt text is not a statement"]),
+            report("speaker_labels", labels),
         )
         if r.changes
     ]
     return [
         StructuredSource(
-            blocks=walker.blocks,
+            blocks=blocks,
             reader=f"html (lxml {'.'.join(map(str, etree.LXML_VERSION[:3]))}; {decoded.encoding})",
             encoding=decoded.encoding,  # what Document.encoding shows: the file's, not the format
             document_attributes=attributes,
             removed=removed,
             notes=[f"image alt text (not a statement): {a}" for a in walker.alt],
+            marked_headings=True,  # <h1>…<h6> / `#` say what a heading is; a short <p> is not one
             read_chars=_body_chars(root) + visible(title) + head_read,
         )
     ]

@@ -15,7 +15,7 @@ from typing import Any
 
 from qcoder.corpus.blocks import Block, StructuredSource
 from qcoder.corpus.decode import decode
-from qcoder.corpus.readers._text import glue, report, tidy, visible
+from qcoder.corpus.readers._text import one_line, report, settle_paragraphs, tidy, visible
 from qcoder.corpus.readers.html import Walker, parse, visible_text
 from qcoder.corpus.types import ImportRefused, PipelineOptions
 
@@ -137,14 +137,17 @@ def read_markdown(raw: bytes, options: PipelineOptions = PipelineOptions()) -> l
                         alt.append(text.strip())
                 elif child.type == "html_inline":
                     pass  # a tag (`<span>`): markup, not text; the text between tags is in the text tokens
-            text = ""
+            lines = []  # a paragraph keeps its line breaks: they may separate speaker turns (settled below)
             for piece in "".join(pieces).split("\n"):
-                text = glue(text, piece)
-            text = tidy(text)
-            found = _MARKERS.findall(text)
-            if found:
-                markers.extend(found)
-                text = tidy(_MARKERS.sub("", text))
+                line = tidy(piece)
+                found = _MARKERS.findall(line)
+                if found:
+                    markers.extend(found)
+                    line = tidy(_MARKERS.sub("", line))
+                if line:
+                    lines.append(line)
+            paragraph = row is None and kind != "heading" and not in_item
+            text = "\n".join(lines) if paragraph else one_line("\n".join(lines))
             if not text:
                 continue
             if row is not None:
@@ -153,6 +156,7 @@ def read_markdown(raw: bytes, options: PipelineOptions = PipelineOptions()) -> l
                 blocks.append(Block(text, kind="heading", level=level))
             else:
                 blocks.append(Block(text, kind="list_item" if in_item else "paragraph"))
+    blocks, labels = settle_paragraphs(blocks)
     removed = [
         r
         for r in (
@@ -160,6 +164,7 @@ def read_markdown(raw: bytes, options: PipelineOptions = PipelineOptions()) -> l
             report("markdown_code", code, ["code, scripts and styles are not statements"]),
             report("markdown_images", alt, ["image alt text is not a statement"]),
             report("markdown_emphasis", markers, ["emphasis markers left as text by the Markdown parser"]),
+            report("speaker_labels", labels),
         )
         if r.changes
     ]
@@ -172,6 +177,7 @@ def read_markdown(raw: bytes, options: PipelineOptions = PipelineOptions()) -> l
             document_attributes=attributes,
             removed=removed,
             notes=notes,
+            marked_headings=True,  # <h1>…<h6> / `#` say what a heading is; a short <p> is not one
             read_chars=read,
         )
     ]

@@ -3,7 +3,7 @@
 A recorder or speech recognition writes one cue every few seconds, often in the middle of a sentence.
 Cues are therefore joined: consecutive cues of one speaker form a turn, cut into blocks only where a
 cue ends a sentence (so a statement never spans two speakers and never loses its words to a cue
-boundary). Each block carries the speaker and the start time (HH:MM:SS) of its first cue. Speakers come
+boundary); in a file without any final punctuation (speech recognition) each cue is a block. Each block carries the speaker and the start time (HH:MM:SS) of its first cue. Speakers come
 from WebVTT voice tags (`<v 张三>`) or a `Name:` / `Name：` label at the start of a cue (the label is
 listed as removed); a cue without a label continues the turn before it. Styling tags (`<i>`, `<b>`,
 `<font>`) are markup, not text.
@@ -86,6 +86,9 @@ def _blocks(cues: list[Cue]) -> tuple[list[Block], list[str], bool]:
                 labels.append(turn.label.strip())
         named.append((cue, speaker, text))
     has_speakers = any(speaker for _, speaker, _ in named)
+    # Speech recognition often writes no punctuation at all: then no cue can be known to end a sentence,
+    # and joining until one does would make each turn a single statement; each cue is a unit instead.
+    punctuated = any(mark in cue.text for cue in cues for mark in _FINAL)
     blocks: list[Block] = []
     current: list[str] = []
     first: Cue | None = None
@@ -104,7 +107,7 @@ def _blocks(cues: list[Cue]) -> tuple[list[Block], list[str], bool]:
 
     for cue, speaker, text in named:
         speaker = speaker or who  # a cue without a label continues the turn
-        if current and (speaker != who or current[-1].endswith(_FINAL)):
+        if current and (speaker != who or current[-1].endswith(_FINAL) or not punctuated):
             flush()
         if not current:
             first = cue
