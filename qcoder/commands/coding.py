@@ -121,8 +121,10 @@ def code(
             from qcoder.coding.scales import find_scale_value
 
             with opened.session() as session:
+                from qcoder.coding.codes import code_path
+
                 chosen = find_scale_value(session, code, value)
-                code, level = chosen.name, str(chosen.level)
+                code, level = code_path(session, chosen), str(chosen.level)
         workbench = _workbench(opened, coder)
         ids = workbench.statement_ids(statements)
         if quote is not None:
