@@ -207,3 +207,25 @@ def test_upgrade_keeps_codes_and_downgrade_refuses_while_names_repeat(db_url: st
         assert schema.current_revision(engine) == schema.head_revision()
     finally:
         engine.dispose()
+
+
+def test_a_coding_bundle_keeps_same_name_codes_apart(tree, project: Project, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from qcoder.exchange.bundle import apply_bundle, dump_bundle
+
+    bench, ids = tree
+    bench.code_statements([1], ids["teachers/fun"])
+    bench.code_statements([2], ids["students/fun"])
+    bench.add_relation(ids["teachers/fun"], ids["students/fun"], "causal", "")
+    data = dump_bundle(project)
+    assert {c["code"] for c in data["codings"]} == {"teachers/fun", "students/fun"}
+    assert {c.get("path") for c in data["codes"] if c["name"] == "fun"} == {"teachers/fun", "students/fun"}
+    with open_project(str(tmp_path / "copy.qcoder")) as other:
+        add_document(other, STATEMENTS)
+        result = other.run(lambda s: apply_bundle(s, data))
+        assert result.codes_created == 4 and result.codings_added == 2
+        assert dump_bundle(other) == data
+        assert not other.run(lambda s: apply_bundle(s, data)).changed  # twice adds nothing
+        with other.session() as s:
+            paths = code_paths(s)
+            coded = {(paths[cid], sid) for cid, sid in s.execute(select(Coding.code_id, Coding.sentence_id))}
+        assert coded == {("teachers/fun", 1), ("students/fun", 2)}
