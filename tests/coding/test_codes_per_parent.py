@@ -229,3 +229,18 @@ def test_a_coding_bundle_keeps_same_name_codes_apart(tree, project: Project, tmp
             paths = code_paths(s)
             coded = {(paths[cid], sid) for cid, sid in s.execute(select(Coding.code_id, Coding.sentence_id))}
         assert coded == {("teachers/fun", 1), ("students/fun", 2)}
+
+
+def test_flat_reports_show_the_path_where_names_repeat(tree, project: Project) -> None:  # type: ignore[no-untyped-def]
+    from qcoder.analysis.frequencies import code_frequencies
+    from qcoder.analysis.tables import relation_table
+
+    bench, ids = tree
+    bench.code_statements([1, 2], ids["teachers/fun"])
+    bench.code_statements([3], ids["students/fun"])
+    bench.add_relation(ids["teachers/fun"], ids["students"], "causal", "")
+    with project.session() as s:
+        counts = {f.name: f.statements for f in code_frequencies(s, level=0)}
+        relations = [row[0] for row in relation_table(s).rows]
+    assert counts == {"teachers/fun": 2, "students/fun": 1}
+    assert relations == ["teachers/fun → students"]  # an unshared name stays plain
