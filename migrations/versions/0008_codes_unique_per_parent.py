@@ -16,10 +16,11 @@ SQLite. Downgrade restores the old constraint, and refuses in one line while two
 level share a name (rename or merge them first): the old constraint could not hold them.
 """
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import sqlalchemy as sa
 from alembic import op
+from alembic.operations import BatchOperations
 
 from qcoder.errors import QcoderError
 
@@ -29,9 +30,29 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 
-def upgrade() -> None:
+def _rebuild_codes(change: Callable[[BatchOperations], None]) -> None:
+    """Batch-alter ``codes``; on SQLite the rebuilt table keeps its AUTOINCREMENT high-water mark,
+    so a deleted code's id is never given again (the undo history refers to it)."""
+    connection = op.get_bind()
+    sqlite = connection.dialect.name == "sqlite"
+    highest = 0
+    if sqlite:
+        highest = (
+            connection.exec_driver_sql(
+                "SELECT COALESCE(MAX(seq), 0) FROM sqlite_sequence WHERE name = 'codes'"
+            ).scalar()
+            or 0
+        )
     with op.batch_alter_table("codes", table_kwargs={"sqlite_autoincrement": True}) as batch_op:
-        batch_op.drop_constraint("uq_codes_name_level", type_="unique")
+        change(batch_op)
+    if sqlite:
+        highest = max(highest, connection.exec_driver_sql("SELECT COALESCE(MAX(id), 0) FROM codes").scalar() or 0)
+        connection.exec_driver_sql("DELETE FROM sqlite_sequence WHERE name = 'codes'")
+        connection.exec_driver_sql("INSERT INTO sqlite_sequence (name, seq) VALUES ('codes', ?)", (highest,))
+
+
+def upgrade() -> None:
+    _rebuild_codes(lambda batch_op: batch_op.drop_constraint("uq_codes_name_level", type_="unique"))
     op.create_index(
         "uq_codes_name_parent",
         "codes",
@@ -69,5 +90,4 @@ def downgrade() -> None:
         )
     op.drop_index("uq_codes_top_name_level", table_name="codes")
     op.drop_index("uq_codes_name_parent", table_name="codes")
-    with op.batch_alter_table("codes", table_kwargs={"sqlite_autoincrement": True}) as batch_op:
-        batch_op.create_unique_constraint("uq_codes_name_level", ["name", "level"])
+    _rebuild_codes(lambda batch_op: batch_op.create_unique_constraint("uq_codes_name_level", ["name", "level"]))

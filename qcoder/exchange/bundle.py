@@ -481,12 +481,13 @@ def dump_bundle(project: Project) -> dict[str, Any]:
     with project.session() as session:
         codes = {c.id: c for c in session.scalars(select(Code))}
         paths = code_paths(session)
-        counts: dict[str, int] = defaultdict(int)
+        counts: dict[tuple[str, int], int] = defaultdict(int)
         for c in codes.values():
-            counts[c.name] += 1
+            counts[(c.name, c.level)] += 1
 
-        def named(code_id: int) -> str:  # a name other codes share travels as the code's path
-            return paths[code_id] if counts[codes[code_id].name] > 1 else codes[code_id].name
+        def named(code_id: int) -> str:  # a name other codes share at its level travels as the code's path
+            code = codes[code_id]
+            return paths[code_id] if counts[(code.name, code.level)] > 1 else code.name
 
         coders = {c.id: c.name for c in session.scalars(select(Coder).order_by(Coder.id))}
         documents = {d.id: d for d in session.scalars(select(Document))}
@@ -505,7 +506,7 @@ def dump_bundle(project: Project) -> dict[str, Any]:
         code_rows = []
         for code in sorted(codes.values(), key=lambda c: (-c.level, named(c.id))):
             row: dict[str, Any] = {"name": code.name, "level": code.level}
-            if counts[code.name] > 1:
+            if counts[(code.name, code.level)] > 1:
                 row["path"] = paths[code.id]
             parent = codes.get(code.parent_id) if code.parent_id else None
             row["parent"] = named(parent.id) if parent else None

@@ -299,13 +299,17 @@ class _Planner:
         if parent_level is not None and parent_level <= level:
             return self._conflict(item, f"its parent {parent_name!r} is at level {parent_level}, not above {level}")
         if matched is None:
-            clash = self._sibling(entry.name, level, self._planned_parent_id(item), None)
+            where = "under the same parent"
+            if entry.parent_known or item.parent_key or item.parent_code_id is not None:
+                clash = self._sibling(entry.name, level, self._planned_parent_id(item), None)
+            else:  # the file says nothing of a parent: a code of this name at this level is this one
+                clash = next((c for c in self.codes if c.name == entry.name and c.level == level), None)
+                where = "at this level"
             if clash is not None:
                 item.clash_code_id = clash.id
                 return self._conflict(
                     item,
-                    f"the project already has {entry.name!r} under the same parent with GUID {clash.guid} "
-                    f"(file: {entry.guid})",
+                    f"the project already has {entry.name!r} {where} with GUID {clash.guid} (file: {entry.guid})",
                 )
             return item
         return self._compare(item, matched)
