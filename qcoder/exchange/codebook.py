@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from qcoder.coding.codes import create_code, move_code, rename_code, update_code
 from qcoder.errors import Conflict, QcoderError
+from qcoder.exchange import refi
 from qcoder.exchange.codebook_read import CodeEntry, ParsedCodebook, parse_csv, parse_json, parse_qdc, read_codebook
 from qcoder.exchange.codebook_write import (
     EXPORTERS,
@@ -264,9 +265,14 @@ class _Planner:
         code = self.by_guid.get(ref.lower().strip("{}"))
         if code is None:
             named = [c for c in self.codes if c.name == ref]
+            if not named and (refi.FLAT_PATH_SEPARATOR in ref or "/" in ref):  # a path: A::B or A/B
+                wanted = "/".join(part.strip() for part in ref.replace(refi.FLAT_PATH_SEPARATOR, "/").split("/"))
+                named = [c for c in self.codes if (p := self.path(c)) == wanted or p.endswith("/" + wanted)]
             if len(named) > 1:
+                paths = ", ".join(sorted(repr(self.path(c)) for c in named))
                 raise QcoderError(
-                    f"{entry.where}, field 'parent': {ref!r} names several codes in the project; use parent_guid"
+                    f"{entry.where}, field 'parent': {ref!r} names several codes in the project ({paths}); "
+                    "give its path or use parent_guid"
                 )
             code = named[0] if named else None
         if code is None:

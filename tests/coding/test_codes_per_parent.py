@@ -244,3 +244,29 @@ def test_flat_reports_show_the_path_where_names_repeat(tree, project: Project) -
         relations = [row[0] for row in relation_table(s).rows]
     assert counts == {"teachers/fun": 2, "students/fun": 1}
     assert relations == ["teachers/fun → students"]  # an unshared name stays plain
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".json", ".qdc"])
+def test_a_codebook_file_keeps_same_name_codes_apart(tree, project: Project, tmp_path, suffix: str) -> None:  # type: ignore[no-untyped-def]
+    from qcoder.exchange.codebook import apply_plan, export_codebook, plan_codebook_import, read_codebook
+
+    _bench, _ids = tree
+    book = tmp_path / f"book{suffix}"
+    with project.session() as s:
+        book.write_bytes(export_codebook(s, suffix))
+    parsed = read_codebook(book)
+    again = project.run(lambda s: plan_codebook_import(s, parsed))
+    assert again.count("same") == 4 and again.count("conflicting") == 0  # each fun is itself
+    with open_project(str(tmp_path / "fresh.qcoder")) as fresh:
+        plan = fresh.run(lambda s: plan_codebook_import(s, parsed))
+        assert plan.count("new") == 4 and plan.count("conflicting") == 0
+        fresh.run(lambda s: apply_plan(s, plan))
+        assert set(_codes(fresh)) == set(_codes(project))
+        # a file naming a parent by a bare shared name is refused with the paths; a path finds it
+        extra = tmp_path / "extra.json"
+        extra.write_text('[{"name": "骑车", "level": 0, "parent": "fun"}]', encoding="utf-8")
+        with pytest.raises(QcoderError, match="'students/fun', 'teachers/fun'"):
+            fresh.run(lambda s: plan_codebook_import(s, read_codebook(extra)))
+        extra.write_text('[{"name": "骑车", "level": 0, "parent": "teachers::fun"}]', encoding="utf-8")
+        item = fresh.run(lambda s: plan_codebook_import(s, read_codebook(extra))).items[0]
+        assert (item.kind, item.reason) == ("conflicting", "its parent 'fun' is at level 0, not above 0")
