@@ -229,7 +229,7 @@ class _Planner:
             current, seen = self.by_id[current].parent_id, seen + 1
         return "/".join(reversed(names))
 
-    def _entry_parent_id(self, entry: CodeEntry, stack: tuple[str, ...]) -> int | None | object:
+    def _entry_parent_id(self, entry: CodeEntry, stack: tuple[str, ...]) -> int | object | None:
         """The project id of the entry's parent (None: a top code); ``_UNKNOWN`` when the parent is new."""
         if entry.parent_key and entry.parent_key in self.keys:
             if entry.parent_key in stack or entry.key in stack:
@@ -343,7 +343,7 @@ class _Planner:
         item.kind = "renamed" if "name" in item.changes else "updated" if item.changes else "same"
         return item
 
-    def _planned_parent_id(self, item: PlannedCode) -> int | None | object:
+    def _planned_parent_id(self, item: PlannedCode) -> int | object | None:
         """The project id of the parent the code will have; ``_UNKNOWN`` when that parent is new."""
         if item.parent_code_id is not None:
             return item.parent_code_id
@@ -352,7 +352,7 @@ class _Planner:
         matched = self.match.get(item.parent_key)
         return matched.id if matched is not None else _UNKNOWN
 
-    def _sibling(self, name: str, level: int, parent_id: int | None | object, code_id: int | None) -> Code | None:
+    def _sibling(self, name: str, level: int, parent_id: int | object | None, code_id: int | None) -> Code | None:
         """A project code already named ``name`` where the code goes (names are unique per parent;
         top codes per level); none under a parent that the import creates."""
         if parent_id is _UNKNOWN:

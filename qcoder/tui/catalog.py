@@ -119,9 +119,7 @@ class CodeCatalog:
     def level_name(self, level: int) -> str:
         return self.levels[level].label(language()) if 0 <= level < len(self.levels) else str(level)
 
-    def name_problem(
-        self, name: str, level: int, keep: int | None = None, parent_id: int | None = None
-    ) -> str | None:
+    def name_problem(self, name: str, level: int, keep: int | None = None, parent_id: int | None = None) -> str | None:
         """What is wrong with ``name`` for a code at ``level`` under ``parent_id`` (None: a top code;
         ``keep``: the code being renamed); None if fine. Names are unique per parent.
 

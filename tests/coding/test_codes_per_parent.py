@@ -95,7 +95,7 @@ def test_the_command_line_takes_a_path(tree, project: Project) -> None:  # type:
     db = str(project.url)
     code, _out, err = qc("code", "D01-S002", "--code", "fun", "--coder", "bo", "--db", db)
     assert code == 1 and "ambiguous" in err and "'students/fun'" in err and len(err.strip().splitlines()) == 1
-    code, out, err = qc("code", "D01-S002", "--code", "students/fun", "--coder", "bo", "--db", db)
+    code, _out, err = qc("code", "D01-S002", "--code", "students/fun", "--coder", "bo", "--db", db)
     assert code == 0, err
     code, _out, err = qc("codebook", "rename", "teachers/fun", "乐趣", "--coder", "bo", "--db", db)
     assert code == 0, err
@@ -190,7 +190,7 @@ def test_upgrade_keeps_codes_and_downgrade_refuses_while_names_repeat(db_url: st
         with engine.begin() as conn:
             _insert_code(conn, 4, "fun", 0, 2)  # now allowed: another parent
         for cid, name, level, parent in [(5, "fun", 0, 1), (6, "students", 1, None)]:
-            with pytest.raises(Exception, match="(?i)unique"), engine.begin() as conn:
+            with pytest.raises(Exception, match=r"(?i)unique"), engine.begin() as conn:
                 _insert_code(conn, cid, name, level, parent)  # same parent; same top name and level
         with pytest.raises(QcoderError) as refused:
             schema.downgrade(engine, "0007_team_roles")
@@ -201,7 +201,7 @@ def test_upgrade_keeps_codes_and_downgrade_refuses_while_names_repeat(db_url: st
         schema.downgrade(engine, "0007_team_roles")
         with engine.begin() as conn:
             assert conn.execute(text("SELECT COUNT(*) FROM codes")).scalar() == 4
-        with pytest.raises(Exception, match="(?i)unique"), engine.begin() as conn:
+        with pytest.raises(Exception, match=r"(?i)unique"), engine.begin() as conn:
             _insert_code(conn, 7, "play", 0, 1)  # the old rule is back: one name per level
         schema.upgrade(engine)
         assert schema.current_revision(engine) == schema.head_revision()
