@@ -97,7 +97,7 @@ def codes(db: DbOption = None, fmt: FormatOption = "text") -> None:
 
 def code(
     statements: Annotated[list[str], typer.Argument(help="Statement IDs: D03-S017, ranges D03-S017..D03-S020")],
-    code: Annotated[str, typer.Option("--code", help="Code name (created if missing)")],
+    code: Annotated[str, typer.Option("--code", help="Code name or path Parent/Child (created if missing)")],
     coder: CoderOption = None,
     level: Annotated[str | None, typer.Option("--level", help="0-3, concept, 初始范畴, …")] = None,
     db: DbOption = None,
