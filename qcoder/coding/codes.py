@@ -331,11 +331,22 @@ def rename_code(
     old = code.name
     code.name = new_name
     _touch(code, coder)
-    session.flush()
+    _flush_names(session, new_name)
     log_event(
         session, coder.id if coder else None, "code.rename", code_id=code.id, guid=code.guid, old=old, new=new_name
     )
     return code
+
+
+def _flush_names(session: Session, name: str) -> None:
+    """Write a rename or move; a colleague's code of that name committed under the same parent a
+    moment ago (after our check, before our write) makes the unique index refuse it: one line."""
+    try:
+        session.flush()
+    except IntegrityError as error:
+        raise Conflict(
+            f"a code named {name!r} was just created there by someone else; refresh and pick another name"
+        ) from error
 
 
 def update_code(
@@ -402,7 +413,7 @@ def move_code(
     old_parent = code.parent_id
     code.parent_id = new_parent.id if new_parent else None
     _touch(code, coder)
-    session.flush()
+    _flush_names(session, code.name)
     log_event(
         session,
         coder.id if coder else None,

@@ -270,3 +270,34 @@ def test_a_codebook_file_keeps_same_name_codes_apart(tree, project: Project, tmp
         extra.write_text('[{"name": "骑车", "level": 0, "parent": "teachers::fun"}]', encoding="utf-8")
         item = fresh.run(lambda s: plan_codebook_import(s, read_codebook(extra))).items[0]
         assert (item.kind, item.reason) == ("conflicting", "its parent 'fun' is at level 0, not above 0")
+
+
+def test_two_renames_to_one_name_under_one_parent_leave_one(db_url: str) -> None:
+    """Two coders rename two siblings to the same name at once: one wins, the other gets one line."""
+    from qcoder.coding.codes import create_code, rename_code
+
+    with open_project(db_url) as project:
+
+        def setup(s):  # type: ignore[no-untyped-def]
+            parent = create_code(s, "students", level=1)
+            return [create_code(s, name, level=0, parent=parent).id for name in ("a", "b")]
+
+        first_id, second_id = project.run(setup)
+        outcome: dict[str, object] = {}
+
+        def second() -> None:
+            try:
+                project.run(lambda s: rename_code(s, s.get_one(Code, second_id), "乐趣"))
+            except Exception as error:
+                outcome["error"] = error
+
+        with project.transaction() as first:
+            rename_code(first, first.get_one(Code, first_id), "乐趣")
+            racer = threading.Thread(target=second)
+            racer.start()
+            _wait_for_lock(project)
+        racer.join(timeout=60)
+        error = outcome.get("error")
+        assert isinstance(error, Conflict) and "\n" not in str(error), error
+        with project.session() as s:
+            assert sorted(s.scalars(select(Code.name).where(Code.level == 0))) == ["b", "乐趣"]
