@@ -93,3 +93,37 @@ def test_importing_twice_matches_each_same_name_code_to_itself(project: Project,
     report = project.run(lambda s: import_project(s, source))
     assert report.codes_new == 0 and report.codes_matched == 5 and report.codings == 0
     assert len(_coded(project)) == 3
+
+
+def test_merging_a_copy_matches_same_name_codes_by_parent(project: Project, second_project: Project) -> None:
+    """Both copies add a "fun": ours under teachers, theirs under teachers and under students.
+    Theirs under teachers is ours; theirs under students is new; each coding stays with its own."""
+    from factories import add_document
+
+    from qcoder.coding.coders import get_or_create_coder
+    from qcoder.coding.codes import create_code, find_code
+    from qcoder.coding.codings import add_codings
+    from qcoder.exchange.merge import apply_merge, plan_merge
+
+    add_document(project, ["Teachers like it.", "Students like it more."])
+
+    def categories(s) -> None:  # type: ignore[no-untyped-def]
+        create_code(s, "teachers", level=1)
+        create_code(s, "students", level=1)
+
+    project.run(categories)
+    apply_merge(second_project, project)  # the colleague's copy: same documents, same two categories
+    project.run(lambda s: create_code(s, "fun", level=0, parent=find_code(s, "teachers")))
+
+    def colleague(s) -> None:  # type: ignore[no-untyped-def]
+        bob = get_or_create_coder(s, "bob")
+        sentences = sorted(s.scalars(select(Sentence)), key=lambda x: x.ordinal)
+        for parent, sentence in (("teachers", sentences[0]), ("students", sentences[1])):
+            code = create_code(s, "fun", level=0, parent=find_code(s, parent), coder=bob)
+            add_codings(s, [sentence.id], code.id, bob.id)
+
+    second_project.run(colleague)
+    plan = plan_merge(project, second_project)
+    assert plan.codes_new == ["fun [level 0]"] and not plan.conflicts
+    apply_merge(project, second_project)
+    assert _coded(project) == {"teachers/fun": {"Teachers like it."}, "students/fun": {"Students like it more."}}
