@@ -52,7 +52,7 @@ def code_frequencies(
     out = [
         Frequency(
             id=snap.codes[i].id,
-            name=snap.codes[i].name,
+            name=snap.shown_name(i),
             level=snap.codes[i].level,
             level_name=snap.level_name(snap.codes[i].level),
             statements=int(stats.statements[i]),
@@ -119,7 +119,7 @@ def code_document_matrix(
     stats = snap.stats(snap.coder_index(coder), rolled)
     rows = snap.at_level(level)
     return DocumentMatrix(
-        codes=[(snap.codes[i].id, snap.codes[i].name) for i in rows],
+        codes=[(snap.codes[i].id, snap.shown_name(i)) for i in rows],
         documents=[d.label for d in snap.documents],
         counts=stats.doc_matrix[rows] if rows else np.zeros((0, len(snap.documents)), dtype=np.int64),
     )
@@ -178,7 +178,7 @@ def cooccurrence(
                     break
                 a, b = row[:-step][same], row[step:][same]
                 flat += np.bincount(a * k + b, minlength=k * k) + np.bincount(b * k + a, minlength=k * k)
-    return Cooccurrence(codes=[(snap.codes[i].id, snap.codes[i].name) for i in rows], counts=flat.reshape(k, k))
+    return Cooccurrence(codes=[(snap.codes[i].id, snap.shown_name(i)) for i in rows], counts=flat.reshape(k, k))
 
 
 def cooccurrence_table(

@@ -103,6 +103,25 @@ class Snapshot:
             known = ", ".join(self.coders) or "none yet"
             raise NotFound(f"no coder {name!r}; coders: {known}") from None
 
+    def shown_name(self, index: int) -> str:
+        """The code's name, or its path (``Parent/Child``) where codes under different parents share
+        the name: what a flat table (frequencies, relations) prints so its rows can be told apart."""
+        shared = self.cache.get("shared_names")
+        if shared is None:
+            seen: dict[str, int] = {}
+            for code in self.codes:
+                seen[code.name] = seen.get(code.name, 0) + 1
+            shared = self.cache["shared_names"] = {name for name, count in seen.items() if count > 1}
+        code = self.codes[index]
+        if code.name not in shared:
+            return code.name
+        names: list[str] = [code.name]
+        parent = code.parent
+        while parent is not None and len(names) <= len(self.codes):
+            names.append(self.codes[parent].name)
+            parent = self.codes[parent].parent
+        return "/".join(reversed(names))
+
     def children(self) -> list[list[int]]:
         kids: list[list[int]] = [[] for _ in self.codes]
         for code in self.codes:

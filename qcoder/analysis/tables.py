@@ -164,7 +164,12 @@ def relation_table(session: Session) -> Table:
         title=label("relations", lang),
         columns=[label("relation", lang), label("relation_type", lang), label("relation_meaning", lang)],
         rows=[
-            [f"{by_id[s].name} → {by_id[t].name}", relation_type_label(typ, lang), note] for s, t, typ, note in rows_
+            [
+                f"{snap.shown_name(by_id[s].index)} → {snap.shown_name(by_id[t].index)}",
+                relation_type_label(typ, lang),
+                note,
+            ]
+            for s, t, typ, note in rows_
         ],
         name="relations",
     )

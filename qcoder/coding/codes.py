@@ -1,7 +1,8 @@
 """Codes and the code hierarchy: create, find, rename, move, merge, split, delete.
 
-Rules that keep a grounded-theory hierarchy sound: names are unique within a level,
-a parent is always at a higher level than its child, and no code is its own ancestor.
+Rules that keep a grounded-theory hierarchy sound: names are unique among a parent's
+children (top codes: within their level), so a name may recur under different parents and
+is then told apart by its path (``Parent/Child``); a parent is always at a higher level than its child, and no code is its own ancestor.
 Edits that a stale screen could make carry the version the user saw (optimistic
 locking): if someone else changed the code since, the edit is refused and names them.
 """
@@ -63,26 +64,113 @@ def _check_level(session: Session, level: int) -> None:
         raise QcoderError(f"level {level} is outside the ladder (0–{len(ladder) - 1})")
 
 
+def code_paths(session: Session) -> dict[int, str]:
+    """Every code's path from the top of the tree (``Root/Parent/Child``), by id."""
+    rows = {cid: (name, parent) for cid, name, parent in session.execute(select(Code.id, Code.name, Code.parent_id))}
+    paths: dict[int, str] = {}
+
+    def path(cid: int) -> str:
+        trail: list[str] = []
+        current: int | None = cid
+        while current is not None and current in rows and len(trail) <= len(rows):
+            if current in paths:
+                trail.append(paths[current])
+                break
+            name, parent = rows[current]
+            trail.append(name)
+            current = parent
+        return "/".join(reversed(trail))
+
+    for cid in rows:
+        paths[cid] = path(cid)
+    return paths
+
+
+def code_path(session: Session, code: Code) -> str:
+    """The code's path from the top of the tree, to tell apart codes of one name."""
+    names = [code.name]
+    parent_id = code.parent_id
+    while parent_id is not None and len(names) < 100:
+        parent = session.get(Code, parent_id)
+        if parent is None:
+            break
+        names.append(parent.name)
+        parent_id = parent.parent_id
+    return "/".join(reversed(names))
+
+
+def _normal_path(text: str) -> str:
+    return "/".join(" ".join(part.split()) for part in text.split("/"))
+
+
+def matching_codes(session: Session, name_or_path: str, level: int | None = None) -> list[Code]:
+    """The codes a name or path names: the codes of that exact name; if none, the codes whose
+    path ends with it (``Parent/Child`` or the full ``Root/…/Child``). A name may itself contain
+    ``/``: an exact name wins."""
+    name = clean_code_name(name_or_path)
+    query = select(Code).where(Code.name == name)
+    if level is not None:
+        query = query.where(Code.level == level)
+    found = list(session.scalars(query.order_by(Code.id)))
+    if found or "/" not in name:
+        return found
+    wanted = _normal_path(name)
+    last = wanted.rsplit("/", 1)[-1]
+    tail = list(session.scalars(select(Code).where(Code.name == last).order_by(Code.id)))
+    if not tail:
+        return []
+    paths = code_paths(session)
+    return [
+        code
+        for code in tail
+        if (paths[code.id] == wanted or paths[code.id].endswith("/" + wanted))
+        and (level is None or code.level == level)
+    ]
+
+
+def ambiguous(session: Session, text: str, matches: Sequence[Code]) -> QcoderError:
+    """One line naming the codes a bare name could mean, and how to say which."""
+    paths = code_paths(session)
+    named = sorted({paths[c.id] for c in matches})
+    if len(named) < len(matches):
+        return QcoderError(f"code {text!r} exists at several levels; pass --level")
+    shown = ", ".join(repr(p) for p in named[:8]) + (f" and {len(named) - 8} more" if len(named) > 8 else "")
+    return QcoderError(f"code {text!r} is ambiguous: {shown}; give its path, e.g. {named[0]!r}")
+
+
 def find_code(session: Session, name_or_guid: str, level: int | None = None) -> Code:
-    """By GUID, or by name (the level disambiguates a name used at two levels)."""
+    """By GUID, by name, or by path (``Parent/Child``) when codes under different parents share
+    the name; the level disambiguates a name used at two levels."""
     text = name_or_guid.strip()
     code = session.scalar(select(Code).where(Code.guid == text.lower().strip("{}")))
     if code is not None:
         return code
-    query = select(Code).where(Code.name == clean_code_name(text))
-    if level is not None:
-        query = query.where(Code.level == level)
-    matches = list(session.scalars(query))
+    matches = matching_codes(session, text, level)
     if not matches:
         raise NotFound(f"no code {text!r}; `qcoder codes` lists them")
     if len(matches) > 1:
-        raise QcoderError(f"code {text!r} exists at several levels; pass --level")
+        raise ambiguous(session, text, matches)
     return matches[0]
 
 
-def code_at(session: Session, name: str, level: int) -> Code | None:
-    """The code named exactly ``name`` at ``level``, if there is one."""
-    return session.scalar(select(Code).where(Code.name == name, Code.level == level))
+def code_at(session: Session, name: str, level: int, *, parent_id: int | None) -> Code | None:
+    """The code named exactly ``name`` among ``parent_id``'s children (a top code: at ``level``).
+
+    Names are unique per parent; top codes (no parent) per level.
+    """
+    query = select(Code).where(Code.name == name)
+    if parent_id is None:
+        query = query.where(Code.parent_id.is_(None), Code.level == level)
+    else:
+        query = query.where(Code.parent_id == parent_id)
+    return session.scalar(query)
+
+
+def _check_sibling_name(session: Session, name: str, level: int, parent: Code | None, code_id: int | None) -> None:
+    clash = code_at(session, name, level, parent_id=parent.id if parent is not None else None)
+    if clash is not None and clash.id != code_id:
+        where = f"under {code_path(session, parent)!r}" if parent is not None else "at the top of that level"
+        raise Conflict(f"a code named {name!r} already exists {where}; rename one or merge them")
 
 
 def get_code(session: Session, code_id: int, *, lock: bool = False) -> Code:
@@ -153,8 +241,7 @@ def create_code(
     name = clean_code_name(name)
     _check_level(session, level)
     _check_parent(session, level, parent)
-    if code_at(session, name, level) is not None:
-        raise Conflict(f"a code named {name!r} already exists at that level")
+    _check_sibling_name(session, name, level, parent, None)
     code = Code(
         name=name,
         level=level,
@@ -180,17 +267,35 @@ def create_code(
 
 
 def ensure_code(session: Session, name: str, level: int, coder: Coder | None = None) -> tuple[Code, bool]:
-    """The code with this name at this level, created if missing; True when created."""
-    query = select(Code).where(Code.name == clean_code_name(name), Code.level == level)
-    existing = session.scalar(query)
-    if existing is not None:
-        return existing, False
+    """The code this name or path (``Parent/Child``) names at this level, created if missing;
+    True when created. A bare name that several codes share is refused, naming their paths.
+
+    A missing ``Parent/Child`` whose parent exists is created under it; anything else missing
+    becomes a top code. Two coders creating it at once get one code: the unique index refuses
+    the second insert, which then takes the first one's code.
+    """
+    cleaned = clean_code_name(name)
+    matches = matching_codes(session, cleaned, level)
+    if len(matches) > 1:
+        raise ambiguous(session, cleaned, matches)
+    if matches:
+        return matches[0], False
+    parent: Code | None = None
+    new_name = cleaned
+    if "/" in cleaned:
+        head, _, last = _normal_path(cleaned).rpartition("/")
+        parents = matching_codes(session, head) if head and last else []
+        if len(parents) > 1:
+            raise ambiguous(session, head, parents)
+        if parents:
+            parent, new_name = parents[0], last
+    parent_id = parent.id if parent is not None else None
     try:
         with session.begin_nested():
-            return create_code(session, name, level=level, coder=coder), True
+            return create_code(session, new_name, level=level, parent=parent, coder=coder), True
     except (IntegrityError, Conflict):  # another coder's transaction created it a moment ago
-        existing = session.scalar(query)
-        if existing is None:
+        existing = code_at(session, clean_code_name(new_name), level, parent_id=parent_id)
+        if existing is None or existing.level != level:
             raise
         return existing, False
 
@@ -222,17 +327,26 @@ def rename_code(
     new_name = clean_code_name(new_name)
     if new_name == code.name:
         return code
-    clash = session.scalar(select(Code).where(Code.name == new_name, Code.level == code.level, Code.id != code.id))
-    if clash is not None:
-        raise Conflict(f"a code named {new_name!r} already exists at that level; merge them instead")
+    _check_sibling_name(session, new_name, code.level, code.parent, code.id)
     old = code.name
     code.name = new_name
     _touch(code, coder)
-    session.flush()
+    _flush_names(session, new_name)
     log_event(
         session, coder.id if coder else None, "code.rename", code_id=code.id, guid=code.guid, old=old, new=new_name
     )
     return code
+
+
+def _flush_names(session: Session, name: str) -> None:
+    """Write a rename or move; a colleague's code of that name committed under the same parent a
+    moment ago (after our check, before our write) makes the unique index refuse it: one line."""
+    try:
+        session.flush()
+    except IntegrityError as error:
+        raise Conflict(
+            f"a code named {name!r} was just created there by someone else; refresh and pick another name"
+        ) from error
 
 
 def update_code(
@@ -295,10 +409,11 @@ def move_code(
     if new_parent is not None:
         session.refresh(new_parent)
     _check_parent(session, code.level, new_parent, code)
+    _check_sibling_name(session, code.name, code.level, new_parent, code.id)
     old_parent = code.parent_id
     code.parent_id = new_parent.id if new_parent else None
     _touch(code, coder)
-    session.flush()
+    _flush_names(session, code.name)
     log_event(
         session,
         coder.id if coder else None,
@@ -309,6 +424,24 @@ def move_code(
         new_parent=code.parent_id,
     )
     return code
+
+
+def _check_children_fit(session: Session, code: Code, new_parent_id: int | None, doing: str) -> None:
+    """Refuse (one line, nothing changed) when ``code``'s children, moving under ``new_parent_id``,
+    would meet a code of the same name there (the code itself counts: it goes only afterwards)."""
+    children = list(session.scalars(select(Code).where(Code.parent_id == code.id)))
+    for child in children:
+        clash = code_at(session, child.name, child.level, parent_id=new_parent_id)
+        if clash is not None and clash.id != child.id:
+            where = (
+                f"under {code_path(session, session.get_one(Code, new_parent_id))!r}"
+                if new_parent_id is not None
+                else "at the top"
+            )
+            raise Conflict(
+                f"{doing} {code_path(session, code)!r} would put two codes named {child.name!r} {where}; "
+                "rename or merge one of them first"
+            )
 
 
 def coding_count(session: Session, code: Code) -> int:
@@ -341,6 +474,7 @@ def merge_codes(
         _check_version(session, target, expected_versions[1])
     if source.level != target.level:
         raise Conflict("merge codes of the same level; move one first")
+    _check_children_fit(session, source, target.id, "merging")
     source_row = row_of(source)
     target_definition = target.definition
     target_pairs = {
@@ -493,6 +627,7 @@ def delete_code(session: Session, code: Code, *, coder: Coder | None = None) -> 
     """
     lock_codebook(session)
     code = get_code(session, code.id, lock=True)
+    _check_children_fit(session, code, code.parent_id, "deleting")
     codings = [row_of(c) for c in session.scalars(select(Coding).where(Coding.code_id == code.id))]
     children = list(session.scalars(select(Code.id).where(Code.parent_id == code.id)))
     relations = list(

@@ -280,8 +280,8 @@ def _merged_revert(session: Session, payload: dict[str, Any], coder: Coder) -> N
     target = code_ops.get_code(session, target.id, lock=True)
     if session.get(Code, source["id"]) is not None:
         raise Conflict(f"{source['name']!r} exists again")
-    if code_ops.code_at(session, source["name"], source["level"]) is not None:
-        raise Conflict(f"a code named {source['name']!r} was created at that level since")
+    if code_ops.code_at(session, source["name"], source["level"], parent_id=source.get("parent_id")) is not None:
+        raise Conflict(f"a code named {source['name']!r} was created in its place since")
     moved = [int(row[0]) for row in payload["moved_codings"]]
     still = _ids_where(session, Coding.id, moved, Coding.code_id == target.id)
     if len(still) != len(moved):
@@ -406,8 +406,8 @@ def _deleted_revert(session: Session, payload: dict[str, Any], coder: Coder) -> 
     row = payload["row"]
     if session.get(Code, row["id"]) is not None:
         raise Conflict(f"{row['name']!r} exists again")
-    if code_ops.code_at(session, row["name"], row["level"]) is not None:
-        raise Conflict(f"a code named {row['name']!r} was created at that level since")
+    if code_ops.code_at(session, row["name"], row["level"], parent_id=row.get("parent_id")) is not None:
+        raise Conflict(f"a code named {row['name']!r} was created in its place since")
     parent_id = row.get("parent_id")
     if parent_id is not None and session.get(Code, parent_id) is None:
         raise Conflict(f"the parent of {row['name']!r} was deleted since")

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
-from qcoder.coding.codes import create_code, find_code, set_code_fields
+from qcoder.coding.codes import ambiguous, code_at, create_code, find_code, matching_codes, set_code_fields
 from qcoder.errors import Conflict, QcoderError
 from qcoder.store.models import Code, Coder, Coding, Sentence
 
@@ -90,7 +90,14 @@ def make_scale(
 
 
 def _code_or_new(session: Session, name: str, level: int, coder: Coder | None, parent: Code | None = None) -> Code:
-    found = session.scalar(select(Code).where(Code.name == name, Code.level == level))
+    """The scale's value under ``parent`` (names are unique per parent), or the scale itself by name."""
+    if parent is not None:
+        found = code_at(session, name, level, parent_id=parent.id)
+    else:
+        matches = matching_codes(session, name, level)
+        if len(matches) > 1:
+            raise ambiguous(session, name, matches)
+        found = matches[0] if matches else None
     if found is not None:
         return found
     return create_code(session, name, level=level, parent=parent, coder=coder)

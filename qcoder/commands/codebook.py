@@ -59,7 +59,7 @@ def _print_code(info: Any, fmt: str, line: str) -> None:
 
 @codebook_app.command("rename")
 def rename(
-    code: Annotated[str, typer.Argument(help="Code name or GUID")],
+    code: Annotated[str, typer.Argument(help="Code name, path (Parent/Child, where names repeat) or GUID")],
     new_name: Annotated[str, typer.Argument(help="The new name")],
     coder: CoderOption,
     level: LevelOption = None,
@@ -76,7 +76,7 @@ def rename(
 
 @codebook_app.command("move")
 def move(
-    code: Annotated[str, typer.Argument(help="Code name or GUID")],
+    code: Annotated[str, typer.Argument(help="Code name, path (Parent/Child, where names repeat) or GUID")],
     coder: CoderOption,
     parent: Annotated[str | None, typer.Option("--parent", help="The new parent (a code of a higher level)")] = None,
     top: Annotated[bool, typer.Option("--top", help="Make it a top code (no parent)")] = False,
@@ -128,7 +128,7 @@ def merge(
 
 @codebook_app.command("define")
 def define(
-    code: Annotated[str, typer.Argument(help="Code name or GUID")],
+    code: Annotated[str, typer.Argument(help="Code name, path (Parent/Child, where names repeat) or GUID")],
     definition: Annotated[str, typer.Argument(help="The definition (an empty string clears it)")],
     coder: CoderOption,
     level: LevelOption = None,
@@ -145,7 +145,7 @@ def define(
 
 @codebook_app.command("exemplar")
 def exemplar(
-    code: Annotated[str, typer.Argument(help="Code name or GUID")],
+    code: Annotated[str, typer.Argument(help="Code name, path (Parent/Child, where names repeat) or GUID")],
     statement: Annotated[str, typer.Argument(help="The exemplar statement (典型原始语句), e.g. D03-S017")],
     coder: CoderOption,
     level: LevelOption = None,
@@ -164,7 +164,7 @@ def exemplar(
 
 @codebook_app.command("delete")
 def delete(
-    code: Annotated[str, typer.Argument(help="Code name or GUID")],
+    code: Annotated[str, typer.Argument(help="Code name, path (Parent/Child, where names repeat) or GUID")],
     coder: CoderOption,
     yes: Annotated[bool, typer.Option("--yes", help="Delete even if it has codings")] = False,
     level: LevelOption = None,

@@ -97,7 +97,7 @@ def codes(db: DbOption = None, fmt: FormatOption = "text") -> None:
 
 def code(
     statements: Annotated[list[str], typer.Argument(help="Statement IDs: D03-S017, ranges D03-S017..D03-S020")],
-    code: Annotated[str, typer.Option("--code", help="Code name (created if missing)")],
+    code: Annotated[str, typer.Option("--code", help="Code name or path Parent/Child (created if missing)")],
     coder: CoderOption = None,
     level: Annotated[str | None, typer.Option("--level", help="0-3, concept, 初始范畴, …")] = None,
     db: DbOption = None,
@@ -121,8 +121,10 @@ def code(
             from qcoder.coding.scales import find_scale_value
 
             with opened.session() as session:
+                from qcoder.coding.codes import code_path
+
                 chosen = find_scale_value(session, code, value)
-                code, level = chosen.name, str(chosen.level)
+                code, level = code_path(session, chosen), str(chosen.level)
         workbench = _workbench(opened, coder)
         ids = workbench.statement_ids(statements)
         if quote is not None:

@@ -11,7 +11,9 @@ The document is found by file name, not by its ``D04`` label (labels follow impo
 the ID's ordinal is tried first and checked against the prefix; if a change of splitting
 moved the statement, the document is searched for the prefix (nearest match wins). A
 reference that matches nothing fails the whole load with one line naming it — loading is
-one transaction, so nothing is half-applied. Codes are matched by (name, level), relations
+one transaction, so nothing is half-applied. Codes are matched by (name, level) — and where
+codes under different parents share a name, by their ``path`` (``Parent/Child``), which the
+bundle then uses wherever it names such a code — relations
 by (source, target, type), memos by (type, title, target), codings by (statement, code,
 coder): loading a bundle twice adds nothing the second time.
 """
@@ -30,7 +32,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from qcoder.coding.coders import get_or_create_coder
-from qcoder.coding.codes import code_at, create_code, update_code
+from qcoder.coding.codes import code_at, code_path, code_paths, create_code, matching_codes, update_code
 from qcoder.coding.codings import add_codings, mark_reviewed
 from qcoder.coding.memos import add_memo
 from qcoder.coding.relations import add_relation, check_relation_type, find_relation
@@ -139,7 +141,10 @@ def check_bundle(data: Any, where: str = "") -> None:
         raise _fail(where, f"version {version!r} is newer than this qcoder reads ({VERSION}); upgrade qcoder")
     seen: set[tuple[str, int]] = set()
     for entry in _entries(data, "codes", where):
-        key = (" ".join(_text(entry, "name", where).split()), _level(entry, "level", where))
+        name = " ".join(_text(entry, "name", where).split())
+        if entry.get("path") is not None:
+            name = _text(entry, "path", where)
+        key = (name, _level(entry, "level", where))
         if key in seen:
             raise _fail(where, f"code {key[0]!r} appears twice at level {key[1]}")
         seen.add(key)
@@ -244,40 +249,44 @@ class _Statements:
 
 
 class _Codes:
-    """Codes by (name, level), creating the bundle's codes top-down so parents come first."""
+    """Codes by (name or path, level), creating the bundle's codes top-down so parents come first."""
 
     def __init__(self, session: Session) -> None:
         self.session = session
-        self._cache: dict[tuple[str, int], Code] = {}
+        self._cache: dict[tuple[str, int | None], Code] = {}
 
-    def get(self, name: str, level: int) -> Code | None:
-        key = (" ".join(name.split()), level)
-        if key not in self._cache:
-            code = code_at(self.session, key[0], level)
-            if code is None:
+    def existing(self, entry: dict[str, Any], bundle_levels: dict[str, list[int]]) -> Code | None:
+        """The project's code this bundle code is: the only one of its name at its level, else
+        the one of that name under the bundle's parent (names are unique per parent)."""
+        name, level = " ".join(entry["name"].split()), entry["level"]
+        if not entry.get("path"):
+            named = list(self.session.scalars(select(Code).where(Code.name == name, Code.level == level)))
+            if len(named) == 1:
+                return named[0]
+            if not named:
                 return None
-            self._cache[key] = code
-        return self._cache[key]
+        parent = self.parent(entry, bundle_levels)
+        return code_at(self.session, name, level, parent_id=parent.id if parent is not None else None)
 
     def need(self, name: str, level: int | None, what: str) -> Code:
-        """The code at this level; without a level, the only code of that name."""
-        if level is None:
-            matches = list(self.session.scalars(select(Code).where(Code.name == " ".join(name.split()))))
-            if len(matches) == 1:
-                return matches[0]
-            if matches:
-                raise QcoderError(
-                    f"coding bundle {what} refers to code {name!r}, which exists at several levels; give its level"
-                )
-            code = None
-        else:
-            code = self.get(name, level)
-        if code is None:
+        """The code a name or path names at this level; without a level, the only code it names."""
+        key = ("/".join(" ".join(part.split()) for part in name.split("/")), level)
+        if key in self._cache:
+            return self._cache[key]
+        matches = matching_codes(self.session, key[0], level)
+        if len(matches) > 1:
+            paths = ", ".join(repr(p) for p in sorted({code_path(self.session, c) for c in matches}))
+            raise QcoderError(
+                f"coding bundle {what} refers to code {name!r}, which names several codes ({paths}); "
+                "give its path or level"
+            )
+        if not matches:
             at = "" if level is None else f" at level {level}"
             raise QcoderError(
                 f"coding bundle {what} refers to code {name!r}{at}, which is neither in the bundle nor in the project"
             )
-        return code
+        self._cache[key] = matches[0]
+        return matches[0]
 
     def parent(self, entry: dict[str, Any], bundle_levels: dict[str, list[int]]) -> Code | None:
         name = entry.get("parent")
@@ -289,18 +298,16 @@ class _Codes:
         above = sorted(lv for lv in bundle_levels.get(" ".join(name.split()), []) if lv > level)
         if above:
             return self.need(name, above[0], f"code {entry['name']!r}")
-        code = self.session.scalar(
-            select(Code).where(Code.name == " ".join(name.split()), Code.level > level).order_by(Code.level)
-        )
-        if code is None:
+        higher = sorted((c for c in matching_codes(self.session, name) if c.level > level), key=lambda c: c.level)
+        if not higher:
             raise QcoderError(
                 f"coding bundle code {entry['name']!r} has parent {name!r}, "
                 "which is not a higher-level code in the bundle or the project"
             )
-        return code
+        return higher[0]
 
-    def remember(self, code: Code) -> None:
-        self._cache[(code.name, code.level)] = code
+    def remember(self, code: Code, key: str) -> None:
+        self._cache[(key, code.level)] = code
 
 
 # ------------------------------------------------------------------ applying
@@ -321,7 +328,7 @@ def apply_bundle(session: Session, data: dict[str, Any]) -> BundleResult:
 
     # Resolve every statement reference before writing, so a bad one fails fast.
     code_entries = _entries(data, "codes", "data")
-    exemplars = {(e["name"], e["level"]): statements.resolve(e["exemplar"]) for e in code_entries if e.get("exemplar")}
+    exemplars = {(_key(e), e["level"]): statements.resolve(e["exemplar"]) for e in code_entries if e.get("exemplar")}
     coding_entries = _entries(data, "codings", "data")
     coded = [statements.resolve(entry["statement"]) for entry in coding_entries]
     for entry in _entries(data, "reviews", "data"):
@@ -333,10 +340,11 @@ def apply_bundle(session: Session, data: dict[str, Any]) -> BundleResult:
 
     bundle_levels: dict[str, list[int]] = defaultdict(list)
     for entry in code_entries:
-        bundle_levels[" ".join(entry["name"].split())].append(entry["level"])
+        bundle_levels[_key(entry)].append(entry["level"])
     for entry in sorted(code_entries, key=lambda e: -e["level"]):
-        existing = codes.get(entry["name"], entry["level"])
+        existing = codes.existing(entry, bundle_levels)
         if existing is not None:
+            codes.remember(existing, _key(entry))
             result.codes_existing += 1
             continue
         code = create_code(
@@ -348,10 +356,10 @@ def apply_bundle(session: Session, data: dict[str, Any]) -> BundleResult:
             colour=entry.get("colour"),
             coder=coder(entry.get("created_by")),
         )
-        exemplar = exemplars.get((entry["name"], entry["level"]))
+        exemplar = exemplars.get((_key(entry), entry["level"]))
         if exemplar is not None:
             update_code(session, code, exemplar_sentence_id=exemplar.id)
-        codes.remember(code)
+        codes.remember(code, _key(entry))
         result.codes_created += 1
 
     for entry in _entries(data, "relations", "data"):
@@ -452,6 +460,11 @@ def _memo_exists(session: Session, type_: str, title: str, text: str, target: st
     return session.scalar(query.limit(1)) is not None
 
 
+def _key(entry: dict[str, Any]) -> str:
+    """How the bundle names a code: its path where codes share its name, else its name."""
+    return str(entry.get("path") or " ".join(entry["name"].split()))
+
+
 def load_bundle(project: Project, path: str | Path) -> BundleResult:
     """Read a bundle file and apply it in one transaction: all of it or, on any error, none."""
     data = read_bundle(path)
@@ -467,6 +480,15 @@ def dump_bundle(project: Project) -> dict[str, Any]:
     """The project's codebook, relations, memos, codings and reviews as a bundle ``load_bundle`` reads."""
     with project.session() as session:
         codes = {c.id: c for c in session.scalars(select(Code))}
+        paths = code_paths(session)
+        counts: dict[tuple[str, int], int] = defaultdict(int)
+        for c in codes.values():
+            counts[(c.name, c.level)] += 1
+
+        def named(code_id: int) -> str:  # a name other codes share at its level travels as the code's path
+            code = codes[code_id]
+            return paths[code_id] if counts[(code.name, code.level)] > 1 else code.name
+
         coders = {c.id: c.name for c in session.scalars(select(Coder).order_by(Coder.id))}
         documents = {d.id: d for d in session.scalars(select(Document))}
         wanted_sentences = {c.exemplar_sentence_id for c in codes.values() if c.exemplar_sentence_id}
@@ -482,10 +504,12 @@ def dump_bundle(project: Project) -> dict[str, Any]:
             return _ref(sentence, documents[sentence.document_id])
 
         code_rows = []
-        for code in sorted(codes.values(), key=lambda c: (-c.level, c.name)):
+        for code in sorted(codes.values(), key=lambda c: (-c.level, named(c.id))):
             row: dict[str, Any] = {"name": code.name, "level": code.level}
+            if counts[(code.name, code.level)] > 1:
+                row["path"] = paths[code.id]
             parent = codes.get(code.parent_id) if code.parent_id else None
-            row["parent"] = parent.name if parent else None
+            row["parent"] = named(parent.id) if parent else None
             if parent:
                 row["parent_level"] = parent.level
             row["definition"] = code.definition
@@ -498,9 +522,9 @@ def dump_bundle(project: Project) -> dict[str, Any]:
         relations = list(session.scalars(select(Relation).order_by(Relation.id)))
         relation_rows = [
             {
-                "source": codes[r.source_id].name,
+                "source": named(r.source_id),
                 "source_level": codes[r.source_id].level,
-                "target": codes[r.target_id].name,
+                "target": named(r.target_id),
                 "target_level": codes[r.target_id].level,
                 "type": r.type,
                 "note": r.note,
@@ -514,7 +538,7 @@ def dump_bundle(project: Project) -> dict[str, Any]:
         for memo in session.scalars(select(Memo).order_by(Memo.created_at, Memo.id)):
             row = {"type": memo.type, "title": memo.title, "text": memo.text}
             if memo.code_id:
-                row |= {"target": "code", "code": codes[memo.code_id].name, "level": codes[memo.code_id].level}
+                row |= {"target": "code", "code": named(memo.code_id), "level": codes[memo.code_id].level}
             elif memo.document_id:
                 row |= {"target": "document", "document": _file_name(documents[memo.document_id])}
             elif memo.sentence_id:
@@ -524,9 +548,9 @@ def dump_bundle(project: Project) -> dict[str, Any]:
                 row |= {
                     "target": "relation",
                     "relation": {
-                        "source": codes[r.source_id].name,
+                        "source": named(r.source_id),
                         "source_level": codes[r.source_id].level,
-                        "target": codes[r.target_id].name,
+                        "target": named(r.target_id),
                         "target_level": codes[r.target_id].level,
                         "type": r.type,
                     },
@@ -545,12 +569,12 @@ def dump_bundle(project: Project) -> dict[str, Any]:
         )
         rows = sorted(
             session.execute(query),
-            key=lambda r: (coders[r[1]], r[3], r[2].ordinal, codes[r[0]].level, codes[r[0]].name),
+            key=lambda r: (coders[r[1]], r[3], r[2].ordinal, codes[r[0]].level, named(r[0])),
         )
         for code_id, coder_id, sentence, _label, quote_start, quote_end in rows:
             coding_row: dict[str, Any] = {
                 "statement": _ref(sentence, documents[sentence.document_id]),
-                "code": codes[code_id].name,
+                "code": named(code_id),
                 "level": codes[code_id].level,
                 "coder": coders[coder_id],
             }

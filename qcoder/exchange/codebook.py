@@ -3,7 +3,7 @@
 Import never surprises the researcher: ``plan_codebook_import`` reads the project and
 says, per code, what would happen — ``new``, ``same``, ``renamed`` (same GUID, other
 name), ``updated`` (same GUID and name; definition, colour or parent differ) or
-``conflicting`` (would break a rule: a name already used at that level under another
+``conflicting`` (would break a rule: a name already used under the same parent with another
 GUID, a parent that is not at a higher level, a cycle…). ``apply_plan`` changes the
 database only when called, inside the caller's transaction, and skips conflicting codes.
 
@@ -14,6 +14,7 @@ the file's tree (leaves are concepts, their parents one level up, and so on).
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -23,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from qcoder.coding.codes import create_code, move_code, rename_code, update_code
 from qcoder.errors import Conflict, QcoderError
+from qcoder.exchange import refi
 from qcoder.exchange.codebook_read import CodeEntry, ParsedCodebook, parse_csv, parse_json, parse_qdc, read_codebook
 from qcoder.exchange.codebook_write import (
     EXPORTERS,
@@ -60,6 +62,7 @@ __all__ = [
 ]
 
 KINDS = ("new", "same", "renamed", "updated", "conflicting")
+_UNKNOWN = object()  # a parent the import has yet to create: no project code can clash under it
 LEVEL_MODES = ("auto", "map")  # a tree deeper than the ladder: extend the ladder, or map depth onto it
 
 
@@ -136,6 +139,8 @@ class _Planner:
             if entry.parent_key:
                 self.children.setdefault(entry.parent_key, []).append(entry)
         self.explicit = {e.key: lv for e in self.entries if (lv := _explicit_level(session, e)) is not None}
+        self.name_count = Counter(e.name for e in self.entries)
+        self._matched: dict[str, Code | None] = {}
         self.match: dict[str, Code | None] = {e.key: self._match(e) for e in self.entries}
         self.level: dict[str, int] = {}
         self.cyclic: set[str] = set()
@@ -191,16 +196,52 @@ class _Planner:
             )
         self.notes.insert(0, f"--levels map: {moved} code(s) deeper than the ladder placed at its top level")
 
-    def _match(self, entry: CodeEntry) -> Code | None:
+    def _match(self, entry: CodeEntry, stack: tuple[str, ...] = ()) -> Code | None:
+        """The project's code this entry is: by GUID; else by name — and, where codes under
+        different parents share the name (in the project or in the file), by parent too."""
+        if entry.key in self._matched:
+            return self._matched[entry.key]
         if entry.guid:
-            return self.by_guid.get(entry.guid)
-        level = self.explicit.get(entry.key)
-        named = [c for c in self.codes if c.name == entry.name and (level is None or c.level == level)]
-        if len(named) > 1:
-            raise QcoderError(
-                f"{entry.where}: {entry.name!r} names codes at several levels in the project; give a level or a GUID"
-            )
-        return named[0] if named else None
+            found = self.by_guid.get(entry.guid)
+        else:
+            level = self.explicit.get(entry.key)
+            named = [c for c in self.codes if c.name == entry.name and (level is None or c.level == level)]
+            if len(named) > 1 or (named and self.name_count[entry.name] > 1):
+                parent_id = self._entry_parent_id(entry, stack)
+                if parent_id is not _UNKNOWN:
+                    named = [c for c in named if c.parent_id == parent_id]
+                elif entry.parent_known:  # under a parent the import creates: a new code too
+                    named = []
+            if len(named) > 1:
+                paths = ", ".join(repr(p) for p in sorted(self.path(c) for c in named))
+                raise QcoderError(
+                    f"{entry.where}: {entry.name!r} names several codes in the project ({paths}); "
+                    "give its parent, level or GUID"
+                )
+            found = named[0] if named else None
+        self._matched[entry.key] = found
+        return found
+
+    def path(self, code: Code) -> str:
+        names, current, seen = [code.name], code.parent_id, 0
+        while current is not None and current in self.by_id and seen < len(self.by_id):
+            names.append(self.by_id[current].name)
+            current, seen = self.by_id[current].parent_id, seen + 1
+        return "/".join(reversed(names))
+
+    def _entry_parent_id(self, entry: CodeEntry, stack: tuple[str, ...]) -> int | object | None:
+        """The project id of the entry's parent (None: a top code); ``_UNKNOWN`` when the parent is new."""
+        if entry.parent_key and entry.parent_key in self.keys:
+            if entry.parent_key in stack or entry.key in stack:
+                return _UNKNOWN
+            parent = self._match(self.keys[entry.parent_key], (*stack, entry.key))
+            return parent.id if parent is not None else _UNKNOWN
+        if entry.parent_ref:
+            try:
+                return self._parent_code(entry).id
+            except QcoderError:
+                return _UNKNOWN
+        return None if entry.parent_known else _UNKNOWN
 
     def _derive(self, entry: CodeEntry, stack: list[str]) -> int:
         if entry.key in self.level:
@@ -224,9 +265,14 @@ class _Planner:
         code = self.by_guid.get(ref.lower().strip("{}"))
         if code is None:
             named = [c for c in self.codes if c.name == ref]
+            if not named and (refi.FLAT_PATH_SEPARATOR in ref or "/" in ref):  # a path: A::B or A/B
+                wanted = "/".join(part.strip() for part in ref.replace(refi.FLAT_PATH_SEPARATOR, "/").split("/"))
+                named = [c for c in self.codes if (p := self.path(c)) == wanted or p.endswith("/" + wanted)]
             if len(named) > 1:
+                paths = ", ".join(sorted(repr(self.path(c)) for c in named))
                 raise QcoderError(
-                    f"{entry.where}, field 'parent': {ref!r} names several codes in the project; use parent_guid"
+                    f"{entry.where}, field 'parent': {ref!r} names several codes in the project ({paths}); "
+                    "give its path or use parent_guid"
                 )
             code = named[0] if named else None
         if code is None:
@@ -259,12 +305,17 @@ class _Planner:
         if parent_level is not None and parent_level <= level:
             return self._conflict(item, f"its parent {parent_name!r} is at level {parent_level}, not above {level}")
         if matched is None:
-            clash = next((c for c in self.codes if c.name == entry.name and c.level == level), None)
+            where = "under the same parent"
+            if entry.parent_known or item.parent_key or item.parent_code_id is not None:
+                clash = self._sibling(entry.name, level, self._planned_parent_id(item), None)
+            else:  # the file says nothing of a parent: a code of this name at this level is this one
+                clash = next((c for c in self.codes if c.name == entry.name and c.level == level), None)
+                where = "at this level"
             if clash is not None:
                 item.clash_code_id = clash.id
                 return self._conflict(
                     item,
-                    f"the project already has {entry.name!r} at this level with GUID {clash.guid} (file: {entry.guid})",
+                    f"the project already has {entry.name!r} {where} with GUID {clash.guid} (file: {entry.guid})",
                 )
             return item
         return self._compare(item, matched)
@@ -275,9 +326,10 @@ class _Planner:
             return self._conflict(item, f"the project has this code at level {code.level}, the file at {item.level}")
         if entry.name != code.name:
             item.changes["name"] = (code.name, entry.name)
-            if any(c.name == entry.name and c.level == code.level and c.id != code.id for c in self.codes):
+            parent_id = self._planned_parent_id(item) if item.set_parent else code.parent_id
+            if self._sibling(entry.name, code.level, parent_id, code.id) is not None:
                 return self._conflict(
-                    item, f"renaming {code.name!r} to {entry.name!r} clashes with another code at that level"
+                    item, f"renaming {code.name!r} to {entry.name!r} clashes with another code under the same parent"
                 )
         if item.set_parent:
             wanted = self._wanted_parent_guid(item)
@@ -290,6 +342,27 @@ class _Planner:
             item.changes["colour"] = (code.colour, entry.colour)
         item.kind = "renamed" if "name" in item.changes else "updated" if item.changes else "same"
         return item
+
+    def _planned_parent_id(self, item: PlannedCode) -> int | object | None:
+        """The project id of the parent the code will have; ``_UNKNOWN`` when that parent is new."""
+        if item.parent_code_id is not None:
+            return item.parent_code_id
+        if item.parent_key is None:
+            return None
+        matched = self.match.get(item.parent_key)
+        return matched.id if matched is not None else _UNKNOWN
+
+    def _sibling(self, name: str, level: int, parent_id: int | object | None, code_id: int | None) -> Code | None:
+        """A project code already named ``name`` where the code goes (names are unique per parent;
+        top codes per level); none under a parent that the import creates."""
+        if parent_id is _UNKNOWN:
+            return None
+        for code in self.codes:
+            if code.name != name or code.id == code_id or code.parent_id != parent_id:
+                continue
+            if parent_id is not None or code.level == level:
+                return code
+        return None
 
     def _wanted_parent_guid(self, item: PlannedCode) -> str | None:
         if item.parent_code_id is not None:
@@ -343,9 +416,22 @@ def extend_ladder(session: Session, rungs: int) -> None:
     set_setting(session, "levels", ladder)
 
 
+def _parent_identity(item: PlannedCode, by_key: dict[str, PlannedCode]) -> tuple[str, object]:
+    """Where a code will sit, so two entries bound for one place are seen to clash."""
+    if item.parent_key is not None:
+        parent = by_key.get(item.parent_key)
+        if parent is not None and parent.code_id is not None:
+            return ("code", parent.code_id)
+        return ("entry", item.parent_key)
+    if item.parent_code_id is not None:
+        return ("code", item.parent_code_id)
+    return ("top", item.level)
+
+
 def _mark_duplicates(items: list[PlannedCode]) -> None:
+    by_key = {item.entry.key: item for item in items}
     seen_codes: dict[int, str] = {}
-    seen_names: dict[tuple[str, int], str] = {}
+    seen_names: dict[tuple[str, tuple[str, object]], str] = {}
     for item in items:
         if item.kind == "conflicting":
             continue
@@ -353,12 +439,12 @@ def _mark_duplicates(items: list[PlannedCode]) -> None:
             if item.code_id in seen_codes:
                 item.kind, item.reason = "conflicting", f"the same project code as {seen_codes[item.code_id]}"
             seen_codes[item.code_id] = item.entry.where
-        target = (item.entry.name, item.level)
+        target = (item.entry.name, _parent_identity(item, by_key))
         if item.kind != "conflicting" and (item.kind == "new" or "name" in item.changes):
             if target in seen_names:
                 item.kind, item.reason = (
                     "conflicting",
-                    f"{item.entry.name!r} at this level also comes from {seen_names[target]}",
+                    f"{item.entry.name!r} under the same parent also comes from {seen_names[target]}",
                 )
             seen_names[target] = item.entry.where
 

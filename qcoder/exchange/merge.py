@@ -2,7 +2,7 @@
 
 Coders often code their own copy and bring the work together later. Matching is by
 identity that survives copying: documents by content (SHA-256) and statements by
-(document, ordinal), codes by GUID and then by name and level, coders by name, memos and
+(document, ordinal), codes by GUID and then by name and parent (a top code: name and level), coders by name, memos and
 relations by GUID. Everything OTHER has that this project lacks is added — documents
 with their statements (keeping labels when free), codes, codings, memos, relations,
 review marks — and nothing is ever removed, so merging twice adds nothing the second time.
@@ -193,15 +193,31 @@ class _Merge:
         top = len(levels(self.ours)) - 1
         ours = list(self.ours.scalars(select(Code)))
         by_guid = {c.guid: c for c in ours}
-        by_name = {(c.name, c.level): c for c in ours}
+        # names are unique per parent: by (name, parent) first; a name used once at a level on
+        # both sides matches wherever it sits (one side moved it)
+        by_place: dict[tuple[str, object], Code] = {
+            (c.name, c.parent_id if c.parent_id is not None else ("top", c.level)): c for c in ours
+        }
+        by_name: dict[tuple[str, int], list[Code]] = defaultdict(list)
+        for c in ours:
+            by_name[(c.name, c.level)].append(c)
         theirs = list(self.theirs.scalars(select(Code).order_by(Code.level.desc(), Code.name)))
+        their_names: dict[tuple[str, int], int] = defaultdict(int)
+        for c in theirs:
+            their_names[(c.name, c.level)] += 1
         self.their_codes = {c.id: c for c in theirs}
         for code in theirs:
             if code.level > top:
                 raise QcoderError(
                     f"OTHER's code {code.name!r} is at level {code.level}; this project's ladder stops at {top}"
                 )
-            mine = by_guid.get(code.guid) or by_name.get((code.name, code.level))
+            parent = self.code_map.get(code.parent_id) if code.parent_id is not None else ("top", code.level)
+            mine = by_guid.get(code.guid)
+            if mine is None and parent is not None and not (isinstance(parent, tuple) and parent[0] == "new"):
+                mine = by_place.get((code.name, parent))
+            same_name = by_name.get((code.name, code.level), [])
+            if mine is None and len(same_name) == 1 and their_names[(code.name, code.level)] == 1:
+                mine = same_name[0]
             if mine is None:
                 self.code_map[code.id] = ("new", code.id)
                 self.plan.codes_new.append(f"{code.name} [level {code.level}]")

@@ -28,7 +28,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from qcoder.coding.coders import get_or_create_coder
-from qcoder.coding.codes import code_at, create_code
+from qcoder.coding.codes import clean_code_name, code_at, create_code
 from qcoder.coding.codings import Quote, add_codings, mark_reviewed
 from qcoder.coding.memos import add_memo
 from qcoder.coding.relations import add_relation, find_relation
@@ -218,11 +218,12 @@ class _Writer:
             level = min(max(item.level, 0), top)
             parent = self.codes.get(item.parent_key) if item.parent_key else None
             dropped = parent is not None and parent.level <= level
-            clash = code_at(self.session, entry.name, level)
+            under = None if dropped or parent is None else parent.id
+            clash = code_at(self.session, clean_code_name(entry.name), level, parent_id=under)
             if clash is not None:
                 self.note(
-                    f"code {self._file_path(entry.key)!r}: the same name as {self._project_path(clash)!r} at level "
-                    f"{level}; qcoder keeps names unique per level, so its codings were put on that code"
+                    f"code {self._file_path(entry.key)!r}: the same name and parent as {self._project_path(clash)!r}; "
+                    "qcoder keeps names unique per parent, so its codings were put on that code"
                 )
                 self.codes[entry.key] = clash
                 self.report.codes_matched += 1

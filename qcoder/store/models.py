@@ -25,6 +25,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
+from sqlalchemy import text as sql_text
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
@@ -165,7 +166,24 @@ class Code(Base):
 
     __tablename__ = "codes"
     __table_args__ = (
-        UniqueConstraint("name", "level", name="uq_codes_name_level"),
+        # Names are unique among a parent's children; top codes (no parent) by name and level.
+        # Two partial indexes, because NULL parents are distinct in a plain unique index.
+        Index(
+            "uq_codes_name_parent",
+            "name",
+            "parent_id",
+            unique=True,
+            sqlite_where=sql_text("parent_id IS NOT NULL"),
+            postgresql_where=sql_text("parent_id IS NOT NULL"),
+        ),
+        Index(
+            "uq_codes_top_name_level",
+            "name",
+            "level",
+            unique=True,
+            sqlite_where=sql_text("parent_id IS NULL"),
+            postgresql_where=sql_text("parent_id IS NULL"),
+        ),
         CheckConstraint("level >= 0", name="level"),
         NEVER_REUSED,
     )

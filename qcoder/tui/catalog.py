@@ -31,6 +31,8 @@ class CodeCatalog:
         # takes a free slot (or the least recently used one), so the keys never reorder.
         self.slots: list[str | None] = [None] * RECENT_SLOTS
         self._used: list[str] = []  # GUIDs, least recently used first
+        self._shared: set[str] = set()  # names more than one code has
+        self._names_of: dict[int, CodeInfo] | None = None  # the codes ``_shared`` was counted from
 
     def reload(self) -> None:
         self.assign(self.workbench.levels(), self.workbench.codes(), self.workbench.coders())
@@ -60,6 +62,7 @@ class CodeCatalog:
 
     def update(self, code: CodeInfo) -> None:
         self.codes[code.id] = code
+        self._names_of = None
 
     def use(self, code_id: int) -> None:
         """A code was used: it keeps its number key, or takes a free one (else the least recently used)."""
@@ -90,14 +93,35 @@ class CodeCatalog:
         return next((code for code in self.codes.values() if code.guid == guid), None) if guid else None
 
     def name(self, code_id: int) -> str:
+        """The code's name; its path (``Parent/Child``) where another code has the same name."""
         code = self.codes.get(code_id)
-        return code.name if code else f"#{code_id}"
+        if code is None:
+            return f"#{code_id}"
+        return self.path(code_id) if self._shared_name(code.name) else code.name
+
+    def _shared_name(self, name: str) -> bool:
+        if self._names_of is not self.codes:  # codes were replaced or updated: count again
+            counts: dict[str, int] = {}
+            for code in self.codes.values():
+                counts[code.name] = counts.get(code.name, 0) + 1
+            self._shared, self._names_of = {n for n, k in counts.items() if k > 1}, self.codes
+        return name in self._shared
+
+    def path(self, code_id: int) -> str:
+        """``Root/…/Child``: how the engine and the command line tell apart codes of one name."""
+        names: list[str] = []
+        current: int | None = code_id
+        while current is not None and current in self.codes and len(names) <= len(self.codes):
+            names.append(self.codes[current].name)
+            current = self.codes[current].parent_id
+        return "/".join(reversed(names))
 
     def level_name(self, level: int) -> str:
         return self.levels[level].label(language()) if 0 <= level < len(self.levels) else str(level)
 
-    def name_problem(self, name: str, level: int, keep: int | None = None) -> str | None:
-        """What is wrong with ``name`` for a code at ``level`` (``keep``: the code being renamed); None if fine.
+    def name_problem(self, name: str, level: int, keep: int | None = None, parent_id: int | None = None) -> str | None:
+        """What is wrong with ``name`` for a code at ``level`` under ``parent_id`` (None: a top code;
+        ``keep``: the code being renamed); None if fine. Names are unique per parent.
 
         The engine's rules (``coding.codes``), checked before asking it so a dialog can say so in place.
         """
@@ -110,7 +134,12 @@ class CodeCatalog:
             return _("a code's name is at most {limit} characters; this one has {count}").format(
                 limit=NAME_LIMIT, count=len(cleaned)
             )
-        if any(c.name == cleaned and c.level == level and c.id != keep for c in self.codes.values()):
+        siblings = [c for c in self.codes.values() if c.name == cleaned and c.id != keep and c.parent_id == parent_id]
+        if parent_id is not None and siblings:
+            return _("a code named “{name}” already exists under “{parent}”").format(
+                name=cleaned, parent=self.name(parent_id)
+            )
+        if any(c.level == level for c in siblings):
             return _("a code named “{name}” already exists at the level {level}").format(
                 name=cleaned, level=self.level_name(level)
             )
@@ -139,7 +168,8 @@ class CodeCatalog:
         pool = list(self.codes.values()) if allowed is None else [self.codes[c] for c in allowed if c in self.codes]
         order = {cid: i for i, cid in enumerate(reversed([self._id(g) for g in self._used]))}
         pool.sort(key=lambda code: (order.get(code.id, len(order)), -code.mine, code.name))
-        return rank(query, pool, lambda code: code.name, limit=limit)
+        by_path = "/" in query  # ``teachers/fun``: the picker takes a path as the command line does
+        return rank(query, pool, lambda code: self.path(code.id) if by_path else code.name, limit=limit)
 
     def _id(self, guid: str) -> int | None:
         return next((code.id for code in self.codes.values() if code.guid == guid), None)

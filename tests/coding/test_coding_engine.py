@@ -52,7 +52,9 @@ def test_parent_must_be_higher_level_and_no_cycles(bench: Workbench) -> None:
     with pytest.raises(Conflict, match="higher level"):
         bench.create_code("x", 1, parent_id=concept.id)
     with pytest.raises(Conflict, match="already exists"):
-        bench.create_code("主体地位", 0)
+        bench.create_code("主体地位", 0, parent_id=category.id)
+    # names are unique per parent: the same name at the top of the tree is another code
+    assert bench.create_code("主体地位", 0).parent_id is None
     # the same name at another level is allowed (a concept can name its category)
     assert bench.create_code("主体地位", 1).level == 1
 

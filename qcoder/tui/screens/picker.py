@@ -92,7 +92,7 @@ class PickerScreen(TranslatedBindings, ModalScreen[PickResult | None]):
             options.append(Option(Text(self.none_label, style="italic"), id=NONE))
         for code in codes:
             label = Text("✓ " if code.id in self.present else "  ", style="bold green")
-            label.append(code.name, style=code.colour or "")
+            label.append(self.catalog.name(code.id), style=code.colour or "")  # the path where names repeat
             label.append(f"  {self.catalog.level_name(code.level)} {code.mine}/{code.codings}", style="dim")
             slot = self.catalog.slot_of(code.id)
             if slot is not None:
