@@ -195,7 +195,8 @@ class Snapshot:
         if coder is not None:
             keys = keys[self.coding_coder == coder]
         found: list[set[int]] = [set() for _ in self.codes]
-        for key in np.unique(keys).tolist():
+        present = np.bincount(keys, minlength=len(self.codes) * width)  # linear, where np.unique sorts
+        for key in np.flatnonzero(present).tolist():
             found[key // width].add(key % width)
         if rolled:
             for child, parent in self.bottom_up():
@@ -298,7 +299,13 @@ def load_snapshot(session: Session) -> Snapshot:
         DocRec(index=i, id=d, label=label, name=name, role=role, imported_at=as_utc(at) or datetime.min)
         for i, (d, label, name, role, at) in enumerate(doc_rows)
     ]
-    top = session.execute(text("SELECT MAX(id), MAX(document_id), MAX(ordinal) FROM sentences")).one()
+    # three subqueries: each maximum comes from an index, where one SELECT of all three scans the table
+    top = session.execute(
+        text(
+            "SELECT (SELECT MAX(id) FROM sentences), (SELECT MAX(document_id) FROM sentences), "
+            "(SELECT MAX(ordinal) FROM sentences)"
+        )
+    ).one()
     top_sentence, top_doc, top_ordinal = (int(v or 0) for v in top)
     # every statement's (document, ordinal, id), then sorted into document order
     sentences = _columns(
@@ -344,9 +351,16 @@ def load_snapshot(session: Session) -> Snapshot:
 def total_statements(session: Session) -> int:
     """Statements imported (rows of kind ``sentence``; headings are not statements).
 
-    Not part of the snapshot: it scans the statements table, and only the hierarchy needs it.
+    Not part of the snapshot: it scans the statements table, and only the hierarchy needs it;
+    counted once per snapshot (several reports of one session ask for it).
     """
-    return int(session.scalar(select(func.count()).select_from(Sentence).where(Sentence.kind == "sentence")) or 0)
+    snap = session.info.get(_CACHE_KEY)
+    if isinstance(snap, Snapshot) and "total_statements" in snap.cache:
+        return int(snap.cache["total_statements"])
+    total = int(session.scalar(select(func.count()).select_from(Sentence).where(Sentence.kind == "sentence")) or 0)
+    if isinstance(snap, Snapshot):
+        snap.cache["total_statements"] = total
+    return total
 
 
 def forget_snapshot(session: Session) -> None:

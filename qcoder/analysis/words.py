@@ -208,9 +208,16 @@ def word_frequencies(
     stopwords: frozenset[str] | None = None,
     rolled: bool = True,
 ) -> list[CodeWords]:
-    """Top words of all coded statements, then of each code at ``level`` (all codes if None)."""
+    """Top words of all coded statements, then of each code at ``level`` (all codes if None).
+
+    Kept with the session's snapshot: a report that lists the words again costs nothing.
+    """
     snap = load_snapshot(session)
     who = snap.coder_index(coder)
+    key = ("words", level, who, top, min_length, stopwords, rolled)
+    cached = snap.cache.get(str(key)) if stopwords is None else None
+    if isinstance(cached, list):
+        return list(cached)
     raw = _load_tokens(session, snap, drop_single=min_length >= 2)
     stop = load_stopwords() if stopwords is None else stopwords
     keep = np.array([is_content_word(t, min_length, stop) for t in raw.vocabulary], dtype=bool)
@@ -237,6 +244,8 @@ def word_frequencies(
     for k, i in enumerate(rows, start=1):
         code = snap.codes[i]
         out.append(CodeWords(code.id, code.name, code.level, int(statements[k]), _top(counts[k], raw.vocabulary, top)))
+    if stopwords is None:
+        snap.cache[str(key)] = list(out)
     return out
 
 
