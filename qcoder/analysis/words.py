@@ -228,7 +228,8 @@ def word_frequencies(
     col_parts: list[np.ndarray] = []
     for start, block in snap.bitmaps(who, rolled):
         coded = np.flatnonzero(block.any(axis=0))
-        row, col = np.nonzero(block[wanted]) if len(wanted) else (coded[:0], coded[:0])
+        # 1-D nonzero and divmod: several times faster than numpy's 2-D nonzero
+        row, col = np.divmod(np.flatnonzero(block[wanted]), block.shape[1])
         group_parts += [np.zeros(len(coded), dtype=np.int64), row + 1]
         col_parts += [coded + start, col + start]
     empty = np.zeros(0, dtype=np.int64)
