@@ -140,17 +140,18 @@ def _content_stream(tokens: _Tokens, keep: np.ndarray) -> _Tokens:
     return _Tokens(tokens.vocabulary, tokens.token_ids[kept], ends - per_row, ends, tokens.col_row)
 
 
-def _expand(tokens: _Tokens, cols: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Token ids of the given columns (concatenated ranges) and each token's position in ``cols``."""
+def _expand(tokens: _Tokens, cols: np.ndarray, base: np.ndarray) -> np.ndarray:
+    """``base[i]`` plus the word id, for every token of column ``cols[i]`` (one key per token)."""
     starts = tokens.starts[cols]
     lengths = tokens.ends[cols] - starts
     total = int(lengths.sum())
     if total == 0:
-        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-    owner = np.repeat(np.arange(len(cols), dtype=np.int32), lengths)
-    position = np.arange(total, dtype=np.int64)
-    position += np.repeat(starts - (np.cumsum(lengths) - lengths), lengths)
-    return tokens.token_ids[position], owner
+        return np.zeros(0, dtype=np.int64)
+    position = np.repeat(starts - (np.cumsum(lengths) - lengths), lengths)
+    position += np.arange(total, dtype=np.int64)
+    keys = tokens.token_ids[position]
+    keys += np.repeat(base, lengths)
+    return keys
 
 
 def _counts(tokens: _Tokens, group: np.ndarray, col: np.ndarray, n_groups: int, vocab_size: int) -> np.ndarray:
@@ -171,11 +172,10 @@ def _counts(tokens: _Tokens, group: np.ndarray, col: np.ndarray, n_groups: int, 
     step = max(1, (1 << 24) // vocab_size)  # groups per bincount, so its keys stay within 16 M
     for low in range(0, n_groups, step):
         chosen = (group >= low) & (group < low + step) if n_groups > step else slice(None)
-        ids, owner = _expand(tokens, col[chosen])
-        if len(ids) == 0:
+        keys = _expand(tokens, col[chosen], (group[chosen] - low) * vocab_size)
+        if len(keys) == 0:
             continue
         width = min(step, n_groups - low)
-        keys = (group[chosen][owner] - low) * vocab_size + ids
         out[low : low + width] += np.bincount(keys, minlength=width * vocab_size).reshape(width, vocab_size)
     return out
 
