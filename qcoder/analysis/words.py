@@ -20,6 +20,7 @@ from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
+from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from qcoder.analysis.snapshot import Snapshot, load_snapshot
@@ -76,10 +77,12 @@ def _fetch(session: Session, snap: Snapshot) -> tuple[np.ndarray, np.ndarray, by
     postgres = session.get_bind().dialect.name == "postgresql"
     tokens = "COALESCE(s.tokens, '')"
     if postgres:
-        select_sql = (
-            "SELECT string_agg(s.id::text, ','), string_agg(octet_length(" + tokens + ")::text, ','), "
-            "convert_to(string_agg(" + tokens + ", ' '), 'UTF8')"
-        )
+        # text comes faster than bytea (convert_to costs the server more than encoding costs us);
+        # its byte lengths are UTF-8 ones only when the database stores UTF-8
+        utf8 = session.execute(text("SHOW server_encoding")).scalar() == "UTF8"
+        as_utf8 = tokens if utf8 else f"convert_to({tokens}, 'UTF8')"
+        joined_sql = f"string_agg({tokens}, ' ')" if utf8 else f"convert_to(string_agg({tokens}, ' '), 'UTF8')"
+        select_sql = f"SELECT string_agg(s.id::text, ','), string_agg(octet_length({as_utf8})::text, ','), {joined_sql}"
     else:
         select_sql = (
             "SELECT group_concat(s.id), group_concat(length(CAST(" + tokens + " AS BLOB))), "
@@ -100,7 +103,7 @@ def _fetch(session: Session, snap: Snapshot) -> tuple[np.ndarray, np.ndarray, by
     return (
         np.fromstring(ids, sep=",", dtype=np.int64),
         np.fromstring(lengths, sep=",", dtype=np.int64),
-        bytes(joined),
+        joined.encode("utf-8") if isinstance(joined, str) else bytes(joined),
     )
 
 
