@@ -8,9 +8,10 @@ Filtered out: stop words (``stopwords_zh.txt``, shipped with qcoder, or your own
 without letters (punctuation, numbers), numbers with a unit (``2024年``, ``3个``), and tokens
 shorter than ``min_length`` characters (2 by default: single characters are mostly particles).
 
-Speed: the stored tokens of all coded statements are mapped once to integer ids, with numpy
-over one byte buffer (``token_ids``: no Python object per token); each code's counts are then
-one ``numpy.bincount`` over the ids of its statements.
+Speed: the stored tokens of all coded statements arrive as one aggregated value (with each
+row's id and byte length), are mapped once to integer ids with numpy over that byte buffer
+(``token_ids``: no Python object per token), and every code's counts come from one
+``numpy.bincount`` over (code, word) keys. 100,000 statements: about 0.2 s.
 """
 
 from __future__ import annotations
