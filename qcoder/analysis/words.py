@@ -41,6 +41,8 @@ def load_stopwords(path: Path = STOPWORDS_FILE) -> frozenset[str]:
 def is_content_word(token: str, min_length: int = 2, stopwords: frozenset[str] = frozenset()) -> bool:
     if len(token) < min_length or token in stopwords:
         return False
+    if token.isalpha():  # most words: all letters, so no digit either (no character is both)
+        return True
     letters = sum(ch.isalpha() for ch in token)
     if letters == 0:
         return False  # punctuation, numbers, symbols
