@@ -169,7 +169,9 @@ def cooccurrence(
     flat = np.zeros(k * k, dtype=np.int64)  # pair (a, b) at a * k + b
     if rows:
         for _start, block in snap.bitmaps(who, rolled):
-            col, row = np.nonzero(block[rows].T)  # sorted by statement, then code
+            # sorted by statement, then code; 1-D nonzero over a transposed copy is several times
+            # faster than numpy's 2-D nonzero over the transposed view
+            col, row = np.divmod(np.flatnonzero(np.ascontiguousarray(block[rows].T)), k)
             flat += np.bincount(row * k + row, minlength=k * k)
             # pair each code with the 1st, 2nd, … next code on the same statement
             for step in range(1, k):

@@ -8,9 +8,10 @@ Filtered out: stop words (``stopwords_zh.txt``, shipped with qcoder, or your own
 without letters (punctuation, numbers), numbers with a unit (``2024年``, ``3个``), and tokens
 shorter than ``min_length`` characters (2 by default: single characters are mostly particles).
 
-Speed: the stored tokens of all coded statements are mapped once to integer ids, with numpy
-over one byte buffer (``token_ids``: no Python object per token); each code's counts are then
-one ``numpy.bincount`` over the ids of its statements.
+Speed: the stored tokens of all coded statements arrive as one aggregated value (with each
+row's id and byte length), are mapped once to integer ids with numpy over that byte buffer
+(``token_ids``: no Python object per token), and every code's counts come from one
+``numpy.bincount`` over (code, word) keys. 100,000 statements: about 0.2 s.
 """
 
 from __future__ import annotations
@@ -18,14 +19,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import cast
 
 import numpy as np
+from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from qcoder.analysis.snapshot import Snapshot, load_snapshot
 from qcoder.analysis.table import Table, label
-from qcoder.analysis.token_ids import token_ids
+from qcoder.analysis.token_ids import joined_token_ids
 
 STOPWORDS_FILE = Path(__file__).with_name("stopwords_zh.txt")
 
@@ -40,6 +41,8 @@ def load_stopwords(path: Path = STOPWORDS_FILE) -> frozenset[str]:
 def is_content_word(token: str, min_length: int = 2, stopwords: frozenset[str] = frozenset()) -> bool:
     if len(token) < min_length or token in stopwords:
         return False
+    if token.isalpha():  # most words: all letters, so no digit either (no character is both)
+        return True
     letters = sum(ch.isalpha() for ch in token)
     if letters == 0:
         return False  # punctuation, numbers, symbols
@@ -65,23 +68,46 @@ class _Tokens:
         return np.where(self.col_row >= 0, self.row_ends[self.col_row], 0)
 
 
-def _fetch(session: Session, snap: Snapshot) -> list[tuple[int, bytes]]:
-    """(id, UTF-8 tokens) of the coded statements.
+def _fetch(session: Session, snap: Snapshot) -> tuple[np.ndarray, np.ndarray, bytes]:
+    """(ids, byte lengths, space-joined UTF-8 tokens) of the coded statements.
 
-    Why bytes: splitting and hashing bytes is a fifth cheaper than str, and only the
-    vocabulary needs decoding. Reading every row is cheaper when most are coded.
+    Why aggregated: three ``group_concat``/``string_agg`` over one scan hand over every row in
+    one value each — a third of the cost of fetching 100,000 rows as Python tuples. The three
+    aggregates see the rows in the same order, so the lengths cut the joined tokens into rows
+    whatever the tokens hold. Why bytes: only the vocabulary needs decoding. Reading every row
+    is cheaper when most are coded.
     """
     postgres = session.get_bind().dialect.name == "postgresql"
-    tokens = "convert_to(COALESCE(s.tokens, ''), 'UTF8')" if postgres else "CAST(COALESCE(s.tokens, '') AS BLOB)"
-    sql = f"SELECT s.id, {tokens} FROM sentences s"
+    tokens = "COALESCE(s.tokens, '')"
+    if postgres:
+        # text comes faster than bytea (convert_to costs the server more than encoding costs us);
+        # its byte lengths are UTF-8 ones only when the database stores UTF-8
+        utf8 = session.execute(text("SHOW server_encoding")).scalar() == "UTF8"
+        as_utf8 = tokens if utf8 else f"convert_to({tokens}, 'UTF8')"
+        joined_sql = f"string_agg({tokens}, ' ')" if utf8 else f"convert_to(string_agg({tokens}, ' '), 'UTF8')"
+        select_sql = f"SELECT string_agg(s.id::text, ','), string_agg(octet_length({as_utf8})::text, ','), {joined_sql}"
+    else:
+        select_sql = (
+            "SELECT group_concat(s.id), group_concat(length(CAST(" + tokens + " AS BLOB))), "
+            "CAST(group_concat(" + tokens + ", ' ') AS BLOB)"
+        )
+    sql = f"{select_sql} FROM sentences s"
     if len(snap.coded_sentence_ids) * 2 < snap.sentence_rows:
         sql += " WHERE EXISTS (SELECT 1 FROM codings c WHERE c.sentence_id = s.id)"
     cursor = session.connection().connection.cursor()
     try:
         cursor.execute(sql)
-        return cast("list[tuple[int, bytes]]", cursor.fetchall())  # DB-API cursors are untyped
+        row = cursor.fetchone()
     finally:
         cursor.close()
+    ids, lengths, joined = row if row else (None, None, None)  # DB-API cursors are untyped
+    if not ids or lengths is None or joined is None:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), b""
+    return (
+        np.fromstring(ids, sep=",", dtype=np.int64),
+        np.fromstring(lengths, sep=",", dtype=np.int64),
+        joined.encode("utf-8") if isinstance(joined, str) else bytes(joined),
+    )
 
 
 def _load_tokens(session: Session, snap: Snapshot, *, drop_single: bool) -> _Tokens:
@@ -94,16 +120,14 @@ def _load_tokens(session: Session, snap: Snapshot, *, drop_single: bool) -> _Tok
     if isinstance(cached, _Tokens):
         return cached
     n_cols = len(snap.coded_sentence_ids)
-    rows = _fetch(session, snap) if n_cols else []
     none = np.zeros(0, dtype=np.int64)
+    row_ids, lengths, joined = _fetch(session, snap) if n_cols else (none, none, b"")
     tokens = _Tokens([], none, none, none, np.full(n_cols, -1, dtype=np.int64))
-    if rows:
-        sentence_ids, texts = zip(*rows)
-        found = token_ids(texts, drop_single=drop_single)
+    if len(row_ids):
+        found = joined_token_ids(joined, lengths, drop_single=drop_single)
         # rows → snapshot columns; rows not in the snapshot (uncoded, or newer) are ignored
-        row_ids = np.array(sentence_ids, dtype=np.int64)
         by_id = np.argsort(row_ids)
-        pos = np.minimum(np.searchsorted(row_ids[by_id], snap.coded_sentence_ids), len(rows) - 1)
+        pos = np.minimum(np.searchsorted(row_ids[by_id], snap.coded_sentence_ids), len(row_ids) - 1)
         col_row = np.where(row_ids[by_id[pos]] == snap.coded_sentence_ids, by_id[pos], -1)
         tokens = _Tokens(found.vocabulary, found.ids, found.row_starts, found.row_ends, col_row)
     snap.cache[key] = tokens
@@ -122,42 +146,44 @@ def _content_stream(tokens: _Tokens, keep: np.ndarray) -> _Tokens:
     return _Tokens(tokens.vocabulary, tokens.token_ids[kept], ends - per_row, ends, tokens.col_row)
 
 
-def _expand(tokens: _Tokens, cols: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Token ids of the given columns (concatenated ranges) and each token's position in ``cols``."""
+def _expand(tokens: _Tokens, cols: np.ndarray, base: np.ndarray) -> np.ndarray:
+    """``base[i]`` plus the word id, for every token of column ``cols[i]`` (one key per token)."""
     starts = tokens.starts[cols]
     lengths = tokens.ends[cols] - starts
     total = int(lengths.sum())
     if total == 0:
-        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-    owner = np.repeat(np.arange(len(cols), dtype=np.int32), lengths)
-    position = np.arange(total, dtype=np.int64)
-    position += np.repeat(starts - (np.cumsum(lengths) - lengths), lengths)
-    return tokens.token_ids[position], owner
+        return np.zeros(0, dtype=np.int64)
+    position = np.repeat(starts - (np.cumsum(lengths) - lengths), lengths)
+    position += np.arange(total, dtype=np.int64)
+    keys = tokens.token_ids[position]
+    keys += np.repeat(base, lengths)
+    return keys
 
 
-def _bincounts(tokens: _Tokens, groups: list[np.ndarray], vocab_size: int) -> list[np.ndarray]:
-    """Word counts of each group of columns: one bincount over (group, word) keys when that fits."""
-    if not groups:
-        return []
-    if len(groups) * vocab_size > 1 << 24:
-        return [np.bincount(_expand(tokens, g)[0], minlength=vocab_size) for g in groups]
-    cols = np.concatenate(groups)
-    group_of_col = np.repeat(np.arange(len(groups), dtype=np.int64), [len(g) for g in groups])
-    ids, owner = _expand(tokens, cols)
-    flat = np.bincount(group_of_col[owner] * vocab_size + ids, minlength=len(groups) * vocab_size)
-    return list(flat.reshape(len(groups), vocab_size))
+def _counts(tokens: _Tokens, group: np.ndarray, col: np.ndarray, n_groups: int, vocab_size: int) -> np.ndarray:
+    """(n_groups, vocab_size) word counts of the (group, column) pairs; group 0 is "all coded".
 
-
-def _counts(tokens: _Tokens, groups: list[np.ndarray], vocab_size: int) -> list[np.ndarray]:
-    """Word counts (length ``vocab_size``) of each group of columns; the first group is "all coded"."""
-    if vocab_size == 0:
-        return [np.zeros(0, dtype=np.int64) for _ in groups]
-    everything = len(groups[0]) == len(tokens.starts) and int((tokens.ends - tokens.starts).sum()) == len(
+    Why pairs: one ``bincount`` over (group, word) keys counts every group at once.
+    """
+    out = np.zeros((n_groups, vocab_size), dtype=np.int64)
+    if vocab_size == 0 or len(col) == 0:
+        return out
+    first = group == 0
+    everything = int(first.sum()) == len(tokens.starts) and int((tokens.ends - tokens.starts).sum()) == len(
         tokens.token_ids
     )
-    if everything:  # every token belongs to a coded statement: no need to gather them
-        return [np.bincount(tokens.token_ids, minlength=vocab_size), *_bincounts(tokens, groups[1:], vocab_size)]
-    return _bincounts(tokens, groups, vocab_size)
+    if everything:  # every token belongs to a coded statement: no need to gather them for group 0
+        out[0] = np.bincount(tokens.token_ids, minlength=vocab_size)
+        group, col = group[~first], col[~first]
+    step = max(1, (1 << 24) // vocab_size)  # groups per bincount, so its keys stay within 16 M
+    for low in range(0, n_groups, step):
+        chosen = (group >= low) & (group < low + step) if n_groups > step else slice(None)
+        keys = _expand(tokens, col[chosen], (group[chosen] - low) * vocab_size)
+        if len(keys) == 0:
+            continue
+        width = min(step, n_groups - low)
+        out[low : low + width] += np.bincount(keys, minlength=width * vocab_size).reshape(width, vocab_size)
+    return out
 
 
 def _top(counts: np.ndarray, vocabulary: list[str], top: int) -> list[tuple[str, int]]:
@@ -188,31 +214,45 @@ def word_frequencies(
     stopwords: frozenset[str] | None = None,
     rolled: bool = True,
 ) -> list[CodeWords]:
-    """Top words of all coded statements, then of each code at ``level`` (all codes if None)."""
+    """Top words of all coded statements, then of each code at ``level`` (all codes if None).
+
+    Kept with the session's snapshot: a report that lists the words again costs nothing.
+    """
     snap = load_snapshot(session)
     who = snap.coder_index(coder)
+    key = ("words", level, who, top, min_length, stopwords, rolled)
+    cached = snap.cache.get(str(key)) if stopwords is None else None
+    if isinstance(cached, list):
+        return list(cached)
     raw = _load_tokens(session, snap, drop_single=min_length >= 2)
     stop = load_stopwords() if stopwords is None else stopwords
     keep = np.array([is_content_word(t, min_length, stop) for t in raw.vocabulary], dtype=bool)
     tokens = _content_stream(raw, keep)
     rows = snap.at_level(level)
-    columns: dict[int, list[np.ndarray]] = {i: [] for i in rows}
-    coded: list[np.ndarray] = []
+    wanted = np.array(rows, dtype=np.int64)
+    group_parts: list[np.ndarray] = []
+    col_parts: list[np.ndarray] = []
     for start, block in snap.bitmaps(who, rolled):
-        coded.append(np.flatnonzero(block.any(axis=0)) + start)
-        for i in rows:
-            columns[i].append(np.flatnonzero(block[i]) + start)
+        coded = np.flatnonzero(block.any(axis=0))
+        # 1-D nonzero and divmod: several times faster than numpy's 2-D nonzero
+        row, col = np.divmod(np.flatnonzero(block[wanted]), block.shape[1])
+        group_parts += [np.zeros(len(coded), dtype=np.int64), row + 1]
+        col_parts += [coded + start, col + start]
     empty = np.zeros(0, dtype=np.int64)
-    groups = [np.concatenate([*coded, empty]), *(np.concatenate([*columns[i], empty]) for i in rows)]
-    counts = _counts(tokens, groups, len(raw.vocabulary))
+    group = np.concatenate([*group_parts, empty])
+    col = np.concatenate([*col_parts, empty])
+    statements = np.bincount(group, minlength=len(rows) + 1)
+    counts = _counts(tokens, group, col, len(rows) + 1, len(raw.vocabulary))
     out = [
         CodeWords(
-            None, label("all_statements", snap.language), None, len(groups[0]), _top(counts[0], raw.vocabulary, top)
+            None, label("all_statements", snap.language), None, int(statements[0]), _top(counts[0], raw.vocabulary, top)
         )
     ]
     for k, i in enumerate(rows, start=1):
         code = snap.codes[i]
-        out.append(CodeWords(code.id, code.name, code.level, len(groups[k]), _top(counts[k], raw.vocabulary, top)))
+        out.append(CodeWords(code.id, code.name, code.level, int(statements[k]), _top(counts[k], raw.vocabulary, top)))
+    if stopwords is None:
+        snap.cache[str(key)] = list(out)
     return out
 
 

@@ -98,3 +98,18 @@ def test_statements_without_tokens(project: Project) -> None:
     with project.session() as session:
         found = _by_name(word_frequencies(session, level=0))
     assert found["X"].statements == 3 and found["X"].words == [("创新", 1), ("驱动", 1)]
+
+
+def test_content_word_filter_matches_its_definition_for_every_character() -> None:
+    """Letters counted one by one, as the filter is defined, for words of every code point."""
+
+    def by_definition(token: str) -> bool:
+        letters = sum(ch.isalpha() for ch in token)
+        return letters > 0 and not (any(ch.isdigit() for ch in token) and letters < 2)
+
+    for point in range(0x30000):
+        if 0xD800 <= point <= 0xDFFF:
+            continue
+        ch = chr(point)
+        for token in (ch + ch, ch + "字", "2" + ch):
+            assert is_content_word(token, 2, frozenset()) == by_definition(token), hex(point)
