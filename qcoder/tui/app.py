@@ -376,18 +376,22 @@ def open_app(
     upgraded after a backup, or refused with one line) before the app starts.
     """
     from qcoder.coding.first_look import first_look
-    from qcoder.store.location import sqlite_file, sqlite_url
+    from qcoder.store.location import project_value, server_url, sqlite_file, sqlite_url
     from qcoder.store.preferences import EVERY_PROJECT, remember_coder, remembered, remembered_coder
     from qcoder.store.preferences import remember as remember_preference
 
     path = sqlite_file(db)
+    login: str | None = None
     if path is not None:
         url = sqlite_url(path)
+    elif server := server_url(project_value(db)):  # a PostgreSQL URL, spelled without loading SQLAlchemy
+        url, login = server.url, server.username
     else:
         from qcoder.store.database import resolve_url
 
         url = resolve_url(db)
-    name = coder or remembered_coder(url) or _login(url)
+        login = _login(url)
+    name = coder or remembered_coder(url) or login
     if coder:
         remember_coder(url, coder)
 
