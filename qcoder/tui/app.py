@@ -33,6 +33,7 @@ from qcoder.i18n import N_, _, choose_language, set_language
 from qcoder.tui.attempt import WorkbenchHost
 from qcoder.tui.catalog import CodeCatalog
 from qcoder.tui.engine import PendingWorkbench, RestLoad
+from qcoder.tui.keys import OrderedKeys
 from qcoder.tui.live import DEFAULT_INTERVAL, LiveRefresh
 from qcoder.tui.offline import guard_for
 from qcoder.tui.screens.coding import CodingScreen
@@ -62,7 +63,7 @@ class EngineReady(Message):
         self.pending = pending
 
 
-class QcoderApp(WorkbenchHost):
+class QcoderApp(OrderedKeys, WorkbenchHost):
     CSS_PATH = "qcoder.tcss"
     TITLE = "qcoder"
     BINDINGS = [
@@ -123,6 +124,10 @@ class QcoderApp(WorkbenchHost):
         return self.project.url
 
     # ------------------------------------------------------------------ start
+    def screen_ready(self) -> bool:
+        """Keys wait for the first screen (the coding screen, or the question who is coding)."""
+        return len(self.screen_stack) > 1
+
     def on_mount(self) -> None:
         if self._project is None:
             self.start_from_first_look()

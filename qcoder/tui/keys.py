@@ -1,0 +1,97 @@
+"""Keys typed faster than the workbench draws: every one applied, in the order typed.
+
+Why this exists: Textual routes a key through message queues — the app checks its
+priority bindings, forwards the key to the focused widget's queue, and an unhandled key
+bubbles up through each parent's queue back to the app, where the ordinary bindings of
+the *then* current screen are looked up. When keys arrive in a burst (a fast typist, a
+busy machine, a browser tab behind ``qcoder serve`` whose keys come in one packet),
+the app takes the next key before the previous one has finished that trip:
+
+* Enter opens the code picker, and the letters typed right after it are looked up on
+  the picker before its input has focus — they vanish;
+* ctrl+n (a priority binding: "new code from what is typed") runs while the letters
+  before it still sit in the input's queue, so it sees half a name or none;
+* a key bubbling up through the coding screen after Enter meets the picker's bindings.
+
+``OrderedKeys`` holds each key (and paste) until the one before has settled: no message
+queued or being handled anywhere on the current screen or in the app, every widget of
+that screen mounted, no call scheduled for after them. Then it lets the key in. A key
+that arrives while the app is idle goes straight in (a short hop through the app's
+queue); nothing is dropped and nothing is debounced.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import deque
+from typing import Any
+
+from textual import events
+from textual.app import App
+from textual.message_pump import MessagePump
+
+# A screen that never settles (a widget busy without end) must not hold keys for ever:
+# after this long the next key goes in anyway.
+SETTLE_LIMIT_S = 5.0
+
+
+def _busy(pump: MessagePump) -> bool:
+    """Whether ``pump`` has a message queued or being handled, or is still mounting."""
+    queue = pump._message_queue
+    unfinished = getattr(queue, "_unfinished_tasks", None)  # counts the message being handled too
+    if unfinished if unfinished is not None else queue.qsize():
+        return True
+    return bool(pump._next_callbacks) or (pump.is_running and not pump._is_mounted)
+
+
+class OrderedKeys(App[Any]):
+    """An app that lets a key in only once the previous key has been handled in full."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._held_input: deque[events.Key | events.Paste] = deque()
+        self._admitted: set[int] = set()  # ids of events let through the gate
+        self._feeder: asyncio.Task[None] | None = None
+
+    def screen_ready(self) -> bool:
+        """Whether the app shows a screen its keys are meant for (QcoderApp: not the blank start)."""
+        return True
+
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, (events.Key, events.Paste)) and not event.is_forwarded:
+            if id(event) in self._admitted:
+                self._admitted.discard(id(event))
+            else:
+                self._held_input.append(event)
+                if self._feeder is None or self._feeder.done():
+                    self._feeder = asyncio.create_task(self._feed(), name="qcoder-ordered-keys")
+                return
+        await super().on_event(event)
+
+    def settled(self) -> bool:
+        """Nothing of the last key is still on its way: the app, its screens and this screen's widgets are idle."""
+        if not self.screen_ready():
+            return False
+        if _busy(self):
+            return False
+        for screen in self.screen_stack:
+            if _busy(screen):
+                return False
+        return not any(_busy(widget) for widget in self.screen.walk_children(with_self=False))
+
+    async def _feed(self) -> None:
+        """Let the held keys in one at a time, each once everything before it has settled."""
+        while self._held_input:
+            began = time.monotonic()
+            while not self.settled():
+                if self._exit or (time.monotonic() - began > SETTLE_LIMIT_S and self.screen_ready()):
+                    break
+                await asyncio.sleep(0 if time.monotonic() - began < 0.01 else 0.002)
+            if self._exit:
+                self._held_input.clear()
+                return
+            event = self._held_input.popleft()
+            self._admitted.add(id(event))
+            self.post_message(event)
+            await asyncio.sleep(0)  # the app takes it before the next settle check
