@@ -37,7 +37,6 @@ from qcoder.tui.keys import OrderedKeys
 from qcoder.tui.live import DEFAULT_INTERVAL, LiveRefresh
 from qcoder.tui.offline import guard_for
 from qcoder.tui.screens.coding import CodingScreen
-from qcoder.tui.screens.dialogs import PromptScreen
 from qcoder.tui.translate import translate_bindings
 
 if TYPE_CHECKING:
@@ -194,6 +193,8 @@ class QcoderApp(OrderedKeys, WorkbenchHost):
         self._show_notices(self._project.notices)
 
     def ask_coder(self) -> None:
+        from qcoder.tui.screens.dialogs import PromptScreen  # a text-area theme and more: not for the first frame
+
         def answered(name: str | None) -> None:
             if name is None:
                 self.exit()
