@@ -151,26 +151,6 @@ def _wait_screen(page: object, needle: str, timeout: float = 20.0) -> None:
     raise AssertionError(f"{needle!r} never appeared on the page; it showed:\n{_screen_text(page)[-2000:]}")
 
 
-def _type_checked(page: object, text: str) -> None:
-    """Type ``text`` a key at a time, each seen echoed before the next (a key may need a second press
-    when the machine is very busy: see the report of issue 20)."""
-    for typed in range(1, len(text) + 1):
-        for _attempt in range(3):
-            seen = len(page.evaluate("window.__screen"))  # type: ignore[attr-defined]
-            page.keyboard.press(text[typed - 1])  # type: ignore[attr-defined]
-            deadline = time.monotonic() + 5
-            while time.monotonic() < deadline:
-                fresh = ESCAPES.sub("", "".join(page.evaluate("window.__screen")[seen:]))  # type: ignore[attr-defined]
-                if text[:typed] in fresh:
-                    break
-                time.sleep(0.05)
-            else:
-                continue
-            break
-        else:
-            raise AssertionError(f"the page never showed {text[:typed]!r}")
-
-
 def _browser_codings(db: Path) -> list[tuple[str, str]]:
     with open_project(str(db)) as project, project.session() as session:
         rows = session.execute(
@@ -231,14 +211,14 @@ def test_a_coder_codes_in_the_browser(served: Served, demo_db: Path, tmp_path: P
 
             _wait_screen(page, "Who is coding?")
             page.click("#terminal")
-            page.keyboard.type(CODER, delay=30)
+            page.keyboard.type(CODER)  # as fast as the browser sends keys: none may be lost
             page.keyboard.press("Enter")
             first = _first_statement(demo_db)
             _wait_screen(page, first[:6])  # the demo document's statements are on the page
 
             page.keyboard.press("Enter")  # the picker for the statement under the cursor
             _wait_screen(page, "pinyin initials")
-            _type_checked(page, NEW_CODE)
+            page.keyboard.type(NEW_CODE)
             page.keyboard.press("Control+n")
 
             deadline = time.monotonic() + 30
