@@ -26,6 +26,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import deque
+from collections.abc import Iterable
 from typing import Any
 
 from textual import events, messages
@@ -55,7 +56,8 @@ def _busy(pump: MessagePump) -> bool:
     """Whether ``pump`` still has work of a key queued (a key itself, a callback, its mounting)."""
     if pump._next_callbacks or (pump.is_running and not pump._is_mounted):
         return True
-    return any(not isinstance(message, NOT_KEY_WORK) for message in pump._message_queue.values)
+    queued: Iterable[object] = pump._message_queue.values
+    return any(not isinstance(message, NOT_KEY_WORK) for message in queued)
 
 
 class OrderedKeys(App[Any]):

@@ -62,7 +62,9 @@ async def _code_in_bursts(path: Path) -> None:
         # moves, a toggle of that code (key 1), a move back up, another toggle
         burst(app, "jjjjj" + "1" + "kk" + "1")
         view = app.screen.query_one(DocumentView)
-        await settle(app, lambda: view.current is not None and view.current.label == "D01-S004" and view.mine(view.current.id))
+        await settle(
+            app, lambda: view.current is not None and view.current.label == "D01-S004" and view.mine(view.current.id)
+        )
     app.project.close()
 
 
