@@ -68,6 +68,13 @@ async def _code_in_bursts(path: Path) -> None:
     app.project.close()
 
 
+def current(app: QcoderApp) -> str | None:
+    """The label of the statement under the coding screen's cursor (None before it is up)."""
+    views = app.screen.query(DocumentView) if isinstance(app.screen, CodingScreen) else []
+    row = views.first().current if views else None
+    return row.label if row is not None else None
+
+
 def has_code(app: QcoderApp, name: str) -> bool:
     return app.catalog is not None and any(code.name == name for code in app.catalog.codes.values())
 
@@ -84,3 +91,24 @@ def test_a_burst_of_keys_codes_what_was_typed(tmp_path: Path) -> None:
         "D01-S006": {"burstcode"},
         "D01-S004": {"burstcode"},
     }
+
+
+@run_async
+async def _name_then_move(path: Path) -> tuple[str | None, str | None]:
+    app = QcoderApp(open_project(path), None, live=False)  # asks "Who is coding?" first
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        # the name, Enter, and moves typed before the coding screen has replaced the question
+        burst(app, "burster" + "\r" + "jjj")
+        await settle(app, lambda: current(app) not in (None, "D01-S001"))
+        await pilot.pause()
+        label = current(app)
+        coder = app.coder_name
+    app.project.close()
+    return coder, label
+
+
+def test_keys_typed_while_the_coding_screen_opens_count(tmp_path: Path) -> None:
+    path = tmp_path / "project.qcoder.db"
+    build_project(path).close()
+    assert _name_then_move(path) == ("burster", "D01-S004")
