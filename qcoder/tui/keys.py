@@ -31,6 +31,7 @@ from typing import Any
 
 from textual import events, messages
 from textual.app import App
+from textual.keys import KEY_NAME_REPLACEMENTS, _character_to_key
 from textual.message import Message
 from textual.message_pump import MessagePump
 
@@ -60,6 +61,29 @@ def _busy(pump: MessagePump) -> bool:
     return any(not isinstance(message, NOT_KEY_WORK) for message in queued)
 
 
+def split_escape(event: events.Key | events.Paste) -> list[events.Key | events.Paste]:
+    """Escape and the key typed right after it, which the terminal protocol sends as one alt+key.
+
+    A terminal (and xterm.js in a browser) sends Escape as ESC and alt+j as ESC j, so an
+    Escape followed within Textual's escape delay (0.1 s) by a letter — a fast typist, or
+    both keys read at once on a busy machine — arrives as alt+j: Escape is lost and the
+    letter with it. The workbench binds no alt+character key, so such a key is read as the
+    two keys it almost certainly was. (alt+backspace and other named keys are left alone.)
+    """
+    if not isinstance(event, events.Key) or not event.key.startswith("alt+"):
+        return [event]
+    character = event.character
+    if character is None or len(character) != 1 or not character.isprintable():
+        return [event]
+    name = character if character.isalnum() else _character_to_key(character)
+    escape = events.Key("escape", "\x1b")
+    key = events.Key(KEY_NAME_REPLACEMENTS.get(name, name), character)
+    if event._sender is not None:
+        escape.set_sender(event._sender)
+        key.set_sender(event._sender)
+    return [escape, key]
+
+
 class OrderedKeys(App[Any]):
     """An app that lets a key in only once the previous key has been handled in full."""
 
@@ -78,7 +102,7 @@ class OrderedKeys(App[Any]):
             if id(event) in self._admitted:
                 self._admitted.discard(id(event))
             else:
-                self._held_input.append(event)
+                self._held_input.extend(split_escape(event))
                 if self._feeder is None or self._feeder.done():
                     self._feeder = asyncio.create_task(self._feed(), name="qcoder-ordered-keys")
                 return

@@ -112,3 +112,32 @@ def test_keys_typed_while_the_coding_screen_opens_count(tmp_path: Path) -> None:
     path = tmp_path / "project.qcoder.db"
     build_project(path).close()
     assert _name_then_move(path) == ("burster", "D01-S004")
+
+
+@run_async
+async def _escape_then_move(path: Path) -> tuple[str, str | None]:
+    from textual._xterm_parser import XTermParser
+
+    app = QcoderApp(open_project(path), "小王", live=False)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        assert app._driver is not None
+        # Enter opens the picker, Escape closes it, two moves: read at once, as a busy input thread reads them
+        parser = XTermParser()
+        for event in parser.feed("\r\x1bjj"):
+            app._driver.send_message(event)
+        await asyncio.sleep(0.2)  # the parser's escape delay: it only then decides what ESC j was
+        for event in parser.tick():
+            app._driver.send_message(event)
+        await settle(app, lambda: current(app) == "D01-S003")
+        screen = type(app.screen).__name__
+        label = current(app)
+    app.project.close()
+    return screen, label
+
+
+def test_escape_and_the_next_key_both_count(tmp_path: Path) -> None:
+    """The terminal protocol sends Escape then j as one alt+j; the workbench takes it as the two keys."""
+    path = tmp_path / "project.qcoder.db"
+    build_project(path).close()
+    assert _escape_then_move(path) == ("CodingScreen", "D01-S003")
