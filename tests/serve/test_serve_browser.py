@@ -302,7 +302,10 @@ def test_a_burst_of_keys_reaches_the_workbench(served_as_coder: Served, demo_db:
             page.keyboard.press("Control+n")
             _wait_codings(demo_db, {first: {NEW_CODE}})
 
-            # ten moves and a toggle of the new code (key 1), no waits: the toggle lands on the 11th statement
+            # the picker opened and closed again, ten moves and a toggle of the new code (key 1), no waits:
+            # the toggle lands on the 11th statement
+            page.keyboard.press("Enter")
+            page.keyboard.press("Escape")
             page.keyboard.type("j" * 10 + "1")
             _wait_codings(demo_db, {first: {NEW_CODE}, eleventh: {NEW_CODE}})
             _wait_screen(page, eleventh.split("-")[-1])
