@@ -132,7 +132,8 @@ class OrderedKeys(App[Any]):
                 return
             event = self._held_input.popleft()
             self._admitted.add(id(event))
-            self.post_message(event)
+            if not self.post_message(event):  # the app is closing
+                self._admitted.discard(id(event))
             await asyncio.sleep(0)  # the app takes it before the next settle check
 
     def _settled_or_late(self, began: float) -> bool:
