@@ -184,7 +184,7 @@ async def measure_floor() -> dict[str, float]:
     return figures
 
 
-async def measure(path: Path | str, spawned_at: float) -> dict[str, float]:
+async def measure(path: Path | str, spawned_at: float, *, launch_only: bool = False) -> dict[str, float]:
     clock = FrameClock()
     import qcoder.cli  # noqa: F401 - what `qcoder tui` imports before the app
     from qcoder.tui.app import open_app
@@ -206,6 +206,9 @@ async def measure(path: Path | str, spawned_at: float) -> dict[str, float]:
         view = app.screen.query_one(DocumentView)
         figures["statements_first_frame"] = len(view.statements)
         figures["fast_launch"] = float(isinstance(app.workbench, PendingWorkbench))
+        if launch_only:
+            app.exit()
+            return figures
         # Keys pressed while the engine and the rest of the document still load behind the frame:
         early = [await clock.key_to_frame(app, "j") for _ in range(10)]
         figures["move_while_loading_ms_median"] = statistics.median(early)
@@ -265,7 +268,11 @@ def main() -> None:
     parser.add_argument("--statements", type=int, default=50_000)
     parser.add_argument("--codings", type=int, default=20_000)
     parser.add_argument("--pg", help="also measure on this PostgreSQL database URL (filled if empty)")
+    parser.add_argument(
+        "--launch-runs", type=int, metavar="N", help="only launch to first frame, N times each; print medians"
+    )
     parser.add_argument("--measure-only", help=argparse.SUPPRESS)
+    parser.add_argument("--launch-only", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--floor-only", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--spawned-at", type=float, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -273,13 +280,17 @@ def main() -> None:
         print(json.dumps(asyncio.run(measure_floor())))
         return
     if args.measure_only:
-        print(json.dumps(asyncio.run(measure(args.measure_only, args.spawned_at))))  # a path or a URL
+        figures = asyncio.run(measure(args.measure_only, args.spawned_at, launch_only=args.launch_only))
+        print(json.dumps(figures))  # a path or a URL
         return
     path = args.db or Path(tempfile.mkdtemp(prefix="qcoder-bench-")) / "bench.qcoder.db"
     if not path.exists():
         began = time.perf_counter()
         generate(path, args.statements, args.codings)
         print(f"generated {args.statements} statements, {args.codings} codings in {time.perf_counter() - began:.1f} s")
+    if args.launch_runs:
+        launches(path, args.pg, args.launch_runs)
+        return
     figures = _child(["--measure-only", str(path), "--spawned-at", repr(time.time())])
     figures.update(_child(["--floor-only"]))
     if args.pg:
@@ -310,6 +321,26 @@ def main() -> None:
         target = targets.get(name)
         mark = "" if target is None else (" ok" if value <= target else f" OVER target {target}")
         print(f"{name:28s} {value:10.2f}{mark}")
+
+
+def launches(path: Path, pg: str | None, runs: int) -> None:
+    """Launch to first frame ``runs`` times on each backend, alternating (a busy spell hits both): medians."""
+    targets = {"sqlite": (str(path), 1.0)}
+    if pg:
+        targets["pg"] = (pg, 1.5)
+    seen: dict[str, list[tuple[float, float]]] = {name: [] for name in targets}
+    for _ in range(runs):
+        for name, (where, _target) in targets.items():
+            one = _child(["--measure-only", where, "--launch-only", "--spawned-at", repr(time.time())])
+            seen[name].append((one["launch_s"], one["launch_cpu_s"]))
+    for name, (_where, target) in targets.items():
+        walls = [wall for wall, _cpu in seen[name]]
+        cpus = [cpu for _wall, cpu in seen[name]]
+        mark = " ok" if statistics.median(walls) <= target else f" OVER target {target}"
+        print(
+            f"{name:6s} launch wall median {statistics.median(walls):.2f} s (min {min(walls):.2f}, max "
+            f"{max(walls):.2f}), CPU median {statistics.median(cpus):.2f} s, {runs} runs{mark}"
+        )
 
 
 def _child(args: list[str]) -> dict[str, float]:

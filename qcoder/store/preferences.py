@@ -28,6 +28,11 @@ def _load() -> dict[str, dict[str, Any]]:
 def _key(url: str) -> str:
     if url.startswith("sqlite:"):
         return url  # no password to hide; and no SQLAlchemy needed before the workbench opens
+    from qcoder.store.location import server_url
+
+    server = server_url(url)
+    if server is not None and server.url == url:  # a PostgreSQL URL as resolve_url spells it
+        return server.shown
     from sqlalchemy.engine import make_url
 
     return make_url(url).render_as_string(hide_password=True)

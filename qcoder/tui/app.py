@@ -33,10 +33,10 @@ from qcoder.i18n import N_, _, choose_language, set_language
 from qcoder.tui.attempt import WorkbenchHost
 from qcoder.tui.catalog import CodeCatalog
 from qcoder.tui.engine import PendingWorkbench, RestLoad
+from qcoder.tui.keys import OrderedKeys
 from qcoder.tui.live import DEFAULT_INTERVAL, LiveRefresh
 from qcoder.tui.offline import guard_for
 from qcoder.tui.screens.coding import CodingScreen
-from qcoder.tui.screens.dialogs import PromptScreen
 from qcoder.tui.translate import translate_bindings
 
 if TYPE_CHECKING:
@@ -62,7 +62,7 @@ class EngineReady(Message):
         self.pending = pending
 
 
-class QcoderApp(WorkbenchHost):
+class QcoderApp(OrderedKeys, WorkbenchHost):
     CSS_PATH = "qcoder.tcss"
     TITLE = "qcoder"
     BINDINGS = [
@@ -123,6 +123,10 @@ class QcoderApp(WorkbenchHost):
         return self.project.url
 
     # ------------------------------------------------------------------ start
+    def screen_ready(self) -> bool:
+        """Keys wait for the first screen (the coding screen, or the question who is coding)."""
+        return len(self.screen_stack) > 1
+
     def on_mount(self) -> None:
         if self._project is None:
             self.start_from_first_look()
@@ -189,6 +193,8 @@ class QcoderApp(WorkbenchHost):
         self._show_notices(self._project.notices)
 
     def ask_coder(self) -> None:
+        from qcoder.tui.screens.dialogs import PromptScreen  # a text-area theme and more: not for the first frame
+
         def answered(name: str | None) -> None:
             if name is None:
                 self.exit()
@@ -376,18 +382,22 @@ def open_app(
     upgraded after a backup, or refused with one line) before the app starts.
     """
     from qcoder.coding.first_look import first_look
-    from qcoder.store.location import sqlite_file, sqlite_url
+    from qcoder.store.location import project_value, server_url, sqlite_file, sqlite_url
     from qcoder.store.preferences import EVERY_PROJECT, remember_coder, remembered, remembered_coder
     from qcoder.store.preferences import remember as remember_preference
 
     path = sqlite_file(db)
+    login: str | None = None
     if path is not None:
         url = sqlite_url(path)
+    elif server := server_url(project_value(db)):  # a PostgreSQL URL, spelled without loading SQLAlchemy
+        url, login = server.url, server.username
     else:
         from qcoder.store.database import resolve_url
 
         url = resolve_url(db)
-    name = coder or remembered_coder(url) or _login(url)
+        login = _login(url)
+    name = coder or remembered_coder(url) or login
     if coder:
         remember_coder(url, coder)
 

@@ -151,26 +151,6 @@ def _wait_screen(page: object, needle: str, timeout: float = 20.0) -> None:
     raise AssertionError(f"{needle!r} never appeared on the page; it showed:\n{_screen_text(page)[-2000:]}")
 
 
-def _type_checked(page: object, text: str) -> None:
-    """Type ``text`` a key at a time, each seen echoed before the next (a key may need a second press
-    when the machine is very busy: see the report of issue 20)."""
-    for typed in range(1, len(text) + 1):
-        for _attempt in range(3):
-            seen = len(page.evaluate("window.__screen"))  # type: ignore[attr-defined]
-            page.keyboard.press(text[typed - 1])  # type: ignore[attr-defined]
-            deadline = time.monotonic() + 5
-            while time.monotonic() < deadline:
-                fresh = ESCAPES.sub("", "".join(page.evaluate("window.__screen")[seen:]))  # type: ignore[attr-defined]
-                if text[:typed] in fresh:
-                    break
-                time.sleep(0.05)
-            else:
-                continue
-            break
-        else:
-            raise AssertionError(f"the page never showed {text[:typed]!r}")
-
-
 def _browser_codings(db: Path) -> list[tuple[str, str]]:
     with open_project(str(db)) as project, project.session() as session:
         rows = session.execute(
@@ -231,14 +211,14 @@ def test_a_coder_codes_in_the_browser(served: Served, demo_db: Path, tmp_path: P
 
             _wait_screen(page, "Who is coding?")
             page.click("#terminal")
-            page.keyboard.type(CODER, delay=30)
+            page.keyboard.type(CODER)  # as fast as the browser sends keys: none may be lost
             page.keyboard.press("Enter")
             first = _first_statement(demo_db)
             _wait_screen(page, first[:6])  # the demo document's statements are on the page
 
             page.keyboard.press("Enter")  # the picker for the statement under the cursor
             _wait_screen(page, "pinyin initials")
-            _type_checked(page, NEW_CODE)
+            page.keyboard.type(NEW_CODE)
             page.keyboard.press("Control+n")
 
             deadline = time.monotonic() + 30
@@ -265,3 +245,70 @@ def test_a_coder_codes_in_the_browser(served: Served, demo_db: Path, tmp_path: P
         finally:
             browser.close()
     assert label.startswith("D") and text
+
+
+@pytest.fixture
+def served_as_coder(demo_db: Path) -> Iterator[Served]:
+    yield from _serve(demo_db, "--coder", CODER)
+
+
+def _codings_by_label(db: Path) -> dict[str, set[str]]:
+    """This coder's codings: statement label → code names."""
+    with open_project(str(db)) as project, project.session() as session:
+        rows = session.execute(
+            select(Sentence.label, Code.name)
+            .join(Coding, Coding.sentence_id == Sentence.id)
+            .join(Code, Code.id == Coding.code_id)
+            .join(Coder, Coder.id == Coding.coder_id)
+            .where(Coder.name == CODER)
+        ).all()
+    found: dict[str, set[str]] = {}
+    for label, name in rows:
+        found.setdefault(label, set()).add(name)
+    return found
+
+
+def _wait_codings(db: Path, expected: dict[str, set[str]], timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while (found := _codings_by_label(db)) != expected and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert found == expected
+
+
+def test_a_burst_of_keys_reaches_the_workbench(served_as_coder: Served, demo_db: Path) -> None:
+    """Keys typed faster than the workbench draws are all applied, in order (none waits for the screen)."""
+    sync_api = pytest.importorskip("playwright.sync_api")
+    executable = _chromium()
+    with open_project(str(demo_db)) as project:
+        from qcoder.coding.workbench import Workbench
+
+        bench = Workbench(project, CODER)
+        rows = bench.statements(bench.documents()[0].id)
+        first, eleventh = rows[0].label, rows[10].label
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=executable, headless=True, args=["--no-sandbox"])
+        try:
+            context = browser.new_context(viewport={"width": 1280, "height": 800})
+            context.add_init_script(RECORD_SOCKET)
+            page = context.new_page()
+            page.goto(served_as_coder.link)
+            page.wait_for_selector("body.-loaded", timeout=20_000)
+            _wait_screen(page, rows[0].text[:6])
+            page.focus("#terminal .xterm-helper-textarea")  # keys to the workbench; a click would move its cursor
+
+            # the picker opens while its code's name is still being typed: every letter lands in it
+            page.keyboard.press("Enter")
+            page.keyboard.type(NEW_CODE)
+            page.keyboard.press("Control+n")
+            _wait_codings(demo_db, {first: {NEW_CODE}})
+
+            # the picker opened and closed again, ten moves and a toggle of the new code (key 1), no waits:
+            # the toggle lands on the 11th statement
+            page.keyboard.press("Enter")
+            page.keyboard.press("Escape")
+            page.keyboard.type("j" * 10 + "1")
+            _wait_codings(demo_db, {first: {NEW_CODE}, eleventh: {NEW_CODE}})
+            _wait_screen(page, eleventh.split("-")[-1])
+            context.close()
+        finally:
+            browser.close()

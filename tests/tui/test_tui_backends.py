@@ -76,3 +76,45 @@ def test_launch_as_the_cli_does_on_both_backends(db_url: str, tmp_path, monkeypa
             select(Sentence.label, Code.name).join(Coding, Coding.sentence_id == Sentence.id).join(Code)
         ).all()
     assert ("D01-S002", "新基建") in {tuple(r) for r in rows}
+
+
+PROBE = """
+import asyncio, json, sys
+from textual.screen import Screen
+seen = []
+original = Screen._compositor_refresh
+def refresh(screen):
+    original(screen)
+    from qcoder.tui.widgets.document_view import DocumentView
+    views = screen.query(DocumentView)
+    if views and views.first().layout_ is not None and not seen:
+        seen.append(sorted(name for name in ("sqlalchemy", "alembic", "jieba") if name in sys.modules))
+Screen._compositor_refresh = refresh
+import qcoder.cli
+from qcoder.tui.app import open_app
+app = open_app(sys.argv[1], "小王", live=False)
+async def main():
+    async with app.run_test(size=(100, 30)):
+        for _ in range(400):
+            await asyncio.sleep(0.02)
+            if seen and app.workbench.loaded:
+                break
+        print(json.dumps({"at_first_frame": seen[0], "engine_later": "sqlalchemy" in sys.modules}))
+asyncio.run(main())
+app.close_project()
+"""
+
+
+def test_first_frame_before_the_engine_on_both_backends(db_url: str, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """On PostgreSQL too the first frame is drawn before SQLAlchemy (or Alembic, or jieba) is imported."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    build_project(db_url).close()  # type: ignore[arg-type]
+    env = {**os.environ, "XDG_CONFIG_HOME": str(tmp_path / "config")}
+    out = subprocess.run(
+        [sys.executable, "-c", PROBE, db_url], capture_output=True, text=True, check=True, env=env, timeout=120
+    )
+    assert json.loads(out.stdout.strip().splitlines()[-1]) == {"at_first_frame": [], "engine_later": True}
