@@ -13,8 +13,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime
+from typing import cast
 
-from sqlalchemy import and_, delete, select
+from sqlalchemy import Table, and_, delete, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -156,15 +157,17 @@ def add_codings(
     ]
     dialect = session.get_bind().dialect.name
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    table = cast(Table, Coding.__table__)
+    # One statement whatever the rows (they go as parameters, batched by SQLAlchemy's
+    # "insert many values"): compiled once per process, not once per toggle.
+    statement = (
+        insert(table)
+        .on_conflict_do_nothing(index_elements=["sentence_id", "code_id", "coder_id"])
+        .returning(table.c.sentence_id)
+    )
     inserted: set[int] = set()
     for start in range(0, len(rows), _CHUNK):
-        statement = (
-            insert(Coding)
-            .values(rows[start : start + _CHUNK])
-            .on_conflict_do_nothing(index_elements=["sentence_id", "code_id", "coder_id"])
-            .returning(Coding.sentence_id)
-        )
-        inserted.update(session.scalars(statement))
+        inserted.update(session.scalars(statement, rows[start : start + _CHUNK]))
     added = [sid for sid in new if sid in inserted]  # what this transaction really stored, in order
     if added:
         logged = {str(sid): list(spans[sid]) for sid in added if sid in spans}
@@ -219,7 +222,9 @@ def _hold_code(session: Session, code_id: int) -> None:
     a colleague's merge or delete of this code that holds the row makes this coding wait
     and then fail with a clear message, instead of being acknowledged and then removed.
     """
-    query = select(Code.id).where(Code.id == code_id)
+    # The code itself (not only its id): it stays in the session, so the checks and the
+    # step's description that look it up next read it without another query.
+    query = select(Code).where(Code.id == code_id)
     if session.get_bind().dialect.name == "postgresql":
         query = query.with_for_update(key_share=True)
     if session.scalar(query) is None:

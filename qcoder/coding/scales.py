@@ -126,7 +126,8 @@ def _first_clash(session: Session, parent_id: int) -> str | None:
 
 def check_one_value(session: Session, sentence_ids: Sequence[int], code_id: int, coder_id: int) -> None:
     """Refuse coding a statement with a second value of an exclusive set or scale (same coder)."""
-    parent_id = session.scalar(select(Code.parent_id).where(Code.id == code_id))
+    code = session.get(Code, code_id)  # usually in the session already (``codings._hold_code``)
+    parent_id = code.parent_id if code is not None else None
     if parent_id is None or not sentence_ids:
         return
     parent = session.get(Code, parent_id)

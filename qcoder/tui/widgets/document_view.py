@@ -284,13 +284,13 @@ class DocumentView(TranslatedBindings, ScrollView, can_focus=True):
             index = self._index_of.get(sid)
             if index is not None and self.layout_ is not None:
                 relayout |= self.layout_.set_chip(index, bool(pairs))
-        if relayout:  # lines below moved: they are drawn again from the kept strips
-            for sid in sentence_ids:
-                index = self._index_of.get(sid)
-                if index is not None:
-                    self._forget_statement(index)
+        if relayout:  # a chip line came or went: the lines below it moved, those above did not
+            indices = [i for i in (self._index_of.get(sid) for sid in sentence_ids) if i is not None]
+            for index in indices:
+                self._forget_statement(index)
             self._update_virtual_size()
-            self._repaint_moved()
+            self._repaint_below(min(indices, default=0))
+            self._scroll_cursor_into_view()  # the chip line that came is the feedback: never below the view
         else:
             for sid in sentence_ids:
                 index = self._index_of.get(sid)
@@ -598,9 +598,9 @@ class DocumentView(TranslatedBindings, ScrollView, can_focus=True):
             # Only the number of lines changed (a chip line came or went): the widget keeps
             # its size, so update the scrollbar and skip the whole-screen layout pass that
             # assigning the reactive would start (that pass was most of a toggle's cost).
+            # The caller repaints the lines that moved.
             self.set_reactive(DocumentView.virtual_size, size)
             self._update_scrollbar(size.height)
-            self._repaint_moved()
         else:
             self.virtual_size = size
 
@@ -630,6 +630,20 @@ class DocumentView(TranslatedBindings, ScrollView, can_focus=True):
                 bar.refresh()
         if round(old_value) != round(new_value):
             self._repaint_moved()
+
+    def _repaint_below(self, index: int) -> None:
+        """Repaint from statement ``index`` to the bottom of the view (the lines there moved down or up)."""
+        if self.layout_ is None:
+            self._repaint_moved()
+            return
+        row = max(self.layout_.first_line(index) - int(self.scroll_offset.y), 0)
+        height = self.size.height
+        if row < height:
+            self._keep_strips = True
+            try:
+                self.refresh(Region(0, row, self.size.width, height - row))
+            finally:
+                self._keep_strips = False
 
     def _repaint_moved(self) -> None:
         """Repaint the whole view when lines only moved: the strips drawn for them are still right."""
