@@ -140,8 +140,8 @@ def add_codings(
         return []
     new = _not_context(session, new)
     spans = _checked_quotes(session, {sid: quotes.get(sid) for sid in new}) if quotes else {}
-    _hold_code(session, code_id)
-    check_one_value(session, new, code_id, coder_id)
+    code = _hold_code(session, code_id)
+    check_one_value(session, new, code_id, coder_id, code=code)
     now = utcnow()
     times = created_at or {}
     rows = [
@@ -215,22 +215,22 @@ def set_quote(session: Session, sentence_id: int, code_id: int, coder_id: int, q
     return True
 
 
-def _hold_code(session: Session, code_id: int) -> None:
+def _hold_code(session: Session, code_id: int) -> Code:
     """Check the code still exists and, on PostgreSQL, keep it until this transaction ends.
 
     ``FOR KEY SHARE`` is the lock a foreign-key check takes anyway; taking it first means
     a colleague's merge or delete of this code that holds the row makes this coding wait
     and then fail with a clear message, instead of being acknowledged and then removed.
     """
-    # The code itself (not only its id): it stays in the session, so the checks and the
-    # step's description that look it up next read it without another query.
-    query = select(Code).where(Code.id == code_id)
+    query = select(Code).where(Code.id == code_id)  # the code itself: the checks after this use it
     if session.get_bind().dialect.name == "postgresql":
         query = query.with_for_update(key_share=True)
-    if session.scalar(query) is None:
+    code = session.scalar(query)
+    if code is None:
         raise NotFound(
             f"code #{code_id} no longer exists (merged or deleted by another coder); nothing was coded; refresh"
         )
+    return code
 
 
 def remove_codings(
