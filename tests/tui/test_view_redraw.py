@@ -8,6 +8,7 @@ with the same lines drawn from nothing, and the chips the database holds are on 
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 from rich.segment import Segment
@@ -15,6 +16,7 @@ from sqlalchemy import select
 from textual.geometry import Region
 from tui_factory import DOC_ONE, add_document, build_project, run_async, screen_text
 
+from qcoder.coding.workbench import Workbench
 from qcoder.store.database import open_project
 from qcoder.store.models import Code, Coding, Sentence
 from qcoder.tui.app import QcoderApp
@@ -107,3 +109,27 @@ async def test_kept_lines_match_a_fresh_drawing_through_moves_codings_and_ranges
         assert_fresh(view)
         await step(*["j"] * 5)
         await step("o")  # others' codes shown too
+
+
+@run_async
+async def test_a_colleagues_rename_reaches_the_chips_on_screen(tmp_path: Path) -> None:
+    path = tmp_path / "project.qcoder.db"
+    build_project(path).close()
+    app = QcoderApp(open_project(str(path)), "小王", live_interval=0.2)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        view = app.screen.query_one(DocumentView)
+        assert "[创新联合体]" in screen_text(app)
+        assert_fresh(view)
+        await asyncio.sleep(0.4)
+        with open_project(str(path)) as project:
+            bench = Workbench(project, "小李")
+            code = next(c for c in bench.codes() if c.name == "创新联合体")
+            bench.rename_code(code.id, "协同创新体")
+        for _ in range(100):  # the next live check reads the new name
+            await asyncio.sleep(0.05)
+            await pilot.pause()
+            if "[协同创新体]" in screen_text(app):
+                break
+        assert "[协同创新体]" in screen_text(app) and "[创新联合体]" not in screen_text(app)
+        assert_fresh(view)

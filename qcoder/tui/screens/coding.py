@@ -734,6 +734,7 @@ class CodingScreen(WorkbenchScreen):
         if not self.catalog.same_as(state.levels, state.codes, state.coders):
             self.catalog.assign(state.levels, state.codes, state.coders)
             self.code_tree.populate()
+            self.view.refresh()  # chips name codes and coders: drawn again with the new names and colours
         if state.documents != self.documents:
             if self.document_id not in {doc.id for doc in state.documents}:
                 self.reload_all()  # the open document is gone: start over
