@@ -13,8 +13,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime
+from typing import cast
 
-from sqlalchemy import and_, delete, select
+from sqlalchemy import Table, and_, delete, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -139,8 +140,8 @@ def add_codings(
         return []
     new = _not_context(session, new)
     spans = _checked_quotes(session, {sid: quotes.get(sid) for sid in new}) if quotes else {}
-    _hold_code(session, code_id)
-    check_one_value(session, new, code_id, coder_id)
+    code = _hold_code(session, code_id)
+    check_one_value(session, new, code_id, coder_id, code=code)
     now = utcnow()
     times = created_at or {}
     rows = [
@@ -156,15 +157,17 @@ def add_codings(
     ]
     dialect = session.get_bind().dialect.name
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    table = cast(Table, Coding.__table__)
+    # One statement whatever the rows (they go as parameters, batched by SQLAlchemy's
+    # "insert many values"): compiled once per process, not once per toggle.
+    statement = (
+        insert(table)
+        .on_conflict_do_nothing(index_elements=["sentence_id", "code_id", "coder_id"])
+        .returning(table.c.sentence_id)
+    )
     inserted: set[int] = set()
     for start in range(0, len(rows), _CHUNK):
-        statement = (
-            insert(Coding)
-            .values(rows[start : start + _CHUNK])
-            .on_conflict_do_nothing(index_elements=["sentence_id", "code_id", "coder_id"])
-            .returning(Coding.sentence_id)
-        )
-        inserted.update(session.scalars(statement))
+        inserted.update(session.scalars(statement, rows[start : start + _CHUNK]))
     added = [sid for sid in new if sid in inserted]  # what this transaction really stored, in order
     if added:
         logged = {str(sid): list(spans[sid]) for sid in added if sid in spans}
@@ -212,20 +215,22 @@ def set_quote(session: Session, sentence_id: int, code_id: int, coder_id: int, q
     return True
 
 
-def _hold_code(session: Session, code_id: int) -> None:
+def _hold_code(session: Session, code_id: int) -> Code:
     """Check the code still exists and, on PostgreSQL, keep it until this transaction ends.
 
     ``FOR KEY SHARE`` is the lock a foreign-key check takes anyway; taking it first means
     a colleague's merge or delete of this code that holds the row makes this coding wait
     and then fail with a clear message, instead of being acknowledged and then removed.
     """
-    query = select(Code.id).where(Code.id == code_id)
+    query = select(Code).where(Code.id == code_id)  # the code itself: the checks after this use it
     if session.get_bind().dialect.name == "postgresql":
         query = query.with_for_update(key_share=True)
-    if session.scalar(query) is None:
+    code = session.scalar(query)
+    if code is None:
         raise NotFound(
             f"code #{code_id} no longer exists (merged or deleted by another coder); nothing was coded; refresh"
         )
+    return code
 
 
 def remove_codings(

@@ -131,9 +131,16 @@ def _first_clash(session: Session, parent_id: int) -> str | None:
     return None
 
 
-def check_one_value(session: Session, sentence_ids: Sequence[int], code_id: int, coder_id: int) -> None:
-    """Refuse coding a statement with a second value of an exclusive set or scale (same coder)."""
-    parent_id = session.scalar(select(Code.parent_id).where(Code.id == code_id))
+def check_one_value(
+    session: Session, sentence_ids: Sequence[int], code_id: int, coder_id: int, *, code: Code | None = None
+) -> None:
+    """Refuse coding a statement with a second value of an exclusive set or scale (same coder).
+
+    ``code``: the code, if the caller has read it already (saves a query on every coding).
+    """
+    if code is None or code.id != code_id:
+        code = session.get(Code, code_id)
+    parent_id = code.parent_id if code is not None else None
     if parent_id is None or not sentence_ids:
         return
     parent = session.get(Code, parent_id)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from rich.text import Text
+from textual.geometry import Region
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
@@ -49,5 +50,22 @@ class DocumentList(OptionList):
         for i, known in enumerate(self.documents):
             if known.id == doc.id:
                 self.documents[i] = doc
-                self.replace_option_prompt_at_index(i, document_label(doc))
+                self._replace_line(i, document_label(doc))
                 return
+
+    def _replace_line(self, index: int, prompt: Text) -> None:
+        """``replace_option_prompt_at_index`` that repaints only that entry's line.
+
+        Labels never wrap (``no_wrap``), so no other entry moves; Textual's own method
+        forgets every entry's drawing and repaints the whole list, on each coding.
+        """
+        line = self._line_cache.index_to_line.get(index)
+        if line is None or self._line_cache.heights.get(index) != 1:
+            self.replace_option_prompt_at_index(index, prompt)
+            return
+        option = self.get_option_at_index(index)
+        option._set_prompt(prompt)
+        cache = self._option_render_cache
+        for key in [key for key in list(cache.keys()) if key[0] is option]:
+            cache.discard(key)
+        self.refresh(Region(0, line - int(self.scroll_offset.y), self.size.width, 1))

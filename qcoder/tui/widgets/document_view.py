@@ -9,8 +9,9 @@ DataTable) take seconds at that size.
 from __future__ import annotations
 
 import itertools
+import math
 from collections.abc import Callable, Sequence
-from typing import NamedTuple
+from typing import NamedTuple, Self
 
 import numpy as np
 from rich.cells import cell_len
@@ -21,6 +22,7 @@ from textual.binding import Binding
 from textual.geometry import Region, Size
 from textual.message import Message
 from textual.scroll_view import ScrollView
+from textual.scrollbar import ScrollBar
 from textual.strip import Strip
 
 from qcoder.coding.records import StatementRow
@@ -153,6 +155,7 @@ class DocumentView(TranslatedBindings, ScrollView, can_focus=True):
 
     def __init__(self, catalog: CodeCatalog, *, name: str | None = None, id: str | None = None) -> None:
         super().__init__(name=name, id=id)
+        self.set_reactive(DocumentView.auto_links, False)  # no links in statements: kept strips need no hover styling
         self.catalog = catalog
         self.statements: Sequence[StatementRow] = ()
         self.codings: dict[int, Pairs] = {}
@@ -172,6 +175,11 @@ class DocumentView(TranslatedBindings, ScrollView, can_focus=True):
         self._press: tuple[int, int] | None = None  # (statement, character) where the mouse button went down
         self._dragged = False  # the last press selected characters: its click does not move the cursor
         self._styles_key: tuple[object, ...] = ()
+        # Drawn lines, kept across frames: (statement index, line within it) → (row state, strip).
+        # A key press that scrolls the view draws again only the lines it changed, not all
+        # of them (see ``render_lines``); ``refresh`` forgets what it repaints.
+        self._strips: dict[tuple[int, int], tuple[tuple[bool, bool, bool], Strip]] = {}
+        self._keep_strips = False  # set while a refresh only moves lines (scroll, a chip line came or went)
         # Set while the statements after the first screen are still being read (fast launch):
         # called by whatever needs the whole document (End, a statement not yet loaded).
         self.complete: Callable[[], None] | None = None
@@ -276,9 +284,13 @@ class DocumentView(TranslatedBindings, ScrollView, can_focus=True):
             index = self._index_of.get(sid)
             if index is not None and self.layout_ is not None:
                 relayout |= self.layout_.set_chip(index, bool(pairs))
-        if relayout:
+        if relayout:  # a chip line came or went: the lines below it moved, those above did not
+            indices = [i for i in (self._index_of.get(sid) for sid in sentence_ids) if i is not None]
+            for index in indices:
+                self._forget_statement(index)
             self._update_virtual_size()
-            self.refresh()
+            self._repaint_below(min(indices, default=0))
+            self._scroll_cursor_into_view()  # the chip line that came is the feedback: never below the view
         else:
             for sid in sentence_ids:
                 index = self._index_of.get(sid)
@@ -565,7 +577,7 @@ class DocumentView(TranslatedBindings, ScrollView, can_focus=True):
         else:
             return False
         self.scroll_to(y=new_top, animate=False, immediate=True)
-        self.refresh()
+        self._repaint_moved()
         return True
 
     # ------------------------------------------------------------------ layout
@@ -586,11 +598,83 @@ class DocumentView(TranslatedBindings, ScrollView, can_focus=True):
             # Only the number of lines changed (a chip line came or went): the widget keeps
             # its size, so update the scrollbar and skip the whole-screen layout pass that
             # assigning the reactive would start (that pass was most of a toggle's cost).
+            # The caller repaints the lines that moved.
             self.set_reactive(DocumentView.virtual_size, size)
-            self._scroll_update(size)
-            self.refresh()
+            self._update_scrollbar(size.height)
         else:
             self.virtual_size = size
+
+    def _update_scrollbar(self, virtual_height: int) -> None:
+        """The scrollbar's part of ``_scroll_update``, repainted only if its thumb moved a cell.
+
+        The thumb of a 100,000-line document moves one eighth of a cell every few hundred
+        lines: redrawing the whole bar for each line that comes or goes was a third of a toggle.
+        """
+        self._refresh_scrollbars()
+        if self.show_vertical_scrollbar and self.styles.scrollbar_size_vertical:
+            bar = self.vertical_scrollbar
+            before = _thumb(bar)
+            bar.set_reactive(ScrollBar.window_virtual_size, virtual_height)
+            bar.set_reactive(ScrollBar.window_size, self.container_size.height - self.scrollbar_size_horizontal)
+            if _thumb(bar) != before:
+                bar.refresh()
+        self.scroll_y = self.validate_scroll_y(self.scroll_y)
+
+    def watch_scroll_y(self, old_value: float, new_value: float) -> None:
+        """Scrolled: the lines move (kept strips are reused), the scrollbar repaints only if its thumb moved."""
+        if self.show_vertical_scrollbar:
+            bar = self.vertical_scrollbar
+            before = _thumb(bar)
+            bar.set_reactive(ScrollBar.position, bar.validate_position(new_value))
+            if _thumb(bar) != before:
+                bar.refresh()
+        if round(old_value) != round(new_value):
+            self._repaint_moved()
+
+    def _repaint_below(self, index: int) -> None:
+        """Repaint from statement ``index`` to the bottom of the view (the lines there moved down or up)."""
+        if self.layout_ is None:
+            self._repaint_moved()
+            return
+        row = max(self.layout_.first_line(index) - int(self.scroll_offset.y), 0)
+        height = self.size.height
+        if row < height:
+            self._keep_strips = True
+            try:
+                self.refresh(Region(0, row, self.size.width, height - row))
+            finally:
+                self._keep_strips = False
+
+    def _repaint_moved(self) -> None:
+        """Repaint the whole view when lines only moved: the strips drawn for them are still right."""
+        self._keep_strips = True
+        try:
+            self.refresh()
+        finally:
+            self._keep_strips = False
+
+    def refresh(self, *regions: Region, repaint: bool = True, layout: bool = False, recompose: bool = False) -> Self:
+        """Forget the kept strips of what is repainted (all of them without ``regions``), then refresh."""
+        if repaint and not self._keep_strips:
+            if regions and self.layout_ is not None:
+                top = int(self.scroll_offset.y)
+                for region in regions:
+                    line = max(region.y + top, 0)
+                    end = min(region.bottom + top, self.layout_.total)
+                    while line < end:
+                        index, _within = self.layout_.locate(line)
+                        self._forget_statement(index)
+                        line = self.layout_.first_line(index) + self.layout_.line_count(index)
+            else:
+                self._strips.clear()
+        return super().refresh(*regions, repaint=repaint, layout=layout, recompose=recompose)
+
+    def _forget_statement(self, index: int) -> None:
+        """Drop the kept strips of one statement (its text lines and its chip line, present or not)."""
+        if self.layout_ is None or not self._strips:
+            return
+        for within in range(int(self.layout_.text_lines[index]) + 1):
+            self._strips.pop((index, within), None)
 
     def on_resize(self, _event: events.Resize) -> None:
         if self.layout_ is None:
@@ -615,13 +699,62 @@ class DocumentView(TranslatedBindings, ScrollView, can_focus=True):
 
     # ------------------------------------------------------------------ drawing
     def render_lines(self, crop: Region) -> list[Strip]:
+        """The visible lines: kept strips where a line is drawn as before, new ones only for the rest.
+
+        Textual keeps a widget's lines by their row on screen, so a scroll by one line drew
+        every line again; here they are kept by (statement, line within it) and the row
+        state (cursor, selection) they were drawn with. Each new line is styled by
+        Textual's own ``render_line`` of the styles cache, so it looks exactly as before.
+        """
         # once per frame, and only when what they depend on changed: see LineStyles
         app = self.app
-        key = (app.theme, app.ansi_color, app.app_focus, self.has_focus)
+        key = (app.theme, app.ansi_color, app.app_focus, self.has_focus, self.region.size, self.content_region.size)
         if self._styles is None or key != self._styles_key:
             self._styles = self._line_styles()
             self._styles_key = key
-        return super().render_lines(crop)
+            self._strips.clear()
+        styles = self.styles
+        if self.BLANK or self.layout_ is None or styles.gutter or styles.outline or self.auto_links:
+            return super().render_lines(crop)  # not the plain box drawn below (never for the view as styled)
+        base_background, background = self.background_colors
+        size, content_size = self.region.size, self.content_region.size
+        draw = self._styles_cache.render_line
+        filters = self.get_line_filters()
+        opacity, ansi_theme, native_ansi = self.opacity, app.ansi_theme, app.native_ansi_color
+        layout, kept = self.layout_, self._strips
+        if len(kept) > 4000:  # bounded: a long scroll does not keep the whole document
+            kept.clear()
+        first, last = self.selection_range()
+        top = int(self.scroll_offset.y)
+        strips: list[Strip] = []
+        for y in crop.line_range:
+            line = y + top
+            strip: Strip | None = None
+            if line < layout.total and self.statements:
+                index, within = layout.locate(line)
+                selected = first <= index <= last
+                state = (index == self.cursor, selected, selected and self.selection_anchor is not None)
+                hit = kept.get((index, within))
+                if hit is not None and hit[0] == state:
+                    strip = hit[1]
+                else:
+                    strip = draw(
+                        styles, y, size, content_size, styles.padding, base_background, background,
+                        self.render_line, None, None, opacity, ansi_theme, native_ansi,
+                    )  # fmt: skip
+                    kept[index, within] = (state, strip)
+            else:
+                strip = draw(
+                    styles, y, size, content_size, styles.padding, base_background, background,
+                    self.render_line, None, None, opacity, ansi_theme, native_ansi,
+                )  # fmt: skip
+            for line_filter in filters:
+                strip = strip.apply_filter(line_filter, background)
+            strips.append(strip)
+        if crop.column_span != (0, size.width):
+            x1, x2 = crop.column_span
+            strips = [strip.crop(x1, x2) for strip in strips]
+        return strips
 
     def notify_style_update(self) -> None:
         super().notify_style_update()
@@ -745,3 +878,16 @@ class DocumentView(TranslatedBindings, ScrollView, can_focus=True):
             segments.append(Segment(" ", style))
             used += cells
         return segments
+
+
+def _thumb(bar: ScrollBar) -> tuple[int, ...]:
+    """Where a vertical scrollbar's thumb is drawn, in eighths of a cell (``ScrollBarRender.render_bar``'s sums)."""
+    size = bar.size.height
+    virtual = math.ceil(bar.window_virtual_size)
+    window = math.ceil(bar.window_size if bar.window_size < bar.window_virtual_size else 0)
+    if not (window and size and virtual and size != virtual):
+        return (size, virtual, window)
+    thumb = max(1, window / (virtual / size))
+    position = (size - thumb) * (bar.position / (virtual - window))
+    start = int(position * 8)
+    return (size, start, start + math.ceil(thumb * 8))
