@@ -16,6 +16,10 @@ importer's observed rules, read in ccbogel/QualCoder ``src/qualcoder/helpers.py`
 * pass 2, codes: the last segment (stripped) is the code, the second-to-last (stripped) names its
   category (looked up by name), the second cell is its memo as it stands; a code name already
   there is "Duplicate code not imported".
+
+The REFI-QDA codebook (``.qdc``) is checked the same way against ``refi.py``
+(``qualcoder_import_qdc``): the newest QualCoder reads qcoder's tree of codable codes as codes
+with sub-codes and keeps each definition as the code's memo.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from __future__ import annotations
 import contextlib
 import csv
 import sqlite3
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
@@ -198,3 +203,62 @@ def test_format_qualcoder_writes_only_csv(tree_db: str, tmp_path: Path) -> None:
 def test_empty_codebook_gives_an_empty_file_qualcoder_reads(project: Project) -> None:
     with project.session() as s:
         assert export_qualcoder_csv(s) == "".encode("utf-8-sig")
+
+
+def qualcoder_import_qdc(path: Path) -> dict[str, str]:
+    """QualCoder's REFI-QDA codebook import of ``path`` as code path (``a>b``) → memo.
+
+    Follows ccbogel/QualCoder ``src/qualcoder/refi.py`` (same commit), ``RefiImport.import_codebook``
+    and ``sub_codes``: the namespace version is read from the root's children; each ``Code`` under
+    ``Codes`` is a category only when ``isCodable="false"``, else a code whose ``Description`` is its
+    memo and whose child ``Code``s become its sub-codes (``code_name.supercid``); a name already there
+    is reused (IntegrityError), so its children nest under the first code of that name.
+    """
+    root = ET.parse(path).getroot()
+    version = "1.0"
+    for child in root:
+        version = child.tag.split("{urn:QDA-XML:codebook:")[1].split("}")[0]
+    ns = f"{{urn:QDA-XML:codebook:{version}}}"
+    codes: dict[str, tuple[str, str | None]] = {}  # name → (memo, parent code name); unique(name)
+    categories: list[str] = []
+
+    def sub_codes(element: ET.Element, parent: str | None) -> None:
+        description = "".join(d.text or "" for d in element.findall(f"{ns}Description"))
+        name = element.get("name")
+        assert name is not None
+        if element.get("isCodable") == "false":
+            categories.append(name)
+            parent = None
+        else:
+            codes.setdefault(name, (description, parent))
+            parent = name
+        for child in element.findall(f"{ns}Code"):
+            sub_codes(child, parent)
+
+    listed = root.find(f"{ns}Codes")
+    assert listed is not None
+    for code in listed:
+        sub_codes(code, None)
+    assert not categories  # qcoder's codes are all codable
+
+    def path(name: str) -> str:
+        parent = codes[name][1]
+        return name if parent is None else f"{path(parent)}>{name}"
+
+    return {path(name): memo for name, (memo, _parent) in codes.items()}
+
+
+def test_qualcoders_refi_codebook_import_reads_our_qdc_with_tree_and_definitions(tree_db: str, tmp_path: Path) -> None:
+    target = tmp_path / "codes.qdc"
+    code, _, err = qc("export", "codebook", "--db", tree_db, "-o", str(target))
+    assert code == 0, err
+    core, main, initial = "创新联合体赋能新质生产力", "创新环境", "企业主体"
+    assert qualcoder_import_qdc(target) == {
+        core: "核心范畴, 统领全部",
+        f"{core}>{main}": '政策与"市场"环境',
+        f"{core}>{main}>{initial}": "",
+        f"{core}>{main}>{initial}>主体地位": "企业的主体作用\n第二行 🚀",
+        f"{core}>{main}>{initial}>研发投入": "",
+        f"{core}>{main}>{initial}>=成本": "looks like a formula",
+        "成果转化": "单独的概念",
+    }
