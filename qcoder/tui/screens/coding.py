@@ -21,6 +21,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Footer, Header, Label, OptionList
 
+from qcoder.coding.codings import UNCHECKED
 from qcoder.coding.records import CodeInfo, ComparisonRow, DocumentSummary, MemoEntry, StatementRow
 from qcoder.errors import QcoderError
 from qcoder.i18n import N_, _
@@ -476,7 +477,11 @@ class CodingScreen(WorkbenchScreen):
                 return
             if result.code_id is not None:
                 code_id = result.code_id
-                changed = self.app.attempt(lambda: self.workbench.code_quote(sentence_id, code_id, span))
+                # re-quoting a coding on screen: refused if it was removed or re-quoted elsewhere since
+                shown = self.view.quotes.get(sentence_id, {}).get(code_id) if code_id in present else UNCHECKED
+                changed = self.app.attempt(
+                    lambda: self.workbench.code_quote(sentence_id, code_id, span, expected=shown)
+                )
                 if changed is None:
                     return
                 self.catalog.use(code_id)
