@@ -21,7 +21,6 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Footer, Header, Label, OptionList
 
-from qcoder.coding.codings import UNCHECKED
 from qcoder.coding.records import CodeInfo, ComparisonRow, DocumentSummary, MemoEntry, StatementRow
 from qcoder.errors import QcoderError
 from qcoder.i18n import N_, _
@@ -476,6 +475,8 @@ class CodingScreen(WorkbenchScreen):
             if result is None:
                 return
             if result.code_id is not None:
+                from qcoder.coding.codings import UNCHECKED  # the engine loads after the first frame
+
                 code_id = result.code_id
                 # re-quoting a coding on screen: refused if it was removed or re-quoted elsewhere since
                 shown = self.view.quotes.get(sentence_id, {}).get(code_id) if code_id in present else UNCHECKED
