@@ -11,6 +11,7 @@ log the spans, so undo and redo restore them.
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import cast
@@ -22,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from qcoder.coding.scales import check_one_value
 from qcoder.coding.statements import context_ids
-from qcoder.errors import NotFound, QcoderError
+from qcoder.errors import Conflict, NotFound, QcoderError
 from qcoder.store.events import log_event
 from qcoder.store.models import Code, Coding, DocumentReview, Sentence, utcnow
 
@@ -190,15 +191,64 @@ def _not_context(session: Session, sentence_ids: list[int]) -> list[int]:
     return [sid for sid in sentence_ids if sid not in context]
 
 
-def set_quote(session: Session, sentence_id: int, code_id: int, coder_id: int, quote: Quote | None) -> bool:
-    """Change the quote span of an existing coding (None: the whole statement); True if it changed."""
-    coding = session.scalar(
-        select(Coding).where(Coding.sentence_id == sentence_id, Coding.code_id == code_id, Coding.coder_id == coder_id)
+class Unchecked(enum.Enum):
+    UNCHECKED = "unchecked"
+
+
+UNCHECKED = Unchecked.UNCHECKED  # ``set_quote(expected=...)`` not given: any current span may be changed
+
+
+def held_coding(session: Session, sentence_id: int, code_id: int, coder_id: int) -> Coding | None:
+    """The coder's coding of the statement with the code, read fresh; on PostgreSQL its row stays
+    locked until this transaction ends, so a colleague's removal or quote change of the same coding
+    waits for it (and this one waits for theirs) instead of both acting on what they read before."""
+    query = select(Coding).where(
+        Coding.sentence_id == sentence_id, Coding.code_id == code_id, Coding.coder_id == coder_id
     )
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update()
+    return session.scalar(query.execution_options(populate_existing=True))
+
+
+def _span_words(text: str | None, span: Quote | None) -> str:
+    if span is None or text is None:
+        return "the whole statement"
+    return f"[{span[0]}, {span[1]}) {text[span[0] : span[1]]!r}"
+
+
+def set_quote(
+    session: Session,
+    sentence_id: int,
+    code_id: int,
+    coder_id: int,
+    quote: Quote | None,
+    *,
+    expected: Quote | Unchecked | None = UNCHECKED,
+) -> bool:
+    """Change the quote span of an existing coding (None: the whole statement); True if it changed.
+
+    ``expected``: the span the face showed (None: the whole statement). As with a code's
+    ``expected_version``, a coding whose span was changed since is refused — one line, nothing
+    changed — so two places changing the same quote never overwrite each other silently.
+    """
+    coding = held_coding(session, sentence_id, code_id, coder_id)
     if coding is None:
-        raise NotFound("the statement does not carry that code for this coder; nothing was changed")
+        name = session.scalar(select(Code.name).where(Code.id == code_id)) or f"#{code_id}"
+        raise NotFound(
+            f"the statement no longer carries {name!r} for this coder (removed from another place?);"
+            " nothing was changed; refresh"
+        )
     span = _checked_quotes(session, {sentence_id: quote}).get(sentence_id)
-    old = None if coding.quote_start is None else (coding.quote_start, coding.quote_end)
+    old = None if coding.quote_start is None or coding.quote_end is None else (coding.quote_start, coding.quote_end)
+    if expected is not UNCHECKED:
+        seen = _checked_quotes(session, {sentence_id: expected}).get(sentence_id) if expected else None
+        if seen != old:
+            text = session.scalar(select(Sentence.text).where(Sentence.id == sentence_id))
+            code_name = session.scalar(select(Code.name).where(Code.id == code_id))
+            raise Conflict(
+                f"the quote of {code_name!r} on this statement was changed since you saw it (now {_span_words(text, old)});"
+                " nothing was changed; refresh and try again"
+            )
     if old == span:
         return False
     coding.quote_start, coding.quote_end = (span[0], span[1]) if span else (None, None)
@@ -241,16 +291,19 @@ def remove_codings(
     if present is None:
         present = existing_codings(session, wanted, code_id, coder_id)
     gone = [sid for sid in wanted if sid in present]
-    spans = quotes_of(session, gone, code_id, coder_id)
+    # The spans logged are the ones the rows had when deleted (RETURNING), not a read before:
+    # a quote changed from another place in between is what undo must bring back.
+    spans: dict[int, Quote] = {}
     deleted: set[int] = set()
     for chunk in _chunks(gone):
-        deleted.update(
-            session.scalars(
-                delete(Coding)
-                .where(Coding.code_id == code_id, Coding.coder_id == coder_id, Coding.sentence_id.in_(chunk))
-                .returning(Coding.sentence_id)
-            )
-        )
+        for sid, start, end in session.execute(
+            delete(Coding)
+            .where(Coding.code_id == code_id, Coding.coder_id == coder_id, Coding.sentence_id.in_(chunk))
+            .returning(Coding.sentence_id, Coding.quote_start, Coding.quote_end)
+        ):
+            deleted.add(sid)
+            if start is not None and end is not None:
+                spans[sid] = (start, end)
     removed = [sid for sid in gone if sid in deleted]  # what this transaction really removed
     if removed:
         logged = {str(sid): list(spans[sid]) for sid in removed if sid in spans}

@@ -33,6 +33,7 @@ def step(session: Session, coder_id: int, description: str) -> Iterator[HistoryE
 
     A step that wrote no event changed nothing and leaves no entry behind.
     """
+    hold_coder(session, coder_id)
     _forget(session, select(HistoryEntry.id).where(HistoryEntry.coder_id == coder_id, HistoryEntry.state == "undone"))
     entry = HistoryEntry(coder_id=coder_id, description=description[:300], state="done")
     session.add(entry)
@@ -53,8 +54,20 @@ def step(session: Session, coder_id: int, description: str) -> Iterator[HistoryE
         _trim(session, coder_id)
 
 
+def hold_coder(session: Session, coder_id: int) -> None:
+    """On PostgreSQL, one coder's steps, undos and redos from several places (the workbench and a
+    script) run one after another: the undo stack's order is then the order the changes were
+    committed in. Without it a step could take its place on the stack before a colleague's and
+    commit after it (it waited for a row the other held), and undoing newest first would refuse.
+    ``FOR NO KEY UPDATE`` leaves other coders alone (their foreign-key checks take ``KEY SHARE``)."""
+    if session.get_bind().dialect.name == "postgresql":
+        # key_share without read is FOR NO KEY UPDATE in SQLAlchemy's PostgreSQL dialect
+        session.execute(select(Coder.id).where(Coder.id == coder_id).with_for_update(key_share=True))
+
+
 def undo(session: Session, coder_id: int) -> str | None:
     """Invert the coder's newest done step; its description, or None if there is none."""
+    hold_coder(session, coder_id)
     entry = session.scalar(_next(coder_id, "done").with_for_update())
     if entry is None:
         return None
@@ -69,6 +82,7 @@ def undo(session: Session, coder_id: int) -> str | None:
 
 def redo(session: Session, coder_id: int) -> str | None:
     """Do the coder's oldest undone step again; its description, or None if there is none."""
+    hold_coder(session, coder_id)
     entry = session.scalar(_next(coder_id, "undone").with_for_update())
     if entry is None:
         return None

@@ -19,7 +19,15 @@ from sqlalchemy.orm import Session
 from qcoder.coding import codes as code_ops
 from qcoder.coding import memos as memo_ops
 from qcoder.coding import relations as relation_ops
-from qcoder.coding.codings import Quote, add_codings, existing_codings, mark_reviewed, remove_codings, set_quote
+from qcoder.coding.codings import (
+    Quote,
+    add_codings,
+    existing_codings,
+    held_coding,
+    mark_reviewed,
+    remove_codings,
+    set_quote,
+)
 from qcoder.errors import Conflict
 from qcoder.store.events import log_event
 from qcoder.store.models import Code, Coder, Coding, Document, Event, Memo, Relation, Sentence
@@ -167,11 +175,7 @@ def _quote_changed(forward: bool) -> Handler:
         code = _code(session, payload["code_id"])
         sentence_id = int(payload["sentence_id"])
         before, after = (payload["old"], payload["new"]) if forward else (payload["new"], payload["old"])
-        coding = session.scalar(
-            select(Coding).where(
-                Coding.sentence_id == sentence_id, Coding.code_id == code.id, Coding.coder_id == coder.id
-            )
-        )
+        coding = held_coding(session, sentence_id, code.id, coder.id)  # locked: checked and changed as one
         if coding is None:
             raise Conflict(f"the statement no longer carries {code.name!r}")
         now = None if coding.quote_start is None else [coding.quote_start, coding.quote_end]

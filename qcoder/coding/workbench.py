@@ -20,7 +20,9 @@ from qcoder.coding import relations as relation_ops
 from qcoder.coding.coder_name import clean_coder_name
 from qcoder.coding.coders import get_or_create_coder
 from qcoder.coding.codings import (
+    UNCHECKED,
     Quote,
+    Unchecked,
     add_codings,
     codes_on_sentences,
     existing_codings,
@@ -379,15 +381,27 @@ class Workbench:
             )
         return added, created
 
-    def code_quote(self, sentence_id: int, code_id: int, quote: Quote | None) -> bool:
+    def code_quote(
+        self,
+        sentence_id: int,
+        code_id: int,
+        quote: Quote | None,
+        *,
+        expected: Quote | Unchecked | None = UNCHECKED,
+    ) -> bool:
         """Code one statement with the exact words ``quote`` (``[start, end)`` code points into
         the statement's text; None: the whole statement): one undoable step.
 
         A statement that already carries the code from this coder gets the new span. True if
         anything changed. This is the engine door for a face that selects words in a statement.
+        ``expected``: the face showed this coding with that span (None: whole statement) and
+        changes it — refused in one line, nothing changed, if the coding was removed or its
+        span changed from another place since (the coding is not added back).
         """
 
         def work(session: Session) -> bool:
+            if expected is not UNCHECKED:
+                return set_quote(session, sentence_id, code_id, self.coder_id, quote, expected=expected)
             if add_codings(session, [sentence_id], code_id, self.coder_id, quotes={sentence_id: quote}):
                 return True
             return set_quote(session, sentence_id, code_id, self.coder_id, quote)

@@ -38,14 +38,19 @@ def export_codebook(
     output: Annotated[Path, typer.Option("-o", "--output", help="File to write: .qdc .csv .md .json or .xlsx")],
     db: DbOption = None,
     fmt: Annotated[
-        str | None, typer.Option("--format", help="taguette: a .csv Taguette imports (no 'name' column)")
+        str | None,
+        typer.Option(
+            "--format",
+            help="taguette: a .csv Taguette imports (no 'name' column); qualcoder: a .csv QualCoder's"
+            " Import codes reads (category>>code, memo; no header)",
+        ),
     ] = None,
 ) -> None:
     """Write the codebook (format from the file's suffix)."""
     from qcoder.exchange import tasks
 
-    if fmt is not None and fmt != "taguette":
-        raise QcoderError(f"--format takes taguette (a CSV Taguette imports); got {fmt!r}")
+    if fmt is not None and fmt not in ("taguette", "qualcoder"):
+        raise QcoderError(f"--format takes taguette or qualcoder (a CSV Taguette or QualCoder imports); got {fmt!r}")
     with project(db, create=False) as opened:
         typer.echo(tasks.export_codebook_file(opened, output, fmt))
 

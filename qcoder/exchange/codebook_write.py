@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -156,7 +157,66 @@ def export_taguette_csv(session: Session) -> bytes:
     return export_csv(session, TAGUETTE_COLUMNS)
 
 
-CODEBOOK_FORMATS = ("taguette",)  # CSV variants beside qcoder's own (chosen with --format)
+# QualCoder's codebook import (Project > Import codes, ``ImportPlainTextCodes`` in its helpers.py)
+# reads a .csv without a header, comma-separated, UTF-8 (a byte-order mark is skipped): column 1
+# is ``category>>category>>code``, column 2 the code's memo; every row is a code and every segment
+# before the last a category. Categories have no memo there and cannot be coded, so a code with
+# children is written twice: as the category its children sit in, and as a code of the same name
+# inside it that keeps its definition (and can hold its codings). Names stay as they are (no
+# apostrophe before formula-looking text: QualCoder would keep it as part of the name). Its
+# code and category names are unique project-wide, so ``qualcoder_merges`` names what it folds.
+QUALCODER_SEPARATOR = ">>"
+
+
+def _qualcoder_paths(session: Session) -> list[tuple[tuple[str, ...], Code]]:
+    """(categories…, code) per QualCoder row, in tree order: a parent's own row before its children's."""
+    rows = code_rows(session)
+    parents = {row.parent.id for row in rows if row.parent is not None}
+    return [((*row.path, row.code.name) if row.code.id in parents else row.path, row.code) for row in rows]
+
+
+def _qualcoder_reads_back(cell: str) -> list[str]:
+    """The segments QualCoder's importer takes from a first-column cell (it splits on ``>>`` and strips)."""
+    if QUALCODER_SEPARATOR not in cell:
+        return [cell.strip()]
+    return [part.strip() for part in cell.split(QUALCODER_SEPARATOR)]
+
+
+def export_qualcoder_csv(session: Session) -> bytes:
+    """The codebook as the CSV QualCoder's codebook import reads; a name it would split or trim is refused."""
+    out = io.StringIO(newline="")
+    writer = csv.writer(out, lineterminator="\r\n")
+    for path, code in _qualcoder_paths(session):
+        cell = QUALCODER_SEPARATOR.join(path)
+        if _qualcoder_reads_back(cell) != list(path):
+            raise QcoderError(
+                f"code {code.name!r} cannot go to QualCoder: it reads '>>' as a category separator and trims"
+                " spaces, so the name would change; rename it (qcoder codebook rename) and export again"
+            )
+        writer.writerow([cell, code.definition or ""])
+    return out.getvalue().encode("utf-8-sig")
+
+
+def qualcoder_merges(session: Session) -> list[str]:
+    """Names QualCoder keeps once although qcoder has several: its code names and its category names are
+    unique in the whole project (a second code of a name is "not imported", a second category's codes
+    join the first)."""
+    paths = _qualcoder_paths(session)
+    codes = Counter(path[-1] for path, _ in paths)
+    categories: dict[str, set[tuple[str, ...]]] = {}
+    for path, _ in paths:
+        for depth in range(len(path) - 1):
+            categories.setdefault(path[depth], set()).add(path[: depth + 1])
+    found = [f"code {name!r} ×{n}" for name, n in codes.items() if n > 1]
+    found += [f"category {name!r} ×{len(seen)}" for name, seen in categories.items() if len(seen) > 1]
+    return found
+
+
+CODEBOOK_FORMATS = ("taguette", "qualcoder")  # CSV variants beside qcoder's own (chosen with --format)
+EXPORT_VARIANTS: dict[str, Callable[[Session], bytes]] = {
+    "taguette": export_taguette_csv,
+    "qualcoder": export_qualcoder_csv,
+}
 
 
 def export_json(session: Session) -> bytes:
@@ -237,13 +297,13 @@ def export_codebook(session: Session, suffix: str) -> bytes:
 
 
 def write_codebook(session: Session, path: Path, fmt: str | None = None) -> int:
-    """Write the codebook in the format its suffix names (``fmt="taguette"``: the CSV Taguette
+    """Write the codebook in the format its suffix names (``fmt``: the CSV Taguette or QualCoder
     imports); returns how many codes."""
     if fmt is not None and fmt not in CODEBOOK_FORMATS:
         raise QcoderError(f"--format takes {', '.join(CODEBOOK_FORMATS)}; got {fmt!r}")
-    if fmt == "taguette" and path.suffix.lower() != ".csv":
-        raise QcoderError(f"--format taguette writes a .csv file; got {path.name!r}")
-    data = export_taguette_csv(session) if fmt == "taguette" else export_codebook(session, path.suffix)
+    if fmt is not None and path.suffix.lower() != ".csv":
+        raise QcoderError(f"--format {fmt} writes a .csv file; got {path.name!r}")
+    data = EXPORT_VARIANTS[fmt](session) if fmt is not None else export_codebook(session, path.suffix)
     try:
         path.write_bytes(data)
     except OSError as error:

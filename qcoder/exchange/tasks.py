@@ -24,6 +24,7 @@ from qcoder.exchange.codebook import (
     read_codebook,
     write_codebook,
 )
+from qcoder.exchange.codebook_write import qualcoder_merges
 from qcoder.exchange.merge import MergePlan, apply_merge, plan_merge
 from qcoder.exchange.package import Package, read_package
 from qcoder.exchange.qdpx_export import ExportSummary, project_name, write_project
@@ -53,8 +54,14 @@ def export_codebook(project: Project, path: Path, fmt: str | None = None) -> int
 
 
 def export_codebook_file(project: Project, path: Path, fmt: str | None = None) -> str:
-    """``export_codebook``, and the line to tell the researcher."""
-    return f"wrote {export_codebook(project, path, fmt)} codes to {path}"
+    """``export_codebook``, and the line to tell the researcher (for QualCoder: the names it will fold)."""
+    line = f"wrote {export_codebook(project, path, fmt)} codes to {path}"
+    if fmt == "qualcoder":
+        with project.session() as session:
+            merges = qualcoder_merges(session)
+        if merges:
+            line += "; QualCoder keeps one of each name, so it folds " + ", ".join(merges)
+    return line
 
 
 def export_project(

@@ -478,8 +478,14 @@ class CodingScreen(WorkbenchScreen):
             if result is None:
                 return
             if result.code_id is not None:
+                from qcoder.coding.codings import UNCHECKED  # the engine loads after the first frame
+
                 code_id = result.code_id
-                changed = self.app.attempt(lambda: self.workbench.code_quote(sentence_id, code_id, span))
+                # re-quoting a coding on screen: refused if it was removed or re-quoted elsewhere since
+                shown = self.view.quotes.get(sentence_id, {}).get(code_id) if code_id in present else UNCHECKED
+                changed = self.app.attempt(
+                    lambda: self.workbench.code_quote(sentence_id, code_id, span, expected=shown)
+                )
                 if changed is None:
                     return
                 self.catalog.use(code_id)
