@@ -50,7 +50,7 @@ def _race(
             with open_project(db_url) as project:
                 bench = Workbench(project, name)
                 while not done.is_set():
-                    source = project.run(lambda s: getattr(code_at(s, "源码", 0), "id", None))
+                    source = project.run(lambda s: getattr(code_at(s, "源码", 0, parent_id=None), "id", None))
                     if source is None:
                         time.sleep(0.001)
                         continue
