@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import hashlib
+import time
 from collections.abc import Sequence
 
+from sqlalchemy import text
 from typer.testing import CliRunner, Result
 
 from qcoder.coding.statements import document_label, statement_label
@@ -65,3 +67,27 @@ def qc(*args: str) -> tuple[int, str, str]:
     """``qcoder ARGS`` as (exit code, stdout, stderr)."""
     result = invoke_cli(*args)
     return result.exit_code, result.stdout, result.stderr
+
+
+def wait_until_blocked_on_a_lock(project: Project, timeout: float = 30) -> None:
+    """PostgreSQL: until some backend of this database waits on a lock (SQLite: nothing to wait for).
+
+    Race tests use it to be sure the second writer really met the first one's lock.
+    """
+    if project.is_sqlite:
+        time.sleep(0.2)  # the second writer queues on BEGIN IMMEDIATE whenever it gets there
+        return
+    deadline = time.monotonic() + timeout
+    with project.engine.connect() as connection:
+        while time.monotonic() < deadline:
+            waiting = connection.execute(
+                text(
+                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                    "AND wait_event_type = 'Lock'"
+                )
+            ).scalar()
+            connection.rollback()
+            if waiting:
+                return
+            time.sleep(0.02)
+    raise AssertionError("the second writer never waited for the first one's lock")

@@ -84,23 +84,6 @@ def _checked_quotes(session: Session, quotes: Mapping[int, Quote | None]) -> dic
     return checked
 
 
-def quotes_of(session: Session, sentence_ids: Sequence[int], code_id: int, coder_id: int) -> dict[int, Quote]:
-    """sentence id → quote span of the coder's codings with the code (whole-statement codings left out)."""
-    found: dict[int, Quote] = {}
-    for chunk in _chunks(sentence_ids):
-        for sid, start, end in session.execute(
-            select(Coding.sentence_id, Coding.quote_start, Coding.quote_end).where(
-                Coding.code_id == code_id,
-                Coding.coder_id == coder_id,
-                Coding.sentence_id.in_(chunk),
-                Coding.quote_start.is_not(None),
-            )
-        ):
-            if start is not None and end is not None:
-                found[sid] = (start, end)
-    return found
-
-
 def _chunks(values: Sequence[int]) -> list[list[int]]:
     return [list(values[i : i + _CHUNK]) for i in range(0, len(values), _CHUNK)]
 

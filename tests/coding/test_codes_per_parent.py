@@ -6,7 +6,7 @@ from __future__ import annotations
 import threading
 
 import pytest
-from factories import add_document, qc
+from factories import add_document, qc, wait_until_blocked_on_a_lock
 from sqlalchemy import func, select, text
 
 from qcoder.coding.coders import get_or_create_coder
@@ -118,28 +118,6 @@ def test_the_command_line_takes_a_path(tree, project: Project) -> None:  # type:
     assert ids["students/fun"] == _codes(project)["teachers/fun"]
 
 
-def _wait_for_lock(project: Project) -> None:
-    import time
-
-    if project.is_sqlite:
-        time.sleep(0.2)
-        return
-    deadline = time.monotonic() + 30
-    with project.engine.connect() as connection:
-        while time.monotonic() < deadline:
-            waiting = connection.execute(
-                text(
-                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-                    "AND wait_event_type = 'Lock'"
-                )
-            ).scalar()
-            connection.rollback()
-            if waiting:
-                return
-            time.sleep(0.02)
-    raise AssertionError("the second writer never waited for the first one's insert")
-
-
 @pytest.mark.parametrize("name", ["students/新概念", "新概念"])
 def test_two_writers_creating_one_name_under_one_parent_get_one_code(db_url: str, name: str) -> None:
     """The first writer has inserted the code but not committed when the second looks, finds
@@ -159,7 +137,7 @@ def test_two_writers_creating_one_name_under_one_parent_get_one_code(db_url: str
             first.flush()
             racer = threading.Thread(target=second)
             racer.start()
-            _wait_for_lock(project)
+            wait_until_blocked_on_a_lock(project)
         racer.join(timeout=60)
         assert created
         assert "error" not in outcome, f"the second writer got: {outcome.get('error')}"
@@ -295,7 +273,7 @@ def test_two_renames_to_one_name_under_one_parent_leave_one(db_url: str) -> None
             rename_code(first, first.get_one(Code, first_id), "乐趣")
             racer = threading.Thread(target=second)
             racer.start()
-            _wait_for_lock(project)
+            wait_until_blocked_on_a_lock(project)
         racer.join(timeout=60)
         error = outcome.get("error")
         assert isinstance(error, Conflict) and "\n" not in str(error), error

@@ -10,18 +10,18 @@ from __future__ import annotations
 
 import statistics
 import threading
-import time
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from factories import wait_until_blocked_on_a_lock
 from reliability_harness import actual_state, expected_state, percentile, run_writers
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 
 from qcoder.coding.coders import get_or_create_coder
 from qcoder.coding.codes import ensure_code
 from qcoder.store.check import check_project
-from qcoder.store.database import Project, open_project
+from qcoder.store.database import open_project
 from qcoder.store.models import Code, Coding
 
 PROCESSES = 8
@@ -83,27 +83,6 @@ def test_eight_writers_lose_nothing_and_duplicate_nothing(
     assert problems == []
 
 
-def _wait_until_blocked_on_a_lock(project: Project, timeout: float = 30) -> None:
-    """PostgreSQL: until some backend of this database waits on a lock (SQLite: nothing to wait for)."""
-    if project.is_sqlite:
-        time.sleep(0.2)  # the second writer queues on BEGIN IMMEDIATE whenever it gets there
-        return
-    deadline = time.monotonic() + timeout
-    with project.engine.connect() as connection:
-        while time.monotonic() < deadline:
-            waiting = connection.execute(
-                text(
-                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-                    "AND wait_event_type = 'Lock'"
-                )
-            ).scalar()
-            connection.rollback()
-            if waiting:
-                return
-            time.sleep(0.02)
-    raise AssertionError("the second coder never waited for the first one's insert")
-
-
 def test_two_coders_creating_the_same_new_code_at_once_both_get_it(db_url: str, request: pytest.FixtureRequest) -> None:
     """``qcoder code … --code 新概念`` by two coders at the same moment: one code, both coded.
 
@@ -125,7 +104,7 @@ def test_two_coders_creating_the_same_new_code_at_once_both_get_it(db_url: str, 
             first.flush()
             racer = threading.Thread(target=second_coder)
             racer.start()
-            _wait_until_blocked_on_a_lock(project)
+            wait_until_blocked_on_a_lock(project)
         racer.join(timeout=60)
         assert created
         assert "error" not in outcome, f"the second coder got: {outcome.get('error')}"
