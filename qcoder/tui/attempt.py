@@ -28,7 +28,7 @@ from textual.screen import Screen
 
 from qcoder.i18n import N_, _
 from qcoder.store.errors import user_message
-from qcoder.tui.offline import CALL_TIMEOUT_S, DbLane, Offline, OfflineGuard
+from qcoder.tui.offline import CALL_TIMEOUT_S, DbLane, OfflineGuard
 from qcoder.tui.visible import clean_update
 
 T = TypeVar("T")
@@ -41,7 +41,7 @@ class DbCall:
     """One call on the database lane and what the UI does with its answer."""
 
     future: Future[Any]
-    then: Callable[[Any], None] | None  # on the UI thread, with the value
+    then: Callable[[Any], object] | None  # on the UI thread, with the value
     failed: Callable[[], None] | None  # on the UI thread, when the call was refused, failed or ran over
     reload: bool  # re-read the views after a failure
     overdue: bool = False  # ran over ``db_timeout``: the workbench went offline or busy
@@ -110,7 +110,11 @@ class AttemptApp(App[None]):
         return self._db_lane
 
     def _submit(
-        self, action: Callable[[], Any], then: Callable[[Any], None] | None, failed: Callable[[], None] | None, reload: bool
+        self,
+        action: Callable[[], Any],
+        then: Callable[[Any], object] | None,
+        failed: Callable[[], None] | None,
+        reload: bool,
     ) -> DbCall | None:
         """Queue ``action`` on the lane (None, said at once, when offline or busy)."""
         self.action_count += 1
@@ -131,7 +135,7 @@ class AttemptApp(App[None]):
     def attempt_then(
         self,
         action: Callable[[], T],
-        then: Callable[[T], None] | None = None,
+        then: Callable[[T], object] | None = None,
         *,
         reload: bool = True,
         failed: Callable[[], None] | None = None,

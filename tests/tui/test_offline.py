@@ -26,6 +26,7 @@ from qcoder.tui.attempt import BUSY_SUBTITLE
 from qcoder.tui.offline import OFFLINE_SUBTITLE
 from qcoder.tui.screens.help import HelpScreen
 
+
 @pytest.fixture
 def proxy(postgres_server) -> Iterator[FlakyProxy]:  # type: ignore[no-untyped-def]
     flaky = FlakyProxy(Path(postgres_server.socket_dir))
