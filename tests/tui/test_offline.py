@@ -115,7 +115,7 @@ async def _keys_while_a_call_hangs(url: str, proxy: FlakyProxy) -> bool:
         app.settle_database = False  # the test goes on while the call hangs, as a person would
         await pilot.press("down", "1")  # toggle 融资支持 on S002: sent, and the server never answers
         assert app.db_pending == 1 and not app.is_offline
-        assert "saving…" in screen_text(app)  # pending, not shown as done
+        assert await _until(pilot, lambda: "saving…" in screen_text(app))  # pending, not shown as done
         assert code not in view.mine(_statement(app, 2))
         await pilot.press("down", "down")  # the keys go on while the call hangs
         assert view.current is not None and view.current.ordinal == 4
@@ -175,7 +175,7 @@ async def _locked_file(path: str) -> None:
         try:
             app.settle_database = False
             await pilot.press("down", "1")  # toggle on S002: waits for the lock, on the lane
-            assert "saving…" in screen_text(app)
+            assert await _until(pilot, lambda: "saving…" in screen_text(app))
             assert await _until(pilot, lambda: app.is_busy)
             assert BUSY_SUBTITLE in str(app.sub_title)
             assert any("locked by another program" in m for m in messages(app))

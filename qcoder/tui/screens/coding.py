@@ -38,6 +38,8 @@ if TYPE_CHECKING:
     from qcoder.tui.live import CodingState
     from qcoder.tui.screens.picker import PickResult
 
+SAVING_AFTER_S = 0.15  # a change not committed by then shows "saving…" on the title line until it is
+
 # The dialogs (picker, memo, search, comparison, suggestions, import) are imported when
 # first opened: the coding screen has to be on screen fast, and they are not on it.
 
@@ -83,7 +85,8 @@ class CodingScreen(WorkbenchScreen):
         self.resume: dict[str, Any] | None = None  # where this coder left off last time (set by the app)
         self.ordinal = 0  # the cursor's statement (kept for ``where_state`` after the screen is gone)
         self.opening = 0  # documents asked for so far: only the last one asked is shown (``_open``)
-        self.pending = 0  # changes sent to the database and not yet confirmed (the title line says "saving…")
+        self.pending = 0  # changes sent to the database and not yet confirmed
+        self.saving_shown = False  # the title line says "saving…" (``_saving``)
 
     # ------------------------------------------------------------------ layout
     def compose(self) -> ComposeResult:
@@ -383,7 +386,7 @@ class CodingScreen(WorkbenchScreen):
         if self.show_others:
             text.append(_(" · all coders"), style="italic")
         text.append(f" · {doc.shown_name}", style="dim")
-        if self.pending:  # shown as done only once the database has it
+        if self.saving_shown:  # shown as done only once the database has it
             text.append(_(" · saving…"), style="bold yellow")
         label.set(text)
 
@@ -495,12 +498,24 @@ class CodingScreen(WorkbenchScreen):
         )
 
     def _saving(self) -> None:
+        """A change is on its way: "saving…" shows if it is not committed within ``SAVING_AFTER_S``.
+
+        (A change committed sooner shows as done in one frame, without a "saving…" frame before it.)
+        """
         self.pending += 1
-        self._title()
+        if self.pending == 1:
+            self.set_timer(SAVING_AFTER_S, self._show_saving, name="saving")
+
+    def _show_saving(self) -> None:
+        if self.pending and not self.saving_shown:
+            self.saving_shown = True
+            self._title()
 
     def _saved(self) -> None:
         self.pending = max(self.pending - 1, 0)
-        self._title()
+        if not self.pending and self.saving_shown:
+            self.saving_shown = False
+            self._title()
 
     def create_code(self, name: str, level: int, sentence_ids: Sequence[int]) -> None:
         def created(code: CodeInfo) -> None:
