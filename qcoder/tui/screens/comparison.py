@@ -120,15 +120,19 @@ class ComparisonScreen(TranslatedBindings, ModalScreen[ComparisonRow | None]):
             return
         row = self.rows[index]
         chosen = None if row.sentence_id == self.exemplar else row.sentence_id
-        if self.app.attempt(lambda: self.workbench.set_exemplar(self.code_id, chosen)) is None:
-            return
-        self.notify(
-            _("{label} is the exemplar of {code}").format(label=row.label, code=self.code_name)
-            if chosen
-            else _("{code} has no exemplar statement now").format(code=self.code_name),
-            timeout=3,
-        )
-        self.reload()
+        workbench, code_id = self.workbench, self.code_id
+
+        def done(_result: object) -> None:
+            self.notify(
+                _("{label} is the exemplar of {code}").format(label=row.label, code=self.code_name)
+                if chosen
+                else _("{code} has no exemplar statement now").format(code=self.code_name),
+                timeout=3,
+            )
+            if self.is_mounted:
+                self.reload()
+
+        self.app.attempt_then(lambda: workbench.set_exemplar(code_id, chosen), done)
 
     def action_toggle_subtree(self) -> None:
         self.subtree = not self.subtree
