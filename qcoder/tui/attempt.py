@@ -230,6 +230,8 @@ class AttemptApp(App[None]):
             self.notify(guard.refusal, severity="warning", markup=False)
             self._lane().abandon()  # the calls queued behind it are cancelled: nothing else was done
             return
+        if self._db_stuck is not None:
+            return  # queued behind the call the workbench is busy with: said already
         self._db_stuck = call
         self._busy_subtitle = str(self.sub_title or "")
         busy = _(BUSY_SUBTITLE)
