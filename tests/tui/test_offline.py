@@ -5,6 +5,13 @@ answer). Before: pressing r (refresh) froze the whole workbench, even ``q``; aft
 showed "(no documents — I imports a file)". Now the call gives up, the header says
 "offline — changes are not saved", edits are refused, and when the server answers again the
 workbench re-reads by itself.
+
+While a call hangs — before it gives up — the keys go on (the calls run on the database lane
+and answer by message): cursor moves and help are processed by Pilot steps while the call is
+still unanswered, and a toggle shows "saving…", never its chip, until it is committed. The
+same for a SQLite file another program holds locked ("busy"), whose waiting toggle is saved
+once the file is free. And the workbench says when the project sits in a synced folder or
+its ``-wal`` file vanishes.
 """
 
 from __future__ import annotations
