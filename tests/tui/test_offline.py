@@ -113,7 +113,7 @@ async def _keys_while_a_call_hangs(url: str, proxy: FlakyProxy) -> bool:
         await pilot.pause()
         guard = app.offline_guard
         assert guard is not None
-        app.db_timeout, guard.probe_interval = 3.0, 0.2
+        app.db_timeout, guard.probe_interval = 5.0, 0.2  # the default limit: room for the keys below
         await pilot.press("enter", *"rzzc", "enter")  # 融资支持 on D01-S001, committed: recent key 1
         code = next(c.id for c in app.catalog.codes.values() if c.name == "融资支持")
         view = app.coding.view
