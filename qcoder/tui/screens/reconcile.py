@@ -376,9 +376,21 @@ class ReconcileScreen(TranslatedBindings, Screen[None]):
             lines.append("\n")
         lines.append(f"{self.state.consensus}: ", style="bold")
         lines.append(", ".join(item.consensus) or "—")
-        for memo in self._memos(item.sentence_id):
-            lines.append("\n" + _("memo: {text}").format(text=memo), style="italic")
         detail.update(lines)
+        if self.app.offline_refusal:
+            return  # offline or busy: the detail shows without its memos
+        sentence_id = item.sentence_id
+
+        def with_memos(memos: list[str]) -> None:
+            current = self.current_item()
+            if not memos or current is None or current.sentence_id != sentence_id:
+                return  # none, or the cursor moved on meanwhile
+            shown = lines.copy()
+            for memo in memos:
+                shown.append("\n" + _("memo: {text}").format(text=memo), style="italic")
+            detail.update(shown)
+
+        self.app.attempt_then(lambda: self._memos(sentence_id), with_memos, reload=False)  # on the database lane
 
     def _memos(self, sentence_id: int) -> list[str]:
         try:
