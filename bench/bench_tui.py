@@ -126,6 +126,7 @@ class FrameClock:
 
         self.frames: list[float] = []
         self.cpu: list[float] = []  # process CPU time at each frame: less sensitive to a busy machine
+        self.waiting: list[bool] = []  # at each frame: database calls still unanswered (a toggle not yet shown)
         self.event = asyncio.Event()
         original = Screen._compositor_refresh
         clock = self
@@ -134,6 +135,7 @@ class FrameClock:
             original(screen)
             clock.frames.append(time.perf_counter())
             clock.cpu.append(time.process_time())
+            clock.waiting.append(bool(getattr(screen.app, "db_pending", 0) or getattr(screen, "pending", 0)))
             clock.event.set()
 
         Screen._compositor_refresh = timed_refresh  # type: ignore[method-assign]
@@ -151,6 +153,11 @@ class FrameClock:
         began, began_cpu = time.perf_counter(), time.process_time()
         app._driver.send_message(events.Key(key, key if len(key) == 1 else None))
         await asyncio.wait_for(self.event.wait(), timeout=5)
+        # Database calls answer by message (``AttemptApp.attempt_then``): a toggle's frame is the first one
+        # drawn once it is committed, not the "saving…" frame before it.
+        while self.waiting[-1]:
+            self.event.clear()
+            await asyncio.wait_for(self.event.wait(), timeout=5)
         self.last_cpu_ms = (self.cpu[-1] - began_cpu) * 1000
         return (self.frames[-1] - began) * 1000
 

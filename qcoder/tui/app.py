@@ -33,6 +33,7 @@ from qcoder.i18n import N_, _, choose_language, set_language
 from qcoder.tui.attempt import WorkbenchHost
 from qcoder.tui.catalog import CodeCatalog
 from qcoder.tui.engine import PendingWorkbench, RestLoad
+from qcoder.tui.file_watch import FileWatch, said_by_watch, watch_for
 from qcoder.tui.keys import OrderedKeys
 from qcoder.tui.live import DEFAULT_INTERVAL, LiveRefresh
 from qcoder.tui.offline import guard_for
@@ -106,6 +107,7 @@ class QcoderApp(OrderedKeys, WorkbenchHost):
         self.coding: CodingScreen | None = None
         self.codebook: CodebookScreen | None = None
         self.live = LiveRefresh(self, live_interval, live)  # other coders' changes appear by themselves
+        self.file_watch: FileWatch | None = None  # a SQLite project's file (``qcoder.tui.file_watch``)
 
     @property
     def project(self) -> Project:
@@ -127,6 +129,10 @@ class QcoderApp(OrderedKeys, WorkbenchHost):
         """Keys wait for the first screen (the coding screen, or the question who is coding)."""
         return len(self.screen_stack) > 1
 
+    def keys_wait(self) -> bool:
+        """Keys wait while a document they act on is being read (``attempt_then(hold_keys=True)``)."""
+        return self.db_loading
+
     def on_mount(self) -> None:
         if self._project is None:
             self.start_from_first_look()
@@ -139,8 +145,15 @@ class QcoderApp(OrderedKeys, WorkbenchHost):
             self.ask_coder()
 
     def _show_notices(self, notices: list[str]) -> None:
+        said = said_by_watch(self._project) if self._project is not None else None
         for notice in notices:
-            self.notify(notice, title=_("project"), timeout=10, markup=False)
+            if notice != said:  # the file watch says that one in the interface's language
+                self.notify(notice, title=_("project"), timeout=10, markup=False)
+
+    def _watch_files(self) -> None:
+        """Once the project and the coder are known: warn about a synced folder, look for vanished -wal/-shm."""
+        if self.file_watch is None and self._project is not None:
+            self.file_watch = watch_for(self, self._project)
 
     def start_from_first_look(self) -> None:
         """Show the first look now; load the engine in a thread once that frame is drawn."""
@@ -191,6 +204,7 @@ class QcoderApp(OrderedKeys, WorkbenchHost):
         if self._project is None:
             self._project = pending.ready().project
         self._show_notices(self._project.notices)
+        self._watch_files()
 
     def ask_coder(self) -> None:
         from qcoder.tui.screens.dialogs import PromptScreen  # a text-area theme and more: not for the first frame
@@ -223,6 +237,7 @@ class QcoderApp(OrderedKeys, WorkbenchHost):
         self.coding.resume = self.where
         self.push_screen(self.coding)
         self.live.start()
+        self._watch_files()
 
     def close_project(self) -> None:
         """Release the database (after the app has exited), remembering where the coder was.
@@ -282,19 +297,19 @@ class QcoderApp(OrderedKeys, WorkbenchHost):
 
         workbench = self.workbench
         assert workbench is not None
-        found = self.attempt(lambda: (workbench.coders(), workbench.documents()), reload=False)
-        if found is None:
-            return
-        ranked = rank_coders((name for _, name in found[0]), found[1])
-        if len(ranked) < 2:
-            self.notify(_("agreement needs at least two coders in the project"), severity="warning")
-            return
 
         def chosen(coders: list[str] | None) -> None:
             if coders:
                 self.push_screen(ReconcileScreen(workbench, coders=coders))  # type: ignore[arg-type]
 
-        self.push_screen(CoderChoiceScreen(ranked), chosen)
+        def found(read: tuple[list[tuple[int, str]], list[Any]]) -> None:
+            ranked = rank_coders((name for _, name in read[0]), read[1])
+            if len(ranked) < 2:
+                self.notify(_("agreement needs at least two coders in the project"), severity="warning")
+                return
+            self.push_screen(CoderChoiceScreen(ranked), chosen)
+
+        self.attempt_then(lambda: (workbench.coders(), workbench.documents()), found, reload=False)
 
     def toggle_live(self) -> None:
         on = self.live.toggle()

@@ -97,6 +97,11 @@ class OrderedKeys(App[Any]):
         """Whether the app shows a screen its keys are meant for (QcoderApp: not the blank start)."""
         return True
 
+    def keys_wait(self) -> bool:
+        """Whether the next key must wait for something outside the message queues (QcoderApp: a document
+        being read on the database lane)."""
+        return False
+
     async def on_event(self, event: events.Event) -> None:
         if isinstance(event, (events.Key, events.Paste)) and not event.is_forwarded:
             if id(event) in self._admitted:
@@ -110,7 +115,7 @@ class OrderedKeys(App[Any]):
 
     def settled(self) -> bool:
         """Nothing of the last key is still on its way: the app, its screens and this screen's widgets are idle."""
-        if not self.screen_ready():
+        if not self.screen_ready() or self.keys_wait():
             return False
         if _busy(self):
             return False

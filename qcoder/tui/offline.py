@@ -1,23 +1,27 @@
 """Offline guard: the workbench keeps working when its PostgreSQL server stops answering.
 
 Why: every database call from a screen used to run on the UI thread, so a server that
-accepted connections and never answered froze the whole workbench, even ``q``. With a
-guard, a call runs in a worker thread and the UI waits at most ``CALL_TIMEOUT_S``; a call
-that runs over, or fails because the line to the server is gone, puts the workbench
+accepted connections and never answered froze the whole workbench, even ``q``. Calls now
+run on the database lane (``DbLane``, one worker thread, in order) and the UI is told of
+their results by a message (``qcoder.tui.attempt``); a call that has not answered within
+``CALL_TIMEOUT_S``, or fails because the line to the server is gone, puts the workbench
 *offline*: the screen keeps what it last showed, the header says "offline — changes are
 not saved", every further action is refused at once without touching the database, and
 a probe in a worker thread asks the server every ``PROBE_INTERVAL_S`` until it answers —
 then the views are re-read and the workbench is back online by itself.
 
-Only server projects get a guard: a SQLite file has its own bounded busy timeout, and
-its calls stay on the UI thread as before.
+Only server projects get a guard. A SQLite file has no server to lose; a call on it that
+runs over (the file locked by another writer) makes the workbench *busy* until that call
+finishes (``AttemptApp``): nothing is given up, since the lock is bounded by the busy timeout.
 """
 
 from __future__ import annotations
 
 import contextlib
+import queue
 import threading
 from collections.abc import Callable
+from concurrent.futures import Future
 from typing import Any, Protocol, TypeVar
 
 from qcoder.errors import QcoderError
@@ -25,7 +29,7 @@ from qcoder.i18n import N_, _
 
 T = TypeVar("T")
 
-CALL_TIMEOUT_S = 5.0  # the longest the UI waits for one database call before going offline
+CALL_TIMEOUT_S = 5.0  # the longest a database call may take before the workbench goes offline (or busy)
 PROBE_INTERVAL_S = 2.0  # how often an offline workbench asks whether the server is back
 
 OFFLINE_SUBTITLE = N_("offline — changes are not saved")  # an id: shown as _(OFFLINE_SUBTITLE)
@@ -60,8 +64,63 @@ def _is_unreachable(error: BaseException) -> bool:
     return False
 
 
+class DbLane:
+    """One daemon thread that runs the UI's database calls one after another, in the order asked.
+
+    Why one thread: the Workbench and its session are not meant for two threads at once, and
+    a change asked for after another must land after it. Why a daemon thread of its own (not
+    a ``ThreadPoolExecutor``): a call stuck on a server that never answers must not keep the
+    program from exiting. ``abandon`` leaves a stuck call behind: the calls queued after it
+    are cancelled and later ones get a fresh thread.
+    """
+
+    def __init__(self) -> None:
+        self._queue: queue.SimpleQueue[tuple[Future[Any], Callable[[], Any]] | None] | None = None
+
+    def submit(self, action: Callable[[], T]) -> Future[T]:
+        future: Future[T] = Future()
+        if self._queue is None:
+            self._queue = queue.SimpleQueue()
+            threading.Thread(target=_run_lane, args=(self._queue,), name="qcoder-db", daemon=True).start()
+        self._queue.put((future, action))
+        return future
+
+    def abandon(self) -> None:
+        """Leave the running call to its thread; cancel the calls waiting behind it."""
+        lane, self._queue = self._queue, None
+        if lane is None:
+            return
+        while True:
+            try:
+                item = lane.get_nowait()
+            except queue.Empty:
+                break
+            if item is not None:
+                item[0].cancel()
+        lane.put(None)  # the thread ends once its stuck call returns
+
+    def close(self) -> None:
+        self.abandon()
+
+
+def _run_lane(lane: queue.SimpleQueue[tuple[Future[Any], Callable[[], Any]] | None]) -> None:
+    while True:
+        item = lane.get()
+        if item is None:
+            return
+        future, action = item
+        if not future.set_running_or_notify_cancel():
+            continue
+        try:
+            value = action()
+        except BaseException as error:  # handed to the UI thread with the result
+            future.set_exception(error)
+        else:
+            future.set_result(value)
+
+
 class OfflineGuard:
-    """Runs the UI's database calls with a timeout and tracks whether the server answers."""
+    """Tracks whether the server answers: offline after a call ran over or lost the line, probing until back."""
 
     def __init__(
         self,
@@ -69,13 +128,11 @@ class OfflineGuard:
         probe: Callable[[], object],
         where: str,
         *,
-        timeout: float = CALL_TIMEOUT_S,
         probe_interval: float = PROBE_INTERVAL_S,
     ) -> None:
         self.app = app
         self.probe = probe  # a round trip to the server (raises when it does not answer)
         self.where = where  # host:port, for the messages
-        self.timeout = timeout
         self.probe_interval = probe_interval
         self.offline = False
         self.online_subtitle: str = ""
@@ -87,44 +144,6 @@ class OfflineGuard:
         return _("{offline}: the server at {where} does not answer; waiting for it to come back").format(
             offline=_(OFFLINE_SUBTITLE), where=self.where
         )
-
-    def call(self, action: Callable[[], T]) -> T:
-        """``action()`` in a worker thread; ``Offline`` if the guard is offline, the call runs over or the line fails."""
-        if self.offline:
-            raise Offline(self.refusal)
-        box: dict[str, Any] = {}
-        done = threading.Event()
-
-        def work() -> None:
-            try:
-                box["value"] = action()
-            except BaseException as error:  # handed to the UI thread, raised there
-                box["error"] = error
-            finally:
-                done.set()
-                if box.get("late"):
-                    self._late(box)
-
-        threading.Thread(target=work, name="qcoder-db-call", daemon=True).start()
-        if not done.wait(self.timeout):
-            box["late"] = True
-            if done.is_set():  # finished just now, after all
-                box.pop("late")
-            else:
-                self.go_offline()
-                raise Offline(self.refusal)
-        error = box.get("error")
-        if error is not None:
-            if _is_unreachable(error):
-                self.go_offline()
-                raise Offline(self.refusal) from error
-            raise error
-        return box["value"]
-
-    def _late(self, box: dict[str, Any]) -> None:
-        """A call that ran over did finish after all: show the true state once online again."""
-        if "error" not in box:
-            self._from_thread(self.app.notify, _("the server answered late: the last change was saved after all"))
 
     def _from_thread(self, callback: Callable[..., Any], *args: Any) -> None:
         with contextlib.suppress(RuntimeError):  # the app is closing (or this is the UI thread)
@@ -181,6 +200,10 @@ class OfflineGuard:
             timeout=5,
         )
         self.app.reload_views()
+
+    def is_unreachable(self, error: BaseException) -> bool:
+        """The error says the line to the server is gone (not a refusal the researcher can act on)."""
+        return _is_unreachable(error)
 
     def notice_failure(self, error: BaseException) -> bool:
         """A worker elsewhere (live refresh) failed: go offline if the line is gone; True if so."""

@@ -19,3 +19,28 @@ def english_interface(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.setenv("QCODER_LANG", "en")
     yield
     set_language("en")
+
+
+@pytest.fixture(autouse=True)
+def settled_database(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Pilot waits for the database calls a key started (``AttemptApp.attempt_then``), as a person waits to see
+    a toggle land. The workbench itself never waits: its calls answer by message. A test that shows the screen
+    answering while a call hangs sets ``app.settle_database = False``."""
+    import asyncio
+
+    from textual.pilot import Pilot
+
+    original = Pilot._wait_for_screen
+
+    async def wait_for_screen(self: Pilot, timeout: float = 30.0) -> bool:  # type: ignore[type-arg]
+        done = await original(self, timeout)
+        app = self.app
+        if not getattr(app, "settle_database", True) or not getattr(app, "db_pending", 0):
+            return done
+        for _ in range(30_000):  # bounded: a call that runs over leaves the count after ``db_timeout``
+            await asyncio.sleep(0.002)
+            if not app.db_pending:
+                break
+        return await original(self, timeout)
+
+    monkeypatch.setattr(Pilot, "_wait_for_screen", wait_for_screen)

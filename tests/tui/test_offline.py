@@ -5,10 +5,18 @@ answer). Before: pressing r (refresh) froze the whole workbench, even ``q``; aft
 showed "(no documents — I imports a file)". Now the call gives up, the header says
 "offline — changes are not saved", edits are refused, and when the server answers again the
 workbench re-reads by itself.
+
+While a call hangs — before it gives up — the keys go on (the calls run on the database lane
+and answer by message): cursor moves and help are processed by Pilot steps while the call is
+still unanswered, and a toggle shows "saving…", never its chip, until it is committed. The
+same for a SQLite file another program holds locked ("busy"), whose waiting toggle is saved
+once the file is free. And the workbench says when the project sits in a synced folder or
+its ``-wal`` file vanishes.
 """
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -21,9 +29,9 @@ from tui_factory import build_project, messages, run_async, screen_text
 from qcoder.store.database import open_project
 from qcoder.store.models import Coding, Document
 from qcoder.tui.app import QcoderApp
+from qcoder.tui.attempt import BUSY_SUBTITLE
 from qcoder.tui.offline import OFFLINE_SUBTITLE
-
-pytestmark = pytest.mark.postgres
+from qcoder.tui.screens.help import HelpScreen
 
 
 @pytest.fixture
@@ -47,7 +55,7 @@ async def _hang_and_recover(url: str, proxy: FlakyProxy) -> None:
         await pilot.pause()
         guard = app.offline_guard
         assert guard is not None
-        guard.timeout, guard.probe_interval = 1.0, 0.2  # a quicker test; the workbench default is 5 s
+        app.db_timeout, guard.probe_interval = 1.0, 0.2  # a quicker test; the workbench default is 5 s
         assert "一、研究意义" in screen_text(app)
         proxy.hang()
         await pilot.press("r")  # re-read: the server does not answer
@@ -74,6 +82,7 @@ async def _hang_and_recover(url: str, proxy: FlakyProxy) -> None:
     app.project.close()
 
 
+@pytest.mark.postgres
 def test_workbench_survives_a_hanging_server(pg_url: str, proxy: FlakyProxy) -> None:
     build_project(pg_url).close()  # type: ignore[arg-type]
     database = make_url(pg_url).database
@@ -84,16 +93,145 @@ def test_workbench_survives_a_hanging_server(pg_url: str, proxy: FlakyProxy) -> 
     assert _count(pg_url, Document) == 2
 
 
+async def _until(pilot, condition, steps: int = 300) -> bool:  # type: ignore[no-untyped-def]
+    """Pilot steps (0.05 s each) until ``condition()`` holds; whether it did."""
+    for _ in range(steps):
+        if condition():
+            return True
+        await pilot.pause(0.05)
+    return condition()
+
+
+def _statement(app, ordinal: int) -> int:  # type: ignore[no-untyped-def]
+    return next(row.id for row in app.coding.statements if row.ordinal == ordinal)
+
+
 @run_async
-async def _sqlite_has_no_guard(path: str) -> None:
+async def _keys_while_a_call_hangs(url: str, proxy: FlakyProxy) -> bool:
+    app = QcoderApp(open_project(url), "小王", live=False)
+    async with app.run_test(size=(110, 30)) as pilot:
+        await pilot.pause()
+        guard = app.offline_guard
+        assert guard is not None
+        app.db_timeout, guard.probe_interval = 5.0, 0.2  # the default limit: room for the keys below
+        await pilot.press("enter", *"rzzc", "enter")  # 融资支持 on D01-S001, committed: recent key 1
+        code = next(c.id for c in app.catalog.codes.values() if c.name == "融资支持")
+        view = app.coding.view
+        assert code in view.mine(_statement(app, 1))
+        proxy.hang()
+        app.settle_database = False  # the test goes on while the call hangs, as a person would
+        await pilot.press("down", "1")  # toggle 融资支持 on S002: sent, and the server never answers
+        assert app.db_pending == 1 and not app.is_offline
+        assert await _until(pilot, lambda: "saving…" in screen_text(app))  # pending, not shown as done
+        assert code not in view.mine(_statement(app, 2))
+        await pilot.press("down", "down")  # the keys go on while the call hangs
+        assert view.current is not None and view.current.ordinal == 4
+        await pilot.press("question_mark")
+        assert isinstance(app.screen, HelpScreen)
+        await pilot.press("escape")
+        assert app.screen is app.coding
+        assert app.db_pending == 1 and not app.is_offline  # all of that before the call gave up
+        assert await _until(pilot, lambda: app.is_offline)
+        assert OFFLINE_SUBTITLE in str(app.sub_title)
+        assert "saving…" not in screen_text(app) and code not in view.mine(_statement(app, 2))
+        assert any("changes are not saved" in m for m in messages(app))
+        await pilot.press("up")  # offline: keys still work
+        assert view.current.ordinal == 3
+        refused = len(messages(app))
+        await pilot.press("1")  # refused at once, nothing sent
+        assert app.db_pending == 0 and len(messages(app)) > refused
+        assert code not in view.mine(_statement(app, 3))
+        proxy.restore()
+        assert await _until(pilot, lambda: not app.is_offline)
+        app.settle_database = True
+        await pilot.pause()
+        assert OFFLINE_SUBTITLE not in str(app.sub_title)
+        await pilot.press("1")  # back online: committed, then shown
+        assert code in view.mine(_statement(app, 3))
+        # The toggle that hung was either lost on the dead line or sent again by the connection pool once
+        # the server was back: the screen shows which, and says so when it was saved after all.
+        late = code in view.mine(_statement(app, 2))
+        assert late == any("answered late" in m and "saved after all" in m for m in messages(app))
+        await pilot.press("q")
+    app.project.close()
+    return late
+
+
+@pytest.mark.postgres
+def test_keys_answer_while_a_server_call_hangs(pg_url: str, proxy: FlakyProxy) -> None:
+    build_project(pg_url).close()  # type: ignore[arg-type]
+    database = make_url(pg_url).database
+    assert database is not None
+    codings = _count(pg_url, Coding)
+    late = _keys_while_a_call_hangs(proxy.url(database), proxy)
+    assert _count(pg_url, Coding) == codings + 2 + late  # S001 and S003, and S002 only if the screen says so
+
+
+@run_async
+async def _locked_file(path: str) -> None:
     app = QcoderApp(open_project(path), "小王", live=False)
     async with app.run_test(size=(110, 30)) as pilot:
         await pilot.pause()
-        assert app.offline_guard is None and not app.is_offline
+        assert app.offline_guard is None
+        app.db_timeout = 0.5
+        await pilot.press("enter", *"rzzc", "enter")  # 融资支持 on D01-S001: recent key 1
+        code = next(c.id for c in app.catalog.codes.values() if c.name == "融资支持")
+        view = app.coding.view
+        other = sqlite3.connect(path, timeout=0)  # another program writes the file and holds it
+        other.execute("BEGIN IMMEDIATE")
+        try:
+            app.settle_database = False
+            await pilot.press("down", "1")  # toggle on S002: waits for the lock, on the lane
+            assert await _until(pilot, lambda: "saving…" in screen_text(app))
+            assert await _until(pilot, lambda: app.is_busy)
+            assert BUSY_SUBTITLE in str(app.sub_title)
+            assert any("locked by another program" in m for m in messages(app))
+            assert code not in view.mine(_statement(app, 2))  # not shown before it is saved
+            await pilot.press("down")  # keys go on
+            assert view.current is not None and view.current.ordinal == 3
+            await pilot.press("1")  # refused at once while the file is locked
+            assert any("was not done" in m for m in messages(app))
+        finally:
+            other.rollback()
+            other.close()
+        assert await _until(pilot, lambda: not app.is_busy and app.db_pending == 0)
+        app.settle_database = True
+        await pilot.pause()
+        assert BUSY_SUBTITLE not in str(app.sub_title)
+        assert "saving…" not in screen_text(app)
+        assert code in view.mine(_statement(app, 2))  # the waiting toggle was saved once the file was free
+        assert code not in view.mine(_statement(app, 3))  # the refused one was not
+        assert any("free again" in m for m in messages(app))
+        await pilot.press("q")
     app.project.close()
 
 
-@pytest.mark.parametrize("backend", ["sqlite"])
-def test_sqlite_calls_stay_on_the_ui_thread(tmp_path: Path, backend: str) -> None:
-    build_project(tmp_path / "p.qcoder").close()  # type: ignore[arg-type]
-    _sqlite_has_no_guard(str(tmp_path / "p.qcoder"))
+def test_a_locked_sqlite_file_keeps_the_workbench_answering(tmp_path: Path) -> None:
+    path = tmp_path / "p.qcoder"
+    build_project(path).close()
+    codings = _count(str(path), Coding)
+    _locked_file(str(path))
+    assert _count(str(path), Coding) == codings + 2  # S001, and S002 once the lock was gone: nothing lost
+
+
+@run_async
+async def _sync_folder_and_vanished_wal(path: Path) -> None:
+    app = QcoderApp(open_project(str(path)), "小王", live=False, language="zh")
+    async with app.run_test(size=(110, 30)) as pilot:
+        await pilot.pause()
+        assert "坚果云" in str(app.sub_title) and "同步文件夹" in str(app.sub_title)
+        assert any("同步文件夹“坚果云”" in m for m in messages(app))
+        assert not any("synced folder" in m for m in messages(app))  # not the command line's English line too
+        assert Path(f"{path}-wal").exists()
+        Path(f"{path}-wal").unlink()  # what a sync client does
+        assert await _until(pilot, lambda: any("p.qcoder-wal" in m for m in messages(app)), steps=200)
+        assert "p.qcoder-wal" in str(app.sub_title)
+        await pilot.press("q")
+    app.project.close()
+
+
+def test_workbench_warns_about_a_sync_folder_and_a_vanished_wal(tmp_path: Path) -> None:
+    path = tmp_path / "坚果云" / "论文" / "p.qcoder"
+    path.parent.mkdir(parents=True)
+    build_project(path).close()
+    _sync_folder_and_vanished_wal(path)

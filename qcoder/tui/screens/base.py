@@ -44,14 +44,15 @@ class WorkbenchScreen(TranslatedBindings, Screen[None]):
 
     def _history(self, step: Callable[[], str | None], verb: str, empty: str) -> None:
         """Undo or redo this coder's last step (coding or codebook), then re-read what it may have touched."""
-        done = self.app.attempt(lambda: step() or "")
-        if done is None:
-            return
-        if not done:
-            self.notify(empty, severity="warning")
-            return
-        self.reread_after_step()
-        self.notify(_("{verb}: {step}").format(verb=verb, step=done), timeout=2)
+
+        def stepped(done: str) -> None:
+            if not done:
+                self.notify(empty, severity="warning")
+                return
+            self.reread_after_step()
+            self.notify(_("{verb}: {step}").format(verb=verb, step=done), timeout=2)
+
+        self.app.attempt_then(lambda: step() or "", stepped)  # on the database lane; shown when it answers
 
     def reread_after_step(self) -> None:
         """A step may touch any statement or code."""

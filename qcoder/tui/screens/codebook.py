@@ -100,9 +100,13 @@ class CodebookScreen(WorkbenchScreen):
 
     def on_mount(self) -> None:
         self.title = _("qcoder · codebook")
-        self.reload_all()
-        if self.initial_code is not None:
-            self.code_tree.select_code(self.initial_code)
+        initial = self.initial_code
+
+        def chosen() -> None:
+            if initial is not None:
+                self.code_tree.select_code(initial)
+
+        self.reload_all(then=chosen)
         self.code_tree.focus()
 
     def on_resize(self, event: events.Resize) -> None:
@@ -113,23 +117,32 @@ class CodebookScreen(WorkbenchScreen):
         return [(_("Codebook screen"), self)]
 
     # ------------------------------------------------------------------ reading
-    def reload_all(self) -> None:
+    def reload_all(self, then: Callable[[], None] | None = None) -> None:
+        """Re-read the codebook on the database lane; shown (then ``then``) when it answers."""
         if self.app.is_offline:  # keep the last state read until the server answers again
             return
-        self.app.attempt(self.catalog.reload, reload=False)
-        self._read_storyline()
-        self.code_tree.core_id = self.core_id
-        self.code_tree.populate()
-        self._show_code()
+        workbench = self.workbench
 
-    def _read_storyline(self) -> None:
-        def work() -> tuple[MemoInfo | None, int | None]:
-            memo = self.workbench.storyline()  # on the core category, when one is chosen
-            code = self.catalog.codes.get(memo.code_id) if memo is not None and memo.code_id is not None else None
-            return memo, code.id if code is not None and code.level == self.catalog.top_level else None
+        def read() -> tuple[tuple[Any, Any, Any], MemoInfo | None]:
+            return (workbench.levels(), workbench.codes(), workbench.coders()), workbench.storyline()
 
-        found = self.app.attempt(work, reload=False)
-        self.storyline, self.core_id = found if found else (None, None)
+        def show(found: tuple[tuple[Any, Any, Any], MemoInfo | None]) -> None:
+            state, memo = found
+            self.catalog.assign(*state)
+            self._show_storyline(memo)
+            self.code_tree.core_id = self.core_id
+            self.code_tree.populate()
+            self._show_code()
+            if then is not None:
+                then()
+
+        self.app.attempt_then(read, show, reload=False)
+
+    def _show_storyline(self, memo: MemoInfo | None) -> None:
+        """The storyline memo (on the core category, when one is chosen) below the details."""
+        code = self.catalog.codes.get(memo.code_id) if memo is not None and memo.code_id is not None else None
+        self.storyline = memo
+        self.core_id = code.id if code is not None and code.level == self.catalog.top_level else None
         text = Text(_("core category: "), style="dim")
         text.append(self.catalog.name(self.core_id) if self.core_id else _("(not chosen — K)"), style="bold")
         text.append("\n")
@@ -169,13 +182,23 @@ class CodebookScreen(WorkbenchScreen):
         text.append(code.definition.strip() or _("(no definition — d)"))
         detail.update(text)
         code_id = code.id
-        self.relations = self.app.attempt(lambda: self.workbench.relations(code_id), reload=False) or []
-        relations.set_options(
-            [Option(relation_label(r), id=str(r.id)) for r in self.relations]
-            or [Option(Text(_("no relations (t adds one)"), style="dim"), disabled=True)]
-        )
-        if self.relations:
-            relations.highlighted = 0
+        self.relations = []  # until this code's are read: no action takes another code's relation
+        if self.app.offline_refusal:
+            return  # offline or busy: the tree still moves; the relations are read once the database answers
+
+        def show(found: list[RelationInfo]) -> None:
+            if self.code_tree.selected_code_id != code_id:
+                return  # the cursor moved on meanwhile
+            self.relations = found or []
+            relations.set_options(
+                [Option(relation_label(r), id=str(r.id)) for r in self.relations]
+                or [Option(Text(_("no relations (t adds one)"), style="dim"), disabled=True)]
+            )
+            if self.relations:
+                relations.highlighted = 0
+
+        workbench = self.workbench
+        self.app.attempt_then(lambda: workbench.relations(code_id), show, reload=False)
 
     def on_tree_node_highlighted(self, _event: Tree.NodeHighlighted) -> None:
         self._show_code()
@@ -194,14 +217,21 @@ class CodebookScreen(WorkbenchScreen):
             self.notify(_("choose a code in the tree first"), severity="warning")
         return code
 
-    def _apply(self, action: Callable[[], Any], message: str | Callable[[Any], str]) -> Any:
-        """Run a Workbench action; on success re-read and say what happened."""
-        result = self.app.attempt(action)
-        if result is None:
-            return None
-        self.reload_all()
-        self.notify(message(result) if callable(message) else message, timeout=2)
-        return result
+    def _apply(
+        self,
+        action: Callable[[], Any],
+        message: str | Callable[[Any], str],
+        then: Callable[[Any], None] | None = None,
+    ) -> None:
+        """Run a Workbench action on the database lane; once done, re-read, say what happened, then ``then(result)``."""
+
+        def done(result: Any) -> None:
+            if result is None:
+                return
+            self.reload_all(then=(lambda: then(result)) if then is not None else None)
+            self.notify(message(result) if callable(message) else message, timeout=2)
+
+        self.app.attempt_then(action, done)
 
     def reread_after_step(self) -> None:
         """A step may be a coding: the coding screen below re-reads too."""
@@ -212,11 +242,11 @@ class CodebookScreen(WorkbenchScreen):
         """Name, then level; what is wrong with the name is said in the dialog, which keeps the typed text."""
 
         def create(name: str, level: int) -> None:
-            code = self._apply(
-                lambda: self.workbench.create_code(name, level), _("new code {name}").format(name=name.strip())
+            self._apply(
+                lambda: self.workbench.create_code(name, level),
+                _("new code {name}").format(name=name.strip()),
+                then=lambda code: self.code_tree.select_code(code.id),
             )
-            if code is not None:
-                self.code_tree.select_code(code.id)
 
         def named(name: str | None) -> None:
             if not name or not name.strip():
@@ -340,9 +370,6 @@ class CodebookScreen(WorkbenchScreen):
             target = self.catalog.codes.get(result.code_id)
             if target is None:
                 return
-            count = self.app.attempt(lambda: self.workbench.coding_count(source.id), reload=False)
-            if count is None:
-                return
 
             def confirmed(yes: bool | None) -> None:
                 if yes:
@@ -353,18 +380,21 @@ class CodebookScreen(WorkbenchScreen):
                         lambda moved: _("merged {source} into {target}: {count} codings moved").format(
                             source=source.name, target=target.name, count=moved
                         ),
+                        then=lambda _moved: self.code_tree.select_code(target.id),
                     )
-                    self.code_tree.select_code(target.id)
 
-            self.app.push_screen(
-                ConfirmScreen(
-                    _(
-                        "Merge {source} into {target}? Its {count} codings move (duplicates dropped); "
-                        "memos, relations and children follow; {source} is deleted. This cannot be undone."
-                    ).format(source=source.name, target=target.name, count=count)
-                ),
-                confirmed,
-            )
+            def counted(count: int) -> None:
+                self.app.push_screen(
+                    ConfirmScreen(
+                        _(
+                            "Merge {source} into {target}? Its {count} codings move (duplicates dropped); "
+                            "memos, relations and children follow; {source} is deleted. This cannot be undone."
+                        ).format(source=source.name, target=target.name, count=count)
+                    ),
+                    confirmed,
+                )
+
+            self.app.attempt_then(lambda: self.workbench.coding_count(source.id), counted, reload=False)
 
         allowed = [cid for cid in self.catalog.codes if cid != source.id]
         self.app.push_screen(
@@ -378,11 +408,6 @@ class CodebookScreen(WorkbenchScreen):
         code = self._need_code()
         if code is None:
             return
-        rows = self.app.attempt(
-            lambda: self.workbench.comparison(code.id, include_children=False, all_coders=True), reload=False
-        )
-        if rows is None:
-            return
 
         def split(answer: tuple[str, list[int]] | None) -> None:
             if answer is None:
@@ -395,32 +420,36 @@ class CodebookScreen(WorkbenchScreen):
                 ),
             )
 
-        self.app.push_screen(SplitScreen(code.name, rows), split)
+        self.app.attempt_then(
+            lambda: self.workbench.comparison(code.id, include_children=False, all_coders=True),
+            lambda rows: self.app.push_screen(SplitScreen(code.name, rows), split),
+            reload=False,
+        )
 
     def action_delete(self) -> None:
         code = self._need_code()
         if code is None:
             return
-        count = self.app.attempt(lambda: self.workbench.coding_count(code.id), reload=False)
-        if count is None:
-            return
 
-        def confirmed(yes: bool | None) -> None:
+        def counted(count: int) -> None:
+            self.app.push_screen(
+                ConfirmScreen(
+                    _(
+                        "Delete {name}? This removes {count} codings (all coders); its children move up. "
+                        "It cannot be undone."
+                    ).format(name=code.name, count=count)
+                ),
+                lambda yes: confirmed(yes, count),
+            )
+
+        def confirmed(yes: bool | None, count: int) -> None:
             if yes:
                 self._apply(
                     lambda: self.workbench.delete_code(code.id),
                     _("deleted {name} and its {count} codings").format(name=code.name, count=count),
                 )
 
-        self.app.push_screen(
-            ConfirmScreen(
-                _(
-                    "Delete {name}? This removes {count} codings (all coders); its children move up. "
-                    "It cannot be undone."
-                ).format(name=code.name, count=count)
-            ),
-            confirmed,
-        )
+        self.app.attempt_then(lambda: self.workbench.coding_count(code.id), counted, reload=False)
 
     # ------------------------------------------------------------------ relations
     def action_add_relation(self) -> None:
@@ -449,8 +478,13 @@ class CodebookScreen(WorkbenchScreen):
 
                 self.app.push_screen(PromptScreen(_("Note on the relation (may be empty)")), noted)
 
-            types = self.app.attempt(self.workbench.relation_types, reload=False) or []
-            self.app.push_screen(ChoiceScreen(_("Type of relation"), [(type_name(t), t) for t in types]), typed)
+            self.app.attempt_then(
+                self.workbench.relation_types,
+                lambda types: self.app.push_screen(
+                    ChoiceScreen(_("Type of relation"), [(type_name(t), t) for t in types or []]), typed
+                ),
+                reload=False,
+            )
 
         allowed = [cid for cid in self.catalog.codes if cid != source.id]
         self.app.push_screen(
@@ -468,7 +502,6 @@ class CodebookScreen(WorkbenchScreen):
         if relation is None:
             self.notify(_("no relation highlighted"), severity="warning")
             return
-        types = self.app.attempt(self.workbench.relation_types, reload=False) or []
 
         def typed(type_: str | None) -> None:
             if not type_:
@@ -483,8 +516,13 @@ class CodebookScreen(WorkbenchScreen):
 
             self.app.push_screen(TextEditScreen(_("Note on the relation"), relation.note), noted)
 
-        current = types.index(relation.type) if relation.type in types else 0
-        self.app.push_screen(ChoiceScreen(_("Type of relation"), [(type_name(t), t) for t in types], current), typed)
+        def choose(types: list[str]) -> None:
+            current = types.index(relation.type) if relation.type in types else 0
+            self.app.push_screen(
+                ChoiceScreen(_("Type of relation"), [(type_name(t), t) for t in types], current), typed
+            )
+
+        self.app.attempt_then(self.workbench.relation_types, choose, reload=False)
 
     def action_remove_relation(self) -> None:
         relation = self.relation
@@ -561,22 +599,21 @@ class CodebookScreen(WorkbenchScreen):
             if result is None:
                 return
             text = self.storyline.text if self.storyline else ""
+
+            def core(core_id: int) -> None:
+                self._apply(
+                    lambda: self.workbench.set_storyline(text, core_id),
+                    _("core category: {name}").format(name=self.catalog.name(core_id)),
+                )
+
             if result.new_name:
-                code = self._apply(
+                self._apply(
                     lambda: self.workbench.create_code(result.new_name or "", top),
                     _("new {level} {name}").format(level=self.catalog.level_name(top), name=result.new_name),
+                    then=lambda code: core(code.id),
                 )
-                if code is None:
-                    return
-                core_id = code.id
             elif result.code_id is not None:
-                core_id = result.code_id
-            else:
-                return
-            self._apply(
-                lambda: self.workbench.set_storyline(text, core_id),
-                _("core category: {name}").format(name=self.catalog.name(core_id)),
-            )
+                core(result.code_id)
 
         allowed = [cid for cid, code in self.catalog.codes.items() if code.level == top]
         self.app.push_screen(

@@ -10,9 +10,8 @@ from __future__ import annotations
 
 import bisect
 import gc
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
-from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
@@ -39,6 +38,8 @@ if TYPE_CHECKING:
     from qcoder.tui.engine import RestLoad
     from qcoder.tui.live import CodingState
     from qcoder.tui.screens.picker import PickResult
+
+SAVING_AFTER_S = 0.15  # a change not committed by then shows "saving…" on the title line until it is
 
 # The dialogs (picker, memo, search, comparison, suggestions, import) are imported when
 # first opened: the coding screen has to be on screen fast, and they are not on it.
@@ -84,6 +85,9 @@ class CodingScreen(WorkbenchScreen):
         self.show_others = False
         self.resume: dict[str, Any] | None = None  # where this coder left off last time (set by the app)
         self.ordinal = 0  # the cursor's statement (kept for ``where_state`` after the screen is gone)
+        self.opening = 0  # documents asked for so far: only the last one asked is shown (``_open``)
+        self.pending = 0  # changes sent to the database and not yet confirmed
+        self.saving_shown = False  # the title line says "saving…" (``_saving``)
 
     # ------------------------------------------------------------------ layout
     def compose(self) -> ComposeResult:
@@ -115,7 +119,7 @@ class CodingScreen(WorkbenchScreen):
             self._show_first_look(self.first_look)
             self.first_look = None
         else:
-            self.reload_all()
+            self.reload_all(hold_keys=True)  # keys typed while the screen opens act on what it shows
         self._resume()
         self.view.focus()
 
@@ -127,12 +131,16 @@ class CodingScreen(WorkbenchScreen):
         document, ordinal = resume.get("document"), resume.get("ordinal")
         if not isinstance(document, int) or not any(doc.id == document for doc in self.documents):
             return
+
+        def there() -> None:
+            if isinstance(ordinal, int) and ordinal > 1:
+                self.view.go_to(self._index_of_ordinal(ordinal))
+            self._recent_bar()
+
         if document != self.document_id:
-            self._open(document)
-            self.query_one(DocumentList).show(self.documents, self.document_id)
-        if isinstance(ordinal, int) and ordinal > 1:
-            self.view.go_to(self._index_of_ordinal(ordinal))
-        self._recent_bar()
+            self._open(document, then=lambda: self._listed(there))
+        else:
+            there()
 
     def where_state(self) -> dict[str, Any] | None:
         """Where the coder is (document, statement, what is on the number keys), to come back to it."""
@@ -148,24 +156,39 @@ class CodingScreen(WorkbenchScreen):
         return [(_("Coding screen"), self), (_("Document view"), self.view)]
 
     # ------------------------------------------------------------------ reading
-    def reload_all(self) -> None:
-        """Re-read everything from the database (refresh key, after an error, after undo)."""
+    def reload_all(self, *, hold_keys: bool = False) -> None:
+        """Re-read everything from the database (refresh key, after an error, after undo), shown when it answers.
+
+        The read runs on the database lane (``AttemptApp.attempt_then``): keys go on meanwhile,
+        and a read that fails or never answers leaves the last state read on screen.
+        """
         app = self.app
         if app.is_offline:  # keep the last state read until the server answers again
             return
-        if app.attempt(self.catalog.reload, reload=False) is None and (app.is_offline or not self.catalog.levels):
-            return
+        workbench = self.workbench
+
+        def read() -> tuple[tuple[Any, Any, Any], list[DocumentSummary]]:
+            return (workbench.levels(), workbench.codes(), workbench.coders()), workbench.documents()
+
+        app.attempt_then(read, self._reloaded, reload=False, hold_keys=hold_keys)
+
+    def _reloaded(self, found: tuple[tuple[Any, Any, Any], list[DocumentSummary]]) -> None:
+        (levels, codes, coders), documents = found
+        self.catalog.assign(levels, codes, coders)
         self.code_tree.populate()
-        documents = app.attempt(self.workbench.documents, reload=False)
-        if documents is None and app.is_offline:
-            return
-        self.documents = documents or []
+        self.documents = documents
         known = {doc.id for doc in self.documents}
         if self.document_id not in known:
             self.document_id = self.documents[0].id if self.documents else None
         self.query_one(DocumentList).show(self.documents, self.document_id)
         self._open(self.document_id, keep_cursor=True, statements=True)
         self._recent_bar()
+
+    def _listed(self, then: Callable[[], None] | None = None) -> None:
+        """The document list shows the open document (after ``_open`` answered), then ``then``."""
+        self.query_one(DocumentList).show(self.documents, self.document_id)
+        if then is not None:
+            then()
 
     def _show_first_look(self, look: FirstLook) -> None:
         """Show what ``first_look`` read, exactly as ``reload_all`` would have shown it."""
@@ -213,39 +236,66 @@ class CodingScreen(WorkbenchScreen):
         _settle()
 
     def _open(
-        self, document_id: int | None, *, keep_cursor: bool = False, statements: bool = True, cursor: int = 0
+        self,
+        document_id: int | None,
+        *,
+        keep_cursor: bool = False,
+        statements: bool = True,
+        cursor: int = 0,
+        then: Callable[[], None] | None = None,
     ) -> None:
+        """Open a document: everything it shows is read in one call on the database lane, shown when it answers.
+
+        ``then`` runs once it is on screen (go to a statement, show it in the list). Of two
+        opens asked for before the first answered, only the later one is shown.
+        """
         view = self.view
         if self.app.is_offline and self.statements:  # keep the document on screen until the server is back
             self.notify(self.app.offline_refusal, severity="warning", markup=False)
             return
+        self.opening += 1
         if document_id is None:
             self.statements, self.ordinals = [], []
             view.load([], {}, self.workbench.coder_id)
             self._title()
+            if then is not None:
+                then()
             return
         self.rest = None  # a fast launch's rest of the document, if still coming, is read in full below
-        keep_ordinal = (
-            view.current.ordinal if keep_cursor and view.current and document_id == self.document_id else None
-        )
-        if statements or document_id != self.document_id:
-            rows = self.app.attempt(lambda: self.workbench.statements(document_id), reload=False)
-            if rows is None and self.app.is_offline:
-                return
-            self.statements = rows or []
-            self.ordinals = [row.ordinal for row in self.statements]
-        self.document_id = document_id
-        codings = self._read_codings()
-        if self.app.is_offline:
-            return
-        if keep_ordinal is not None:
-            cursor = self._index_of_ordinal(keep_ordinal)
-        view.load(self.statements, codings, self.workbench.coder_id, cursor=cursor)
-        self._read_quotes()
-        self._read_memo_marks()
-        self._read_attributes()
-        self._title()
-        _settle()
+        workbench, all_coders, asked = self.workbench, self.show_others, self.opening
+        need_rows = statements or document_id != self.document_id
+
+        def read() -> tuple[list[StatementRow] | None, dict[int, Pairs], Any, set[int], dict[int, dict[str, str]]]:
+            rows = workbench.statements(document_id) if need_rows else None
+            return (
+                rows,
+                workbench.document_codings(document_id, all_coders=all_coders),
+                workbench.document_quotes(document_id),
+                workbench.memo_statements(document_id),
+                workbench.statement_attributes(document_id),
+            )
+
+        def show(found: tuple[list[StatementRow] | None, dict[int, Pairs], Any, set[int], dict[int, Any]]) -> None:
+            if asked != self.opening:
+                return  # another document was asked for since
+            rows, codings, quotes, memos, attributes = found
+            current = view.current
+            keep = current.ordinal if keep_cursor and current and document_id == self.document_id else None
+            if rows is not None:
+                self.statements = rows
+                self.ordinals = [row.ordinal for row in rows]
+            self.document_id = document_id
+            at = self._index_of_ordinal(keep) if keep is not None else cursor
+            view.load(self.statements, codings, workbench.coder_id, cursor=at)
+            view.set_quotes(quotes or {})
+            view.set_memos(memos or set())
+            self.attributes = attributes or {}
+            self._title()
+            _settle()
+            if then is not None:
+                then()
+
+        self.app.attempt_then(read, show, reload=False, hold_keys=True)
 
     def _read_memo_marks(self) -> None:
         """Which statements of the open document carry a memo (the view marks them ✎)."""
@@ -253,16 +303,12 @@ class CodingScreen(WorkbenchScreen):
         if document_id is None:
             self.view.set_memos(set())
             return
-        found = self.app.attempt(lambda: self.workbench.memo_statements(document_id), reload=False)
-        self.view.set_memos(found or set())
 
-    def _read_attributes(self) -> None:
-        """The open document's statement attributes (speaker, time, page, row): the title line shows the cursor's."""
-        document_id = self.document_id
-        found = None
-        if document_id is not None:
-            found = self.app.attempt(lambda: self.workbench.statement_attributes(document_id), reload=False)
-        self.attributes = found or {}
+        def show(found: set[int]) -> None:
+            if document_id == self.document_id:
+                self.view.set_memos(found or set())
+
+        self.app.attempt_then(lambda: self.workbench.memo_statements(document_id), show, reload=False)
 
     def _attribute_text(self, sentence_id: int) -> str:
         """The statement's own attributes as the title line shows them: 受访者 · 00:01:30 · p. 3."""
@@ -286,21 +332,19 @@ class CodingScreen(WorkbenchScreen):
         if document_id is None:
             self.view.set_quotes({})
             return
-        found = self.app.attempt(lambda: self.workbench.document_quotes(document_id), reload=False)
-        self.view.set_quotes(found or {})
+
+        def show(found: Any) -> None:
+            if document_id == self.document_id:
+                self.view.set_quotes(found or {})
+
+        self.app.attempt_then(lambda: self.workbench.document_quotes(document_id), show, reload=False)
 
     def _tokens(self, sentence_id: int) -> str:
-        """A statement's stored words (for selecting words in it); "" (characters) if they cannot be read."""
-        return self.app.attempt(lambda: self.workbench.statement_tokens(sentence_id), reload=False) or ""
+        """A statement's stored words (for selecting words in it); "" (characters) if they cannot be read.
 
-    def _read_codings(self) -> dict[int, Pairs]:
-        if self.document_id is None:
-            return {}
-        document_id = self.document_id
-        codings = self.app.attempt(
-            lambda: self.workbench.document_codings(document_id, all_coders=self.show_others), reload=False
-        )
-        return codings or {}
+        The view asks for them in place (word selection), so this one call still waits (at most ``db_timeout``).
+        """
+        return self.app.attempt(lambda: self.workbench.statement_tokens(sentence_id), reload=False) or ""
 
     def _index_of_ordinal(self, ordinal: int) -> int:
         if self.ordinals and ordinal > self.ordinals[-1]:
@@ -345,6 +389,8 @@ class CodingScreen(WorkbenchScreen):
         if self.show_others:
             text.append(_(" · all coders"), style="italic")
         text.append(f" · {doc.shown_name}", style="dim")
+        if self.saving_shown:  # shown as done only once the database has it
+            text.append(_(" · saving…"), style="bold yellow")
         label.set(text)
 
     def _recent_bar(self) -> None:
@@ -382,16 +428,34 @@ class CodingScreen(WorkbenchScreen):
         back; a code's counts change by exactly the difference in this coder's codings on
         them, so they are adjusted without another query unless ``recount``.
         """
+        counting = [cid for cid in code_ids if recount or cid not in self.catalog.codes]
+        if truth is not None and not counting:
+            self._show_coding(sentence_ids, code_ids, truth, {})
+            return
+        workbench, all_coders, known = self.workbench, self.show_others, truth
+
+        def read() -> tuple[dict[int, Pairs], dict[int, CodeInfo]]:
+            found = known if known is not None else workbench.sentence_codes(sentence_ids, all_coders=all_coders)
+            return found, {cid: workbench.code(cid) for cid in counting}
+
+        self.app.attempt_then(
+            read,
+            lambda found: self._show_coding(sentence_ids, code_ids, *found),
+            reload=False,
+            failed=self.reload_all,
+        )
+
+    def _show_coding(
+        self,
+        sentence_ids: Sequence[int],
+        code_ids: Sequence[int],
+        truth: dict[int, Pairs],
+        counted: dict[int, CodeInfo],
+    ) -> None:
+        """``_after_coding`` once the stored state is read: chips, the document's and the codes' counts."""
         view = self.view
         had = sum(1 for sid in sentence_ids if view.mine(sid))
         before = {cid: sum(1 for sid in sentence_ids if cid in view.mine(sid)) for cid in code_ids}
-        if truth is None:
-            truth = self.app.attempt(
-                lambda: self.workbench.sentence_codes(sentence_ids, all_coders=self.show_others), reload=False
-            )
-        if truth is None:
-            self.reload_all()
-            return
         view.update_statements(truth, sentence_ids)
         has = sum(1 for sid in sentence_ids if view.mine(sid))
         doc = self.document
@@ -401,8 +465,10 @@ class CodingScreen(WorkbenchScreen):
             self.query_one(DocumentList).update_document(updated)
         for code_id in code_ids:
             known = self.catalog.codes.get(code_id)
-            if recount or known is None:
-                code = self.app.attempt(partial(self.workbench.code, code_id), reload=False)
+            if code_id in counted:
+                code: CodeInfo | None = counted[code_id]
+            elif known is None:
+                code = None
             else:
                 delta = sum(1 for sid in sentence_ids if code_id in view.mine(sid)) - before[code_id]
                 code = replace(known, mine=known.mine + delta, codings=known.codings + delta) if delta else None
@@ -413,24 +479,61 @@ class CodingScreen(WorkbenchScreen):
         self._recent_bar()
 
     def toggle_code(self, code_id: int) -> None:
+        """Toggle on the database lane; the chip appears or goes (the feedback) only once it is committed.
+
+        Until then the title line says "saving…"; a toggle that fails or is refused changes
+        nothing on screen and says why in one line.
+        """
         ids = self.view.selected_ids()
         if not ids:
             return
-        done = self.app.attempt(lambda: self.workbench.toggle_and_read(ids, code_id, all_coders=self.show_others))
-        if done is None:
-            return
-        self.catalog.use(code_id)
-        self.view.drop_quotes(ids, code_id)  # whole-statement codings now, or none
-        self._after_coding(ids, [code_id], truth=done[1])  # the chip appearing or going is the feedback
+        workbench, all_coders = self.workbench, self.show_others
+
+        def done(result: tuple[Any, dict[int, Pairs]]) -> None:
+            self._saved()
+            self.catalog.use(code_id)
+            self.view.drop_quotes(ids, code_id)  # whole-statement codings now, or none
+            self._after_coding(ids, [code_id], truth=result[1])
+
+        self._saving()
+        self.app.attempt_then(
+            lambda: workbench.toggle_and_read(ids, code_id, all_coders=all_coders), done, failed=self._saved
+        )
+
+    def _saving(self) -> None:
+        """A change is on its way: "saving…" shows if it is not committed within ``SAVING_AFTER_S``.
+
+        (A change committed sooner shows as done in one frame, without a "saving…" frame before it.)
+        """
+        self.pending += 1
+        if self.pending == 1:
+            self.set_timer(SAVING_AFTER_S, self._show_saving, name="saving")
+
+    def _show_saving(self) -> None:
+        if self.pending and not self.saving_shown:
+            self.saving_shown = True
+            self._title()
+
+    def _saved(self) -> None:
+        self.pending = max(self.pending - 1, 0)
+        if not self.pending and self.saving_shown:
+            self.saving_shown = False
+            self._title()
 
     def create_code(self, name: str, level: int, sentence_ids: Sequence[int]) -> None:
-        code = self.app.attempt(lambda: self.workbench.create_code(name, level, code_sentences=sentence_ids))
-        if code is not None:
+        def created(code: CodeInfo) -> None:
+            self._saved()
             self._coded_with_new(
                 code,
                 sentence_ids,
                 _("new code {name} ({level})").format(name=code.name, level=self.catalog.level_name(code.level)),
             )
+
+        workbench = self.workbench
+        self._saving()
+        self.app.attempt_then(
+            lambda: workbench.create_code(name, level, code_sentences=sentence_ids), created, failed=self._saved
+        )
 
     def _coded_with_new(self, code: CodeInfo, sentence_ids: Sequence[int], message: str) -> None:
         """Show a code just created on the selected statements: in the tree, the recent keys and the chips."""
@@ -474,6 +577,8 @@ class CodingScreen(WorkbenchScreen):
         words = row.text[span[0] : span[1]]
         present = set(self.view.mine(sentence_id))
 
+        workbench = self.workbench
+
         def picked(result: PickResult | None) -> None:
             if result is None:
                 return
@@ -481,41 +586,49 @@ class CodingScreen(WorkbenchScreen):
                 from qcoder.coding.codings import UNCHECKED  # the engine loads after the first frame
 
                 code_id = result.code_id
+
+                def coded(changed: bool) -> None:
+                    self._saved()
+                    self.catalog.use(code_id)
+                    self._after_coding([sentence_id], [code_id])
+                    quoted(changed, self.catalog.name(code_id))
+
                 # re-quoting a coding on screen: refused if it was removed or re-quoted elsewhere since
                 shown = self.view.quotes.get(sentence_id, {}).get(code_id) if code_id in present else UNCHECKED
-                changed = self.app.attempt(
-                    lambda: self.workbench.code_quote(sentence_id, code_id, span, expected=shown)
+                self._saving()
+                self.app.attempt_then(
+                    lambda: workbench.code_quote(sentence_id, code_id, span, expected=shown), coded, failed=self._saved
                 )
-                if changed is None:
-                    return
-                self.catalog.use(code_id)
-                self._after_coding([sentence_id], [code_id])
-                name = self.catalog.name(code_id)
             elif result.new_name:
                 new_name, level = result.new_name, result.level
                 occurrence = _occurrence(row.text, words, span[0])
-                done = self.app.attempt(
-                    lambda: self.workbench.quote_named(sentence_id, new_name, words, occurrence=occurrence, level=level)
-                )
-                if done is None:
-                    return
-                changed = done[1]
-                self.app.attempt(self.catalog.reload, reload=False)
-                self.code_tree.populate()
-                code = next(
-                    (
-                        c
-                        for c in self.catalog.codes.values()
-                        if new_name in (c.name, self.catalog.path(c.id)) and c.level == level
-                    ),
-                    None,
-                )
-                if code is not None:
-                    self.catalog.use(code.id)
-                self._after_coding([sentence_id], [], recount=True)
-                name = new_name
-            else:
-                return
+
+                def name_it() -> tuple[bool, tuple[Any, Any, Any]]:
+                    done = workbench.quote_named(sentence_id, new_name, words, occurrence=occurrence, level=level)
+                    return done[1], (workbench.levels(), workbench.codes(), workbench.coders())
+
+                def named(found: tuple[bool, tuple[Any, Any, Any]]) -> None:
+                    self._saved()
+                    changed, state = found
+                    self.catalog.assign(*state)
+                    self.code_tree.populate()
+                    code = next(
+                        (
+                            c
+                            for c in self.catalog.codes.values()
+                            if new_name in (c.name, self.catalog.path(c.id)) and c.level == level
+                        ),
+                        None,
+                    )
+                    if code is not None:
+                        self.catalog.use(code.id)
+                    self._after_coding([sentence_id], [], recount=True)
+                    quoted(changed, new_name)
+
+                self._saving()
+                self.app.attempt_then(name_it, named, failed=self._saved)
+
+        def quoted(changed: bool, name: str) -> None:
             self.view.action_clear_range()  # the words are coded: leave word selection
             self._read_quotes()
             if changed:
@@ -550,11 +663,13 @@ class CodingScreen(WorkbenchScreen):
                 return
             from qcoder.coding import suggest
 
-            code = self.app.attempt(lambda: suggest.accept(self.workbench, phrase, ids))
-            if code is not None:
+            def accepted_code(code: CodeInfo) -> None:
                 self._coded_with_new(
                     code, ids, _("in-vivo code {name}; added to the user dictionary").format(name=code.name)
                 )
+
+            workbench = self.workbench
+            self.app.attempt_then(lambda: suggest.accept(workbench, phrase, ids), accepted_code)
 
         from qcoder.tui.screens.suggestions import SuggestionScreen
 
@@ -587,12 +702,19 @@ class CodingScreen(WorkbenchScreen):
         row = self.view.current
         if row is None or self.document_id is None:
             return
-        document_id = self.document_id
-        found = self.app.attempt(lambda: self.workbench.next_uncoded(document_id, row.ordinal) or 0, reload=False)
-        if not found:
-            self.notify(_("every statement in this document carries one of your codes"))
-            return
-        self.view.go_to(self._index_of_ordinal(found))
+        document_id, ordinal, workbench = self.document_id, row.ordinal, self.workbench
+
+        def found(next_ordinal: int) -> None:
+            if document_id != self.document_id:
+                return  # another document was opened meanwhile
+            if not next_ordinal:
+                self.notify(_("every statement in this document carries one of your codes"))
+                return
+            self.view.go_to(self._index_of_ordinal(next_ordinal))
+
+        self.app.attempt_then(
+            lambda: workbench.next_uncoded(document_id, ordinal) or 0, found, reload=False, hold_keys=True
+        )
 
     # ------------------------------------------------------------------ other actions
     def action_memo(self, target: str) -> None:
@@ -637,8 +759,7 @@ class CodingScreen(WorkbenchScreen):
         if entry.sentence_id is not None and entry.document_id is not None:
             self.jump(entry.document_id, entry.sentence_id)
         elif entry.document_id is not None:
-            self._open(entry.document_id)
-            self.query_one(DocumentList).show(self.documents, self.document_id)
+            self._open(entry.document_id, then=self._listed)
             self.view.focus()
         elif entry.code_id is not None:
             self.app.open_codebook(entry.code_id)
@@ -661,12 +782,16 @@ class CodingScreen(WorkbenchScreen):
 
     def jump(self, document_id: int, sentence_id: int) -> None:
         """Go to a statement anywhere in the project (search hit, comparison row)."""
+
+        def there() -> None:
+            index = self.view.index_of(sentence_id)
+            if index is not None:
+                self.view.go_to(index)
+
         if document_id != self.document_id:
-            self._open(document_id)
-            self.query_one(DocumentList).show(self.documents, self.document_id)
-        index = self.view.index_of(sentence_id)
-        if index is not None:
-            self.view.go_to(index)
+            self._open(document_id, then=lambda: self._listed(there))
+        else:
+            there()
         self.view.focus()
 
     def action_compare(self) -> None:
@@ -694,9 +819,27 @@ class CodingScreen(WorkbenchScreen):
         self.app.push_screen(ComparisonScreen(self.workbench, code_id, self.catalog.name(code_id)), chosen)
 
     def action_toggle_others(self) -> None:
-        self.show_others = not self.show_others
-        self.view.set_codings(self._read_codings())
+        self.show_others = wanted = not self.show_others
+        document_id = self.document_id
+
+        def show(codings: dict[int, Pairs]) -> None:
+            if document_id == self.document_id and self.show_others == wanted:
+                self.view.set_codings(codings or {})
+                self._title()
+
+        def back() -> None:
+            if self.show_others == wanted:
+                self.show_others = not wanted
+                self._title()
+
         self._title()
+        if document_id is not None:
+            workbench = self.workbench
+            asked = self.app.attempt_then(
+                lambda: workbench.document_codings(document_id, all_coders=wanted), show, reload=False, failed=back
+            )
+            if not asked:
+                return
         self.notify(_("showing all coders' codes") if self.show_others else _("showing your codes only"), timeout=1.5)
 
     def action_review(self) -> None:
@@ -725,16 +868,24 @@ class CodingScreen(WorkbenchScreen):
         self._review(doc, wanted)
 
     def _review(self, doc: DocumentSummary, wanted: bool) -> None:
-        if self.app.attempt(lambda: self.workbench.review(doc.id, wanted) or True) is None:
-            return
+        workbench = self.workbench
 
-        self.documents = self.app.attempt(self.workbench.documents, reload=False) or self.documents
-        self.query_one(DocumentList).show(self.documents, self.document_id)
-        self._title()
-        self.notify(
-            (_("{label} marked reviewed") if wanted else _("{label} marked not reviewed")).format(label=doc.label),
-            timeout=2,
-        )
+        def mark() -> list[DocumentSummary]:
+            workbench.review(doc.id, wanted)
+            return workbench.documents()
+
+        def marked(documents: list[DocumentSummary]) -> None:
+            self._saved()
+            self.documents = documents or self.documents
+            self.query_one(DocumentList).show(self.documents, self.document_id)
+            self._title()
+            self.notify(
+                (_("{label} marked reviewed") if wanted else _("{label} marked not reviewed")).format(label=doc.label),
+                timeout=2,
+            )
+
+        self._saving()
+        self.app.attempt_then(mark, marked, failed=self._saved)
 
     def show_changes(self, state: CodingState | None) -> bool:
         if state is None or state.document_id != self.document_id:
@@ -769,8 +920,7 @@ class CodingScreen(WorkbenchScreen):
         if self.document_id not in ids:
             return
         position = (ids.index(self.document_id) + delta) % len(ids)
-        self._open(ids[position])
-        self.query_one(DocumentList).show(self.documents, self.document_id)
+        self._open(ids[position], then=self._listed)
 
     def action_codebook(self) -> None:
         self.app.open_codebook()

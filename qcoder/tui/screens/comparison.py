@@ -74,33 +74,40 @@ class ComparisonScreen(TranslatedBindings, ModalScreen[ComparisonRow | None]):
         self.query_one(OptionList).focus()
 
     def reload(self) -> None:
-        rows = self.app.attempt(
-            lambda: self.workbench.comparison(self.code_id, include_children=self.subtree, all_coders=self.all_coders),
-            reload=False,
-        )
-        self.rows = rows or []
-        self.exemplar = self.app.attempt(lambda: self.workbench.exemplar(self.code_id), reload=False)
-        documents = len({row.document_id for row in self.rows})
-        scope = (_("with subtree") if self.subtree else _("this code only")) + (
-            _(", all coders") if self.all_coders else _(", mine only")
-        )
-        self.query_one("#comparison-title", Label).update(
-            _("Comparison: {code} ({scope}) — {codings} codings in {documents} documents").format(
-                code=self.code_name, scope=scope, codings=len(self.rows), documents=documents
+        """Read the code's statements and exemplar on the database lane; shown when it answers."""
+        workbench, code_id, subtree, all_coders = self.workbench, self.code_id, self.subtree, self.all_coders
+
+        def read() -> tuple[list[ComparisonRow], int | None]:
+            rows = workbench.comparison(code_id, include_children=subtree, all_coders=all_coders)
+            return rows, workbench.exemplar(code_id)
+
+        def show(found: tuple[list[ComparisonRow], int | None]) -> None:
+            if not self.is_mounted:
+                return
+            self.rows, self.exemplar = found[0] or [], found[1]
+            documents = len({row.document_id for row in self.rows})
+            scope = (_("with subtree") if self.subtree else _("this code only")) + (
+                _(", all coders") if self.all_coders else _(", mine only")
             )
-        )
-        options = self.query_one(OptionList)
-        keep = options.highlighted
-        width = max(options.scrollable_content_region.width - 2, 0)
-        options.set_options(
-            [
-                Option(row_label(row, row.sentence_id == self.exemplar, width), id=str(i))
-                for i, row in enumerate(self.rows)
-            ]
-            or [Option(Text(_("no statements coded with it yet"), style="dim"), disabled=True)]
-        )
-        if self.rows:
-            options.highlighted = keep if keep is not None and keep < len(self.rows) else 0
+            self.query_one("#comparison-title", Label).update(
+                _("Comparison: {code} ({scope}) — {codings} codings in {documents} documents").format(
+                    code=self.code_name, scope=scope, codings=len(self.rows), documents=documents
+                )
+            )
+            options = self.query_one(OptionList)
+            keep = options.highlighted
+            width = max(options.scrollable_content_region.width - 2, 0)
+            options.set_options(
+                [
+                    Option(row_label(row, row.sentence_id == self.exemplar, width), id=str(i))
+                    for i, row in enumerate(self.rows)
+                ]
+                or [Option(Text(_("no statements coded with it yet"), style="dim"), disabled=True)]
+            )
+            if self.rows:
+                options.highlighted = keep if keep is not None and keep < len(self.rows) else 0
+
+        self.app.attempt_then(read, show, reload=False)
 
     def on_resize(self) -> None:
         if self.rows:
@@ -113,15 +120,19 @@ class ComparisonScreen(TranslatedBindings, ModalScreen[ComparisonRow | None]):
             return
         row = self.rows[index]
         chosen = None if row.sentence_id == self.exemplar else row.sentence_id
-        if self.app.attempt(lambda: self.workbench.set_exemplar(self.code_id, chosen)) is None:
-            return
-        self.notify(
-            _("{label} is the exemplar of {code}").format(label=row.label, code=self.code_name)
-            if chosen
-            else _("{code} has no exemplar statement now").format(code=self.code_name),
-            timeout=3,
-        )
-        self.reload()
+        workbench, code_id = self.workbench, self.code_id
+
+        def done(_result: object) -> None:
+            self.notify(
+                _("{label} is the exemplar of {code}").format(label=row.label, code=self.code_name)
+                if chosen
+                else _("{code} has no exemplar statement now").format(code=self.code_name),
+                timeout=3,
+            )
+            if self.is_mounted:
+                self.reload()
+
+        self.app.attempt_then(lambda: workbench.set_exemplar(code_id, chosen), done)
 
     def action_toggle_subtree(self) -> None:
         self.subtree = not self.subtree

@@ -68,6 +68,7 @@ class MemoScreen(TranslatedBindings, ModalScreen[bool]):
         self.memos: list[MemoInfo] = []
         self.editing: MemoInfo | None = None
         self.saved = False
+        self.saving = False  # a save is on its way to the database (a second ctrl+s waits for it)
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog wide memo"):
@@ -81,7 +82,18 @@ class MemoScreen(TranslatedBindings, ModalScreen[bool]):
         self.query_one(TextArea).focus()
 
     def reload(self, select_id: int | None = None) -> None:
-        self.memos = self.app.attempt(lambda: self.workbench.memos(self.target, self.target_id)) or []
+        """Read the memos on the database lane; shown when it answers (text typed meanwhile is kept)."""
+        workbench, target, target_id = self.workbench, self.target, self.target_id
+        before = self.query_one(TextArea).text
+
+        def show(memos: list[MemoInfo]) -> None:
+            if self.is_mounted:
+                self._show(memos or [], select_id, typed=self.query_one(TextArea).text != before)
+
+        self.app.attempt_then(lambda: workbench.memos(target, target_id), show)
+
+    def _show(self, memos: list[MemoInfo], select_id: int | None, *, typed: bool) -> None:
+        self.memos = memos
         options = []
         for memo in self.memos:
             first = memo.text.strip().splitlines()[0] if memo.text.strip() else _("(empty)")
@@ -98,6 +110,11 @@ class MemoScreen(TranslatedBindings, ModalScreen[bool]):
             index = next((i for i, m in enumerate(self.memos) if m.id == select_id), index)
         elif mine:
             index = mine[-1]
+        if typed:  # the researcher typed while the memos were read: their text stays, as a new memo
+            self.editing = None
+            option_list.highlighted = len(options) - 1
+            self._title()
+            return
         option_list.highlighted = index
         self._edit(index)
 
@@ -137,30 +154,30 @@ class MemoScreen(TranslatedBindings, ModalScreen[bool]):
     def action_save(self) -> None:
         text = self.query_one(TextArea).text
         editing = self.editing
-        if editing is None:
-            if not text.strip():
-                self.notify(_("write something first"), severity="warning")
-                return
-            memo_id = self.app.attempt(
-                lambda: self.workbench.add_memo(
-                    text, type_=self.memo_type, target=self.target, target_id=self.target_id
-                )
-            )
-        else:
+        if editing is None and not text.strip():
+            self.notify(_("write something first"), severity="warning")
+            return
+        if self.saving:
+            return  # the save before is still on its way
+        workbench, memo_type, target, target_id = self.workbench, self.memo_type, self.target, self.target_id
 
-            def update() -> bool:
-                self.workbench.update_memo(
-                    editing.id, text=text, type_=self.memo_type, expected_version=editing.version
-                )
-                return True
+        def saved(memo_id: int) -> None:
+            self.saving = False
+            self.saved = True
+            self.notify(_("memo saved"), timeout=2)
+            if self.is_mounted:
+                self.reload(select_id=memo_id)
 
-            done = self.app.attempt(update, reload=False)
-            memo_id = editing.id if done else None
-        if memo_id is None:
-            return  # refused (e.g. a colleague saved first): the typed text stays in the editor
-        self.saved = True
-        self.notify(_("memo saved"), timeout=2)
-        self.reload(select_id=memo_id)
+        def refused() -> None:  # (e.g. a colleague saved first): the typed text stays in the editor
+            self.saving = False
+
+        def action() -> int:
+            if editing is None:
+                return workbench.add_memo(text, type_=memo_type, target=target, target_id=target_id)
+            workbench.update_memo(editing.id, text=text, type_=memo_type, expected_version=editing.version)
+            return editing.id
+
+        self.saving = self.app.attempt_then(action, saved, reload=editing is None, failed=refused)
 
     def action_delete(self) -> None:
         editing = self.editing
@@ -173,10 +190,18 @@ class MemoScreen(TranslatedBindings, ModalScreen[bool]):
                 return True
 
             if yes:
-                if self.app.attempt(delete):
+
+                def deleted(_done: bool) -> None:
                     self.saved = True
                     self.notify(_("memo deleted"), timeout=2)
-                self.reload()
+                    if self.is_mounted:
+                        self.reload()
+
+                def kept() -> None:
+                    if self.is_mounted:
+                        self.reload()
+
+                self.app.attempt_then(delete, deleted, failed=kept)
 
         self.app.push_screen(
             ConfirmScreen(_("Delete {coder}'s memo on {what}?").format(coder=editing.coder or "?", what=self.what)),

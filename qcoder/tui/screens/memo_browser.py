@@ -92,9 +92,14 @@ class MemoBrowserScreen(TranslatedBindings, ModalScreen[MemoEntry | None]):
             )
 
     def on_mount(self) -> None:
-        self.entries = self.app.attempt(self.workbench.all_memos, reload=False) or []
-        self._fill()
         self.query_one(Input).focus()
+
+        def show(entries: list[MemoEntry]) -> None:
+            if self.is_mounted:
+                self.entries = entries or []
+                self._fill()
+
+        self.app.attempt_then(self.workbench.all_memos, show, reload=False)
 
     def _choices(self, what: str) -> list[str]:
         if what == "kind":

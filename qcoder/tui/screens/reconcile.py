@@ -376,9 +376,21 @@ class ReconcileScreen(TranslatedBindings, Screen[None]):
             lines.append("\n")
         lines.append(f"{self.state.consensus}: ", style="bold")
         lines.append(", ".join(item.consensus) or "—")
-        for memo in self._memos(item.sentence_id):
-            lines.append("\n" + _("memo: {text}").format(text=memo), style="italic")
         detail.update(lines)
+        if self.app.offline_refusal:
+            return  # offline or busy: the detail shows without its memos
+        sentence_id = item.sentence_id
+
+        def with_memos(memos: list[str]) -> None:
+            current = self.current_item()
+            if not memos or current is None or current.sentence_id != sentence_id:
+                return  # none, or the cursor moved on meanwhile
+            shown = lines.copy()
+            for memo in memos:
+                shown.append("\n" + _("memo: {text}").format(text=memo), style="italic")
+            detail.update(shown)
+
+        self.app.attempt_then(lambda: self._memos(sentence_id), with_memos, reload=False)  # on the database lane
 
     def _memos(self, sentence_id: int) -> list[str]:
         try:
@@ -394,29 +406,31 @@ class ReconcileScreen(TranslatedBindings, Screen[None]):
         item = self.current_item()
         if item is None or self.state is None:
             return
-        done = self.app.attempt(
-            lambda: self.workbench.project.run(
-                lambda s: resolve(
-                    s,
-                    self.pair_request,
-                    item.sentence_id,
-                    choice,
-                    consensus=self.consensus,
-                    by=self.workbench.coder_name,
-                )
+        row = self.items_table.cursor_row
+        index, state = self.shown[row], self.state
+        workbench, pair, consensus = self.workbench, self.pair_request, self.consensus
+
+        def decided(done: Any) -> None:
+            """Shown once committed (the decision ran on the database lane)."""
+            if self.state is not state:
+                return  # re-computed meanwhile: it shows the stored decision
+            updated = replace(item, decision=choice, consensus=done.codes)
+            state.items[index] = updated
+            if row < len(self.shown) and self.shown[row] == index:
+                for column, value in enumerate(self._item_cells(updated)):
+                    self.items_table.update_cell_at(Coordinate(row, column), value)
+            self._show_progress()
+            if self.items_table.cursor_row == row:  # the researcher has not moved on meanwhile
+                self._next_undecided(row)
+            self._show_detail()
+
+        self.app.attempt_then(
+            lambda: workbench.project.run(
+                lambda s: resolve(s, pair, item.sentence_id, choice, consensus=consensus, by=workbench.coder_name)
             ),
+            decided,
             reload=False,
         )
-        if done is None:
-            return
-        row = self.items_table.cursor_row
-        updated = replace(item, decision=choice, consensus=done.codes)
-        self.state.items[self.shown[row]] = updated
-        for column, value in enumerate(self._item_cells(updated)):
-            self.items_table.update_cell_at(Coordinate(row, column), value)
-        self._show_progress()
-        self._next_undecided(row)
-        self._show_detail()
 
     def _next_undecided(self, after: int) -> None:
         """Move to the next undecided row (wrapping around), if any."""
@@ -437,7 +451,7 @@ class ReconcileScreen(TranslatedBindings, Screen[None]):
         def written(text: str | None) -> None:
             if not text or not text.strip():
                 return
-            added = self.app.attempt(
+            self.app.attempt_then(
                 lambda: self.workbench.add_memo(
                     text.strip(),
                     type_="operational",
@@ -445,11 +459,9 @@ class ReconcileScreen(TranslatedBindings, Screen[None]):
                     target_id=item.sentence_id,
                     title=f"{MEMO_TITLE} {a}/{b}",
                 ),
+                lambda _added: self._show_detail(),
                 reload=False,
             )
-            if added is None:
-                return
-            self._show_detail()
 
         self.app.push_screen(
             PromptScreen(_("Memo on {label} (kept with the reconciliation)").format(label=item.label)), written

@@ -78,7 +78,13 @@ class SearchScreen(TranslatedBindings, ModalScreen[Hit | None]):
     def run_search(self, query: str) -> None:
         if not query.strip():
             return
-        hits = self.app.attempt(lambda: self.workbench.search(query, self.mode, LIMIT), reload=False)
+        workbench, mode = self.workbench, self.mode
+        self.app.attempt_then(lambda: workbench.search(query, mode, LIMIT), self._show_hits, reload=False)
+
+    def _show_hits(self, hits: list[Hit]) -> None:
+        """The hits, once the search on the database lane has answered."""
+        if not self.is_mounted:
+            return  # closed meanwhile
         self.hits = hits or []
         results = self.query_one(OptionList)
         results.set_options(

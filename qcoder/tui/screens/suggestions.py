@@ -209,6 +209,7 @@ class SuggestionQueueScreen(TranslatedBindings, ModalScreen[int]):
         self.item: QueueItem | None = None
         self.offered: list[CodeSuggestion] = []
         self.accepted = 0
+        self.sending = False  # a decision is on its way to the database: the queue waits for it
         self.last_accepted: QueueItem | None = None
 
     def compose(self) -> ComposeResult:
@@ -314,56 +315,77 @@ class SuggestionQueueScreen(TranslatedBindings, ModalScreen[int]):
         if 1 <= number <= len(self.offered):
             self._accept(self.offered[number - 1])
 
+    def _sent(self) -> None:
+        self.sending = False
+
     def _accept(self, suggestion: CodeSuggestion) -> None:
+        """Code the statement on the database lane; the next one is offered once it is committed."""
         queue, item = self.queue, self.item
-        if queue is None or item is None:
+        if queue is None or item is None or self.sending:
             return
-        added = self.app.attempt(lambda: queue.accept(item, suggestion), reload=False)
-        if added is None:
-            return
-        self.accepted += len(added)
-        self.last_accepted = item
-        self.notify(_("{label}: coded {code}").format(label=item.label, code=suggestion.code_name), timeout=2)
-        self.advance()
+
+        def added(codings: list[int]) -> None:
+            self.sending = False
+            self.accepted += len(codings)
+            self.last_accepted = item
+            self.notify(_("{label}: coded {code}").format(label=item.label, code=suggestion.code_name), timeout=2)
+            if self.is_mounted:
+                self.advance()
+
+        self.sending = self.app.attempt_then(
+            lambda: queue.accept(item, suggestion), added, reload=False, failed=self._sent
+        )
 
     def action_reject(self) -> None:
         queue, item, chosen = self.queue, self.item, self._chosen()
-        if queue is None or item is None or chosen is None:
+        if queue is None or item is None or chosen is None or self.sending:
             return
 
         def turn_down() -> bool:
             queue.reject(item, chosen)
             return True
 
-        if self.app.attempt(turn_down, reload=False) is None:
-            return
-        self.notify(
-            _("{label}: {code} rejected (remembered)").format(label=item.label, code=chosen.code_name), timeout=2
-        )
-        self.advance()
+        def turned_down(_done: bool) -> None:
+            self.sending = False
+            self.notify(
+                _("{label}: {code} rejected (remembered)").format(label=item.label, code=chosen.code_name), timeout=2
+            )
+            if self.is_mounted:
+                self.advance()
+
+        self.sending = self.app.attempt_then(turn_down, turned_down, reload=False, failed=self._sent)
 
     def action_skip(self) -> None:
-        if self.queue is not None and self.item is not None:
+        if self.queue is not None and self.item is not None and not self.sending:
             self.queue.skip(self.item)
             self.advance()
 
     def action_toggle_order(self) -> None:
+        if self.sending:
+            return  # the queue moves on once the decision sent is committed
         self.order = "uncertain" if self.order == "reading" else "reading"
         self.advance()
 
     def action_undo(self) -> None:
-        done = self.app.attempt(lambda: self.workbench.undo() or "", reload=False)
-        if not done:
-            if done == "":
-                self.notify(_("nothing to undo"), severity="warning")
+        if self.sending:
             return
-        if self.queue is not None and self.last_accepted is not None:
-            self.queue.done.discard(self.last_accepted.sentence_id)  # offered again
-            self.after = self.last_accepted.sentence_id
-            self.last_accepted = None
-            self.accepted = max(self.accepted - 1, 0)
-        self.notify(_("{verb}: {step}").format(verb=_("undo"), step=done), timeout=2)
-        self.advance()
+        workbench = self.workbench
+
+        def undone(done: str) -> None:
+            self.sending = False
+            if not done:
+                self.notify(_("nothing to undo"), severity="warning")
+                return
+            if self.queue is not None and self.last_accepted is not None:
+                self.queue.done.discard(self.last_accepted.sentence_id)  # offered again
+                self.after = self.last_accepted.sentence_id
+                self.last_accepted = None
+                self.accepted = max(self.accepted - 1, 0)
+            self.notify(_("{verb}: {step}").format(verb=_("undo"), step=done), timeout=2)
+            if self.is_mounted:
+                self.advance()
+
+        self.sending = self.app.attempt_then(lambda: workbench.undo() or "", undone, reload=False, failed=self._sent)
 
     def action_close(self) -> None:
         self.dismiss(self.accepted)
