@@ -252,9 +252,7 @@ def _set_tokens(url: str) -> None:
 def _quotes(url: str) -> set[tuple[str, int | None, int | None]]:
     with open_project(url) as project, project.session() as session:
         rows = session.execute(
-            select(Sentence.label, Coding.quote_start, Coding.quote_end).join(
-                Coding, Coding.sentence_id == Sentence.id
-            )
+            select(Sentence.label, Coding.quote_start, Coding.quote_end).join(Coding, Coding.sentence_id == Sentence.id)
         )
         return {(label, start, end) for label, start, end in rows}
 
