@@ -17,6 +17,7 @@ its ``-wal`` file vanishes.
 from __future__ import annotations
 
 import sqlite3
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -383,3 +384,36 @@ def test_selecting_words_while_the_file_is_locked(tmp_path: Path) -> None:
     before = _quotes(str(path))
     _words_while_the_file_is_locked(str(path))
     assert _quotes(str(path)) == before | {("D01-S001", None, None), ("D01-S002", None, None)}  # the toggles only
+
+
+@run_async
+async def _quit_while_a_call_hangs(url: str, proxy: FlakyProxy) -> tuple[int | None, int | None, bool]:
+    app = QcoderApp(open_project(url), "小王", live=False)
+    async with app.run_test(size=(110, 30)) as pilot:
+        await pilot.pause()
+        assert app.offline_guard is not None
+        app.db_timeout = 60.0  # the call is still unanswered when q is pressed
+        proxy.hang()
+        app.settle_database = False
+        await pilot.press("r")  # a re-read the server never answers
+        assert app.db_pending == 1 and not app.is_offline
+        before = app.return_code
+        await pilot.press("q")
+        after = app.return_code
+    # Releasing the project must not wait for the server either (the stuck call's thread is left behind).
+    closed = threading.Thread(target=app.close_project, daemon=True)
+    closed.start()
+    closed.join(30)  # a hang detector, not a timing check
+    return before, after, not closed.is_alive()
+
+
+@pytest.mark.postgres
+def test_q_ends_the_workbench_while_a_call_hangs(pg_url: str, proxy: FlakyProxy) -> None:
+    """Before: q did nothing while the server did not answer. Now q ends the workbench while the call
+    still hangs, and the project is released."""
+    build_project(pg_url).close()  # type: ignore[arg-type]
+    database = make_url(pg_url).database
+    assert database is not None
+    before, after, released = _quit_while_a_call_hangs(proxy.url(database), proxy)
+    assert before is None and after == 0  # running before q; ended by it
+    assert released
