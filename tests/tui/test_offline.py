@@ -28,7 +28,7 @@ from sqlalchemy.engine import make_url
 from tui_factory import build_project, messages, run_async, screen_text
 
 from qcoder.store.database import open_project
-from qcoder.store.models import Coding, Document, Sentence
+from qcoder.store.models import Coding, Document, DocumentReview, Sentence
 from qcoder.tui.app import QcoderApp
 from qcoder.tui.attempt import BUSY_SUBTITLE
 from qcoder.tui.offline import OFFLINE_SUBTITLE
@@ -92,6 +92,7 @@ def test_workbench_survives_a_hanging_server(pg_url: str, proxy: FlakyProxy) -> 
     codings = _count(pg_url, Coding)
     _hang_and_recover(proxy.url(database), proxy)
     assert _count(pg_url, Coding) == codings
+    assert _count(pg_url, DocumentReview) == 0  # the refused "reviewed" was not saved later either
     assert _count(pg_url, Document) == 2
 
 

@@ -176,7 +176,7 @@ class DocumentView(TranslatedBindings, ScrollView, can_focus=True):
         # where a statement's words are: its stored tokens, asked of the screen (which reads them on the
         # database lane and answers by callback); never waited for — the selection starts by characters
         self.read_tokens: TokenReader | None = None
-        self._tokens: dict[int, str] = {}  # sentence id → its tokens, read for this document
+        self._token_cache: dict[int, str] = {}  # sentence id → its tokens, read for this document
         self._asking: set[int] = set()  # statements whose tokens are being read
         self._recut: int | None = None  # the selection's statement, started by characters: re-cut when they come
         self._snap = False  # that selection was started by the keys: widen it to whole words then
@@ -216,7 +216,7 @@ class DocumentView(TranslatedBindings, ScrollView, can_focus=True):
         self.selection_anchor = None
         self.visual = False
         self.words = None
-        self._tokens.clear()
+        self._token_cache.clear()
         self._recut = None
         self.cursor = min(max(cursor, 0), max(len(statements) - 1, 0))
         self.layout_ = None
@@ -450,7 +450,7 @@ class DocumentView(TranslatedBindings, ScrollView, can_focus=True):
 
     def _word_boundaries(self, row: StatementRow) -> tuple[list[int], bool]:
         """Where the statement's words are, and whether its tokens are known (False: every character a word)."""
-        tokens = self._tokens.get(row.id)
+        tokens = self._token_cache.get(row.id)
         return word_boundaries(row.text, tokens or ""), tokens is not None
 
     def _await_tokens(self, sentence_id: int, *, snap: bool) -> None:
@@ -475,9 +475,9 @@ class DocumentView(TranslatedBindings, ScrollView, can_focus=True):
         self._asking.discard(sentence_id)
         if tokens is None:
             return  # asked again the next time words are selected in it
-        if len(self._tokens) >= TOKENS_KEPT:
-            self._tokens.clear()
-        self._tokens[sentence_id] = tokens
+        if len(self._token_cache) >= TOKENS_KEPT:
+            self._token_cache.clear()
+        self._token_cache[sentence_id] = tokens
         words = self.words
         if (
             words is None
