@@ -3,7 +3,7 @@
 ``run_tui`` is what the CLI calls (``qcoder``, ``qcoder tui``, ``qcoder demo``);
 ``QcoderApp`` is what tests drive headless, and ``open_app`` builds it the way the CLI
 does. The app keeps the one rule every screen follows (``AttemptApp``): run a Workbench
-action through ``attempt``, which turns a ``QcoderError`` (or a database error) into a
+action through ``attempt_then``, which turns a ``QcoderError`` (or a database error) into a
 one-line notification and re-reads the true state.
 
 Launch: when ``first_look`` can read the opening screen with plain sqlite3, the app
@@ -257,7 +257,7 @@ class QcoderApp(OrderedKeys, WorkbenchHost):
         if self._project is not None:
             self._project.close()
 
-    # ------------------------------------------------------------------ the one rule (``AttemptApp.attempt``)
+    # ------------------------------------------------------------------ the one rule (``AttemptApp.attempt_then``)
     def reload_views(self) -> None:
         """Re-read the true state on every main screen (after an error or a refresh)."""
         for screen in (self.coding, self.codebook):

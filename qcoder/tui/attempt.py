@@ -1,6 +1,6 @@
-"""The one rule every screen's action follows: run it through ``attempt``.
+"""The one rule every screen's action follows: run it through ``attempt_then``.
 
-Why a base class of its own: a screen calls ``self.app.attempt(...)`` whichever app hosts
+Why a base class of its own: a screen calls ``self.app.attempt_then(...)`` whichever app hosts
 it — the workbench (``QcoderApp``) or the smallest app a test shows one screen in — and a
 failure it can explain (a ``QcoderError``, a database error) becomes one notification line
 worded by ``qcoder.store.errors.user_message``, the same words the command line prints.
@@ -10,15 +10,15 @@ a SQLite file another program holds locked, would freeze every key. ``attempt_th
 the call on the database lane (``qcoder.tui.offline.DbLane``) and returns at once; the
 lane posts a ``DbDone`` message back and the UI thread goes on with the result there. A
 call that has not answered within ``db_timeout`` puts the workbench offline (a server) or
-busy (a locked file) while the screen keeps answering keys. ``attempt`` is the older,
-waiting form (at most ``db_timeout``), left to the dialogs that need an answer in place.
+busy (a locked file) while the screen keeps answering keys. There is no waiting form: what
+needs an answer in place (the words of a statement being selected) goes on without it and
+takes the answer when it comes.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from concurrent.futures import CancelledError, Future
-from concurrent.futures import TimeoutError as FutureTimeout
+from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -46,7 +46,7 @@ class DbCall:
     reload: bool  # re-read the views after a failure
     holds_keys: bool = False  # what the next key acts on comes with its answer (a document opening)
     overdue: bool = False  # ran over ``db_timeout``: the workbench went offline or busy
-    handled: bool = False  # its answer was dealt with already (a waiting ``attempt``)
+    handled: bool = False  # its answer was dealt with already
     timer: Any = None
 
 
@@ -59,9 +59,9 @@ class DbDone(Message):
 
 
 class AttemptApp(App[None]):
-    """An app whose screens run their actions through ``attempt`` / ``attempt_then``."""
+    """An app whose screens run their actions through ``attempt_then``."""
 
-    action_count = 0  # calls through ``attempt``: a live re-read started before one is stale
+    action_count = 0  # calls through ``attempt_then``: a live re-read started before one is stale
     offline_guard: OfflineGuard | None = None  # a server project's: offline while the server does not answer
     db_timeout: float = CALL_TIMEOUT_S  # the longest a call may take before the workbench goes offline / busy
     _db_lane: DbLane | None = None
@@ -156,25 +156,6 @@ class AttemptApp(App[None]):
         of a document being opened, the statement a jump goes to), at most ``db_timeout``.
         """
         return self._submit(action, then, failed, reload, hold_keys) is not None
-
-    def attempt(self, action: Callable[[], T], *, reload: bool = True) -> T | None:
-        """Run a Workbench call and wait for it (at most ``db_timeout``); on failure notify in one line, re-read
-        (``reload``), and return None."""
-        call = self._submit(action, None, None, reload)
-        if call is None:
-            return None
-        try:
-            call.future.result(self.db_timeout)
-        except (FutureTimeout, CancelledError):
-            self._overdue(call)
-            return None
-        except Exception:
-            pass  # dealt with below
-        self._settle(call)
-        if call.handled:
-            return None
-        call.handled = True
-        return self._answer(call)
 
     def on_db_done(self, message: DbDone) -> None:
         call = message.call

@@ -12,7 +12,7 @@ on the codebook screen its own re-read. Own changes are shown already and cost n
 
 Checks run only while the coding or codebook screen is on top with no dialog open. What a
 check found reaches the screen as an ``OthersChanged`` message, which the screen applies
-only if nothing went through ``app.attempt`` meanwhile (otherwise it could undo a chip the
+only if nothing went through ``app.attempt_then`` meanwhile (otherwise it could undo a chip the
 researcher just added); a skipped refresh is retried at the next check, because the mark
 of what was seen only moves once a screen has shown the changes. This module knows the
 app and the screens only through ``LiveHost``: they import it, not the other way round.
@@ -64,7 +64,7 @@ class LiveHost(Protocol):
     workbench: Any  # the Workbench, or the PendingWorkbench of a fast launch
     coding: Any  # the coding screen, once shown
     codebook: Any  # the codebook screen, while open
-    action_count: int  # calls through ``attempt`` so far
+    action_count: int  # calls through ``attempt_then`` so far
 
     @property
     def project_url(self) -> str: ...

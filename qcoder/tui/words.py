@@ -37,3 +37,15 @@ def previous_boundary(boundaries: list[int], at: int) -> int:
     """The last boundary before ``at`` (or ``at`` at the start)."""
     index = bisect.bisect_left(boundaries, at) - 1
     return boundaries[index] if index >= 0 else at
+
+
+def word_start(boundaries: list[int], at: int) -> int:
+    """The start of the word ``at`` falls in (``at`` itself on a boundary)."""
+    index = bisect.bisect_right(boundaries, at) - 1
+    return boundaries[index] if index >= 0 else at
+
+
+def word_end(boundaries: list[int], at: int) -> int:
+    """The end of the word ``at`` falls in (``at`` itself on a boundary)."""
+    index = bisect.bisect_left(boundaries, at)
+    return boundaries[index] if index < len(boundaries) else at

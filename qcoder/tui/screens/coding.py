@@ -339,12 +339,20 @@ class CodingScreen(WorkbenchScreen):
 
         self.app.attempt_then(lambda: self.workbench.document_quotes(document_id), show, reload=False)
 
-    def _tokens(self, sentence_id: int) -> str:
-        """A statement's stored words (for selecting words in it); "" (characters) if they cannot be read.
+    def _tokens(self, sentence_id: int, then: Callable[[str | None], None]) -> None:
+        """Read a statement's stored words on the database lane (the view selects words in it): ``then(tokens)``
+        when they come, ``then(None)`` if they cannot be read — the view goes on selecting by characters.
 
-        The view asks for them in place (word selection), so this one call still waits (at most ``db_timeout``).
+        Offline or busy, nothing is asked (and nothing said: selecting words changes nothing; coding them is
+        refused in its turn).
         """
-        return self.app.attempt(lambda: self.workbench.statement_tokens(sentence_id), reload=False) or ""
+        if self.app.offline_refusal:
+            then(None)
+            return
+        workbench = self.workbench
+        self.app.attempt_then(
+            lambda: workbench.statement_tokens(sentence_id), then, reload=False, failed=lambda: then(None)
+        )
 
     def _index_of_ordinal(self, ordinal: int) -> int:
         if self.ordinals and ordinal > self.ordinals[-1]:

@@ -30,10 +30,13 @@ from qcoder.i18n import N_
 from qcoder.tui.catalog import CodeCatalog
 from qcoder.tui.layout import WrapLayout
 from qcoder.tui.translate import TranslatedBindings
-from qcoder.tui.words import next_boundary, previous_boundary, word_boundaries
+from qcoder.tui.words import next_boundary, previous_boundary, word_boundaries, word_end, word_start
 
 Pairs = list[tuple[int, int]]  # (code id, coder id)
 Quotes = dict[int, dict[int, tuple[int, int]]]  # sentence id → code id → quote span (this coder's)
+# asks for a statement's stored tokens; answers later through the callback (None: they cannot be read now)
+TokenReader = Callable[[int, Callable[[str | None], None]], None]
+TOKENS_KEPT = 512  # statements whose tokens the view keeps (read once per document, not once per selection)
 
 
 class WordSelection(NamedTuple):
@@ -170,8 +173,13 @@ class DocumentView(TranslatedBindings, ScrollView, can_focus=True):
         self.memo_ids: set[int] = set()  # statements that carry a memo: marked ✎ after their label
         self.quotes: Quotes = {}  # this coder's quoted codings: their words are underlined
         self.words: WordSelection | None = None  # words being selected in the cursor's statement
-        # where a statement's words are: its stored tokens (set by the screen, which reads them)
-        self.read_tokens: Callable[[int], str] | None = None
+        # where a statement's words are: its stored tokens, asked of the screen (which reads them on the
+        # database lane and answers by callback); never waited for — the selection starts by characters
+        self.read_tokens: TokenReader | None = None
+        self._token_cache: dict[int, str] = {}  # sentence id → its tokens, read for this document
+        self._asking: set[int] = set()  # statements whose tokens are being read
+        self._recut: int | None = None  # the selection's statement, started by characters: re-cut when they come
+        self._snap = False  # that selection was started by the keys: widen it to whole words then
         self._press: tuple[int, int] | None = None  # (statement, character) where the mouse button went down
         self._dragged = False  # the last press selected characters: its click does not move the cursor
         self._styles_key: tuple[object, ...] = ()
@@ -208,6 +216,8 @@ class DocumentView(TranslatedBindings, ScrollView, can_focus=True):
         self.selection_anchor = None
         self.visual = False
         self.words = None
+        self._token_cache.clear()
+        self._recut = None
         self.cursor = min(max(cursor, 0), max(len(statements) - 1, 0))
         self.layout_ = None
         if self.scrollable_content_region.width:  # not yet sized: on_resize lays out once, at the real width
@@ -432,9 +442,59 @@ class DocumentView(TranslatedBindings, ScrollView, can_focus=True):
             return
         self.selection_anchor = None
         self.visual = False
-        tokens = self.read_tokens(row.id) if self.read_tokens is not None else ""
-        boundaries = word_boundaries(row.text, tokens)
+        boundaries, known = self._word_boundaries(row)
         self.words = WordSelection(self.cursor, boundaries, 0, next_boundary(boundaries, 0))
+        self._words_changed()
+        if not known:
+            self._await_tokens(row.id, snap=True)
+
+    def _word_boundaries(self, row: StatementRow) -> tuple[list[int], bool]:
+        """Where the statement's words are, and whether its tokens are known (False: every character a word)."""
+        tokens = self._token_cache.get(row.id)
+        return word_boundaries(row.text, tokens or ""), tokens is not None
+
+    def _await_tokens(self, sentence_id: int, *, snap: bool) -> None:
+        """Ask for the statement's tokens: the selection on it is re-cut on word boundaries when they come.
+
+        Why not wait for them: a server that never answers (or a locked file) would freeze the keys.
+        """
+        self._recut, self._snap = sentence_id, snap
+        if self.read_tokens is None or sentence_id in self._asking:
+            return
+        self._asking.add(sentence_id)
+        self.read_tokens(sentence_id, lambda tokens: self._tokens_read(sentence_id, tokens))
+
+    def _tokens_read(self, sentence_id: int, tokens: str | None) -> None:
+        """A statement's tokens came (None: they could not be read; the selection goes on by characters).
+
+        The selection is re-cut only if it is still the one started on that statement: the keys pressed
+        meanwhile stay applied (by characters), and a selection the keys widened is widened to whole words —
+        its anchor back to the start of the word it falls in, its end on to the end of its word. A mouse drag
+        keeps exactly the characters dragged over, as it does when the tokens were known at once.
+        """
+        self._asking.discard(sentence_id)
+        if tokens is None:
+            return  # asked again the next time words are selected in it
+        if len(self._token_cache) >= TOKENS_KEPT:
+            self._token_cache.clear()
+        self._token_cache[sentence_id] = tokens
+        words = self.words
+        if (
+            words is None
+            or self._recut != sentence_id
+            or words.position >= len(self.statements)
+            or self.statements[words.position].id != sentence_id
+        ):
+            return
+        self._recut = None
+        boundaries = word_boundaries(self.statements[words.position].text, tokens)
+        anchor, end = words.anchor, words.end
+        if self._snap:
+            if end >= anchor:
+                anchor, end = word_start(boundaries, anchor), word_end(boundaries, end)
+            else:
+                anchor, end = word_end(boundaries, anchor), word_start(boundaries, end)
+        self.words = words._replace(boundaries=boundaries, anchor=anchor, end=end)
         self._words_changed()
 
     def selected_words(self) -> tuple[int, tuple[int, int]] | None:
@@ -483,6 +543,7 @@ class DocumentView(TranslatedBindings, ScrollView, can_focus=True):
 
     def _end_words(self) -> None:
         words, self.words = self.words, None
+        self._recut = None
         if words is not None:
             self._refresh_statement(words.position)
         self.post_message(self.CursorMoved(self, self.cursor))
@@ -534,9 +595,11 @@ class DocumentView(TranslatedBindings, ScrollView, can_focus=True):
             self.focus()
             if self.cursor != index:
                 self.go_to(index)
-            tokens = self.read_tokens(self.statements[index].id) if self.read_tokens is not None else ""
-            boundaries = word_boundaries(self.statements[index].text, tokens)
+            row = self.statements[index]
+            boundaries, known = self._word_boundaries(row)
             self.words = WordSelection(index, boundaries, first, first)
+            if not known:
+                self._await_tokens(row.id, snap=False)
         current = at[1]
         anchor, end = (first, current + 1) if current >= first else (first + 1, current)
         if self.words is not None:
