@@ -20,11 +20,22 @@ from textual.strip import Strip
 
 from qcoder.store.safe_text import control_count, visible
 
+# Strips already found free of control characters, by identity (the value keeps the strip alive, so its
+# id is not reused). A frame passes mostly the same strips as the last one (Textual caches widgets'
+# lines and their pieces): checking each of them again every frame cost as much as drawing the frame.
+_CLEAN: dict[int, Strip] = {}
+_CLEAN_LIMIT = 4096  # a few frames: what the next frame reuses is what the last one drew
+
 
 def clean_strip(strip: Strip) -> Strip:
     """``strip`` with control characters in its text shown as placeholders (itself if it has none)."""
+    if _CLEAN.get(id(strip)) is strip:
+        return strip
     segments = list(strip)
     if not any(segment.control is None and control_count(segment.text) for segment in segments):
+        if len(_CLEAN) >= _CLEAN_LIMIT:
+            _CLEAN.clear()
+        _CLEAN[id(strip)] = strip
         return strip
     return Strip(
         [

@@ -146,12 +146,16 @@ class DocumentView(TranslatedBindings, ScrollView, can_focus=True):
             self.span = span
 
     class CursorMoved(Message):
-        """The cursor or the selection changed."""
+        """The cursor or the selection changed.
 
-        def __init__(self, view: DocumentView, index: int) -> None:
+        ``shown``: ``cursor_changed`` already showed the change (in the same frame as the view).
+        """
+
+        def __init__(self, view: DocumentView, index: int, *, shown: bool = False) -> None:
             super().__init__()
             self.view = view
             self.index = index
+            self.shown = shown
 
     def __init__(self, catalog: CodeCatalog, *, name: str | None = None, id: str | None = None) -> None:
         super().__init__(name=name, id=id)
@@ -180,6 +184,11 @@ class DocumentView(TranslatedBindings, ScrollView, can_focus=True):
         # of them (see ``render_lines``); ``refresh`` forgets what it repaints.
         self._strips: dict[tuple[int, int], tuple[tuple[bool, bool, bool], Strip]] = {}
         self._keep_strips = False  # set while a refresh only moves lines (scroll, a chip line came or went)
+        # Called at once when the cursor or the selection changes, before the message is posted:
+        # what it updates (the screen's title line) is drawn in the same frame as the view. A
+        # message reaches the screen only after the view's frame, and the title's change then
+        # took a second frame one timer tick later (and held the next key's frame for that tick).
+        self.cursor_changed: Callable[[], None] | None = None
         # Set while the statements after the first screen are still being read (fast launch):
         # called by whatever needs the whole document (End, a statement not yet loaded).
         self.complete: Callable[[], None] | None = None
@@ -212,7 +221,7 @@ class DocumentView(TranslatedBindings, ScrollView, can_focus=True):
         self.layout_ = None
         if self.scrollable_content_region.width:  # not yet sized: on_resize lays out once, at the real width
             self._lay_out()
-        self.post_message(self.CursorMoved(self, self.cursor))
+        self._cursor_moved()
 
     def _lay_out(self) -> None:
         self.layout_ = WrapLayout(
@@ -358,7 +367,14 @@ class DocumentView(TranslatedBindings, ScrollView, can_focus=True):
         after = self.selection_range()
         if not self._scroll_cursor_into_view():
             self._refresh_span(min(before[0], after[0]), max(before[1], after[1]))
-        self.post_message(self.CursorMoved(self, self.cursor))
+        self._cursor_moved()
+
+    def _cursor_moved(self) -> None:
+        """Tell ``cursor_changed`` at once, then the message (for whoever else listens)."""
+        shown = self.cursor_changed is not None
+        if self.cursor_changed is not None:
+            self.cursor_changed()
+        self.post_message(self.CursorMoved(self, self.cursor, shown=shown))
 
     def action_move(self, delta: int) -> None:
         self.go_to(self.cursor + delta)
@@ -391,7 +407,7 @@ class DocumentView(TranslatedBindings, ScrollView, can_focus=True):
             self.visual = True
             self.selection_anchor = self.cursor
         self.refresh()
-        self.post_message(self.CursorMoved(self, self.cursor))
+        self._cursor_moved()
 
     def action_clear_range(self) -> None:
         if self.words is not None:
@@ -401,7 +417,7 @@ class DocumentView(TranslatedBindings, ScrollView, can_focus=True):
         if self.selection_anchor is not None:
             self.selection_anchor = None
             self.refresh()
-            self.post_message(self.CursorMoved(self, self.cursor))
+            self._cursor_moved()
 
     # ------------------------------------------------------------------ words (quote spans)
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
@@ -703,8 +719,9 @@ class DocumentView(TranslatedBindings, ScrollView, can_focus=True):
 
         Textual keeps a widget's lines by their row on screen, so a scroll by one line drew
         every line again; here they are kept by (statement, line within it) and the row
-        state (cursor, selection) they were drawn with. Each new line is styled by
-        Textual's own ``render_line`` of the styles cache, so it looks exactly as before.
+        state (cursor, selection) they were drawn with. A new line of the view as styled (no
+        border, padding, tint, hatch or opacity) is its ``render_line``: all the styles cache's
+        ``render_line`` would do to it is copy it; otherwise that ``render_line`` styles it.
         """
         # once per frame, and only when what they depend on changed: see LineStyles
         app = self.app
@@ -719,6 +736,15 @@ class DocumentView(TranslatedBindings, ScrollView, can_focus=True):
         base_background, background = self.background_colors
         size, content_size = self.region.size, self.content_region.size
         draw = self._styles_cache.render_line
+        direct = (
+            self.opacity == 1.0
+            and styles.text_opacity == 1.0
+            and not styles.tint.a
+            and not (styles.has_rule("hatch") and styles.hatch != "none")
+            and size == content_size
+        )
+        inner = self._styles_cache.get_inner_outer(base_background, background)[0].rich_style
+        content_width = content_size.width
         filters = self.get_line_filters()
         opacity, ansi_theme, native_ansi = self.opacity, app.ansi_theme, app.native_ansi_color
         layout, kept = self.layout_, self._strips
@@ -737,6 +763,11 @@ class DocumentView(TranslatedBindings, ScrollView, can_focus=True):
                 hit = kept.get((index, within))
                 if hit is not None and hit[0] == state:
                     strip = hit[1]
+                elif direct:
+                    strip = self.render_line(y)
+                    if strip.cell_length != content_width:
+                        strip = strip.adjust_cell_length(content_width, inner)
+                    kept[index, within] = (state, strip)
                 else:
                     strip = draw(
                         styles, y, size, content_size, styles.padding, base_background, background,
