@@ -408,9 +408,8 @@ class CodingScreen(WorkbenchScreen):
         self.ordinal = current.ordinal if current is not None else 0
         self._title()
 
-    def on_document_view_cursor_moved(self, event: DocumentView.CursorMoved) -> None:
-        if not event.shown:  # posted without ``cursor_changed`` (words being selected)
-            self._cursor_changed()
+    def on_document_view_cursor_moved(self, _event: DocumentView.CursorMoved) -> None:
+        self._cursor_changed()  # posted by the view where it does not call ``cursor_changed`` (words)
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         if isinstance(event.option_list, DocumentList) and event.option.id is not None:

@@ -146,16 +146,12 @@ class DocumentView(TranslatedBindings, ScrollView, can_focus=True):
             self.span = span
 
     class CursorMoved(Message):
-        """The cursor or the selection changed.
+        """The cursor or the selection changed (posted when no ``cursor_changed`` callback is set)."""
 
-        ``shown``: ``cursor_changed`` already showed the change (in the same frame as the view).
-        """
-
-        def __init__(self, view: DocumentView, index: int, *, shown: bool = False) -> None:
+        def __init__(self, view: DocumentView, index: int) -> None:
             super().__init__()
             self.view = view
             self.index = index
-            self.shown = shown
 
     def __init__(self, catalog: CodeCatalog, *, name: str | None = None, id: str | None = None) -> None:
         super().__init__(name=name, id=id)
@@ -179,14 +175,17 @@ class DocumentView(TranslatedBindings, ScrollView, can_focus=True):
         self._press: tuple[int, int] | None = None  # (statement, character) where the mouse button went down
         self._dragged = False  # the last press selected characters: its click does not move the cursor
         self._styles_key: tuple[object, ...] = ()
-        # Drawn lines, kept across frames: (statement index, line within it) → (row state, strip).
+        # Drawn lines, kept across frames: (statement index, line within it) → row state → strip.
         # A key press that scrolls the view draws again only the lines it changed, not all
-        # of them (see ``render_lines``); ``refresh`` forgets what it repaints.
-        self._strips: dict[tuple[int, int], tuple[tuple[bool, bool, bool], Strip]] = {}
+        # of them (see ``render_lines``); ``refresh`` forgets what it repaints. A line is kept
+        # in each row state it was drawn in (cursor on it or not, selected or not): a cursor
+        # move finds both of its statements already drawn as they now look, except the
+        # statement the cursor reaches for the first time.
+        self._strips: dict[tuple[int, int], dict[tuple[bool, bool, bool], Strip]] = {}
         self._keep_strips = False  # set while a refresh only moves lines (scroll, a chip line came or went)
-        # Called at once when the cursor or the selection changes, before the message is posted:
-        # what it updates (the screen's title line) is drawn in the same frame as the view. A
-        # message reaches the screen only after the view's frame, and the title's change then
+        # Called at once when the cursor or the selection changes, instead of posting CursorMoved:
+        # what it updates (the screen's title line) is drawn in the same frame as the view. The
+        # message reached the screen only after the view's frame, and the title's change then
         # took a second frame one timer tick later (and held the next key's frame for that tick).
         self.cursor_changed: Callable[[], None] | None = None
         # Set while the statements after the first screen are still being read (fast launch):
@@ -366,15 +365,20 @@ class DocumentView(TranslatedBindings, ScrollView, can_focus=True):
         self.cursor = index
         after = self.selection_range()
         if not self._scroll_cursor_into_view():
-            self._refresh_span(min(before[0], after[0]), max(before[1], after[1]))
+            # only the rows' state (cursor, selection) changed, not what they hold: kept strips stay
+            self._keep_strips = True
+            try:
+                self._refresh_span(min(before[0], after[0]), max(before[1], after[1]))
+            finally:
+                self._keep_strips = False
         self._cursor_moved()
 
     def _cursor_moved(self) -> None:
-        """Tell ``cursor_changed`` at once, then the message (for whoever else listens)."""
-        shown = self.cursor_changed is not None
+        """Tell ``cursor_changed`` at once (or, without one, post ``CursorMoved``)."""
         if self.cursor_changed is not None:
             self.cursor_changed()
-        self.post_message(self.CursorMoved(self, self.cursor, shown=shown))
+        else:
+            self.post_message(self.CursorMoved(self, self.cursor))
 
     def action_move(self, delta: int) -> None:
         self.go_to(self.cursor + delta)
@@ -760,20 +764,23 @@ class DocumentView(TranslatedBindings, ScrollView, can_focus=True):
                 index, within = layout.locate(line)
                 selected = first <= index <= last
                 state = (index == self.cursor, selected, selected and self.selection_anchor is not None)
-                hit = kept.get((index, within))
-                if hit is not None and hit[0] == state:
-                    strip = hit[1]
+                drawn = kept.get((index, within))
+                if drawn is None:
+                    drawn = kept[index, within] = {}
+                strip = drawn.get(state)
+                if strip is not None:
+                    pass
                 elif direct:
                     strip = self.render_line(y)
                     if strip.cell_length != content_width:
                         strip = strip.adjust_cell_length(content_width, inner)
-                    kept[index, within] = (state, strip)
+                    drawn[state] = strip
                 else:
                     strip = draw(
                         styles, y, size, content_size, styles.padding, base_background, background,
                         self.render_line, None, None, opacity, ansi_theme, native_ansi,
                     )  # fmt: skip
-                    kept[index, within] = (state, strip)
+                    drawn[state] = strip
             else:
                 strip = draw(
                     styles, y, size, content_size, styles.padding, base_background, background,
