@@ -373,6 +373,29 @@ class DocumentView(TranslatedBindings, ScrollView, can_focus=True):
                 self._keep_strips = False
         self._cursor_moved()
 
+    # keys whose binding runs as soon as the view gets the key (see ``handle_key``)
+    _AT_ONCE = frozenset({"move", "extend", "page", "edge"})
+
+    async def handle_key(self, event: events.Key) -> bool:
+        """A cursor key runs its binding here, not after the key has bubbled up to the app.
+
+        Textual runs a focused widget's (non-priority) binding when the key reaches the app,
+        after it went through the queue of each container between: four queues on the coding
+        screen, a fifth of a cursor move. When the binding the app would run first for this
+        key is one of the view's own cursor actions, it runs now and the key stops here;
+        any other key goes on as before.
+        """
+        for namespace, bindings in self.screen._modal_binding_chain:
+            for binding in bindings.key_to_bindings.get(event.key, ()):
+                if binding.priority:
+                    continue
+                at_once = namespace is self and binding.action.split("(", 1)[0] in self._AT_ONCE
+                if at_once and await self.app.run_action(binding.action, self):
+                    event.stop()
+                    return True
+                return await super().handle_key(event)
+        return await super().handle_key(event)
+
     def _cursor_moved(self) -> None:
         """Tell ``cursor_changed`` at once (or, without one, post ``CursorMoved``)."""
         if self.cursor_changed is not None:
@@ -756,12 +779,21 @@ class DocumentView(TranslatedBindings, ScrollView, can_focus=True):
             kept.clear()
         first, last = self.selection_range()
         top = int(self.scroll_offset.y)
+        total = layout.total if self.statements else 0
+        # the statements on these lines: the first one searched for, the rest followed line by line
+        base, starts = 0, [0]
+        if crop.y + top < total:
+            base, _within = layout.locate(crop.y + top)
+            starts = layout.offsets[base : base + crop.height + 2].tolist()  # where those statements start
+        at = 0  # the line is in statement ``base + at``
         strips: list[Strip] = []
         for y in crop.line_range:
             line = y + top
             strip: Strip | None = None
-            if line < layout.total and self.statements:
-                index, within = layout.locate(line)
+            if line < total:
+                while at + 1 < len(starts) and line >= starts[at + 1]:
+                    at += 1
+                index, within = base + at, line - starts[at]
                 selected = first <= index <= last
                 state = (index == self.cursor, selected, selected and self.selection_anchor is not None)
                 drawn = kept.get((index, within))
