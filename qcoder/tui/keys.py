@@ -17,8 +17,8 @@ the app takes the next key before the previous one has finished that trip:
 queued or being handled anywhere on the current screen or in the app, every widget of
 that screen mounted, no call scheduled for after them (repaints may still be pending:
 they change neither focus nor screens). Then it lets the key in. A key
-that arrives while the app is idle goes straight in (a short hop through the app's
-queue); nothing is dropped and nothing is debounced.
+that arrives while the app is idle and nothing is held goes straight in (handled at
+once); nothing is dropped and nothing is debounced.
 """
 
 from __future__ import annotations
@@ -106,12 +106,23 @@ class OrderedKeys(App[Any]):
         if isinstance(event, (events.Key, events.Paste)) and not event.is_forwarded:
             if id(event) in self._admitted:
                 self._admitted.discard(id(event))
+            elif isinstance(event, events.Key) and self._straight_in(event):
+                pass  # nothing held, the last key settled: in now, not a task and a trip through the queue later
             else:
                 self._held_input.extend(split_escape(event))
                 if self._feeder is None or self._feeder.done():
                     self._feeder = asyncio.create_task(self._feed(), name="qcoder-ordered-keys")
                 return
         await super().on_event(event)
+
+    def _straight_in(self, event: events.Key) -> bool:
+        """Whether ``event`` may be handled at once: no key is held or being fed, and the screen has settled
+        (what the feeder would find at its first check). Escape+key read as alt+key goes through the feeder."""
+        if self._held_input or (self._feeder is not None and not self._feeder.done()):
+            return False
+        if split_escape(event) != [event]:
+            return False
+        return self._settled_or_late(time.monotonic())
 
     def settled(self) -> bool:
         """Nothing of the last key is still on its way: the app, its screens and this screen's widgets are idle."""

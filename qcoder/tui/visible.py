@@ -18,14 +18,14 @@ from rich.segment import Segment
 from textual._compositor import ChopsUpdate, InlineUpdate, LayoutUpdate
 from textual.strip import Strip
 
-from qcoder.store.safe_text import control_count, visible
+from qcoder.store.safe_text import first_control, visible
 
 
 def clean_strip(strip: Strip) -> Strip:
     """``strip`` with control characters in its text shown as placeholders (itself if it has none)."""
     segments = list(strip)
-    if not any(segment.control is None and control_count(segment.text) for segment in segments):
-        return strip
+    if first_control("".join([segment.text for segment in segments if segment.control is None])) is None:
+        return strip  # one search per line: this runs on every line of every frame
     return Strip(
         [
             Segment(visible(segment.text), segment.style, segment.control) if segment.control is None else segment
@@ -34,15 +34,34 @@ def clean_strip(strip: Strip) -> Strip:
     )
 
 
+# Strips already found free of control characters, by identity (the value keeps the strip alive, so its
+# id is not reused). A frame passes mostly the same strips as the last one (Textual caches widgets'
+# lines and their pieces): checking each of them again every frame cost as much as drawing the frame.
+_CLEAN: dict[int, Strip] = {}
+_CLEAN_LIMIT = 4096  # a few frames: what the next frame reuses is what the last one drew
+
+
+def _known_clean(strip: Strip) -> Strip:
+    """``clean_strip`` that checks a strip only the first time it passes."""
+    if _CLEAN.get(id(strip)) is strip:
+        return strip
+    cleaned = clean_strip(strip)
+    if cleaned is strip:
+        if len(_CLEAN) >= _CLEAN_LIMIT:
+            _CLEAN.clear()
+        _CLEAN[id(strip)] = strip
+    return cleaned
+
+
 def clean_update(renderable: Any) -> Any:
     """A compositor update whose strips hold no raw control characters (other renderables pass as they are)."""
     if isinstance(renderable, LayoutUpdate):
-        renderable.strips = [[clean_strip(strip) for strip in line] for line in renderable.strips]
+        renderable.strips = [[_known_clean(strip) for strip in line] for line in renderable.strips]
     elif isinstance(renderable, ChopsUpdate):
         renderable.chops = [
-            {x: clean_strip(strip) if strip is not None else None for x, strip in chop.items()}
+            {x: _known_clean(strip) if strip is not None else None for x, strip in chop.items()}
             for chop in renderable.chops
         ]
     elif isinstance(renderable, InlineUpdate):
-        renderable.strips = [clean_strip(strip) for strip in renderable.strips]
+        renderable.strips = [_known_clean(strip) for strip in renderable.strips]
     return renderable

@@ -25,6 +25,7 @@ from qcoder.coding.records import CodeInfo, ComparisonRow, DocumentSummary, Memo
 from qcoder.errors import QcoderError
 from qcoder.i18n import N_, _
 from qcoder.tui.catalog import CodeCatalog
+from qcoder.tui.compositor import RowCompositor
 from qcoder.tui.screens.base import WorkbenchScreen
 from qcoder.tui.widgets.code_tree import CodeTree
 from qcoder.tui.widgets.document_list import DocumentList
@@ -75,6 +76,7 @@ class CodingScreen(WorkbenchScreen):
 
     def __init__(self, workbench: Workbench, catalog: CodeCatalog, first_look: FirstLook | None = None) -> None:
         super().__init__(workbench, catalog)
+        self._compositor = RowCompositor()  # a frame renders only the rows it updates (see compositor.py)
         self.first_look = first_look  # shown on mount instead of reading the project
         self.rest: RestLoad | None = None  # the rest of the open document, while it is being read
         self.documents: list[DocumentSummary] = []
@@ -111,6 +113,7 @@ class CodingScreen(WorkbenchScreen):
     def on_mount(self) -> None:
         self.title = _("qcoder · coding")
         self.view.read_tokens = self._tokens
+        self.view.cursor_changed = self._cursor_changed  # the title line changes in the move's own frame
         if self.resume:
             keys = self.resume.get("keys")
             if isinstance(keys, list):
@@ -408,10 +411,13 @@ class CodingScreen(WorkbenchScreen):
             text.append(f" {self.catalog.name(code_id)}  ")
         self.query_one("#recent-bar", StatusLine).set(text)
 
-    def on_document_view_cursor_moved(self, _event: DocumentView.CursorMoved) -> None:
+    def _cursor_changed(self) -> None:
         current = self.view.current
         self.ordinal = current.ordinal if current is not None else 0
         self._title()
+
+    def on_document_view_cursor_moved(self, _event: DocumentView.CursorMoved) -> None:
+        self._cursor_changed()  # posted by the view where it does not call ``cursor_changed`` (words)
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         if isinstance(event.option_list, DocumentList) and event.option.id is not None:

@@ -149,7 +149,7 @@ class DocumentView(TranslatedBindings, ScrollView, can_focus=True):
             self.span = span
 
     class CursorMoved(Message):
-        """The cursor or the selection changed."""
+        """The cursor or the selection changed (posted when no ``cursor_changed`` callback is set)."""
 
         def __init__(self, view: DocumentView, index: int) -> None:
             super().__init__()
@@ -183,11 +183,19 @@ class DocumentView(TranslatedBindings, ScrollView, can_focus=True):
         self._press: tuple[int, int] | None = None  # (statement, character) where the mouse button went down
         self._dragged = False  # the last press selected characters: its click does not move the cursor
         self._styles_key: tuple[object, ...] = ()
-        # Drawn lines, kept across frames: (statement index, line within it) → (row state, strip).
+        # Drawn lines, kept across frames: (statement index, line within it) → row state → strip.
         # A key press that scrolls the view draws again only the lines it changed, not all
-        # of them (see ``render_lines``); ``refresh`` forgets what it repaints.
-        self._strips: dict[tuple[int, int], tuple[tuple[bool, bool, bool], Strip]] = {}
+        # of them (see ``render_lines``); ``refresh`` forgets what it repaints. A line is kept
+        # in each row state it was drawn in (cursor on it or not, selected or not): a cursor
+        # move finds both of its statements already drawn as they now look, except the
+        # statement the cursor reaches for the first time.
+        self._strips: dict[tuple[int, int], dict[tuple[bool, bool, bool], Strip]] = {}
         self._keep_strips = False  # set while a refresh only moves lines (scroll, a chip line came or went)
+        # Called at once when the cursor or the selection changes, instead of posting CursorMoved:
+        # what it updates (the screen's title line) is drawn in the same frame as the view. The
+        # message reached the screen only after the view's frame, and the title's change then
+        # took a second frame one timer tick later (and held the next key's frame for that tick).
+        self.cursor_changed: Callable[[], None] | None = None
         # Set while the statements after the first screen are still being read (fast launch):
         # called by whatever needs the whole document (End, a statement not yet loaded).
         self.complete: Callable[[], None] | None = None
@@ -222,7 +230,7 @@ class DocumentView(TranslatedBindings, ScrollView, can_focus=True):
         self.layout_ = None
         if self.scrollable_content_region.width:  # not yet sized: on_resize lays out once, at the real width
             self._lay_out()
-        self.post_message(self.CursorMoved(self, self.cursor))
+        self._cursor_moved()
 
     def _lay_out(self) -> None:
         self.layout_ = WrapLayout(
@@ -367,8 +375,43 @@ class DocumentView(TranslatedBindings, ScrollView, can_focus=True):
         self.cursor = index
         after = self.selection_range()
         if not self._scroll_cursor_into_view():
-            self._refresh_span(min(before[0], after[0]), max(before[1], after[1]))
-        self.post_message(self.CursorMoved(self, self.cursor))
+            # only the rows' state (cursor, selection) changed, not what they hold: kept strips stay
+            self._keep_strips = True
+            try:
+                self._refresh_span(min(before[0], after[0]), max(before[1], after[1]))
+            finally:
+                self._keep_strips = False
+        self._cursor_moved()
+
+    # keys whose binding runs as soon as the view gets the key (see ``handle_key``)
+    _AT_ONCE = frozenset({"move", "extend", "page", "edge"})
+
+    async def handle_key(self, event: events.Key) -> bool:
+        """A cursor key runs its binding here, not after the key has bubbled up to the app.
+
+        Textual runs a focused widget's (non-priority) binding when the key reaches the app,
+        after it went through the queue of each container between: four queues on the coding
+        screen, a fifth of a cursor move. When the binding the app would run first for this
+        key is one of the view's own cursor actions, it runs now and the key stops here;
+        any other key goes on as before.
+        """
+        for namespace, bindings in self.screen._modal_binding_chain:
+            for binding in bindings.key_to_bindings.get(event.key, ()):
+                if binding.priority:
+                    continue
+                at_once = namespace is self and binding.action.split("(", 1)[0] in self._AT_ONCE
+                if at_once and await self.app.run_action(binding.action, self):
+                    event.stop()
+                    return True
+                return await super().handle_key(event)
+        return await super().handle_key(event)
+
+    def _cursor_moved(self) -> None:
+        """Tell ``cursor_changed`` at once (or, without one, post ``CursorMoved``)."""
+        if self.cursor_changed is not None:
+            self.cursor_changed()
+        else:
+            self.post_message(self.CursorMoved(self, self.cursor))
 
     def action_move(self, delta: int) -> None:
         self.go_to(self.cursor + delta)
@@ -401,7 +444,7 @@ class DocumentView(TranslatedBindings, ScrollView, can_focus=True):
             self.visual = True
             self.selection_anchor = self.cursor
         self.refresh()
-        self.post_message(self.CursorMoved(self, self.cursor))
+        self._cursor_moved()
 
     def action_clear_range(self) -> None:
         if self.words is not None:
@@ -411,7 +454,7 @@ class DocumentView(TranslatedBindings, ScrollView, can_focus=True):
         if self.selection_anchor is not None:
             self.selection_anchor = None
             self.refresh()
-            self.post_message(self.CursorMoved(self, self.cursor))
+            self._cursor_moved()
 
     # ------------------------------------------------------------------ words (quote spans)
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
@@ -766,8 +809,9 @@ class DocumentView(TranslatedBindings, ScrollView, can_focus=True):
 
         Textual keeps a widget's lines by their row on screen, so a scroll by one line drew
         every line again; here they are kept by (statement, line within it) and the row
-        state (cursor, selection) they were drawn with. Each new line is styled by
-        Textual's own ``render_line`` of the styles cache, so it looks exactly as before.
+        state (cursor, selection) they were drawn with. A new line of the view as styled (no
+        border, padding, tint, hatch or opacity) is its ``render_line``: all the styles cache's
+        ``render_line`` would do to it is copy it; otherwise that ``render_line`` styles it.
         """
         # once per frame, and only when what they depend on changed: see LineStyles
         app = self.app
@@ -782,6 +826,15 @@ class DocumentView(TranslatedBindings, ScrollView, can_focus=True):
         base_background, background = self.background_colors
         size, content_size = self.region.size, self.content_region.size
         draw = self._styles_cache.render_line
+        direct = (
+            self.opacity == 1.0
+            and styles.text_opacity == 1.0
+            and not styles.tint.a
+            and not (styles.has_rule("hatch") and styles.hatch != "none")
+            and size == content_size
+        )
+        inner = self._styles_cache.get_inner_outer(base_background, background)[0].rich_style
+        content_width = content_size.width
         filters = self.get_line_filters()
         opacity, ansi_theme, native_ansi = self.opacity, app.ansi_theme, app.native_ansi_color
         layout, kept = self.layout_, self._strips
@@ -789,23 +842,40 @@ class DocumentView(TranslatedBindings, ScrollView, can_focus=True):
             kept.clear()
         first, last = self.selection_range()
         top = int(self.scroll_offset.y)
+        total = layout.total if self.statements else 0
+        # the statements on these lines: the first one searched for, the rest followed line by line
+        base, starts = 0, [0]
+        if crop.y + top < total:
+            base, _within = layout.locate(crop.y + top)
+            starts = layout.offsets[base : base + crop.height + 2].tolist()  # where those statements start
+        at = 0  # the line is in statement ``base + at``
         strips: list[Strip] = []
         for y in crop.line_range:
             line = y + top
             strip: Strip | None = None
-            if line < layout.total and self.statements:
-                index, within = layout.locate(line)
+            if line < total:
+                while at + 1 < len(starts) and line >= starts[at + 1]:
+                    at += 1
+                index, within = base + at, line - starts[at]
                 selected = first <= index <= last
                 state = (index == self.cursor, selected, selected and self.selection_anchor is not None)
-                hit = kept.get((index, within))
-                if hit is not None and hit[0] == state:
-                    strip = hit[1]
+                drawn = kept.get((index, within))
+                if drawn is None:
+                    drawn = kept[index, within] = {}
+                strip = drawn.get(state)
+                if strip is not None:
+                    pass
+                elif direct:
+                    strip = self.render_line(y)
+                    if strip.cell_length != content_width:
+                        strip = strip.adjust_cell_length(content_width, inner)
+                    drawn[state] = strip
                 else:
                     strip = draw(
                         styles, y, size, content_size, styles.padding, base_background, background,
                         self.render_line, None, None, opacity, ansi_theme, native_ansi,
                     )  # fmt: skip
-                    kept[index, within] = (state, strip)
+                    drawn[state] = strip
             else:
                 strip = draw(
                     styles, y, size, content_size, styles.padding, base_background, background,

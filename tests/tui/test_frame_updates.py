@@ -1,0 +1,252 @@
+"""What the terminal shows after each key is exactly what a full redraw by Textual would show.
+
+A cursor move draws as little as it can: the title line changes in the move's own frame,
+a frame renders only the widgets and rows it updates (``qcoder.tui.compositor``), the
+status lines draw their Text's segments themselves, the document view draws new lines
+without the styles cache and keeps the rest. Here every update the app sends to the
+terminal is applied to a screen buffer, as a terminal would, and after each step that
+buffer is compared, cell by cell, with the whole screen drawn afresh by Textual's own
+compositor from emptied caches.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from rich.cells import cell_len
+from rich.style import Style
+from rich.text import Text
+from textual._compositor import ChopsUpdate, Compositor, LayoutUpdate
+from textual.app import App, ComposeResult
+from textual.geometry import Region
+from textual.strip import Strip
+from tui_factory import DOC_ONE, add_document, build_project, run_async, screen_text
+
+from qcoder.store.database import open_project
+from qcoder.tui.app import QcoderApp
+from qcoder.tui.widgets.document_view import DocumentView
+from qcoder.tui.widgets.status_line import StatusLine
+
+Cell = tuple[str, Style | None]
+
+
+def _cells(strip: Strip) -> list[Cell]:
+    """One entry per terminal cell (a wide character's second cell is empty text); styles without meta."""
+    cells: list[Cell] = []
+    for segment in strip:
+        if segment.control:
+            continue
+        style = segment.style.clear_meta_and_links() if segment.style is not None else None
+        for character in segment.text:
+            cells.append((character, style))
+            cells.extend(("", style) for _ in range(cell_len(character) - 1))
+    return cells
+
+
+class Terminal:
+    """A screen buffer that takes the app's updates as a terminal would."""
+
+    def __init__(self, width: int, height: int) -> None:
+        self.rows: list[list[Cell]] = [[(" ", None)] * width for _ in range(height)]
+        self.updates = 0
+
+    def take(self, update: Any) -> None:
+        self.updates += 1
+        if isinstance(update, LayoutUpdate):  # the whole screen (a resize): the terminal has its size
+            region = update.region
+            self.rows = [[(" ", None)] * region.right for _ in range(region.bottom)]
+            for y, line in enumerate(update.strips, start=update.region.y):
+                self._write(y, update.region.x, _cells(Strip.join(line)), update.region.x, update.region.right)
+        elif isinstance(update, ChopsUpdate):
+            for y, x1, x2 in update.spans:  # as ChopsUpdate.__rich_console__ writes them
+                for end, (x, strip) in zip(update.chop_ends[y], update.chops[y].items(), strict=False):
+                    if strip is not None and not (x > x2 or end <= x1):
+                        self._write(y, x, _cells(strip), x1, x2)
+
+    def _write(self, y: int, x: int, cells: list[Cell], x1: int, x2: int) -> None:
+        row = self.rows[y]
+        for offset, cell in enumerate(cells):
+            if x1 <= x + offset < min(x2, len(row)):
+                row[x + offset] = cell
+
+
+def watch(app: App[Any], size: tuple[int, int]) -> Terminal:
+    terminal = Terminal(*size)
+    original = app._display
+
+    def display(screen: Any, renderable: Any) -> None:
+        original(screen, renderable)  # cleaned of control characters on the way, in place
+        terminal.take(renderable)
+
+    app._display = display  # type: ignore[method-assign]
+    return terminal
+
+
+def fresh_screen(app: App[Any]) -> list[list[Cell]]:
+    """The whole screen drawn by Textual's own compositor, every widget's kept lines forgotten."""
+    screen = app.screen
+    for widget in screen.walk_children(with_self=True):
+        widget._styles_cache.clear()
+        widget._dirty_regions.add(widget.size.region)  # Widget.render_line draws its content again
+        if isinstance(widget, DocumentView):
+            widget._strips.clear()
+        if isinstance(widget, StatusLine):
+            widget._line = None
+    compositor = screen._compositor
+    kind = compositor.__class__
+    compositor.__class__ = Compositor
+    try:
+        strips = compositor.render_strips()
+    finally:
+        compositor.__class__ = kind
+    return [_cells(strip) for strip in strips]
+
+
+def assert_as_drawn_afresh(app: App[Any], terminal: Terminal) -> None:
+    fresh = fresh_screen(app)
+    for y, (shown, drawn) in enumerate(zip(terminal.rows, fresh, strict=True)):
+        assert shown == drawn, f"row {y}: {''.join(c for c, _ in shown)!r} != {''.join(c for c, _ in drawn)!r}"
+
+
+@run_async
+async def test_the_terminal_after_moves_codings_and_ranges_is_a_full_redraw(tmp_path: Path) -> None:
+    path = tmp_path / "project.qcoder.db"
+    project = build_project(path)
+    add_document(project, [DOC_ONE[1 + i % (len(DOC_ONE) - 1)] for i in range(120)], "长文档")
+    project.close()
+    size = (100, 30)
+    app = QcoderApp(open_project(str(path)), "小王")
+    async with app.run_test(size=size) as pilot:
+        terminal = watch(app, size)
+        await pilot.pause()
+        await pilot.resize_terminal(*size)  # one full frame into the buffer
+        await pilot.pause()
+
+        async def step(*keys: str) -> None:
+            await pilot.press(*keys)
+            await pilot.pause()
+            assert_as_drawn_afresh(app, terminal)
+
+        await step("j")
+        await step("k")
+        await step("right_square_bracket", "right_square_bracket")  # the long document
+        view = app.screen.query_one(DocumentView)
+        before = terminal.updates
+        for _ in range(30):  # moves on screen, then moves that scroll: each one checked
+            await step("j")
+        assert view.scroll_offset.y > 0 and terminal.updates > before
+        assert view.current is not None and view.current.label.split("-")[-1] in screen_text(app).splitlines()[1]
+        await step("enter", *"新基建", "enter")  # a chip line comes: lines below move
+        await step("j", "1")
+        await step("1")  # and goes
+        await step("v", "j", "j")  # a range: the title counts it
+        assert "(3 selected)" in screen_text(app)
+        await step("escape")
+        await step("pagedown")
+        await step("pageup")
+        await step("G")
+        await step("g")
+        await step("e", "l")  # words being selected: the title shows them
+        await step("escape")
+        await step("o")  # others' codes
+        await pilot.resize_terminal(72, 22)  # a full frame at the new size
+        await pilot.pause()
+        assert_as_drawn_afresh(app, terminal)
+        await pilot.resize_terminal(*size)
+        await pilot.pause()
+        assert_as_drawn_afresh(app, terminal)
+        await step("k", "k", "k")
+
+
+@run_async
+async def test_new_view_lines_are_what_the_styles_cache_draws(tmp_path: Path) -> None:
+    """The view draws a new line itself (no border, padding, tint): the same strip Textual's styles cache makes."""
+    path = tmp_path / "project.qcoder.db"
+    build_project(path).close()
+    app = QcoderApp(open_project(str(path)), "小王")
+    async with app.run_test(size=(90, 24)) as pilot:
+        await pilot.pause()
+        await pilot.press("j", "v", "j", "j")
+        await pilot.pause()
+        view = app.screen.query_one(DocumentView)
+        view._strips.clear()
+        direct = view.render_lines(Region(0, 0, view.size.width, view.size.height))
+        styles = view.styles
+        base, background = view.background_colors
+        cached = []
+        for y in range(view.size.height):
+            strip = view._styles_cache.render_line(
+                styles, y, view.region.size, view.content_region.size, styles.padding, base, background,
+                view.render_line, None, None, view.opacity, app.ansi_theme, app.native_ansi_color,
+            )  # fmt: skip
+            for line_filter in view.get_line_filters():
+                strip = strip.apply_filter(line_filter, background)
+            cached.append(strip)
+        assert [list(strip) for strip in direct] == [list(strip) for strip in cached]
+        assert [strip.cell_length for strip in direct] == [strip.cell_length for strip in cached]
+
+
+def _titles() -> list[Text]:
+    title = Text("D01 ", style="bold")
+    title.append("S00299 ", style="bold")
+    title.append("[受访者 · 00:01:30] ", style="italic")
+    title.append("(3 selected) ", style="bold reverse")
+    title.append("299/50000 coded")
+    title.append(" unreviewed", style="dim")
+    title.append(" · 大文档", style="dim")
+    title.append(" · saving…", style="bold yellow")
+    recent = Text("recent: ", style="dim")
+    recent.append("1", style="bold reverse")
+    recent.append(" 新基建  ")
+    words = Text("D01 ", style="bold")
+    words.append("words: ", style="bold reverse")
+    words.append("“中文”", style="bold")
+    words.append("←/→ word", style="dim")
+    reviewed = Text("D02 ", style="bold")
+    reviewed.append(" ✓reviewed", style="green")
+    coloured = Text("[政策支持]", style="#E07A5F")
+    return [
+        title,
+        recent,
+        words,
+        reviewed,
+        coloured,
+        Text("recent codes appear here for keys 1–9", style="dim"),
+        Text("  spaces around  "),
+        Text("x" * 300),  # does not fit: Textual draws it (wrapped)
+        Text(""),
+    ]
+
+
+class _Lines(App[None]):
+    CSS_PATH = str(Path(__file__).resolve().parents[2] / "qcoder" / "tui" / "qcoder.tcss")
+
+    def compose(self) -> ComposeResult:
+        yield StatusLine(id="document-title", classes="pane-title")
+        yield StatusLine(id="recent-bar")
+
+
+@run_async
+async def test_a_status_line_draws_its_text_as_textual_does() -> None:
+    for theme in ("textual-dark", "textual-light"):
+        app = _Lines()
+        async with app.run_test(size=(120, 4)) as pilot:
+            app.theme = theme
+            await pilot.pause()
+            quick = 0
+            for line in app.query(StatusLine):
+                for text in _titles():
+                    line.set(text)
+                    line._styles_cache.clear()
+                    drawn = line.render_lines(Region(0, 0, line.outer_size.width, 1))
+                    quick += line._line is not None
+                    line._line = None
+                    line._quick_line = lambda: None  # type: ignore[method-assign]
+                    line._dirty_regions.add(line.size.region)
+                    line._styles_cache.clear()
+                    textual = line.render_lines(Region(0, 0, line.outer_size.width, 1))
+                    del line._quick_line
+                    # the same segments: text, colours, attributes and the offsets mouse selection uses
+                    assert list(drawn[0]) == list(textual[0]), (theme, line.id, text.plain)
+            assert quick == 2 * (len(_titles()) - 2)  # all but the one too long and the empty one drawn here
