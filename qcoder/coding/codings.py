@@ -251,13 +251,17 @@ def set_quote(
 def _hold_code(session: Session, code_id: int) -> Code:
     """Check the code still exists and, on PostgreSQL, keep it until this transaction ends.
 
-    ``FOR KEY SHARE`` is the lock a foreign-key check takes anyway; taking it first means
-    a colleague's merge or delete of this code that holds the row makes this coding wait
-    and then fail with a clear message, instead of being acknowledged and then removed.
+    ``FOR KEY SHARE`` is the lock the coding's foreign-key check takes anyway; taking it first
+    means a colleague's merge or delete of this code, which holds the row ``FOR UPDATE``, makes
+    this coding wait and then fail with a clear message, instead of being acknowledged and then
+    removed — and a merge or delete that comes second waits for this coding and takes it along.
+    Coders coding with the same code share the lock: none waits for another's transaction.
+    (SQLAlchemy spells it ``read=True, key_share=True``; ``key_share`` alone is ``FOR NO KEY
+    UPDATE``, which conflicts with itself and made a team coding with one code queue.)
     """
     query = select(Code).where(Code.id == code_id)  # the code itself: the checks after this use it
     if session.get_bind().dialect.name == "postgresql":
-        query = query.with_for_update(key_share=True)
+        query = query.with_for_update(read=True, key_share=True)
     code = session.scalar(query)
     if code is None:
         raise NotFound(
