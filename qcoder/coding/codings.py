@@ -16,7 +16,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import cast
 
-from sqlalchemy import Table, and_, delete, select
+from sqlalchemy import Table, delete, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -328,18 +328,34 @@ def codings_of_document(session: Session, document_id: int, coder_id: int | None
 
 
 def mark_reviewed(session: Session, document_id: int, coder_id: int, reviewed: bool = True) -> bool:
-    """Mark (or unmark) a document as completely coded by the coder; True if it changed."""
-    existing = session.scalar(
-        select(DocumentReview).where(
-            and_(DocumentReview.document_id == document_id, DocumentReview.coder_id == coder_id)
+    """Mark (or unmark) a document as completely coded by the coder; True if it changed.
+
+    One statement each way (insert unless there, delete what is there), so the same coder marking
+    or unmarking from two places at once gets one review and one event: on PostgreSQL the second
+    waits for the first and then finds nothing to do, instead of failing on the unique index or
+    logging a second removal of a row that was already gone.
+    """
+    table = cast(Table, DocumentReview.__table__)
+    if reviewed:
+        dialect = session.get_bind().dialect.name
+        insert = pg_insert if dialect == "postgresql" else sqlite_insert
+        added = session.scalar(
+            insert(table)
+            .values(document_id=document_id, coder_id=coder_id, reviewed_at=utcnow())
+            .on_conflict_do_nothing(index_elements=["coder_id", "document_id"])
+            .returning(table.c.id)
         )
-    )
-    if reviewed and existing is None:
-        session.add(DocumentReview(document_id=document_id, coder_id=coder_id))
+        if added is None:
+            return False
         log_event(session, coder_id, "review.add", document_id=document_id)
         return True
-    if not reviewed and existing is not None:
-        session.delete(existing)
-        log_event(session, coder_id, "review.remove", document_id=document_id)
-        return True
-    return False
+    removed = session.scalar(
+        delete(DocumentReview)
+        .where(DocumentReview.document_id == document_id, DocumentReview.coder_id == coder_id)
+        .returning(DocumentReview.id)
+        .execution_options(synchronize_session=False)
+    )
+    if removed is None:
+        return False
+    log_event(session, coder_id, "review.remove", document_id=document_id)
+    return True

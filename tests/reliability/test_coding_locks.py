@@ -15,14 +15,12 @@ the test then sees in ``pg_stat_activity`` whether the second waited on a lock o
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Callable
 from typing import Any
 
 import pytest
-from factories import add_document, wait_until_blocked_on_a_lock
-from sqlalchemy import func, select, text
+from factories import add_document, second_while_first_open
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from qcoder.coding import history
@@ -33,54 +31,6 @@ from qcoder.errors import QcoderError
 from qcoder.store.check import check_project
 from qcoder.store.database import Project, open_project
 from qcoder.store.models import Code, Coding, Event
-
-
-def _waits_or_finishes(project: Project, thread: threading.Thread, timeout: float = 60) -> bool | None:
-    """PostgreSQL: True as soon as a backend of this database waits on a lock, False if ``thread``
-    finished without that. SQLite (one writer; the second queues on BEGIN IMMEDIATE): None."""
-    if project.is_sqlite:
-        wait_until_blocked_on_a_lock(project)
-        return None
-    deadline = time.monotonic() + timeout
-    with project.engine.connect() as connection:
-        while time.monotonic() < deadline:
-            waiting = connection.execute(
-                text(
-                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-                    "AND wait_event_type = 'Lock'"
-                )
-            ).scalar()
-            connection.rollback()
-            if waiting:
-                return True
-            if not thread.is_alive():
-                return False
-            time.sleep(0.01)
-    raise AssertionError("the second writer neither finished nor waited on a lock")
-
-
-def _second_while_first_open(
-    project: Project, first: Callable[[Session], Any], second: Callable[[], Any]
-) -> tuple[Any, dict[str, Any], bool | None]:
-    """Run ``first`` in a transaction kept open while ``second`` starts in another thread; commit
-    ``first`` once ``second`` waits on a lock or finished. (first's result, second's outcome, waited)."""
-    outcome: dict[str, Any] = {}
-
-    def run() -> None:
-        try:
-            outcome["value"] = second()
-        except Exception as error:
-            outcome["error"] = error
-
-    thread = threading.Thread(target=run)
-    with project.transaction() as session:
-        held = first(session)
-        session.flush()
-        thread.start()
-        waited = _waits_or_finishes(project, thread)
-    thread.join(timeout=60)
-    assert not thread.is_alive(), "the second writer never finished"
-    return held, outcome, waited
 
 
 def _step(session: Session, coder_id: int, work: Callable[[], Any]) -> Any:
@@ -113,7 +63,7 @@ def team(db_url: str) -> Any:
 def test_two_coders_coding_with_one_code_at_once_both_are_stored_and_neither_waits(team: Any) -> None:
     project, _owner, first, second, code, _other = team
     before = _count(project)
-    added, outcome, waited = _second_while_first_open(
+    added, outcome, waited = second_while_first_open(
         project,
         lambda s: _step(s, first.coder_id, lambda: add_codings(s, [1, 2], code, first.coder_id)),
         lambda: second.code_statements([1, 2], code),  # the same statements and code, another coder
@@ -130,7 +80,7 @@ def test_two_coders_coding_with_one_code_at_once_both_are_stored_and_neither_wai
 def test_deleting_a_code_waits_for_a_coding_with_it_and_logs_that_coding(team: Any) -> None:
     """The coding committed first, so the deletion removes it with the rest and its event keeps it (undo)."""
     project, owner, first, second, code, _other = team
-    _added, outcome, waited = _second_while_first_open(
+    _added, outcome, waited = second_while_first_open(
         project,
         lambda s: _step(s, first.coder_id, lambda: add_codings(s, [1], code, first.coder_id)),
         lambda: owner.delete_code(code),
@@ -153,7 +103,7 @@ def test_deleting_a_code_waits_for_a_coding_with_it_and_logs_that_coding(team: A
 def test_coding_with_a_code_being_deleted_waits_and_is_refused_in_one_line(team: Any) -> None:
     project, owner, first, _second, code, _other = team
     before = _count(project)
-    removed, outcome, waited = _second_while_first_open(
+    removed, outcome, waited = second_while_first_open(
         project,
         lambda s: _step(s, owner.coder_id, lambda: delete_code(s, s.get_one(Code, code))),
         lambda: first.code_statements([1], code),
@@ -173,7 +123,7 @@ def test_coding_with_a_code_being_deleted_waits_and_is_refused_in_one_line(team:
 def test_merging_a_code_waits_for_a_coding_with_it_and_carries_it_over(team: Any) -> None:
     project, owner, first, second, code, other = team
     before = _count(project)
-    _added, outcome, waited = _second_while_first_open(
+    _added, outcome, waited = second_while_first_open(
         project,
         lambda s: _step(s, second.coder_id, lambda: add_codings(s, [1, 2], code, second.coder_id)),
         lambda: owner.merge_codes(code, other),
@@ -199,7 +149,7 @@ def test_merging_a_code_waits_for_a_coding_with_it_and_carries_it_over(team: Any
 def test_coding_with_a_code_being_merged_waits_and_is_refused_in_one_line(team: Any) -> None:
     project, owner, first, _second, code, other = team
     before = _count(project)
-    moved, outcome, waited = _second_while_first_open(
+    moved, outcome, waited = second_while_first_open(
         project,
         lambda s: _step(s, owner.coder_id, lambda: merge_codes(s, s.get_one(Code, code), s.get_one(Code, other))),
         lambda: first.code_statements([2], code),
