@@ -124,7 +124,7 @@ def add_codings(
         return []
     new = _not_context(session, new)
     spans = _checked_quotes(session, {sid: quotes.get(sid) for sid in new}) if quotes else {}
-    code = _hold_code(session, code_id)
+    code = hold_code(session, code_id)
     check_one_value(session, new, code_id, coder_id, code=code)
     now = utcnow()
     times = created_at or {}
@@ -248,7 +248,7 @@ def set_quote(
     return True
 
 
-def _hold_code(session: Session, code_id: int) -> Code:
+def hold_code(session: Session, code_id: int) -> Code:
     """Check the code still exists and, on PostgreSQL, keep it until this transaction ends.
 
     ``FOR KEY SHARE`` is the lock the coding's foreign-key check takes anyway; taking it first

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from qcoder.analysis.agreement import AgreementRequest
 from qcoder.coding.coders import get_or_create_coder
-from qcoder.coding.codes import create_code
+from qcoder.coding.codes import create_code, merge_codes
 from qcoder.coding.codings import add_codings, mark_reviewed
 from qcoder.coding.memos import add_memo
 from qcoder.coding.reconcile import DECIDE, resolve
@@ -215,3 +215,42 @@ def test_a_memo_on_a_relation_of_a_code_being_deleted_is_kept_by_the_deletion(pr
     assert [row["id"] for row in deletion["memo_rows"]] == [memo]
     assert bench.undo() is not None
     assert _count(project, Memo, Memo.relation_id == relation) == 1
+
+
+# ----------------------------------------------------------------- undo against a colleague
+def test_undoing_a_coding_while_its_code_is_merged_is_refused_not_a_silent_no_op(project: Project) -> None:
+    """甲 undoes a coding while 主 merges its code away: the undo must not report success while the
+    coding, moved by the merge, stays where it is (the removal found nothing left on the code)."""
+    add_document(project, ["一。", "二。"])
+    owner, coder = Workbench(project, "主"), Workbench(project, "甲")
+    code, other = owner.create_code("压力").id, owner.create_code("负担").id
+    coder.code_statements([1], code)
+    moved, outcome, _waited = second_while_first_open(
+        project,
+        lambda s: merge_codes(s, s.get_one(Code, code), s.get_one(Code, other), coder=s.get(Coder, owner.coder_id)),
+        coder.undo,
+    )
+    assert moved == 1
+    error = outcome.get("error")
+    assert isinstance(error, QcoderError), f"the undo was not refused: {outcome}"
+    assert "\n" not in str(error) and "code '压力' was merged into '负担' by 主" in str(error)
+    assert _count(project, Coding, Coding.code_id == other, Coding.coder_id == coder.coder_id) == 1
+    assert coder.pending_history()[0] is not None  # the step is still there to undo (or to explain)
+
+
+def test_undoing_a_new_code_while_a_colleague_codes_with_it_is_refused(project: Project) -> None:
+    """主 undoes creating 新码 while 甲's coding with it is in progress: the undo must see that
+    coding and refuse, not delete the code with 甲's acknowledged coding."""
+    add_document(project, ["一。", "二。"])
+    owner, coder = Workbench(project, "主"), Workbench(project, "甲")
+    code = owner.create_code("新码").id
+    added, outcome, _waited = second_while_first_open(
+        project,
+        lambda s: add_codings(s, [1], code, coder.coder_id),
+        owner.undo,
+    )
+    assert added == [1]
+    error = outcome.get("error")
+    assert isinstance(error, QcoderError), f"the undo was not refused: {outcome}"
+    assert "\n" not in str(error) and "甲 has 1 coding with it" in str(error)
+    assert _count(project, Coding, Coding.code_id == code) == 1
