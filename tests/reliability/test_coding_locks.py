@@ -163,3 +163,26 @@ def test_coding_with_a_code_being_merged_waits_and_is_refused_in_one_line(team: 
     assert _count(project) == before  # both codings moved, nothing added or lost
     assert _count(project, Coding.code_id == other) == 3
     assert check_project(project) == []
+
+
+def test_two_coders_giving_values_of_one_scale_at_once_neither_waits(team: Any) -> None:
+    """A scale's value holds its parent too (FOR SHARE, against marking codes exclusive meanwhile):
+    coders coding values of one scale still share every lock they take."""
+    from qcoder.coding.scales import make_scale
+
+    project, _owner, first, second, _code, _other = team
+    values = project.run(
+        lambda s: [
+            c.id for c in s.scalars(select(Code).where(Code.parent_id == make_scale(s, "强度", ["弱", "强"]).id))
+        ]
+    )
+    added, outcome, waited = second_while_first_open(
+        project,
+        lambda s: _step(s, first.coder_id, lambda: add_codings(s, [1, 2], values[0], first.coder_id)),
+        lambda: second.code_statements([1, 2], values[0]),
+    )
+    assert "error" not in outcome, f"the second coder got: {outcome.get('error')}"
+    assert added == [1, 2] and outcome["value"] == [1, 2]
+    if waited is not None:
+        assert waited is False, "the second coder waited for the first one's transaction"
+    assert _count(project, Coding.code_id == values[0]) == 4

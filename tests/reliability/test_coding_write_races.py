@@ -254,3 +254,59 @@ def test_undoing_a_new_code_while_a_colleague_codes_with_it_is_refused(project: 
     assert isinstance(error, QcoderError), f"the undo was not refused: {outcome}"
     assert "\n" not in str(error) and "甲 has 1 coding with it" in str(error)
     assert _count(project, Coding, Coding.code_id == code) == 1
+
+
+# ----------------------------------------------------------------- exclusive sets
+def _two_values(project: Project) -> tuple[Workbench, Workbench, int, int, int]:
+    """Codes 身份 (level 1) over 学生 and 教师, not exclusive yet; 甲 coded statement 1 学生."""
+    add_document(project, ["我是学生也当过老师。", "二。"])
+    owner, coder = Workbench(project, "主"), Workbench(project, "甲")
+    parent = owner.create_code("身份", level=1).id
+    student = owner.create_code("学生", parent_id=parent).id
+    teacher = owner.create_code("教师", parent_id=parent).id
+    coder.code_statements([1], student)
+    return owner, coder, parent, student, teacher
+
+
+def _clashes(project: Project, parent: int) -> int:
+    """Statements on which one coder has two children of ``parent`` (counted with plain SQL)."""
+    with project.session() as session:
+        children = select(Code.id).where(Code.parent_id == parent)
+        pairs = session.execute(
+            select(Coding.sentence_id, Coding.coder_id)
+            .where(Coding.code_id.in_(children))
+            .group_by(Coding.sentence_id, Coding.coder_id)
+            .having(func.count() > 1)
+        ).all()
+        return len(pairs)
+
+
+def test_marking_codes_exclusive_while_a_coder_gives_a_second_one_leaves_no_clash(project: Project) -> None:
+    from qcoder.coding.scales import set_exclusive
+
+    owner, coder, parent, _student, teacher = _two_values(project)
+    _done, outcome, _waited = second_while_first_open(
+        project,
+        lambda s: set_exclusive(s, s.get_one(Code, parent), coder=s.get(Coder, owner.coder_id)),
+        lambda: coder.code_statements([1], teacher),
+    )
+    error = outcome.get("error")
+    assert isinstance(error, QcoderError), f"the second value was stored: {outcome}"
+    assert "\n" not in str(error) and "one value per statement" in str(error)
+    assert _clashes(project, parent) == 0
+
+
+def test_a_second_value_being_coded_while_codes_are_marked_exclusive_refuses_the_marking(project: Project) -> None:
+    from qcoder.coding.scales import set_exclusive
+
+    owner, coder, parent, _student, teacher = _two_values(project)
+    _added, outcome, _waited = second_while_first_open(
+        project,
+        lambda s: add_codings(s, [1], teacher, coder.coder_id),
+        lambda: project.run(lambda s: set_exclusive(s, s.get_one(Code, parent), coder=s.get(Coder, owner.coder_id))),
+    )
+    error = outcome.get("error")
+    assert isinstance(error, QcoderError), f"the codes were marked exclusive over a clash: {outcome}"
+    assert "\n" not in str(error) and "remove one before marking them exclusive" in str(error)
+    with project.session() as session:
+        assert session.get_one(Code, parent).exclusive is False
