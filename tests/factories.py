@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import hashlib
+import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from sqlalchemy import text
+from sqlalchemy.orm import Session
 from typer.testing import CliRunner, Result
 
 from qcoder.coding.statements import document_label, statement_label
@@ -91,3 +94,52 @@ def wait_until_blocked_on_a_lock(project: Project, timeout: float = 30) -> None:
                 return
             time.sleep(0.02)
     raise AssertionError("the second writer never waited for the first one's lock")
+
+
+def waits_or_finishes(project: Project, thread: threading.Thread, timeout: float = 60) -> bool | None:
+    """PostgreSQL: True as soon as a backend of this database waits on a lock, False if ``thread``
+    finished without that. SQLite (one writer; the second queues on BEGIN IMMEDIATE): None."""
+    if project.is_sqlite:
+        wait_until_blocked_on_a_lock(project)
+        return None
+    deadline = time.monotonic() + timeout
+    with project.engine.connect() as connection:
+        while time.monotonic() < deadline:
+            waiting = connection.execute(
+                text(
+                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                    "AND wait_event_type = 'Lock'"
+                )
+            ).scalar()
+            connection.rollback()
+            if waiting:
+                return True
+            if not thread.is_alive():
+                return False
+            time.sleep(0.01)
+    raise AssertionError("the second writer neither finished nor waited on a lock")
+
+
+def second_while_first_open(
+    project: Project, first: Callable[[Session], Any], second: Callable[[], Any]
+) -> tuple[Any, dict[str, Any], bool | None]:
+    """Run ``first`` in a transaction kept open while ``second`` starts in another thread; commit
+    ``first`` once ``second`` waits on a lock or finished. Returns (first's result, second's
+    outcome: ``{"value": …}`` or ``{"error": …}``, whether second waited — None on SQLite)."""
+    outcome: dict[str, Any] = {}
+
+    def run() -> None:
+        try:
+            outcome["value"] = second()
+        except Exception as error:
+            outcome["error"] = error
+
+    thread = threading.Thread(target=run)
+    with project.transaction() as session:
+        held = first(session)
+        session.flush()
+        thread.start()
+        waited = waits_or_finishes(project, thread)
+    thread.join(timeout=60)
+    assert not thread.is_alive(), "the second writer never finished"
+    return held, outcome, waited

@@ -444,6 +444,21 @@ def _check_children_fit(session: Session, code: Code, new_parent_id: int | None,
             )
 
 
+def _hold_relations(session: Session, code_id: int) -> list[Relation]:
+    """The code's relations, read fresh; on PostgreSQL locked ``FOR UPDATE`` before their memos are
+    read, so a memo a colleague is writing on one of them (which holds it ``FOR KEY SHARE``) is
+    waited for and logged, or waits and is refused, instead of cascading away unlogged."""
+    query = (
+        select(Relation)
+        .where((Relation.source_id == code_id) | (Relation.target_id == code_id))
+        .order_by(Relation.id)
+        .execution_options(populate_existing=True)
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update()
+    return list(session.scalars(query))
+
+
 def coding_count(session: Session, code: Code) -> int:
     return session.scalar(select(func.count()).select_from(Coding).where(Coding.code_id == code.id)) or 0
 
@@ -509,9 +524,7 @@ def merge_codes(
     relations_moved: list[list[int]] = []
     relations_deleted: list[dict[str, object]] = []
     relation_memos: list[list[int | None]] = []
-    for relation in list(
-        session.scalars(select(Relation).where((Relation.source_id == source.id) | (Relation.target_id == source.id)))
-    ):
+    for relation in _hold_relations(session, source.id):
         new_source = target.id if relation.source_id == source.id else relation.source_id
         new_target = target.id if relation.target_id == source.id else relation.target_id
         clash = session.scalar(
@@ -630,9 +643,7 @@ def delete_code(session: Session, code: Code, *, coder: Coder | None = None) -> 
     _check_children_fit(session, code, code.parent_id, "deleting")
     codings = [row_of(c) for c in session.scalars(select(Coding).where(Coding.code_id == code.id))]
     children = list(session.scalars(select(Code.id).where(Code.parent_id == code.id)))
-    relations = list(
-        session.scalars(select(Relation).where((Relation.source_id == code.id) | (Relation.target_id == code.id)))
-    )
+    relations = _hold_relations(session, code.id)
     relation_ids = [r.id for r in relations]
     memos = list(
         session.scalars(

@@ -16,7 +16,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import cast
 
-from sqlalchemy import Table, and_, delete, select
+from sqlalchemy import Table, delete, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -124,7 +124,7 @@ def add_codings(
         return []
     new = _not_context(session, new)
     spans = _checked_quotes(session, {sid: quotes.get(sid) for sid in new}) if quotes else {}
-    code = _hold_code(session, code_id)
+    code = hold_code(session, code_id)
     check_one_value(session, new, code_id, coder_id, code=code)
     now = utcnow()
     times = created_at or {}
@@ -248,16 +248,20 @@ def set_quote(
     return True
 
 
-def _hold_code(session: Session, code_id: int) -> Code:
+def hold_code(session: Session, code_id: int) -> Code:
     """Check the code still exists and, on PostgreSQL, keep it until this transaction ends.
 
-    ``FOR KEY SHARE`` is the lock a foreign-key check takes anyway; taking it first means
-    a colleague's merge or delete of this code that holds the row makes this coding wait
-    and then fail with a clear message, instead of being acknowledged and then removed.
+    ``FOR KEY SHARE`` is the lock the coding's foreign-key check takes anyway; taking it first
+    means a colleague's merge or delete of this code, which holds the row ``FOR UPDATE``, makes
+    this coding wait and then fail with a clear message, instead of being acknowledged and then
+    removed — and a merge or delete that comes second waits for this coding and takes it along.
+    Coders coding with the same code share the lock: none waits for another's transaction.
+    (SQLAlchemy spells it ``read=True, key_share=True``; ``key_share`` alone is ``FOR NO KEY
+    UPDATE``, which conflicts with itself and made a team coding with one code queue.)
     """
     query = select(Code).where(Code.id == code_id)  # the code itself: the checks after this use it
     if session.get_bind().dialect.name == "postgresql":
-        query = query.with_for_update(key_share=True)
+        query = query.with_for_update(read=True, key_share=True)
     code = session.scalar(query)
     if code is None:
         raise NotFound(
@@ -324,18 +328,34 @@ def codings_of_document(session: Session, document_id: int, coder_id: int | None
 
 
 def mark_reviewed(session: Session, document_id: int, coder_id: int, reviewed: bool = True) -> bool:
-    """Mark (or unmark) a document as completely coded by the coder; True if it changed."""
-    existing = session.scalar(
-        select(DocumentReview).where(
-            and_(DocumentReview.document_id == document_id, DocumentReview.coder_id == coder_id)
+    """Mark (or unmark) a document as completely coded by the coder; True if it changed.
+
+    One statement each way (insert unless there, delete what is there), so the same coder marking
+    or unmarking from two places at once gets one review and one event: on PostgreSQL the second
+    waits for the first and then finds nothing to do, instead of failing on the unique index or
+    logging a second removal of a row that was already gone.
+    """
+    table = cast(Table, DocumentReview.__table__)
+    if reviewed:
+        dialect = session.get_bind().dialect.name
+        insert = pg_insert if dialect == "postgresql" else sqlite_insert
+        added = session.scalar(
+            insert(table)
+            .values(document_id=document_id, coder_id=coder_id, reviewed_at=utcnow())
+            .on_conflict_do_nothing(index_elements=["coder_id", "document_id"])
+            .returning(table.c.id)
         )
-    )
-    if reviewed and existing is None:
-        session.add(DocumentReview(document_id=document_id, coder_id=coder_id))
+        if added is None:
+            return False
         log_event(session, coder_id, "review.add", document_id=document_id)
         return True
-    if not reviewed and existing is not None:
-        session.delete(existing)
-        log_event(session, coder_id, "review.remove", document_id=document_id)
-        return True
-    return False
+    removed = session.scalar(
+        delete(DocumentReview)
+        .where(DocumentReview.document_id == document_id, DocumentReview.coder_id == coder_id)
+        .returning(DocumentReview.id)
+        .execution_options(synchronize_session=False)
+    )
+    if removed is None:
+        return False
+    log_event(session, coder_id, "review.remove", document_id=document_id)
+    return True

@@ -24,11 +24,12 @@ from qcoder.coding.codings import (
     add_codings,
     existing_codings,
     held_coding,
+    hold_code,
     mark_reviewed,
     remove_codings,
     set_quote,
 )
-from qcoder.errors import Conflict
+from qcoder.errors import Conflict, NotFound
 from qcoder.store.events import log_event
 from qcoder.store.models import Code, Coder, Coding, Document, Event, Memo, Relation, Sentence
 from qcoder.store.rows import restore_row
@@ -83,11 +84,13 @@ def _removed_since(session: Session, action: str, key: str, row_id: int, what: s
 def _gone_code(session: Session, code_id: int, name: str) -> Conflict:
     event = _last_change(session, ("code.delete",), "code_id", code_id)
     if event is not None:
+        name = str(event.payload.get("name") or name)
         return Conflict(f"code {name!r} was deleted by {_name(session, event.coder_id)} at {event.at:%Y-%m-%d %H:%M}")
     event = _last_change(session, ("code.merge",), "source_id", code_id)
     if event is not None:
         target = session.get(Code, event.payload.get("target_id"))
         into = f" into {target.name!r}" if target else ""
+        name = str(event.payload.get("source_name") or name)
         return Conflict(
             f"code {name!r} was merged{into} by {_name(session, event.coder_id)} at {event.at:%Y-%m-%d %H:%M}"
         )
@@ -137,8 +140,18 @@ def _sentences_left(session: Session, ids: list[int]) -> list[int]:
     return [sid for sid in ids if sid in found]
 
 
+def _held_code(session: Session, code_id: int) -> Code:
+    """The code, held as a coding holds it (``hold_code``): a colleague's merge or delete of it in
+    progress is waited for and then named, instead of moving the codings this step is about to
+    remove from under it (the removal would find nothing and the undo report success)."""
+    try:
+        return hold_code(session, code_id)
+    except NotFound:
+        raise _gone_code(session, code_id, f"#{code_id}") from None
+
+
 def _require_codings(session: Session, payload: dict[str, Any], coder: Coder, present: bool) -> tuple[Code, list[int]]:
-    code = _code(session, payload["code_id"])
+    code = _held_code(session, payload["code_id"])
     ids = [int(sid) for sid in payload["sentence_ids"]]
     have = existing_codings(session, ids, code.id, coder.id)
     wrong = [sid for sid in ids if (sid in have) != present]
@@ -204,6 +217,8 @@ def _review(reviewed: bool) -> Handler:
 def _code_created_revert(session: Session, payload: dict[str, Any], coder: Coder) -> None:
     code_ops.lock_codebook(session)
     code = _code(session, payload["code_id"], payload.get("name", ""))
+    # locked before looking for use: a colleague's coding in progress is waited for and seen
+    code = code_ops.get_code(session, code.id, lock=True)
     used = _usage(session, code)
     if used:
         raise Conflict(f"{code.name!r} is in use: {used}")

@@ -9,10 +9,10 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from qcoder.errors import Conflict, QcoderError
+from qcoder.errors import Conflict, NotFound, QcoderError
 from qcoder.store.events import log_event
 from qcoder.store.lookup import get_or_not_found
-from qcoder.store.models import MEMO_TYPES, Coder, Memo, utcnow
+from qcoder.store.models import MEMO_TYPES, Code, Coder, Document, Memo, Relation, Sentence, utcnow
 from qcoder.store.rows import add_new, changed_fields, row_of
 from qcoder.store.safe_text import visible
 
@@ -54,6 +54,8 @@ def add_memo(
     column = _target_column(target)
     if column is not None and target_id is None:
         raise QcoderError(f"a {target} memo needs the {target} it belongs to")
+    if column is not None and target_id is not None:
+        _hold_target(session, target, target_id)
     coder_id = coder.id if coder else None
     text = memo_text(text)
     memo = Memo(type=type_, title=title, text=text, coder_id=coder_id, updated_by_id=coder_id)
@@ -62,6 +64,32 @@ def add_memo(
     add_new(session, memo, guid=guid, row_id=memo_id)
     log_event(session, memo.coder_id, "memo.add", memo_id=memo.id, target=target, target_id=target_id, row=row_of(memo))
     return memo
+
+
+_TARGET_MODELS: dict[str, type[Document | Sentence | Code | Relation]] = {
+    "document": Document,
+    "sentence": Sentence,
+    "code": Code,
+    "relation": Relation,
+}
+
+
+def _hold_target(session: Session, target: str, target_id: int) -> None:
+    """Check the memo's target still exists and, on PostgreSQL, keep it until this transaction ends.
+
+    ``FOR KEY SHARE`` (the lock the memo's foreign-key check takes anyway, taken first): memos
+    by several coders on one target do not wait for each other; a colleague's removal of the
+    target, which locks it ``FOR UPDATE`` before reading its memos, waits for this memo and keeps
+    it in its event, or this memo waits for the removal and is refused in one line.
+    """
+    model = _TARGET_MODELS[target]
+    query = select(model.id).where(model.id == target_id)
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(read=True, key_share=True)
+    if session.scalar(query) is None:
+        raise NotFound(
+            f"the {target} #{target_id} no longer exists (removed by another coder?); nothing was saved; refresh"
+        )
 
 
 def get_memo(session: Session, memo_id: int) -> Memo:

@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from qcoder.coding.agreement_units import AgreementRequest, CodeScope, UnitData, code_scope, load_codings, load_units
@@ -218,6 +218,21 @@ def _check_reviewed(session: Session, coder: Coder, document_id: int) -> None:
         raise QcoderError(f"{coder.name} has not marked {label} reviewed; their codes there are not final")
 
 
+def _hold_decision(session: Session, consensus_id: int, sentence_id: int) -> None:
+    """On PostgreSQL, decisions on one statement for one consensus coder are taken one at a time.
+
+    A decision reads the consensus coder's codes, then removes and adds the difference; two
+    reconcilers deciding the same statement at once would each read "no consensus yet" and
+    leave a mix of both decisions. The second now waits, then reads the first one's result and
+    replaces it, so the statement carries exactly the decision logged last. (SQLite: one writer.)
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(
+            text("SELECT pg_advisory_xact_lock(hashtext('qcoder.consensus'), :key)"),
+            {"key": (sentence_id * 100_003 + consensus_id) % 2_147_483_647},
+        )
+
+
 def resolve(
     session: Session,
     request: AgreementRequest,
@@ -247,6 +262,7 @@ def resolve(
     author = get_or_create_coder(session, by) if by else consensus_coder
     scope = code_scope(session, request)
     sentence = _sentence(session, statement)
+    _hold_decision(session, consensus_coder.id, sentence.id)
     accepted = {"a": [a], "b": [b], "both": [a, b], "neither": []}[choice]
     target: set[int] = set()
     for coder in accepted:

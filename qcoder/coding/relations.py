@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from sqlalchemy import or_, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from qcoder.errors import Conflict, QcoderError
+from qcoder.errors import Conflict, NotFound, QcoderError
 from qcoder.store.events import log_event
 from qcoder.store.lookup import get_or_not_found
 from qcoder.store.models import Code, Coder, Memo, Relation
@@ -51,7 +52,15 @@ def add_relation(
     relation = Relation(
         source_id=source.id, target_id=target.id, type=type_, note=note, coder_id=coder.id if coder else None
     )
-    add_new(session, relation, guid=guid, row_id=relation_id)
+    try:
+        with session.begin_nested():
+            add_new(session, relation, guid=guid, row_id=relation_id)
+    except IntegrityError:  # a colleague's transaction added it after our check (PostgreSQL)
+        if find_relation(session, source.id, target.id, type_) is None:
+            raise
+        raise Conflict(
+            f"{source.name} → {target.name} ({type_}) already exists: someone else added it a moment ago; edit its note instead"
+        ) from None
     log_event(
         session,
         coder.id if coder else None,
@@ -67,6 +76,17 @@ def add_relation(
 
 def get_relation(session: Session, relation_id: int) -> Relation:
     return get_or_not_found(session, Relation, relation_id, f"relation #{relation_id} no longer exists; refresh")
+
+
+def hold_relation(session: Session, relation_id: int) -> Relation:
+    """The relation read fresh; on PostgreSQL locked ``FOR UPDATE`` until the transaction ends."""
+    query = select(Relation).where(Relation.id == relation_id).execution_options(populate_existing=True)
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update()
+    relation = session.scalar(query)
+    if relation is None:
+        raise NotFound(f"relation #{relation_id} no longer exists (removed by another coder?); refresh")
+    return relation
 
 
 def update_relation(
@@ -96,9 +116,13 @@ def set_relation_fields(
         clash = find_relation(session, relation.source_id, relation.target_id, after["type"])
         if clash is not None and clash.id != relation.id:
             raise Conflict(f"that relation already exists as {after['type']}")
-    for key, value in after.items():
-        setattr(relation, key, value)
-    session.flush()
+    try:
+        with session.begin_nested():
+            for key, value in after.items():
+                setattr(relation, key, value)
+            session.flush()
+    except IntegrityError:  # a colleague added that relation after our check (PostgreSQL)
+        raise Conflict(f"that relation was just added as {after['type']} by someone else; refresh") from None
     log_event(
         session, coder.id if coder else None, "relation.update", relation_id=relation.id, before=before, after=after
     )
@@ -106,7 +130,13 @@ def set_relation_fields(
 
 
 def remove_relation(session: Session, relation: Relation, *, coder: Coder | None = None) -> None:
-    """Remove a relation; its memos go with it (kept whole in the event, for undo)."""
+    """Remove a relation; its memos go with it (kept whole in the event, for undo).
+
+    On PostgreSQL the relation's row is locked before its memos are read: a memo a colleague is
+    writing on it (its foreign-key check holds the row ``FOR KEY SHARE``) is then either in the
+    event or refused, never removed by the cascade without a trace.
+    """
+    relation = hold_relation(session, relation.id)
     memos = list(session.scalars(select(Memo).where(Memo.relation_id == relation.id)))
     log_event(
         session,

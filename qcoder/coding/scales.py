@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
-from qcoder.coding.codes import ambiguous, code_at, create_code, find_code, matching_codes, set_code_fields
+from qcoder.coding.codes import ambiguous, code_at, create_code, find_code, get_code, matching_codes, set_code_fields
 from qcoder.errors import Conflict, QcoderError
 from qcoder.store.models import Code, Coder, Coding, Sentence
 
@@ -108,6 +108,9 @@ def set_exclusive(session: Session, code: Code, exclusive: bool = True, *, coder
     if not exclusive and code.scale:
         raise QcoderError(f"{code.name!r} is a scale; its values stay exclusive")
     if exclusive:
+        # locked before looking: a coder's value in progress (which holds this code FOR SHARE, see
+        # check_one_value) is waited for and seen; a coder who comes later waits and is then refused
+        code = get_code(session, code.id, lock=True)
         clash = _first_clash(session, code.id)
         if clash is not None:
             raise Conflict(
@@ -143,7 +146,15 @@ def check_one_value(
     parent_id = code.parent_id if code is not None else None
     if parent_id is None or not sentence_ids:
         return
-    parent = session.get(Code, parent_id)
+    # Read fresh and, on PostgreSQL, held FOR SHARE until the transaction ends: coders coding values
+    # of one variable share it, but marking the codes exclusive (which locks the parent FOR UPDATE and
+    # then looks for clashes) waits for this coding and sees it, or this coding waits for the marking
+    # and then sees the parent exclusive; without it both read the state before the other and a
+    # statement could end with two values of a variable marked exclusive.
+    query = select(Code).where(Code.id == parent_id).execution_options(populate_existing=True)
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(read=True)
+    parent = session.scalar(query)
     if parent is None or not (parent.exclusive or parent.scale):
         return
     if session.get_bind().dialect.name == "postgresql":
