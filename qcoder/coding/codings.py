@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Column, CursorResult, Table, and_, delete, select
+from sqlalchemy import Column, Connection, CursorResult, Table, and_, delete, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -353,9 +353,10 @@ def mark_reviewed(session: Session, document_id: int, coder_id: int, reviewed: b
 # the rows are exactly what the ORM would have written.
 
 
-def driver_sql(session: Session, sql: str, params: Mapping[str, Any]) -> CursorResult[Any]:
-    """Run ``sql`` (``:name`` placeholders) straight through the session's driver, in its transaction."""
-    connection = session.connection()
+def driver_sql(db: Session | Connection, sql: str, params: Mapping[str, Any]) -> CursorResult[Any]:
+    """Run ``sql`` (``:name`` placeholders) straight through the driver, in the session's transaction
+    (pass its ``session.connection()`` when running several: the lookup is not free)."""
+    connection = db.connection() if isinstance(db, Session) else db
     return connection.exec_driver_sql(_in_paramstyle(sql, connection.dialect.paramstyle), dict(params))
 
 
@@ -367,9 +368,9 @@ def _in_paramstyle(sql: str, paramstyle: str) -> str:
     return sql
 
 
-def bound(session: Session, column: Column[Any], value: Any) -> Any:
+def bound(db: Session | Connection, column: Column[Any], value: Any) -> Any:
     """``value`` as the column's type writes it on this database (an aware timestamp, JSON text)."""
-    dialect = session.get_bind().dialect
+    dialect = db.get_bind().dialect if isinstance(db, Session) else db.dialect
     key = (dialect.name, dialect.driver, column.table.name, column.name)
     if key not in _BINDERS:
         _BINDERS[key] = column.type.dialect_impl(dialect).bind_processor(dialect)
@@ -404,6 +405,7 @@ def toggle_codings(session: Session, sentence_ids: Sequence[int], code_id: int, 
     of an exclusive set or scale, the code held — with the event for the step returned, not
     written: the caller writes it once the step has its id (``history.record_step``).
     """
+    db = session.connection()
     wanted = list(dict.fromkeys(int(sid) for sid in sentence_ids))
     present: set[int] = set()
     for chunk in _chunks(wanted):
@@ -411,13 +413,13 @@ def toggle_codings(session: Session, sentence_ids: Sequence[int], code_id: int, 
         present.update(
             row[0]
             for row in driver_sql(
-                session,
+                db,
                 f"SELECT sentence_id FROM codings WHERE code_id = :code AND coder_id = :coder AND sentence_id IN {ids}",
                 {"code": code_id, "coder": coder_id, **params},
             )
         )
     if wanted and set(wanted) <= present:
-        return _uncode(session, wanted, code_id, coder_id)
+        return _uncode(db, wanted, code_id, coder_id)
     new = [sid for sid in wanted if sid not in present]
     if not new:
         return Toggled(True, [], "", "", {})
@@ -425,15 +427,24 @@ def toggle_codings(session: Session, sentence_ids: Sequence[int], code_id: int, 
     for chunk in _chunks(new):
         ids, params = in_list("s", chunk)
         context.update(
-            row[0]
-            for row in driver_sql(session, f"SELECT id FROM sentences WHERE kind = 'context' AND id IN {ids}", params)
+            row[0] for row in driver_sql(db, f"SELECT id FROM sentences WHERE kind = 'context' AND id IN {ids}", params)
         )
     if context and len(context) == len(new):
         _not_context(session, new)  # raises, in the words ``add_codings`` uses
     new = [sid for sid in new if sid not in context]
-    code = _hold_code(session, code_id)
-    check_one_value(session, new, code_id, coder_id, code=code)
-    created = bound(session, cast(Column[Any], Coding.__table__.c.created_at), utcnow())
+    # The code: still there (merged or deleted by a colleague: refused), and its name and parent.
+    # On PostgreSQL ``_hold_code`` also holds it until the commit; SQLite has one writer at a time.
+    row: Any = None
+    if db.dialect.name == "sqlite":
+        row = driver_sql(db, "SELECT name, parent_id FROM codes WHERE id = :code", {"code": code_id}).first()
+    if row is None:
+        code = _hold_code(session, code_id)  # refuses, in its words, a code that is gone
+        name, parent_id = code.name, code.parent_id
+    else:
+        name, parent_id = row[0], row[1]
+    if parent_id is not None:  # a value of an exclusive set or scale, maybe
+        check_one_value(session, new, code_id, coder_id)
+    created = bound(db, cast(Column[Any], Coding.__table__.c.created_at), utcnow())
     inserted: set[int] = set()
     for chunk in _chunks(new):
         rows = ", ".join(f"(:s{i}, :code, :coder, :at)" for i in range(len(chunk)))
@@ -441,7 +452,7 @@ def toggle_codings(session: Session, sentence_ids: Sequence[int], code_id: int, 
         inserted.update(
             row[0]
             for row in driver_sql(
-                session,
+                db,
                 f"INSERT INTO codings (sentence_id, code_id, coder_id, created_at) VALUES {rows} "
                 "ON CONFLICT (sentence_id, code_id, coder_id) DO NOTHING RETURNING sentence_id",
                 {"code": code_id, "coder": coder_id, "at": created, **params},
@@ -449,18 +460,18 @@ def toggle_codings(session: Session, sentence_ids: Sequence[int], code_id: int, 
         )
     added = [sid for sid in new if sid in inserted]  # what this transaction really stored, in order
     if not added:
-        return Toggled(True, [], code.name, "", {})
-    return Toggled(True, added, code.name, "coding.add", {"code_id": code_id, "sentence_ids": added})
+        return Toggled(True, [], name, "", {})
+    return Toggled(True, added, name, "coding.add", {"code_id": code_id, "sentence_ids": added})
 
 
-def _uncode(session: Session, gone: list[int], code_id: int, coder_id: int) -> Toggled:
+def _uncode(db: Connection, gone: list[int], code_id: int, coder_id: int) -> Toggled:
     """``remove_codings`` for statements known to carry the code: the spans logged are the deleted rows'."""
     spans: dict[int, Quote] = {}
     deleted: set[int] = set()
     for chunk in _chunks(gone):
         ids, params = in_list("s", chunk)
         for sid, start, end in driver_sql(  # type: ignore[misc]  # rows of three
-            session,
+            db,
             f"DELETE FROM codings WHERE code_id = :code AND coder_id = :coder AND sentence_id IN {ids} "
             "RETURNING sentence_id, quote_start, quote_end",
             {"code": code_id, "coder": coder_id, **params},
@@ -468,7 +479,7 @@ def _uncode(session: Session, gone: list[int], code_id: int, coder_id: int) -> T
             deleted.add(sid)
             if start is not None and end is not None:
                 spans[sid] = (start, end)
-    name = driver_sql(session, "SELECT name FROM codes WHERE id = :code", {"code": code_id}).scalar()
+    name = driver_sql(db, "SELECT name FROM codes WHERE id = :code", {"code": code_id}).scalar()
     removed = [sid for sid in gone if sid in deleted]  # what this transaction really removed
     if not removed:
         return Toggled(False, [], name or f"#{code_id}", "", {})
@@ -484,11 +495,12 @@ def codes_on_sentences_now(
 ) -> dict[int, list[tuple[int, int]]]:
     """``codes_on_sentences`` through the driver (the read-back after a toggle, same transaction)."""
     result: dict[int, list[tuple[int, int]]] = {}
+    db = session.connection()
     for chunk in _chunks(list(sentence_ids)):
         ids, params = in_list("s", chunk)
         mine = " AND coder_id = :coder" if coder_id is not None else ""
         for sid, cid, coder in driver_sql(  # type: ignore[misc]  # rows of three
-            session,
+            db,
             f"SELECT sentence_id, code_id, coder_id FROM codings WHERE sentence_id IN {ids}{mine} ORDER BY id",
             {**params, "coder": coder_id} if coder_id is not None else params,
         ):
@@ -496,17 +508,17 @@ def codes_on_sentences_now(
     return result
 
 
-def write_event(session: Session, coder_id: int, action: str, payload: dict[str, Any], history_id: int) -> None:
+def write_event(db: Session | Connection, coder_id: int, action: str, payload: dict[str, Any], history_id: int) -> None:
     """``log_event`` through the driver, for a step whose id is known (``history.record_step``)."""
     table = cast(Table, Event.__table__)
     driver_sql(
-        session,
+        db,
         "INSERT INTO events (at, coder_id, action, payload, history_id) VALUES (:at, :coder, :action, :payload, :step)",
         {
-            "at": bound(session, table.c.at, utcnow()),
+            "at": bound(db, table.c.at, utcnow()),
             "coder": coder_id,
             "action": action,
-            "payload": bound(session, table.c.payload, payload),
+            "payload": bound(db, table.c.payload, payload),
             "step": history_id,
         },
     )

@@ -62,7 +62,9 @@ def begin_step(session: Session, coder_id: int) -> None:
     undone = [
         row[0]
         for row in driver_sql(
-            session, "SELECT id FROM history WHERE coder_id = :coder AND state = 'undone'", {"coder": coder_id}
+            session.connection(),
+            "SELECT id FROM history WHERE coder_id = :coder AND state = 'undone'",
+            {"coder": coder_id},
         )
     ]
     if undone:
@@ -73,19 +75,20 @@ def record_step(session: Session, coder_id: int, description: str, action: str, 
     """The rest of ``step`` for a step of one event written through the driver: its entry on the undo
     stack and its event, tied to it (after ``begin_step`` and the change itself). The entry's id."""
     table = cast(Table, HistoryEntry.__table__)
+    db = session.connection()
     entry_id = int(
         driver_sql(
-            session,
+            db,
             "INSERT INTO history (coder_id, description, state, created_at) "
             "VALUES (:coder, :description, 'done', :at) RETURNING id",
             {
                 "coder": coder_id,
                 "description": description[:300],
-                "at": bound(session, table.c.created_at, utcnow()),
+                "at": bound(db, table.c.created_at, utcnow()),
             },
         ).scalar_one()
     )
-    write_event(session, coder_id, action, payload, entry_id)
+    write_event(db, coder_id, action, payload, entry_id)
     if entry_id % TRIM_EVERY == 0:
         _trim(session, coder_id)
     return entry_id
