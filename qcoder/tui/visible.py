@@ -18,14 +18,14 @@ from rich.segment import Segment
 from textual._compositor import ChopsUpdate, InlineUpdate, LayoutUpdate
 from textual.strip import Strip
 
-from qcoder.store.safe_text import control_count, visible
+from qcoder.store.safe_text import first_control, visible
 
 
 def clean_strip(strip: Strip) -> Strip:
     """``strip`` with control characters in its text shown as placeholders (itself if it has none)."""
     segments = list(strip)
-    if not any(segment.control is None and control_count(segment.text) for segment in segments):
-        return strip
+    if first_control("".join([segment.text for segment in segments if segment.control is None])) is None:
+        return strip  # one search per line: this runs on every line of every frame
     return Strip(
         [
             Segment(visible(segment.text), segment.style, segment.control) if segment.control is None else segment
