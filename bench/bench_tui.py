@@ -130,6 +130,7 @@ class FrameClock:
         self.cpu: list[float] = []  # process CPU time at each frame: less sensitive to a busy machine
         self.waiting: list[bool] = []  # at each frame: database calls still unanswered (a toggle not yet shown)
         self.drawing: list[float] = []  # CPU time each frame took to draw (the UI thread's)
+        self.asked: list[int] = []  # at each frame: database calls asked for so far (``AttemptApp.action_count``)
         self.event = asyncio.Event()
         original = Screen._compositor_refresh
         clock = self
@@ -141,26 +142,30 @@ class FrameClock:
             clock.frames.append(time.perf_counter())
             clock.cpu.append(time.process_time())
             clock.waiting.append(bool(getattr(screen.app, "db_pending", 0) or getattr(screen, "pending", 0)))
+            clock.asked.append(getattr(screen.app, "action_count", 0))
             clock.event.set()
 
         Screen._compositor_refresh = timed_refresh  # type: ignore[method-assign]
 
-    async def key_to_frame(self, app, key: str) -> float:  # type: ignore[no-untyped-def]
+    async def key_to_frame(self, app, key: str, *, change: bool = False) -> float:  # type: ignore[no-untyped-def]
         """Milliseconds from a key event entering the app to the next rendered frame.
 
         The CPU the app spent in that interval is kept in ``last_cpu_ms``: wall time on a
-        shared machine includes other processes; CPU time is the app's own cost.
+        shared machine includes other processes; CPU time is the app's own cost. ``change``:
+        the key asks the database for a change; its frame is the first drawn once it is done
+        (not a frame left over from the key before, drawn before this key was handled).
         """
         from textual import events
 
         await asyncio.sleep(0.02)  # let the previous frame and its follow-ups settle
         self.event.clear()
         began, began_cpu = time.perf_counter(), time.process_time()
+        asked = getattr(app, "action_count", 0)
         app._driver.send_message(events.Key(key, key if len(key) == 1 else None))
         await asyncio.wait_for(self.event.wait(), timeout=5)
         # Database calls answer by message (``AttemptApp.attempt_then``): a toggle's frame is the first one
         # drawn once it is committed, not the "saving…" frame before it.
-        while self.waiting[-1]:
+        while self.waiting[-1] or (change and self.asked[-1] <= asked):
             self.event.clear()
             await asyncio.wait_for(self.event.wait(), timeout=5)
         self.last_cpu_ms = (self.cpu[-1] - began_cpu) * 1000
@@ -292,7 +297,7 @@ async def measure(path: Path | str, spawned_at: float, *, launch_only: bool = Fa
         toggles, toggle_cpu, toggle_draw = [], [], []
         for _ in range(100):
             await clock.key_to_frame(app, "j")
-            toggles.append(await clock.key_to_frame(app, "1"))
+            toggles.append(await clock.key_to_frame(app, "1", change=True))
             toggle_cpu.append(clock.last_cpu_ms)
             toggle_draw.append(clock.last_draw_ms)
         figures["toggle_ms_median"] = statistics.median(toggles)
