@@ -418,11 +418,9 @@ def toggle_codings(session: Session, sentence_ids: Sequence[int], code_id: int, 
                 {"code": code_id, "coder": coder_id, **params},
             )
         )
-    if wanted and set(wanted) <= present:
+    if set(wanted) <= present:  # (nothing asked: nothing removed, as ``toggle`` always said)
         return _uncode(db, wanted, code_id, coder_id)
     new = [sid for sid in wanted if sid not in present]
-    if not new:
-        return Toggled(True, [], "", "", {})
     context: set[int] = set()
     for chunk in _chunks(new):
         ids, params = in_list("s", chunk)
@@ -434,14 +432,14 @@ def toggle_codings(session: Session, sentence_ids: Sequence[int], code_id: int, 
     new = [sid for sid in new if sid not in context]
     # The code: still there (merged or deleted by a colleague: refused), and its name and parent.
     # On PostgreSQL ``_hold_code`` also holds it until the commit; SQLite has one writer at a time.
-    row: Any = None
+    held: Any = None
     if db.dialect.name == "sqlite":
-        row = driver_sql(db, "SELECT name, parent_id FROM codes WHERE id = :code", {"code": code_id}).first()
-    if row is None:
+        held = driver_sql(db, "SELECT name, parent_id FROM codes WHERE id = :code", {"code": code_id}).first()
+    if held is None:
         code = _hold_code(session, code_id)  # refuses, in its words, a code that is gone
         name, parent_id = code.name, code.parent_id
     else:
-        name, parent_id = row[0], row[1]
+        name, parent_id = held[0], held[1]
     if parent_id is not None:  # a value of an exclusive set or scale, maybe
         check_one_value(session, new, code_id, coder_id)
     created = bound(db, cast(Column[Any], Coding.__table__.c.created_at), utcnow())

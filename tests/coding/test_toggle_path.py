@@ -142,3 +142,22 @@ def test_toggle_refusals_change_nothing(project: Project) -> None:
 
     coded, truth = a.toggle_and_read([ids[5], ids[6]], low.id)  # the interviewer turn is skipped
     assert coded and truth == {ids[6]: [(low.id, a.coder_id)]}
+
+
+def test_toggle_of_more_statements_than_one_statement_holds(project: Project) -> None:
+    """A selection longer than one SQL statement's chunk (500) is coded, read back and uncoded whole."""
+    add_document(project, [f"第{n}句。" for n in range(1, 651)])
+    ids = _ids(project)
+    a = Workbench(project, "研究者A")
+    code = a.create_code("大段", code_sentences=ids[:3])
+    coded, truth = a.toggle_and_read(ids, code.id)
+    assert coded and set(truth) == set(ids)
+    with project.session() as s:
+        assert len(s.scalars(select(Coding.id).where(Coding.code_id == code.id)).all()) == 650
+        event = s.scalars(select(Event).order_by(Event.id.desc())).first()
+        assert event is not None and event.payload["sentence_ids"] == ids[3:]  # the 647 it added, in order
+    coded, truth = a.toggle_and_read(ids, code.id)
+    assert not coded and truth == {}
+    assert a.undo() == "uncode 650 statements with 大段"
+    with project.session() as s:
+        assert len(s.scalars(select(Coding.id).where(Coding.code_id == code.id)).all()) == 650
