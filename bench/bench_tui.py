@@ -12,12 +12,14 @@ opens it (``qcoder.cli`` imported, then ``open_app``), and reports:
   figures below are taken after both
 * cursor move / page key to rendered frame, median (target ≤ 16 ms); also for the first
   ten moves, made while the engine still loads
-* toggling a code (number key) to committed and rendered, median (target ≤ 20 ms on SQLite)
+* toggling a code (number key) to committed and rendered, median (target ≤ 20 ms on SQLite); of its
+  CPU time, how much the database call took (on the lane thread) and how much drawing the frame
 * peak resident memory (target ≤ 250 MB)
 
 and, in the same run, Textual's own floor on this machine: a cursor move in a bare 20-item
 OptionList, key to frame. Moves and toggles are printed as ratios of it (targets: move ≤ 1.3×,
-toggle ≤ 1.8×); with ``--pg URL`` the figures on PostgreSQL too (launch target ≤ 1.5 s).
+toggle ≤ 1.8×), with the floor of a committed SQLite write (bare sqlite3, INSERT + COMMIT in WAL)
+beside them; with ``--pg URL`` the figures on PostgreSQL too (launch target ≤ 1.5 s).
 
 Usage: ``python bench/bench_tui.py [--db PATH] [--statements N] [--codings N] [--pg URL]``
 """
@@ -127,38 +129,47 @@ class FrameClock:
         self.frames: list[float] = []
         self.cpu: list[float] = []  # process CPU time at each frame: less sensitive to a busy machine
         self.waiting: list[bool] = []  # at each frame: database calls still unanswered (a toggle not yet shown)
+        self.drawing: list[float] = []  # CPU time each frame took to draw (the UI thread's)
+        self.asked: list[int] = []  # at each frame: database calls asked for so far (``AttemptApp.action_count``)
         self.event = asyncio.Event()
         original = Screen._compositor_refresh
         clock = self
 
         def timed_refresh(screen: Screen) -> None:  # type: ignore[type-arg]
+            began = time.thread_time()
             original(screen)
+            clock.drawing.append(time.thread_time() - began)
             clock.frames.append(time.perf_counter())
             clock.cpu.append(time.process_time())
             clock.waiting.append(bool(getattr(screen.app, "db_pending", 0) or getattr(screen, "pending", 0)))
+            clock.asked.append(getattr(screen.app, "action_count", 0))
             clock.event.set()
 
         Screen._compositor_refresh = timed_refresh  # type: ignore[method-assign]
 
-    async def key_to_frame(self, app, key: str) -> float:  # type: ignore[no-untyped-def]
+    async def key_to_frame(self, app, key: str, *, change: bool = False) -> float:  # type: ignore[no-untyped-def]
         """Milliseconds from a key event entering the app to the next rendered frame.
 
         The CPU the app spent in that interval is kept in ``last_cpu_ms``: wall time on a
-        shared machine includes other processes; CPU time is the app's own cost.
+        shared machine includes other processes; CPU time is the app's own cost. ``change``:
+        the key asks the database for a change; its frame is the first drawn once it is done
+        (not a frame left over from the key before, drawn before this key was handled).
         """
         from textual import events
 
         await asyncio.sleep(0.02)  # let the previous frame and its follow-ups settle
         self.event.clear()
         began, began_cpu = time.perf_counter(), time.process_time()
+        asked = getattr(app, "action_count", 0)
         app._driver.send_message(events.Key(key, key if len(key) == 1 else None))
         await asyncio.wait_for(self.event.wait(), timeout=5)
         # Database calls answer by message (``AttemptApp.attempt_then``): a toggle's frame is the first one
         # drawn once it is committed, not the "saving…" frame before it.
-        while self.waiting[-1]:
+        while self.waiting[-1] or (change and self.asked[-1] <= asked):
             self.event.clear()
             await asyncio.wait_for(self.event.wait(), timeout=5)
         self.last_cpu_ms = (self.cpu[-1] - began_cpu) * 1000
+        self.last_draw_ms = self.drawing[-1] * 1000
         return (self.frames[-1] - began) * 1000
 
 
@@ -188,7 +199,31 @@ async def measure_floor() -> dict[str, float]:
                 cpus.append(clock.last_cpu_ms)
         figures["floor_move_ms_median"] = statistics.median(walls)
         figures["floor_move_cpu_ms_median"] = statistics.median(cpus)
+    figures.update(sqlite_commit_floor())
     return figures
+
+
+def sqlite_commit_floor(runs: int = 100) -> dict[str, float]:
+    """The floor for a committed write on this machine: bare sqlite3, one INSERT and COMMIT, with the
+    project's settings (WAL, synchronous=NORMAL, BEGIN IMMEDIATE), spaced like the keys (caches cold)."""
+    import sqlite3
+
+    with tempfile.TemporaryDirectory(prefix="qcoder-bench-") as where:
+        connection = sqlite3.connect(Path(where) / "floor.db", isolation_level=None)
+        for pragma in ("journal_mode = WAL", "synchronous = NORMAL", "foreign_keys = ON"):
+            connection.execute(f"PRAGMA {pragma}")
+        connection.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, x INTEGER)")
+        walls, cpus = [], []
+        for index in range(runs):
+            time.sleep(0.02)
+            began, began_cpu = time.perf_counter(), time.thread_time()
+            connection.execute("BEGIN IMMEDIATE")
+            connection.execute("INSERT INTO t (x) VALUES (?)", (index,))
+            connection.execute("COMMIT")
+            walls.append((time.perf_counter() - began) * 1000)
+            cpus.append((time.thread_time() - began_cpu) * 1000)
+        connection.close()
+    return {"sqlite_commit_floor_ms": statistics.median(walls), "sqlite_commit_floor_cpu_ms": statistics.median(cpus)}
 
 
 async def measure(path: Path | str, spawned_at: float, *, launch_only: bool = False) -> dict[str, float]:
@@ -247,14 +282,29 @@ async def measure(path: Path | str, spawned_at: float, *, launch_only: bool = Fa
         figures["home_ms"] = (await frames("home", 1))[0]
         await pilot.press("enter", *"概念007", "enter")  # the picker once, so the code sits on key 1
         await pilot.pause()
-        toggles, toggle_cpu = [], []
+        lane_cpu: list[float] = []  # the toggle's database call: CPU on the lane thread
+        workbench = app.workbench.ready() if isinstance(app.workbench, PendingWorkbench) else app.workbench
+        toggle_and_read = workbench.toggle_and_read
+
+        def timed_toggle(*args, **kwargs):  # type: ignore[no-untyped-def]
+            began = time.thread_time()
+            try:
+                return toggle_and_read(*args, **kwargs)
+            finally:
+                lane_cpu.append((time.thread_time() - began) * 1000)
+
+        workbench.toggle_and_read = timed_toggle  # type: ignore[method-assign]
+        toggles, toggle_cpu, toggle_draw = [], [], []
         for _ in range(100):
             await clock.key_to_frame(app, "j")
-            toggles.append(await clock.key_to_frame(app, "1"))
+            toggles.append(await clock.key_to_frame(app, "1", change=True))
             toggle_cpu.append(clock.last_cpu_ms)
+            toggle_draw.append(clock.last_draw_ms)
         figures["toggle_ms_median"] = statistics.median(toggles)
         figures["toggle_cpu_ms_median"] = statistics.median(toggle_cpu)
         figures["toggle_ms_p90"] = sorted(toggles)[int(len(toggles) * 0.9)]
+        figures["toggle_db_cpu_ms_median"] = statistics.median(lane_cpu)  # of it: the database call
+        figures["toggle_draw_cpu_ms_median"] = statistics.median(toggle_draw)  # of it: drawing the frame
         await frames("n", 50, "next_uncoded")
         code_id = app.catalog.recent[0]
         shown = {row.id for row in view.statements if code_id in view.mine(row.id)}

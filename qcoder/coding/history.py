@@ -14,14 +14,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Select, delete, select, update
+from sqlalchemy import Select, Table, delete, select, update
 from sqlalchemy.orm import Session
 
 from qcoder.coding import inverses
+from qcoder.coding.codings import bound, driver_sql, write_event
 from qcoder.store.events import HISTORY_EVENTS_KEY, HISTORY_KEY
-from qcoder.store.models import Coder, Event, HistoryEntry
+from qcoder.store.models import Coder, Event, HistoryEntry, utcnow
 
 UNDO_LIMIT = 1000
 TRIM_EVERY = 100  # steps between trims: the stack holds at most UNDO_LIMIT + TRIM_EVERY steps
@@ -52,6 +53,45 @@ def step(session: Session, coder_id: int, description: str) -> Iterator[HistoryE
         return
     if entry.id % TRIM_EVERY == 0:
         _trim(session, coder_id)
+
+
+def begin_step(session: Session, coder_id: int) -> None:
+    """What ``step`` does before the work, for a step written through the driver (the toggle):
+    the coder held (PostgreSQL) and the redo stack cleared — a new step ends what redo could do."""
+    hold_coder(session, coder_id)
+    undone = [
+        row[0]
+        for row in driver_sql(
+            session.connection(),
+            "SELECT id FROM history WHERE coder_id = :coder AND state = 'undone'",
+            {"coder": coder_id},
+        )
+    ]
+    if undone:
+        _forget(session, select(HistoryEntry.id).where(HistoryEntry.id.in_(undone)))
+
+
+def record_step(session: Session, coder_id: int, description: str, action: str, payload: dict[str, Any]) -> int:
+    """The rest of ``step`` for a step of one event written through the driver: its entry on the undo
+    stack and its event, tied to it (after ``begin_step`` and the change itself). The entry's id."""
+    table = cast(Table, HistoryEntry.__table__)
+    db = session.connection()
+    entry_id = int(
+        driver_sql(
+            db,
+            "INSERT INTO history (coder_id, description, state, created_at) "
+            "VALUES (:coder, :description, 'done', :at) RETURNING id",
+            {
+                "coder": coder_id,
+                "description": description[:300],
+                "at": bound(db, table.c.created_at, utcnow()),
+            },
+        ).scalar_one()
+    )
+    write_event(db, coder_id, action, payload, entry_id)
+    if entry_id % TRIM_EVERY == 0:
+        _trim(session, coder_id)
+    return entry_id
 
 
 def hold_coder(session: Session, coder_id: int) -> None:
