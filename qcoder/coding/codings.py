@@ -24,6 +24,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from qcoder.coding.gone import gone_code
 from qcoder.coding.scales import check_one_value
 from qcoder.coding.statements import context_ids
 from qcoder.errors import Conflict, NotFound, QcoderError
@@ -267,9 +268,7 @@ def hold_code(session: Session, code_id: int) -> Code:
         query = query.with_for_update(read=True, key_share=True)
     code = session.scalar(query)
     if code is None:
-        raise NotFound(
-            f"code #{code_id} no longer exists (merged or deleted by another coder); nothing was coded; refresh"
-        )
+        raise NotFound(f"{gone_code(session, code_id)}; nothing was coded; refresh")
     return code
 
 

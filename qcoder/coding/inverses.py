@@ -29,6 +29,7 @@ from qcoder.coding.codings import (
     remove_codings,
     set_quote,
 )
+from qcoder.coding.gone import gone_code
 from qcoder.errors import Conflict, NotFound
 from qcoder.store.events import log_event
 from qcoder.store.models import Code, Coder, Coding, Document, Event, Memo, Relation, Sentence
@@ -82,19 +83,7 @@ def _removed_since(session: Session, action: str, key: str, row_id: int, what: s
 
 
 def _gone_code(session: Session, code_id: int, name: str) -> Conflict:
-    event = _last_change(session, ("code.delete",), "code_id", code_id)
-    if event is not None:
-        name = str(event.payload.get("name") or name)
-        return Conflict(f"code {name!r} was deleted by {_name(session, event.coder_id)} at {event.at:%Y-%m-%d %H:%M}")
-    event = _last_change(session, ("code.merge",), "source_id", code_id)
-    if event is not None:
-        target = session.get(Code, event.payload.get("target_id"))
-        into = f" into {target.name!r}" if target else ""
-        name = str(event.payload.get("source_name") or name)
-        return Conflict(
-            f"code {name!r} was merged{into} by {_name(session, event.coder_id)} at {event.at:%Y-%m-%d %H:%M}"
-        )
-    return Conflict(f"code {name!r} no longer exists")
+    return Conflict(gone_code(session, code_id, name))
 
 
 def _code(session: Session, code_id: int, name: str = "") -> Code:

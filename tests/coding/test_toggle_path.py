@@ -136,7 +136,7 @@ def test_toggle_refusals_change_nothing(project: Project) -> None:
         a.toggle_and_read([ids[5]], low.id)
     with pytest.raises(QcoderError):
         a.toggle_and_read([ids[0]], low.id)  # a second value of the exclusive set on the statement
-    with pytest.raises(QcoderError, match="no longer exists"):
+    with pytest.raises(QcoderError, match="code '被合并' was merged into '高'"):
         a.toggle_and_read([ids[1]], gone.id)
     assert (_codings(project), _events(project)) == (before, logged)
 
@@ -161,3 +161,19 @@ def test_toggle_of_more_statements_than_one_statement_holds(project: Project) ->
     assert a.undo() == "uncode 650 statements with 大段"
     with project.session() as s:
         assert len(s.scalars(select(Coding.id).where(Coding.code_id == code.id)).all()) == 650
+
+
+def test_a_code_gone_meanwhile_is_named_with_who_and_what(project: Project) -> None:
+    """A toggle or coding with a code a colleague merged or deleted says which code, what became of it, and who."""
+    add_document(project, STATEMENTS)
+    ids = _ids(project)
+    a, b = Workbench(project, "研究者A"), Workbench(project, "研究者B")
+    merged, kept, deleted = a.create_code("压力"), a.create_code("负担"), a.create_code("旧码")
+    b.merge_codes(merged.id, kept.id)
+    b.delete_code(deleted.id)
+    before = _codings(project)
+    with pytest.raises(QcoderError, match=r"code '压力' was merged into '负担' by 研究者B at .*; nothing was coded"):
+        a.toggle_and_read([ids[1]], merged.id)
+    with pytest.raises(QcoderError, match=r"code '旧码' was deleted by 研究者B at .*; nothing was coded"):
+        a.code_statements([ids[1]], deleted.id)
+    assert _codings(project) == before

@@ -113,7 +113,7 @@ def test_coding_with_a_code_being_deleted_waits_and_is_refused_in_one_line(team:
     assert removed == 2
     error = outcome.get("error")
     assert isinstance(error, QcoderError), f"the coding was not refused: {outcome}"
-    assert "\n" not in str(error) and "no longer exists" in str(error)
+    assert "\n" not in str(error) and "was deleted by" in str(error)  # which code, and who
     assert _count(project) == before - 2  # the deleted code's two codings went; nothing was added
     with project.session() as s:
         assert s.get(Code, code) is None
@@ -159,7 +159,7 @@ def test_coding_with_a_code_being_merged_waits_and_is_refused_in_one_line(team: 
     assert moved == 2
     error = outcome.get("error")
     assert isinstance(error, QcoderError), f"the coding was not refused: {outcome}"
-    assert "\n" not in str(error) and "no longer exists" in str(error)
+    assert "\n" not in str(error) and "was merged into" in str(error)  # which code, into what, who
     assert _count(project) == before  # both codings moved, nothing added or lost
     assert _count(project, Coding.code_id == other) == 3
     assert check_project(project) == []

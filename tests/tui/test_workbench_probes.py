@@ -111,8 +111,9 @@ async def _toggle_a_code_merged_meanwhile(url: str) -> None:
         await pilot.pause()
         said = messages(app)[shown:]
         assert said, "the refusal is said"
-        # the engine finds the code gone before the database's foreign key would refuse it: said either way
-        assert any("merged or deleted" in m or "was merged by 研究者B" in m for m in said), said
+        # the engine finds the code gone before the database's foreign key would refuse it, and names it,
+        # what became of it and who did it (from the event log)
+        assert any("'融资支持' was merged into '新基建' by 研究者B" in m for m in said), said
         assert all("\n" not in m and "FOREIGN KEY" not in m and "IntegrityError" not in m for m in said)
         assert source not in app.catalog.codes  # refreshed: the merged code is gone from the screen
         screen = screen_text(app)
