@@ -26,6 +26,8 @@ Run: .venv/bin/python bench/bench_analysis.py [--pg postgresql://…] [--keep FI
 from __future__ import annotations
 
 import argparse
+import asyncio
+import json
 import os
 import re
 import resource
@@ -280,6 +282,73 @@ def cli_reports(url: str) -> dict[str, tuple[float, float]]:
     return timings
 
 
+async def _screen(url: str) -> dict[str, float]:
+    """The workbench opened headless on ``url``; R pressed once the engine has loaded: key to the
+    reports drawn (every tab filled), wall and process CPU — its imports, the read, the analyses
+    and Textual's drawing."""
+    from textual.widgets import TabbedContent
+
+    import qcoder.cli  # noqa: F401 - what `qcoder tui` imports before the app
+    from qcoder.tui.app import open_app
+    from qcoder.tui.engine import PendingWorkbench
+    from qcoder.tui.screens import reports
+
+    marks: dict[str, tuple[float, float]] = {}
+    loader, show = reports.load_report_data, reports.ReportsScreen._show
+
+    def timed_load(*args: Any, **kwargs: Any) -> Any:
+        marks["read"] = _clock()
+        try:
+            return loader(*args, **kwargs)
+        finally:
+            marks["computed"] = _clock()
+
+    def timed_show(self: Any, data: Any) -> None:
+        marks["show"] = _clock()
+        show(self, data)
+        marks["shown"] = _clock()
+
+    reports.load_report_data = timed_load  # type: ignore[assignment]
+    reports.ReportsScreen._show = timed_show  # type: ignore[method-assign]
+    app = open_app(url, CODERS[0])
+    async with app.run_test(size=(120, 40)) as pilot:
+        while (isinstance(app.workbench, PendingWorkbench) and not app.workbench.loaded) or app.coding is None:
+            await asyncio.sleep(0.01)
+        await pilot.pause()
+        await asyncio.sleep(0.3)  # the rest of the first look settles
+        await pilot.pause()
+        wall, cpu = time.perf_counter(), time.process_time()
+        await pilot.press("R")
+        while True:
+            screen = app.screen
+            if getattr(screen, "data", None) is not None and not screen.query_one(TabbedContent).loading:
+                break
+            await asyncio.sleep(0.002)
+        await pilot.pause()  # the frame that shows them
+        figures = {"wall": (time.perf_counter() - wall) * 1000, "cpu": (time.process_time() - cpu) * 1000}
+        for name, (start, stop) in {"analyses": ("read", "computed"), "filling": ("show", "shown")}.items():
+            figures[f"{name}_wall"] = (marks[stop][0] - marks[start][0]) * 1000
+            figures[f"{name}_cpu"] = (marks[stop][1] - marks[start][1]) * 1000  # the process's: other threads too
+        app.exit()
+    return figures
+
+
+def screen_reports(url: str) -> dict[str, tuple[float, float]]:
+    """The workbench's reports screen as a researcher opens it, in a child process (first time: imports too)."""
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
+    done = subprocess.run(
+        [sys.executable, __file__, "--screen-only", url], env=env, capture_output=True, text=True, check=False
+    )
+    if done.returncode != 0:
+        sys.exit(f"the reports screen failed: {done.stderr.strip()}")
+    figures = json.loads(done.stdout.strip().splitlines()[-1])
+    return {
+        "workbench: R to reports drawn": (figures["wall"], figures["cpu"]),
+        "  of which the analyses (thread)": (figures["analyses_wall"], figures["analyses_cpu"]),
+        "  of which filling the widgets": (figures["filling_wall"], figures["filling_cpu"]),
+    }
+
+
 def _print_medians(title: str, runs: list[dict[str, tuple[float, float]]]) -> None:
     print(f"  {title:<34} {'wall':>8}    {'CPU':>8}")
     for name in runs[0]:
@@ -294,7 +363,11 @@ def main() -> None:
     parser.add_argument("--keep", help="keep the SQLite bench project in this file (reused if it exists)")
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--no-cli", action="store_true", help="leave out the qcoder report child processes")
+    parser.add_argument("--screen-only", help=argparse.SUPPRESS)  # child: the reports screen on this project
     args = parser.parse_args()
+    if args.screen_only:
+        print(json.dumps(asyncio.run(_screen(args.screen_only))))
+        return
     with tempfile.TemporaryDirectory() as tmp:
         targets = [("SQLite", args.keep or str(Path(tmp) / "bench.db"))]
         if args.pg:
@@ -327,7 +400,7 @@ def main() -> None:
                 totals = [sum(v[k] for name, v in r.items() if name.startswith("report ")) for r in cold]
                 print(f"  every report, each cold ({label}) {statistics.median(totals):13.1f} ms")
             if not args.no_cli:
-                commands = [cli_reports(url) for _ in range(args.runs)]
+                commands = [{**cli_reports(url), **screen_reports(url)} for _ in range(args.runs)]
                 _print_medians(f"the command, median of {args.runs}", commands)
             with project.session() as session:
                 report = build_report("frequencies", session)
