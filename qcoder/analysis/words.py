@@ -95,7 +95,7 @@ def _fetch(session: Session, snap: Snapshot) -> tuple[np.ndarray, np.ndarray, by
     sql = f"{select_sql} FROM sentences s"
     if len(snap.coded_sentence_ids) * 2 < snap.sentence_rows:
         sql += " WHERE EXISTS (SELECT 1 FROM codings c WHERE c.sentence_id = s.id)"
-    driver = session.connection().connection.driver_connection
+    driver: Any = session.connection().connection.driver_connection  # sqlite3 or psycopg
     cursor = driver.cursor()
     if postgres and utf8 and _client_utf8(driver):
         # 18 MB of tokens as bytes, as the server sends them: decoding them to str only to
