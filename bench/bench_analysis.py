@@ -18,7 +18,9 @@ Three parts, because a researcher waits for more than the analyses of a warm ses
   as text — and what the workbench's reports screen waits for (``load_report_data``);
 * **the command**: ``qcoder report KIND`` run as a child process, interpreter start-up and
   imports included, beside the floor every report pays before it reads anything
-  (``python -c "import qcoder.cli, qcoder.analysis.report, …"``).
+  (``python -c "import qcoder.cli, qcoder.analysis.report, …"``); and the workbench's reports
+  screen as a researcher opens it: a headless workbench on the project, R pressed, until every
+  tab is filled and drawn (with the shares of the analyses' thread and of filling the widgets).
 
 Run: .venv/bin/python bench/bench_analysis.py [--pg postgresql://…] [--keep FILE] [--runs N] [--no-cli]
 """
