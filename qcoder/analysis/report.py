@@ -20,7 +20,6 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session
 
-from qcoder.analysis import frequencies, hierarchy, saturation, tables, words
 from qcoder.analysis.table import Table
 from qcoder.errors import QcoderError
 from qcoder.store.database import Project
@@ -90,19 +89,30 @@ def build_report(
         from qcoder.analysis.attribute_matrix import attribute_tables
 
         return attribute_tables(session, by, level=_rank(session, level, 0), coder=coder)
+    # each kind imports only its own analysis: ``qcoder report KIND`` is a process of its own
     if kind == "hierarchy":
+        from qcoder.analysis import hierarchy
+
         return hierarchy.hierarchy_tables(session, coder=coder)
     if kind == "tables":
+        from qcoder.analysis import tables
+
         return tables.paper_tables(session, level=_rank(session, level, 1) or 0, coder=coder)
-    if kind == "frequencies":
-        return [frequencies.frequency_table(session, level=_rank(session, level, None), coder=coder)]
-    if kind == "matrix":
-        return [frequencies.matrix_table(session, level=_rank(session, level, 0), coder=coder)]
-    if kind == "cooccurrence":
+    if kind in ("frequencies", "matrix", "cooccurrence"):
+        from qcoder.analysis import frequencies
+
+        if kind == "frequencies":
+            return [frequencies.frequency_table(session, level=_rank(session, level, None), coder=coder)]
+        if kind == "matrix":
+            return [frequencies.matrix_table(session, level=_rank(session, level, 0), coder=coder)]
         return [frequencies.cooccurrence_table(session, level=_rank(session, level, 0), coder=coder)]
     if kind == "saturation":
+        from qcoder.analysis import saturation
+
         return saturation.saturation_tables(session, level=_rank(session, level, 0) or 0, coder=coder)
     if kind == "words":
+        from qcoder.analysis import words
+
         return [words.words_table(session, level=_rank(session, level, 0), coder=coder)]
     raise QcoderError("the diagram report is a picture: use render_report with mermaid, dot or md")
 
@@ -122,6 +132,8 @@ def render_report(
 
     check(kind, fmt)
     if kind == "diagram":
+        from qcoder.analysis import hierarchy
+
         if fmt == "dot":
             return hierarchy.dot(session, coder=coder)
         chart = hierarchy.mermaid(session, coder=coder)
@@ -130,12 +142,16 @@ def render_report(
             return f"### {h.chain()}\n\n```mermaid\n{chart}```\n"
         return chart
     if kind == "saturation" and fmt in ("svg", "png"):
+        from qcoder.analysis import saturation
+
         curve = saturation.saturation(session, level=_rank(session, level, 0) or 0, coder=coder)
         from qcoder.analysis.figures import draw_saturation
 
         return draw_saturation(curve, fmt)
     content = render(build_report(kind, session, coder=coder, level=level, by=by), fmt)
     if kind == "saturation" and fmt == "text" and isinstance(content, str):  # text formats render as str
+        from qcoder.analysis import saturation
+
         curve = saturation.saturation(session, level=_rank(session, level, 0) or 0, coder=coder)
         content = f"{content}\n" + "\n".join(plots.text_plot(curve)) + "\n"
     return content

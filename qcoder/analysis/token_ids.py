@@ -149,35 +149,50 @@ class _Table:
         self.count = 0  # distinct keys = ids given
 
     def _slots(self, low: np.ndarray, high: np.ndarray, length: np.ndarray) -> np.ndarray:
-        hashed = (low * _MIX) ^ ((high + length) * _MIX2)
-        return (hashed >> np.uint64(64 - self.bits)).astype(np.int64)
+        hashed = low * _MIX
+        mixed = high + length
+        mixed *= _MIX2
+        hashed ^= mixed
+        hashed >>= np.uint64(64 - self.bits)
+        return hashed.view(np.int64)  # below 2**bits: the same numbers as int64
 
     def insert(self, low: np.ndarray, high: np.ndarray, length: np.ndarray, first: np.ndarray) -> np.ndarray:
-        """The word id of each key; a new key is stored with the next id."""
+        """The word id of each key; a new key is stored with the next id.
+
+        The first round looks at every key in order and needs no gathering of the keys; most
+        keys are found there (known words at their home slot), and when all are, that is all.
+        """
         if (self.count + len(low)) * 2 > len(self.used):
             self._grow(self.count + len(low))
         mask = len(self.used) - 1
         final = np.empty(len(low), dtype=np.int32)
-        pending = np.arange(len(low))
+        pending: np.ndarray | None = None  # None: every key, in order (the first round)
         probe = self._slots(low, high, length)
-        while len(pending):
+        while pending is None or len(pending):
+            if pending is None:
+                key_low, key_high, key_length = low, high, length
+            else:
+                key_low, key_high, key_length = low[pending], high[pending], length[pending]
             empty = ~self.used[probe]
             if empty.any():
-                claim = probe[empty][::-1]  # reversed: of two new keys on one slot, the earlier is written last
-                who = pending[empty][::-1]
+                at = np.flatnonzero(empty)
+                claim = probe[at][::-1]  # reversed: of two new keys on one slot, the earlier is written last
+                who = (at if pending is None else pending[at])[::-1]
                 self.used[claim] = True
                 self.low[claim], self.high[claim], self.length[claim] = low[who], high[who], length[who]
                 self.first[claim] = first[who]
                 fresh = np.unique(claim)
                 self.ident[fresh] = np.arange(self.count, self.count + len(fresh), dtype=np.int32)
                 self.count += len(fresh)
-            same = (
-                (self.low[probe] == low[pending])
-                & (self.high[probe] == high[pending])
-                & (self.length[probe] == length[pending])
-            )
-            final[pending[same]] = self.ident[probe[same]]
-            pending = pending[~same]
+            same = (self.low[probe] == key_low) & (self.high[probe] == key_high) & (self.length[probe] == key_length)
+            if pending is None:
+                if same.all():
+                    return self.ident[probe]
+                final[same] = self.ident[probe[same]]
+                pending = np.flatnonzero(~same)
+            else:
+                final[pending[same]] = self.ident[probe[same]]
+                pending = pending[~same]
             probe = (probe[~same] + 1) & mask
         return final
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from sqlalchemy import text
@@ -94,7 +95,12 @@ def _fetch(session: Session, snap: Snapshot) -> tuple[np.ndarray, np.ndarray, by
     sql = f"{select_sql} FROM sentences s"
     if len(snap.coded_sentence_ids) * 2 < snap.sentence_rows:
         sql += " WHERE EXISTS (SELECT 1 FROM codings c WHERE c.sentence_id = s.id)"
-    cursor = session.connection().connection.cursor()
+    driver: Any = session.connection().connection.driver_connection  # sqlite3 or psycopg
+    cursor = driver.cursor()
+    if postgres and utf8 and _client_utf8(driver):
+        # 18 MB of tokens as bytes, as the server sends them: decoding them to str only to
+        # encode them again costs more client time than the three aggregates' parsing
+        cursor.adapters.register_loader("text", _raw_text_loader())
     try:
         cursor.execute(sql)
         row = cursor.fetchone()
@@ -108,6 +114,22 @@ def _fetch(session: Session, snap: Snapshot) -> tuple[np.ndarray, np.ndarray, by
         np.fromstring(lengths, sep=",", dtype=np.int64),
         joined.encode("utf-8") if isinstance(joined, str) else bytes(joined),
     )
+
+
+def _client_utf8(connection: Any) -> bool:
+    """Whether psycopg talks UTF-8 with the server (the bytes it receives are then UTF-8)."""
+    return str(getattr(connection.info, "encoding", "")).replace("-", "").lower() == "utf8"
+
+
+def _raw_text_loader() -> type:
+    """A psycopg loader handing ``text`` values over as the bytes received, undecoded."""
+    from psycopg.adapt import Loader
+
+    class RawText(Loader):
+        def load(self, data: Any) -> bytes:
+            return bytes(data)
+
+    return RawText
 
 
 def _load_tokens(session: Session, snap: Snapshot, *, drop_single: bool) -> _Tokens:

@@ -177,15 +177,11 @@ def _read(
     connection: Any, url: str, name: str, head: str, first_statements: int, wanted: int | None = None
 ) -> FirstLook | None:
     reader = reads.Reader(connection)
-    if reader.is_sqlite:
-        has_version = reader.value(
-            "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'alembic_version'"
-        )
-    else:
-        has_version = reader.value("SELECT to_regclass('alembic_version') IS NOT NULL")
-    if not has_version or reader.value("SELECT version_num FROM alembic_version") != head:
+    # no alembic_version table (not a qcoder project) raises, which the callers answer with None
+    if reader.value("SELECT version_num FROM alembic_version") != head:
         return None
-    coder = reads.coder_id(reader, name)
+    coders = reads.coders(reader)  # the coder's id comes from the list the screen needs anyway
+    coder = next((coder_id for coder_id, known in coders if known == name), None)
     if coder is None:
         return None
     documents = reads.documents(reader, coder, name)
@@ -206,7 +202,7 @@ def _read(
         coder_name=name,
         levels=reads.levels(reader),
         codes=reads.codes(reader, coder),
-        coders=reads.coders(reader),
+        coders=coders,
         documents=documents,
         document_id=document.id if document else None,
         statements=statements,

@@ -79,9 +79,18 @@ def coding_counts(reader: Reader, coder: int | None = None) -> dict[int, int]:
     return dict(reader.rows("SELECT code_id, count(*) FROM codings WHERE coder_id = ? GROUP BY code_id", (coder,)))
 
 
+def coding_counts_and_mine(reader: Reader, coder: int) -> dict[int, tuple[int, int]]:
+    """code id → (codings by all coders, codings by ``coder``), in one pass over the codings."""
+    rows = reader.rows(
+        "SELECT code_id, count(*), sum(CASE WHEN coder_id = ? THEN 1 ELSE 0 END) FROM codings GROUP BY code_id",
+        (coder,),
+    )
+    return {code_id: (int(total), int(mine)) for code_id, total, mine in rows}
+
+
 def codes(reader: Reader, coder: int) -> list[CodeInfo]:
     """Every code with its codings (all coders, and this coder's), highest level first, then by name."""
-    totals, mine = coding_counts(reader), coding_counts(reader, coder)
+    counts = coding_counts_and_mine(reader, coder)
     rows = reader.rows(
         "SELECT id, guid, name, level, parent_id, definition, colour, version FROM codes ORDER BY level DESC, name"
     )
@@ -95,8 +104,8 @@ def codes(reader: Reader, coder: int) -> list[CodeInfo]:
             definition=definition,
             colour=colour,
             version=version,
-            codings=totals.get(code_id, 0),
-            mine=mine.get(code_id, 0),
+            codings=counts.get(code_id, (0, 0))[0],
+            mine=counts.get(code_id, (0, 0))[1],
         )
         for code_id, guid, name, level, parent_id, definition, colour, version in rows
     ]
@@ -117,18 +126,33 @@ def reviewers_by_document(reader: Reader) -> dict[int, list[str]]:
     return reviewers
 
 
+def statement_counts_and_headings(reader: Reader) -> dict[int, tuple[int, str | None]]:
+    """document id → (number of statements, the text of its first heading or None).
+
+    One pass over the statements: the first heading comes along with the count, where a
+    second query for the headings would read the table again.
+    """
+    rows = reader.rows(
+        "SELECT g.document_id, g.n, s.text FROM (SELECT document_id, count(*) AS n,"
+        " min(CASE WHEN kind = 'heading' THEN ordinal END) AS first FROM sentences GROUP BY document_id) g"
+        " LEFT JOIN sentences s ON s.document_id = g.document_id AND s.ordinal = g.first"
+    )
+    return {document_id: (int(count), heading) for document_id, count, heading in rows}
+
+
 def documents(reader: Reader, coder: int, coder_name: str) -> list[DocumentSummary]:
     """Every document with its statement count, this coder's progress and who reviewed it."""
-    counts = statement_counts(reader)
-    mine = dict(
+    counted = statement_counts_and_headings(reader)
+    counts = {document_id: count for document_id, (count, _) in counted.items()}
+    headings = {document_id: text for document_id, (_, text) in counted.items() if text is not None}
+    mine = dict(  # IN counts each statement once, however many codes this coder gave it
         reader.rows(
-            "SELECT s.document_id, count(DISTINCT c.sentence_id) FROM sentences s"
-            " JOIN codings c ON c.sentence_id = s.id WHERE c.coder_id = ? GROUP BY s.document_id",
+            "SELECT s.document_id, count(*) FROM sentences s"
+            " WHERE s.id IN (SELECT sentence_id FROM codings WHERE coder_id = ?) GROUP BY s.document_id",
             (coder,),
         )
     )
     reviewers = reviewers_by_document(reader)
-    headings = first_headings(reader)
     return [
         DocumentSummary(
             id=document_id,
@@ -148,17 +172,6 @@ def documents(reader: Reader, coder: int, coder_name: str) -> list[DocumentSumma
 
 
 TITLE_LENGTH = 60  # a heading longer than this is cut with an ellipsis when it stands for the title
-
-
-def first_headings(reader: Reader) -> dict[int, str]:
-    """document id → the text of its first heading statement (documents without one are left out)."""
-    return dict(
-        reader.rows(
-            "SELECT s.document_id, s.text FROM sentences s JOIN (SELECT document_id, min(ordinal) AS first"
-            " FROM sentences WHERE kind = 'heading' GROUP BY document_id) h"
-            " ON h.document_id = s.document_id AND s.ordinal = h.first"
-        )
-    )
 
 
 def document_title(attributes: Any, heading: str | None) -> str:

@@ -162,3 +162,55 @@ def test_first_look_of_the_sample_project_agrees_with_the_workbench(tmp_path: Pa
     rest, codings = look.rest.read()
     assert look.statements + rest == whole and {**look.codings, **codings} == mine and mine
     assert all(look_row.text.strip() for look_row in look.statements)
+
+
+def test_document_and_code_counts_equal_an_independent_count(db_url: str, tmp_path: Path) -> None:
+    """The merged reads (statements with first headings, codings of all and of one coder) against ORM counts.
+
+    The second document has its heading last, not first; 王 gives one statement two codes
+    (it counts once towards his progress), 李 codes too (not his progress, but in the totals).
+    """
+    from sqlalchemy import func, select
+
+    from qcoder.store.models import Code, Coder, Coding, Sentence
+
+    _build(db_url, tmp_path)
+    with open_project(db_url) as project:
+        wang = Workbench(project, "王")
+        second = wang.documents()[1].id
+        statements = wang.statements(second)
+        extra = wang.create_code("融资", 0)
+        wang.code_statements([statements[0].id], extra.id)
+        concept = next(c for c in wang.codes() if c.name == "揭榜挂帅")  # 创新主体 stays 李's alone
+        wang.code_statements([statements[0].id], concept.id)
+        documents, codes = wang.documents(), wang.codes()
+        with project.session() as session:
+            wang_id = session.scalar(select(Coder.id).where(Coder.name == "王"))
+            for doc in documents:
+                rows = session.execute(
+                    select(Sentence.id, Sentence.ordinal, Sentence.kind, Sentence.text).where(
+                        Sentence.document_id == doc.id
+                    )
+                ).all()
+                headings = sorted((ordinal, text) for _, ordinal, kind, text in rows if kind == "heading")
+                coded = set(
+                    session.scalars(
+                        select(Coding.sentence_id).where(
+                            Coding.coder_id == wang_id, Coding.sentence_id.in_([r[0] for r in rows])
+                        )
+                    )
+                )
+                assert doc.statements == len(rows)
+                assert doc.title == headings[0][1]  # the first heading, wherever it stands
+                assert doc.coded_by_me == len(coded)
+            assert documents[1].title == "一、研究意义" and documents[1].coded_by_me == 1  # two codes, one statement
+            for code in codes:
+                total = session.scalar(select(func.count()).select_from(Coding).where(Coding.code_id == code.id))
+                mine = session.scalar(
+                    select(func.count())
+                    .select_from(Coding)
+                    .where(Coding.code_id == code.id, Coding.coder_id == wang_id)
+                )
+                assert (code.codings, code.mine) == (total, mine), code.name
+            assert {c.name for c in codes} == set(session.scalars(select(Code.name)))
+            assert any(c.codings > c.mine for c in codes) and any(c.mine == 0 and c.codings for c in codes)
