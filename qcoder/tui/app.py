@@ -130,8 +130,12 @@ class QcoderApp(OrderedKeys, WorkbenchHost):
         return len(self.screen_stack) > 1
 
     def keys_wait(self) -> bool:
-        """Keys wait while a document they act on is being read (``attempt_then(hold_keys=True)``)."""
-        return self.db_loading
+        """Keys wait while a document they act on is being read (``attempt_then(hold_keys=True)``), and
+        after a key kept until the rest of a fast launch's document arrives (End before it is in)."""
+        if self.db_loading:
+            return True
+        coding = self.coding
+        return coding is not None and coding.is_mounted and bool(coding.view.after_rest)
 
     def on_mount(self) -> None:
         if self._project is None:
@@ -220,14 +224,30 @@ class QcoderApp(OrderedKeys, WorkbenchHost):
         self.push_screen(PromptScreen(_("Who is coding? Your coder name (remembered for this project)")), answered)
 
     def start(self, coder_name: str, *, remember: bool = False) -> None:
+        """Open the coding screen for this coder, the coder looked up (or joined) on the database lane.
+
+        Keys typed meanwhile wait for the coding screen (``hold_keys``); a server that does not
+        answer puts the workbench offline with the question answered, and the screen opens when
+        it answers.
+        """
         from qcoder.coding.workbench import Workbench
 
-        try:
-            self.workbench = Workbench(self.project, coder_name)
-        except QcoderError as error:
-            self.notify(str(error), severity="error", markup=False)
+        project = self.project
+        self.attempt_then(
+            lambda: Workbench(project, coder_name),
+            lambda workbench: self._started(workbench, remember),
+            reload=False,
+            failed=self._not_started,
+            hold_keys=True,
+        )
+
+    def _not_started(self) -> None:
+        """The coder could not be opened (said in one line already): ask again, unless the server is away."""
+        if not self.is_offline:
             self.ask_coder()
-            return
+
+    def _started(self, workbench: Workbench, remember: bool) -> None:
+        self.workbench = workbench
         if remember and self.remember is not None:
             self.remember(self.workbench.coder_name)
         self.coder_name = self.workbench.coder_name

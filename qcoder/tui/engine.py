@@ -146,5 +146,10 @@ class RestLoad:
     def run(self) -> None:
         self._once.run()
 
+    @property
+    def done(self) -> bool:
+        """Read (or failed): ``result`` answers at once."""
+        return self._once.done
+
     def result(self) -> tuple[list[StatementRow], Codings, np.ndarray | None]:
         return self._once.result()

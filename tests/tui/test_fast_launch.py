@@ -268,3 +268,41 @@ async def test_others_codes_at_once_cover_the_rest_of_the_document(db_path: Path
         text = screen_text(app)
         assert "[人才]" in text and f"({first_code}·小李)" in text
     app.close_project()
+
+
+@run_async
+async def test_end_while_the_rest_is_still_read_never_waits_on_the_ui_thread(
+    db_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """End before the rest of the document is in: the key is kept (the UI thread goes on drawing), the keys after
+    it wait their turn, and once the rest arrives End lands on the true last statement and the next key after it."""
+    import threading
+
+    from qcoder.tui.engine import RestLoad
+
+    release = threading.Event()
+    original = RestLoad._read
+
+    def slow_read(self: RestLoad) -> object:
+        release.wait(30)  # a slow server: the rest takes its time
+        return original(self)
+
+    monkeypatch.setattr(RestLoad, "_read", slow_read)
+    app = open_app(db_path, "小王")
+    async with app.run_test(size=SIZE) as pilot:
+        app.settle_database = False  # the test goes on while the rest is on its way, as a person would
+        await pilot.pause()
+        await pilot.press("end", "k")
+        for _ in range(20):  # the UI thread answers meanwhile: timers fire, frames are drawn
+            await asyncio.sleep(0.01)
+        assert view(app).current.label == "D01-S001" and app.keys_wait()  # kept, not applied, nothing lost
+        assert "D01-S001" in screen_text(app)
+        release.set()
+        await settle(app)
+        for _ in range(200):
+            if view(app).current.label != "D01-S001" and not app.keys_wait():
+                break
+            await asyncio.sleep(0.02)
+        assert view(app).current.label == "D01-S007"  # End to D01-S008, then k
+        assert len(view(app).statements) == len(DOC_ONE)
+    app.close_project()

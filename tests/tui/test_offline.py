@@ -418,3 +418,37 @@ def test_q_ends_the_workbench_while_a_call_hangs(pg_url: str, proxy: FlakyProxy)
     before, after, released = _quit_while_a_call_hangs(proxy.url(database), proxy)
     assert before is None and after == 0  # running before q; ended by it
     assert released
+
+
+@run_async
+async def _name_a_coder_while_the_server_hangs(url: str, proxy: FlakyProxy) -> tuple[bool, str | None]:
+    from qcoder.tui.screens.coding import CodingScreen
+
+    app = QcoderApp(open_project(url), None, live=False)  # asks "Who is coding?" first
+    async with app.run_test(size=(110, 30)) as pilot:
+        await pilot.pause()
+        guard = app.offline_guard
+        assert guard is not None
+        app.db_timeout, guard.probe_interval = 1.0, 0.2
+        app.settle_database = False
+        proxy.hang()
+        await pilot.press(*"新同学", "enter")  # the coder is looked up (and joins) on the lane: it hangs
+        await pilot.pause(0.1)
+        answering = "Who is coding" in screen_text(app) or not isinstance(app.screen, CodingScreen)
+        assert await _until(pilot, lambda: app.is_offline)  # said within the limit, the UI never froze
+        proxy.restore()
+        assert await _until(pilot, lambda: isinstance(app.screen, CodingScreen) and app.coding is not None)
+        assert await _until(pilot, lambda: "一、研究意义" in screen_text(app))  # the screen opens once it answers
+        name = app.coder_name
+        await pilot.press("q")
+    app.project.close()
+    return answering, name
+
+
+@pytest.mark.postgres
+def test_naming_the_coder_while_the_server_hangs_never_freezes(pg_url: str, proxy: FlakyProxy) -> None:
+    build_project(pg_url).close()  # type: ignore[arg-type]
+    database = make_url(pg_url).database
+    assert database is not None
+    answering, name = _name_a_coder_while_the_server_hangs(proxy.url(database), proxy)
+    assert answering and name == "新同学"

@@ -218,7 +218,14 @@ class CodingScreen(WorkbenchScreen):
             self._wait_for_rest(load)
 
     def _wait_for_rest(self, load: RestLoad) -> None:
-        self.view.complete = lambda: self.apply_rest(load)
+        self.view.complete = lambda wait: self._take_rest(load, wait)
+
+    def _take_rest(self, load: RestLoad, wait: bool) -> bool:
+        """Append the rest if it has been read (or, with ``wait``, once it is): whether it is in now."""
+        if not wait and not load.done:
+            return False
+        self.apply_rest(load)
+        return True
 
     def apply_rest(self, load: RestLoad) -> None:
         """Append the rest of the document (when it has been read, or at once if something needs it)."""
@@ -229,6 +236,7 @@ class CodingScreen(WorkbenchScreen):
         try:
             rows, codings, lines = load.result()
         except QcoderError as error:
+            self.view.after_rest = []  # keys kept for the rest: it is not coming; the document is re-read
             self.notify(str(error), severity="error", markup=False)
             self.reload_all()
             return
@@ -237,6 +245,7 @@ class CodingScreen(WorkbenchScreen):
         self.ordinals.extend(row.ordinal for row in rows)
         self._title()
         _settle()
+        self.view.rest_arrived()
 
     def _open(
         self,

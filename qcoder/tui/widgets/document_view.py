@@ -197,8 +197,11 @@ class DocumentView(TranslatedBindings, ScrollView, can_focus=True):
         # took a second frame one timer tick later (and held the next key's frame for that tick).
         self.cursor_changed: Callable[[], None] | None = None
         # Set while the statements after the first screen are still being read (fast launch):
-        # called by whatever needs the whole document (End, a statement not yet loaded).
-        self.complete: Callable[[], None] | None = None
+        # called by whatever needs the whole document (End, a statement not yet loaded) with
+        # ``wait``; True once the rest is in. A key never waits for it on the UI thread: it is
+        # kept in ``after_rest`` (and the keys after it wait, in order) until the rest arrives.
+        self.complete: Callable[[bool], bool] | None = None
+        self.after_rest: list[Callable[[], None]] = []
 
     # ------------------------------------------------------------------ data
     def load(
@@ -215,6 +218,7 @@ class DocumentView(TranslatedBindings, ScrollView, can_focus=True):
         ``label_width``: room for labels still to come (``extend``), so the text keeps its width.
         """
         self.complete = None
+        self.after_rest = []
         self.statements = statements
         self.codings = codings
         self.coder_id = coder_id
@@ -272,10 +276,23 @@ class DocumentView(TranslatedBindings, ScrollView, can_focus=True):
         self._scroll_cursor_into_view()
         self.refresh()
 
-    def whole(self) -> None:
-        """Make sure every statement of the document is loaded (waits for a fast launch's rest)."""
-        if self.complete is not None:
-            self.complete()
+    def whole(self, *, wait: bool = True) -> bool:
+        """Make sure every statement of the document is loaded; False if a fast launch's rest is still being read
+        and ``wait`` is False (a key's action is then kept for ``rest_arrived`` instead of waiting)."""
+        return self.complete is None or self.complete(wait)
+
+    def _after_rest(self, action: Callable[[], None]) -> bool:
+        """Whether ``action`` (a key's) must wait for the rest of the document: then it is kept for ``rest_arrived``."""
+        if self.whole(wait=False):
+            return False
+        self.after_rest.append(action)
+        return True
+
+    def rest_arrived(self) -> None:
+        """The rest of the document is in (or could not be read): the keys kept for it run now, in order."""
+        kept, self.after_rest = self.after_rest, []
+        for action in kept:
+            action()
 
     def set_codings(self, codings: dict[int, Pairs]) -> None:
         """Replace all chips (after a refresh or undo): layout adjusts only chip lines.
@@ -361,8 +378,8 @@ class DocumentView(TranslatedBindings, ScrollView, can_focus=True):
     def go_to(self, index: int, *, extend: bool = False) -> None:
         if not self.statements:
             return
-        if index >= len(self.statements):
-            self.whole()
+        if index >= len(self.statements) and self._after_rest(lambda: self.go_to(index, extend=extend)):
+            return
         index = min(max(index, 0), len(self.statements) - 1)
         if self.words is not None:
             self._end_words()
@@ -425,16 +442,17 @@ class DocumentView(TranslatedBindings, ScrollView, can_focus=True):
         height = max(1, self.scrollable_content_region.height)
         top = self.layout_.first_line(self.cursor)
         target = min(max(top + direction * height, 0), max(self.layout_.total - 1, 0))
-        if direction > 0 and target >= self.layout_.total - 1:
-            self.whole()  # paging past what is loaded: the rest of the document first
+        # paging past what is loaded: the rest of the document first
+        if direction > 0 and target >= self.layout_.total - 1 and self._after_rest(lambda: self.action_page(direction)):
+            return
         index, _ = self.layout_.locate(target)
         if index == self.cursor:
             index += direction
         self.go_to(index)
 
     def action_edge(self, end: int) -> None:
-        if end:
-            self.whole()
+        if end and self._after_rest(lambda: self.action_edge(end)):
+            return
         self.go_to(len(self.statements) - 1 if end else 0)
 
     def action_toggle_range(self) -> None:
