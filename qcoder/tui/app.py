@@ -233,9 +233,14 @@ class QcoderApp(OrderedKeys, WorkbenchHost):
         from qcoder.coding.workbench import Workbench
 
         project = self.project
+
+        def open_coder() -> tuple[Workbench, Any]:
+            workbench = Workbench(project, coder_name)
+            return workbench, workbench.latest_event()  # live refresh shows what comes after this
+
         self.attempt_then(
-            lambda: Workbench(project, coder_name),
-            lambda workbench: self._started(workbench, remember),
+            open_coder,
+            lambda opened: self._started(*opened, remember),
             reload=False,
             failed=self._not_started,
             hold_keys=True,
@@ -246,7 +251,7 @@ class QcoderApp(OrderedKeys, WorkbenchHost):
         if not self.is_offline:
             self.ask_coder()
 
-    def _started(self, workbench: Workbench, remember: bool) -> None:
+    def _started(self, workbench: Workbench, seen: Any, remember: bool) -> None:
         self.workbench = workbench
         if remember and self.remember is not None:
             self.remember(self.workbench.coder_name)
@@ -256,7 +261,7 @@ class QcoderApp(OrderedKeys, WorkbenchHost):
         self.coding = CodingScreen(self.workbench, self.catalog)
         self.coding.resume = self.where
         self.push_screen(self.coding)
-        self.live.start()
+        self.live.start(seen=seen)
         self._watch_files()
 
     def close_project(self) -> None:
