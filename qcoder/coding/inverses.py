@@ -89,7 +89,7 @@ def _gone_code(session: Session, code_id: int, name: str) -> Conflict:
 def _code(session: Session, code_id: int, name: str = "") -> Code:
     code = session.get(Code, code_id)
     if code is None:
-        raise _gone_code(session, code_id, name or f"#{code_id}")
+        raise _gone_code(session, code_id, name)
     return code
 
 
@@ -136,7 +136,7 @@ def _held_code(session: Session, code_id: int) -> Code:
     try:
         return hold_code(session, code_id)
     except NotFound:
-        raise _gone_code(session, code_id, f"#{code_id}") from None
+        raise _gone_code(session, code_id, "") from None
 
 
 def _require_codings(session: Session, payload: dict[str, Any], coder: Coder, present: bool) -> tuple[Code, list[int]]:
