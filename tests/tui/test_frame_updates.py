@@ -11,6 +11,7 @@ compositor from emptied caches.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,8 @@ from tui_factory import DOC_ONE, add_document, build_project, run_async, screen_
 
 from qcoder.store.database import open_project
 from qcoder.tui.app import QcoderApp
+from qcoder.tui.widgets.code_tree import CodeTree
+from qcoder.tui.widgets.document_list import DocumentList
 from qcoder.tui.widgets.document_view import DocumentView
 from qcoder.tui.widgets.status_line import StatusLine
 
@@ -250,3 +253,46 @@ async def test_a_status_line_draws_its_text_as_textual_does() -> None:
                     # the same segments: text, colours, attributes and the offsets mouse selection uses
                     assert list(drawn[0]) == list(textual[0]), (theme, line.id, text.plain)
             assert quick == 2 * (len(_titles()) - 2)  # all but the one too long and the empty one drawn here
+
+
+@run_async
+async def test_a_coding_that_leaves_a_documents_figures_does_not_redraw_its_line(tmp_path: Path) -> None:
+    """A second code on a coded statement: the document's coded count stays, its list line is not drawn again."""
+    path = tmp_path / "project.qcoder.db"
+    build_project(path).close()
+    size = (100, 30)
+    app = QcoderApp(open_project(str(path)), "小王")
+    async with app.run_test(size=size) as pilot:
+        terminal = watch(app, size)
+        await pilot.pause()
+        await pilot.resize_terminal(*size)
+        await pilot.pause()
+        listing = app.screen.query_one(DocumentList)
+        tree = app.screen.query_one(CodeTree)
+        await pilot.press("enter", *"新基建", "enter")  # S001 coded: its document's count goes up
+        await pilot.pause()
+        assert_as_drawn_afresh(app, terminal)
+        await pilot.press("enter", *"政策支持", "enter")  # a second code on S001: 1 code → 2, the same count
+        await pilot.pause()
+        assert_as_drawn_afresh(app, terminal)
+        index = listing.highlighted
+        assert index is not None
+        prompt = listing.get_option_at_index(index).prompt
+        shown = [line for line in screen_text(app).splitlines() if "/" in line]
+        await pilot.press("enter", *"新基建", "enter")  # 新基建 off again: S001 still has 政策支持
+        await pilot.pause()
+        assert_as_drawn_afresh(app, terminal)
+        assert [line for line in screen_text(app).splitlines() if "/" in line] != shown  # the tree's count did change
+        doc = listing.documents[index]
+        listing.update_document(doc)  # (as a refresh from the database sends it) the same figures
+        await pilot.pause()
+        assert listing.get_option_at_index(index).prompt is prompt  # the same entry, not drawn again
+        listing.update_document(replace(doc, coded_by_me=doc.coded_by_me + 1))
+        await pilot.pause()
+        assert listing.get_option_at_index(index).prompt is not prompt
+        assert_as_drawn_afresh(app, terminal)
+        code = tree.catalog.codes[next(iter(tree.nodes))]
+        node = tree.nodes[code.id]
+        updates = node._updates
+        tree.update_code(code)  # the same figures: the tree line is left as it is
+        assert node._updates == updates

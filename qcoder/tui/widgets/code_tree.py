@@ -93,7 +93,10 @@ class CodeTree(Tree[int | None]):
         """New counts or name for one code, without rebuilding the tree."""
         node = self.nodes.get(code.id)
         if node is not None:
-            node.set_label(code_label(code, code.id == self.core_id))
+            label = code_label(code, code.id == self.core_id)
+            shown = node.label
+            if not (isinstance(shown, Text) and label.plain == shown.plain and label.spans == shown.spans):
+                node.set_label(label)  # (the same label: nothing to draw again)
 
     @property
     def selected_code_id(self) -> int | None:

@@ -25,6 +25,18 @@ def document_label(doc: DocumentSummary) -> Text:
     return label
 
 
+def _same_text(label: Text, shown: object) -> bool:
+    """The same characters in the same styles: drawing one again would change nothing."""
+    return (
+        isinstance(shown, Text)
+        and label.plain == shown.plain
+        and label.spans == shown.spans
+        and label.style == shown.style
+        and label.no_wrap == shown.no_wrap
+        and label.overflow == shown.overflow
+    )
+
+
 class DocumentList(OptionList):
     DEFAULT_CSS = """
     DocumentList { background: $surface; scrollbar-size-vertical: 1; text-wrap: nowrap; text-overflow: ellipsis; }
@@ -46,11 +58,17 @@ class DocumentList(OptionList):
         self.highlighted = index
 
     def update_document(self, doc: DocumentSummary) -> None:
-        """Redraw one entry (progress changed) without resetting the list."""
+        """Redraw one entry (progress changed) without resetting the list; not at all when it shows the same.
+
+        Most codings leave a document's figures as they were (another code on a coded statement), and a
+        repaint then only costs the frame time.
+        """
         for i, known in enumerate(self.documents):
             if known.id == doc.id:
                 self.documents[i] = doc
-                self._replace_line(i, document_label(doc))
+                label = document_label(doc)
+                if not _same_text(label, self.get_option_at_index(i).prompt):
+                    self._replace_line(i, label)
                 return
 
     def _replace_line(self, index: int, prompt: Text) -> None:
