@@ -93,6 +93,7 @@ class CodingScreen(WorkbenchScreen):
         self.saving_shown = False  # the title line says "saving…" (``_saving``)
         self._pending_since = 0.0  # ``time.monotonic()`` when ``pending`` last went from 0 to 1
         self._saving_timer: Any = None  # armed while a change may yet need "saving…" (``_show_saving``)
+        self._recent_shown: list[tuple[int, str]] | None = None  # what the recent bar shows (``_recent_bar``)
 
     # ------------------------------------------------------------------ layout
     def compose(self) -> ComposeResult:
@@ -408,10 +409,15 @@ class CodingScreen(WorkbenchScreen):
         label.set(text)
 
     def _recent_bar(self) -> None:
+        slots = [(slot, self.catalog.name(code_id)) for slot, code_id in self.catalog.recent_slots()]
+        slots.append((0, "recent" if self.catalog.recent else ""))  # which heading the bar starts with
+        if slots == self._recent_shown:  # the same keys and names (nearly every toggle): nothing to redo
+            return
+        self._recent_shown = slots
         text = Text(_("recent: ") if self.catalog.recent else _("recent codes appear here for keys 1–9"), style="dim")
-        for slot, code_id in self.catalog.recent_slots():
+        for slot, name in slots[:-1]:
             text.append(f"{slot}", style="bold reverse")
-            text.append(f" {self.catalog.name(code_id)}  ")
+            text.append(f" {name}  ")
         self.query_one("#recent-bar", StatusLine).set(text)
 
     def _cursor_changed(self) -> None:
