@@ -69,6 +69,7 @@ class AttemptApp(App[None]):
     _db_waiting: set[DbCall] | None = None  # calls in flight, not yet overdue
     _db_stuck: DbCall | None = None  # a SQLite call that ran over: busy until it answers
     _db_watchdog: Any = None  # the one timer that finds overdue calls (``_watch``), armed while calls wait
+    _db_watch_at: float = 0.0  # the ``time.monotonic()`` it fires at
     _busy_subtitle: str = ""
 
     @property
@@ -139,8 +140,12 @@ class AttemptApp(App[None]):
             self._db_waiting = set()
         self._db_waiting.add(call)
         call.deadline = time.monotonic() + self.db_timeout
-        if self._db_watchdog is None:  # one timer for all calls in flight, not one per call (a toggle's cost)
-            self._db_watchdog = self.set_timer(self.db_timeout, self._watch, name="db-call-timeout")
+        # One timer for all calls in flight, not one per call (a toggle's cost); re-armed only if this call
+        # is due before it fires (``db_timeout`` was shortened meanwhile).
+        if self._db_watchdog is None or call.deadline < self._db_watch_at:
+            if self._db_watchdog is not None:
+                self._db_watchdog.stop()
+            self._arm_watchdog(self.db_timeout, call.deadline)
         call.future.add_done_callback(lambda _done: self.post_message(DbDone(call)))
         return call
 
@@ -202,8 +207,12 @@ class AttemptApp(App[None]):
                 self._overdue(call)
         waiting = self._db_waiting or ()
         if waiting and self._db_watchdog is None:
-            delay = max(min(call.deadline for call in waiting) - now, 0.001)
-            self._db_watchdog = self.set_timer(delay, self._watch, name="db-call-timeout")
+            due = min(call.deadline for call in waiting)
+            self._arm_watchdog(max(due - now, 0.001), due)
+
+    def _arm_watchdog(self, delay: float, due: float) -> None:
+        self._db_watch_at = due
+        self._db_watchdog = self.set_timer(delay, self._watch, name="db-call-timeout")
 
     def _answer(self, call: DbCall) -> Any:
         """The call's value; its failure said in one line (and ``failed``, and a re-read) — then None."""
