@@ -17,6 +17,7 @@ takes the answer when it comes.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass
@@ -47,7 +48,7 @@ class DbCall:
     holds_keys: bool = False  # what the next key acts on comes with its answer (a document opening)
     overdue: bool = False  # ran over ``db_timeout``: the workbench went offline or busy
     handled: bool = False  # its answer was dealt with already
-    timer: Any = None
+    deadline: float = 0.0  # ``time.monotonic()`` past which it is overdue (the watchdog checks)
 
 
 class DbDone(Message):
@@ -67,6 +68,8 @@ class AttemptApp(App[None]):
     _db_lane: DbLane | None = None
     _db_waiting: set[DbCall] | None = None  # calls in flight, not yet overdue
     _db_stuck: DbCall | None = None  # a SQLite call that ran over: busy until it answers
+    _db_watchdog: Any = None  # the one timer that finds overdue calls (``_watch``), armed while calls wait
+    _db_watch_at: float = 0.0  # the ``time.monotonic()`` it fires at
     _busy_subtitle: str = ""
 
     @property
@@ -136,7 +139,13 @@ class AttemptApp(App[None]):
         if self._db_waiting is None:
             self._db_waiting = set()
         self._db_waiting.add(call)
-        call.timer = self.set_timer(self.db_timeout, lambda: self._overdue(call), name="db-call-timeout")
+        call.deadline = time.monotonic() + self.db_timeout
+        # One timer for all calls in flight, not one per call (a toggle's cost); re-armed only if this call
+        # is due before it fires (``db_timeout`` was shortened meanwhile).
+        if self._db_watchdog is None or call.deadline < self._db_watch_at:
+            if self._db_watchdog is not None:
+                self._db_watchdog.stop()
+            self._arm_watchdog(self.db_timeout, call.deadline)
         call.future.add_done_callback(lambda _done: self.post_message(DbDone(call)))
         return call
 
@@ -182,11 +191,28 @@ class AttemptApp(App[None]):
             call.then(value)
 
     def _settle(self, call: DbCall) -> None:
-        if call.timer is not None:
-            call.timer.stop()
-            call.timer = None
         if self._db_waiting is not None:
             self._db_waiting.discard(call)
+
+    def _watch(self) -> None:
+        """The watchdog: calls past their deadline are overdue; it re-arms for the next deadline, if any.
+
+        Why one timer: a timer per call costs about as much as the rest of a toggle on the UI thread,
+        and nearly every call answers long before ``db_timeout``.
+        """
+        self._db_watchdog = None
+        now = time.monotonic()
+        for call in sorted(self._db_waiting or (), key=lambda c: c.deadline):
+            if call.deadline <= now:
+                self._overdue(call)
+        waiting = self._db_waiting or ()
+        if waiting and self._db_watchdog is None:
+            due = min(call.deadline for call in waiting)
+            self._arm_watchdog(max(due - now, 0.001), due)
+
+    def _arm_watchdog(self, delay: float, due: float) -> None:
+        self._db_watch_at = due
+        self._db_watchdog = self.set_timer(delay, self._watch, name="db-call-timeout")
 
     def _answer(self, call: DbCall) -> Any:
         """The call's value; its failure said in one line (and ``failed``, and a re-read) — then None."""

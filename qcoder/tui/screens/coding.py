@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import bisect
 import gc
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
@@ -90,6 +91,9 @@ class CodingScreen(WorkbenchScreen):
         self.opening = 0  # documents asked for so far: only the last one asked is shown (``_open``)
         self.pending = 0  # changes sent to the database and not yet confirmed
         self.saving_shown = False  # the title line says "saving…" (``_saving``)
+        self._pending_since = 0.0  # ``time.monotonic()`` when ``pending`` last went from 0 to 1
+        self._saving_timer: Any = None  # armed while a change may yet need "saving…" (``_show_saving``)
+        self._recent_shown: list[tuple[int, str]] | None = None  # what the recent bar shows (``_recent_bar``)
 
     # ------------------------------------------------------------------ layout
     def compose(self) -> ComposeResult:
@@ -414,10 +418,15 @@ class CodingScreen(WorkbenchScreen):
         label.set(text)
 
     def _recent_bar(self) -> None:
+        slots = [(slot, self.catalog.name(code_id)) for slot, code_id in self.catalog.recent_slots()]
+        slots.append((0, "recent" if self.catalog.recent else ""))  # which heading the bar starts with
+        if slots == self._recent_shown:  # the same keys and names (nearly every toggle): nothing to redo
+            return
+        self._recent_shown = slots
         text = Text(_("recent: ") if self.catalog.recent else _("recent codes appear here for keys 1–9"), style="dim")
-        for slot, code_id in self.catalog.recent_slots():
+        for slot, name in slots[:-1]:
             text.append(f"{slot}", style="bold reverse")
-            text.append(f" {self.catalog.name(code_id)}  ")
+            text.append(f" {name}  ")
         self.query_one("#recent-bar", StatusLine).set(text)
 
     def _cursor_changed(self) -> None:
@@ -527,15 +536,24 @@ class CodingScreen(WorkbenchScreen):
         """A change is on its way: "saving…" shows if it is not committed within ``SAVING_AFTER_S``.
 
         (A change committed sooner shows as done in one frame, without a "saving…" frame before it.)
+        One timer serves many quick changes: a timer per change costs as much as half the toggle itself.
         """
         self.pending += 1
         if self.pending == 1:
-            self.set_timer(SAVING_AFTER_S, self._show_saving, name="saving")
+            self._pending_since = time.monotonic()
+            if self._saving_timer is None:
+                self._saving_timer = self.set_timer(SAVING_AFTER_S, self._show_saving, name="saving")
 
     def _show_saving(self) -> None:
-        if self.pending and not self.saving_shown:
-            self.saving_shown = True
-            self._title()
+        self._saving_timer = None
+        if not self.pending or self.saving_shown:
+            return
+        left = self._pending_since + SAVING_AFTER_S - time.monotonic()
+        if left > 0.001:  # the change waiting now began after the one the timer was armed for
+            self._saving_timer = self.set_timer(left, self._show_saving, name="saving")
+            return
+        self.saving_shown = True
+        self._title()
 
     def _saved(self) -> None:
         self.pending = max(self.pending - 1, 0)

@@ -319,18 +319,31 @@ class DocumentView(TranslatedBindings, ScrollView, can_focus=True):
             index = self._index_of.get(sid)
             if index is not None and self.layout_ is not None:
                 relayout |= self.layout_.set_chip(index, bool(pairs))
+        if self.layout_ is None:
+            return
+        # Repainted: the text columns only. The scrollbar beside them repaints itself when its thumb
+        # moves (``_update_scrollbar``); a region over it redrew the whole bar on every toggle.
+        width, top, height = self.scrollable_content_region.width, int(self.scroll_offset.y), self.size.height
         if relayout:  # a chip line came or went: the lines below it moved, those above did not
             indices = [i for i in (self._index_of.get(sid) for sid in sentence_ids) if i is not None]
             for index in indices:
                 self._forget_statement(index)
             self._update_virtual_size()
-            self._repaint_below(min(indices, default=0))
+            top = int(self.scroll_offset.y)
+            row = max(self.layout_.first_line(min(indices, default=0)) - top, 0)
+            if row < height:
+                self._keep_strips = True  # the lines that only moved keep their strips
+                try:
+                    self.refresh(Region(0, row, width, height - row))
+                finally:
+                    self._keep_strips = False
             self._scroll_cursor_into_view()  # the chip line that came is the feedback: never below the view
         else:
             for sid in sentence_ids:
                 index = self._index_of.get(sid)
                 if index is not None:
-                    self._refresh_statement(index)
+                    start = self.layout_.first_line(index)
+                    self.refresh(Region(0, start - top, width, self.layout_.line_count(index)))
 
     def set_memos(self, sentence_ids: set[int]) -> None:
         """Mark the statements that carry a memo (any coder's)."""
