@@ -21,7 +21,12 @@ OptionList, key to frame. Moves and toggles are printed as ratios of it (targets
 toggle ≤ 1.8×), with the floor of a committed SQLite write (bare sqlite3, INSERT + COMMIT in WAL)
 beside them; with ``--pg URL`` the figures on PostgreSQL too (launch target ≤ 1.5 s).
 
-Usage: ``python bench/bench_tui.py [--db PATH] [--statements N] [--codings N] [--pg URL]``
+The floor and the app are measured in separate processes one after the other, and a
+shared machine's speed drifts between them (the floor alone varied 2.5–4.4 ms from one run
+to the next here): ``--rounds N`` measures app and floor N times, alternating, and takes
+each ratio within its round; the medians of the rounds' figures and ratios are printed.
+
+Usage: ``python bench/bench_tui.py [--db PATH] [--statements N] [--codings N] [--pg URL] [--rounds N]``
 """
 
 from __future__ import annotations
@@ -328,6 +333,9 @@ def main() -> None:
     parser.add_argument(
         "--launch-runs", type=int, metavar="N", help="only launch to first frame, N times each; print medians"
     )
+    parser.add_argument(
+        "--rounds", type=int, default=1, metavar="N", help="measure app and floor N times, alternating; print medians"
+    )
     parser.add_argument("--measure-only", help=argparse.SUPPRESS)
     parser.add_argument("--launch-only", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--floor-only", action="store_true", help=argparse.SUPPRESS)
@@ -348,8 +356,11 @@ def main() -> None:
     if args.launch_runs:
         launches(path, args.pg, args.launch_runs)
         return
-    figures = _child(["--measure-only", str(path), "--spawned-at", repr(time.time())])
-    figures.update(_child(["--floor-only"]))
+    rounds = [_round(path) for _ in range(max(args.rounds, 1))]
+    figures = {name: statistics.median(one[name] for one in rounds) for name in rounds[0]}
+    if len(rounds) > 1:
+        for name in ("floor_move_ms_median", "move_over_floor", "toggle_over_floor"):
+            print(f"{name:28s} by round: " + ", ".join(f"{one[name]:.2f}" for one in rounds))
     if args.pg:
         from sqlalchemy import func, select
 
@@ -362,11 +373,6 @@ def main() -> None:
             generate(args.pg, args.statements, args.codings)  # type: ignore[arg-type]
         on_pg = _child(["--measure-only", args.pg, "--spawned-at", repr(time.time())])
         figures.update({f"pg_{name}": value for name, value in on_pg.items() if not name.startswith("max_rss")})
-    floor = figures["floor_move_ms_median"]
-    figures["move_over_floor"] = figures["move_ms_median"] / floor
-    figures["toggle_over_floor"] = figures["toggle_ms_median"] / floor
-    figures["move_cpu_over_floor"] = figures["move_cpu_ms_median"] / figures["floor_move_cpu_ms_median"]
-    figures["toggle_cpu_over_floor"] = figures["toggle_cpu_ms_median"] / figures["floor_move_cpu_ms_median"]
     targets = {
         "launch_s": 1.0,
         "pg_launch_s": 1.5,
@@ -378,6 +384,18 @@ def main() -> None:
         target = targets.get(name)
         mark = "" if target is None else (" ok" if value <= target else f" OVER target {target}")
         print(f"{name:28s} {value:10.2f}{mark}")
+
+
+def _round(path: Path) -> dict[str, float]:
+    """The app's figures and the floor's, measured one right after the other, with their ratios."""
+    figures = _child(["--measure-only", str(path), "--spawned-at", repr(time.time())])
+    figures.update(_child(["--floor-only"]))
+    floor = figures["floor_move_ms_median"]
+    figures["move_over_floor"] = figures["move_ms_median"] / floor
+    figures["toggle_over_floor"] = figures["toggle_ms_median"] / floor
+    figures["move_cpu_over_floor"] = figures["move_cpu_ms_median"] / figures["floor_move_cpu_ms_median"]
+    figures["toggle_cpu_over_floor"] = figures["toggle_cpu_ms_median"] / figures["floor_move_cpu_ms_median"]
+    return figures
 
 
 def launches(path: Path, pg: str | None, runs: int) -> None:

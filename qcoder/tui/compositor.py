@@ -1,26 +1,28 @@
-"""A compositor that draws only what a frame shows: a cursor move costs the lines it changed.
+"""A compositor that draws only what a frame shows: a change costs the rows it changed.
 
-Why: Textual's compositor (8.2.8, pinned) asks every widget whose *clip* touches the
-frame's dirty box to render its whole visible region — on the coding screen that is the
-header, the footer, the sidebar and four containers (40 lines each) for a move that
-changed two lines of the document view, about half of a move's drawing. It then keeps
-only the lines of the dirty box, lets the front-most widget win each piece of a line,
-and writes only what lies inside the box (``ChopsUpdate`` skips pieces outside its
-spans). So here, in the box's rows:
+Why: Textual's compositor (8.2.8, pinned) joins a frame's dirty regions into one box and
+asks every widget whose *clip* touches that box to render its whole visible part of it —
+a toggle that changes one row of the document view, one row of the code tree, the title
+line and a label far apart renders the header, both lists, the sidebar and the document
+view for every row between them, more than half of its drawing. It then keeps only the
+rows the dirty regions touch, lets the front-most widget win each piece of a line, and
+writes only what lies inside the dirty regions (``ChopsUpdate`` skips pieces outside its
+spans). So here:
 
-* a widget is asked only for the rows of its visible region inside the box, over its
-  full width (the cuts between widgets stay where Textual puts them);
-* a widget entirely outside the box, or hidden there behind widgets in front of it (the
-  screen and the containers behind the document view), is not asked at all.
+* a widget is asked only for the rows where its visible region meets a dirty region,
+  over its full width (the cuts between widgets stay where Textual puts them);
+* a widget that meets no dirty region, or meets them only behind widgets in front of it
+  (the screen and the containers behind the document view), is not asked at all.
 
-Every piece written to the terminal is the same as before.
+Every piece written to the terminal is the same as before: a written cell lies in a dirty
+region, and the front-most widget there is asked for that cell's row.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
-from textual._compositor import Compositor
+from textual._compositor import ChopsUpdate, Compositor
 from textual.geometry import Region
 from textual.strip import Strip
 
@@ -51,22 +53,42 @@ def _hidden(area: Region, covers: list[Region]) -> bool:
 
 
 class RowCompositor(Compositor):
-    """``Compositor`` whose partial updates render only the widgets and rows seen inside the update's box."""
+    """``Compositor`` whose partial updates render only the widgets and rows inside the update's dirty regions."""
+
+    _updating: list[Region] | None = None  # the dirty regions of the partial update being rendered
+
+    def render_partial_update(self) -> ChopsUpdate | None:
+        """Textual's partial update, with its dirty regions kept for ``_get_renders``."""
+        self._updating = list(self._dirty_regions)
+        try:
+            return super().render_partial_update()
+        finally:
+            self._updating = None
 
     def _get_renders(self, crop: Region | None = None) -> Iterable[tuple[Region, Region, list[Strip]]]:
-        if not crop:
+        dirty = self._updating
+        if not crop or not dirty:
             yield from super()._get_renders(crop)
             return
-        top, bottom = crop.y, crop.bottom
-        covers: list[Region] = []  # what the widgets already drawn (in front) cover of the box's rows
+        dirty = [region.intersection(crop) for region in dirty]
+        covers: list[Region] = []  # the rows the widgets already drawn (in front) were asked for
         for widget, (region, clip) in self.visible_widgets.items():  # front to back
-            x, y, width, height = region.intersection(clip)
-            if not (width and height) or not crop.overlaps(Region(x, y, width, height)):
+            area = region.intersection(clip)
+            if not area:
+                continue
+            first, last = -1, -1  # the rows of it that some dirty region shows, past the widgets in front
+            for changed in dirty:
+                seen = area.intersection(changed)
+                if seen and not _hidden(seen, covers):
+                    first = seen.y if first < 0 else min(first, seen.y)
+                    last = max(last, seen.bottom)
+            if first < 0:
                 continue  # nothing of it is written this frame
-            first, last = max(y, top), min(y + height, bottom)
-            rows = Region(x, first, width, last - first)
-            if _hidden(rows.intersection(crop), covers):
-                continue  # all of it that is written lies behind widgets in front
+            rows = Region(area.x, first, area.width, last - first)
             covers.append(rows)
             # ``_render_chops`` lays the strips over region ∩ clip: passing ``rows`` as the clip keeps them aligned
-            yield region, rows, widget.render_lines(Region(x - region.x, first - region.y, width, last - first))
+            yield (
+                region,
+                rows,
+                widget.render_lines(Region(area.x - region.x, first - region.y, area.width, last - first)),
+            )

@@ -48,6 +48,9 @@ SAVING_AFTER_S = 0.15  # a change not committed by then shows "saving…" on the
 
 
 class CodingScreen(WorkbenchScreen):
+    # run as soon as the document view gets the key (``DocumentView.handle_key``): a toggle is not
+    # delayed by the key's trip through the containers' queues
+    AT_ONCE_ACTIONS = frozenset({"recent"})
     BINDINGS = [
         Binding("enter,space", "pick", N_("Code…"), tooltip=N_("Code the selected statements (picker)")),
         *[Binding(str(n), f"recent({n})", N_("Toggle recent code"), show=False) for n in range(1, 10)],

@@ -7,8 +7,11 @@ tree is not rebuilt on every key press.
 
 from __future__ import annotations
 
+from typing import Any
+
 from rich.style import Style
 from rich.text import Text
+from textual.css.styles import RenderStyles
 from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
@@ -40,6 +43,42 @@ class CodeTree(Tree[int | None]):
         self.guide_depth = 2
         self.nodes: dict[int, TreeNode[int | None]] = {}
         self.core_id: int | None = None  # the core category, starred
+        # component styles worked out, with the style objects they were worked out from (see below)
+        self._component_memo: dict[tuple[Any, ...], tuple[tuple[object, ...], Any]] = {}
+
+    # Textual forgets a widget's component styles on every refresh, and the tree works out four
+    # of them for each line it draws anew: a coding, which redraws one line (its counts), spent a
+    # third of its frame there. The stylesheet gives a component new style objects whenever its
+    # rules apply anew (focus, hover, a theme), so while the objects are the same the styles are.
+    def _remembered(self, key: tuple[Any, ...], names: tuple[str, ...], work_out: Any) -> Any:
+        try:
+            current = tuple(self._component_styles[name] for name in names)
+        except KeyError:
+            return work_out()
+        known = self._component_memo.get(key)
+        if known is not None and all(old is new for old, new in zip(known[0], current, strict=True)):
+            return known[1]
+        value = work_out()
+        self._component_memo[key] = (current, value)
+        return value
+
+    def get_component_rich_style(self, *names: str, partial: bool = False, default: Style | None = None) -> Style:
+        def work_out() -> Style:
+            return super(CodeTree, self).get_component_rich_style(*names, partial=partial, default=default)
+
+        style: Style = self._remembered(("rich", names, partial, default), names, work_out)
+        return style
+
+    def get_component_styles(self, *names: str) -> RenderStyles:
+        def work_out() -> RenderStyles:
+            return super(CodeTree, self).get_component_styles(*names)
+
+        styles: RenderStyles = self._remembered(("styles", names), names, work_out)
+        return styles
+
+    def notify_style_update(self) -> None:
+        self._component_memo.clear()
+        super().notify_style_update()
 
     def populate(self) -> None:
         """Rebuild from the catalog, keeping the cursor on the same code where possible."""

@@ -417,20 +417,27 @@ class DocumentView(TranslatedBindings, ScrollView, can_focus=True):
     _AT_ONCE = frozenset({"move", "extend", "page", "edge"})
 
     async def handle_key(self, event: events.Key) -> bool:
-        """A cursor key runs its binding here, not after the key has bubbled up to the app.
+        """A cursor key, or a screen key its screen names, runs its binding here, not after the key
+        has bubbled up to the app.
 
         Textual runs a focused widget's (non-priority) binding when the key reaches the app,
         after it went through the queue of each container between: four queues on the coding
         screen, a fifth of a cursor move. When the binding the app would run first for this
-        key is one of the view's own cursor actions, it runs now and the key stops here;
-        any other key goes on as before.
+        key is one of the view's own cursor actions, or one its screen lists in
+        ``AT_ONCE_ACTIONS`` (the coding screen: the number keys that toggle a code — the
+        containers between have no key handlers to miss), it runs now and the key stops
+        here; any other key goes on as before.
         """
-        for namespace, bindings in self.screen._modal_binding_chain:
+        screen = self.screen
+        for namespace, bindings in screen._modal_binding_chain:
             for binding in bindings.key_to_bindings.get(event.key, ()):
                 if binding.priority:
                     continue
-                at_once = namespace is self and binding.action.split("(", 1)[0] in self._AT_ONCE
-                if at_once and await self.app.run_action(binding.action, self):
+                action = binding.action.split("(", 1)[0]
+                at_once = (namespace is self and action in self._AT_ONCE) or (
+                    namespace is screen and action in getattr(screen, "AT_ONCE_ACTIONS", ())
+                )
+                if at_once and await self.app.run_action(binding.action, namespace):
                     event.stop()
                     return True
                 return await super().handle_key(event)
