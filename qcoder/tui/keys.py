@@ -55,10 +55,12 @@ NOT_KEY_WORK: tuple[type[Message], ...] = (
 
 def _busy(pump: MessagePump) -> bool:
     """Whether ``pump`` still has work of a key queued (a key itself, a callback, its mounting)."""
-    if pump._next_callbacks or (pump.is_running and not pump._is_mounted):
+    if pump._next_callbacks:
         return True
     queued: Iterable[object] = pump._message_queue.values
-    return any(not isinstance(message, NOT_KEY_WORK) for message in queued)
+    if queued and any(not isinstance(message, NOT_KEY_WORK) for message in queued):
+        return True
+    return not pump._is_mounted and pump.is_running  # (checked for every widget on each key: cheapest first)
 
 
 def split_escape(event: events.Key | events.Paste) -> list[events.Key | events.Paste]:

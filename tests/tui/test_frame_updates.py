@@ -160,6 +160,10 @@ async def test_the_terminal_after_moves_codings_and_ranges_is_a_full_redraw(tmp_
         await pilot.pause()
         assert_as_drawn_afresh(app, terminal)
         await step("k", "k", "k")
+        await step("tab")  # focus leaves the view for the lists: their cursor styles change (kept styles too)
+        await step("tab")
+        await step("down")
+        await step("shift+tab", "shift+tab")
 
 
 @run_async
@@ -296,3 +300,46 @@ async def test_a_coding_that_leaves_a_documents_figures_does_not_redraw_its_line
         updates = node._updates
         tree.update_code(code)  # the same figures: the tree line is left as it is
         assert node._updates == updates
+
+
+@run_async
+async def test_a_toggle_asks_each_widget_only_for_the_rows_it_changed(tmp_path: Path) -> None:
+    """A toggle changes a statement's chip, its document's count, its code's count and the title line,
+    far apart on screen: each widget is asked for its changed rows only, not for the box around them all."""
+    path = tmp_path / "project.qcoder.db"
+    build_project(path).close()
+    size = (100, 30)
+    app = QcoderApp(open_project(str(path)), "小王")
+    async with app.run_test(size=size) as pilot:
+        terminal = watch(app, size)
+        await pilot.pause()
+        await pilot.resize_terminal(*size)
+        await pilot.pause()
+        await pilot.press("enter", *"新基建", "enter", "j")  # 新基建 on key 1; the cursor on an uncoded statement
+        await pilot.pause()
+        asked: list[tuple[str, int]] = []
+        compositor = app.screen._compositor
+        original = compositor._get_renders
+
+        def counted(crop: Region | None = None) -> Any:
+            for region, rows, strips in original(crop):
+                widget = next(w for w, (where, _clip) in compositor.visible_widgets.items() if where == region)
+                name = type(widget).__name__
+                if name == "ScrollBar":
+                    name = f"ScrollBar of {type(widget.parent).__name__}"
+                asked.append((name, len(strips)))
+                yield region, rows, strips
+
+        compositor._get_renders = counted  # type: ignore[method-assign]
+        tree = app.screen.query_one(CodeTree)
+        node = next(node for node in tree.nodes.values() if str(node.label).startswith("新基建 "))
+        counts = str(node.label)
+        await pilot.press("1")
+        await pilot.pause()
+        del compositor._get_renders  # counted no more
+        assert_as_drawn_afresh(app, terminal)
+        assert str(node.label) != counts and str(node.label) in screen_text(app)  # the code's count went up, shown
+        rows = dict(asked)
+        assert rows.get("CodeTree") == 1 and rows.get("DocumentList") == 1, asked  # their changed lines only
+        assert "Vertical" not in rows and "Horizontal" not in rows, asked  # nothing behind them
+        assert "ScrollBar of CodeTree" not in rows and "ScrollBar of DocumentList" not in rows, asked  # not theirs

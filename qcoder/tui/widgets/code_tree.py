@@ -12,6 +12,7 @@ from typing import Any
 from rich.style import Style
 from rich.text import Text
 from textual.css.styles import RenderStyles
+from textual.geometry import Region
 from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
@@ -127,6 +128,12 @@ class CodeTree(Tree[int | None]):
         if room > 2 and label.cell_len > room:
             label.truncate(room, overflow="ellipsis")
         return label
+
+    def _refresh_line(self, line: int) -> None:
+        """Repaint one line of codes, not the scrollbar beside it (Textual's own takes the whole width, and
+        the bar, redrawn for nothing on every coding, cost as much as the line)."""
+        width = self.scrollable_content_region.width or self.size.width
+        self.refresh(Region(0, line - self.scroll_offset.y, width, 1))
 
     def update_code(self, code: CodeInfo) -> None:
         """New counts or name for one code, without rebuilding the tree."""
