@@ -30,6 +30,7 @@ from qcoder.coding.codings import (
     set_quote,
 )
 from qcoder.coding.gone import gone_code
+from qcoder.coding.one_value import refuse_two_values_under
 from qcoder.errors import Conflict, NotFound
 from qcoder.store.events import log_event
 from qcoder.store.models import Code, Coder, Coding, Document, Event, Memo, Relation, Sentence
@@ -342,6 +343,10 @@ def _merged_revert(session: Session, payload: dict[str, Any], coder: Coder) -> N
         )
     if target.definition != payload["target_definition"] and target.definition == source.get("definition"):
         target.definition = payload["target_definition"]
+    session.flush()
+    doing = f"restoring {source['name']!r}"
+    refuse_two_values_under(session, source.get("parent_id"), doing)  # its codings, back beside other values
+    refuse_two_values_under(session, source["id"], doing)  # its children, back under it
     session.expire_all()
     log_event(
         session,
@@ -440,6 +445,9 @@ def _deleted_revert(session: Session, payload: dict[str, Any], coder: Coder) -> 
             .values(parent_id=row["id"])
             .execution_options(synchronize_session=False)
         )
+    # a value of a set coming back: a coder may have given its statements another value meanwhile
+    refuse_two_values_under(session, parent_id, f"restoring {row['name']!r}")
+    refuse_two_values_under(session, row["id"], f"restoring {row['name']!r}")
     log_event(
         session,
         coder.id,

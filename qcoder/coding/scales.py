@@ -18,6 +18,7 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from qcoder.coding.codes import ambiguous, code_at, create_code, find_code, get_code, matching_codes, set_code_fields
+from qcoder.coding.one_value import first_clash, refuse_two_values
 from qcoder.errors import Conflict, QcoderError
 from qcoder.store.models import Code, Coder, Coding, Sentence
 
@@ -80,12 +81,16 @@ def make_scale(
     if measurement == "ratio" and min(numbers) < 0:
         raise QcoderError("a ratio scale has no negative values; use --level interval")
     parent = _code_or_new(session, name, level, coder)
+    # locked before it becomes exclusive: a coder's value in progress is waited for and then seen (see set_exclusive)
+    parent = get_code(session, parent.id, lock=True)
     set_code_fields(session, parent, {"scale": measurement, "exclusive": True}, coder=coder)
     for value, number in zip(cleaned, numbers):
         child = _code_or_new(session, value_name(parent.name, value), level - 1, coder, parent)
         if child.parent_id != parent.id:
             raise Conflict(f"{child.name!r} already belongs to another code; pick other value names")
         set_code_fields(session, child, {"scale_value": number}, coder=coder)
+    # a code already coded with several of its children: those statements would hold two values
+    refuse_two_values(session, parent, f"making {parent.name!r} a scale")
     return parent
 
 
@@ -111,27 +116,13 @@ def set_exclusive(session: Session, code: Code, exclusive: bool = True, *, coder
         # locked before looking: a coder's value in progress (which holds this code FOR SHARE, see
         # check_one_value) is waited for and seen; a coder who comes later waits and is then refused
         code = get_code(session, code.id, lock=True)
-        clash = _first_clash(session, code.id)
+        clash = first_clash(session, code.id)
         if clash is not None:
             raise Conflict(
-                f"{clash} gives a statement two of the codes under {code.name!r}; remove one before marking them "
-                "exclusive"
+                f"{clash}, two of the codes under {code.name!r}; remove one before marking them exclusive "
+                "(nothing was changed)"
             )
     return set_code_fields(session, code, {"exclusive": exclusive}, coder=coder)
-
-
-def _first_clash(session: Session, parent_id: int) -> str | None:
-    children = select(Code.id).where(Code.parent_id == parent_id)
-    rows = session.execute(
-        select(Coding.coder_id, Coding.sentence_id).where(Coding.code_id.in_(children)).order_by(Coding.id)
-    ).all()
-    seen: set[tuple[int, int]] = set()
-    for coder_id, sentence_id in rows:
-        if (coder_id, sentence_id) in seen:
-            name = session.scalar(select(Coder.name).where(Coder.id == coder_id))
-            return f"coder {name!r}"
-        seen.add((coder_id, sentence_id))
-    return None
 
 
 def check_one_value(
