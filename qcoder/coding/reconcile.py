@@ -210,9 +210,18 @@ def _scope_codes(session: Session, sentence_id: int, coder_id: int, scope: CodeS
 
 
 def _check_reviewed(session: Session, coder: Coder, document_id: int) -> None:
-    reviewed = session.scalar(
-        select(DocumentReview.id).where(DocumentReview.coder_id == coder.id, DocumentReview.document_id == document_id)
+    """Refuse a decision on codes the coder has not called final; the review is held until the decision ends.
+
+    Held FOR SHARE on PostgreSQL: the coder un-marking the document at that moment waits for
+    the decision and then un-marks it, or the decision waits for the un-marking and is then
+    refused — never a consensus taken from codes their coder had just said were not final.
+    """
+    query = select(DocumentReview.id).where(
+        DocumentReview.coder_id == coder.id, DocumentReview.document_id == document_id
     )
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(read=True)
+    reviewed = session.scalar(query)
     if reviewed is None:
         label = session.scalar(select(Document.label).where(Document.id == document_id))
         raise QcoderError(f"{coder.name} has not marked {label} reviewed; their codes there are not final")

@@ -145,3 +145,42 @@ def test_custom_consensus_name_and_author(project: Project) -> None:
         assert disagreements(session, AB).progress() == "0/3"  # the default consensus coder decided nothing
         author = session.scalar(select(Event.coder_id).where(Event.action == DECIDE))
         assert author == session.scalar(select(Coder.id).where(Coder.name == "主持人"))
+
+
+def test_a_decision_and_the_coder_unmarking_the_document_at_that_moment_never_both_pass(project: Project) -> None:
+    """B un-marks D01 reviewed while a reconciler decides on D01-S002 with B's codes: whichever comes second
+    sees the first. Un-marking first: the decision waits and is refused (B's codes are not final). Deciding
+    first: the un-marking waits for it and then goes through. Both backends (SQLite: one writer)."""
+    from factories import second_while_first_open
+
+    from qcoder.store.database import open_project
+
+    build(project)
+    with project.session() as session:
+        d01 = session.scalar(select(Sentence.document_id).where(Sentence.label == "D01-S002"))
+        b = session.scalar(select(Coder.id).where(Coder.name == "B"))
+
+    def decide() -> dict[str, object]:
+        with open_project(project.url) as other:
+            try:
+                return {"decided": other.run(lambda s: resolve(s, AB, "D01-S002", "both").choice)}
+            except QcoderError as error:
+                return {"refused": str(error)}
+
+    _held, outcome, waited = second_while_first_open(project, lambda s: mark_reviewed(s, d01, b, False), decide)
+    assert waited in (True, None), "the decision read B's review without waiting for the un-marking"
+    assert "refused" in outcome["value"] and "not marked D01 reviewed" in outcome["value"]["refused"]
+    assert consensus_codes(project, "D01-S002") == set()  # no consensus from codes that are not final
+
+    project.run(lambda s: mark_reviewed(s, d01, b))
+
+    def unmark() -> bool:
+        with open_project(project.url) as other:
+            return other.run(lambda s: mark_reviewed(s, d01, b, False))
+
+    _held, outcome, waited = second_while_first_open(project, lambda s: resolve(s, AB, "D01-S002", "both"), unmark)
+    assert waited in (True, None), "the un-marking did not wait for the decision that read B's review"
+    assert outcome == {"value": True}
+    assert consensus_codes(project, "D01-S002") == {"x1", "x2"}  # decided while reviewed; un-marked after
+    with project.session() as session:
+        assert session.scalar(select(func.count()).select_from(Event).where(Event.action == "review.remove")) == 2
