@@ -18,7 +18,7 @@ from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from qcoder.coding.one_value import holds_one_value, refuse_two_values, refuse_two_values_under
+from qcoder.coding.one_value import refuse_two_values, refuse_two_values_under
 from qcoder.errors import Conflict, NotFound, QcoderError
 from qcoder.store.events import log_event
 from qcoder.store.lookup import get_or_not_found
@@ -411,14 +411,12 @@ def move_code(
         session.refresh(new_parent)
     _check_parent(session, code.level, new_parent, code)
     _check_sibling_name(session, code.name, code.level, new_parent, code.id)
-    if holds_one_value(new_parent):
-        assert new_parent is not None
-        new_parent = get_code(session, new_parent.id, lock=True)  # a value being coded under it is waited for
     old_parent = code.parent_id
     code.parent_id = new_parent.id if new_parent else None
     _touch(code, coder)
     _flush_names(session, code.name)
-    refuse_two_values(session, new_parent, f"moving {code.name!r} under {new_parent.name if new_parent else ''!r}")
+    if new_parent is not None:  # its codings now sit beside the set's other values
+        refuse_two_values_under(session, new_parent.id, f"moving {code.name!r} under {new_parent.name!r}")
     log_event(
         session,
         coder.id if coder else None,

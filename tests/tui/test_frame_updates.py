@@ -11,6 +11,8 @@ compositor from emptied caches.
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -21,6 +23,7 @@ from rich.text import Text
 from textual._compositor import ChopsUpdate, Compositor, LayoutUpdate
 from textual.app import App, ComposeResult
 from textual.geometry import Region
+from textual.pilot import Pilot
 from textual.strip import Strip
 from tui_factory import DOC_ONE, add_document, build_project, run_async, screen_text
 
@@ -259,18 +262,26 @@ async def test_a_status_line_draws_its_text_as_textual_does() -> None:
             assert quick == 2 * (len(_titles()) - 2)  # all but the one too long and the empty one drawn here
 
 
-@run_async
-async def test_a_coding_that_leaves_a_documents_figures_does_not_redraw_its_line(tmp_path: Path) -> None:
-    """A second code on a coded statement: the document's coded count stays, its list line is not drawn again."""
+@asynccontextmanager
+async def watched_workbench(
+    tmp_path: Path, size: tuple[int, int] = (100, 30)
+) -> AsyncIterator[tuple[QcoderApp, Pilot[Any], Terminal]]:
+    """The workbench on the sample project, every update it sends taken by a screen buffer (after one full frame)."""
     path = tmp_path / "project.qcoder.db"
     build_project(path).close()
-    size = (100, 30)
     app = QcoderApp(open_project(str(path)), "小王")
     async with app.run_test(size=size) as pilot:
         terminal = watch(app, size)
         await pilot.pause()
         await pilot.resize_terminal(*size)
         await pilot.pause()
+        yield app, pilot, terminal
+
+
+@run_async
+async def test_a_coding_that_leaves_a_documents_figures_does_not_redraw_its_line(tmp_path: Path) -> None:
+    """A second code on a coded statement: the document's coded count stays, its list line is not drawn again."""
+    async with watched_workbench(tmp_path) as (app, pilot, terminal):
         listing = app.screen.query_one(DocumentList)
         tree = app.screen.query_one(CodeTree)
         await pilot.press("enter", *"新基建", "enter")  # S001 coded: its document's count goes up
@@ -306,15 +317,7 @@ async def test_a_coding_that_leaves_a_documents_figures_does_not_redraw_its_line
 async def test_a_toggle_asks_each_widget_only_for_the_rows_it_changed(tmp_path: Path) -> None:
     """A toggle changes a statement's chip, its document's count, its code's count and the title line,
     far apart on screen: each widget is asked for its changed rows only, not for the box around them all."""
-    path = tmp_path / "project.qcoder.db"
-    build_project(path).close()
-    size = (100, 30)
-    app = QcoderApp(open_project(str(path)), "小王")
-    async with app.run_test(size=size) as pilot:
-        terminal = watch(app, size)
-        await pilot.pause()
-        await pilot.resize_terminal(*size)
-        await pilot.pause()
+    async with watched_workbench(tmp_path) as (app, pilot, terminal):
         await pilot.press("enter", *"新基建", "enter", "j")  # 新基建 on key 1; the cursor on an uncoded statement
         await pilot.pause()
         asked: list[tuple[str, int]] = []
