@@ -20,6 +20,7 @@ from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import Column, Connection, CursorResult, Table, delete, select
+from sqlalchemy import text as sql_text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -329,6 +330,21 @@ def codings_of_document(session: Session, document_id: int, coder_id: int | None
     return [tuple(row) for row in session.execute(query.order_by(Coding.id))]  # type: ignore[misc]
 
 
+def hold_review(session: Session, document_id: int, coder_id: int, *, exclusive: bool) -> None:
+    """On PostgreSQL, hold one coder's review of one document until the transaction ends.
+
+    Reconciliation decisions read a coder's review and hold it shared; un-marking it holds it
+    exclusively, so one waits for the other. A transaction-level advisory lock, not a row lock:
+    the reconciler may not lock another coder's review row under row-level security (team roles).
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        function = "pg_advisory_xact_lock" if exclusive else "pg_advisory_xact_lock_shared"
+        session.execute(
+            sql_text(f"SELECT {function}(hashtext('qcoder.review'), :key)"),
+            {"key": (document_id * 100_003 + coder_id) % 2_147_483_647},
+        )
+
+
 def mark_reviewed(session: Session, document_id: int, coder_id: int, reviewed: bool = True) -> bool:
     """Mark (or unmark) a document as completely coded by the coder; True if it changed.
 
@@ -351,6 +367,7 @@ def mark_reviewed(session: Session, document_id: int, coder_id: int, reviewed: b
             return False
         log_event(session, coder_id, "review.add", document_id=document_id)
         return True
+    hold_review(session, document_id, coder_id, exclusive=True)  # a decision reading it finishes first
     removed = session.scalar(
         delete(DocumentReview)
         .where(DocumentReview.document_id == document_id, DocumentReview.coder_id == coder_id)

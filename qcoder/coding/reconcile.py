@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from qcoder.coding.agreement_units import AgreementRequest, CodeScope, UnitData, code_scope, load_codings, load_units
 from qcoder.coding.coders import clean_coder_name, find_coder, get_or_create_coder
-from qcoder.coding.codings import add_codings, codes_on_sentences, remove_codings
+from qcoder.coding.codings import add_codings, codes_on_sentences, hold_review, remove_codings
 from qcoder.coding.memos import add_memo
 from qcoder.coding.statements import resolve_statements
 from qcoder.errors import QcoderError
@@ -212,16 +212,14 @@ def _scope_codes(session: Session, sentence_id: int, coder_id: int, scope: CodeS
 def _check_reviewed(session: Session, coder: Coder, document_id: int) -> None:
     """Refuse a decision on codes the coder has not called final; the review is held until the decision ends.
 
-    Held FOR SHARE on PostgreSQL: the coder un-marking the document at that moment waits for
-    the decision and then un-marks it, or the decision waits for the un-marking and is then
+    Held on PostgreSQL (``hold_review``, shared): the coder un-marking the document at that moment
+    waits for the decision and then un-marks it, or the decision waits for the un-marking and is then
     refused — never a consensus taken from codes their coder had just said were not final.
     """
-    query = select(DocumentReview.id).where(
-        DocumentReview.coder_id == coder.id, DocumentReview.document_id == document_id
+    hold_review(session, document_id, coder.id, exclusive=False)
+    reviewed = session.scalar(
+        select(DocumentReview.id).where(DocumentReview.coder_id == coder.id, DocumentReview.document_id == document_id)
     )
-    if session.get_bind().dialect.name == "postgresql":
-        query = query.with_for_update(read=True)
-    reviewed = session.scalar(query)
     if reviewed is None:
         label = session.scalar(select(Document.label).where(Document.id == document_id))
         raise QcoderError(f"{coder.name} has not marked {label} reviewed; their codes there are not final")
