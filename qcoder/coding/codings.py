@@ -12,14 +12,12 @@ log the spans, so undo and redo restore them.
 from __future__ import annotations
 
 import enum
-import functools
-import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Column, Connection, CursorResult, Table, delete, select
+from sqlalchemy import Column, Connection, Table, delete, select
 from sqlalchemy import text as sql_text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -29,6 +27,7 @@ from qcoder.coding.gone import gone_code
 from qcoder.coding.scales import check_one_value
 from qcoder.coding.statements import context_ids
 from qcoder.errors import Conflict, NotFound, QcoderError
+from qcoder.store.driver import driver_sql
 from qcoder.store.events import log_event
 from qcoder.store.models import Code, Coding, DocumentReview, Event, Sentence, utcnow
 
@@ -389,21 +388,6 @@ def mark_reviewed(session: Session, document_id: int, coder_id: int, reviewed: b
 # the rows are exactly what the ORM would have written.
 
 
-def driver_sql(db: Session | Connection, sql: str, params: Mapping[str, Any]) -> CursorResult[Any]:
-    """Run ``sql`` (``:name`` placeholders) straight through the driver, in the session's transaction
-    (pass its ``session.connection()`` when running several: the lookup is not free)."""
-    connection = db.connection() if isinstance(db, Session) else db
-    return connection.exec_driver_sql(_in_paramstyle(sql, connection.dialect.paramstyle), dict(params))
-
-
-@functools.lru_cache(maxsize=256)
-def _in_paramstyle(sql: str, paramstyle: str) -> str:
-    """``:name`` placeholders as the driver wants them (sqlite3 takes them as they are; psycopg ``%(name)s``)."""
-    if paramstyle in ("pyformat", "format"):
-        return re.sub(r"(?<![:\w]):(\w+)", r"%(\1)s", sql.replace("%", "%%"))
-    return sql
-
-
 def bound(db: Session | Connection, column: Column[Any], value: Any) -> Any:
     """``value`` as the column's type writes it on this database (an aware timestamp, JSON text)."""
     dialect = db.get_bind().dialect if isinstance(db, Session) else db.dialect
@@ -505,7 +489,7 @@ def _uncode(db: Connection, gone: list[int], code_id: int, coder_id: int) -> Tog
     deleted: set[int] = set()
     for chunk in _chunks(gone):
         ids, params = in_list("s", chunk)
-        for sid, start, end in driver_sql(  # type: ignore[misc]  # rows of three
+        for sid, start, end in driver_sql(
             db,
             f"DELETE FROM codings WHERE code_id = :code AND coder_id = :coder AND sentence_id IN {ids} "
             "RETURNING sentence_id, quote_start, quote_end",
@@ -534,7 +518,7 @@ def codes_on_sentences_now(
     for chunk in _chunks(list(sentence_ids)):
         ids, params = in_list("s", chunk)
         mine = " AND coder_id = :coder" if coder_id is not None else ""
-        for sid, cid, coder in driver_sql(  # type: ignore[misc]  # rows of three
+        for sid, cid, coder in driver_sql(
             db,
             f"SELECT sentence_id, code_id, coder_id FROM codings WHERE sentence_id IN {ids}{mine} ORDER BY id",
             {**params, "coder": coder_id} if coder_id is not None else params,

@@ -20,7 +20,8 @@ from sqlalchemy import Select, Table, delete, select, update
 from sqlalchemy.orm import Session
 
 from qcoder.coding import inverses
-from qcoder.coding.codings import bound, driver_sql, write_event
+from qcoder.coding.codings import bound, write_event
+from qcoder.store.driver import driver_sql
 from qcoder.store.events import HISTORY_EVENTS_KEY, HISTORY_KEY
 from qcoder.store.models import Coder, Event, HistoryEntry, utcnow
 
