@@ -61,8 +61,10 @@ class CodeCatalog:
         return levels == self.levels and {c.id: c for c in codes} == self.codes and dict(coders) == self.coders
 
     def update(self, code: CodeInfo) -> None:
+        known = self.codes.get(code.id)
         self.codes[code.id] = code
-        self._names_of = None
+        if known is None or known.name != code.name:  # a count changed (every toggle): the names did not
+            self._names_of = None
 
     def use(self, code_id: int) -> None:
         """A code was used: it keeps its number key, or takes a free one (else the least recently used)."""

@@ -213,6 +213,33 @@ def test_a_new_code_takes_a_free_key_and_keys_never_reorder() -> None:
     assert catalog.recent_code(3).id == 12 and catalog.recent_code(1).id == 1
 
 
+def test_names_follow_renames_and_stay_put_through_new_counts() -> None:
+    from dataclasses import replace
+
+    from qcoder.coding.records import CodeInfo
+    from qcoder.tui.catalog import CodeCatalog
+
+    catalog = CodeCatalog(None)  # type: ignore[arg-type]
+    parent_a, parent_b = (
+        CodeInfo(1, "g1", "制度", 1, None, "", None, 1, 0, 0),
+        CodeInfo(2, "g2", "技术", 1, None, "", None, 1, 0, 0),
+    )
+    child_a, child_b = (
+        CodeInfo(3, "g3", "压力", 0, 1, "", None, 1, 0, 0),
+        CodeInfo(4, "g4", "资源", 0, 2, "", None, 1, 0, 0),
+    )
+    catalog.assign([], [parent_a, parent_b, child_a, child_b], [])
+    assert catalog.name(3) == "压力"
+    catalog.update(replace(child_a, codings=5, mine=5))  # a toggle's new count: the name is unchanged
+    assert catalog.name(3) == "压力"
+    catalog.update(replace(child_b, name="压力"))  # renamed to a name code 3 has: both shown with their path
+    assert (catalog.name(3), catalog.name(4)) == ("制度/压力", "技术/压力")
+    catalog.update(replace(catalog.codes[4], codings=2))  # a count again: still two of that name
+    assert catalog.name(4) == "技术/压力"
+    catalog.update(replace(catalog.codes[4], name="资源"))  # renamed back: one of each name
+    assert (catalog.name(3), catalog.name(4)) == ("压力", "资源")
+
+
 @run_async
 async def test_dialogs_say_what_is_wrong_in_place(db_path: Path) -> None:
     app = QcoderApp(open_project(str(db_path)), "小王", live=False)

@@ -422,11 +422,12 @@ class CodingScreen(WorkbenchScreen):
 
     def _recent_bar(self) -> None:
         slots = [(slot, self.catalog.name(code_id)) for slot, code_id in self.catalog.recent_slots()]
-        slots.append((0, "recent" if self.catalog.recent else ""))  # which heading the bar starts with
+        any_recent = bool(slots)  # ``catalog.recent``, without looking through the codes again
+        slots.append((0, "recent" if any_recent else ""))  # which heading the bar starts with
         if slots == self._recent_shown:  # the same keys and names (nearly every toggle): nothing to redo
             return
         self._recent_shown = slots
-        text = Text(_("recent: ") if self.catalog.recent else _("recent codes appear here for keys 1–9"), style="dim")
+        text = Text(_("recent: ") if any_recent else _("recent codes appear here for keys 1–9"), style="dim")
         for slot, name in slots[:-1]:
             text.append(f"{slot}", style="bold reverse")
             text.append(f" {name}  ")
