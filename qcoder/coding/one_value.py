@@ -78,7 +78,6 @@ def refuse_two_values_under(session: Session, parent_id: int | None, doing: str)
     """
     if parent_id is None or not holds_one_value(session.get(Code, parent_id)):
         return
-    held = session.scalar(
-        select(Code).where(Code.id == parent_id).with_for_update().execution_options(populate_existing=True)
-    )
+    # locked and read again as ``codes.get_code(…, lock=True)`` does (that module imports this one)
+    held = session.get(Code, parent_id, with_for_update=True, populate_existing=True)
     refuse_two_values(session, held, doing)

@@ -40,7 +40,8 @@ def test_a_refusal_on_the_driver_path_is_the_usual_message_and_keeps_nothing(pro
     sentence = _first_statement(project)
     wb = Workbench(project, "研究者A")
     code = wb.create_code("数字政府")
-    created = bound(project.session(), cast(Column[Any], Coding.__table__.c.created_at), utcnow())
+    with project.session() as s:
+        created = bound(s, cast(Column[Any], Coding.__table__.c.created_at), utcnow())
 
     def coding_then_a_code_that_is_gone(session: Any) -> None:
         row = {"s": sentence, "coder": wb.coder_id, "at": created}
