@@ -29,11 +29,12 @@ each ratio within its round; the medians of the rounds' figures and ratios are p
 Keys are pressed ``--key-gap-ms`` (default 20) after the previous frame, for the app and the
 floor alike. What the gap does to the figures: Textual paints at most 60 frames a second —
 after a frame its screen timer sleeps to a point on a 16.7 ms grid one to two intervals
-ahead, and a change ready before that point waits for it (up to ~10 ms here). At 20 ms a
-toggle's frame waited in a quarter to a half of the cases and the floor's move in about a
-quarter, so the toggle's p90 is paced, not worked. At 50 ms nothing waits, but every figure grows
-(idle caches and clock: a move 1.8 → 2.5 ms, a toggle 3.6 → 4.2 ms, the floor 1.9 → 2.1 ms)
-and the ratios with it. The default keeps the gap the issue's figures were measured with.
+ahead, and a change ready before that point waits for it (up to ~10 ms here). At 20 ms the
+floor's move waits in about a quarter of the cases, and so do the app's moves; a toggle's
+answer is drawn by its handler (``qcoder/tui/frame_now.py``) and does not wait (before that
+it did in a third of the cases). At 50 ms nothing waits, but every figure grows (idle caches
+and clock), and the ratios with it. The default keeps the gap the issue's figures were
+measured with.
 
 Usage: ``python bench/bench_tui.py [--db PATH] [--statements N] [--codings N] [--pg URL] [--rounds N]
 [--key-gap-ms MS]``

@@ -27,7 +27,7 @@ from qcoder.coding.gone import gone_code
 from qcoder.coding.scales import check_one_value
 from qcoder.coding.statements import context_ids
 from qcoder.errors import Conflict, NotFound, QcoderError
-from qcoder.store.driver import driver_sql
+from qcoder.store.driver import connection_of, driver_sql
 from qcoder.store.events import log_event
 from qcoder.store.models import Code, Coding, DocumentReview, Event, Sentence, utcnow
 
@@ -418,14 +418,38 @@ class Toggled:
     payload: dict[str, Any]
 
 
-def toggle_codings(session: Session, sentence_ids: Sequence[int], code_id: int, coder_id: int) -> Toggled:
+def toggle_codings(db: Session | Connection, sentence_ids: Sequence[int], code_id: int, coder_id: int) -> Toggled:
     """Code the statements with the code, or uncode them if all already carry it (this coder).
 
     The same rules as ``add_codings`` / ``remove_codings`` — interviewer turns skipped, one value
     of an exclusive set or scale, the code held — with the event for the step returned, not
-    written: the caller writes it once the step has its id (``history.record_step``).
+    written: the caller writes it once the step has its id (``history.record_step``). On a
+    connection (``Project.run_on_connection``) the rules that read through the ORM get a session
+    joined to its transaction, made only when one of them runs.
     """
-    db = session.connection()
+    if isinstance(db, Session):
+        return _toggle(db.connection(), lambda: db, sentence_ids, code_id, coder_id)
+    joined: list[Session] = []
+
+    def session() -> Session:
+        if not joined:
+            joined.append(Session(bind=db))  # in the connection's transaction: it commits nothing itself
+        return joined[0]
+
+    try:
+        toggled = _toggle(db, session, sentence_ids, code_id, coder_id)
+        for orm in joined:
+            orm.flush()
+        return toggled
+    finally:
+        for orm in joined:
+            orm.close()
+
+
+def _toggle(
+    db: Connection, session: Callable[[], Session], sentence_ids: Sequence[int], code_id: int, coder_id: int
+) -> Toggled:
+    """``toggle_codings`` on the transaction's connection; ``session()`` for the rules that need the ORM."""
     wanted = list(dict.fromkeys(int(sid) for sid in sentence_ids))
     present: set[int] = set()
     for chunk in _chunks(wanted):
@@ -448,7 +472,7 @@ def toggle_codings(session: Session, sentence_ids: Sequence[int], code_id: int, 
             row[0] for row in driver_sql(db, f"SELECT id FROM sentences WHERE kind = 'context' AND id IN {ids}", params)
         )
     if context and len(context) == len(new):
-        _not_context(session, new)  # raises, in the words ``add_codings`` uses
+        _not_context(session(), new)  # raises, in the words ``add_codings`` uses
     new = [sid for sid in new if sid not in context]
     # The code: still there (merged or deleted by a colleague: refused), and its name and parent.
     # On PostgreSQL ``hold_code`` also holds it until the commit; SQLite has one writer at a time.
@@ -457,12 +481,12 @@ def toggle_codings(session: Session, sentence_ids: Sequence[int], code_id: int, 
     if db.dialect.name == "sqlite":
         held = driver_sql(db, "SELECT name, parent_id FROM codes WHERE id = :code", {"code": code_id}).first()
     if held is None:
-        code = hold_code(session, code_id)  # refuses, in its words, a code that is gone
+        code = hold_code(session(), code_id)  # refuses, in its words, a code that is gone
         name, parent_id = code.name, code.parent_id
     else:
         name, parent_id = held[0], held[1]
     if parent_id is not None:  # a value of an exclusive set or scale, maybe (its parent held FOR SHARE)
-        check_one_value(session, new, code_id, coder_id, code=code)
+        check_one_value(session(), new, code_id, coder_id, code=code)
     created = bound(db, cast(Column[Any], Coding.__table__.c.created_at), utcnow())
     inserted: set[int] = set()
     for chunk in _chunks(new):
@@ -510,11 +534,11 @@ def _uncode(db: Connection, gone: list[int], code_id: int, coder_id: int) -> Tog
 
 
 def codes_on_sentences_now(
-    session: Session, sentence_ids: Sequence[int], coder_id: int | None = None
+    db: Session | Connection, sentence_ids: Sequence[int], coder_id: int | None = None
 ) -> dict[int, list[tuple[int, int]]]:
     """``codes_on_sentences`` through the driver (the read-back after a toggle, same transaction)."""
     result: dict[int, list[tuple[int, int]]] = {}
-    db = session.connection()
+    db = connection_of(db)
     for chunk in _chunks(list(sentence_ids)):
         ids, params = in_list("s", chunk)
         mine = " AND coder_id = :coder" if coder_id is not None else ""

@@ -16,12 +16,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any, cast
 
-from sqlalchemy import Select, Table, delete, select, update
+from sqlalchemy import Connection, Select, Table, delete, select, update
 from sqlalchemy.orm import Session
 
 from qcoder.coding import inverses
 from qcoder.coding.codings import bound, write_event
-from qcoder.store.driver import driver_sql
+from qcoder.store.driver import connection_of, dialect_name, driver_sql
 from qcoder.store.events import HISTORY_EVENTS_KEY, HISTORY_KEY
 from qcoder.store.models import Coder, Event, HistoryEntry, utcnow
 
@@ -56,27 +56,28 @@ def step(session: Session, coder_id: int, description: str) -> Iterator[HistoryE
         _trim(session, coder_id)
 
 
-def begin_step(session: Session, coder_id: int) -> None:
+def begin_step(db: Session | Connection, coder_id: int) -> None:
     """What ``step`` does before the work, for a step written through the driver (the toggle):
-    the coder held (PostgreSQL) and the redo stack cleared — a new step ends what redo could do."""
-    hold_coder(session, coder_id)
+    the coder held (PostgreSQL) and the redo stack cleared — a new step ends what redo could do.
+    (A session or, for ``Project.run_on_connection``, a connection.)"""
+    hold_coder(db, coder_id)
     undone = [
         row[0]
         for row in driver_sql(
-            session.connection(),
+            db,
             "SELECT id FROM history WHERE coder_id = :coder AND state = 'undone'",
             {"coder": coder_id},
         )
     ]
     if undone:
-        _forget(session, select(HistoryEntry.id).where(HistoryEntry.id.in_(undone)))
+        _forget(db, select(HistoryEntry.id).where(HistoryEntry.id.in_(undone)))
 
 
-def record_step(session: Session, coder_id: int, description: str, action: str, payload: dict[str, Any]) -> int:
+def record_step(db: Session | Connection, coder_id: int, description: str, action: str, payload: dict[str, Any]) -> int:
     """The rest of ``step`` for a step of one event written through the driver: its entry on the undo
     stack and its event, tied to it (after ``begin_step`` and the change itself). The entry's id."""
     table = cast(Table, HistoryEntry.__table__)
-    db = session.connection()
+    db = connection_of(db)
     entry_id = int(
         driver_sql(
             db,
@@ -91,17 +92,17 @@ def record_step(session: Session, coder_id: int, description: str, action: str, 
     )
     write_event(db, coder_id, action, payload, entry_id)
     if entry_id % TRIM_EVERY == 0:
-        _trim(session, coder_id)
+        _trim(db, coder_id)
     return entry_id
 
 
-def hold_coder(session: Session, coder_id: int) -> None:
+def hold_coder(session: Session | Connection, coder_id: int) -> None:
     """On PostgreSQL, one coder's steps, undos and redos from several places (the workbench and a
     script) run one after another: the undo stack's order is then the order the changes were
     committed in. Without it a step could take its place on the stack before a colleague's and
     commit after it (it waited for a row the other held), and undoing newest first would refuse.
     ``FOR NO KEY UPDATE`` leaves other coders alone (their foreign-key checks take ``KEY SHARE``)."""
-    if session.get_bind().dialect.name == "postgresql":
+    if dialect_name(session) == "postgresql":
         # key_share without read is FOR NO KEY UPDATE in SQLAlchemy's PostgreSQL dialect
         session.execute(select(Coder.id).where(Coder.id == coder_id).with_for_update(key_share=True))
 
@@ -173,7 +174,7 @@ def _coder(session: Session, coder_id: int) -> Coder:
     return coder
 
 
-def _trim(session: Session, coder_id: int) -> None:
+def _trim(session: Session | Connection, coder_id: int) -> None:
     """Keep the newest ``UNDO_LIMIT`` done steps of the coder."""
     keep_from = session.scalar(
         select(HistoryEntry.id)
@@ -186,7 +187,7 @@ def _trim(session: Session, coder_id: int) -> None:
         _forget(session, select(HistoryEntry.id).where(HistoryEntry.coder_id == coder_id, HistoryEntry.id < keep_from))
 
 
-def _forget(session: Session, entries: object) -> None:
+def _forget(session: Session | Connection, entries: object) -> None:
     """Drop history entries; their events stay in the log, no longer tied to a step."""
     ids = list(session.scalars(entries))  # type: ignore[call-overload]
     if not ids:

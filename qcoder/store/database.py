@@ -203,6 +203,7 @@ class Project:
     engine: Engine
     session_factory: sessionmaker[Session] = field(init=False)
     write_session_factory: sessionmaker[Session] = field(init=False)
+    write_engine: Engine = field(init=False)
     notices: list[str] = field(default_factory=list)  # e.g. "backed up to …, upgraded"
     _wal_seen: bool = False  # a SQLite project's -wal file was there once it was opened
     schema_found: str = "current"  # what ``open_project`` found: current, empty (created) or older (upgraded)
@@ -210,9 +211,8 @@ class Project:
 
     def __post_init__(self) -> None:
         self.session_factory = sessionmaker(self.engine, expire_on_commit=False)
-        self.write_session_factory = sessionmaker(
-            self.engine.execution_options(qcoder_write=True), expire_on_commit=False
-        )
+        self.write_engine = self.engine.execution_options(qcoder_write=True)  # SQLite: BEGIN IMMEDIATE
+        self.write_session_factory = sessionmaker(self.write_engine, expire_on_commit=False)
 
     @property
     def is_sqlite(self) -> bool:
@@ -235,12 +235,30 @@ class Project:
 
     def run(self, work: Callable[[Session], T], *, attempts: int = 8) -> T:
         """Run ``work`` in its own transaction, retrying lock/serialization errors with backoff."""
+
+        def attempt() -> T:
+            with self.transaction() as session:
+                return work(session)
+
+        return self._retrying(attempt, attempts)
+
+    def run_on_connection(self, work: Callable[[Connection], T], *, attempts: int = 8) -> T:
+        """``run`` for work written in SQL on a connection, without a session: the same transaction, retries
+        and messages. Why: the workbench's toggle is the change a researcher makes most and waits for, and
+        the session's bookkeeping was a quarter of its time on the database lane."""
+
+        def attempt() -> T:
+            with self.write_engine.begin() as connection:
+                return work(connection)
+
+        return self._retrying(attempt, attempts)
+
+    def _retrying(self, attempt: Callable[[], T], attempts: int) -> T:
         delay = 0.02
         deadline = time.monotonic() + RETRY_BUDGET_S
-        for attempt in range(attempts):
+        for number in range(attempts):
             try:
-                with self.transaction() as session:
-                    return work(session)
+                return attempt()
             except StaleDataError as error:
                 raise Conflict(
                     "someone else changed this item while you were editing it; refresh and try again"
@@ -249,7 +267,7 @@ class Project:
                 if is_foreign_key_refusal(error):
                     raise Conflict(self.gone_message()) from error
                 out_of_time = time.monotonic() + delay > deadline
-                if attempt + 1 >= attempts or out_of_time or not is_retryable(error):
+                if number + 1 >= attempts or out_of_time or not is_retryable(error):
                     raise QcoderError(describe_db_error(error, self.url)) from error
                 time.sleep(delay)
                 delay = min(delay * 2, 1.0)

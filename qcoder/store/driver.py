@@ -48,10 +48,20 @@ class DriverRows:
         return self.rows[0][0]
 
 
+def connection_of(db: Session | Connection) -> Connection:
+    """The connection a session's transaction runs on (a connection: itself)."""
+    return db.connection() if isinstance(db, Session) else db
+
+
+def dialect_name(db: Session | Connection) -> str:
+    """``sqlite`` or ``postgresql``, for a session or a connection."""
+    return db.get_bind().dialect.name if isinstance(db, Session) else db.dialect.name
+
+
 def driver_sql(db: Session | Connection, sql: str, params: Mapping[str, Any]) -> DriverRows:
     """Run ``sql`` (``:name`` placeholders) on the driver's cursor, in the session's transaction
     (pass its ``session.connection()`` when running several: the lookup is not free)."""
-    connection = db.connection() if isinstance(db, Session) else db
+    connection = connection_of(db)
     statement = in_paramstyle(sql, connection.dialect.paramstyle)
     values = dict(params)
     cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]  # open: checked out

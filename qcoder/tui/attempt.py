@@ -29,6 +29,7 @@ from textual.screen import Screen
 
 from qcoder.i18n import N_, _
 from qcoder.store.errors import user_message
+from qcoder.tui.frame_now import draw_now
 from qcoder.tui.offline import CALL_TIMEOUT_S, DbLane, OfflineGuard
 from qcoder.tui.visible import clean_update
 
@@ -189,6 +190,7 @@ class AttemptApp(App[None]):
         value = self._answer(call)
         if call.future.exception() is None and call.then is not None:
             call.then(value)
+            draw_now(self)  # the answer on screen in the next frame, not a paint slot later (``frame_now``)
 
     def _settle(self, call: DbCall) -> None:
         if self._db_waiting is not None:

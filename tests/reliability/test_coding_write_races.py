@@ -310,3 +310,45 @@ def test_a_second_value_being_coded_while_codes_are_marked_exclusive_refuses_the
     assert "\n" not in str(error) and "remove one before marking them exclusive" in str(error)
     with project.session() as session:
         assert session.get_one(Code, parent).exclusive is False
+
+
+# ----------------------------------------------------------------- the workbench's toggle (SQL on a connection)
+def test_a_toggle_while_its_code_is_merged_away_is_refused_and_stores_nothing(project: Project) -> None:
+    """甲 presses a number key for 压力 while 主 merges 压力 into 负担: the toggle (written on a connection,
+    without a session) waits for the merge and is refused in one line naming it — no coding of a code that is
+    gone, none moved under 负担 behind the coder's back, nothing in the log."""
+    add_document(project, ["一。", "二。"])
+    owner, coder = Workbench(project, "主"), Workbench(project, "甲")
+    code, other = owner.create_code("压力").id, owner.create_code("负担").id
+    coder.code_statements([2], other)
+    logged = len(_events(project, "coding.add"))
+    _moved, outcome, waited = second_while_first_open(
+        project,
+        lambda s: merge_codes(s, s.get_one(Code, code), s.get_one(Code, other), coder=s.get(Coder, owner.coder_id)),
+        lambda: coder.toggle_and_read([1], code),
+    )
+    assert waited is not False  # PostgreSQL: the toggle met the merge's lock (SQLite: it queued)
+    error = outcome.get("error")
+    assert isinstance(error, QcoderError), f"the toggle was not refused: {outcome}"
+    assert "\n" not in str(error) and "压力" in str(error) and "nothing was coded" in str(error)
+    assert _count(project, Coding, Coding.sentence_id == 1) == 0
+    assert len(_events(project, "coding.add")) == logged
+    assert coder.toggle_and_read([1], other)[0]  # the next toggle goes through
+
+
+def test_a_toggle_of_a_second_value_while_codes_are_marked_exclusive_leaves_no_clash(project: Project) -> None:
+    """甲 toggles 教师 on a statement that has 学生 while 主 marks 身份's values exclusive: the toggle's
+    one-value rule (read through a session joined to the toggle's connection) sees the marking and refuses."""
+    from qcoder.coding.scales import set_exclusive
+
+    owner, coder, parent, _student, teacher = _two_values(project)
+    _done, outcome, waited = second_while_first_open(
+        project,
+        lambda s: set_exclusive(s, s.get_one(Code, parent), coder=s.get(Coder, owner.coder_id)),
+        lambda: coder.toggle_and_read([1], teacher),
+    )
+    assert waited is not False
+    error = outcome.get("error")
+    assert isinstance(error, QcoderError), f"the second value was stored: {outcome}"
+    assert "\n" not in str(error) and "one value per statement" in str(error)
+    assert _clashes(project, parent) == 0

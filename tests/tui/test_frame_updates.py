@@ -27,6 +27,7 @@ from textual.pilot import Pilot
 from textual.strip import Strip
 from tui_factory import DOC_ONE, add_document, build_project, run_async, screen_text
 
+from qcoder.coding.records import DocumentSummary
 from qcoder.store.database import open_project
 from qcoder.tui.app import QcoderApp
 from qcoder.tui.widgets.code_tree import CodeTree
@@ -99,6 +100,9 @@ def fresh_screen(app: App[Any]) -> list[list[Cell]]:
             widget._strips.clear()
         if isinstance(widget, StatusLine):
             widget._line = None
+        if isinstance(widget, DocumentList):
+            widget._option_render_cache.clear()
+            widget.quick_lines = False  # Textual's own drawing of every entry
     compositor = screen._compositor
     kind = compositor.__class__
     compositor.__class__ = Compositor
@@ -106,6 +110,9 @@ def fresh_screen(app: App[Any]) -> list[list[Cell]]:
         strips = compositor.render_strips()
     finally:
         compositor.__class__ = kind
+        for widget in screen.query(DocumentList):
+            widget._option_render_cache.clear()
+            widget.quick_lines = True
     return [_cells(strip) for strip in strips]
 
 
@@ -229,6 +236,64 @@ def _titles() -> list[Text]:
     ]
 
 
+def _documents() -> list[DocumentSummary]:
+    def doc(label: str, name: str, coded: int, reviewed: bool = False, role: str = "coding") -> DocumentSummary:
+        return DocumentSummary(int(label[1:]), label, name, role, 554, coded, reviewed, (), "")
+
+    return [
+        doc("D01", "访谈01_张老师.docx", 12),
+        doc("D02", "微博 😀 转发", 0, reviewed=True),
+        doc("D03", "𠀀𠀁 Extension B 𪜀", 554, role="holdout"),
+        doc("D04", "e\u0301 combining", 3),
+        doc("D05", "一个很长很长的文件名" * 8, 1),  # does not fit: Textual draws it (cut with …)
+    ]
+
+
+class _Documents(App[None]):
+    CSS_PATH = str(Path(__file__).resolve().parents[2] / "qcoder" / "tui" / "qcoder.tcss")
+
+    def compose(self) -> ComposeResult:
+        yield DocumentList(id="documents")
+
+
+@run_async
+async def test_a_document_entry_draws_its_label_as_textual_does() -> None:
+    """Entries are drawn from their labels' segments: the same strips Textual's own OptionList draws,
+    highlighted or not, focused or not, in a dark and a light theme."""
+    for theme in ("textual-dark", "textual-light"):
+        app = _Documents()
+        async with app.run_test(size=(60, 10)) as pilot:
+            app.theme = theme
+            listing = app.query_one(DocumentList)
+            listing.show(_documents(), None)
+            await pilot.pause()
+            for focused in (False, True):
+                if focused:
+                    listing.focus()
+                    await pilot.pause()
+                for highlighted in range(len(listing.documents)):
+                    listing.highlighted = highlighted
+                    await pilot.pause()
+                    region = Region(0, 0, listing.outer_size.width, listing.outer_size.height)
+                    listing._option_render_cache.clear()
+                    listing._styles_cache.clear()
+                    quick = [list(strip) for strip in listing.render_lines(region)]
+                    listing.quick_lines = False
+                    listing._option_render_cache.clear()
+                    listing._styles_cache.clear()
+                    textual = [list(strip) for strip in listing.render_lines(region)]
+                    listing.quick_lines = True
+                    # the same segments: text, colours, attributes, and the metadata the mouse uses
+                    assert quick == textual, (theme, focused, highlighted)
+            quick_drawn = listing._quick.segments(
+                listing, listing.get_option_at_index(0).prompt, listing.get_visual_style("option-list--option"), 58
+            )
+            assert quick_drawn is not None  # the entries that fit are drawn here, not by Textual
+            long = listing.get_option_at_index(4).prompt
+            assert isinstance(long, Text)
+            assert listing._quick.segments(listing, long, listing.get_visual_style("option-list--option"), 58) is None
+
+
 class _Lines(App[None]):
     CSS_PATH = str(Path(__file__).resolve().parents[2] / "qcoder" / "tui" / "qcoder.tcss")
 
@@ -346,3 +411,90 @@ async def test_a_toggle_asks_each_widget_only_for_the_rows_it_changed(tmp_path: 
         assert rows.get("CodeTree") == 1 and rows.get("DocumentList") == 1, asked  # their changed lines only
         assert "Vertical" not in rows and "Horizontal" not in rows, asked  # nothing behind them
         assert "ScrollBar of CodeTree" not in rows and "ScrollBar of DocumentList" not in rows, asked  # not theirs
+
+
+@run_async
+async def test_moving_down_keeps_context_below_and_a_first_code_does_not_scroll(tmp_path: Path) -> None:
+    """Reading down a long document, the cursor keeps ``SCROLL_MARGIN`` lines of what follows in view; the chip
+    line a first code adds appears in that room: the text does not jump, only the lines below it move."""
+    from qcoder.tui.widgets.document_view import SCROLL_MARGIN
+
+    path = tmp_path / "project.qcoder.db"
+    project = build_project(path)
+    add_document(project, [DOC_ONE[1 + i % (len(DOC_ONE) - 1)] for i in range(120)], "长文档")
+    project.close()
+    size = (100, 30)
+    app = QcoderApp(open_project(str(path)), "小王")
+    async with app.run_test(size=size) as pilot:
+        terminal = watch(app, size)
+        await pilot.pause()
+        await pilot.resize_terminal(*size)
+        await pilot.pause()
+        await pilot.press("right_square_bracket", "right_square_bracket", "enter", *"新基建", "enter")  # key 1
+        await pilot.pause()
+        await pilot.press("1")  # (the code went on the first statement: off again)
+        await pilot.pause()
+        view = app.screen.query_one(DocumentView)
+        assert view.layout_ is not None
+        height = view.scrollable_content_region.height
+        scrolled = 0
+        for _ in range(40):
+            await pilot.press("j")
+            await pilot.pause()
+            last = view.layout_.first_line(view.cursor) + view.layout_.line_count(view.cursor) - 1
+            bottom = int(view.scroll_offset.y) + height - 1
+            assert last + SCROLL_MARGIN <= bottom, (last, bottom)  # what follows stays in sight
+            scrolled += int(view.scroll_offset.y) > 0
+        assert scrolled > 10  # the view did scroll down with the cursor
+        assert not view.mine(view.statements[view.cursor].id)
+        top = int(view.scroll_offset.y)
+        await pilot.press("1")  # a first code: its chip line comes below the statement
+        await pilot.pause()
+        assert view.mine(view.statements[view.cursor].id)
+        assert int(view.scroll_offset.y) == top  # no jump: the chip line came in the room kept below
+        assert_as_drawn_afresh(app, terminal)
+        await pilot.press("G")  # the document's end is still reached: the last statement on the last lines
+        await pilot.pause()
+        assert view.cursor == len(view.statements) - 1
+        assert view.layout_.total - int(view.scroll_offset.y) <= height
+        await pilot.press("k", "k", "k", "k", "k")  # up again from the end: context kept above
+        await pilot.pause()
+        assert_as_drawn_afresh(app, terminal)
+
+
+@run_async
+async def test_a_committed_toggle_is_on_the_terminal_when_its_answer_is_handled(tmp_path: Path) -> None:
+    """The frame that shows a toggle is drawn by the answer's handler, not a paint slot later: as soon as the
+    handler returns, the terminal already holds what a full redraw shows (chip, counts, title)."""
+    from qcoder.tui.attempt import AttemptApp
+    from qcoder.tui.frame_now import draw_now
+
+    async with watched_workbench(tmp_path) as (app, pilot, terminal):
+        await pilot.press("enter", *"新基建", "enter", "j", "j")  # 新基建 on key 1; an uncoded statement
+        await pilot.pause()
+        checked: list[bool] = []
+        original = AttemptApp.on_db_done
+
+        def handled_then_checked(self: Any, message: Any) -> None:
+            original(self, message)
+            assert_as_drawn_afresh(app, terminal)  # before the event loop takes another step
+            checked.append(True)
+
+        view = app.screen.query_one(DocumentView)
+        statement = view.statements[view.cursor].id
+        AttemptApp.on_db_done = handled_then_checked  # type: ignore[method-assign]  # Textual looks handlers up on the class
+        try:
+            for _ in range(3):  # on, off, on: a chip line comes, goes, comes
+                updates = terminal.updates
+                await pilot.press("1")
+                await pilot.pause()
+                assert checked and terminal.updates > updates
+                checked.clear()
+        finally:
+            AttemptApp.on_db_done = original  # type: ignore[method-assign]
+        assert view.mine(statement)
+        tree = app.screen.query_one(CodeTree)
+        tree.refresh(layout=True)  # something that needs a layout pass first: left to Textual
+        assert draw_now(app) is False
+        await pilot.pause()
+        assert_as_drawn_afresh(app, terminal)

@@ -142,7 +142,17 @@ class CodeTree(Tree[int | None]):
             label = code_label(code, code.id == self.core_id)
             shown = node.label
             if not (isinstance(shown, Text) and label.plain == shown.plain and label.spans == shown.spans):
-                node.set_label(label)  # (the same label: nothing to draw again)
+                self._relabel(node, label)  # (the same label: nothing to draw again)
+
+    def _relabel(self, node: TreeNode[int | None], label: Text) -> None:
+        """``TreeNode.set_label`` that repaints the node's line now. Textual's queues the repaint as a
+        callback on the tree, one more trip through the event loop before the frame (a sixth of a toggle
+        on the UI thread), and repaints the lines of its children too, whose drawing a label leaves as it was."""
+        node._updates += 1
+        node._label = self.process_label(label)
+        line = node.line
+        if 0 <= line - self.scroll_offset.y < self.size.height:
+            self._refresh_line(line)
 
     @property
     def selected_code_id(self) -> int | None:

@@ -37,6 +37,10 @@ Quotes = dict[int, dict[int, tuple[int, int]]]  # sentence id → code id → qu
 # asks for a statement's stored tokens; answers later through the callback (None: they cannot be read now)
 TokenReader = Callable[[int, Callable[[str | None], None]], None]
 TOKENS_KEPT = 512  # statements whose tokens the view keeps (read once per document, not once per selection)
+# Lines of context a cursor move keeps in view above and below the cursor's statement (vim's
+# ``scrolloff``): reading down a transcript, the next statement's start stays in sight, and the
+# chip line a first code adds appears in that room instead of scrolling every line of the view.
+SCROLL_MARGIN = 3
 
 
 class WordSelection(NamedTuple):
@@ -404,7 +408,7 @@ class DocumentView(TranslatedBindings, ScrollView, can_focus=True):
             self.selection_anchor = None
         self.cursor = index
         after = self.selection_range()
-        if not self._scroll_cursor_into_view():
+        if not self._scroll_cursor_into_view(SCROLL_MARGIN):
             # only the rows' state (cursor, selection) changed, not what they hold: kept strips stay
             self._keep_strips = True
             try:
@@ -706,19 +710,24 @@ class DocumentView(TranslatedBindings, ScrollView, can_focus=True):
         self.focus()
         self.go_to(index, extend=event.shift)
 
-    def _scroll_cursor_into_view(self) -> bool:
-        """Scroll so the cursor's statement is visible; True if the view scrolled."""
+    def _scroll_cursor_into_view(self, margin: int = 0) -> bool:
+        """Scroll so the cursor's statement is visible, with ``margin`` lines of context above and below it
+        where the view has room (a cursor move: ``SCROLL_MARGIN``); True if the view scrolled."""
         if self.layout_ is None or not self.statements:
             return False
         first = self.layout_.first_line(self.cursor)
         last = first + self.layout_.line_count(self.cursor) - 1
         height = max(1, self.scrollable_content_region.height)
+        margin = max(0, min(margin, (height - (last - first + 1)) // 2))  # a tall statement: less context
         top = int(self.scroll_offset.y)
-        if first < top:
-            new_top = first
-        elif last >= top + height:
-            new_top = max(first if last - first >= height else last - height + 1, 0)
+        bottom = max(self.layout_.total - height, 0)  # the view never scrolls past the document's end
+        if first - margin < top and top > 0:
+            new_top = max(first - margin, 0)
+        elif last + margin >= top + height and top < bottom:
+            new_top = min(max(first if last - first >= height else last + margin - height + 1, 0), bottom)
         else:
+            return False
+        if new_top == top:
             return False
         self.scroll_to(y=new_top, animate=False, immediate=True)
         self._repaint_moved()
