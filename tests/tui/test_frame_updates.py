@@ -124,17 +124,8 @@ def assert_as_drawn_afresh(app: App[Any], terminal: Terminal) -> None:
 
 @run_async
 async def test_the_terminal_after_moves_codings_and_ranges_is_a_full_redraw(tmp_path: Path) -> None:
-    path = tmp_path / "project.qcoder.db"
-    project = build_project(path)
-    add_document(project, [DOC_ONE[1 + i % (len(DOC_ONE) - 1)] for i in range(120)], "长文档")
-    project.close()
     size = (100, 30)
-    app = QcoderApp(open_project(str(path)), "小王")
-    async with app.run_test(size=size) as pilot:
-        terminal = watch(app, size)
-        await pilot.pause()
-        await pilot.resize_terminal(*size)  # one full frame into the buffer
-        await pilot.pause()
+    async with watched_workbench(tmp_path, size, long_document=True) as (app, pilot, terminal):
 
         async def step(*keys: str) -> None:
             await pilot.press(*keys)
@@ -285,9 +276,9 @@ async def test_a_document_entry_draws_its_label_as_textual_does() -> None:
                     listing.quick_lines = True
                     # the same segments: text, colours, attributes, and the metadata the mouse uses
                     assert quick == textual, (theme, focused, highlighted)
-            quick_drawn = listing._quick.segments(
-                listing, listing.get_option_at_index(0).prompt, listing.get_visual_style("option-list--option"), 58
-            )
+            first = listing.get_option_at_index(0).prompt
+            assert isinstance(first, Text)
+            quick_drawn = listing._quick.segments(listing, first, listing.get_visual_style("option-list--option"), 58)
             assert quick_drawn is not None  # the entries that fit are drawn here, not by Textual
             long = listing.get_option_at_index(4).prompt
             assert isinstance(long, Text)
@@ -329,11 +320,15 @@ async def test_a_status_line_draws_its_text_as_textual_does() -> None:
 
 @asynccontextmanager
 async def watched_workbench(
-    tmp_path: Path, size: tuple[int, int] = (100, 30)
+    tmp_path: Path, size: tuple[int, int] = (100, 30), *, long_document: bool = False
 ) -> AsyncIterator[tuple[QcoderApp, Pilot[Any], Terminal]]:
-    """The workbench on the sample project, every update it sends taken by a screen buffer (after one full frame)."""
+    """The workbench on the sample project (with a third, 120-statement document if ``long_document``),
+    every update it sends taken by a screen buffer (after one full frame)."""
     path = tmp_path / "project.qcoder.db"
-    build_project(path).close()
+    project = build_project(path)
+    if long_document:
+        add_document(project, [DOC_ONE[1 + i % (len(DOC_ONE) - 1)] for i in range(120)], "长文档")
+    project.close()
     app = QcoderApp(open_project(str(path)), "小王")
     async with app.run_test(size=size) as pilot:
         terminal = watch(app, size)
@@ -419,17 +414,7 @@ async def test_moving_down_keeps_context_below_and_a_first_code_does_not_scroll(
     line a first code adds appears in that room: the text does not jump, only the lines below it move."""
     from qcoder.tui.widgets.document_view import SCROLL_MARGIN
 
-    path = tmp_path / "project.qcoder.db"
-    project = build_project(path)
-    add_document(project, [DOC_ONE[1 + i % (len(DOC_ONE) - 1)] for i in range(120)], "长文档")
-    project.close()
-    size = (100, 30)
-    app = QcoderApp(open_project(str(path)), "小王")
-    async with app.run_test(size=size) as pilot:
-        terminal = watch(app, size)
-        await pilot.pause()
-        await pilot.resize_terminal(*size)
-        await pilot.pause()
+    async with watched_workbench(tmp_path, long_document=True) as (app, pilot, terminal):
         await pilot.press("right_square_bracket", "right_square_bracket", "enter", *"新基建", "enter")  # key 1
         await pilot.pause()
         await pilot.press("1")  # (the code went on the first statement: off again)
