@@ -429,21 +429,22 @@ def toggle_codings(db: Session | Connection, sentence_ids: Sequence[int], code_i
     """
     if isinstance(db, Session):
         return _toggle(db.connection(), lambda: db, sentence_ids, code_id, coder_id)
-    joined: list[Session] = []
+    joined: Session | None = None
 
     def session() -> Session:
-        if not joined:
-            joined.append(Session(bind=db))  # in the connection's transaction: it commits nothing itself
-        return joined[0]
+        nonlocal joined
+        if joined is None:
+            joined = Session(bind=db)  # in the connection's transaction: it commits nothing itself
+        return joined
 
     try:
         toggled = _toggle(db, session, sentence_ids, code_id, coder_id)
-        for orm in joined:
-            orm.flush()
+        if joined is not None:
+            joined.flush()
         return toggled
     finally:
-        for orm in joined:
-            orm.close()
+        if joined is not None:
+            joined.close()
 
 
 def _toggle(

@@ -721,13 +721,13 @@ class DocumentView(TranslatedBindings, ScrollView, can_focus=True):
         margin = max(0, min(margin, (height - (last - first + 1)) // 2))  # a tall statement: less context
         top = int(self.scroll_offset.y)
         bottom = max(self.layout_.total - height, 0)  # the view never scrolls past the document's end
-        if first - margin < top and top > 0:
+        if first - margin < top:
             new_top = max(first - margin, 0)
-        elif last + margin >= top + height and top < bottom:
+        elif last + margin >= top + height:
             new_top = min(max(first if last - first >= height else last + margin - height + 1, 0), bottom)
         else:
             return False
-        if new_top == top:
+        if new_top == top:  # at the document's start or end: no more room for context
             return False
         self.scroll_to(y=new_top, animate=False, immediate=True)
         self._repaint_moved()
